@@ -1,0 +1,3 @@
+from botan_line.cli import main
+
+raise SystemExit(main())

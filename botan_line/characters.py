@@ -1,0 +1,312 @@
+"""Character files: strict models, loading with file:line errors, and the live set with hot reload.
+
+This module knows YAML and files; matching lives in ``matcher.py`` and knows neither.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from botan_line.errors import CharacterError
+from botan_line.matcher import Matcher
+from botan_line.normalize import fold
+from botan_line.yamlio import YamlProblem, line_of, load_with_lines, validate
+
+log = logging.getLogger(__name__)
+
+Band = Literal["morning", "daytime", "evening", "night"]
+Category = Literal[
+    "greeting", "thanks", "apology", "goodbye", "banter", "question", "reaction", "smalltalk", "compliment",
+    "consult", "learned",
+]
+PATTERN_FILES = ("greetings.yaml", "patterns.yaml", "learned.yaml")
+DEFAULT_SISTER = "botan"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trigger(Strict):
+    exact: list[str] | None = None
+    keywords: list[str] | None = None
+    regex: str | None = None
+    scope: Literal["whole", "contains"] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        kinds = [k for k in ("exact", "keywords", "regex") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a trigger needs exactly one of exact, keywords, regex")
+        if self.scope and not self.regex:
+            raise ValueError("scope applies to regex triggers only")
+        for words in (self.exact, self.keywords):
+            if words is not None and (not words or any(not fold(w) for w in words)):
+                raise ValueError("trigger words must be non-empty after normalising")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"bad regex: {exc}") from None
+        return self
+
+
+class When(Strict):
+    time: list[Band] | None = None
+    first_visit: bool | None = None
+    chat: Literal["one_on_one", "group"] | None = None
+
+
+class Pattern(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=80)
+    category: Category
+    triggers: list[Trigger] = Field(min_length=1)
+    when: When | None = None
+    max_length: int = Field(20, ge=1, le=5000)
+    allow_question: bool = False
+    replies: list[str] = Field(min_length=2)
+
+    @field_validator("replies")
+    @classmethod
+    def _replies(cls, replies: list[str]) -> list[str]:
+        for r in replies:
+            if not r.strip():
+                raise ValueError("empty reply")
+            try:
+                r.format_map(_Placeholders())
+            except (KeyError, ValueError, IndexError) as exc:
+                raise ValueError(f"bad placeholder in reply (only {{name}} and {{band}}): {exc}") from None
+        return replies
+
+
+class _Placeholders(dict):
+    def __missing__(self, key):
+        if key in ("name", "band"):
+            return ""
+        raise KeyError(key)
+
+
+class PatternFile(Strict):
+    patterns: list[Pattern] = Field(default_factory=list)
+
+
+def _lines(n: int = 1):
+    return Field(min_length=n)
+
+
+class Lines(Strict):
+    welcome: list[str] = _lines()
+    join: list[str] = _lines()
+    switched: list[str] = _lines()
+    sticker: list[str] = _lines()
+    media: list[str] = _lines()
+    fallback: list[str] = _lines()
+    daily_cap: list[str] = _lines()
+    budget_stop: list[str] = _lines()
+    refuse_sexual: list[str] = _lines()
+    deflect_personal: list[str] = _lines()
+    forget: list[str] = _lines()
+
+
+class Rules(Strict):
+    forbidden: list[str] = Field(default_factory=list)
+    max_sentences: int | None = Field(None, ge=1)
+
+
+class Persona(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    display_name: str = Field(min_length=1, max_length=20)
+    icon_url: str = Field(pattern=r"^https://", max_length=2000)
+    age: int = Field(ge=0)
+    nicknames: list[str] = Field(min_length=1)
+    address: str = Field(min_length=1)
+    voice_notes: str = ""
+    system_prompt: str = Field(min_length=10)
+    rules: Rules = Rules()
+    lines: Lines
+
+    @field_validator("display_name")
+    @classmethod
+    def _no_line(cls, name: str) -> str:
+        if "line" in name.lower():
+            raise ValueError('LINE does not allow "LINE" in a sender name')
+        return name
+
+
+class Contact(Strict):
+    name: str
+    tel: str | None = None
+    url: str | None = None
+    hours: str | None = None
+
+
+class SafetyConfig(Strict):
+    crisis_words: list[str] = Field(min_length=1)
+    crisis_reply: dict[str, str] = Field(description="per sister id; {contacts} is replaced by the list")
+    contacts: list[Contact] = Field(min_length=1)
+    sexual_words: list[str] = Field(min_length=1)
+    personal_words: list[str] = Field(min_length=1)
+
+
+@dataclass
+class Sister:
+    persona: Persona
+    patterns: dict[str, Pattern]
+    source: dict[str, tuple[str, int]]  # pattern id → (file, line)
+
+
+@dataclass
+class CharacterSet:
+    sisters: dict[str, Sister]
+    safety: SafetyConfig
+    matchers: dict[str, Matcher]
+    signature: tuple = ()
+    loaded_at: float = field(default_factory=time.time)
+
+    def persona(self, sister: str) -> Persona:
+        return self.sisters[sister].persona
+
+    def pattern(self, sister: str, pattern_id: str) -> Pattern | None:
+        return self.sisters[sister].patterns.get(pattern_id)
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("**/*.yaml") if p.is_file())
+
+
+def signature(root: Path) -> tuple:
+    out = []
+    for p in _files(root):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out.append((str(p), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def _load(model, path: Path, problems: list[str]):
+    try:
+        data, lines = load_with_lines(path)
+        return validate(model, data, path, lines), lines
+    except YamlProblem as exc:
+        problems.extend(exc.problems)
+        return None, {}
+
+
+def load_characters(root: Path) -> CharacterSet:
+    """Load and check every file under ``root``; raise CharacterError listing every problem."""
+    problems: list[str] = []
+    root = Path(root)
+    if not root.is_dir():
+        raise CharacterError([f"{root}:1: characters folder not found (set BOTAN_CHARACTERS_DIR)"])
+    sig = signature(root)
+    safety, _ = _load(SafetyConfig, root / "safety.yaml", problems) if (root / "safety.yaml").exists() else (None, {})
+    if safety is None and not any(p.startswith(str(root / "safety.yaml")) for p in problems):
+        problems.append(f"{root / 'safety.yaml'}:1: missing safety.yaml (crisis reply and contacts)")
+    sisters: dict[str, Sister] = {}
+    seen_lines: dict[str, str] = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        persona_path = folder / "persona.yaml"
+        if not persona_path.exists():
+            continue
+        persona, plines = _load(Persona, persona_path, problems)
+        if persona is None:
+            continue
+        if persona.id != folder.name:
+            problems.append(f"{persona_path}:{line_of(plines, ('id',))}: id {persona.id!r} must equal the folder name")
+        patterns: dict[str, Pattern] = {}
+        source: dict[str, tuple[str, int]] = {}
+        for name in PATTERN_FILES:
+            path = folder / name
+            if not path.exists():
+                continue
+            pf, lines = _load(PatternFile, path, problems)
+            if pf is None:
+                continue
+            for i, pat in enumerate(pf.patterns):
+                where = f"{path}:{line_of(lines, ('patterns', i, 'id'))}"
+                if pat.id in patterns:
+                    first = source[pat.id]
+                    problems.append(f"{where}: duplicate pattern id {pat.id!r} (first at {first[0]}:{first[1]})")
+                    continue
+                patterns[pat.id] = pat
+                source[pat.id] = (str(path), line_of(lines, ("patterns", i, "id")))
+                for j, t in enumerate(pat.triggers):
+                    if t.regex and re.search(r"[\u30a1-\u30f6]", t.regex):
+                        line = line_of(lines, ("patterns", i, "triggers", j))
+                        problems.append(f"{path}:{line}: regex must be written in hiragana (katakana is folded)")
+                for k, reply in enumerate(pat.replies):
+                    owner = seen_lines.setdefault(reply, persona.id)
+                    if owner != persona.id:
+                        line = line_of(lines, ("patterns", i, "replies", k))
+                        problems.append(f"{path}:{line}: this line is already {owner}'s; every sister needs her own")
+        sisters[persona.id] = Sister(persona, patterns, source)
+    if DEFAULT_SISTER not in sisters and not problems:
+        problems.append(f"{root}:1: the default sister {DEFAULT_SISTER!r} is missing")
+    if safety is not None:
+        for sid in sisters:
+            if sid not in safety.crisis_reply:
+                problems.append(f"{root / 'safety.yaml'}:1: crisis_reply has no entry for {sid!r}")
+    matchers: dict[str, Matcher] = {}
+    for sid, sister in sisters.items():
+        matcher = Matcher(sister.patterns.values())
+        for pattern_id, other_id, trigger in matcher.conflicts:
+            path, line = sister.source[other_id]
+            problems.append(
+                f"{path}:{line}: trigger {trigger!r} of {other_id!r} is also claimed by {pattern_id!r} "
+                "with overlapping conditions (make when.time disjoint or drop one)"
+            )
+        matchers[sid] = matcher
+    if problems:
+        raise CharacterError(problems)
+    return CharacterSet(sisters, safety, matchers, sig)
+
+
+class CharacterStore:
+    """The live character set of this process. An invalid edit never replaces it."""
+
+    def __init__(self, root: Path, check_every: float = 2.0, clock: Callable[[], float] = time.monotonic):
+        self.root = Path(root)
+        self._current = load_characters(self.root)
+        self._lock = threading.Lock()
+        self._check_every = check_every
+        self._clock = clock
+        self._next_check = clock() + check_every
+        self._seen = self._current.signature
+        self.last_error: list[str] | None = None
+
+    @property
+    def current(self) -> CharacterSet:
+        if self._clock() >= self._next_check:
+            self._next_check = self._clock() + self._check_every
+            sig = signature(self.root)
+            if sig != self._seen:  # a changed file: try it once per change
+                self._seen = sig
+                self.reload()
+        return self._current
+
+    def reload(self) -> list[str] | None:
+        """Load the files again; keep the old set on error. Returns the problems, or None."""
+        with self._lock:
+            try:
+                new = load_characters(self.root)
+            except CharacterError as exc:
+                if exc.problems != self.last_error:
+                    log.error("character files invalid, keeping the previous set:\n%s", exc)
+                self.last_error = exc.problems
+                return exc.problems
+            self._current = new
+            self.last_error = None
+            log.info("character files loaded: %s", ", ".join(
+                f"{sid} ({len(s.patterns)} patterns)" for sid, s in new.sisters.items()))
+            return None

@@ -1,0 +1,177 @@
+"""Slash-commands: a table of registered functions whose docstring is the help text.
+
+``admin_only`` is data, checked in one place (``Commands.run``). A non-admin sending an admin
+command gets exactly the unknown-command answer, and the attempt is logged. Commands never reach
+Layer 1 or Layer 2 and never cost anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from botan_line.turns import Decision, LedgerEntry, Outgoing, Turn, UserState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    func: Callable
+    admin_only: bool
+    usage: str
+
+    @property
+    def help(self) -> str:
+        return (self.func.__doc__ or "").strip().splitlines()[0]
+
+
+class Commands:
+    def __init__(self):
+        self.table: dict[str, Command] = {}
+
+    def command(self, name: str, *, admin_only: bool = False, usage: str = ""):
+        def register(func):
+            self.table[name] = Command(name, func, admin_only, usage)
+            return func
+        return register
+
+    def visible_to(self, is_admin: bool) -> list[Command]:
+        return [c for c in self.table.values() if is_admin or not c.admin_only]
+
+    def run(self, pipeline, turn: Turn, user: UserState, band: str) -> Decision:
+        name, _, arg = turn.text.strip()[1:].partition(" ")
+        name = name.lower()
+        cmd = self.table.get(name)
+        is_admin = pipeline.is_admin(turn.user_id)
+        if cmd is not None and cmd.admin_only and not is_admin:
+            log.warning("non-admin tried an admin command: /%s", name)
+            cmd = None
+        if cmd is None:
+            text = "そのコマンドは知らないみたい…。/help で使えるコマンドが見られるよ。"
+            return _say(user, text, pattern="unknown")
+        ctx = CommandContext(pipeline, turn, user, band, arg.strip(), is_admin)
+        result = cmd.func(ctx)
+        if isinstance(result, str):
+            return _say(user, result, pattern=name)
+        if result.ledger is not None and not result.ledger.pattern:
+            result.ledger.pattern = name
+        return result
+
+
+@dataclass
+class CommandContext:
+    pipeline: object
+    turn: Turn
+    user: UserState
+    band: str
+    arg: str
+    is_admin: bool
+
+    @property
+    def settings_now(self) -> float:
+        return self.turn.now.timestamp() if self.turn.now else time.time()
+
+
+def _say(user: UserState, text: str, pattern: str) -> Decision:
+    return Decision(messages=[Outgoing(user.sister, text)],
+                    ledger=LedgerEntry(user.user_id, user.sister, "command", pattern=pattern))
+
+
+commands = Commands()
+command = commands.command
+
+
+@command("help")
+def _help(ctx: CommandContext) -> str:
+    """使えるコマンドの一覧"""
+    lines = ["使えるコマンド:"]
+    for c in commands.visible_to(ctx.is_admin):
+        usage = f" {c.usage}" if c.usage else ""
+        mark = "（管理者）" if c.admin_only else ""
+        lines.append(f"/{c.name}{usage} … {c.help}{mark}")
+    return "\n".join(lines)
+
+
+def _switch_to(sister: str):
+    def run(ctx: CommandContext) -> Decision:
+        return ctx.pipeline.switch(ctx.turn, sister)
+    return run
+
+
+for _sid, _doc in (("botan", "牡丹と話す"), ("kasho", "Kasho（花相）と話す"), ("yuri", "ユリと話す")):
+    _f = _switch_to(_sid)
+    _f.__doc__ = _doc
+    command(_sid)(_f)
+
+
+@command("forget")
+def _forget(ctx: CommandContext) -> Decision:
+    """会話の記録をぜんぶ消す"""
+    decision = ctx.pipeline.fixed_line(ctx.turn, "forget", layer="command")
+    decision.forget = True
+    return decision
+
+
+@command("whoami")
+def _whoami(ctx: CommandContext) -> str:
+    """自分のLINEユーザーIDを表示"""
+    role = "管理者" if ctx.is_admin else "ユーザー"
+    return f"あなたのユーザーID: {ctx.turn.user_id}\n権限: {role}\n（管理者にするには BOTAN_ADMIN_USER_IDS にこのIDを追加）"
+
+
+@command("reload", admin_only=True)
+def _reload(ctx: CommandContext) -> str:
+    """キャラクターファイルを再読み込み"""
+    problems = ctx.pipeline.characters.reload()
+    if problems:
+        shown = "\n".join(problems[:5])
+        more = f"\n…ほか{len(problems) - 5}件" if len(problems) > 5 else ""
+        return f"読み込み失敗。今のファイルのまま続けます。\n{shown}{more}"
+    chars = ctx.pipeline.characters.current
+    counts = "、".join(f"{s.persona.display_name} {len(s.patterns)}" for s in chars.sisters.values())
+    return f"再読み込みしました（パターン数: {counts}）"
+
+
+@command("pause", admin_only=True)
+def _pause(ctx: CommandContext) -> str:
+    """Layer 2（AI応答）を止める"""
+    from botan_line.layer2 import PAUSED_KEY
+
+    ctx.pipeline.store.set_state(PAUSED_KEY, "1")
+    return "Layer 2を停止しました。Layer 1と定型文だけで応答します。/resume で再開。"
+
+
+@command("resume", admin_only=True)
+def _resume(ctx: CommandContext) -> str:
+    """Layer 2を再開する"""
+    from botan_line.layer2 import PAUSED_KEY
+
+    ctx.pipeline.store.set_state(PAUSED_KEY, "0")
+    state = "再開しました。" if ctx.pipeline.layer2.enabled else "再開しましたが、APIキーが未設定なのでLayer 2はオフのままです。"
+    return f"Layer 2を{state}"
+
+
+@command("budget", admin_only=True, usage="[円]")
+def _budget(ctx: CommandContext) -> str:
+    """今月の予算の確認・変更"""
+    from botan_line.layer2 import BUDGET_KEY, month_bounds
+
+    l2 = ctx.pipeline.layer2
+    if ctx.arg:
+        try:
+            yen = float(ctx.arg.replace(",", "").replace("円", "").replace("¥", ""))
+            if yen < 0:
+                raise ValueError
+        except ValueError:
+            return "金額は数字で指定してね（例: /budget 3000）"
+        ctx.pipeline.store.set_state(BUDGET_KEY, f"{yen:g}")
+    budget = l2.monthly_budget()
+    spent = ctx.pipeline.store.spent_yen(*month_bounds(ctx.turn.now))
+    soft = budget * l2.cfg.budget.soft_ratio
+    share = f"{spent / budget:.0%}" if budget else "-"
+    return (f"今月の予算: ¥{budget:,.0f}\n使用済み: ¥{spent:,.1f}（{share}）\n"
+            f"節約モード開始: ¥{soft:,.0f}\n1人1日のAI応答上限: {l2.cfg.budget.per_user_daily_calls}回")

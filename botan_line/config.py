@@ -1,0 +1,128 @@
+"""The optional BOTAN_CONFIG YAML: tiers, router weights, prices, budget, limits.
+
+Every field has a default, so the bot runs without a file. Unknown fields are errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from botan_line.errors import SettingsError
+from botan_line.yamlio import YamlProblem, load_with_lines, validate
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tier(Strict):
+    model: str
+    temperature: float = Field(0.8, ge=0, le=2)
+    max_tokens: int = Field(200, ge=16, le=4000)
+
+
+class Tiers(Strict):
+    cheap: Tier = Tier(model="gpt-4o-mini")
+    strong: Tier = Tier(model="gpt-4o")
+
+
+class Weights(Strict):
+    new_user: float = 0.4
+    banter: float = 0.5
+    long_message: float = 0.2
+    switched_sister: float = 0.3
+    consultation: float = 0.3
+    plain_greeting: float = -0.5
+
+
+class RouterConfig(Strict):
+    weights: Weights = Weights()
+    threshold: float = 0.7
+    long_message_chars: int = 50
+    new_user_messages: int = Field(3, ge=1, description="a user is new for this many messages")
+    banter_words: tuple[str, ...] = (
+        "AI", "ロボット", "機械", "人間", "証明", "嘘", "うそ", "ウソ", "分以内", "秒で", "今すぐ", "できないでしょ",
+        "どうせ", "ポンコツ", "かわいい", "可愛い", "結婚", "好き", "勝負", "賭け", "ばか", "バカ", "つまらない",
+    )
+    consultation_words: tuple[str, ...] = (
+        "相談", "悩み", "悩んで", "つらい", "辛い", "しんどい", "不安", "困って", "どうしたら", "助けて", "苦しい", "寂しい",
+    )
+    greeting_words: tuple[str, ...] = (
+        "おはよう", "こんにちは", "こんばんは", "おやすみ", "ただいま", "おつかれ", "お疲れ", "やっほ", "またね",
+    )
+
+
+class Price(Strict):
+    input: float = Field(ge=0, description="USD per 1M input tokens")
+    output: float = Field(ge=0, description="USD per 1M output tokens")
+
+
+DEFAULT_PRICES = {
+    "gpt-4o": Price(input=2.50, output=10.00),
+    "gpt-4o-mini": Price(input=0.15, output=0.60),
+}
+
+
+class Budget(Strict):
+    monthly_yen: float = Field(3000, ge=0)
+    soft_ratio: float = Field(0.8, gt=0, le=1, description="past this share of the budget, cheap tier only")
+    per_user_daily_calls: int = Field(40, ge=0)
+
+
+class LLMConfig(Strict):
+    timeout_seconds: float = Field(12, gt=0)
+    max_retries: int = Field(2, ge=0, le=5)
+    deadline_seconds: float = Field(40, gt=0, description="all attempts must end inside the reply-token window")
+    history_turns: int = Field(8, ge=0)
+    history_tokens: int = Field(1200, ge=0)
+    max_input_chars: int = Field(400, ge=20, le=5000)
+    max_output_chars: int = Field(300, ge=20)
+
+
+class Learning(Strict):
+    min_distinct_users: int = Field(3, ge=1)
+    max_replies_per_candidate: int = Field(5, ge=1)
+
+
+class SisterOverride(Strict):
+    tiers: Tiers | None = None
+    router: RouterConfig | None = None
+
+
+class BotConfig(Strict):
+    tiers: Tiers = Tiers()
+    router: RouterConfig = RouterConfig()
+    prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    jpy_per_usd: float = Field(150.0, gt=0)
+    budget: Budget = Budget()
+    llm: LLMConfig = LLMConfig()
+    learning: Learning = Learning()
+    sisters: dict[str, SisterOverride] = Field(default_factory=dict)
+
+    def tiers_for(self, sister: str) -> Tiers:
+        override = self.sisters.get(sister)
+        return override.tiers if override and override.tiers else self.tiers
+
+    def router_for(self, sister: str) -> RouterConfig:
+        override = self.sisters.get(sister)
+        return override.router if override and override.router else self.router
+
+    def price_yen(self, model: str, prompt_tokens: int, completion_tokens: int) -> float:
+        price = self.prices.get(model)
+        if price is None:  # unknown model (a local server): try the longest known prefix, else free
+            known = [m for m in self.prices if model.startswith(m)]
+            price = self.prices[max(known, key=len)] if known else Price(input=0, output=0)
+        usd = (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
+        return usd * self.jpy_per_usd
+
+
+def load_config(path: Path) -> BotConfig:
+    if not path.is_file():
+        raise SettingsError(f"BOTAN_CONFIG: no such file {path}")
+    try:
+        data, lines = load_with_lines(path)
+        return validate(BotConfig, data, path, lines)
+    except YamlProblem as exc:
+        raise SettingsError(f"BOTAN_CONFIG: {exc.problems[0]}") from None

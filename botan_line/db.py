@@ -1,0 +1,205 @@
+"""Database: SQLAlchemy Core tables and named, ordered migrations recorded in the database.
+
+SQLite (WAL, busy timeout) by default, PostgreSQL by URL. Timestamps are UTC epoch seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.pool import NullPool
+
+log = logging.getLogger(__name__)
+metadata = MetaData()
+
+migrations_table = Table(
+    "schema_migrations", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("applied_at", Float, nullable=False),
+)
+
+# One row per LINE webhook event; the worker's queue and its outbox.
+inbox = Table(
+    "inbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),  # webhookEventId
+    Column("chat_key", String(80), nullable=False),  # user/group/room: events of one chat run in order
+    Column("event_type", String(40), nullable=False),
+    Column("body", Text, nullable=False),  # the event JSON as LINE sent it
+    Column("event_ts", Float, nullable=False),  # when it happened (LINE timestamp, seconds)
+    Column("received_at", Float, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),  # pending|working|done|failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", Float),
+    Column("claimed_by", String(80)),
+    Column("outgoing", Text),  # decided messages (JSON) once the pipeline ran: resends never re-decide
+    Column("outcome", String(40)),  # replied|pushed|expired|standby|nothing|already_sent|...
+    Column("error", Text),
+    Column("finished_at", Float),
+)
+Index("ix_inbox_claim", inbox.c.status, inbox.c.event_ts)
+Index("ix_inbox_chat", inbox.c.chat_key, inbox.c.status)
+
+users = Table(
+    "users", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("sister", String(20), nullable=False),
+    Column("display_name", String(100)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("messages", Integer, nullable=False, default=0),
+    Column("switched_at", Float),
+)
+
+history = Table(
+    "history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(64), nullable=False),
+    Column("sister", String(20), nullable=False),
+    Column("role", String(10), nullable=False),  # user|assistant
+    Column("text", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_history_user", history.c.user_id, history.c.sister, history.c.id)
+
+# One row per reply, every layer: what it cost and how it was decided.
+ledger = Table(
+    "ledger", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", Float, nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("sister", String(20), nullable=False),
+    Column("layer", String(12), nullable=False),  # command|safety|layer1|layer2|fallback|event
+    Column("pattern", String(120)),
+    Column("model", String(80)),
+    Column("tier", String(10)),
+    Column("score", Float),
+    Column("prompt_tokens", Integer, nullable=False, default=0),
+    Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("yen", Float, nullable=False, default=0.0),
+    Column("strong_yen", Float, nullable=False, default=0.0),  # what the strong tier would have cost
+    Column("latency_ms", Float, nullable=False, default=0.0),
+    Column("guard", String(80)),  # pass | reject:<reason>[,retry...]
+    Column("normalized", Text),  # the normalised message, kept for learning (never for safety rows)
+)
+Index("ix_ledger_time", ledger.c.created_at)
+Index("ix_ledger_user", ledger.c.user_id, ledger.c.created_at)
+
+# Which reply variations a user has already had, per pattern (no immediate repetition).
+variation_use = Table(
+    "variation_use", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("sister", String(20), primary_key=True),
+    Column("pattern", String(120), primary_key=True),
+    Column("used", String(400), nullable=False, default=""),  # comma-separated indexes, oldest first
+)
+
+# Small key/value state shared by every process: budget notices, pause switch.
+state = Table(
+    "state", metadata,
+    Column("key", String(80), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Learning: candidate Layer 1 lines waiting for an admin.
+candidates = Table(
+    "candidates", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sister", String(20), nullable=False),
+    Column("kind", String(12), nullable=False),  # pattern|variation
+    Column("pattern_id", String(120)),  # for variations: the pattern they extend
+    Column("trigger", Text, nullable=False),
+    Column("replies", Text, nullable=False),  # JSON list
+    Column("users", Integer, nullable=False, default=0),
+    Column("status", String(10), nullable=False, default="open"),  # open|approved|rejected
+    Column("created_at", Float, nullable=False),
+    Column("decided_at", Float),
+    Column("decided_by", String(64)),
+)
+Index("ix_candidates_trigger", candidates.c.sister, candidates.c.trigger)
+
+# Per-user daily Layer 2 counter (atomic increments enforce the cap across processes).
+daily_calls = Table(
+    "daily_calls", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("calls", Integer, nullable=False, default=0),
+)
+
+
+def _initial(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not migrations_table])
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("0001_initial", _initial),
+]
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply pending migrations in order; return the names applied."""
+    import time
+
+    applied: list[str] = []
+    with engine.begin() as conn:
+        migrations_table.create(conn, checkfirst=True)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # one migrator at a time across processes
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(71520301)")
+        done = set(conn.scalars(select(migrations_table.c.name)))
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            step(conn)
+            conn.execute(insert(migrations_table).values(name=name, applied_at=time.time()))
+            applied.append(name)
+    if applied:
+        log.info("database migrated: %s", ", ".join(applied))
+    return applied
+
+
+def connect(url: str) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine

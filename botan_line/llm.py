@@ -1,0 +1,86 @@
+"""The OpenAI edge: one chat completion with explicit timeouts and bounded, deadline-aware retries.
+
+Any OpenAI-compatible server works (OPENAI_BASE_URL: a local Ollama, another provider).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import openai
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    usage_reported: bool
+    latency_ms: float
+
+
+class LLMUnavailable(Exception):
+    """Every attempt failed; ``reason`` is a short code for the ledger."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
+
+
+class LLM:
+    def __init__(self, api_key: str, base_url: str, *, timeout: float, max_retries: int,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic):
+        self.client = openai.OpenAI(
+            api_key=api_key or "not-needed",  # local OpenAI-compatible servers accept any key
+            base_url=base_url or None,
+            timeout=timeout,
+            max_retries=0,  # retries are ours: they must fit inside the reply-token window
+        )
+        self.max_retries = max_retries
+        self.sleep = sleep
+        self.monotonic = monotonic
+
+    def complete(self, model: str, messages: list[dict], *, temperature: float, max_tokens: int,
+                 deadline: float) -> Completion:
+        """``deadline`` is a monotonic time after which no new attempt starts."""
+        attempt = 0
+        while True:
+            started = self.monotonic()
+            try:
+                resp = self.client.chat.completions.create(
+                    model=model, messages=messages, temperature=temperature, max_tokens=max_tokens)
+                choice = resp.choices[0] if resp.choices else None
+                text = (choice.message.content or "") if choice and choice.message else ""
+                usage = resp.usage
+                return Completion(
+                    text=text,
+                    model=resp.model or model,
+                    prompt_tokens=usage.prompt_tokens if usage else 0,
+                    completion_tokens=usage.completion_tokens if usage else 0,
+                    usage_reported=usage is not None,
+                    latency_ms=(self.monotonic() - started) * 1000,
+                )
+            except RETRYABLE as exc:
+                reason = type(exc).__name__
+            except openai.APIStatusError as exc:  # 4xx other than 429: retrying will not help
+                log.warning("LLM request refused: HTTP %s", exc.status_code)
+                raise LLMUnavailable(f"http_{exc.status_code}") from None
+            except (openai.APIError, ValueError, AttributeError, IndexError, TypeError) as exc:
+                # malformed JSON or a response without the expected shape
+                log.warning("LLM response unusable: %s", type(exc).__name__)
+                reason = "malformed_response"
+            attempt += 1
+            backoff = min(4.0, 0.5 * 2 ** (attempt - 1))
+            if attempt > self.max_retries or self.monotonic() + backoff >= deadline:
+                log.warning("LLM unavailable after %d attempt(s): %s", attempt, reason)
+                raise LLMUnavailable(reason)
+            self.sleep(backoff)

@@ -1,0 +1,187 @@
+"""Layer 1 matching: which pattern of one sister answers a normalised message, if any.
+
+Pure and fast. Whole-message triggers are one dict lookup; contained keywords (and the literal
+anchors of regexes) are found in one pass of an Aho-Corasick automaton (pyahocorasick, C), so
+the cost depends on the message, not on how many patterns the files hold.
+"""
+
+from __future__ import annotations
+
+import re
+import sre_parse
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+
+from botan_line.normalize import asks_something, fold
+
+EXACT, KEYWORDS, REGEX = 3, 2, 1  # priority: a whole-message match beats a contained one
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    band: str  # morning|daytime|evening|night
+    first_visit: bool = False
+    chat: str = "one_on_one"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    pattern: object  # characters.Pattern
+    kind: int
+    trigger: str
+
+
+@dataclass(slots=True)
+class _Keywords:
+    pattern: object
+    words: tuple[str, ...]
+    length: int
+
+
+@dataclass(slots=True)
+class _Regex:
+    pattern: object
+    regex: re.Pattern
+    whole: bool
+    source: str
+
+
+def _conditions_hold(pattern, ctx: Context) -> bool:
+    when = pattern.when
+    if when is None:
+        return True
+    if when.time is not None and ctx.band not in when.time:
+        return False
+    if when.first_visit is not None and when.first_visit != ctx.first_visit:
+        return False
+    return when.chat is None or when.chat == ctx.chat
+
+
+def _overlap(a, b) -> bool:
+    """Can both patterns' conditions hold at once?"""
+    wa, wb = a.when, b.when
+    if wa is None or wb is None:
+        return True
+    if wa.time is not None and wb.time is not None and not set(wa.time) & set(wb.time):
+        return False
+    if wa.first_visit is not None and wb.first_visit is not None and wa.first_visit != wb.first_visit:
+        return False
+    return not (wa.chat and wb.chat and wa.chat != wb.chat)
+
+
+def required_literal(regex: str) -> str | None:
+    """The longest literal every match of ``regex`` must contain (top-level sequence only)."""
+    try:
+        parsed = sre_parse.parse(regex)
+    except re.error:
+        return None
+    best, run = "", []
+    for op, arg in parsed:
+        if op is sre_parse.LITERAL:
+            run.append(chr(arg))
+            continue
+        best = max(best, "".join(run), key=len)
+        run = []
+    best = max(best, "".join(run), key=len)
+    folded = fold(best)
+    return folded if folded == best and best else None
+
+
+class Matcher:
+    def __init__(self, patterns: Iterable):
+        self.exact: dict[str, list] = {}
+        self.keywords: list[_Keywords] = []
+        self.regexes: list[_Regex] = []
+        self.unanchored: list[_Regex] = []
+        self.conflicts: list[tuple[str, str, str]] = []
+        self._automaton = ahocorasick.Automaton()
+        claimed: dict[tuple, list] = {}
+        for pattern in patterns:
+            for trigger in pattern.triggers:
+                if trigger.exact is not None:
+                    for phrase in trigger.exact:
+                        key = fold(phrase)
+                        self._claim(claimed, ("exact", key), pattern, phrase)
+                        self.exact.setdefault(key, []).append(pattern)
+                elif trigger.keywords is not None:
+                    words = tuple(sorted({fold(w) for w in trigger.keywords}))
+                    self._claim(claimed, ("keywords", words), pattern, " + ".join(trigger.keywords))
+                    idx = len(self.keywords)
+                    self.keywords.append(_Keywords(pattern, words, sum(map(len, words))))
+                    for w in words:
+                        self._add(w, ("k", idx))
+                else:
+                    whole = (trigger.scope or "whole") == "whole"
+                    self._claim(claimed, ("regex", trigger.regex, whole), pattern, trigger.regex)
+                    entry = _Regex(pattern, re.compile(trigger.regex), whole, trigger.regex)
+                    anchor = required_literal(trigger.regex)
+                    if anchor:
+                        idx = len(self.regexes)
+                        self.regexes.append(entry)
+                        self._add(anchor, ("r", idx))
+                    else:
+                        self.unanchored.append(entry)
+        if len(self._automaton):
+            self._automaton.make_automaton()
+
+    def _add(self, word: str, ref: tuple) -> None:
+        if word in self._automaton:
+            self._automaton.get(word).append(ref)
+        else:
+            self._automaton.add_word(word, [ref])
+
+    def _claim(self, claimed: dict, key: tuple, pattern, shown: str) -> None:
+        for other in claimed.get(key, ()):
+            if other is not pattern and _overlap(other, pattern):
+                self.conflicts.append((other.id, pattern.id, shown))
+        claimed.setdefault(key, []).append(pattern)
+
+    def match(self, text: str, question: bool, ctx: Context) -> Match | None:
+        if not text:
+            return None
+        for pattern in self.exact.get(text, ()):
+            if _conditions_hold(pattern, ctx):
+                return Match(pattern, EXACT, text)
+        hits_k: dict[int, int] = {}
+        hits_r: set[int] = set()
+        if len(self._automaton):
+            for _end, refs in self._automaton.iter(text):
+                for kind, idx in refs:
+                    if kind == "k":
+                        hits_k[idx] = hits_k.get(idx, 0) + 1
+                    else:
+                        hits_r.add(idx)
+        best: Match | None = None
+        best_len = -1
+        for idx, count in hits_k.items():
+            entry = self.keywords[idx]
+            if count < len(entry.words) and not all(w in text for w in entry.words):
+                continue
+            pattern = entry.pattern
+            if len(text) > pattern.max_length or entry.length <= best_len or not _conditions_hold(pattern, ctx):
+                continue
+            if not pattern.allow_question:
+                rest = text
+                for w in entry.words:
+                    rest = rest.replace(w, " ")
+                if asks_something(rest, question):
+                    continue
+            best, best_len = Match(pattern, KEYWORDS, " + ".join(entry.words)), entry.length
+        if best is not None:
+            return best
+        for entry in [self.regexes[i] for i in sorted(hits_r)] + self.unanchored:
+            pattern = entry.pattern
+            if entry.whole:
+                m = entry.regex.fullmatch(text)
+            else:
+                if len(text) > pattern.max_length:
+                    continue
+                m = entry.regex.search(text)
+                if m and not pattern.allow_question and asks_something(
+                        text[:m.start()] + " " + text[m.end():], question):
+                    continue
+            if m and _conditions_hold(pattern, ctx):
+                return Match(pattern, REGEX, entry.source)
+        return None

@@ -1,0 +1,208 @@
+"""The conversation core: what does the current sister say to this, from which layer, at what cost.
+
+Plain Python: fed a Turn and returning a Decision (messages + what to remember). The database,
+OpenAI and the clock come in as adapters; LINE is never called from here. The webhook worker and
+the chat console are two thin front doors to this class.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from botan_line import safety
+from botan_line.characters import DEFAULT_SISTER, CharacterSet, CharacterStore
+from botan_line.layer2 import Layer2
+from botan_line.matcher import Context
+from botan_line.normalize import fold, normalize
+from botan_line.turns import Decision, LedgerEntry, Outgoing, Turn, UserState
+
+log = logging.getLogger(__name__)
+
+BAND_NAMES = {"morning": "朝", "daytime": "お昼", "evening": "夕方", "night": "夜"}
+
+
+def time_band(now: datetime) -> str:
+    h = now.hour
+    if 5 <= h < 10:
+        return "morning"
+    if 10 <= h < 17:
+        return "daytime"
+    if 17 <= h < 22:
+        return "evening"
+    return "night"
+
+
+def pick_variation(n: int, used: list[int], rng: random.Random) -> tuple[int, list[int]]:
+    """A variation this user has not had since the last full cycle (never the same twice in a row)."""
+    used = [i for i in used if 0 <= i < n]
+    free = [i for i in range(n) if i not in used]
+    if not free:
+        last = used[-1] if used else None
+        used = []
+        free = [i for i in range(n) if i != last] or [0]
+    choice = rng.choice(free)
+    return choice, [*used, choice]
+
+
+def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:
+    """The one sister a normalised message names, and the message with her name taken out."""
+    found: dict[str, list[str]] = {}
+    for sid, sister in chars.sisters.items():
+        for nick in sister.persona.nicknames:
+            n = fold(nick)
+            if n and n in text:
+                found.setdefault(sid, []).append(n)
+    if len(found) != 1:
+        return None, text
+    sid, names = next(iter(found.items()))
+    for n in sorted(names, key=len, reverse=True):
+        text = text.replace(n, "")
+    return sid, text
+
+
+class Pipeline:
+    def __init__(self, characters: CharacterStore, store, layer2: Layer2, *, admins: frozenset[str] = frozenset(),
+                 commands=None, rng: random.Random | None = None, tz=None):
+        self.characters = characters
+        self.store = store
+        self.layer2 = layer2
+        self.admins = admins
+        self.commands = commands
+        self.rng = rng or random.Random()
+        self.tz = tz
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _fill(self, line: str, user: UserState, persona, band: str) -> str:
+        name = user.display_name or persona.address
+        return line.replace("{name}", name).replace("{band}", BAND_NAMES[band])
+
+    def choose(self, user: UserState, sister: str, key: str, options: list[str]) -> tuple[int, tuple]:
+        used = self.store.used_variations(user.user_id, sister, key)
+        idx, used = pick_variation(len(options), used, self.rng)
+        return idx, (sister, key, ",".join(map(str, used)))
+
+    def line(self, user: UserState, sister: str, key: str, band: str) -> tuple[str, tuple]:
+        """One of the sister's fixed persona lines (welcome, fallback, ...), without repeats."""
+        persona = self.characters.current.persona(sister)
+        options = getattr(persona.lines, key)
+        idx, var = self.choose(user, sister, f"lines:{key}", options)
+        return self._fill(options[idx], user, persona, band), var
+
+    def reply(self, user: UserState, sister: str, text: str, layer: str, *, quick_reply: bool = False,
+              **ledger) -> Decision:
+        return Decision(messages=[Outgoing(sister, text, quick_reply)],
+                        ledger=LedgerEntry(user.user_id, sister, layer, **ledger))
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.admins
+
+    # --- text: the main path -----------------------------------------------------------------
+    def on_text(self, turn: Turn, on_slow: Callable[[], None] = lambda: None) -> Decision:
+        started = time.perf_counter()
+        chars = self.characters.current
+        user = self.store.user(turn.user_id)
+        if turn.display_name and not user.display_name:
+            user = UserState(user.user_id, user.sister, user.messages, turn.display_name, user.switched_at)
+        if user.sister not in chars.sisters:
+            user = UserState(user.user_id, DEFAULT_SISTER, user.messages, user.display_name, user.switched_at)
+        band = time_band(turn.now)
+        text = turn.text.strip()
+
+        if text.startswith("/") and self.commands is not None:
+            decision = self.commands.run(self, turn, user, band)
+            return self._finish(decision, user, turn, started, count=False)
+
+        norm = normalize(text)
+        called, rest = called_sister(norm.text, chars)
+        if turn.chat == "group" and not (called or turn.mentioned):
+            return Decision()  # in groups the sisters speak when spoken to
+        switched = bool(called and called != user.sister)
+        sister = called or user.sister
+        new_user = UserState(user.user_id, sister, user.messages + 1, user.display_name,
+                             turn.now.timestamp() if switched else user.switched_at)
+        persona = chars.persona(sister)
+
+        kind = safety.classify(norm.text, chars.safety)
+        if kind is not None:
+            decision = self._safety(kind, user, sister, band)
+            decision.user = new_user
+            return self._finish(decision, user, turn, started)
+
+        if called and not rest:  # just her name: she answers the call
+            text_line, var = self.line(user, sister, "switched", band)
+            decision = self.reply(user, sister, text_line, "layer1", pattern=f"{sister}:called", quick_reply=switched)
+            decision.variation = var
+        else:
+            ctx = Context(band=band, first_visit=user.first_visit, chat=turn.chat)
+            match = chars.matchers[sister].match(rest, norm.question, ctx)
+            if match is not None:
+                pattern = match.pattern
+                idx, var = self.choose(user, sister, pattern.id, pattern.replies)
+                decision = self.reply(user, sister, self._fill(pattern.replies[idx], user, persona, band), "layer1",
+                                      pattern=f"{sister}:{pattern.id}")
+                decision.variation = var
+            else:
+                decision = self._layer2(turn, user, persona, band, switched, norm.text, on_slow)
+        decision.user = new_user
+        if decision.ledger and decision.ledger.layer in ("layer1", "layer2", "fallback"):
+            decision.history = [(sister, "user", text), (sister, "assistant", decision.text)]
+        return self._finish(decision, user, turn, started)
+
+    def _safety(self, kind: str, user: UserState, sister: str, band: str) -> Decision:
+        chars = self.characters.current
+        if kind == safety.CRISIS:
+            persona = chars.persona(sister)
+            text = safety.crisis_reply(chars.safety, sister, user.display_name or persona.address)
+            return self.reply(user, sister, text, "safety", pattern="safety:crisis")
+        key = "refuse_sexual" if kind == safety.SEXUAL else "deflect_personal"
+        text, var = self.line(user, sister, key, band)
+        decision = self.reply(user, sister, text, "safety", pattern=f"safety:{kind}")
+        decision.variation = var
+        return decision
+
+    def _layer2(self, turn: Turn, user: UserState, persona, band: str, switched: bool, normalized: str,
+                on_slow) -> Decision:
+        result = self.layer2.answer(persona=persona, user=user, text=turn.text.strip(), now=turn.now,
+                                    switched=switched, banter_hint=False, on_slow=on_slow)
+        route = result.route
+        ledger = dict(model=result.model, tier=route.tier if route and result.model else None,
+                      score=route.score if route else None, prompt_tokens=result.prompt_tokens,
+                      completion_tokens=result.completion_tokens, yen=result.yen, strong_yen=result.strong_yen,
+                      guard=result.guard)
+        if result.text is not None:
+            decision = self.reply(user, persona.id, result.text, "layer2", normalized=normalized, **ledger)
+        else:
+            line, var = self.line(user, persona.id, result.lines, band)
+            decision = self.reply(user, persona.id, line, "fallback", pattern=f"lines:{result.lines}", **ledger)
+            decision.variation = var
+        decision.notices = [(admin, n) for n in result.notices for admin in sorted(self.admins)]
+        return decision
+
+    def _finish(self, decision: Decision, user: UserState, turn: Turn, started: float, count: bool = True) -> Decision:
+        if decision.ledger is not None:
+            decision.ledger.latency_ms = (time.perf_counter() - started) * 1000 + (decision.ledger.latency_ms or 0)
+        return decision
+
+    # --- other events --------------------------------------------------------------------------
+    def fixed_line(self, turn: Turn, key: str, *, quick_reply: bool = False, sister: str | None = None,
+                   layer: str = "event") -> Decision:
+        """A sister's fixed line for an event (sticker, media, welcome, join)."""
+        user = self.store.user(turn.user_id)
+        sister = sister or user.sister
+        if sister not in self.characters.current.sisters:
+            sister = DEFAULT_SISTER
+        text, var = self.line(user, sister, key, time_band(turn.now))
+        decision = self.reply(user, sister, text, layer, pattern=f"lines:{key}", quick_reply=quick_reply)
+        decision.variation = var
+        return decision
+
+    def switch(self, turn: Turn, sister: str) -> Decision:
+        """Postback, quick reply or /command: make ``sister`` this user's current sister."""
+        user = self.store.user(turn.user_id)
+        decision = self.fixed_line(turn, "switched", sister=sister, layer="command")
+        decision.user = UserState(user.user_id, sister, user.messages, user.display_name, turn.now.timestamp())
+        return decision

@@ -1,0 +1,59 @@
+"""Wiring: build every adapter from the settings once. Nothing is created at import time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from botan_line.characters import CharacterStore
+from botan_line.commands import commands
+from botan_line.db import connect
+from botan_line.layer2 import Layer2
+from botan_line.line_edge import LineEdge
+from botan_line.llm import LLM
+from botan_line.pipeline import Pipeline
+from botan_line.settings import Settings
+from botan_line.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    store: Store
+    characters: CharacterStore
+    layer2: Layer2
+    pipeline: Pipeline
+    edge: LineEdge | None
+
+
+def build(settings: Settings, *, with_line: bool = False, sleep=None) -> Services:
+    """Raises SettingsError / CharacterError with a message fit for one line of start-up output.
+
+    ``sleep`` replaces time.sleep for retry backoffs (tests pass a no-op).
+    """
+    if with_line:
+        settings.require_line()
+    characters = CharacterStore(settings.characters_dir)
+    engine = connect(settings.database_url)
+    store = Store(engine)
+    cfg = settings.config
+    llm = None
+    if settings.llm_enabled:
+        llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=cfg.llm.timeout_seconds,
+                  max_retries=cfg.llm.max_retries, **({"sleep": sleep} if sleep else {}))
+    else:
+        log.warning("Layer 2 is off: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) to enable it")
+    layer2 = Layer2(llm, cfg, store)
+    pipeline = Pipeline(characters, store, layer2, admins=settings.admin_user_ids, commands=commands,
+                        tz=settings.tz)
+    edge = None
+    if with_line:
+        edge = LineEdge(settings.line_api_base_url, settings.line_channel_access_token,
+                        timeout=settings.line_timeout_seconds, personas=lambda: characters.current,
+                        **({"sleep": sleep} if sleep else {}))
+    return Services(settings, engine, store, characters, layer2, pipeline, edge)

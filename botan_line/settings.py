@@ -1,0 +1,119 @@
+"""Settings: the environment is read once, here, into a frozen object that is passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from botan_line.config import BotConfig, load_config
+from botan_line.errors import SettingsError
+
+DEFAULT_LINE_API = "https://api.line.me"
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    characters_dir: Path = Path("characters")
+    line_channel_secret: str = field(default="", repr=False)
+    line_channel_access_token: str = field(default="", repr=False)
+    line_api_base_url: str = DEFAULT_LINE_API
+    openai_api_key: str = field(default="", repr=False)
+    openai_base_url: str = ""
+    admin_user_ids: frozenset[str] = frozenset()
+    timezone: str = "Asia/Tokyo"
+    push_fallback: bool = False
+    worker_threads: int = 2
+    lease_seconds: int = 120
+    retention_days: int = 30
+    poll_seconds: float = 0.2
+    line_timeout_seconds: float = 5.0
+    config: BotConfig = field(default_factory=BotConfig)
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'botan.db'}")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        get = env.get
+        data_dir = Path(get("BOTAN_DATA_DIR", "var"))
+        tz = get("BOTAN_TIMEZONE", "Asia/Tokyo")
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"BOTAN_TIMEZONE: unknown time zone {tz!r} (use an IANA name like Asia/Tokyo)") from None
+        line_base = get("LINE_API_BASE_URL", DEFAULT_LINE_API).rstrip("/")
+        for name, url in (("LINE_API_BASE_URL", line_base), ("OPENAI_BASE_URL", get("OPENAI_BASE_URL", ""))):
+            if url and not url.startswith(("http://", "https://")):
+                raise SettingsError(f"{name} must start with http:// or https://")
+        db_url = get("BOTAN_DATABASE_URL", "")
+        if db_url and "://" not in db_url:
+            raise SettingsError("BOTAN_DATABASE_URL must be a SQLAlchemy URL like sqlite:///var/botan.db")
+        config_path = get("BOTAN_CONFIG", "")
+        admins = frozenset(u.strip() for u in get("BOTAN_ADMIN_USER_IDS", "").split(",") if u.strip())
+        for user_id in admins:
+            if not (user_id.startswith("U") and len(user_id) >= 2):
+                raise SettingsError("BOTAN_ADMIN_USER_IDS must be comma-separated LINE user IDs starting with U")
+        return cls(
+            data_dir=data_dir,
+            database_url=db_url,
+            characters_dir=Path(get("BOTAN_CHARACTERS_DIR", "characters")),
+            line_channel_secret=get("LINE_CHANNEL_SECRET", ""),
+            line_channel_access_token=get("LINE_CHANNEL_ACCESS_TOKEN", ""),
+            line_api_base_url=line_base,
+            openai_api_key=get("OPENAI_API_KEY", ""),
+            openai_base_url=get("OPENAI_BASE_URL", "").rstrip("/"),
+            admin_user_ids=admins,
+            timezone=tz,
+            push_fallback=_bool("BOTAN_PUSH_FALLBACK", get("BOTAN_PUSH_FALLBACK", "false")),
+            worker_threads=_int("BOTAN_WORKER_THREADS", get("BOTAN_WORKER_THREADS", "2"), 0),
+            lease_seconds=_int("BOTAN_LEASE_SECONDS", get("BOTAN_LEASE_SECONDS", "120"), 5),
+            retention_days=_int("BOTAN_RETENTION_DAYS", get("BOTAN_RETENTION_DAYS", "30"), 1),
+            config=load_config(Path(config_path)) if config_path else BotConfig(),
+        )
+
+    def require_line(self) -> None:
+        """The webhook cannot run without its LINE credentials."""
+        if not self.line_channel_secret:
+            raise SettingsError(
+                "LINE_CHANNEL_SECRET is not set (find it in the LINE Developers console, Basic settings)"
+            )
+        if not self.line_channel_access_token:
+            raise SettingsError(
+                "LINE_CHANNEL_ACCESS_TOKEN is not set (issue one in the LINE Developers console, Messaging API tab)"
+            )

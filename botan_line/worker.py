@@ -1,0 +1,148 @@
+"""Background workers: claim inbox events, run the pipeline, send through the LINE edge.
+
+Threads inside each gunicorn process. One bad event never stops a worker: the failure is
+recorded with the event and retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from botan_line import inbox
+from botan_line.events import EventContext, decide, source_of
+from botan_line.line_edge import ReplyTokenInvalid, SendFailed, retry_key
+from botan_line.services import Services
+from botan_line.turns import Outgoing
+
+log = logging.getLogger(__name__)
+
+REPLY_WINDOW_SECONDS = 50  # LINE guarantees a reply token for one minute; keep a margin
+
+
+class Worker:
+    def __init__(self, services: Services, name: str | None = None, clock: Callable[[], float] = time.time):
+        self.s = services
+        self.name = name or f"{os.getpid()}-{threading.get_ident()}"
+        self.clock = clock
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._last_prune = 0.0
+
+    # --- one event -----------------------------------------------------------------------------
+    def run_once(self) -> bool:
+        """Claim and handle one event; False when the inbox had nothing runnable."""
+        claimed = inbox.claim(self.s.engine, self.name, self.s.settings.lease_seconds, now=self.clock())
+        if claimed is None:
+            return False
+        try:
+            outcome = self.handle(claimed)
+            inbox.finish(self.s.engine, claimed.id, outcome, now=self.clock())
+        except Exception as exc:
+            log.exception("event %s failed (attempt %d)", claimed.event_id, claimed.attempts)
+            inbox.fail(self.s.engine, claimed.id, claimed.attempts, f"{type(exc).__name__}: {exc}"[:300],
+                       now=self.clock())
+        return True
+
+    def handle(self, claimed: inbox.Claimed) -> str:
+        event = claimed.event
+        if event.get("mode") == "standby":
+            return "standby"
+        _user, chat_id, chat_kind = source_of(event)
+        now = self.clock()
+        fresh = bool(event.get("replyToken")) and now - float(event.get("timestamp", 0)) / 1000 < REPLY_WINDOW_SECONDS
+        resend = claimed.outgoing is not None
+        if resend:
+            payload = claimed.outgoing
+        else:
+            edge = self.s.edge
+
+            def on_slow() -> None:
+                if edge is not None and chat_kind == "one_on_one" and fresh and chat_id:
+                    edge.loading(chat_id, 20)
+
+            ctx = EventContext(self.s.pipeline, self.s.store, datetime.fromtimestamp(now, self.s.settings.tz),
+                               on_slow, edge.display_name if edge else (lambda _uid: None))
+            decision = decide(event, ctx)
+            payload = {"messages": [m.to_json() for m in decision.messages],
+                       "notices": [list(n) for n in decision.notices]}
+            with self.s.engine.begin() as conn:
+                self.s.store.apply(decision, ctx.now, conn)
+                inbox.save_outgoing(conn, claimed.id, payload)
+        messages = [Outgoing.from_json(m) for m in payload.get("messages", [])]
+        self._notify(payload.get("notices", []), claimed.event_id)
+        if not messages:
+            return "nothing"
+        return self._send(event, chat_id, messages, fresh, resend, claimed.event_id)
+
+    def _send(self, event: dict, chat_id: str, messages: list[Outgoing], fresh: bool, resend: bool,
+              event_id: str) -> str:
+        edge = self.s.edge
+        if edge is None:
+            return "no_line"
+        push_ok = self.s.settings.push_fallback and bool(chat_id)
+        if fresh:
+            try:
+                edge.reply(event["replyToken"], messages)
+                return "replied"
+            except ReplyTokenInvalid:
+                if resend:  # our earlier attempt may have used it: never risk a second answer
+                    return "already_sent"
+                if not push_ok:
+                    return "token_invalid"
+                log.info("reply token rejected, pushing instead")
+        elif not push_ok:
+            return "expired"
+        try:
+            edge.push(chat_id, messages, retry_key(event_id))
+            return "pushed"
+        except SendFailed as exc:
+            return f"push_failed:{exc.reason}"[:40]
+
+    def _notify(self, notices: list, event_id: str) -> None:
+        edge = self.s.edge
+        for i, (admin, text) in enumerate(notices):
+            if edge is None:
+                log.warning("admin notice not sent (no LINE credentials)")
+                continue
+            try:
+                edge.push(admin, [Outgoing("botan", text)], retry_key(event_id, f"notice{i}:{admin}"))
+            except SendFailed as exc:
+                log.warning("admin notice failed: %s", exc.reason)
+
+    # --- the loop ------------------------------------------------------------------------------
+    def loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+                self._maybe_prune()
+            except Exception:  # the database went away: wait and try again, never die
+                log.exception("worker loop error")
+                busy = False
+            if not busy:
+                self._stop.wait(self.s.settings.poll_seconds)
+
+    def _maybe_prune(self) -> None:
+        now = self.clock()
+        if now - self._last_prune > 3600:
+            self._last_prune = now
+            removed = inbox.prune(self.s.engine, self.s.settings.retention_days, now)
+            if removed:
+                log.info("pruned %d old rows", removed)
+
+    def start(self, threads: int) -> None:
+        for i in range(threads):
+            t = threading.Thread(target=self.loop, name=f"botan-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the current events; anything still pending is handled after the next start."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout)
+

@@ -1,0 +1,596 @@
+"""Local fake LINE and OpenAI servers, plus webhook event builders.
+
+Point the real SDKs at them::
+
+    with FakeLine() as line, FakeOpenAI() as ai:
+        api = MessagingApi(ApiClient(Configuration(host=line.url, access_token="test-token")))
+        client = OpenAI(api_key="k", base_url=ai.url + "/v1", max_retries=0, timeout=5)
+
+Stdlib only. Each fake is a ThreadingHTTPServer on 127.0.0.1, port 0, served from a daemon
+thread. Nothing sleeps except a scripted delay, and that wakes up as soon as the fake stops.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+Reply = tuple[int, Any, dict[str, str]]  # status, body (dict/list -> JSON, str/bytes -> as is), headers
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case keys
+    json: Any | None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that timed out or a fake that stopped mid-answer is not a test failure.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: _FakeServer  # set on the per-fake subclass
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        req = Request(self.command, urlsplit(self.path).path, headers, body)
+        self.fake._record(req)
+        status, payload, extra_headers = self.fake._handle(req)
+        if self.fake._stopped.is_set():
+            return
+        if isinstance(payload, str):
+            payload = payload.encode()
+        elif not isinstance(payload, bytes):
+            payload = json.dumps(payload, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in extra_headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _dispatch
+
+    def log_message(self, format, *args):
+        pass
+
+
+class _FakeServer:
+    """Server lifecycle, request log and wait_for shared by both fakes."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.url = ""
+        self._cond = threading.Condition(threading.RLock())
+        self._stopped = threading.Event()
+        self._httpd: _QuietServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self):
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._stopped.clear()
+        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()  # wakes delayed handlers; they then drop their answer
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join()
+            self._httpd = self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Block until predicate() is true; False on timeout.
+
+        The predicate is re-checked whenever a request arrives or is delivered, so it should
+        look at this fake's state (replies(), calls(), ...)."""
+        with self._cond:
+            return self._cond.wait_for(predicate, timeout)
+
+    def _record(self, req: Request) -> None:
+        with self._cond:
+            self.requests.append(req)
+            self._cond.notify_all()
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stopped.wait(seconds)
+
+    def _handle(self, req: Request) -> Reply:
+        raise NotImplementedError
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class FakeLine(_FakeServer):
+    """The parts of the LINE Messaging API that botan-line calls, with LINE's checks and answers."""
+
+    def __init__(self, token: str = "test-token", profiles: dict[str, dict] | None = None) -> None:
+        super().__init__()
+        self.token = token
+        self.profiles: dict[str, dict] = profiles if profiles is not None else {}
+        self._delivered: list[Request] = []
+        self._used_tokens: set[str] = set()
+        self._expired_tokens: set[str] = set()
+        self._retry_keys: dict[str, tuple[str, list[dict]]] = {}  # key -> (request id, sentMessages)
+        self._failures: list[list] = []  # [suffix, status, body, headers, remaining]
+        self._delays: dict[str, float] = {}
+        self._ids = itertools.count(1)
+        self._routes: dict[tuple[str, str], Callable[[Request, str], Reply]] = {
+            ("POST", "/v2/bot/message/reply"): self._reply,
+            ("POST", "/v2/bot/message/push"): self._push,
+            ("POST", "/v2/bot/chat/loading/start"): self._loading,
+        }
+
+    # --- what tests read -------------------------------------------------------------
+    def replies(self) -> list[dict]:
+        return self._bodies("/v2/bot/message/reply")
+
+    def pushes(self) -> list[dict]:
+        return self._bodies("/v2/bot/message/push")
+
+    def loadings(self) -> list[dict]:
+        return self._bodies("/v2/bot/chat/loading/start")
+
+    def sent_texts(self) -> list[str]:
+        """Texts of every message delivered by reply or push, in arrival order."""
+        with self._cond:
+            return [
+                m["text"]
+                for r in self._delivered
+                if r.path in ("/v2/bot/message/reply", "/v2/bot/message/push")
+                for m in r.json["messages"]
+                if "text" in m
+            ]
+
+    def attempts(self, path_suffix: str) -> int:
+        """All requests to paths ending with path_suffix, failed ones included."""
+        with self._cond:
+            return sum(r.path.endswith(path_suffix) for r in self.requests)
+
+    # --- what tests arrange ----------------------------------------------------------
+    def fail_next(
+        self,
+        path_suffix: str,
+        status: int,
+        body: Any = None,
+        count: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """The next `count` requests to paths ending with path_suffix get this answer instead.
+
+        body: dict -> JSON, str/bytes -> sent as is, None -> {"message": <status phrase>}.
+        Failed requests show up in requests/attempts() but never in replies()/pushes().
+        """
+        if body is None:
+            body = {"message": HTTPStatus(status).phrase}
+        with self._cond:
+            self._failures.append([path_suffix, status, body, dict(headers or {}), count])
+
+    def expire_token(self, token: str) -> None:
+        with self._cond:
+            self._expired_tokens.add(token)
+
+    def delay(self, path_suffix: str, seconds: float) -> None:
+        """Answer paths ending with path_suffix `seconds` late, from now on (0 turns it off)."""
+        with self._cond:
+            self._delays[path_suffix] = seconds
+
+    # --- the server side -------------------------------------------------------------
+    def _bodies(self, path: str) -> list[dict]:
+        with self._cond:
+            return [r.json for r in self._delivered if r.path == path]
+
+    def _deliver(self, req: Request) -> None:
+        with self._cond:
+            self._delivered.append(req)
+            self._cond.notify_all()
+
+    def _handle(self, req: Request) -> Reply:
+        with self._cond:
+            seconds = max((s for sfx, s in self._delays.items() if req.path.endswith(sfx)), default=0)
+        self._pause(seconds)
+        request_id = str(uuid.uuid4())
+        status, body, headers = self._answer(req, request_id)
+        return status, body, {"x-line-request-id": request_id, **headers}
+
+    def _answer(self, req: Request, request_id: str) -> Reply:
+        with self._cond:
+            for failure in self._failures:
+                suffix, status, body, headers, remaining = failure
+                if remaining > 0 and req.path.endswith(suffix):
+                    failure[4] -= 1
+                    return status, body, headers
+        if req.headers.get("authorization") != f"Bearer {self.token}":
+            return (
+                401,
+                {
+                    "message": "Authentication failed. Confirm that the access token in the "
+                    "authorization header is valid."
+                },
+                {},
+            )
+        if req.method == "GET" and req.path.startswith("/v2/bot/profile/"):
+            return self._profile(req.path.rsplit("/", 1)[1])
+        route = self._routes.get((req.method, req.path))
+        if route is None:
+            return 404, {"message": "Not found"}, {}
+        if not isinstance(req.json, dict):
+            return 400, {"message": "The request body could not be parsed as JSON"}, {}
+        return route(req, request_id)
+
+    def _message_errors(self, messages: Any) -> list[dict]:
+        if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
+            return [{"message": "Size must be between 1 and 5", "property": "messages"}]
+        errors = []
+        for i, m in enumerate(messages):
+            if m.get("type") != "text":
+                continue
+            text = m.get("text")
+            if not text:
+                errors.append({"message": "must be specified", "property": f"messages[{i}].text"})
+            elif _utf16_len(text) > 5000:
+                errors.append(
+                    {"message": "Length must be between 0 and 5000", "property": f"messages[{i}].text"}
+                )
+        return errors
+
+    @staticmethod
+    def _bad_request(errors: list[dict]) -> Reply:
+        return 400, {"message": f"The request body has {len(errors)} error(s)", "details": errors}, {}
+
+    def _sent(self, messages: list[dict]) -> list[dict]:
+        ids = [next(self._ids) for _ in messages]
+        return [{"id": str(n), "quoteToken": f"q{n}"} for n in ids]
+
+    def _reply(self, req: Request, request_id: str) -> Reply:
+        errors = self._message_errors(req.json.get("messages"))
+        if errors:
+            return self._bad_request(errors)
+        token = req.json.get("replyToken")
+        with self._cond:
+            if not token or token in self._used_tokens or token in self._expired_tokens:
+                return 400, {"message": "Invalid reply token"}, {}
+            self._used_tokens.add(token)
+            sent = self._sent(req.json["messages"])
+        self._deliver(req)
+        return 200, {"sentMessages": sent}, {}
+
+    def _push(self, req: Request, request_id: str) -> Reply:
+        errors = self._message_errors(req.json.get("messages"))
+        if not req.json.get("to"):
+            errors.insert(0, {"message": "must be specified", "property": "to"})
+        if errors:
+            return self._bad_request(errors)
+        key = req.headers.get("x-line-retry-key")
+        with self._cond:
+            if key is not None:
+                try:
+                    uuid.UUID(key)
+                except ValueError:
+                    return 400, {"message": "The value for the 'X-Line-Retry-Key' header is invalid"}, {}
+                if key in self._retry_keys:
+                    accepted_id, sent = self._retry_keys[key]
+                    return (
+                        409,
+                        {"message": "The retry key is already accepted", "sentMessages": sent},
+                        {"x-line-accepted-request-id": accepted_id},
+                    )
+            sent = self._sent(req.json["messages"])
+            if key is not None:
+                self._retry_keys[key] = (request_id, sent)
+        self._deliver(req)
+        return 200, {"sentMessages": sent}, {}
+
+    def _loading(self, req: Request, request_id: str) -> Reply:
+        seconds = req.json.get("loadingSeconds", 20)
+        errors = []
+        if not req.json.get("chatId"):
+            errors.append({"message": "must be specified", "property": "chatId"})
+        if not isinstance(seconds, int) or seconds % 5 or not 5 <= seconds <= 60:
+            errors.append(
+                {"message": "must be a multiple of 5 between 5 and 60", "property": "loadingSeconds"}
+            )
+        if errors:
+            return self._bad_request(errors)
+        self._deliver(req)
+        return 202, {}, {}
+
+    def _profile(self, user_id: str) -> Reply:
+        with self._cond:
+            profile = self.profiles.get(user_id)
+        if profile is None:
+            profile = {"displayName": "テスト太郎", "userId": user_id, "language": "ja"}
+        return 200, profile, {}
+
+
+def _default_line(body: dict) -> str:
+    return "そうなんだ、もっと聞かせて！"
+
+
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    404: "invalid_request_error",
+    429: "rate_limit_exceeded",
+    500: "server_error",
+    503: "server_error",
+}
+
+
+@dataclass
+class Scripted:
+    """One answer of FakeOpenAI; see FakeOpenAI.queue."""
+
+    content: str = ""
+    prompt_tokens: int = 100
+    completion_tokens: int = 20
+    status: int = 200
+    delay: float = 0.0
+    raw: str | None = None
+    model: str | None = None
+    finish_reason: str = "stop"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeOpenAI(_FakeServer):
+    """POST {base}/chat/completions, answered from a script queue, then from `default(body)`."""
+
+    def __init__(self, default: Callable[[dict], str] = _default_line, api_key: str | None = None) -> None:
+        super().__init__()
+        self.default = default
+        self.api_key = api_key  # None: accept any key
+        self._script: list[Scripted] = []
+        self._ids = itertools.count(1)
+
+    def queue(
+        self,
+        content: str = "",
+        *,
+        prompt_tokens: int = 100,
+        completion_tokens: int = 20,
+        status: int = 200,
+        delay: float = 0.0,
+        raw: str | None = None,
+        model: str | None = None,
+        finish_reason: str = "stop",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Script the next answer. raw: a str sent as the exact body; model: None echoes the
+        request's; status >= 400: an OpenAI error JSON whose message is `content`."""
+        step = Scripted(content, prompt_tokens, completion_tokens, status, delay, raw, model, finish_reason)
+        step.headers.update(headers or {})
+        with self._cond:
+            self._script.append(step)
+
+    def calls(self) -> list[dict]:
+        """Parsed bodies of the chat completion requests (model, messages, temperature, ...)."""
+        with self._cond:
+            return [r.json for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def _handle(self, req: Request) -> Reply:
+        if req.method != "POST" or req.path not in ("/v1/chat/completions", "/chat/completions"):
+            return self._error(404, f"Unknown request URL: {req.method} {req.path}.")
+        if self.api_key is not None and req.headers.get("authorization") != f"Bearer {self.api_key}":
+            return self._error(401, "Incorrect API key provided.")
+        body = req.json if isinstance(req.json, dict) else {}
+        with self._cond:
+            step = self._script.pop(0) if self._script else None
+        if step is None:
+            content = self.default(body)
+            prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
+            step = Scripted(content, prompt_tokens=prompt_tokens, completion_tokens=len(content) // 2)
+        self._pause(step.delay)
+        if step.raw is not None:
+            return step.status, step.raw, step.headers
+        if step.status >= 400:
+            status, payload, headers = self._error(step.status, step.content or None)
+            return status, payload, {**headers, **step.headers}
+        n = next(self._ids)
+        message = {"role": "assistant", "content": step.content}
+        completion = {
+            "id": f"chatcmpl-fake{n}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": step.model or body.get("model", "gpt-fake"),
+            "choices": [{"index": 0, "message": message, "finish_reason": step.finish_reason}],
+            "usage": {
+                "prompt_tokens": step.prompt_tokens,
+                "completion_tokens": step.completion_tokens,
+                "total_tokens": step.prompt_tokens + step.completion_tokens,
+            },
+        }
+        return 200, completion, {"x-request-id": f"req_fake{n}", **step.headers}
+
+    @staticmethod
+    def _error(status: int, message: str | None = None) -> Reply:
+        err_type = _ERROR_TYPES.get(status, "api_error")
+        body = {
+            "error": {
+                "message": message or HTTPStatus(status).phrase,
+                "type": err_type,
+                "param": None,
+                "code": err_type if status == 429 else None,
+            }
+        }
+        # retry-after-ms wins over retry-after in the openai client: a retrying client waits 1 ms.
+        headers = {"retry-after": "0", "retry-after-ms": "1"} if status == 429 else {}
+        return status, body, headers
+
+
+# --- webhook side: signatures and event builders ---------------------------------------
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The X-Line-Signature LINE would send: base64(HMAC-SHA256(channel secret, raw body))."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex.upper()[:26]
+
+
+def _event(
+    type_: str,
+    user_id: str,
+    *,
+    event_id: str | None = None,
+    timestamp_ms: int | None = None,
+    reply_token: str | None = None,
+    redelivery: bool = False,
+    mode: str = "active",
+    source_type: str = "user",
+    group_id: str | None = None,
+    replyable: bool = True,
+    **fields: Any,
+) -> dict:
+    if source_type == "user":
+        source = {"type": "user", "userId": user_id}
+    elif source_type == "group":
+        source = {"type": "group", "groupId": group_id or "Cgroup1", "userId": user_id}
+    elif source_type == "room":
+        source = {"type": "room", "roomId": group_id or "Rroom1", "userId": user_id}
+    else:
+        raise ValueError(f"source_type must be user, group or room, not {source_type!r}")
+    event = {
+        "type": type_,
+        "mode": mode,
+        "timestamp": timestamp_ms if timestamp_ms is not None else int(time.time() * 1000),
+        "source": source,
+        "webhookEventId": event_id or _new_id(),
+        "deliveryContext": {"isRedelivery": redelivery},
+    }
+    if replyable:
+        event["replyToken"] = reply_token or uuid.uuid4().hex
+    event.update(fields)
+    return event
+
+
+def _message_id() -> str:
+    return str(uuid.uuid4().int % 10**18)
+
+
+def text_event(text: str, user_id: str = "Utest1", *, mentioned_self: bool = False, **common: Any) -> dict:
+    """common: event_id, timestamp_ms, reply_token, redelivery, mode, source_type, group_id."""
+    message = {"id": _message_id(), "type": "text", "text": text, "quoteToken": "q" + _new_id()}
+    if mentioned_self:
+        message["mention"] = {
+            "mentionees": [{"index": 0, "length": 4, "type": "user", "userId": "Ubot", "isSelf": True}]
+        }
+    return _event("message", user_id, message=message, **common)
+
+
+def sticker_event(
+    user_id: str = "Utest1", *, package_id: str = "446", sticker_id: str = "1988", **common: Any
+) -> dict:
+    message = {
+        "id": _message_id(),
+        "type": "sticker",
+        "packageId": package_id,
+        "stickerId": sticker_id,
+        "stickerResourceType": "STATIC",
+        "keywords": ["happy"],
+        "quoteToken": "q" + _new_id(),
+    }
+    return _event("message", user_id, message=message, **common)
+
+
+_MEDIA = {
+    "image": {"contentProvider": {"type": "line"}},
+    "video": {"duration": 6000, "contentProvider": {"type": "line"}},
+    "audio": {"duration": 6000, "contentProvider": {"type": "line"}},
+    "file": {"fileName": "file.txt", "fileSize": 2138},
+    "location": {"title": "my location", "address": "Tokyo", "latitude": 35.6591, "longitude": 139.7037},
+}
+
+
+def media_event(kind: str, user_id: str = "Utest1", **common: Any) -> dict:
+    """kind: image, video, audio, file or location."""
+    message = {"id": _message_id(), "type": kind, **copy.deepcopy(_MEDIA[kind])}
+    if kind in ("image", "video"):  # the SDK requires quoteToken on these (and on text, sticker)
+        message["quoteToken"] = "q" + _new_id()
+    return _event("message", user_id, message=message, **common)
+
+
+def follow_event(user_id: str = "Utest1", *, unblocked: bool = False, **common: Any) -> dict:
+    return _event("follow", user_id, follow={"isUnblocked": unblocked}, **common)
+
+
+def unfollow_event(user_id: str = "Utest1", **common: Any) -> dict:
+    return _event("unfollow", user_id, replyable=False, **common)
+
+
+def join_event(group_id: str = "Cgroup1", **common: Any) -> dict:
+    event = _event("join", "", source_type="group", group_id=group_id, **common)
+    del event["source"]["userId"]
+    return event
+
+
+def postback_event(data: str, user_id: str = "Utest1", *, params: dict | None = None, **common: Any) -> dict:
+    postback = {"data": data, **({"params": params} if params else {})}
+    return _event("postback", user_id, postback=postback, **common)
+
+
+def unknown_event(type_name: str, user_id: str = "Utest1", **common: Any) -> dict:
+    return _event(type_name, user_id, replyable=False, **common)
+
+
+def webhook_body(*events: dict, destination: str = "Ubot") -> bytes:
+    return json.dumps({"destination": destination, "events": list(events)}, ensure_ascii=False).encode()
+
+
+def fixture_events(timestamp_ms: int | None = None) -> list[dict]:
+    """The line-bot-sdk sample events, each with a fresh webhookEventId, replyToken and timestamp."""
+    here = Path(__file__).resolve()
+    name = "shared/fixtures/line-sdk-webhook-events.json"
+    path = next(
+        (p for p in (here.parents[2] / name, here.parents[1] / ".." / name) if p.exists()),
+        here.parents[2] / name,
+    )
+    events = json.loads(path.read_text(encoding="utf-8"))["events"]
+    stamp = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+    for event in events:
+        event["webhookEventId"] = _new_id()
+        event["timestamp"] = stamp
+        if "replyToken" in event:
+            event["replyToken"] = uuid.uuid4().hex
+    return events

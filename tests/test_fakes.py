@@ -1,0 +1,428 @@
+"""The fakes answer the real SDKs the way LINE and OpenAI do."""
+
+import json
+import threading
+import time
+import uuid
+
+import openai
+import pytest
+from fakes import (
+    FakeLine,
+    FakeOpenAI,
+    fixture_events,
+    follow_event,
+    join_event,
+    media_event,
+    postback_event,
+    sign,
+    sticker_event,
+    text_event,
+    unfollow_event,
+    unknown_event,
+    webhook_body,
+)
+from linebot.v3 import WebhookParser
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+    TextMessage,
+)
+from linebot.v3.models import UnknownEvent  # what WebhookParser returns for unknown/invalid events
+from linebot.v3.webhook import SignatureValidator
+from linebot.v3.webhooks import (
+    FollowEvent,
+    ImageMessageContent,
+    JoinEvent,
+    LocationMessageContent,
+    MessageEvent,
+    PostbackEvent,
+    StickerMessageContent,
+    TextMessageContent,
+    UnfollowEvent,
+)
+
+SECRET = "test-secret"
+
+
+@pytest.fixture
+def line():
+    with FakeLine() as fake:
+        yield fake
+
+
+@pytest.fixture
+def api(line):
+    with ApiClient(Configuration(host=line.url, access_token="test-token")) as client:
+        yield MessagingApi(client)
+
+
+@pytest.fixture
+def ai():
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def client(ai):
+    return openai.OpenAI(api_key="k", base_url=ai.url + "/v1", max_retries=0, timeout=5)
+
+
+def reply(api, token, *texts):
+    request = ReplyMessageRequest(reply_token=token, messages=[TextMessage(text=t) for t in texts])
+    return api.reply_message(request, _request_timeout=5)
+
+
+def push(api, *texts, to="Utest1", key=None):
+    request = PushMessageRequest(to=to, messages=[TextMessage(text=t) for t in texts])
+    return api.push_message(request, x_line_retry_key=key, _request_timeout=5)
+
+
+def chat(client, text="こんにちは", **kwargs):
+    return client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": text}], **kwargs
+    )
+
+
+# --- LINE ------------------------------------------------------------------------------
+
+
+def test_reply_is_answered_and_recorded(line, api):
+    response = reply(api, "tok1", "おはよう", "今日もがんばろ")
+
+    assert [m.quote_token for m in response.sent_messages] == ["q1", "q2"]
+    assert line.replies() == [
+        {
+            "replyToken": "tok1",
+            "messages": [{"type": "text", "text": "おはよう"}, {"type": "text", "text": "今日もがんばろ"}],
+            "notificationDisabled": False,
+        }
+    ]
+    assert line.sent_texts() == ["おはよう", "今日もがんばろ"]
+    assert line.requests[0].headers["authorization"] == "Bearer test-token"
+
+
+def test_reply_token_is_single_use(line, api):
+    reply(api, "tok1", "一回目")
+    with pytest.raises(ApiException) as err:
+        reply(api, "tok1", "二回目")
+    assert err.value.status == 400
+    assert json.loads(err.value.body) == {"message": "Invalid reply token"}
+    assert line.sent_texts() == ["一回目"]
+    assert line.attempts("/reply") == 2
+
+
+def test_expired_token_is_rejected(line, api):
+    line.expire_token("old")
+    with pytest.raises(ApiException) as err:
+        reply(api, "old", "遅かった")
+    assert err.value.status == 400
+    assert line.replies() == []
+
+
+def test_wrong_access_token_is_401(line):
+    config = Configuration(host=line.url, access_token="wrong")
+    with ApiClient(config) as client, pytest.raises(ApiException) as err:
+        reply(MessagingApi(client), "tok1", "hi")
+    assert err.value.status == 401
+    assert json.loads(err.value.body)["message"].startswith("Authentication failed")
+
+
+def test_text_length_is_counted_in_utf16_units(line, api):
+    reply(api, "ok", "あ" * 5000)
+    with pytest.raises(ApiException) as err:
+        reply(api, "too-long", "😀" * 2501)  # 2501 characters, 5002 UTF-16 code units
+    assert err.value.status == 400
+    body = json.loads(err.value.body)
+    assert body["message"] == "The request body has 1 error(s)"
+    assert body["details"][0]["property"] == "messages[0].text"
+
+
+def test_empty_text_is_400_and_does_not_burn_the_token(line, api):
+    with pytest.raises(ApiException) as err:
+        reply(api, "tok1", "")
+    assert err.value.status == 400
+    reply(api, "tok1", "やり直し")
+    assert line.sent_texts() == ["やり直し"]
+
+
+def test_more_than_five_messages_is_400_from_the_server(line, api):
+    # The SDK model refuses 6 messages itself; construct() skips that to reach the server check.
+    request = ReplyMessageRequest.construct(reply_token="t", messages=[TextMessage(text="x")] * 6)
+    with pytest.raises(ApiException) as err:
+        api.reply_message(request, _request_timeout=5)
+    assert err.value.status == 400
+    assert json.loads(err.value.body)["details"] == [
+        {"message": "Size must be between 1 and 5", "property": "messages"}
+    ]
+
+
+def test_fail_next_429_then_success(line, api):
+    line.fail_next("/reply", 429, {"message": "Too many requests"})
+    with pytest.raises(ApiException) as err:
+        reply(api, "tok1", "混んでる")
+    assert err.value.status == 429
+    assert line.replies() == []
+    reply(api, "tok1", "空いた")  # the token was not consumed by the failed attempt
+    assert line.attempts("/reply") == 2
+    assert line.sent_texts() == ["空いた"]
+
+
+def test_fail_next_count_and_headers(line, api):
+    line.fail_next("/push", 500, count=2, headers={"x-custom": "1"})
+    for _ in range(2):
+        with pytest.raises(ApiException) as err:
+            push(api, "hi")
+        assert err.value.status == 500
+        assert err.value.headers["x-custom"] == "1"
+    push(api, "hi")
+    assert line.attempts("/push") == 3
+    assert len(line.pushes()) == 1
+
+
+def test_push_retry_key_is_accepted_once(line, api):
+    key = str(uuid.uuid4())
+    request = PushMessageRequest(to="Utest1", messages=[TextMessage(text="お知らせ")])
+    first = api.push_message_with_http_info(request, x_line_retry_key=key, _request_timeout=5)
+    with pytest.raises(ApiException) as err:
+        push(api, "お知らせ", key=key)
+
+    assert err.value.status == 409
+    body = json.loads(err.value.body)
+    assert body["message"] == "The retry key is already accepted"
+    assert body["sentMessages"] == [{"id": "1", "quoteToken": "q1"}]
+    # urllib3 headers are case-insensitive
+    assert err.value.headers["X-Line-Accepted-Request-Id"] == first.headers["x-line-request-id"]
+    assert line.requests[0].headers["x-line-retry-key"] == key
+    assert line.attempts("/push") == 2
+    assert len(line.pushes()) == 1 and line.sent_texts() == ["お知らせ"]
+
+
+def test_push_after_failed_attempt_with_same_key_is_delivered(line, api):
+    key = str(uuid.uuid4())
+    line.fail_next("/push", 500)
+    with pytest.raises(ApiException):
+        push(api, "再送", key=key)
+    push(api, "再送", key=key)
+    assert line.sent_texts() == ["再送"]
+
+
+def test_loading_animation_is_recorded(line, api):
+    api.show_loading_animation(
+        ShowLoadingAnimationRequest(chat_id="Utest1", loading_seconds=5), _request_timeout=5
+    )
+    assert line.loadings() == [{"chatId": "Utest1", "loadingSeconds": 5}]
+    with pytest.raises(ApiException) as err:
+        api.show_loading_animation(
+            ShowLoadingAnimationRequest(chat_id="Utest1", loading_seconds=7), _request_timeout=5
+        )
+    assert err.value.status == 400
+
+
+def test_profile(line, api):
+    assert api.get_profile("U1", _request_timeout=5).display_name == "テスト太郎"
+    line.profiles["U2"] = {"displayName": "ぼたん推し", "userId": "U2", "language": "ja"}
+    assert api.get_profile("U2", _request_timeout=5).display_name == "ぼたん推し"
+
+
+def test_wait_for_sees_a_request_from_another_thread(line, api):
+    worker = threading.Thread(target=reply, args=(api, "tok1", "非同期"))
+    worker.start()
+    assert line.wait_for(lambda: line.sent_texts() == ["非同期"], timeout=5)
+    worker.join()
+    assert not line.wait_for(lambda: len(line.replies()) == 2, timeout=0.05)
+
+
+def test_slow_line_times_out_the_client_and_stops_promptly():
+    import urllib3
+
+    fake = FakeLine().start()
+    fake.delay("/reply", 30)
+    with ApiClient(Configuration(host=fake.url, access_token="test-token")) as client:
+        with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+            MessagingApi(client).reply_message(
+                ReplyMessageRequest(reply_token="t", messages=[TextMessage(text="x")]), _request_timeout=0.1
+            )
+    assert fake.attempts("/reply") == 1  # recorded on arrival, before the delay
+    started = time.monotonic()
+    fake.stop()
+    assert time.monotonic() - started < 2
+
+
+# --- OpenAI ----------------------------------------------------------------------------
+
+
+def test_queued_completion_with_usage(ai, client):
+    ai.queue("ぼたんだよ！", prompt_tokens=12, completion_tokens=7)
+    completion = chat(client, temperature=0.7)
+
+    assert completion.choices[0].message.content == "ぼたんだよ！"
+    assert completion.choices[0].finish_reason == "stop"
+    assert (
+        completion.usage.prompt_tokens,
+        completion.usage.completion_tokens,
+        completion.usage.total_tokens,
+    ) == (12, 7, 19)
+    assert completion.model == "gpt-4o-mini"
+    call = ai.calls()[0]
+    assert call["model"] == "gpt-4o-mini" and call["temperature"] == 0.7
+    assert call["messages"] == [{"role": "user", "content": "こんにちは"}]
+    assert ai.requests[0].headers["authorization"] == "Bearer k"
+
+
+def test_default_answer_when_queue_is_empty(ai, client):
+    completion = chat(client)
+    content = completion.choices[0].message.content
+    assert content == "そうなんだ、もっと聞かせて！"
+    messages = ai.calls()[0]["messages"]
+    assert completion.usage.prompt_tokens == len(json.dumps(messages)) // 4
+    assert completion.usage.completion_tokens == len(content) // 2
+
+
+def test_custom_default_and_model_override():
+    with FakeOpenAI(default=lambda body: body["messages"][-1]["content"] + "!") as fake:
+        fake.queue("a", model="gpt-4o-2024-08-06")
+        client = openai.OpenAI(api_key="k", base_url=fake.url, max_retries=0, timeout=5)  # no /v1
+        assert chat(client).model == "gpt-4o-2024-08-06"
+        assert chat(client, "やっほー").choices[0].message.content == "やっほー!"
+        assert [r.path for r in fake.requests] == ["/chat/completions"] * 2
+
+
+def test_queued_500_raises_internal_server_error(ai, client):
+    ai.queue("boom", status=500)
+    with pytest.raises(openai.InternalServerError) as err:
+        chat(client)
+    assert err.value.status_code == 500
+    assert err.value.body["message"] == "boom"  # the SDK unwraps {"error": {...}}
+    assert chat(client).choices[0].message.content  # queue drained, default answers again
+
+
+def test_queued_429_raises_rate_limit_error_and_retries_fast(ai):
+    ai.queue("slow down", status=429)
+    with pytest.raises(openai.RateLimitError):
+        chat(openai.OpenAI(api_key="k", base_url=ai.url + "/v1", max_retries=0, timeout=5))
+
+    ai.queue("slow down", status=429)
+    retrying = openai.OpenAI(api_key="k", base_url=ai.url + "/v1", max_retries=1, timeout=5)
+    started = time.monotonic()
+    assert chat(retrying).choices[0].message.content  # retry-after-ms: 1 -> retried at once
+    assert time.monotonic() - started < 0.3
+    assert len(ai.calls()) == 3
+
+
+def test_malformed_json_raises_json_decode_error(ai, client):
+    # What the SDK actually does: a 200 whose JSON body is cut short is NOT wrapped in an
+    # openai.APIError; json.JSONDecodeError (a ValueError) escapes from completions.create().
+    ai.queue("", raw='{"id": "chatcmpl-1", "choices": [')
+    with pytest.raises(json.JSONDecodeError):
+        chat(client)
+
+
+def test_malformed_error_body_still_raises_the_status_error(ai, client):
+    ai.queue("", status=502, raw="<html>Bad Gateway</html>")
+    with pytest.raises(openai.InternalServerError) as err:
+        chat(client)
+    assert err.value.status_code == 502
+
+
+def test_wrong_api_key_is_401():
+    with FakeOpenAI(api_key="right") as fake:
+        client = openai.OpenAI(api_key="wrong", base_url=fake.url + "/v1", max_retries=0, timeout=5)
+        with pytest.raises(openai.AuthenticationError):
+            chat(client)
+
+
+def test_slow_openai_times_out_and_stops_promptly():
+    fake = FakeOpenAI().start()
+    fake.queue("遅い", delay=30)
+    client = openai.OpenAI(api_key="k", base_url=fake.url + "/v1", max_retries=0, timeout=0.1)
+    with pytest.raises(openai.APITimeoutError):
+        chat(client)
+    started = time.monotonic()
+    fake.stop()
+    assert time.monotonic() - started < 2
+
+
+def test_openai_wait_for(ai, client):
+    worker = threading.Thread(target=chat, args=(client,))
+    worker.start()
+    assert ai.wait_for(lambda: len(ai.calls()) == 1)
+    worker.join()
+
+
+# --- webhook builders ------------------------------------------------------------------
+
+
+def test_sign_matches_the_sdk():
+    body = webhook_body(text_event("こんにちは"))
+    signature = sign(body, SECRET)
+    assert SignatureValidator(SECRET).validate(body.decode(), signature)
+    assert not SignatureValidator("other").validate(body.decode(), signature)
+
+
+def parse(*events):
+    body = webhook_body(*events).decode()
+    return WebhookParser(SECRET).parse(body, sign(body.encode(), SECRET))
+
+
+def test_builders_parse_into_sdk_events():
+    events = parse(
+        text_event("おはよう", timestamp_ms=1_700_000_000_000),
+        text_event(
+            "@ぼたん おいで", source_type="group", group_id="Cg", mentioned_self=True, redelivery=True
+        ),
+        sticker_event(),
+        media_event("image"),
+        media_event("location"),
+        follow_event(unblocked=True),
+        unfollow_event(),
+        join_event("Cg"),
+        postback_event("action=menu"),
+        unknown_event("somethingNew"),
+    )
+    text, mention, sticker, image, location, follow, unfollow, join, postback, unknown = events
+
+    assert isinstance(text, MessageEvent) and isinstance(text.message, TextMessageContent)
+    assert text.message.text == "おはよう" and text.timestamp == 1_700_000_000_000
+    assert text.source.user_id == "Utest1" and text.mode.value == "active"
+    assert mention.message.mention.mentionees[0].is_self is True
+    assert mention.source.group_id == "Cg" and mention.delivery_context.is_redelivery is True
+    assert isinstance(sticker.message, StickerMessageContent)
+    assert isinstance(image.message, ImageMessageContent)
+    assert isinstance(location.message, LocationMessageContent)
+    assert isinstance(follow, FollowEvent) and follow.follow.is_unblocked is True
+    assert isinstance(unfollow, UnfollowEvent) and not hasattr(unfollow, "reply_token")
+    assert isinstance(join, JoinEvent) and join.source.group_id == "Cg"
+    assert isinstance(postback, PostbackEvent) and postback.postback.data == "action=menu"
+    assert isinstance(unknown, UnknownEvent)
+
+
+def test_every_media_kind_parses():
+    kinds = ["image", "video", "audio", "file", "location"]
+    events = parse(*(media_event(kind) for kind in kinds))
+    assert [e.message.type for e in events] == kinds
+
+
+def test_builders_make_fresh_ids_and_tokens():
+    a, b = text_event("a"), text_event("b")
+    assert len(a["webhookEventId"]) == 26 and a["webhookEventId"] != b["webhookEventId"]
+    assert a["replyToken"] != b["replyToken"]
+    fixed = text_event("c", event_id="E1", reply_token="R1", mode="standby")
+    assert (fixed["webhookEventId"], fixed["replyToken"], fixed["mode"]) == ("E1", "R1", "standby")
+
+
+def test_fixture_events_are_fresh_and_parse():
+    events = fixture_events(timestamp_ms=1_700_000_000_000)
+    assert len(events) == 28
+    assert len({e["webhookEventId"] for e in events}) == 28
+    tokens = [e["replyToken"] for e in events if "replyToken" in e]
+    assert len(set(tokens)) == len(tokens)
+    assert {e["timestamp"] for e in events} == {1_700_000_000_000}
+    parsed = parse(*events)
+    assert len(parsed) == 28
+    assert isinstance(parsed[-1], UnknownEvent)
