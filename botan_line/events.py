@@ -29,7 +29,9 @@ class EventContext:
 
 def source_of(event: dict) -> tuple[str, str, str]:
     """(user id for state, chat id to push to, chat kind one_on_one|group)."""
-    src = event.get("source") or {}
+    src = event.get("source")
+    if not isinstance(src, dict):
+        raise ValueError("event has no usable source")
     chat_id = src.get("groupId") or src.get("roomId") or src.get("userId") or ""
     kind = "one_on_one" if src.get("type", "user") == "user" else "group"
     return src.get("userId") or chat_id, chat_id, kind

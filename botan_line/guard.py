@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from botan_line.normalize import fold
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -28,10 +26,13 @@ class Verdict:
 # --- text helpers -------------------------------------------------------------------------
 
 _KATA_TO_HIRA = str.maketrans({cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)})
+_KATAKANA_RUN = re.compile(r"[\u30a1-\u30f6]+")  # translate only these: str.translate is slow on CJK
 _QUOTES = {"「": "」", "『": "』", '"': '"', "“": "”", "'": "'", "‘": "’"}
 _KANA = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fd\u30fe]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々]")
 _WORD = re.compile(r"[^\W_]")  # any letter or digit, any script
+_NON_WORD = re.compile(r"[\W_]+")
+_STRETCHED = re.compile(r"(.)\1+")
 _SENTENCE_END = re.compile(r"[。!?\n]+")  # on NFKC text, so ！？ are already ASCII
 
 
@@ -48,26 +49,34 @@ def _strip_quotes(text: str) -> str:
 
 def _light(text: str) -> str:
     """NFKC, lower case, katakana → hiragana; punctuation kept (word boundaries matter)."""
-    return unicodedata.normalize("NFKC", text).lower().translate(_KATA_TO_HIRA)
+    return _hira(unicodedata.normalize("NFKC", text).lower())
 
 
-def _sentences(nfkc: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(nfkc) if _WORD.search(s)]
+def _hira(text: str) -> str:
+    return _KATAKANA_RUN.sub(lambda m: m.group().translate(_KATA_TO_HIRA), text)
+
+
+def _squash(text: str) -> str:
+    """Letters and digits only, from the light form: the text the similarity and echo checks see."""
+    return _NON_WORD.sub("", _light(text))
 
 
 # --- leaked labels, echoed prompts, alternatives, markdown ----------------------------------
+# Literal alternations are fast in re; (?i) and leading lookbehinds are not, so the English
+# words are matched on lower-cased text and the label regexes only run when there is a colon.
 
 # A label counts only at the start of the text, a line, or after a bracket/space: 地元: is fine.
 _AT = r"(?:^|(?<=[\s「『(\[【*#>・-]))"
-_ECHO = re.compile(
+_ECHO_LABEL = re.compile(
     _AT + r"(?:元|元の?(?:文章?|セリフ|台詞|発言|テキスト)|原文|入力|指示|条件|制約|ユーザー?|システム"
-    r"|(?i:input|original|system|user|prompt|instruction))\s*:|元の(?:文章?|セリフ|台詞)(?!字)",
+    r"|input|original|system|user|prompt|instruction)\s*:",
     re.M,
 )
+_ECHO_PHRASE = re.compile(r"元の(?:文章?|セリフ|台詞)(?!字)")
 _LABEL = re.compile(
     _AT + r"(?:変更[前後]|修正[前後版]?|出力例?|回答例?|返答例?|返信例?|応答|例文?|注意?|補足|説明|解説|翻訳|訳"
-    r"|備考|セリフ|台詞|言い換え|書き換え|バリエーション|牡丹|花相|ユリ|百合|(?i:note|notes|output|answer|reply"
-    r"|response|translation|explanation|example|assistant|variation|kasho|botan|yuri))\s*:",
+    r"|備考|セリフ|台詞|言い換え|書き換え|バリエーション|牡丹|花相|ユリ|百合|note|notes|output|answer|reply"
+    r"|response|translation|explanation|example|assistant|variation|kasho|botan|yuri)\s*:",
     re.M,
 )
 # A parenthesised note about how the line is written: （牡丹らしく元気に）, (cheerful tone).
@@ -75,26 +84,30 @@ _LABEL = re.compile(
 _META_PAREN = re.compile(
     r"[(\[【][^()\[\]【】\n]{0,40}?(?:らしく|っぽく|口調|語調|トーン|ニュアンス|補足|説明|解説|注[:釈記]"
     r"|翻訳|和訳|直訳|意訳|敬語|丁寧語|タメ口|言い換え|書き換え|バリエーション|文字数|\d+文字|キャラ設定"
-    r"|(?i:note|style|tone|translation|character|persona|cheerful|casual|polite)"
+    r"|note|style|tone|translation|character|persona|cheerful|casual|polite"
     r"|ながら(?=[)\]】]))[^()\[\]【】\n]{0,40}[)\]】]"
 )
+_MARKUP_HINT = re.compile(r"[#*>`]")
 _MARKDOWN = re.compile(r"^\s*#{1,6}\s|\*\*[^*\n]+\*\*|^\s*>\s|```", re.M)
 _ITEM_LINE = re.compile(r"^\s*(?:\d{1,2}[.)](?!\d)|\(\d{1,2}\)|[A-E][.):](?!\d)|[-*•・](?![-*•・.]))", re.M)
 _ALT_INLINE = re.compile(
-    r"(?:案|パターン|候補|バリエーション)\s*[0-9A-Za-z一二三]|(?i:option|version)\s*[0-9]"
+    r"(?:案|パターン|候補|バリエーション)\s*[0-9a-z一二三]|(?:option|version)\s*[0-9]"
     r"|[」』\"”]\s*(?:または|もしくは|あるいは|or|/)\s*[「『\"“]"
 )
 
 # --- breaking character ------------------------------------------------------------------
 
+_META_WORDS = re.compile(  # on lower-cased text
+    r"openai|open ai|gpt|llm|言語モデル|aiアシスタント|aiモデル|システムプロンプト|プロンプト|として振る舞"
+    r"|キャラクターを演じ|キャラを演じ|ロールプレイ|学習データ|訓練データ|トレーニングデータ|プログラムされ"
+)
+# "AI" only in a first-person admission: 「AIじゃないってば！」 and 「AIですか？って失礼じゃん」 are banter.
 _ME = r"(?:私|わたし|あたし|わたくし|うち|僕|ボク|自分)"
 _BOT = r"(?:AI|人工知能|ボット|チャットボット|プログラム)"
-_META_AI = re.compile(
-    r"(?i:open\s?ai|gpt|llm)|言語モデル|AIアシスタント|AIモデル|システムプロンプト|プロンプト|として振る舞"
-    r"|キャラクターを演じ|キャラを演じ|ロールプレイ|学習データ|訓練データ|トレーニングデータ|プログラムされ"
-    # first-person admissions only: 「AIじゃないってば！」 and 「AIですか？って失礼じゃん」 are banter
-    + rf"|{_ME}(?:は|も|って)(?:ただの|単なる)?{_BOT}(?!じゃ|では|ちゃう|な(?:んか)?じゃ)"
-    + rf"|{_BOT}(?:です(?!か)|でして|なので|だから|である|として|に(?:すぎ|過ぎ)|の{_ME}|なんです(?!か))"
+_BOT_WORD = re.compile(_BOT)
+_AI_ADMISSION = re.compile(
+    rf"{_ME}(?:は|も|って)(?:ただの|単なる)?{_BOT}(?!じゃ|では|ちゃう|な(?:んか)?じゃ)"
+    rf"|{_BOT}(?:です(?!か)|でして|なので|だから|である|として|に(?:すぎ|過ぎ)|の{_ME}|なんです(?!か))"
 )
 
 # --- Chinese -----------------------------------------------------------------------------
@@ -112,37 +125,43 @@ SIMPLIFIED_ONLY = frozenset(
 # present-day Japanese sentence uses.
 CHINESE_ONLY_EXTRA = frozenset("很呢吧呀嗯您她它哪怎哦嘛啦咱气个从听无")
 _ZH_CHAR = re.compile("[" + "".join(sorted(SIMPLIFIED_ONLY | CHINESE_ONLY_EXTRA)) + "]")
-_ZH_PHRASE = re.compile(r"我是|是的|不是|就是|可以|没有|一起吃|非常好|的了|了的")
+_ZH_PHRASE = re.compile(r"我是|是的|不是|就是|可以|没有|非常好|的了|了的")
 _ZH_FUNCTION = re.compile(r"[的了是在我你也都不就和他]")
 
 # --- nonsense ----------------------------------------------------------------------------
 
-# Same kana five times in a row, except the ones people stretch on purpose (あああ, っっっ, ははは).
+# The same kana five times in a row, except kana people stretch on purpose (あああ, っっっ, ははは).
 _KANA_RUN = re.compile(
-    r"([かきくけこがぎぐげごさしすせそざじずぜぞたちつてとだぢづでどなにぬねのばびぶべぼぱぴぷぺぽまみむめもやゆよらりるれろ])"
-    r"\1{4,}|([\u3041-\u3096])\2{14,}"
+    r"([かきくけこがぎぐげごさしすせそざじずぜぞたちつてとだぢづでどなにぬねのばびぶべぼぱぴぷぺぽまみむめもやゆよらりるれろ])\1{4}"
 )
-_UNIT_REPEAT = re.compile(r"([\u3041-\u3096\u4e00-\u9fff]{2,4}?)\1{5,}")
-_NO_VOWEL_WORD = re.compile(r"(?i)(?<![a-z])[b-df-hj-np-tv-xz]{8,}(?![a-z])")
+_UNIT_REPEAT = re.compile(r"([\u3041-\u3096]{2,4}?)\1{5,}")  # a 2-4 kana unit six times: ますますます…
+_LATIN_WORD = re.compile(r"[a-z]{8,}")
+_VOWELS = frozenset("aeiouy")
+_FOREIGN = re.compile(r"[\u0370-\u04ff\u0600-\u06ff\u0900-\u097f\u0e01-\u0e4e\uac00-\ud7a3\ufffd\ue000-\uf8ff\x00-\x08]")
+# Words of other scripts; single letters are kaomoji parts: (´・ω・`), (`Д´), (๑•̀ㅂ•́)و.
 _GARBAGE = re.compile(
-    r"[\uac00-\ud7a3]{2,}|[\u0400-\u04ff]{3,}|[\u0370-\u03ff]{3,}|[\u0600-\u06ff]{3,}"
-    r"|[\u0e01-\u0e3a\u0e40-\u0e4e]{3,}|[\u0900-\u097f]{3,}|[\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f]"
+    r"[\uac00-\ud7a3]{2}|[\u0400-\u04ff]{3}|[\u0370-\u03ff]{3}|[\u0600-\u06ff]{3}"
+    r"|[\u0e01-\u0e3a\u0e40-\u0e4e]{3}|[\u0900-\u097f]{3}|[\ufffd\ue000-\uf8ff\x00-\x08]"
 )
 
 
 def _nonsense(light: str) -> bool:
-    if _KANA_RUN.search(light) or _GARBAGE.search(light):
+    if _KANA_RUN.search(light) or (_FOREIGN.search(light) and _GARBAGE.search(light)):
         return True
     if any(len(set(m.group(1))) > 1 for m in _UNIT_REPEAT.finditer(light)):
         return True
-    return any(len(set(m.group().lower())) >= 3 for m in _NO_VOWEL_WORD.finditer(light))
+    # a latin "word" of 8+ letters without a vowel, not just a stretched wwwwwwww
+    return any(not _VOWELS.intersection(w) and len(set(w)) >= 3 for w in _LATIN_WORD.findall(light))
 
 
 def _chinese(nfkc: str) -> bool:
     if _ZH_CHAR.search(nfkc) or _ZH_PHRASE.search(nfkc):
         return True
-    for s in _sentences(nfkc):
-        kana, han = len(_KANA.findall(s)), len(_HAN.findall(s))
+    for s in _SENTENCE_END.split(nfkc):
+        kana = len(_KANA.findall(s))
+        if kana * 5 > len(s):  # plenty of kana: Japanese, whatever its kanji
+            continue
+        han = len(_HAN.findall(s))
         if kana == 0 and han >= 6:  # a pure-kanji "sentence" this long is not how the sisters talk
             return True
         if han >= 3 and kana * 5 <= han and len(set(_ZH_FUNCTION.findall(s))) >= 3:
@@ -160,7 +179,7 @@ def _fragment_windows(fragments: tuple[str, ...]) -> frozenset[str]:
     """Every 12-character stretch of every prompt fragment at least that long, folded."""
     windows = set()
     for frag in fragments:
-        f = fold(frag)
+        f = _squash(frag)
         windows.update(f[i : i + _ECHO_WINDOW] for i in range(len(f) - _ECHO_WINDOW + 1))
     return frozenset(windows)
 
@@ -169,7 +188,7 @@ def _echoes(text: str, fragments: Sequence[str]) -> bool:
     windows = _fragment_windows(tuple(fragments))
     if not windows:
         return False
-    f = fold(text)
+    f = _squash(text)
     return any(f[i : i + _ECHO_WINDOW] in windows for i in range(len(f) - _ECHO_WINDOW + 1))
 
 
@@ -194,87 +213,94 @@ def check_reply(text: str, *, forbidden: Sequence[str] = (), max_sentences: int 
     if len(cleaned) > max_chars:
         return _reject("too_long")
     nfkc = unicodedata.normalize("NFKC", cleaned)
-    light = nfkc.lower().translate(_KATA_TO_HIRA)
-    if _ECHO.search(nfkc) or (prompt_fragments and _echoes(cleaned, prompt_fragments)):
+    low = nfkc.lower()
+    colon = ":" in nfkc
+    if (colon and _ECHO_LABEL.search(low)) or _ECHO_PHRASE.search(nfkc) or (
+            prompt_fragments and _echoes(cleaned, prompt_fragments)):
         return _reject("prompt_echo")
-    if _ALT_INLINE.search(nfkc) or len(_ITEM_LINE.findall(nfkc)) >= 2:
+    if _ALT_INLINE.search(low) or len(_ITEM_LINE.findall(nfkc)) >= 2:
         return _reject("alternatives")
-    if _LABEL.search(nfkc) or _META_PAREN.search(nfkc) or _MARKDOWN.search(nfkc) or _ITEM_LINE.search(nfkc):
+    if ((colon and _LABEL.search(low)) or _META_PAREN.search(low) or _ITEM_LINE.search(nfkc)
+            or (_MARKUP_HINT.search(nfkc) and _MARKDOWN.search(nfkc))):
         return _reject("label_leak")
-    if _META_AI.search(nfkc):
+    if _META_WORDS.search(low) or (_BOT_WORD.search(nfkc) and _AI_ADMISSION.search(nfkc)):
         return _reject("breaks_character")
     if _chinese(nfkc):
         return _reject("chinese")
-    if not _KANA.search(nfkc) and len(fold(nfkc)) > 4:  # fold: www / ！！ / emoji count as short
+    if not _KANA.search(nfkc) and len(_STRETCHED.sub(r"\1", _NON_WORD.sub("", low))) > 4:  # www is short
         return _reject("not_japanese")
+    light = _hira(low)
     if _nonsense(light):
         return _reject("nonsense")
     for word, form in _forbidden_forms(tuple(forbidden)):
         if form in light:
             return _reject(f"forbidden_word:{word}")
-    if max_sentences is not None and len(_sentences(nfkc)) > max_sentences:
+    if max_sentences is not None and sum(
+            1 for s in _SENTENCE_END.split(nfkc) if _WORD.search(s)) > max_sentences:
         return _reject("too_many_sentences")
     return Verdict(True, None, cleaned)
 
 
 # --- keeping the meaning of a variation --------------------------------------------------
+# Matched on the light form (NFKC, lower case, hiragana). "tokens|tokens", "class [class…]".
 
 # Greetings and set phrases: the set of classes must be the same before and after.
-_KEY_PHRASES = {
-    "ohayo": r"おはよ|おっは|ぐっも|good\s*morning",
-    "konnichiwa": r"こんにち[はわ]|こんちは|こんちゃ",
-    "konbanwa": r"こんばん[はわ]|ばんわ",
-    "oyasumi": r"おやすみ|お休みなさい|ぐっない|ぐんない|good\s*night",
-    "arigato": r"ありがと|有難う|有り難う|ありがたい|感謝|さんきゅ|thank|thx",
-    "gomen": r"ごめん|ご免|すみません|すいません|申し訳|めんご|sorry",
-    "tadaima": r"ただいま",
-    "okaeri": r"おかえり|お帰り",
-    "ittekimasu": r"いってきま|行ってきま|いってくる|行ってくる",
-    "itterasshai": r"いってらっしゃ|行ってらっしゃ|いってら",
-    "hajimemashite": r"はじめまして|初めまして",
-    "yoroshiku": r"よろしく|宜しく|ことよろ",
-    "otsukare": r"おつかれ|お疲れ|おつです",
-    "bye": r"またね|また明日|またあした|ばいばい|さよなら|さようなら|じゃあね|じゃね",
-    "omedeto": r"おめでと|おめっと|あけおめ",
-}
+_KEY_PHRASES = [
+    ("おはよ|おっは|ぐっも|good morning", "ohayo"), ("こんにちは|こんにちわ|こんちは|こんちゃ", "konnichiwa"),
+    ("こんばんは|こんばんわ|ばんわ", "konbanwa"), ("おやすみ|お休みなさい|ぐっない|ぐんない|good night", "oyasumi"),
+    ("ありがと|有難う|有り難う|ありがたい|感謝|さんきゅ|thank|thx", "arigato"),
+    ("ごめん|ご免|すみません|すいません|申し訳|めんご|sorry", "gomen"), ("ただいま", "tadaima"),
+    ("おかえり|お帰り", "okaeri"), ("いってきま|行ってきま|いってくる|行ってくる", "ittekimasu"),
+    ("いってらっしゃ|行ってらっしゃ|いってら", "itterasshai"), ("はじめまして|初めまして", "hajimemashite"),
+    ("よろしく|宜しく|ことよろ", "yoroshiku"), ("おつかれ|お疲れ|おつです", "otsukare"),
+    ("またね|また明日|またあした|ばいばい|さよなら|さようなら|じゃあね|じゃね", "bye"),
+    ("おめでと|おめっと|あけおめ", "omedeto"),
+]
 # Time words → the time classes they imply (今朝 = today + morning). Greetings imply a time of
 # day too, so 「おはよう！」 → 「おはよう、朝だよ！」 keeps its meaning.
-_TIME_WORDS: list[tuple[str, str]] = [
-    (r"今朝", "today morning"), (r"今夜|今晩|今宵|こんや", "today night"),
-    (r"今日|本日|きょう(?!だい|み|りょ|し|つ|ぎ|ふ|ゆ)", "today"),
-    (r"明朝", "tomorrow morning"), (r"明晩", "tomorrow night"), (r"明後日|あさって", "day_after_tomorrow"),
-    (r"明日|あした", "tomorrow"), (r"昨夜|昨晩|ゆうべ", "yesterday night"), (r"一昨日|おととい", "day_before"),
-    (r"昨日|きのう", "yesterday"), (r"毎朝", "every_day morning"), (r"毎晩|毎夜", "every_day night"),
-    (r"毎日", "every_day"), (r"朝|午前|もーにんぐ|おはよ|おっは|ぐっも", "morning"),
-    (r"昼|正午|午後|こんにち[はわ]|こんちは", "daytime"), (r"夕", "evening"),
-    (r"夜|晩|こんばん[はわ]|ばんわ|おやすみ|ぐっない", "night"),
-    (r"週末|土日", "weekend"), (r"今週", "this_week"), (r"来週", "next_week"), (r"先週", "last_week"),
-    (r"今月", "this_month"), (r"来月", "next_month"), (r"先月", "last_month"),
-    (r"ことよろ|今年|ことし", "this_year"), (r"来年", "next_year"), (r"去年|昨年", "last_year"),
-    (r"あけおめ|明けまして|あけまして|謹賀新年|新年|正月|元旦|元日|年始|初詣", "new_year"),
-    (r"年末|大晦日|大みそか|良いお年|よいお年", "year_end"), (r"くりすます|めりくり", "christmas"),
-    (r"誕生日|たんじょうび|ばーすでー|birthday", "birthday"),
-    *[(d + "曜", d + "曜") for d in "月火水木金土日"],
-    (r"春", "spring"), (r"夏", "summer"), (r"秋", "autumn"), (r"冬", "winter"),
+_TIME_WORDS = [
+    ("今朝", "today morning"), ("今夜|今晩|今宵|こんや", "today night"), ("今日|本日|きょう", "today"),
+    ("明朝", "tomorrow morning"), ("明晩", "tomorrow night"), ("明日|あした", "tomorrow"),
+    ("明後日|あさって", "day_after_tomorrow"), ("昨夜|昨晩|ゆうべ", "yesterday night"),
+    ("昨日|きのう", "yesterday"), ("一昨日|おととい", "day_before_yesterday"),
+    ("毎朝", "every_day morning"), ("毎晩|毎夜", "every_day night"), ("毎日", "every_day"),
+    ("朝|午前|もーにんぐ|おはよ|おっは|ぐっも", "morning"), ("昼|正午|午後|こんにちは|こんにちわ|こんちは", "daytime"),
+    ("夕", "evening"), ("夜|晩|こんばんは|こんばんわ|ばんわ|おやすみ|ぐっない", "night"),
+    ("週末|土日", "weekend"), ("今週", "this_week"), ("来週", "next_week"), ("先週", "last_week"),
+    ("今月", "this_month"), ("来月", "next_month"), ("先月", "last_month"),
+    ("今年|ことし|ことよろ", "this_year"), ("来年", "next_year"), ("去年|昨年", "last_year"),
+    ("あけおめ|明けまして|あけまして|謹賀新年|新年|正月|元旦|元日|年始|初詣", "new_year"),
+    ("年末|大晦日|大みそか|良いお年|よいお年", "year_end"), ("くりすます|めりくり", "christmas"),
+    ("誕生日|たんじょうび|ばーすでー|birthday", "birthday"), ("春", "spring"), ("夏", "summer"),
+    ("秋", "autumn"), ("冬", "winter"), *[(d + "曜", d + "曜") for d in "月火水木金土日"],
 ]
+_LOOKAHEAD = {"きょう": "(?!だい|み|りょ|し|つ|ぎ|ふ|ゆ)"}  # not 兄弟 興味 協力 教室 …
 
 
 def _class_matcher(table: list[tuple[str, str]]) -> tuple[re.Pattern, dict[str, frozenset[str]]]:
-    groups = {f"g{i}": frozenset(classes.split()) for i, (_, classes) in enumerate(table)}
-    return re.compile("|".join(f"(?P<g{i}>{pattern})" for i, (pattern, _) in enumerate(table))), groups
+    """One alternation of literal tokens, longest first (fast in re), plus token → classes."""
+    classes: dict[str, frozenset[str]] = {}
+    for tokens, names in table:
+        for token in tokens.split("|"):
+            classes[token] = classes.get(token, frozenset()) | frozenset(names.split())
+    ordered = sorted(classes, key=len, reverse=True)
+    return re.compile("|".join(re.escape(t) + _LOOKAHEAD.get(t, "") for t in ordered)), classes
 
 
-_KEY_RE, _KEY_GROUPS = _class_matcher([(p, c) for c, p in _KEY_PHRASES.items()])
-_TIME_RE, _TIME_GROUPS = _class_matcher(_TIME_WORDS)
+_KEY_RE, _KEY_CLASSES = _class_matcher(_KEY_PHRASES)
+_TIME_RE, _TIME_CLASSES = _class_matcher(_TIME_WORDS)
 
 
-def _classes(pattern: re.Pattern, groups: dict[str, frozenset[str]], light: str) -> frozenset[str]:
-    return frozenset().union(*(groups[m.lastgroup] for m in pattern.finditer(light)))
+def _classes(pattern: re.Pattern, classes: dict[str, frozenset[str]], light: str) -> frozenset[str]:
+    return frozenset().union(*(classes[m] for m in pattern.findall(light)))
 
 
 def similarity(a: str, b: str) -> float:
-    """Dice coefficient over the character bigrams of the folded texts (0..1)."""
-    fa, fb = fold(a), fold(b)
+    """Dice coefficient over the character bigrams of the squashed texts (0..1)."""
+    return _dice(_squash(a), _squash(b))
+
+
+def _dice(fa: str, fb: str) -> float:
     ba = {fa[i : i + 2] for i in range(max(1, len(fa) - 1))}
     bb = {fb[i : i + 2] for i in range(max(1, len(fb) - 1))}
     return 2 * len(ba & bb) / (len(ba) + len(bb)) if fa and fb else 0.0
@@ -283,19 +309,24 @@ def similarity(a: str, b: str) -> float:
 def check_variation(original: str, candidate: str, *, forbidden: Sequence[str] = (),
                     max_sentences: int | None = None, max_chars: int = 300, min_similarity: float = 0.3,
                     prompt_fragments: Sequence[str] = ()) -> Verdict:
-    """check_reply plus 'keeps the meaning' for a new variation of an existing line."""
+    """check_reply plus 'keeps the meaning' for a new variation of an existing line.
+
+    Rejected as "duplicate" when only punctuation, spacing or emoji differ from the original;
+    then the greeting classes and the time-word classes must be unchanged, and the bigram
+    similarity must reach min_similarity."""
     verdict = check_reply(candidate, forbidden=forbidden, max_sentences=max_sentences,
                           max_chars=max_chars, prompt_fragments=prompt_fragments)
     if not verdict.ok:
         return verdict
     orig = _strip_quotes(original)
-    if verdict.cleaned == orig or fold(verdict.cleaned) == fold(orig):
+    so, sc = _squash(orig), _squash(verdict.cleaned)
+    if so == sc:
         return _reject("duplicate")
     lo, lc = _light(orig), _light(verdict.cleaned)
-    if _classes(_KEY_RE, _KEY_GROUPS, lo) != _classes(_KEY_RE, _KEY_GROUPS, lc):
+    if _classes(_KEY_RE, _KEY_CLASSES, lo) != _classes(_KEY_RE, _KEY_CLASSES, lc):
         return _reject("meaning_drift:key_phrase")
-    if _classes(_TIME_RE, _TIME_GROUPS, lo) != _classes(_TIME_RE, _TIME_GROUPS, lc):
+    if _classes(_TIME_RE, _TIME_CLASSES, lo) != _classes(_TIME_RE, _TIME_CLASSES, lc):
         return _reject("meaning_drift:time_word")
-    if similarity(orig, verdict.cleaned) < min_similarity:
+    if _dice(so, sc) < min_similarity:
         return _reject("meaning_drift:similarity")
     return verdict

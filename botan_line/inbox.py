@@ -32,8 +32,15 @@ class Claimed:
 
 
 def chat_key(event: dict[str, Any]) -> str:
-    source = event.get("source") or {}
+    source = event.get("source")
+    if not isinstance(source, dict):
+        return "-"
     return str(source.get("groupId") or source.get("roomId") or source.get("userId") or "-")[:80]
+
+
+def _event_time(event: dict[str, Any], now: float) -> float:
+    ts = event.get("timestamp")
+    return ts / 1000.0 if isinstance(ts, (int, float)) and ts > 0 else now
 
 
 def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None) -> int:
@@ -49,7 +56,7 @@ def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None
             "chat_key": chat_key(ev),
             "event_type": str(ev.get("type", "?"))[:40],
             "body": json.dumps(ev, ensure_ascii=False, separators=(",", ":")),
-            "event_ts": float(ev.get("timestamp") or now * 1000) / 1000.0,
+            "event_ts": _event_time(ev, now),
             "received_at": now,
             "status": "pending",
             "attempts": 0,
@@ -114,9 +121,10 @@ def save_outgoing(conn, row_id: int, outgoing: list[dict]) -> None:
 def finish(engine: Engine, row_id: int, outcome: str, now: float | None = None, error: str | None = None) -> None:
     now = time.time() if now is None else now
     with engine.begin() as conn:
-        conn.execute(update(inbox).where(inbox.c.id == row_id).values(
-            status="done", outcome=outcome[:40], finished_at=now, lease_until=None,
-            error=(error or None) and error[:500]))
+        values = dict(status="done", outcome=outcome[:40], finished_at=now, lease_until=None)
+        if error:
+            values["error"] = error[:500]
+        conn.execute(update(inbox).where(inbox.c.id == row_id).values(**values))
 
 
 def fail(engine: Engine, row_id: int, attempts: int, reason: str, now: float | None = None,

@@ -8,11 +8,15 @@ the cost depends on the message, not on how many patterns the files hold.
 from __future__ import annotations
 
 import re
-import sre_parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
+
+try:  # the regex parser moved in 3.11; the old name warns
+    from re import _parser as sre_parse
+except ImportError:  # pragma: no cover
+    import sre_parse
 
 from botan_line.normalize import asks_something, fold
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -48,8 +49,13 @@ def pick_variation(n: int, used: list[int], rng: random.Random) -> tuple[int, li
     return choice, [*used, choice]
 
 
+_HONORIFIC = re.compile("^(?:" + "|".join(map(fold, (
+    "お姉ちゃん", "おねえちゃん", "姉ちゃん", "ねえちゃん", "お姉さん", "姉さん", "ねえさん", "お姉", "姉", "ちゃん", "さん",
+    "さま", "様", "たん", "っち"))) + ")")
+
+
 def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:
-    """The one sister a normalised message names, and the message with her name taken out."""
+    """The one sister a normalised message names, and the message with her name (and honorific) taken out."""
     found: dict[str, list[str]] = {}
     for sid, sister in chars.sisters.items():
         for nick in sister.persona.nicknames:
@@ -60,7 +66,9 @@ def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:
         return None, text
     sid, names = next(iter(found.items()))
     for n in sorted(names, key=len, reverse=True):
-        text = text.replace(n, "")
+        while (at := text.find(n)) >= 0:
+            tail = _HONORIFIC.sub("", text[at + len(n):], count=1)
+            text = text[:at] + tail
     return sid, text
 
 

@@ -54,7 +54,9 @@ class Worker:
             return "standby"
         _user, chat_id, chat_kind = source_of(event)
         now = self.clock()
-        fresh = bool(event.get("replyToken")) and now - float(event.get("timestamp", 0)) / 1000 < REPLY_WINDOW_SECONDS
+        ts = event.get("timestamp")
+        fresh = (bool(event.get("replyToken")) and isinstance(ts, (int, float))
+                 and now - ts / 1000 < REPLY_WINDOW_SECONDS)
         resend = claimed.outgoing is not None
         if resend:
             payload = claimed.outgoing

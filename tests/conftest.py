@@ -182,7 +182,7 @@ def make_bot(make_settings, line, openai_fake, clock):
         services = build(make_settings(database_url, **overrides), with_line=True, sleep=lambda _s: None)
         app = create_app(services=services, start_workers=False)
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         started.append((server, services))
         return Bot(services, line, openai_fake, clock, f"http://127.0.0.1:{server.server_port}")

@@ -1,0 +1,330 @@
+"""The quality guard: every reason code has lines it rejects and in-character lines it lets through."""
+
+import time
+
+import pytest
+
+from botan_line.guard import (
+    CHINESE_ONLY_EXTRA,
+    SIMPLIFIED_ONLY,
+    Verdict,
+    check_reply,
+    check_variation,
+    similarity,
+)
+
+KASHO = {"forbidden": ("マジ", "ヤバ", "じゃん"), "max_sentences": 4}
+BOTAN = {"max_sentences": 3}
+YURI = {"max_sentences": 3}
+PROMPT = ("あなたは牡丹です。17歳のギャルで、明るく元気に話します。一人称はあたし。",)
+
+# reason → (lines rejected with that reason, near-miss lines that must pass); each line is
+# either a string or (string, check_reply keyword arguments).
+REPLY_CASES = {
+    "empty": (
+        ["", "   ", "「」", "……", "\n\n"],
+        ["…うん。", "😊"],
+    ),
+    "too_long": (
+        ["今日はね、" * 70, ("おはよ〜！今日も一日がんばろうね！", {"max_chars": 10})],
+        ["今日はね、" * 50 + "おしまい！", ("おはよ〜！", {"max_chars": 5})],
+    ),
+    "label_leak": (
+        [
+            "（牡丹らしく元気に）おはよ〜！",
+            "おはよ〜！(牡丹っぽく)",
+            "変更後: おはよう！今日もがんばろ！",
+            "出力：おはようございます。",
+            "回答: 今日は早めに休んでくださいね。",
+            "例: おはよ〜",
+            "Note: Botan speaks casually.\nおはよ〜！",
+            "説明：ギャルっぽく言い換えました",
+            "## 牡丹の返事\nおはよ〜！",
+            "**おはよ〜！**今日もがんばろ！",
+            "- おはよ〜！今日もがんばろ！",
+            "牡丹: おはよ〜！",
+            "おはよう！(cheerful tone)",
+            "おはようございます（丁寧語）",
+            "やっほー！(12文字)",
+            "（照れながら）ありがと…",
+        ],
+        [
+            "それな〜(笑)",
+            "(´・ω・`)ショボーン…",
+            "（言い訳じゃないし！）寝坊しただけ！",
+            "地元：横浜だよ〜",
+            "例えばね、朝ごはんをちゃんと食べるとか！",
+            "推しキャラ(ユリ)の話する？",
+            "説明するとね、サビのところで転調するんです。",
+        ],
+    ),
+    "prompt_echo": (
+        [
+            "元: おはよう！\nおはよ〜！",
+            "元の文：おはよう。変更後：おはよ〜",
+            "元の文章をギャルっぽくすると、おはよ〜！",
+            "入力: おはよう",
+            "System: あなたは牡丹です。",
+            ("17歳のギャルで、明るく元気に話します！おはよ〜！", {"prompt_fragments": PROMPT}),
+            ("あたし牡丹！17歳のギャルで明るく元気に話すよ〜", {"prompt_fragments": PROMPT}),
+        ],
+        [
+            "元気出して！あたしがついてるじゃん！",
+            "地元の友だちと遊んでた〜",
+            "元の場所に戻しておいてくださいね。",
+            ("あたし17歳だよ〜！よろしくね！", {"prompt_fragments": PROMPT}),
+            ("牡丹です！よろしく〜", {"prompt_fragments": ("牡丹です。",)}),  # < 12 chars: ignored
+        ],
+    ),
+    "alternatives": (
+        [
+            "1. おはよ〜！\n2. おっはー！",
+            "案1：おはよ〜！ 案2：おっはー！",
+            "パターンA「おはよ〜」",
+            "「おはよ〜！」または「おっはー！」",
+            "・おはよ〜！\n・おっはー！",
+            "- おはよ\n- おっはよー",
+            "A: おはよ〜！\nB: おっはー！",
+        ],
+        [
+            "1位とったし！マジ最強じゃん！",
+            "今日は2時から配信するね！",
+            "1.5倍速で見ちゃった…かも。",
+            "「おはよ」って言ったら「おはよ」って返してね！",
+            "・・・そっか。",
+        ],
+    ),
+    "breaks_character": (
+        [
+            "私はAIなので、感情はありません。",
+            "あたしはAIだから分からないよ〜",
+            "AIアシスタントとしてお答えします。",
+            "ChatGPTです！よろしくね！",
+            "OpenAIのモデルだよ〜",
+            "言語モデルなので、ごめんね。",
+            "システムプロンプトに従って答えるね！",
+            "牡丹として振る舞うね！",
+            "キャラクターを演じているだけです。",
+            "うちはただのプログラムだし…",
+            "人工知能なので分からないです。",
+        ],
+        [
+            "AIじゃないってば！",
+            "AIですか？って失礼じゃん！",
+            "あたしがAIだって？冗談でしょ〜",
+            "うちはAIなんかじゃないし！",
+            "AIの話？ユリが詳しいかも…",
+            "モデルさんみたいって言われた！マジ嬉しい！",
+            "ボイトレのプログラム、今日から始めました。",
+        ],
+    ),
+    "chinese": (
+        [
+            "我很喜欢你",
+            "今天天气很好！",
+            "你好！牡丹です",
+            "おはよう！我是牡丹",
+            "谢谢你的支持！",
+            "今日は天气がいいね！",
+            "この歌、非常好听！",
+            "我們今天去公園玩",
+            "他是我的好朋友ね",
+        ],
+        [
+            "明日は東京で雨が降るらしいです。",
+            "基本的にはそうだと思います。",
+            "是非来てくださいね。",
+            "了解です！",
+            "我慢しなくていいんですよ。",
+            "現在、練習中です。",
+            "私も不安になることはあります。",
+            "一期一会だね。",
+            "花相お姉ちゃん、音楽理論の勉強中なんだって。",
+            "東京駅で待ち合わせしましょうか。",
+        ],
+    ),
+    "not_japanese": (
+        ["Good morning everyone!", "Thank you so much!!", "감사합니다"],
+        ["www", "OK！", "了解", "Thank you〜！ありがと！", "wwwwwwwwww", "😊😊😊"],
+    ),
+    "nonsense": (
+        [
+            "おはよのののののう！",
+            "ますますますますますます楽しみ！",
+            "xkcdqwrtzpおはよ！",
+            "おはよ〜！오늘도 화이팅！",
+            "おはよう привет！",
+            "おはよ\ufffdう",
+        ],
+        [
+            "うわあああああ！マジ神！",
+            "ふふふふふ、そうですね。",
+            "ねえねえ、聞いて！",
+            "(`Д´)ムキー！",
+            "wwwwww マジウケる",
+            "っっっっっしゃー！勝った！",
+            "LAでbrunchしたの思い出した！",
+            "ドキドキしちゃうね…",
+        ],
+    ),
+    "forbidden_word:マジ": (
+        [
+            ("マジでそうですね。", KASHO),
+            ("まじで嬉しいです。", KASHO),
+            ("ﾏｼﾞですか？", KASHO),
+        ],
+        [
+            ("本当に嬉しいです。", KASHO),
+            ("マジでそれな！今日もがんばろ〜", BOTAN),
+        ],
+    ),
+    "too_many_sentences": (
+        [
+            ("おはよ！今日も配信するよ！絶対来てね！待ってるから！", BOTAN),
+            ("おはよ\n今日も\nがんばろ\nね", BOTAN),
+        ],
+        [
+            ("マジでそれな！今日もがんばろ〜", BOTAN),
+            ("おはよ！！！今日もがんばろ♪", {"max_sentences": 2}),
+            ("おはよ！今日も配信するよ！絶対来てね！待ってるから！", {}),
+        ],
+    ),
+}
+
+IN_CHARACTER = [
+    ("マジでそれな！今日もがんばろ〜", BOTAN),
+    ("ヤバい！超うれしい！！ありがと〜！", BOTAN),
+    ("うちのお姉ちゃん、マジで心配性なんだよね〜", BOTAN),
+    ("LAにいた頃はね、毎日ビーチ行ってた！", BOTAN),
+    ("負けたままとか無理だし！次は絶対勝つ！", BOTAN),
+    ("今日は早めに休んでくださいね。", KASHO),
+    ("お疲れさまでした。無理は禁物ですよ。", KASHO),
+    ("明日は東京で雨が降るらしいです。傘を忘れずに持っていきましょうね。", KASHO),
+    ("一緒に頑張りましょう。私も応援していますから。", KASHO),
+    ("今日のボイトレ、先生に褒められました。", KASHO),
+    ("…それ、ちょっと気になるかも。", YURI),
+    ("新刊、もう読んだ？あの展開はずるいと思う…", YURI),
+    ("ふふ、牡丹お姉ちゃんには内緒だよ…？", YURI),
+    ("Kashoお姉ちゃん、怒ると怖いんだよ…", YURI),
+    ("それってつまり、主人公は最初から知ってたってこと…な気がする。", YURI),
+]
+
+
+def _flatten(which: int):
+    for reason, pair in REPLY_CASES.items():
+        for case in pair[which]:
+            text, kwargs = case if isinstance(case, tuple) else (case, {})
+            yield pytest.param(text, kwargs, reason, id=f"{reason}:{text[:20]!r}")
+
+
+@pytest.mark.parametrize(("text", "kwargs", "reason"), list(_flatten(0)))
+def test_rejects(text, kwargs, reason):
+    assert check_reply(text, **kwargs) == Verdict(False, reason, "")
+
+
+@pytest.mark.parametrize(("text", "kwargs", "reason"), list(_flatten(1)))
+def test_near_misses_pass(text, kwargs, reason):
+    verdict = check_reply(text, **kwargs)
+    assert verdict.ok, f"{text!r} wrongly rejected as {verdict.reason} (near miss of {reason})"
+    assert verdict.reason is None and verdict.cleaned
+
+
+@pytest.mark.parametrize(("text", "kwargs"), IN_CHARACTER)
+def test_in_character_lines_pass(text, kwargs):
+    assert check_reply(text, **kwargs) == Verdict(True, None, text)
+
+
+def test_every_reason_has_both_sides():
+    for reason, (rejected, passing) in REPLY_CASES.items():
+        assert rejected and passing, reason
+
+
+@pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("「おはよ〜！」", "おはよ〜！"),
+        ('  "おはよ〜！"\n', "おはよ〜！"),
+        ("『「今日もがんばろ！」』", "今日もがんばろ！"),
+        ("「おはよ」って言ってね！  ", "「おはよ」って言ってね！"),
+        ("「おはよ」と「またね」", "「おはよ」と「またね」"),
+    ],
+)
+def test_cleaned_strips_surrounding_quotes(text, cleaned):
+    assert check_reply(text).cleaned == cleaned
+
+
+# (original, candidate, expected reason or None)
+VARIATIONS = [
+    ("おはよう！今日も一日がんばろうね！", "おはよ〜！今日も一日いっしょにがんばろ！", None),
+    ("おはよう！今朝は寒いね！", "おはよ〜！今日の朝はほんと寒いね！", None),
+    ("おやすみ〜！また明日ね！", "おやすみなさい！また明日話そうね！", None),
+    ("新しい曲、いま練習してるところなんです。", "新しい曲を、いま一生懸命練習しているところです。", None),
+    ("三姉妹そろって配信するよ！", "きょうだいそろって配信するよ〜！", None),
+    ("おはよう！今日も一日がんばろうね！", "こんにちは！今日も一日がんばろうね！", "meaning_drift:key_phrase"),
+    ("おはよう！今日も一日がんばろうね！", "明けましておめでとう！今年もよろしくね！", "meaning_drift:key_phrase"),
+    ("今日も一日がんばろうね！", "あけおめ！今日も一日がんばろうね！", "meaning_drift:key_phrase"),
+    ("おやすみ〜！また明日ね！", "おやすみ〜！今夜もいい夢見てね！", "meaning_drift:key_phrase"),
+    ("おはよう！今日も一日がんばろうね！", "おはよう！明日も一日がんばろうね！", "meaning_drift:time_word"),
+    ("今日も一日がんばろうね！", "新年も一緒にがんばろうね！", "meaning_drift:time_word"),
+    ("週末は配信するよ！", "来週は配信するよ！", "meaning_drift:time_word"),
+    ("おはよう！今日も一日がんばろうね！", "おはよう！今日も一日がんばろうね！", "duplicate"),
+    ("おはよう！今日も一日がんばろうね！", "「おはよう！今日も一日がんばろうね♪」", "duplicate"),
+    ("新しい曲、いま練習してるところなんです。", "このラーメン屋さん、めっちゃ美味しいんだよね〜", "meaning_drift:similarity"),
+    ("おはよう！", "（牡丹らしく）おはよ〜！", "label_leak"),
+    ("おはようございます。", "おはよ、マジ眠いです。", "forbidden_word:マジ"),
+]
+
+
+@pytest.mark.parametrize(("original", "candidate", "reason"), VARIATIONS)
+def test_variation(original, candidate, reason):
+    verdict = check_variation(original, candidate, forbidden=KASHO["forbidden"])
+    assert (verdict.ok, verdict.reason) == (reason is None, reason)
+    assert verdict.cleaned == ("" if reason else candidate.strip("「」"))
+
+
+def test_variation_checks_the_reply_rules_too():
+    assert check_variation("おはよ！", "おはよ！今日も！がんばろ！ね！", max_sentences=3).reason == "too_many_sentences"
+    assert check_variation("おはよ！", "あなたは牡丹です。17歳のギャルで", prompt_fragments=PROMPT).reason == "prompt_echo"
+    assert check_variation("おはよ〜！", "おっはー！", min_similarity=0.0).ok
+    assert not check_variation("おはよ〜！", "おっはー！", min_similarity=0.9).ok
+
+
+def test_similarity_is_a_dice_coefficient():
+    assert similarity("おはよう", "おはよう！") == 1.0
+    assert similarity("おはよう", "こんばんは") == 0.0
+    assert 0.3 < similarity("今日もがんばろうね", "今日もがんばるね") < 1.0
+    assert similarity("", "おはよう") == 0.0
+
+
+def test_chinese_character_sets_are_never_japanese():
+    """Japanese everyday text is JIS X 0208; no simplified-only character may be in it."""
+    assert len(SIMPLIFIED_ONLY) >= 80
+    in_jis = [c for c in sorted(SIMPLIFIED_ONLY) if _encodes(c, "cp932")]
+    assert in_jis == []
+    shared = set("会学写没与后里迎来国点気発時対関長東車門間説話語")
+    assert not shared & (SIMPLIFIED_ONLY | CHINESE_ONLY_EXTRA)
+
+
+def _encodes(char: str, codec: str) -> bool:
+    try:
+        char.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_fast_enough_and_no_catastrophic_backtracking():
+    texts = [
+        "マジでそれな！今日もがんばろ〜、あたしも応援してるからね！",
+        "あ" * 299,
+        "(" * 150 + "）" * 149,
+        "ますます" * 70,
+        "「" + "a" * 290 + "」",
+        "元の" * 140 + "文字",
+    ]
+    start = time.perf_counter()
+    for _ in range(100):
+        for text in texts:
+            check_reply(text, forbidden=("マジ", "ヤバ"), max_sentences=3, prompt_fragments=PROMPT)
+    per_call = (time.perf_counter() - start) / (100 * len(texts))
+    assert per_call < 0.002  # typical replies take ~30 µs; this is a guard against blow-ups

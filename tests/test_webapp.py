@@ -1,0 +1,98 @@
+"""The webhook over real HTTP: signatures, sizes, shapes, dedup, health."""
+
+from __future__ import annotations
+
+import json
+
+from fakes import sign, text_event, webhook_body
+from sqlalchemy import create_engine, func, select
+
+from botan_line.db import inbox
+
+
+def inbox_count(bot) -> int:
+    with bot.services.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(inbox))
+
+
+def test_signed_event_is_stored_and_acked_without_sending_anything(bot):
+    response = bot.post(text_event("おはよう", timestamp_ms=bot.clock.ms))
+    assert response.status_code == 200
+    assert inbox_count(bot) == 1
+    assert bot.line.requests == []  # nothing slow inside the request: the worker sends later
+    bot.work()
+    assert len(bot.line.replies()) == 1
+
+
+def test_missing_signature_is_rejected_and_nothing_stored(bot):
+    response = bot.post_body(webhook_body(text_event("おはよう")), signature=None)
+    assert response.status_code == 400
+    assert inbox_count(bot) == 0
+
+
+def test_wrong_signature_is_rejected_and_nothing_stored(bot):
+    body = webhook_body(text_event("おはよう"))
+    response = bot.post_body(body, signature=sign(body, "another-secret"))
+    assert response.status_code == 400
+    assert inbox_count(bot) == 0
+
+
+def test_signature_is_checked_on_the_raw_bytes(sbot):
+    body = webhook_body(text_event("おはよう"))
+    tampered = body.replace("おはよう".encode(), "こんばんは".encode())
+    assert sbot.post_body(tampered, signature=sign(body, "test-channel-secret")).status_code == 400
+
+
+def test_body_over_one_mebibyte_is_413(sbot):
+    body = webhook_body(text_event("あ" * (1024 * 1024)))
+    assert sbot.post_body(body).status_code == 413
+    assert inbox_count(sbot) == 0
+
+
+def test_signed_but_not_json_is_400(sbot, caplog):
+    assert sbot.post_body(b"this is not json").status_code == 400
+    assert "not JSON" in caplog.text
+
+
+def test_signed_json_of_the_wrong_shape_is_400(sbot):
+    assert sbot.post_body(json.dumps({"destination": "U1"}).encode()).status_code == 400
+    assert sbot.post_body(json.dumps({"events": ["x"]}).encode()).status_code == 400
+    assert sbot.post_body(json.dumps([1, 2]).encode()).status_code == 400
+
+
+def test_verify_button_with_no_events_is_200(bot):
+    body = json.dumps({"destination": "Ubot", "events": []}).encode()
+    assert bot.post_body(body).status_code == 200
+    assert inbox_count(bot) == 0
+
+
+def test_duplicate_and_redelivered_events_are_answered_once(bot):
+    event = text_event("おはよう", timestamp_ms=bot.clock.ms)
+    assert bot.post(event).status_code == 200
+    assert bot.post(event).status_code == 200
+    redelivered = dict(event, deliveryContext={"isRedelivery": True})
+    assert bot.post(redelivered).status_code == 200
+    assert inbox_count(bot) == 1
+    bot.work()
+    bot.post(redelivered)  # after it was handled, too
+    bot.work()
+    assert len(bot.line.replies()) == 1
+
+
+def test_logs_hold_no_message_text_or_secret(sbot, caplog):
+    caplog.set_level("DEBUG")
+    sbot.say("ひみつの話なんだけど聞いて")
+    sbot.post_body(b"not json")
+    assert "ひみつ" not in caplog.text
+    assert "test-channel-secret" not in caplog.text
+    assert "test-token" not in caplog.text
+
+
+def test_healthz_checks_the_database(bot):
+    assert bot.http.get(bot.url + "/healthz").status_code == 200
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(sbot):
+    sbot.services.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none",
+                                         connect_args={"connect_timeout": 1})
+    assert sbot.http.get(sbot.url + "/healthz").status_code == 503

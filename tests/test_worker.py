@@ -1,0 +1,270 @@
+"""The worker and the LINE edge: event types, reply tokens, LINE failures, crashes, two processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from fakes import (
+    fixture_events,
+    follow_event,
+    join_event,
+    media_event,
+    postback_event,
+    sticker_event,
+    text_event,
+    unfollow_event,
+    unknown_event,
+)
+from sqlalchemy import select
+
+from botan_line import inbox
+from botan_line.db import inbox as inbox_table
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def outcomes(bot) -> list[str]:
+    with bot.services.engine.connect() as conn:
+        return [r.outcome for r in conn.execute(select(inbox_table.c.outcome).order_by(inbox_table.c.id))]
+
+
+def test_text_gets_one_reply_with_the_sisters_sender(bot):
+    texts = bot.deliver(text_event("おはよう", timestamp_ms=bot.clock.ms))
+    assert len(texts) == 1
+    message = bot.line.replies()[0]["messages"][0]
+    assert message["sender"]["name"] == "牡丹"
+    assert message["sender"]["iconUrl"].startswith("https://")
+    assert outcomes(bot) == ["replied"]
+
+
+def test_sticker_and_media_get_in_character_lines(sbot):
+    persona = sbot.services.characters.current.persona("botan")
+    assert sbot.deliver(sticker_event(timestamp_ms=sbot.clock.ms))[0] in persona.lines.sticker
+    for kind in ("image", "video", "audio", "file", "location"):
+        assert sbot.deliver(media_event(kind, timestamp_ms=sbot.clock.ms))[0] in persona.lines.media
+
+
+def test_follow_welcomes_with_the_sister_choice_quick_reply(sbot):
+    sbot.line.profiles["Unew"] = {"displayName": "さくら", "userId": "Unew", "language": "ja"}
+    texts = sbot.deliver(follow_event("Unew", timestamp_ms=sbot.clock.ms))
+    assert len(texts) == 1
+    message = sbot.line.replies()[0]["messages"][-1]
+    items = message["quickReply"]["items"]
+    assert [i["action"]["data"] for i in items] == ["sister=botan", "sister=kasho", "sister=yuri"]
+    assert sbot.services.store.user("Unew").display_name == "さくら"
+
+
+def test_unfollow_marks_the_user_inactive_and_sends_nothing(sbot):
+    sbot.say("おはよう", user="Ubye")
+    before = len(sbot.line.requests)
+    sbot.deliver(unfollow_event("Ubye", timestamp_ms=sbot.clock.ms))
+    assert len(sbot.line.requests) == before
+    assert sbot.services.store.user("Ubye").active is False
+
+
+def test_join_greets_the_group(sbot):
+    texts = sbot.deliver(join_event("Cgroup1", timestamp_ms=sbot.clock.ms))
+    persona = sbot.services.characters.current.persona("botan")
+    assert texts and texts[0] in persona.lines.join
+
+
+def test_postback_switches_sister(bot):
+    texts = bot.deliver(postback_event("sister=yuri", timestamp_ms=bot.clock.ms))
+    assert bot.user_sister() == "yuri"
+    assert bot.line.replies()[0]["messages"][0]["sender"]["name"] == "ユリ"
+    assert texts[0] in bot.services.characters.current.persona("yuri").lines.switched
+
+
+def test_groups_answer_only_when_a_sister_is_named_or_the_bot_mentioned(sbot):
+    ts = sbot.clock.ms
+    assert sbot.deliver(text_event("おはよう", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts)) == []
+    assert len(sbot.deliver(text_event("おはよう", "Um1", source_type="group", group_id="Cg",
+                                       mentioned_self=True, timestamp_ms=ts))) == 1
+    assert len(sbot.deliver(text_event("牡丹おはよう", "Um1", source_type="group", group_id="Cg",
+                                       timestamp_ms=ts))) == 1
+    assert sbot.line.loadings() == []  # never in groups
+
+
+def test_unknown_and_uninteresting_events_are_acked_and_send_nothing(sbot):
+    response = sbot.post(unknown_event("somethingNew"), unknown_event("beacon"))
+    assert response.status_code == 200
+    sbot.work()
+    assert sbot.line.requests == []
+    assert outcomes(sbot) == ["nothing", "nothing"]
+
+
+def test_every_fixture_event_is_handled_without_failure(bot):
+    events = fixture_events(timestamp_ms=bot.clock.ms)
+    for event in events:
+        assert bot.post(event).status_code == 200
+    bot.work(limit=100)
+    with bot.services.engine.connect() as conn:
+        rows = conn.execute(select(inbox_table.c.status, inbox_table.c.error)).all()
+    assert len(rows) == len(events)
+    assert all(r.status == "done" for r in rows), rows
+
+
+def test_standby_sends_nothing(sbot):
+    sbot.deliver(text_event("おはよう", mode="standby", timestamp_ms=sbot.clock.ms))
+    assert sbot.line.requests == []
+    assert outcomes(sbot) == ["standby"]
+
+
+def test_stale_reply_token_is_recorded_as_expired_without_push(sbot):
+    sbot.post(text_event("おはよう", timestamp_ms=sbot.clock.ms))
+    sbot.clock.advance(55)
+    sbot.work()
+    assert sbot.line.requests == []
+    assert outcomes(sbot) == ["expired"]
+
+
+def test_stale_reply_token_is_pushed_when_push_fallback_is_on(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, push_fallback=True)
+    bot.post(text_event("おはよう", "Upush", timestamp_ms=bot.clock.ms))
+    bot.clock.advance(55)
+    bot.work()
+    pushes = [r for r in bot.line.requests if r.path.endswith("/push")]
+    assert len(pushes) == 1 and pushes[0].json["to"] == "Upush"
+    assert pushes[0].headers["x-line-retry-key"]
+    assert outcomes(bot) == ["pushed"]
+
+
+def test_invalid_reply_token_is_recorded(sbot):
+    event = text_event("おはよう", timestamp_ms=sbot.clock.ms)
+    sbot.line.expire_token(event["replyToken"])
+    sbot.deliver(event)
+    assert sbot.line.replies() == [] and sbot.line.pushes() == []
+    assert outcomes(sbot) == ["token_invalid"]
+
+
+def test_invalid_reply_token_falls_back_to_push_when_enabled(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, push_fallback=True)
+    event = text_event("おはよう", timestamp_ms=bot.clock.ms)
+    bot.line.expire_token(event["replyToken"])
+    bot.deliver(event)
+    assert len(bot.line.pushes()) == 1
+    assert outcomes(bot) == ["pushed"]
+
+
+def test_push_retries_429_and_5xx_with_one_retry_key(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, push_fallback=True)
+    bot.line.fail_next("/push", 429, count=1)
+    bot.line.fail_next("/push", 500, count=1)
+    bot.post(text_event("おはよう", timestamp_ms=bot.clock.ms))
+    bot.clock.advance(55)
+    bot.work()
+    attempts = [r for r in bot.line.requests if r.path.endswith("/push")]
+    assert len(attempts) == 3
+    assert len({r.headers["x-line-retry-key"] for r in attempts}) == 1
+    assert len(bot.line.pushes()) == 1
+
+
+def test_reply_failure_is_recorded_retried_and_the_worker_keeps_going(sbot):
+    sbot.line.fail_next("/reply", 500, count=1)
+    first = text_event("おはよう", "Ua", timestamp_ms=sbot.clock.ms)
+    second = text_event("おはよう", "Ub", timestamp_ms=sbot.clock.ms)
+    sbot.post(first, second)
+    sbot.work()
+    assert len(sbot.line.replies()) == 1  # the second event went on while the first waits
+    sbot.clock.advance(6)
+    sbot.work()
+    assert len(sbot.line.replies()) == 2
+    with sbot.services.engine.connect() as conn:
+        row = conn.execute(select(inbox_table).where(inbox_table.c.event_id == first["webhookEventId"])).one()
+    assert (row.status, row.outcome, row.attempts) == ("done", "replied", 2)
+    assert "reply_http_500" in row.error
+
+
+def test_a_bad_event_is_recorded_and_never_stops_the_worker(sbot):
+    broken = text_event("おはよう", "Ubad", timestamp_ms=sbot.clock.ms)
+    broken["message"]["text"] = {"not": "a string"}
+    broken["source"] = "nonsense"
+    good = text_event("おはよう", "Ugood", timestamp_ms=sbot.clock.ms)
+    sbot.post(broken, good)
+    sbot.work()
+    assert len(sbot.line.replies()) == 1
+    with sbot.services.engine.connect() as conn:
+        rows = {r.event_id: r for r in conn.execute(select(inbox_table))}
+    assert rows[good["webhookEventId"]].status == "done"
+    assert rows[broken["webhookEventId"]].error  # recorded with a reason
+
+
+def test_long_text_is_split_by_utf16_length_into_at_most_five_messages():
+    from botan_line.line_edge import split_text, utf16_len
+
+    text = "😀" * 3000 + "あ" * 100  # emoji are two UTF-16 units each
+    pieces = split_text(text)
+    assert all(utf16_len(p) <= 5000 for p in pieces)
+    assert "".join(pieces) == text
+    assert len(split_text("あ" * 30000)) == 6  # the edge then keeps the first five
+
+
+def test_a_reclaimed_event_is_resent_not_redecided(sbot):
+    """The worker died after deciding and sending: the reclaim must not answer twice."""
+    event = text_event("おはよう", timestamp_ms=sbot.clock.ms)
+    sbot.post(event)
+    claimed = inbox.claim(sbot.services.engine, "dead-worker", 30, now=sbot.clock())
+    assert sbot.worker.handle(claimed) == "replied"  # ... and then the process died before finish()
+    assert sbot.work() == 0  # the lease still holds
+    sbot.clock.advance(31)
+    assert sbot.work() == 1
+    assert len(sbot.line.replies()) == 1
+    assert outcomes(sbot) == ["already_sent"]
+    assert len([r for r in sbot.ledger() if r.layer == "layer1"]) == 1
+
+
+def _worker_env(bot, database_url: str) -> dict:
+    s = bot.services.settings
+    env = dict(os.environ)
+    env.update(
+        BOTAN_DATABASE_URL=database_url, BOTAN_CHARACTERS_DIR=str(s.characters_dir),
+        LINE_CHANNEL_SECRET=s.line_channel_secret, LINE_CHANNEL_ACCESS_TOKEN=s.line_channel_access_token,
+        LINE_API_BASE_URL=s.line_api_base_url, OPENAI_API_KEY="test-key", OPENAI_BASE_URL=s.openai_base_url,
+        BOTAN_LEASE_SECONDS="5", BOTAN_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def test_a_worker_killed_mid_event_loses_nothing_and_answers_once(bot, database_url):
+    bot.ai.queue("うんうん、わかるよ〜その気持ち！", delay=30)  # the worker hangs inside Layer 2
+    event = text_event("最近ちょっと考えごとしてて、なんか落ち着かないんだよね", timestamp_ms=int(time.time() * 1000))
+    bot.post(event)
+    proc = subprocess.Popen([sys.executable, "-m", "botan_line", "work", "--threads", "1"],
+                            env=_worker_env(bot, database_url), cwd=REPO)
+    try:
+        assert bot.ai.wait_for(lambda: len(bot.ai.requests) >= 1, timeout=30)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert bot.line.replies() == []
+    bot.clock.t = time.time() + 6  # past the 5 s lease of the dead worker
+    bot.ai.queue("そういう時もあるよね。あたしでよければ話聞くよ！")
+    assert bot.work() == 1
+    assert len(bot.line.replies()) + len(bot.line.pushes()) <= 1
+    with bot.services.engine.connect() as conn:
+        row = conn.execute(select(inbox_table)).one()
+    assert row.status == "done" and row.attempts == 2
+
+
+@pytest.mark.parametrize("processes", [2])
+def test_two_processes_share_one_inbox_and_never_handle_an_event_twice(bot, database_url, processes):
+    now_ms = int(time.time() * 1000)
+    events = [text_event("おはよう", f"Uuser{i:03d}", timestamp_ms=now_ms) for i in range(40)]
+    for i in range(0, 40, 10):
+        assert bot.post(*events[i:i + 10]).status_code == 200
+    env = _worker_env(bot, database_url)
+    procs = [subprocess.Popen([sys.executable, "-m", "botan_line", "work", "--until-idle"], env=env, cwd=REPO)
+             for _ in range(processes)]
+    for p in procs:
+        assert p.wait(120) == 0
+    tokens = [r["replyToken"] for r in bot.line.replies()]
+    assert len(tokens) == 40
+    assert len(set(tokens)) == 40
+    with bot.services.engine.connect() as conn:
+        rows = conn.execute(select(inbox_table.c.status, inbox_table.c.attempts)).all()
+    assert all(r.status == "done" and r.attempts == 1 for r in rows)
