@@ -15,8 +15,9 @@ from botan_line.errors import BotanError, CharacterError
 log = logging.getLogger("botan_line")
 
 
-def _setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else os.environ.get("BOTAN_LOG_LEVEL", "INFO"),
+def _setup_logging(verbose: bool = False, quiet: bool = False) -> None:
+    level = "DEBUG" if verbose else os.environ.get("BOTAN_LOG_LEVEL", "WARNING" if quiet else "INFO")
+    logging.basicConfig(level=level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
@@ -154,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose)
+    # terminal conversations and reports stay readable: only warnings unless asked
+    _setup_logging(args.verbose, quiet=args.command not in ("serve", "work", "migrate", "prune"))
     try:
         return args.func(args)
     except CharacterError as exc:

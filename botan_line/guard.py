@@ -89,7 +89,8 @@ _META_PAREN = re.compile(
 )
 _MARKUP_HINT = re.compile(r"[#*>`]")
 _MARKDOWN = re.compile(r"^\s*#{1,6}\s|\*\*[^*\n]+\*\*|^\s*>\s|```", re.M)
-_ITEM_LINE = re.compile(r"^\s*(?:\d{1,2}[.)](?!\d)|\(\d{1,2}\)|[A-E][.):](?!\d)|[-*•・](?![-*•・.]))", re.M)
+# A list item at the start of a line: "1. " "(2)" "A: " "- " "・…" but not 3...2...1 or ・・・.
+_ITEM_LINE = re.compile(r"^\s*(?:\d{1,2}[.)](?![\d.])|\(\d{1,2}\)|[A-E][.):](?![A-Za-z0-9.])|[-*•]\s|・(?![・.]))", re.M)
 _ALT_INLINE = re.compile(
     r"(?:案|パターン|候補|バリエーション)\s*[0-9a-z一二三]|(?:option|version)\s*[0-9]"
     r"|[」』\"”]\s*(?:または|もしくは|あるいは|or|/)\s*[「『\"“]"
@@ -103,10 +104,11 @@ _META_WORDS = re.compile(  # on lower-cased text
 )
 # "AI" only in a first-person admission: 「AIじゃないってば！」 and 「AIですか？って失礼じゃん」 are banter.
 _ME = r"(?:私|わたし|あたし|わたくし|うち|僕|ボク|自分)"
-_BOT = r"(?:AI|人工知能|ボット|チャットボット|プログラム)"
-_BOT_WORD = re.compile(_BOT)
+_BOT = r"(?:AI|人工知能|ボット|チャットボット)"
+_BOT_WORD = re.compile(_BOT + "|プログラム")
 _AI_ADMISSION = re.compile(
-    rf"{_ME}(?:は|も|って)(?:ただの|単なる)?{_BOT}(?!じゃ|では|ちゃう|な(?:んか)?じゃ)"
+    rf"{_ME}(?:は|も)(?:ただの|単なる)?(?:{_BOT}|プログラム)"
+    r"(?!じゃ|では|ちゃう|な(?:んか)?じゃ|って|扱い|と(?!して)|に|が|を|の(?:話|こと))"
     rf"|{_BOT}(?:です(?!か)|でして|なので|だから|である|として|に(?:すぎ|過ぎ)|の{_ME}|なんです(?!か))"
 )
 
@@ -131,6 +133,7 @@ _ZH_FUNCTION = re.compile(r"[的了是在我你也都不就和他]")
 # --- nonsense ----------------------------------------------------------------------------
 
 # The same kana five times in a row, except kana people stretch on purpose (あああ, っっっ, ははは).
+# Hiragana only: katakana runs are manga sound effects (ゴゴゴゴゴ, ドキドキドキドキドキドキ).
 _KANA_RUN = re.compile(
     r"([かきくけこがぎぐげごさしすせそざじずぜぞたちつてとだぢづでどなにぬねのばびぶべぼぱぴぷぺぽまみむめもやゆよらりるれろ])\1{4}"
 )
@@ -145,13 +148,13 @@ _GARBAGE = re.compile(
 )
 
 
-def _nonsense(light: str) -> bool:
-    if _KANA_RUN.search(light) or (_FOREIGN.search(light) and _GARBAGE.search(light)):
+def _nonsense(low: str) -> bool:
+    if _KANA_RUN.search(low) or (_FOREIGN.search(low) and _GARBAGE.search(low)):
         return True
-    if any(len(set(m.group(1))) > 1 for m in _UNIT_REPEAT.finditer(light)):
+    if any(len(set(m.group(1))) > 1 for m in _UNIT_REPEAT.finditer(low)):
         return True
     # a latin "word" of 8+ letters without a vowel, not just a stretched wwwwwwww
-    return any(not _VOWELS.intersection(w) and len(set(w)) >= 3 for w in _LATIN_WORD.findall(light))
+    return any(not _VOWELS.intersection(w) and len(set(w)) >= 3 for w in _LATIN_WORD.findall(low))
 
 
 def _chinese(nfkc: str) -> bool:
@@ -229,12 +232,13 @@ def check_reply(text: str, *, forbidden: Sequence[str] = (), max_sentences: int 
         return _reject("chinese")
     if not _KANA.search(nfkc) and len(_STRETCHED.sub(r"\1", _NON_WORD.sub("", low))) > 4:  # www is short
         return _reject("not_japanese")
-    light = _hira(low)
-    if _nonsense(light):
+    if _nonsense(low):
         return _reject("nonsense")
-    for word, form in _forbidden_forms(tuple(forbidden)):
-        if form in light:
-            return _reject(f"forbidden_word:{word}")
+    if forbidden:  # matched on hiragana too: kasho's マジ also forbids まじ and ﾏｼﾞ
+        light = _hira(low)
+        for word, form in _forbidden_forms(tuple(forbidden)):
+            if form in light:
+                return _reject(f"forbidden_word:{word}")
     if max_sentences is not None and sum(
             1 for s in _SENTENCE_END.split(nfkc) if _WORD.search(s)) > max_sentences:
         return _reject("too_many_sentences")

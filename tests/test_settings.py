@@ -1,0 +1,85 @@
+"""Settings from the environment: defaults, one clear line for a bad value, no secrets in repr."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from botan_line.errors import SettingsError
+from botan_line.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_need_no_credentials():
+    s = Settings.from_env({})
+    assert s.database_url == "sqlite:///var/botan.db"
+    assert s.timezone == "Asia/Tokyo" and not s.llm_enabled and not s.push_fallback
+
+
+@pytest.mark.parametrize("env, name", [
+    ({"BOTAN_TIMEZONE": "Mars/Olympus"}, "BOTAN_TIMEZONE"),
+    ({"BOTAN_PUSH_FALLBACK": "maybe"}, "BOTAN_PUSH_FALLBACK"),
+    ({"BOTAN_ADMIN_USER_IDS": "alice,bob"}, "BOTAN_ADMIN_USER_IDS"),
+    ({"LINE_API_BASE_URL": "api.line.me"}, "LINE_API_BASE_URL"),
+    ({"BOTAN_DATABASE_URL": "var/botan.db"}, "BOTAN_DATABASE_URL"),
+    ({"BOTAN_CONFIG": "/nonexistent.yaml"}, "BOTAN_CONFIG"),
+    ({"BOTAN_WORKER_THREADS": "two"}, "BOTAN_WORKER_THREADS"),
+])
+def test_a_malformed_setting_names_itself(env, name):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env(env)
+
+
+def test_config_file_errors_carry_file_and_line(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("budget:\n  monthly_yen: 1000\n  montly_cap: 3\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"config.yaml:3: budget.montly_cap: unknown field"):
+        Settings.from_env({"BOTAN_CONFIG": str(cfg)})
+
+
+def test_the_webhook_refuses_to_start_without_line_credentials(tmp_path):
+    run = subprocess.run([sys.executable, "-c", "from botan_line.webapp import create_app; create_app()"],
+                         capture_output=True, text=True, cwd=REPO,
+                         env={"BOTAN_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert run.returncode != 0
+    assert "LINE_CHANNEL_SECRET is not set" in run.stderr
+
+
+def test_serve_prints_one_line_for_a_missing_setting(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "botan_line", "serve"], capture_output=True, text=True, cwd=REPO,
+                         env={"BOTAN_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=30)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1].startswith("error: LINE_CHANNEL_SECRET is not set")
+
+
+def test_secrets_stay_out_of_repr():
+    s = Settings(line_channel_secret="s3cret", line_channel_access_token="t0ken", openai_api_key="sk-abc")
+    assert "s3cret" not in repr(s) and "t0ken" not in repr(s) and "sk-abc" not in repr(s)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
+def test_systemd_unit_verifies(tmp_path):
+    unit = (REPO / "systemd" / "botan-line.service").read_text()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    assert gunicorn.exists()
+    unit = unit.replace("/opt/botan-line/.venv/bin/gunicorn", str(gunicorn))
+    for line in ("User=botan", "Group=botan"):  # the dedicated user does not exist on a test machine
+        assert line in unit
+        unit = unit.replace(line + "\n", "")
+    path = tmp_path / "botan-line.service"
+    path.write_text(unit)
+    run = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
+    problems = [ln for ln in run.stderr.splitlines() if "botan-line.service" in ln]
+    assert run.returncode == 0 and problems == [], run.stderr
+
+
+def test_procfile_uses_the_same_factory_and_port():
+    procfile = (REPO / "Procfile").read_text()
+    unit = (REPO / "systemd" / "botan-line.service").read_text()
+    assert "botan_line.webapp:create_app()" in procfile and "botan_line.webapp:create_app()" in unit
+    assert "$PORT" in procfile or "${PORT" in procfile
