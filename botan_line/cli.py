@@ -54,23 +54,11 @@ def cmd_chat(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from gunicorn.app.base import BaseApplication
+    """gunicorn with the project's config (the same as the systemd unit and the Procfile)."""
+    from gunicorn.app.wsgiapp import run
 
-    from botan_line.webapp import create_app
-
-    app = create_app(_settings())  # fail fast here, with one clear line, before forking
-
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", args.bind)
-            self.cfg.set("workers", int(os.environ.get("WEB_CONCURRENCY", args.workers)))
-            self.cfg.set("preload_app", False)
-
-        def load(self):
-            return create_app()
-
-    del app
-    Server().run()
+    sys.argv = ["gunicorn", "--config", "python:botan_line.gunicorn_conf", "--bind", args.bind]
+    run()
     return 0
 
 
@@ -133,7 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the webhook with gunicorn (workers from WEB_CONCURRENCY)")
     p.add_argument("--bind", default=os.environ.get("BOTAN_BIND", "127.0.0.1:8000"))
-    p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("work", help="handle inbox events without serving the webhook")

@@ -1,8 +1,8 @@
 """The quality guard: every Layer 2 reply and every generated variation passes here first.
 
 Pure functions, no I/O. Each check is a precompiled regex or a set lookup over a short
-string, run in a fixed order; the first failing check names the reason code stored in the
-ledger ("reject:<reason>"). The heuristics are tuned to reject what small models actually
+string, run in the order of REASONS; the first failing check names the reason code stored in
+the ledger ("reject:<reason>"). The heuristics are tuned to reject what small models actually
 produced (DESIGN §5) while letting ordinary in-character lines through: a false reject costs a
 retry or a fallback line, so every rule is deliberately narrow.
 """
@@ -23,6 +23,14 @@ class Verdict:
     cleaned: str  # the text to send when ok; "" when rejected
 
 
+# check_reply's codes in the order they are checked, then check_variation's own.
+# forbidden_word is reported as "forbidden_word:<the word>".
+REASONS = (
+    "empty", "too_long", "prompt_echo", "alternatives", "label_leak", "breaks_character", "chinese",
+    "not_japanese", "nonsense", "forbidden_word", "too_many_sentences",
+    "duplicate", "meaning_drift:key_phrase", "meaning_drift:time_word", "meaning_drift:similarity",
+)
+
 # --- text helpers -------------------------------------------------------------------------
 
 _KATA_TO_HIRA = str.maketrans({cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)})
@@ -32,7 +40,8 @@ _KANA = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fd\u30fe]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々]")
 _WORD = re.compile(r"[^\W_]")  # any letter or digit, any script
 _NON_WORD = re.compile(r"[\W_]+")
-_STRETCHED = re.compile(r"(.)\1+")
+_STRETCHED = re.compile(r"(.)\1+")  # www → w: laughter is short
+_SCRIPT_LETTER = re.compile(r"[a-z0-9\u0400-\u04ff\u3400-\u9fff\uac00-\ud7a3]")  # not kaomoji parts
 _SENTENCE_END = re.compile(r"[。!?\n]+")  # on NFKC text, so ！？ are already ASCII
 
 
@@ -87,19 +96,24 @@ _META_PAREN = re.compile(
     r"|note|style|tone|translation|character|persona|cheerful|casual|polite"
     r"|ながら(?=[)\]】]))[^()\[\]【】\n]{0,40}[)\]】]"
 )
+# Phrases only a model talking about its output uses: 以下のように変更しました, Here is the line:
+_META_PHRASE = re.compile(
+    r"以下の(?:ように|とおり|通り|セリフ|文)|以下は|セリフ例|(?:変更|修正|言い換え|書き換え|アレンジ)(?:しました|した文|後の)"
+    r"|here is|here's|revised:|rewritten:"
+)
 _MARKUP_HINT = re.compile(r"[#*>`]")
 _MARKDOWN = re.compile(r"^\s*#{1,6}\s|\*\*[^*\n]+\*\*|^\s*>\s|```", re.M)
 # A list item at the start of a line: "1. " "(2)" "A: " "- " "・…" but not 3...2...1 or ・・・.
 _ITEM_LINE = re.compile(r"^\s*(?:\d{1,2}[.)](?![\d.])|\(\d{1,2}\)|[A-E][.):](?![A-Za-z0-9.])|[-*•]\s|・(?![・.]))", re.M)
 _ALT_INLINE = re.compile(
-    r"(?:案|パターン|候補|バリエーション)\s*[0-9a-z一二三]|(?:option|version)\s*[0-9]"
+    r"(?:案|パターン|候補|バリエーション)\s*[0-9a-z一二三](?![つ個人件位回日時分])|(?:option|version)\s*[0-9]|1[.)]\s[^\n]*?\s2[.)]\s"
     r"|[」』\"”]\s*(?:または|もしくは|あるいは|or|/)\s*[「『\"“]"
 )
 
 # --- breaking character ------------------------------------------------------------------
 
 _META_WORDS = re.compile(  # on lower-cased text
-    r"openai|open ai|gpt|llm|言語モデル|aiアシスタント|aiモデル|システムプロンプト|プロンプト|として振る舞"
+    r"openai|open ai|gpt|llm|language model|as an ai|言語モデル|aiアシスタント|aiモデル|システムプロンプト|プロンプト|として振る舞"
     r"|キャラクターを演じ|キャラを演じ|ロールプレイ|学習データ|訓練データ|トレーニングデータ|プログラムされ"
 )
 # "AI" only in a first-person admission: 「AIじゃないってば！」 and 「AIですか？って失礼じゃん」 are banter.
@@ -119,13 +133,20 @@ _AI_ADMISSION = re.compile(
 # 里 迎 来 国 点 are deliberately absent.
 SIMPLIFIED_ONLY = frozenset(
     "们这说话语你么吗给还过时对让问题为开关见现进边样东车门间长发热爱觉讯谢请认识读习欢动种实经头两书电钱"
-    "买卖饭讲远运谁岁级乐贵亲妈饿钟视频节页图应该虽极丽员务业产风飞马鸟鱼龙达连选记许论设试诉词讨闻闭阳"
-    "阴队际须顾颜类红线练结绝续终绍约纸织总战汉汤银错铁馆饮鸡帮办处备复够块场师帅带张录忆态怀惊惯戏护报"
-    "拥择换显晚术杀杂权构标树桥检满环疗码离稳笔简观规览贝负责购费赛转轻较输迟释钢闹阅难验鲜齐齿啊"
+    "买卖饭讲远运谁岁级乐贵亲妈饿钟视频节页图应该虽极丽员务业产风飞马鸟鱼龙达连选记许论设试诉词讨闻闭阳阴"
+    "队际须顾颜类红线练结绝续终绍约纸织总战汉汤银错铁馆饮鸡帮办处备复够块场师帅带张录忆态怀惊惯戏护报拥择"
+    "换显晚术杀杂权构标树桥检满环疗码离稳笔简观规览贝负责购费赛转轻较输迟释钢闹阅难验鲜齐齿变众优传伤伟侧"
+    "储净减则刚创别剧劳势单历压县叹启呜响唤啰园围圆圣坚坛坝垫夺奋妇宁宠审宪宫寻导尔尘层岛岭币帐庆库庙废异"
+    "弹强归彻忧恶恼执扩扫扬扰抚抢拟挡挤挥损掳摄摆摇敌斋旷昙晓晕暂杨枪柜栏椭毁毕汇泼泽洁测济浏浓涂润涨渐滚"
+    "灭灵灾灿烂烦烧焕爷牵狮狱猎珐琐畅盏监盘矿砖础硕确祸穷窍竞笼筹签紧纠纤纪纯纲纳纵纷纹纺组细绑绕绘络统继"
+    "绩绪维绵综绿缓编缘缩罗罚罢职联肃肠肤肿胁胜脑脸腊舰艺苏茧药获营萝蓝虑蚁补衬袭计订训议证评译诗诚诞询详"
+    "误诸课调谈谊谋谎谜谣谱贞贡财贤败货质贩贪贫贯贴贷贸贺资赌赏赔赖赚赞赢赵趋跃轨轮软载辅辆辈辉辩迁违逊递"
+    "逻遗邓邮邻郑鉴针钓钥铃铅铺链销锁锅键镇镜闪闯闲闷阁阵阶陆陈险隐雾韩顶项顺顽顿预领额飘饥饰饱饼驱驶驻骂"
+    "骗骑骤鲁鸣鸭鹅龟"
 )
 # Chinese particles and forms that exist in JIS as rare or radical characters but that no
 # present-day Japanese sentence uses.
-CHINESE_ONLY_EXTRA = frozenset("很呢吧呀嗯您她它哪怎哦嘛啦咱气个从听无")
+CHINESE_ONLY_EXTRA = frozenset("很呢吧啊呀嗯您她它哪怎哦嘛啦咱气个从听无")
 _ZH_CHAR = re.compile("[" + "".join(sorted(SIMPLIFIED_ONLY | CHINESE_ONLY_EXTRA)) + "]")
 _ZH_PHRASE = re.compile(r"我是|是的|不是|就是|可以|没有|非常好|的了|了的")
 _ZH_FUNCTION = re.compile(r"[的了是在我你也都不就和他]")
@@ -174,30 +195,36 @@ def _chinese(nfkc: str) -> bool:
 
 # --- prompt fragments, forbidden words ---------------------------------------------------
 
-_ECHO_WINDOW = 12
+_ECHO_WINDOW = 12  # a prompt fragment counts when 12 consecutive letters of it are in the reply
+_HALF = _ECHO_WINDOW // 2
 
 
 @lru_cache(maxsize=64)
-def _fragment_windows(fragments: tuple[str, ...]) -> frozenset[str]:
-    """Every 12-character stretch of every prompt fragment at least that long, folded."""
-    windows = set()
+def _fragment_grams(fragments: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The 6- and 12-letter stretches of the squashed fragments (fragments under 12: none)."""
+    halves, windows = set(), set()
     for frag in fragments:
         f = _squash(frag)
-        windows.update(f[i : i + _ECHO_WINDOW] for i in range(len(f) - _ECHO_WINDOW + 1))
-    return frozenset(windows)
+        if len(f) >= _ECHO_WINDOW:
+            halves.update(f[i : i + _HALF] for i in range(len(f) - _HALF + 1))
+            windows.update(f[i : i + _ECHO_WINDOW] for i in range(len(f) - _ECHO_WINDOW + 1))
+    return frozenset(halves), frozenset(windows)
 
 
-def _echoes(text: str, fragments: Sequence[str]) -> bool:
-    windows = _fragment_windows(tuple(fragments))
-    if not windows:
+def _echoes(squashed: str, fragments: Sequence[str]) -> bool:
+    halves, windows = _fragment_grams(tuple(fragments))
+    n = len(squashed)
+    # Any shared 12-letter stretch contains a shared 6-letter one at a multiple of 6: a cheap
+    # first pass, then the exact check.
+    if not windows or not any(squashed[i : i + _HALF] in halves for i in range(0, n - _HALF + 1, _HALF)):
         return False
-    f = _squash(text)
-    return any(f[i : i + _ECHO_WINDOW] in windows for i in range(len(f) - _ECHO_WINDOW + 1))
+    return any(squashed[i : i + _ECHO_WINDOW] in windows for i in range(n - _ECHO_WINDOW + 1))
 
 
 @lru_cache(maxsize=64)
 def _forbidden_forms(words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((w, _light(w)) for w in words if w.strip())
+    """NFKC + lower case, but no kana folding: ガチ is slang, が+ち is grammar (なりがち, がちゃんと)."""
+    return tuple((w, unicodedata.normalize("NFKC", w).lower()) for w in words if w.strip())
 
 
 # --- the checks --------------------------------------------------------------------------
@@ -219,26 +246,26 @@ def check_reply(text: str, *, forbidden: Sequence[str] = (), max_sentences: int 
     low = nfkc.lower()
     colon = ":" in nfkc
     if (colon and _ECHO_LABEL.search(low)) or _ECHO_PHRASE.search(nfkc) or (
-            prompt_fragments and _echoes(cleaned, prompt_fragments)):
+            prompt_fragments and _echoes(_NON_WORD.sub("", _hira(low)), prompt_fragments)):
         return _reject("prompt_echo")
     if _ALT_INLINE.search(low) or len(_ITEM_LINE.findall(nfkc)) >= 2:
         return _reject("alternatives")
-    if ((colon and _LABEL.search(low)) or _META_PAREN.search(low) or _ITEM_LINE.search(nfkc)
+    if ((colon and _LABEL.search(low)) or _META_PAREN.search(low) or _META_PHRASE.search(low) or _ITEM_LINE.search(nfkc)
             or (_MARKUP_HINT.search(nfkc) and _MARKDOWN.search(nfkc))):
         return _reject("label_leak")
     if _META_WORDS.search(low) or (_BOT_WORD.search(nfkc) and _AI_ADMISSION.search(nfkc)):
         return _reject("breaks_character")
     if _chinese(nfkc):
         return _reject("chinese")
-    if not _KANA.search(nfkc) and len(_STRETCHED.sub(r"\1", _NON_WORD.sub("", low))) > 4:  # www is short
+    # No kana: fine when short (www, OK!, 了解) or all kanji (異世界転生; long ones were "chinese").
+    letters = _STRETCHED.sub(r"\1", "".join(_SCRIPT_LETTER.findall(low)))
+    if not _KANA.search(nfkc) and len(letters) > 4 and len(_HAN.findall(letters)) < len(letters):
         return _reject("not_japanese")
     if _nonsense(low):
         return _reject("nonsense")
-    if forbidden:  # matched on hiragana too: kasho's マジ also forbids まじ and ﾏｼﾞ
-        light = _hira(low)
-        for word, form in _forbidden_forms(tuple(forbidden)):
-            if form in light:
-                return _reject(f"forbidden_word:{word}")
+    for word, form in _forbidden_forms(tuple(forbidden)):  # ﾏｼﾞ is マジ; まじ is not
+        if form in low:
+            return _reject(f"forbidden_word:{word}")
     if max_sentences is not None and sum(
             1 for s in _SENTENCE_END.split(nfkc) if _WORD.search(s)) > max_sentences:
         return _reject("too_many_sentences")

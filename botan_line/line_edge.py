@@ -7,12 +7,51 @@ derived from the event, so a resend after a crash is dropped by LINE instead of 
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 import time
+import types
 import uuid
 from collections.abc import Callable
 
-from linebot.v3.messaging import (
+
+def _skip_legacy_sdk_init() -> None:
+    """Import linebot.v3.messaging without running ``linebot/__init__`` and ``linebot/v3/__init__``.
+
+    Those two files eagerly import the deprecated v2 SDK and the webhook models (about 8 MB per
+    process, and we use neither: the webhook verifies signatures with the standard library). Package
+    modules with the real search paths let the v3 messaging client import as usual; the first use
+    of a name from the packages themselves (``from linebot.v3 import WebhookParser``) runs their real
+    ``__init__`` then, so nothing else changes.
+    """
+    for name in ("linebot", "linebot.v3"):
+        if name in sys.modules:
+            return
+        spec = importlib.util.find_spec(name)
+        package = types.ModuleType(name)
+        package.__path__ = list(spec.submodule_search_locations)
+        package.__spec__ = spec
+        package.__file__ = spec.origin
+
+        def load_for_real(attr: str, package=package, spec=spec):
+            del package.__getattr__
+            spec.loader.exec_module(package)
+            try:
+                return package.__dict__[attr]
+            except KeyError:
+                raise AttributeError(attr) from None
+
+        package.__getattr__ = load_for_real
+        sys.modules[name] = package
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, package)
+
+
+_skip_legacy_sdk_init()
+
+from linebot.v3.messaging import (  # noqa: E402
     ApiClient,
     ApiException,
     Configuration,

@@ -45,7 +45,7 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     timezone: str = "Asia/Tokyo"
     push_fallback: bool = False
-    worker_threads: int = 2
+    worker_threads: int = 4
     lease_seconds: int = 120
     retention_days: int = 30
     poll_seconds: float = 0.2
@@ -101,7 +101,7 @@ class Settings:
             admin_user_ids=admins,
             timezone=tz,
             push_fallback=_bool("BOTAN_PUSH_FALLBACK", get("BOTAN_PUSH_FALLBACK", "false")),
-            worker_threads=_int("BOTAN_WORKER_THREADS", get("BOTAN_WORKER_THREADS", "2"), 0),
+            worker_threads=_int("BOTAN_WORKER_THREADS", get("BOTAN_WORKER_THREADS", "4"), 0),
             lease_seconds=_int("BOTAN_LEASE_SECONDS", get("BOTAN_LEASE_SECONDS", "120"), 5),
             retention_days=_int("BOTAN_RETENTION_DAYS", get("BOTAN_RETENTION_DAYS", "30"), 1),
             config=load_config(Path(config_path)) if config_path else BotConfig(),

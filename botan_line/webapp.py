@@ -1,27 +1,40 @@
 """The webhook: verify, store in the inbox, answer 200. Nothing slow happens inside the request.
 
-``create_app(settings)`` is the factory gunicorn serves (``botan_line.webapp:create_app()``); each
-gunicorn worker process builds its own services and starts its own worker threads after the fork.
+``create_app(settings)`` is the factory gunicorn serves (``botan_line.webapp:create_app()``).
+This module stays lean on purpose: Flask, SQLAlchemy and the standard library only. The LINE
+and OpenAI SDKs (about 75 MB per process) are loaded only by the one process per machine that
+wins the worker election (see ``election.py``), so the other gunicorn workers stay small.
 """
 
 from __future__ import annotations
 
-import atexit
+import base64
+import hashlib
+import hmac
 import json
 import logging
+from types import SimpleNamespace
 
 from flask import Flask, Response, request
-from linebot.v3 import SignatureValidator
 from sqlalchemy import text
 
 from botan_line import inbox
-from botan_line.services import Services, build
+from botan_line.db import connect
 from botan_line.settings import Settings
-from botan_line.worker import Worker
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
+
+
+def valid_signature(secret: str, body: bytes, signature: str) -> bool:
+    """LINE's X-Line-Signature: base64(HMAC-SHA256(channel secret, raw body)), compared in constant time.
+
+    The same check as line-bot-sdk's SignatureValidator (a test holds the two equal), without
+    importing the SDK into every web process.
+    """
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest), signature.encode("utf-8", "replace"))
 
 
 def _shape_error(payload) -> str | None:
@@ -35,15 +48,17 @@ def _shape_error(payload) -> str | None:
     return None
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None, start_workers: bool = True) -> Flask:
+def create_app(settings: Settings | None = None, services=None, start_workers: bool = True) -> Flask:
+    """``services`` (tests) brings a ready engine; otherwise the environment is read here."""
     if services is None:
         settings = settings or Settings.from_env()
-        services = build(settings, with_line=True)
+        settings.require_line()
+        services = SimpleNamespace(settings=settings, engine=connect(settings.database_url))
     settings = services.settings
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    validator = SignatureValidator(settings.line_channel_secret)
     app.extensions["botan"] = services
+    secret = settings.line_channel_secret
 
     @app.post("/callback")
     def callback():
@@ -51,7 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return Response("payload too large\n", 413)
         body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
         signature = request.headers.get("X-Line-Signature", "")
-        if not signature or not validator.validate(body.decode("utf-8", "replace"), signature):
+        if not signature or not valid_signature(secret, body, signature):
             log.warning("webhook rejected: %s signature", "missing" if not signature else "invalid")
             return Response("invalid signature\n", 400)
         try:
@@ -79,8 +94,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return Response("ok\n", 200)
 
     if start_workers and settings.worker_threads > 0:
-        worker = Worker(services)
-        worker.start(settings.worker_threads)
-        app.extensions["botan_worker"] = worker
-        atexit.register(worker.stop)
+        from botan_line.election import start_elected
+
+        start_elected(settings)
     return app

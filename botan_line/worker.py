@@ -6,6 +6,7 @@ recorded with the event and retried a bounded number of times.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from botan_line import inbox
+from botan_line.db import checkpoint
 from botan_line.events import EventContext, decide, source_of
 from botan_line.line_edge import ReplyTokenInvalid, SendFailed, retry_key
 from botan_line.services import Services
@@ -32,6 +34,7 @@ class Worker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_prune = 0.0
+        self._last_checkpoint = 0.0
 
     # --- one event -----------------------------------------------------------------------------
     def run_once(self) -> bool:
@@ -130,6 +133,9 @@ class Worker:
 
     def _maybe_prune(self) -> None:
         now = self.clock()
+        if now - self._last_checkpoint > 5:
+            self._last_checkpoint = now
+            checkpoint(self.s.engine)
         if now - self._last_prune > 3600:
             self._last_prune = now
             removed = inbox.prune(self.s.engine, self.s.settings.retention_days, now)
@@ -138,13 +144,20 @@ class Worker:
 
     def start(self, threads: int) -> None:
         for i in range(threads):
-            t = threading.Thread(target=self.loop, name=f"botan-worker-{i}", daemon=True)
+            t = threading.Thread(target=self._loop_low_priority, name=f"botan-worker-{i}", daemon=True)
             t.start()
             self._threads.append(t)
+
+    def _loop_low_priority(self) -> None:
+        # The webhook thread of this process must win the CPU: acks stay fast while replies are built.
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # per-thread on Linux
+        self.loop()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the current events; anything still pending is handled after the next start."""
         self._stop.set()
         for t in self._threads:
             t.join(timeout)
+
 

@@ -165,6 +165,15 @@ class Bot:
         rows = self.ledger()
         return rows[-1] if rows else None
 
+    def lines(self, sister: str, key: str) -> list[str]:
+        """A sister's fixed lines as a user can receive them (placeholders filled in every way)."""
+        persona = self.services.characters.current.persona(sister)
+        out = []
+        for line in getattr(persona.lines, key):
+            line = line.replace("{name}", persona.address)
+            out += [line.replace("{band}", band) for band in ("朝", "お昼", "夕方", "夜")]
+        return out
+
     def user_sister(self, user: str = "Utest1") -> str:
         return self.services.store.user(user).sister
 

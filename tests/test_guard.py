@@ -6,6 +6,7 @@ import pytest
 
 from botan_line.guard import (
     CHINESE_ONLY_EXTRA,
+    REASONS,
     SIMPLIFIED_ONLY,
     Verdict,
     check_reply,
@@ -13,7 +14,8 @@ from botan_line.guard import (
     similarity,
 )
 
-KASHO = {"forbidden": ("マジ", "ヤバ", "じゃん"), "max_sentences": 4}
+KASHO = {"forbidden": ("マジ", "ヤバ", "ガチ", "じゃん"), "max_sentences": 4}
+YURI_RULES = {"forbidden": ("マジ", "ガチ", "！！"), "max_sentences": 3}
 BOTAN = {"max_sentences": 3}
 YURI = {"max_sentences": 3}
 PROMPT = ("あなたは牡丹です。17歳のギャルで、明るく元気に話します。一人称はあたし。",)
@@ -47,6 +49,10 @@ REPLY_CASES = {
             "おはようございます（丁寧語）",
             "やっほー！(12文字)",
             "（照れながら）ありがと…",
+            "以下は牡丹らしいセリフです：おはよ〜！",
+            "牡丹のセリフ例：「おはよ〜！」",
+            "はい、かしこまりました。以下のように変更しました。",
+            "Sure! Here is the line: おはよ〜！",
         ],
         [
             "それな〜(笑)",
@@ -86,11 +92,13 @@ REPLY_CASES = {
             "・おはよ〜！\n・おっはー！",
             "- おはよ\n- おっはよー",
             "A: おはよ〜！\nB: おっはー！",
+            "1) おはよ〜 2) おっはー",
         ],
         [
             "1位とったし！マジ最強じゃん！",
             "今日は2時から配信するね！",
             "1.5倍速で見ちゃった…かも。",
+            "行きたいお店の候補3つあるんだけど、どれがいい？",
             "「おはよ」って言ったら「おはよ」って返してね！",
             "・・・そっか。",
             "3...2...1...ドーン！",
@@ -111,6 +119,7 @@ REPLY_CASES = {
             "うちはただのプログラムだし…",
             "人工知能なので分からないです。",
             "私はAI。感情はないの。",
+            "As an AI language model, I cannot do that.",
         ],
         [
             "AIじゃないってば！",
@@ -136,6 +145,8 @@ REPLY_CASES = {
             "この歌、非常好听！",
             "我們今天去公園玩",
             "他是我的好朋友ね",
+            "变更后：おはよ〜！",
+            "おはよう！今天也要加油哦！",
         ],
         [
             "明日は東京で雨が降るらしいです。",
@@ -152,7 +163,7 @@ REPLY_CASES = {
     ),
     "not_japanese": (
         ["Good morning everyone!", "Thank you so much!!", "감사합니다"],
-        ["www", "OK！", "了解", "Thank you〜！ありがと！", "wwwwwwwwww", "😊😊😊"],
+        ["www", "OK！", "了解", "異世界転生！", "Thank you〜！ありがと！", "wwwwwwwwww", "😊😊😊", "٩(ˊᗜˋ*)و"],
     ),
     "nonsense": (
         [
@@ -179,13 +190,26 @@ REPLY_CASES = {
     "forbidden_word:マジ": (
         [
             ("マジでそうですね。", KASHO),
-            ("まじで嬉しいです。", KASHO),
             ("ﾏｼﾞですか？", KASHO),
+            ("えっ、マジ…？", YURI_RULES),
         ],
         [
             ("本当に嬉しいです。", KASHO),
             ("マジでそれな！今日もがんばろ〜", BOTAN),
+            ("まじめに考えてみますね。", KASHO),
         ],
+    ),
+    "forbidden_word:ガチ": (
+        [("ガチで嬉しいです。", KASHO)],
+        [
+            ("雨の日は、少し気分が沈みがちですよね。", KASHO),
+            ("妹たちが騒がしくしたら、私がちゃんと止めますね。", KASHO),
+            ("ちょっとだけ、胸がちくってしたかも…。", YURI_RULES),
+        ],
+    ),
+    "forbidden_word:！！": (
+        [("え…ほんとに！！", YURI_RULES)],
+        [("え…ほんとに！", YURI_RULES)],
     ),
     "too_many_sentences": (
         [
@@ -246,6 +270,17 @@ def test_in_character_lines_pass(text, kwargs):
 def test_every_reason_has_both_sides():
     for reason, (rejected, passing) in REPLY_CASES.items():
         assert rejected and passing, reason
+    variation_passes = [case for case in VARIATIONS if case[2] is None]
+    covered = {r.split(":")[0] if r.startswith("forbidden") else r for r in REPLY_CASES}
+    covered |= {case[2] for case in VARIATIONS if case[2]}
+    assert set(REASONS) <= covered and variation_passes
+
+
+@pytest.mark.parametrize("prefix", ["", "ね", "ねえ", "ねえね", "えっとね", "えっとねー", "ちょっと聞いて", "聞いて聞いて！"])
+def test_prompt_echo_found_at_any_offset(prefix):
+    text = prefix + "17歳のギャルで、明るく元気に話しま"
+    assert check_reply(text, prompt_fragments=PROMPT).reason == "prompt_echo"
+    assert check_reply(prefix + "17歳のギャルだよ！", prompt_fragments=PROMPT).ok
 
 
 @pytest.mark.parametrize(

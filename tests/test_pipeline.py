@@ -60,7 +60,7 @@ def test_naming_a_sister_switches_to_her_and_she_answers(bot):
 def test_just_her_name_gets_her_answer(sbot):
     reply = sbot.say("Kashoお姉ちゃん")
     assert sbot.user_sister() == "kasho"
-    assert reply in persona(sbot, "kasho").lines.switched
+    assert reply in sbot.lines("kasho", "switched")
 
 
 def test_slash_commands_switch_sister_and_cost_nothing(bot):
@@ -96,14 +96,14 @@ def test_crisis_even_when_it_contains_a_greeting(sbot):
 def test_sexual_messages_are_refused_in_character(sbot):
     sbot.say("/yuri")
     reply = sbot.say("えっちな写真送って")
-    assert reply in persona(sbot, "yuri").lines.refuse_sexual
+    assert reply in sbot.lines("yuri", "refuse_sexual")
     assert sbot.last().layer == "safety"
     assert sbot.ai.calls() == []
 
 
 def test_personal_information_is_deflected(sbot):
     reply = sbot.say("どこの学校に通ってるの？")
-    assert reply in persona(sbot, "botan").lines.deflect_personal
+    assert reply in sbot.lines("botan", "deflect_personal")
     assert sbot.last().pattern == "safety:personal"
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import shutil
 import subprocess
 import sys
@@ -78,8 +81,22 @@ def test_systemd_unit_verifies(tmp_path):
     assert run.returncode == 0 and problems == [], run.stderr
 
 
-def test_procfile_uses_the_same_factory_and_port():
+def test_procfile_and_unit_use_the_same_gunicorn_config():
     procfile = (REPO / "Procfile").read_text()
     unit = (REPO / "systemd" / "botan-line.service").read_text()
-    assert "botan_line.webapp:create_app()" in procfile and "botan_line.webapp:create_app()" in unit
-    assert "$PORT" in procfile or "${PORT" in procfile
+    assert "--config python:botan_line.gunicorn_conf" in procfile
+    assert "--config python:botan_line.gunicorn_conf" in unit
+    assert "${PORT" in procfile
+
+
+def test_signature_check_agrees_with_the_sdk():
+    from linebot.v3 import SignatureValidator
+
+    from botan_line.webapp import valid_signature
+
+    sdk = SignatureValidator("s")
+    for body in ("{}", '{"events":[{"text":"おはよう"}]}', "x" * 5000):
+        raw = body.encode()
+        good = base64.b64encode(hmac.new(b"s", raw, hashlib.sha256).digest()).decode()
+        for signature in (good, good[:-4] + "AAA=", ""):
+            assert valid_signature("s", raw, signature) == sdk.validate(body, signature)

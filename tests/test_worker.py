@@ -43,10 +43,9 @@ def test_text_gets_one_reply_with_the_sisters_sender(bot):
 
 
 def test_sticker_and_media_get_in_character_lines(sbot):
-    persona = sbot.services.characters.current.persona("botan")
-    assert sbot.deliver(sticker_event(timestamp_ms=sbot.clock.ms))[0] in persona.lines.sticker
+    assert sbot.deliver(sticker_event(timestamp_ms=sbot.clock.ms))[0] in sbot.lines("botan", "sticker")
     for kind in ("image", "video", "audio", "file", "location"):
-        assert sbot.deliver(media_event(kind, timestamp_ms=sbot.clock.ms))[0] in persona.lines.media
+        assert sbot.deliver(media_event(kind, timestamp_ms=sbot.clock.ms))[0] in sbot.lines("botan", "media")
 
 
 def test_follow_welcomes_with_the_sister_choice_quick_reply(sbot):
@@ -69,15 +68,14 @@ def test_unfollow_marks_the_user_inactive_and_sends_nothing(sbot):
 
 def test_join_greets_the_group(sbot):
     texts = sbot.deliver(join_event("Cgroup1", timestamp_ms=sbot.clock.ms))
-    persona = sbot.services.characters.current.persona("botan")
-    assert texts and texts[0] in persona.lines.join
+    assert texts and texts[0] in sbot.lines("botan", "join")
 
 
 def test_postback_switches_sister(bot):
     texts = bot.deliver(postback_event("sister=yuri", timestamp_ms=bot.clock.ms))
     assert bot.user_sister() == "yuri"
     assert bot.line.replies()[0]["messages"][0]["sender"]["name"] == "ユリ"
-    assert texts[0] in bot.services.characters.current.persona("yuri").lines.switched
+    assert texts[0] in bot.lines("yuri", "switched")
 
 
 def test_groups_answer_only_when_a_sister_is_named_or_the_bot_mentioned(sbot):

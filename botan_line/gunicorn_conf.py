@@ -1,0 +1,59 @@
+"""gunicorn settings shared by the systemd unit, the Procfile and `botan-line serve`.
+
+Runs in the master before any worker is forked:
+- a short-lived child checks the settings and the character files and applies pending database
+  migrations, so a bad deployment stops with one clear message instead of crash-looping workers
+  (in a child, so the master never holds the parsed files);
+- the web stack (Flask, SQLAlchemy) is imported once and frozen out of the garbage collector, so
+  the forked workers share those pages. The app itself (engine, worker election) is still built
+  after the fork, in each worker (preload_app stays off).
+"""
+
+import gc
+import os
+import sys
+
+import botan_line.webapp  # noqa: F401  (the lean web stack only; no LINE/OpenAI SDK)
+
+
+def _preflight() -> int:
+    from botan_line.characters import load_characters
+    from botan_line.db import connect
+    from botan_line.errors import BotanError, CharacterError
+    from botan_line.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+        settings.require_line()
+        load_characters(settings.characters_dir)
+        connect(settings.database_url).dispose()
+    except CharacterError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        print("character files are invalid: fix the lines above (botan-line check)", file=sys.stderr)
+        return 2
+    except BotanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+_pid = os.fork()
+if _pid == 0:  # the child: check, migrate, report, leave
+    try:
+        _code = _preflight()
+    except Exception as _exc:  # e.g. the database is unreachable
+        print(f"error: start-up check failed: {type(_exc).__name__}: {_exc}", file=sys.stderr)
+        _code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_code)
+_code = os.waitstatus_to_exitcode(os.waitpid(_pid, 0)[1])
+if _code:
+    sys.exit(_code)
+
+wsgi_app = "botan_line.webapp:create_app()"
+bind = os.environ.get("BOTAN_BIND", "127.0.0.1:" + os.environ.get("PORT", "8000"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+graceful_timeout = 20
+gc.collect()
+gc.freeze()  # keep the shared pages shared: the GC never writes to frozen objects
