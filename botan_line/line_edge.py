@@ -15,6 +15,8 @@ import types
 import uuid
 from collections.abc import Callable
 
+from botan_line.turns import Outgoing
+
 
 def _skip_legacy_sdk_init() -> None:
     """Import linebot.v3.messaging without running ``linebot/__init__`` and ``linebot/v3/__init__``.
@@ -65,8 +67,6 @@ from linebot.v3.messaging import (  # noqa: E402
     ShowLoadingAnimationRequest,
     TextMessage,
 )
-
-from botan_line.turns import Outgoing
 
 log = logging.getLogger(__name__)
 
