@@ -100,7 +100,9 @@ class Matcher:
         self.regexes: list[_Regex] = []
         self.unanchored: list[_Regex] = []
         self.conflicts: list[tuple[str, str, str]] = []
-        self._automaton = ahocorasick.Automaton()
+        self._automaton = ahocorasick.Automaton()  # contained keywords and contained-regex anchors
+        self._whole = ahocorasick.Automaton()  # anchors of whole-message regexes
+        self._longest = 0  # no contained trigger matches a message longer than this
         claimed: dict[tuple, list] = {}
         for pattern in patterns:
             for trigger in pattern.triggers:
@@ -115,26 +117,31 @@ class Matcher:
                     idx = len(self.keywords)
                     self.keywords.append(_Keywords(pattern, words, sum(map(len, words))))
                     for w in words:
-                        self._add(w, ("k", idx))
+                        self._add(self._automaton, w, ("k", idx))
+                    self._longest = max(self._longest, pattern.max_length)
                 else:
                     whole = (trigger.scope or "whole") == "whole"
                     self._claim(claimed, ("regex", trigger.regex, whole), pattern, trigger.regex)
                     entry = _Regex(pattern, re.compile(trigger.regex), whole, trigger.regex)
                     anchor = required_literal(trigger.regex)
+                    if not whole:
+                        self._longest = max(self._longest, pattern.max_length)
                     if anchor:
                         idx = len(self.regexes)
                         self.regexes.append(entry)
-                        self._add(anchor, ("r", idx))
+                        self._add(self._whole if whole else self._automaton, anchor, ("r", idx))
                     else:
                         self.unanchored.append(entry)
-        if len(self._automaton):
-            self._automaton.make_automaton()
+        for automaton in (self._automaton, self._whole):
+            if len(automaton):
+                automaton.make_automaton()
 
-    def _add(self, word: str, ref: tuple) -> None:
-        if word in self._automaton:
-            self._automaton.get(word).append(ref)
+    @staticmethod
+    def _add(automaton, word: str, ref: tuple) -> None:
+        if word in automaton:
+            automaton.get(word).append(ref)
         else:
-            self._automaton.add_word(word, [ref])
+            automaton.add_word(word, [ref])
 
     def _claim(self, claimed: dict, key: tuple, pattern, shown: str) -> None:
         for other in claimed.get(key, ()):
@@ -150,7 +157,10 @@ class Matcher:
                 return Match(pattern, EXACT, text)
         hits_k: dict[int, int] = {}
         hits_r: set[int] = set()
-        if len(self._automaton):
+        if len(self._whole):
+            for _end, refs in self._whole.iter(text):
+                hits_r.update(idx for _kind, idx in refs)
+        if len(text) <= self._longest and len(self._automaton):  # long messages: whole-message triggers only
             for _end, refs in self._automaton.iter(text):
                 for kind, idx in refs:
                     if kind == "k":
