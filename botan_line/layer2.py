@@ -115,11 +115,9 @@ class Layer2:
 
         result = L2Result(None, "fallback", route=route, notices=notices)
         verdicts: list[str] = []
-        attempts = [(tier_name, None)]
         # one retry after a rejected output: the other tier, or a cooler temperature under budget pressure
         retry = (CHEAP, 0.3) if tier_name == STRONG or soft else (STRONG, None)
-        for i in range(2):
-            name, temperature = attempts[i] if i < len(attempts) else retry
+        for name, temperature in ((tier_name, None), retry):
             tier = getattr(tiers, name)
             try:
                 done = self.llm.complete(tier.model, messages, temperature=temperature if temperature is not None
@@ -128,11 +126,15 @@ class Layer2:
                 verdicts.append(f"error:{exc.reason}")
                 break
             result.model = done.model if done.model else tier.model
-            result.prompt_tokens += done.prompt_tokens
-            result.completion_tokens += done.completion_tokens
+            prompt_tokens, completion_tokens = done.prompt_tokens, done.completion_tokens
+            if not done.usage_reported:  # some local servers omit usage: estimate, ~1 token per character
+                prompt_tokens = sum(len(m["content"]) for m in messages)
+                completion_tokens = len(done.text)
+            result.prompt_tokens += prompt_tokens
+            result.completion_tokens += completion_tokens
             result.latency_ms += done.latency_ms
-            result.yen += self.cfg.price_yen(tier.model, done.prompt_tokens, done.completion_tokens)
-            result.strong_yen += self.cfg.price_yen(tiers.strong.model, done.prompt_tokens, done.completion_tokens)
+            result.yen += self.cfg.price_yen(tier.model, prompt_tokens, completion_tokens)
+            result.strong_yen += self.cfg.price_yen(tiers.strong.model, prompt_tokens, completion_tokens)
             result.route = Route(name, route.score, route.reasons)
             verdict = check_reply(done.text, forbidden=persona.rules.forbidden,
                                   max_sentences=persona.rules.max_sentences,

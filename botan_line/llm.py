@@ -45,6 +45,7 @@ class LLM:
             timeout=timeout,
             max_retries=0,  # retries are ours: they must fit inside the reply-token window
         )
+        self.timeout = timeout
         self.max_retries = max_retries
         self.sleep = sleep
         self.monotonic = monotonic
@@ -55,8 +56,9 @@ class LLM:
         attempt = 0
         while True:
             started = self.monotonic()
+            timeout = max(0.1, min(self.timeout, deadline - started))  # never outlive the reply window
             try:
-                resp = self.client.chat.completions.create(
+                resp = self.client.with_options(timeout=timeout).chat.completions.create(
                     model=model, messages=messages, temperature=temperature, max_tokens=max_tokens)
                 choice = resp.choices[0] if resp.choices else None
                 text = (choice.message.content or "") if choice and choice.message else ""

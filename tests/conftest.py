@@ -149,8 +149,13 @@ class Bot:
         return self.line.sent_texts()[before:]
 
     def say(self, message: str, user: str = "Utest1", **kw) -> str:
-        texts = self.deliver(text_event(message, user, timestamp_ms=self.clock.ms, **kw))
-        return "\n".join(texts)
+        """What this user was answered (admin notices pushed meanwhile are not part of it)."""
+        event = text_event(message, user, timestamp_ms=self.clock.ms, **kw)
+        before = len(self.line.requests)
+        self.deliver(event)
+        sent = [r.json for r in self.line.requests[before:] if r.path.endswith(("/reply", "/push"))]
+        mine = [b for b in sent if b.get("replyToken") == event["replyToken"] or b.get("to") == user]
+        return "\n".join(m["text"] for b in mine for m in b["messages"])
 
     # --- what happened -------------------------------------------------------------------------
     def ledger(self) -> list:

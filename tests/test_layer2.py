@@ -1,0 +1,249 @@
+"""Layer 2 over real HTTP: the fake OpenAI server through the real `openai` client, the fake LINE
+server through the real LINE SDK, the app through its webhook."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+import pytest
+from conftest import ADMIN, TZ
+from fakes import text_event
+from sqlalchemy import insert
+
+from botan_line.config import BotConfig
+from botan_line.db import ledger
+
+CHAT = "最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？"  # no Layer 1 pattern answers this
+GOOD = "え〜聞きたい聞きたい！どんな映画だったの？"
+
+
+def config(**values) -> BotConfig:
+    return BotConfig.model_validate(values)
+
+
+@pytest.fixture
+def l2bot(make_bot, sqlite_url):
+    return make_bot(sqlite_url, config=config(llm={"timeout_seconds": 0.5, "max_retries": 2}))
+
+
+def yen(model_in: float, model_out: float, pt: int, ct: int, rate: float = 150.0) -> float:
+    return (pt * model_in + ct * model_out) / 1_000_000 * rate
+
+
+def test_an_ordinary_message_goes_to_the_cheap_tier_and_is_priced_from_usage(l2bot):
+    l2bot.say("/botan")  # not a new user any more: three messages
+    l2bot.say("ありがとう")
+    l2bot.say("ありがとう")
+    l2bot.ai.queue(GOOD, prompt_tokens=1200, completion_tokens=80)
+    assert l2bot.say(CHAT) == GOOD
+    call = l2bot.ai.calls()[-1]
+    assert call["model"] == "gpt-4o-mini"
+    row = l2bot.last()
+    assert (row.layer, row.model, row.tier, row.guard) == ("layer2", "gpt-4o-mini", "cheap", "pass")
+    assert (row.prompt_tokens, row.completion_tokens) == (1200, 80)
+    assert row.yen == pytest.approx(yen(0.15, 0.60, 1200, 80))
+    assert row.strong_yen == pytest.approx(yen(2.50, 10.00, 1200, 80))
+
+
+def test_a_new_users_banter_goes_to_the_strong_tier(l2bot):
+    l2bot.ai.queue("はぁ？あたしがAIとかありえないし！ちゃんと心あるもん！")
+    l2bot.say("どうせ中身は機械なんでしょ、人間だって証明してみなよ")
+    assert l2bot.ai.calls()[-1]["model"] == "gpt-4o"
+    assert l2bot.last().tier == "strong" and l2bot.last().score >= 0.7
+
+
+def test_the_system_prompt_is_a_fixed_prefix_and_history_is_carried_and_bounded(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, config=config(llm={"history_turns": 2, "max_input_chars": 20}))
+    for i in range(4):
+        bot.ai.queue(f"{i}回目のお返事だよ〜！聞いてくれてありがと！")
+        bot.say(f"{i}回目の話なんだけど、今日はいろいろあって長くなるけどいい？")
+    messages = bot.ai.calls()[-1]["messages"]
+    persona = bot.services.characters.current.persona("botan")
+    assert messages[0] == {"role": "system", "content": persona.system_prompt}
+    history = messages[1:-1]
+    assert len(history) == 4  # two turns of (user, assistant)
+    assert history[0]["content"].startswith("1回目") and history[-1]["content"].startswith("2回目のお返事")
+    assert len(messages[-1]["content"]) == 20  # the user's message, truncated
+
+
+def test_history_is_bounded_by_tokens_too(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, config=config(llm={"history_turns": 10, "history_tokens": 60}))
+    for _ in range(3):
+        bot.ai.queue(GOOD)
+        bot.say(CHAT)
+    history = bot.ai.calls()[-1]["messages"][1:-1]
+    assert sum(len(m["content"]) + 4 for m in history) <= 60
+
+
+def test_429_then_success_is_retried(l2bot):
+    l2bot.ai.queue("rate limited", status=429)
+    l2bot.ai.queue(GOOD)
+    assert l2bot.say(CHAT) == GOOD
+    assert len(l2bot.ai.calls()) == 2
+
+
+@pytest.mark.parametrize("failure", [
+    dict(status=500), dict(status=503), dict(raw="{not json"), dict(delay=2.0),
+])
+def test_every_failure_ends_in_an_in_character_fallback(l2bot, failure):
+    for _ in range(3):
+        l2bot.ai.queue("x", **failure)
+    reply = l2bot.say(CHAT)
+    assert reply in l2bot.lines("botan", "fallback")
+    row = l2bot.last()
+    assert row.layer == "fallback" and row.guard.startswith("error:")
+
+
+@pytest.mark.parametrize("bad", [
+    "（牡丹らしく元気に）おはよ〜！",
+    "出力: やっほ〜元気？",
+    "元: おはよう 変更後: おはよ〜",
+    "我很喜欢你，谢谢你的支持！",
+    "私はAIなので、感情はありませんが応援しています。",
+    "ChatGPTとしてお答えします。",
+    "",
+    "1. おはよ！\n2. おっはー！\n3. やっほ！",
+    "あ" + "え〜それな！" * 80,
+])
+def test_no_rejected_text_ever_reaches_line(l2bot, bad):
+    l2bot.ai.queue(bad)
+    l2bot.ai.queue(bad)
+    reply = l2bot.say(CHAT)
+    assert reply in l2bot.lines("botan", "fallback")
+    assert bad not in l2bot.line.sent_texts() or bad == ""
+    row = l2bot.last()
+    assert row.layer == "fallback" and row.guard.count("reject:") == 2
+    assert len(l2bot.ai.calls()) == 2  # retried once, on the other tier
+    assert {c["model"] for c in l2bot.ai.calls()} == {"gpt-4o-mini", "gpt-4o"}
+
+
+def test_a_rejected_output_retried_successfully_is_sent(l2bot):
+    l2bot.ai.queue("（ここで牡丹は照れながら）ありがと！")
+    l2bot.ai.queue(GOOD)
+    assert l2bot.say(CHAT) == GOOD
+    assert l2bot.last().guard.startswith("reject:") and l2bot.last().guard.endswith("pass")
+
+
+def test_kashos_own_rules_are_enforced(l2bot):
+    l2bot.say("/kasho")
+    l2bot.ai.queue("マジでそれな！わかる〜！")
+    l2bot.ai.queue("そのお話、とても素敵だと思います。ぜひ続きを聞かせてください。")
+    assert l2bot.say(CHAT) == "そのお話、とても素敵だと思います。ぜひ続きを聞かせてください。"
+    assert "forbidden_word" in l2bot.last().guard
+
+
+def seed_spend(bot, yen_spent: float, when: datetime) -> None:
+    with bot.services.engine.begin() as conn:
+        conn.execute(insert(ledger).values(created_at=when.timestamp(), user_id="Useed", sister="botan",
+                                           layer="layer2", model="gpt-4o", yen=yen_spent))
+
+
+@pytest.fixture
+def budget_bot(make_bot, sqlite_url):
+    return make_bot(sqlite_url, config=config(budget={"monthly_yen": 100, "soft_ratio": 0.8}))
+
+
+def test_below_the_soft_limit_the_router_decides(budget_bot):
+    seed_spend(budget_bot, 79.99, datetime(2026, 11, 2, tzinfo=TZ))
+    budget_bot.ai.queue("はぁ？あたしは機械じゃないし！")
+    budget_bot.say("どうせ中身は機械なんでしょ、人間だって証明してみなよ")
+    assert budget_bot.ai.calls()[-1]["model"] == "gpt-4o"
+    assert budget_bot.line.pushes() == []
+
+
+def test_past_the_soft_limit_everything_is_cheap_and_admins_are_told_once(budget_bot):
+    seed_spend(budget_bot, 80.0, datetime(2026, 11, 2, tzinfo=TZ))
+    for _ in range(2):
+        budget_bot.ai.queue("はぁ？あたしは機械じゃないし！")
+        budget_bot.say("どうせ中身は機械なんでしょ、人間だって証明してみなよ")
+    assert {c["model"] for c in budget_bot.ai.calls()} == {"gpt-4o-mini"}
+    notices = budget_bot.line.pushes()
+    assert len(notices) == 1 and notices[0]["to"] == ADMIN
+
+
+def test_at_the_hard_limit_layer2_stops_but_layer1_still_answers(budget_bot):
+    seed_spend(budget_bot, 100.0, datetime(2026, 11, 2, tzinfo=TZ))
+    reply = budget_bot.say(CHAT)
+    assert reply in budget_bot.lines("botan", "budget_stop")
+    assert budget_bot.ai.calls() == []
+    budget_bot.say("ありがとう")
+    assert budget_bot.last().layer == "layer1"
+    budget_bot.say(CHAT)
+    assert len([p for p in budget_bot.line.pushes() if p["to"] == ADMIN]) == 1
+
+
+def test_the_month_boundary_resets_the_budget(budget_bot):
+    seed_spend(budget_bot, 100.0, datetime(2026, 11, 30, 23, 0, tzinfo=TZ))
+    budget_bot.clock.set("2026-11-30T23:59")
+    budget_bot.say(CHAT)
+    assert budget_bot.last().layer == "fallback"
+    budget_bot.clock.set("2026-12-01T00:00")
+    budget_bot.ai.queue(GOOD)
+    assert budget_bot.say(CHAT) == GOOD
+
+
+def test_a_users_daily_cap_gives_lets_talk_tomorrow_lines(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, config=config(budget={"per_user_daily_calls": 2}))
+    for _ in range(2):
+        bot.ai.queue(GOOD)
+        assert bot.say(CHAT) == GOOD
+    assert bot.say(CHAT) in bot.lines("botan", "daily_cap")
+    assert bot.say(CHAT, user="Uother") != ""  # another user is not affected
+    bot.clock.advance(86400)
+    bot.ai.queue(GOOD)
+    assert bot.say(CHAT) == GOOD
+
+
+def test_the_daily_cap_holds_under_concurrent_workers(bot):
+    store = bot.services.store
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def take():
+        ok = store.take_daily_call("Uburst", "2026-11-28", 5)
+        with lock:
+            results.append(ok)
+
+    threads = [threading.Thread(target=take) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 5
+
+
+def test_no_key_and_no_base_url_means_layer2_off(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, openai_api_key="", openai_base_url="")
+    assert bot.say(CHAT) in bot.lines("botan", "fallback")
+    assert bot.last().guard == "layer2_off"
+
+
+def test_pause_and_resume(sbot):
+    sbot.say("/pause", user=ADMIN)
+    assert sbot.say(CHAT) in sbot.lines("botan", "fallback")
+    assert sbot.ai.calls() == []
+    sbot.say("/resume", user=ADMIN)
+    sbot.ai.queue(GOOD)
+    assert sbot.say(CHAT) == GOOD
+
+
+def test_layer2_latency_does_not_block_other_chats(make_bot, sqlite_url):
+    """Two workers: one waits on a slow model while the other keeps answering Layer 1."""
+    bot = make_bot(sqlite_url)
+    bot.ai.queue(GOOD, delay=1.0)
+    bot.post(text_event(CHAT, "Uslow", timestamp_ms=bot.clock.ms))
+    slow = threading.Thread(target=bot.work)
+    slow.start()
+    assert bot.ai.wait_for(lambda: len(bot.ai.requests) == 1)
+    started = time.monotonic()
+    from botan_line.worker import Worker
+
+    other = Worker(bot.services, name="second", clock=bot.clock)
+    bot.post(text_event("ありがとう", "Ufast", timestamp_ms=bot.clock.ms))
+    assert other.run_once()
+    assert time.monotonic() - started < 1.0
+    slow.join()
+    assert len(bot.line.replies()) == 2
+
