@@ -73,7 +73,13 @@ class Pattern(Strict):
     when: When | None = None
     max_length: int = Field(20, ge=1, le=5000)
     allow_question: bool = False
-    replies: list[str] = Field(min_length=2)
+    replies: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _variations(self):
+        if self.category != "learned" and len(self.replies) < 2:
+            raise ValueError("a pattern needs at least 2 reply variations (only learned patterns may have one)")
+        return self
 
     @field_validator("replies")
     @classmethod
@@ -97,6 +103,8 @@ class _Placeholders(dict):
 
 class PatternFile(Strict):
     patterns: list[Pattern] = Field(default_factory=list)
+    # learned.yaml: approved new variations of existing patterns, by pattern id
+    variations: dict[str, list[str]] = Field(default_factory=dict)
 
 
 def _lines(n: int = 1):
@@ -250,6 +258,14 @@ def load_characters(root: Path) -> CharacterSet:
                     if owner != persona.id:
                         line = line_of(lines, ("patterns", i, "replies", k))
                         problems.append(f"{path}:{line}: this line is already {owner}'s; every sister needs her own")
+            for pattern_id, extra in pf.variations.items():
+                line = line_of(lines, ("variations", pattern_id))
+                if pattern_id not in patterns:
+                    problems.append(f"{path}:{line}: variations for unknown pattern {pattern_id!r}")
+                    continue
+                base = patterns[pattern_id]
+                added = [r for r in extra if r not in base.replies]
+                patterns[pattern_id] = base.model_copy(update={"replies": [*base.replies, *added]})
         sisters[persona.id] = Sister(persona, patterns, source)
     if DEFAULT_SISTER not in sisters and not problems:
         problems.append(f"{root}:1: the default sister {DEFAULT_SISTER!r} is missing")

@@ -175,3 +175,95 @@ def _budget(ctx: CommandContext) -> str:
     share = f"{spent / budget:.0%}" if budget else "-"
     return (f"今月の予算: ¥{budget:,.0f}\n使用済み: ¥{spent:,.1f}（{share}）\n"
             f"節約モード開始: ¥{soft:,.0f}\n1人1日のAI応答上限: {l2.cfg.budget.per_user_daily_calls}回")
+
+
+@command("candidates", admin_only=True)
+def _candidates(ctx: CommandContext) -> str:
+    """Layer 1に追加する候補の一覧"""
+    from botan_line import learning
+
+    p = ctx.pipeline
+    cfg = p.layer2.cfg.learning
+    learning.mine(p.store.engine, p.characters, min_users=cfg.min_distinct_users,
+                  max_replies=cfg.max_replies_per_candidate)
+    found = learning.open_candidates(p.store.engine, limit=10)
+    if not found:
+        return "いま承認待ちの候補はありません。"
+    names = {sid: s.persona.display_name for sid, s in p.characters.current.sisters.items()}
+    lines = ["承認待ちの候補（/approve 番号 か /reject 番号）:"]
+    for c in found:
+        what = f"「{c.trigger[:20]}」" if c.kind == "pattern" else f"{c.pattern_id}の言い換え"
+        who = f"（{c.users}人）" if c.users else ""
+        lines.append(f"#{c.id} {names.get(c.sister, c.sister)} {what}{who}\n　→ {c.replies[0][:40]}")
+    return "\n".join(lines)
+
+
+def _candidate_id(ctx: CommandContext) -> int | None:
+    try:
+        return int(ctx.arg.lstrip("#"))
+    except ValueError:
+        return None
+
+
+@command("approve", admin_only=True, usage="番号")
+def _approve(ctx: CommandContext) -> str:
+    """候補を承認してLayer 1に追加"""
+    from botan_line import learning
+
+    cand_id = _candidate_id(ctx)
+    if cand_id is None:
+        return "番号を指定してね（例: /approve 12）"
+    try:
+        cand = learning.approve(ctx.pipeline.store.engine, ctx.pipeline.characters, cand_id, ctx.turn.user_id)
+    except learning.LearningError as exc:
+        return str(exc)
+    return f"#{cand.id} を承認しました。次のメッセージから使われます。"
+
+
+@command("reject", admin_only=True, usage="番号")
+def _reject(ctx: CommandContext) -> str:
+    """候補を却下"""
+    from botan_line import learning
+
+    cand_id = _candidate_id(ctx)
+    if cand_id is None:
+        return "番号を指定してね（例: /reject 12）"
+    try:
+        learning.reject(ctx.pipeline.store.engine, cand_id, ctx.turn.user_id)
+    except learning.LearningError as exc:
+        return str(exc)
+    return f"#{cand_id} を却下しました。"
+
+
+@command("learn", admin_only=True, usage="姉妹 言葉 => 返事")
+def _learn(ctx: CommandContext) -> str:
+    """レビュー済みのパターンを直接追加"""
+    from botan_line import learning
+
+    sister, _, rest = ctx.arg.partition(" ")
+    trigger, sep, replies = rest.partition("=>")
+    if not sep:
+        return "書き方: /learn botan 推し活 => わかる〜！推し活って最高だよね！（返事は | で複数）"
+    lines = [r.strip() for r in replies.split("|") if r.strip()]
+    try:
+        pattern_id = learning.learn(ctx.pipeline.store.engine, ctx.pipeline.characters, sister.strip().lower(),
+                                    trigger.strip(), lines, ctx.turn.user_id)
+    except learning.LearningError as exc:
+        return str(exc)
+    return f"{sister.strip()} に {pattern_id} を追加しました（返事{len(lines)}件）。"
+
+
+@command("stats", admin_only=True, usage="[today|week|month]")
+def _stats(ctx: CommandContext) -> str:
+    """利用状況とコスト（Layer 1の割合、AI代、削減率）"""
+    from botan_line import stats
+    from botan_line.store import ledger_rows
+
+    kind = ctx.arg.lower() or "today"
+    if kind not in ("today", "week", "month"):
+        return "期間は today / week / month のどれかだよ（例: /stats week）"
+    since, until, label = stats.period_bounds(kind, ctx.turn.now)
+    p = ctx.pipeline
+    report = stats.build_report(ledger_rows(p.store.engine, since, until), cfg=p.layer2.cfg, since=since,
+                                until=until, label=label)
+    return stats.format_line(report)

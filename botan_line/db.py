@@ -23,6 +23,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
     update,
 )
@@ -100,7 +101,8 @@ ledger = Table(
     Column("strong_yen", Float, nullable=False, default=0.0),  # what the strong tier would have cost
     Column("latency_ms", Float, nullable=False, default=0.0),
     Column("guard", String(80)),  # pass | reject:<reason>[,retry...]
-    Column("normalized", Text),  # the normalised message, kept for learning (never for safety rows)
+    Column("normalized", Text),  # the normalised message when Layer 2 was asked (never for safety rows)
+    Column("reply", Text),  # the guard-passing Layer 2 reply, for learning
 )
 Index("ix_ledger_time", ledger.c.created_at)
 Index("ix_ledger_user", ledger.c.user_id, ledger.c.created_at)
@@ -151,8 +153,15 @@ def _initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not migrations_table])
 
 
+def _ledger_reply(conn: Connection) -> None:
+    columns = {c["name"] for c in inspect(conn).get_columns("ledger")}
+    if "reply" not in columns:  # databases created by 0001 before the column existed
+        conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN reply TEXT")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
+    ("0002_ledger_reply", _ledger_reply),
 ]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from botan_line.db import history, inbox
+from botan_line.db import history, inbox, ledger
 
 MAX_ATTEMPTS = 5
 
@@ -153,4 +153,7 @@ def prune(engine: Engine, retention_days: int, now: float | None = None) -> int:
         n = conn.execute(delete(inbox).where(inbox.c.status.in_(("done", "failed")),
                                              inbox.c.received_at < cutoff)).rowcount
         n += conn.execute(delete(history).where(history.c.created_at < cutoff)).rowcount
+        # the ledger's figures stay; what users wrote does not outlive the retention
+        n += conn.execute(update(ledger).where(ledger.c.created_at < cutoff, ledger.c.normalized.is_not(None))
+                          .values(normalized=None, reply=None)).rowcount
     return n

@@ -181,11 +181,15 @@ class Pipeline:
                       score=route.score if route else None, prompt_tokens=result.prompt_tokens,
                       completion_tokens=result.completion_tokens, yen=result.yen, strong_yen=result.strong_yen,
                       guard=result.guard)
+        if safety.has_personal_data(turn.text):
+            normalized = None  # never kept, never learned from, never shown in a report
         if result.text is not None:
-            decision = self.reply(user, persona.id, result.text, "layer2", normalized=normalized, **ledger)
+            decision = self.reply(user, persona.id, result.text, "layer2", normalized=normalized,
+                                  reply=result.text, **ledger)
         else:
             line, var = self.line(user, persona.id, result.lines, band)
-            decision = self.reply(user, persona.id, line, "fallback", pattern=f"lines:{result.lines}", **ledger)
+            decision = self.reply(user, persona.id, line, "fallback", pattern=f"lines:{result.lines}",
+                                  normalized=normalized, **ledger)
             decision.variation = var
         decision.notices = [(admin, n) for n in result.notices for admin in sorted(self.admins)]
         return decision

@@ -39,3 +39,18 @@ def crisis_reply(safety, sister: str, name: str) -> str:
             parts.append(c.url)
         contacts.append("・" + " ".join(parts))
     return safety.crisis_reply[sister].replace("{contacts}", "\n".join(contacts)).replace("{name}", name)
+
+
+_PII = [
+    re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),  # e-mail
+    re.compile(r"(?:\+?\d[\d\-() ]{8,}\d)"),  # phone numbers
+    re.compile(r"〒|\d{3}-\d{4}|丁目|番地|号室|\d+-\d+-\d+"),  # postal codes, street addresses
+    re.compile(r"[都道府県市区町村]\S{0,8}\d"),
+    re.compile(r"(?:名前|なまえ|本名)(?:は|って)|と申します|っていいます|って言います|といいます|と言います|"
+               r"(?:私|わたし|僕|ぼく|俺|おれ|うち)(?:は|の名前は)\S{1,10}です"),  # names the user gave
+]
+
+
+def has_personal_data(raw: str) -> bool:
+    """Phone numbers, e-mail addresses, addresses, names: such messages are never learned from."""
+    return any(p.search(raw) for p in _PII)

@@ -129,7 +129,7 @@ class Store:
             conn.execute(insert(ledger).values(created_at=ts, **{
                 k: getattr(e, k) for k in (
                     "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens",
-                    "completion_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized")}))
+                    "completion_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply")}))
 
 
 def ledger_rows(engine: Engine, since: float, until: float) -> list:

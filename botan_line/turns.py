@@ -63,7 +63,8 @@ class LedgerEntry:
     strong_yen: float = 0.0
     latency_ms: float = 0.0
     guard: str | None = None
-    normalized: str | None = None  # kept only for learnable Layer 2 exchanges
+    normalized: str | None = None  # the normalised message, when Layer 2 was asked
+    reply: str | None = None  # the guard-passing Layer 2 reply (learning)
 
 
 @dataclass

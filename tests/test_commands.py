@@ -1,0 +1,83 @@
+"""Chat commands over the real webhook: who may run what, and what it costs (nothing)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ADMIN
+
+from botan_line.commands import commands
+
+ADMIN_COMMANDS = sorted(c.name for c in commands.table.values() if c.admin_only)
+UNKNOWN = "そのコマンドは知らないみたい…。/help で使えるコマンドが見られるよ。"
+
+
+def test_the_admin_command_set_is_what_the_operator_expects():
+    assert ADMIN_COMMANDS == sorted(["stats", "budget", "reload", "pause", "resume", "candidates", "approve",
+                                     "reject", "learn"])
+
+
+@pytest.mark.parametrize("name", ADMIN_COMMANDS)
+def test_a_non_admin_gets_the_unknown_command_answer_and_nothing_runs(bot, name, caplog):
+    args = {"approve": " 1", "reject": " 1", "budget": " 5", "learn": " botan ほげ => ふが", "stats": " month"}
+    reply = bot.say(f"/{name}{args.get(name, '')}", user="Ufan")
+    assert reply == UNKNOWN
+    assert reply == bot.say("/nosuchcommand", user="Ufan")
+    assert f"non-admin tried an admin command: /{name}" in caplog.text
+    assert bot.services.store.get_state("layer2_paused") is None
+    assert bot.services.store.get_state("budget_monthly_yen") is None
+    row = bot.ledger()[-1]
+    assert (row.layer, row.yen) == ("command", 0)
+    assert bot.ai.calls() == []
+
+
+@pytest.mark.parametrize("name, arg, expect", [
+    ("stats", "today", "メッセージ"),
+    ("budget", "5000", "¥5,000"),
+    ("reload", "", "再読み込み"),
+    ("pause", "", "停止"),
+    ("resume", "", "再開"),
+    ("candidates", "", "候補"),
+    ("approve", "999", "見つからない"),
+    ("reject", "999", "見つからない"),
+    ("learn", "botan ためしのことば => ためしの返事だよ！", "learned_"),
+])
+def test_an_admin_runs_every_admin_command(bot, name, arg, expect):
+    reply = bot.say(f"/{name} {arg}".strip(), user=ADMIN)
+    assert expect in reply
+    assert bot.ledger()[-1].layer == "command"
+    assert bot.ai.calls() == []
+
+
+def test_help_is_role_aware(sbot):
+    fan = sbot.say("/help", user="Ufan")
+    admin = sbot.say("/help", user=ADMIN)
+    assert "/forget" in fan and "/whoami" in fan and "/stats" not in fan
+    assert "/stats" in admin and "/approve" in admin and "/forget" in admin
+
+
+def test_whoami_shows_the_users_own_id(sbot):
+    assert "Unewoperator" in sbot.say("/whoami", user="Unewoperator")
+
+
+def test_forget_deletes_history_with_every_sister(sbot):
+    sbot.ai.queue("え〜聞きたい聞きたい！どんな映画だったの？")
+    sbot.say("最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？")
+    sbot.say("/yuri")
+    sbot.say("ありがとう")
+    assert sbot.services.store.recent_history("Utest1", "botan", 10)
+    reply = sbot.say("/forget")
+    assert reply in sbot.lines("yuri", "forget")
+    assert sbot.services.store.recent_history("Utest1", "botan", 10) == []
+    assert sbot.services.store.recent_history("Utest1", "yuri", 10) == []
+
+
+def test_budget_command_changes_the_monthly_budget(sbot):
+    sbot.say("/budget 1,200円", user=ADMIN)
+    assert sbot.services.layer2.monthly_budget() == 1200
+    assert "数字" in sbot.say("/budget たくさん", user=ADMIN)
+
+
+def test_commands_never_reach_layer1_or_layer2(sbot):
+    sbot.say("/おはよう")
+    assert sbot.last().layer == "command"
+    assert sbot.ai.calls() == []

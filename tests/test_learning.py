@@ -1,0 +1,169 @@
+"""The learning loop: mining, PII exclusion, approval into learned.yaml, offline variations."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ADMIN
+
+from botan_line import learning
+from botan_line.characters import load_characters
+from botan_line.llm import LLM
+from botan_line.safety import has_personal_data
+
+REPO = Path(__file__).resolve().parents[1]
+QUESTION = "推しの配信が終わっちゃって寂しいんだけど、どうしたらいい？"
+ANSWERS = ["わかる〜！推しロスってマジしんどいよね。アーカイブ見返そ！", "それな〜、あたしも配信終わりは寂しくなる！次の配信まで一緒に待と？",
+           "寂しいのは推しが好きな証拠じゃん！感想とか書いてみたら？"]
+
+
+def ask(bot, users, text=QUESTION, start=0):
+    for i, user in enumerate(users, start):
+        bot.ai.queue(ANSWERS[i % len(ANSWERS)])
+        bot.say(text, user=user)
+
+
+def test_a_message_from_three_users_becomes_a_candidate_and_approval_makes_it_layer1(bot):
+    ask(bot, ["Ua", "Ub"])
+    assert "候補はありません" in bot.say("/candidates", user=ADMIN)  # two users: not yet
+    ask(bot, ["Uc"], start=2)
+    listing = bot.say("/candidates", user=ADMIN)
+    cand_id = int(re.search(r"#(\d+)", listing).group(1))
+    assert "3人" in listing
+    assert "承認しました" in bot.say(f"/approve {cand_id}", user=ADMIN)
+    learned = bot.services.settings.characters_dir / "botan" / "learned.yaml"
+    data = yaml.safe_load(learned.read_text(encoding="utf-8"))
+    assert data["patterns"][0]["replies"] == ANSWERS
+    run = subprocess.run([sys.executable, "-m", "botan_line", "check", str(learned.parent.parent)],
+                         capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stdout
+    calls = len(bot.ai.calls())
+    reply = bot.say(QUESTION, user="Ud")
+    assert reply in ANSWERS
+    assert bot.last().layer == "layer1" and bot.last().pattern == f"botan:learned_{cand_id}"
+    assert len(bot.ai.calls()) == calls  # free from now on
+
+
+def test_threshold_is_configurable(make_bot, sqlite_url):
+    from botan_line.config import BotConfig
+
+    bot = make_bot(sqlite_url, config=BotConfig.model_validate({"learning": {"min_distinct_users": 2}}))
+    ask(bot, ["Ua", "Ub"])
+    assert "#" in bot.say("/candidates", user=ADMIN)
+
+
+def test_one_user_asking_three_times_is_not_enough(sbot):
+    ask(sbot, ["Ua", "Ua", "Ua"])
+    assert "候補はありません" in sbot.say("/candidates", user=ADMIN)
+
+
+@pytest.mark.parametrize("text", [
+    "電話番号は090-1234-5678だけど、かけてくれる？",
+    "メールはfan@example.comだよ、連絡してくれる？",
+    "東京都新宿区西新宿2-8-1に住んでるんだけど近い？",
+    "私の名前は山田花子です、覚えてくれる？",
+])
+def test_messages_with_personal_data_never_become_candidates(sbot, text):
+    assert has_personal_data(text)
+    ask(sbot, ["Ua", "Ub", "Uc"], text=text)
+    assert "候補はありません" in sbot.say("/candidates", user=ADMIN)
+    assert all(row.normalized is None for row in sbot.ledger() if row.layer == "layer2")
+
+
+@pytest.mark.parametrize("text", ["推しの配信が楽しみ", "今日は雨だね", "ゲームで負けた"])
+def test_ordinary_messages_are_not_personal_data(text):
+    assert not has_personal_data(text)
+
+
+def test_rejected_and_failed_outputs_are_never_learned(sbot):
+    for user in ("Ua", "Ub", "Uc"):
+        sbot.ai.queue("（牡丹らしく）えー！")
+        sbot.ai.queue("出力: えー！")
+        sbot.say(QUESTION, user=user)
+    assert "候補はありません" in sbot.say("/candidates", user=ADMIN)
+
+
+def test_reject_means_never_proposed_again(sbot):
+    ask(sbot, ["Ua", "Ub", "Uc"])
+    cand_id = int(re.search(r"#(\d+)", sbot.say("/candidates", user=ADMIN)).group(1))
+    assert "却下" in sbot.say(f"/reject {cand_id}", user=ADMIN)
+    ask(sbot, ["Ud"])
+    assert "候補はありません" in sbot.say("/candidates", user=ADMIN)
+    assert not (sbot.services.settings.characters_dir / "botan" / "learned.yaml").exists()
+
+
+def test_learn_adds_a_pattern_the_next_message_matches(sbot):
+    reply = sbot.say("/learn kasho 推し活 => 推し活、素敵だと思います。 | 応援する気持ちは大切ですね。", user=ADMIN)
+    assert "learned_" in reply
+    sbot.say("/kasho")
+    assert sbot.say("推し活！") in ("推し活、素敵だと思います。", "応援する気持ちは大切ですね。")
+    assert sbot.last().layer == "layer1"
+    load_characters(sbot.services.settings.characters_dir)  # still a valid set
+
+
+def test_learn_refuses_a_trigger_another_pattern_claims_and_leaves_the_file_intact(sbot):
+    sbot.say("/learn botan ためし => ためしだよ！", user=ADMIN)
+    learned = sbot.services.settings.characters_dir / "botan" / "learned.yaml"
+    before = learned.read_text(encoding="utf-8")
+    reply = sbot.say("/learn botan おはよう => おは！", user=ADMIN)  # おはよう belongs to `morning`
+    assert "適用できません" in reply
+    assert learned.read_text(encoding="utf-8") == before
+
+
+def test_concurrent_approvals_never_write_a_broken_file(sbot):
+    engine, store = sbot.services.engine, sbot.services.characters
+    ids = []
+    for i in range(8):
+        ids.append(learning.learn(engine, store, "yuri", f"じっけんばんごう{i}", [f"実験{i}…かも"], ADMIN))
+    # now approve many candidates from several threads at once
+    from sqlalchemy import insert
+
+    from botan_line.db import candidates
+
+    with engine.begin() as conn:
+        new = [conn.execute(insert(candidates).values(
+            sister="botan", kind="pattern", trigger=f"へいれつ{i}", replies=f'["並列{i}だよ！", "並列{i}じゃん！"]',
+            users=3, status="open", created_at=0).returning(candidates.c.id)).scalar_one() for i in range(10)]
+    errors = []
+
+    def approve(cid):
+        try:
+            learning.approve(engine, store, cid, ADMIN)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=approve, args=(cid,)) for cid in new]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    chars = load_characters(sbot.services.settings.characters_dir)
+    assert all(chars.pattern("botan", f"learned_{cid}") for cid in new)
+    assert len(ids) == 8
+
+
+def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
+    chars = sbot.services.characters.current
+    original = chars.pattern("botan", "morning").replies
+    sbot.ai.queue("おはよ〜！今日もいっしょにがんばろ〜ね！")  # a faithful paraphrase
+    sbot.ai.queue("こんにちは！今日もがんばろ！")  # the meaning drifted: a morning greeting became こんにちは
+    sbot.ai.queue("（牡丹らしく）おはよ！")  # a label leak
+    sbot.ai.queue(original[1])  # a duplicate of an existing line
+    llm = LLM("k", sbot.ai.url + "/v1", timeout=5, max_retries=0)
+    result = learning.vary(sbot.services.engine, sbot.services.characters, llm, model="gpt-4o-mini",
+                           sister="botan", pattern_id="morning", n=4)
+    assert len(result["kept"]) <= 1
+    assert sum(result["rejected"].values()) + len(result["kept"]) == 4
+    assert "meaning_drift:key_phrase" in result["rejected"] or "meaning_drift:similarity" in result["rejected"]
+    open_ = learning.open_candidates(sbot.services.engine)
+    assert [c.kind for c in open_] == ["variation"] * len(result["kept"])
+    if open_:
+        learning.approve(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN)
+        assert open_[0].replies[0] in sbot.services.characters.current.pattern("botan", "morning").replies
