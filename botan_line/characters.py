@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from botan_line.errors import CharacterError
 from botan_line.matcher import Matcher
@@ -75,15 +75,11 @@ class Pattern(Strict):
     allow_question: bool = False
     replies: list[str] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _variations(self):
-        if self.category != "learned" and len(self.replies) < 2:
-            raise ValueError("a pattern needs at least 2 reply variations (only learned patterns may have one)")
-        return self
-
     @field_validator("replies")
     @classmethod
-    def _replies(cls, replies: list[str]) -> list[str]:
+    def _replies(cls, replies: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("category") != "learned" and len(replies) < 2:
+            raise ValueError("a pattern needs at least 2 reply variations (only learned patterns may have one)")
         for r in replies:
             if not r.strip():
                 raise ValueError("empty reply")

@@ -20,7 +20,7 @@ def _report(engine, settings, kind: str, now: datetime):
     from botan_line.store import ledger_rows
 
     since, until, label = stats.period_bounds(kind, now)
-    return stats.build_report(ledger_rows(engine, since, until), cfg=settings.config, since=since, until=until,
+    return stats.build_report(ledger_rows(engine, since, until + stats.FOLLOWUP_SECONDS), cfg=settings.config, since=since, until=until,
                               label=label)
 
 

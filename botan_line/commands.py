@@ -158,7 +158,8 @@ def _resume(ctx: CommandContext) -> str:
 @command("budget", admin_only=True, usage="[円]")
 def _budget(ctx: CommandContext) -> str:
     """今月の予算の確認・変更"""
-    from botan_line.layer2 import BUDGET_KEY, month_bounds
+    from botan_line.clock import month_bounds
+    from botan_line.layer2 import BUDGET_KEY
 
     l2 = ctx.pipeline.layer2
     if ctx.arg:
@@ -264,6 +265,16 @@ def _stats(ctx: CommandContext) -> str:
         return "期間は today / week / month のどれかだよ（例: /stats week）"
     since, until, label = stats.period_bounds(kind, ctx.turn.now)
     p = ctx.pipeline
-    report = stats.build_report(ledger_rows(p.store.engine, since, until), cfg=p.layer2.cfg, since=since,
+    report = stats.build_report(ledger_rows(p.store.engine, since, until + stats.FOLLOWUP_SECONDS), cfg=p.layer2.cfg, since=since,
                                 until=until, label=label)
     return stats.format_line(report)
+
+
+def markdown_table() -> str:
+    """The README's command table, generated from this module (a test keeps the README in step)."""
+    rows = ["| command | who | what |", "|---|---|---|"]
+    for c in commands.table.values():
+        usage = f" {c.usage}" if c.usage else ""
+        usage = usage.replace("|", "\\|")
+        rows.append(f"| `/{c.name}{usage}` | {'admins' if c.admin_only else 'everyone'} | {c.help} |")
+    return "\n".join(rows)

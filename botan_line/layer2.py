@@ -7,13 +7,13 @@ The user never sees a rejected text: the caller falls back to the sister's fixed
 
 from __future__ import annotations
 
-import calendar
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
 from botan_line.guard import check_reply
 from botan_line.llm import LLM, LLMUnavailable
@@ -38,13 +38,6 @@ class L2Result:
     latency_ms: float = 0.0
     guard: str | None = None
     notices: list[str] = field(default_factory=list)  # one-time messages for the admins
-
-
-def month_bounds(now: datetime) -> tuple[float, float]:
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    days = calendar.monthrange(now.year, now.month)[1]
-    end = start.replace(day=days).timestamp() + 86400
-    return start.timestamp(), end
 
 
 def prompt_fragments(system_prompt: str, size: int = 16) -> list[str]:

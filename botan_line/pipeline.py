@@ -12,30 +12,16 @@ import random
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 from botan_line import safety
 from botan_line.characters import DEFAULT_SISTER, CharacterSet, CharacterStore
+from botan_line.clock import BAND_NAMES, time_band
 from botan_line.layer2 import Layer2
 from botan_line.matcher import Context
 from botan_line.normalize import fold, normalize
 from botan_line.turns import Decision, LedgerEntry, Outgoing, Turn, UserState
 
 log = logging.getLogger(__name__)
-
-BAND_NAMES = {"morning": "朝", "daytime": "お昼", "evening": "夕方", "night": "夜"}
-
-
-def time_band(now: datetime) -> str:
-    h = now.hour
-    if 5 <= h < 10:
-        return "morning"
-    if 10 <= h < 17:
-        return "daytime"
-    if 17 <= h < 22:
-        return "evening"
-    return "night"
-
 
 def pick_variation(n: int, used: list[int], rng: random.Random) -> tuple[int, list[int]]:
     """A variation this user has not had since the last full cycle (never the same twice in a row)."""

@@ -81,3 +81,13 @@ def test_commands_never_reach_layer1_or_layer2(sbot):
     sbot.say("/おはよう")
     assert sbot.last().layer == "command"
     assert sbot.ai.calls() == []
+
+
+def test_the_readme_command_table_is_generated_from_the_command_table():
+    from pathlib import Path
+
+    from botan_line.commands import markdown_table
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- commands:start")[1].split("\n", 1)[1].split("<!-- commands:end -->")[0]
+    assert block.strip() == markdown_table()
