@@ -33,7 +33,7 @@ def ensure_venv() -> None:
         print("dev.py: creating .venv …", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("dev.py: installing botan-line and its test tools into .venv …", file=sys.stderr)
-    quiet = ["--quiet", "--disable-pip-version-check"]
+    quiet = ["-qq", "--disable-pip-version-check"]  # errors still show
     subprocess.run([PY, "-m", "pip", "install", *quiet, "--upgrade", "pip"], check=True)
     subprocess.run([PY, "-m", "pip", "install", *quiet, "-e", f"{ROOT}[test]"], check=True)
     STAMP.write_text(digest)
