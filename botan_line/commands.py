@@ -8,7 +8,6 @@ Layer 1 or Layer 2 and never cost anything.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -70,10 +69,6 @@ class CommandContext:
     band: str
     arg: str
     is_admin: bool
-
-    @property
-    def settings_now(self) -> float:
-        return self.turn.now.timestamp() if self.turn.now else time.time()
 
 
 def _say(user: UserState, text: str, pattern: str) -> Decision:

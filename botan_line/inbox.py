@@ -138,13 +138,6 @@ def fail(engine: Engine, row_id: int, attempts: int, reason: str, now: float | N
             error=reason[:500]))
 
 
-def counts(engine: Engine) -> dict[str, int]:
-    from sqlalchemy import func
-
-    with engine.connect() as conn:
-        return {s: n for s, n in conn.execute(select(inbox.c.status, func.count()).group_by(inbox.c.status))}
-
-
 def prune(engine: Engine, retention_days: int, now: float | None = None) -> int:
     """Delete finished inbox rows and conversation history older than the retention."""
     now = time.time() if now is None else now

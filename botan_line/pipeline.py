@@ -108,7 +108,7 @@ class Pipeline:
 
         if text.startswith("/") and self.commands is not None:
             decision = self.commands.run(self, turn, user, band)
-            return self._finish(decision, user, turn, started, count=False)
+            return self._finish(decision, started)
 
         norm = normalize(text)
         called, rest = called_sister(norm.text, chars)
@@ -124,7 +124,7 @@ class Pipeline:
         if kind is not None:
             decision = self._safety(kind, user, sister, band)
             decision.user = new_user
-            return self._finish(decision, user, turn, started)
+            return self._finish(decision, started)
 
         if called and not rest:  # just her name: she answers the call
             text_line, var = self.line(user, sister, "switched", band)
@@ -144,7 +144,7 @@ class Pipeline:
         decision.user = new_user
         if decision.ledger and decision.ledger.layer in ("layer1", "layer2", "fallback"):
             decision.history = [(sister, "user", text), (sister, "assistant", decision.text)]
-        return self._finish(decision, user, turn, started)
+        return self._finish(decision, started)
 
     def _safety(self, kind: str, user: UserState, sister: str, band: str) -> Decision:
         chars = self.characters.current
@@ -180,9 +180,11 @@ class Pipeline:
         decision.notices = [(admin, n) for n in result.notices for admin in sorted(self.admins)]
         return decision
 
-    def _finish(self, decision: Decision, user: UserState, turn: Turn, started: float, count: bool = True) -> Decision:
+    @staticmethod
+    def _finish(decision: Decision, started: float) -> Decision:
+        """Record how long the decision took, model calls included."""
         if decision.ledger is not None:
-            decision.ledger.latency_ms = (time.perf_counter() - started) * 1000 + (decision.ledger.latency_ms or 0)
+            decision.ledger.latency_ms = (time.perf_counter() - started) * 1000
         return decision
 
     # --- other events --------------------------------------------------------------------------

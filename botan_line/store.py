@@ -4,7 +4,6 @@ database adapter. Per-user state lives here, never in process memory.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 
@@ -137,6 +136,3 @@ def ledger_rows(engine: Engine, since: float, until: float) -> list:
         return conn.execute(select(ledger).where(and_(ledger.c.created_at >= since, ledger.c.created_at < until))
                             .order_by(ledger.c.id)).all()
 
-
-def dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)

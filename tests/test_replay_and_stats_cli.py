@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
@@ -54,7 +56,7 @@ def test_replay_text_report(tmp_path):
 def test_stats_cli_on_known_rows(tmp_path):
     url = f"sqlite:///{tmp_path / 'known.db'}"
     engine = connect(url)
-    base = 1795964400.0  # 2026-11-22 00:00 JST
+    base = datetime(2026, 11, 22, tzinfo=ZoneInfo("Asia/Tokyo")).timestamp()
     rows = [
         dict(layer="layer1", pattern="botan:morning", yen=0.0),
         dict(layer="layer1", pattern="botan:morning", yen=0.0),
