@@ -580,12 +580,7 @@ def webhook_body(*events: dict, destination: str = "Ubot") -> bytes:
 
 def fixture_events(timestamp_ms: int | None = None) -> list[dict]:
     """The line-bot-sdk sample events, each with a fresh webhookEventId, replyToken and timestamp."""
-    here = Path(__file__).resolve()
-    name = "shared/fixtures/line-sdk-webhook-events.json"
-    path = next(
-        (p for p in (here.parents[2] / name, here.parents[1] / ".." / name) if p.exists()),
-        here.parents[2] / name,
-    )
+    path = Path(__file__).resolve().parent / "data" / "line-sdk-webhook-events.json"
     events = json.loads(path.read_text(encoding="utf-8"))["events"]
     stamp = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
     for event in events:
