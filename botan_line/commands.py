@@ -194,41 +194,35 @@ def _candidates(ctx: CommandContext) -> str:
     return "\n".join(lines)
 
 
-def _candidate_id(ctx: CommandContext) -> int | None:
+def _decide_candidate(ctx: CommandContext, name: str, done: str) -> str:
+    """/approve and /reject: parse the number, apply, answer in one line."""
+    from botan_line import learning
+
     try:
-        return int(ctx.arg.lstrip("#"))
+        cand_id = int(ctx.arg.lstrip("#"))
     except ValueError:
-        return None
+        return f"番号を指定してね（例: /{name} 12）"
+    p = ctx.pipeline
+    try:
+        if name == "approve":
+            learning.approve(p.store.engine, p.characters, cand_id, ctx.turn.user_id)
+        else:
+            learning.reject(p.store.engine, cand_id, ctx.turn.user_id)
+    except learning.LearningError as exc:
+        return str(exc)
+    return f"#{cand_id} を{done}"
 
 
 @command("approve", admin_only=True, usage="番号")
 def _approve(ctx: CommandContext) -> str:
     """候補を承認してLayer 1に追加"""
-    from botan_line import learning
-
-    cand_id = _candidate_id(ctx)
-    if cand_id is None:
-        return "番号を指定してね（例: /approve 12）"
-    try:
-        cand = learning.approve(ctx.pipeline.store.engine, ctx.pipeline.characters, cand_id, ctx.turn.user_id)
-    except learning.LearningError as exc:
-        return str(exc)
-    return f"#{cand.id} を承認しました。次のメッセージから使われます。"
+    return _decide_candidate(ctx, "approve", "承認しました。次のメッセージから使われます。")
 
 
 @command("reject", admin_only=True, usage="番号")
 def _reject(ctx: CommandContext) -> str:
     """候補を却下"""
-    from botan_line import learning
-
-    cand_id = _candidate_id(ctx)
-    if cand_id is None:
-        return "番号を指定してね（例: /reject 12）"
-    try:
-        learning.reject(ctx.pipeline.store.engine, cand_id, ctx.turn.user_id)
-    except learning.LearningError as exc:
-        return str(exc)
-    return f"#{cand_id} を却下しました。"
+    return _decide_candidate(ctx, "reject", "却下しました。")
 
 
 @command("learn", admin_only=True, usage="姉妹 言葉 => 返事")

@@ -39,9 +39,13 @@ def source_of(event: dict) -> tuple[str, str, str]:
 
 def _turn(event: dict, ctx: EventContext, text: str = "") -> Turn:
     user_id, _chat, kind = source_of(event)
-    mention = ((event.get("message") or {}).get("mention") or {}).get("mentionees") or []
-    return Turn(user_id=user_id, text=text, now=ctx.now, chat=kind,
-                mentioned=any(m.get("isSelf") for m in mention if isinstance(m, dict)))
+    mentions = ((event.get("message") or {}).get("mention") or {}).get("mentionees") or []
+    mine = [m for m in mentions if isinstance(m, dict) and m.get("isSelf")]
+    for m in sorted(mine, key=lambda m: m.get("index", 0), reverse=True):  # "@牡丹bot おはよう" → "おはよう"
+        start, length = m.get("index"), m.get("length")
+        if isinstance(start, int) and isinstance(length, int):
+            text = text[:start] + text[start + length:]
+    return Turn(user_id=user_id, text=text.strip() or text, now=ctx.now, chat=kind, mentioned=bool(mine))
 
 
 HANDLERS: dict[str, Callable[[dict, EventContext], Decision]] = {}

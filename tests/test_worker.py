@@ -81,8 +81,9 @@ def test_postback_switches_sister(bot):
 def test_groups_answer_only_when_a_sister_is_named_or_the_bot_mentioned(sbot):
     ts = sbot.clock.ms
     assert sbot.deliver(text_event("おはよう", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts)) == []
-    assert len(sbot.deliver(text_event("おはよう", "Um1", source_type="group", group_id="Cg",
+    assert len(sbot.deliver(text_event("@bot おはよう", "Um1", source_type="group", group_id="Cg",
                                        mentioned_self=True, timestamp_ms=ts))) == 1
+    assert sbot.last().layer == "layer1"  # the mention itself is not part of what she answers
     assert len(sbot.deliver(text_event("牡丹おはよう", "Um1", source_type="group", group_id="Cg",
                                        timestamp_ms=ts))) == 1
     assert sbot.line.loadings() == []  # never in groups
