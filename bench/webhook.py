@@ -156,7 +156,7 @@ def run(rate: float, seconds: float, workers: int, llm_delay: float, database_ur
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Webhook ack latency, throughput and memory under gunicorn")
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
