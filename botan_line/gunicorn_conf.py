@@ -4,9 +4,8 @@ Runs in the master before any worker is forked:
 - a short-lived child checks the settings and the character files and applies pending database
   migrations, so a bad deployment stops with one clear message instead of crash-looping workers
   (in a child, so the master never holds the parsed files);
-- the web stack (Flask, SQLAlchemy) is imported once and frozen out of the garbage collector, so
-  the forked workers share those pages. The app itself (engine, worker election) is still built
-  after the fork, in each worker (preload_app stays off).
+- the app (Flask, SQLAlchemy, the engine) is built once and frozen out of the garbage collector,
+  so the forked workers share those pages; each worker joins the worker election after the fork.
 """
 
 import gc
@@ -51,9 +50,23 @@ _code = os.waitstatus_to_exitcode(os.waitpid(_pid, 0)[1])
 if _code:
     sys.exit(_code)
 
-wsgi_app = "botan_line.webapp:create_app()"
+# The app is built once in the master and shared by the forked workers (preload); each worker then
+# drops the pooled database connections it inherited and joins the worker election (post_fork).
+wsgi_app = "botan_line.webapp:create_app(start_workers=False)"
+preload_app = True
 bind = os.environ.get("BOTAN_BIND", "127.0.0.1:" + os.environ.get("PORT", "8000"))
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 graceful_timeout = 20
-gc.collect()
-gc.freeze()  # keep the shared pages shared: the GC never writes to frozen objects
+
+
+def post_fork(server, worker):
+    from botan_line.election import start_elected
+
+    services = worker.app.wsgi().extensions["botan"]
+    services.engine.dispose(close=False)  # never share the master's connections with a child
+    start_elected(services.settings)
+
+
+def when_ready(server):
+    gc.collect()
+    gc.freeze()  # the app and its imports stay shared: the GC never writes to frozen objects
