@@ -171,8 +171,8 @@ class Matcher:
         best_len = -1
         for idx, count in hits_k.items():
             entry = self.keywords[idx]
-            if count < len(entry.words) and not all(w in text for w in entry.words):
-                continue
+            if count < len(entry.words) or not all(w in text for w in entry.words):
+                continue  # a repeated keyword is not the others ("人間人間" is not "人間 + 証明")
             pattern = entry.pattern
             if len(text) > pattern.max_length or entry.length <= best_len or not _conditions_hold(pattern, ctx):
                 continue

@@ -7,10 +7,12 @@ the chat console are two thin front doors to this class.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 
 from botan_line import safety
@@ -18,7 +20,7 @@ from botan_line.characters import DEFAULT_SISTER, CharacterSet, CharacterStore
 from botan_line.clock import BAND_NAMES, time_band
 from botan_line.layer2 import Layer2
 from botan_line.matcher import Context
-from botan_line.normalize import fold, normalize
+from botan_line.normalize import normalize
 from botan_line.turns import Decision, LedgerEntry, Outgoing, Turn, UserState
 
 log = logging.getLogger(__name__)
@@ -35,27 +37,41 @@ def pick_variation(n: int, used: list[int], rng: random.Random) -> tuple[int, li
     return choice, [*used, choice]
 
 
-_HONORIFIC = re.compile("^(?:" + "|".join(map(fold, (
-    "お姉ちゃん", "おねえちゃん", "姉ちゃん", "ねえちゃん", "お姉さん", "姉さん", "ねえさん", "お姉", "姉", "ちゃん", "さん",
-    "さま", "様", "たん", "っち"))) + ")")
+HONORIFICS = ("お姉ちゃん", "おねえちゃん", "姉ちゃん", "ねえちゃん", "お姉さん", "姉さん", "ねえさん", "お姉", "姉",
+              "ちゃん", "さん", "さま", "様", "たん", "っち")
+_HON = "(?:" + "|".join(HONORIFICS) + ")"
+
+
+def _name_regex(nick: str) -> str:
+    """How a nickname may appear. Kanji names and names with an honorific are distinctive anywhere; a
+    katakana name must not be part of a longer katakana word; a bare hiragana or latin name (かしょう,
+    botan) must stand as a word of its own, so 「なんかしょうもない」 and "botanical" call nobody."""
+    n = re.escape(nick)
+    if re.search(r"[\u4e00-\u9fff]", nick) or nick.endswith(HONORIFICS):
+        return f"{n}{_HON}?"
+    if re.search(r"[\u30a1-\u30fa]", nick):
+        return f"(?<![\u30a1-\u30fc]){n}(?:{_HON}|(?![\u30a1-\u30fc]))"
+    return f"(?<!\\w){n}(?:{_HON}|(?!\\w))"
+
+
+@functools.lru_cache(maxsize=64)
+def _caller(nicknames: tuple[str, ...]) -> re.Pattern:
+    names = sorted({unicodedata.normalize("NFKC", n).lower() for n in nicknames}, key=len, reverse=True)
+    return re.compile("|".join(_name_regex(n) for n in names))
 
 
 def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:
-    """The one sister a normalised message names, and the message with her name (and honorific) taken out."""
-    found: dict[str, list[str]] = {}
+    """The one sister a raw message calls by name, and the message with her name (and honorific) taken out."""
+    light = unicodedata.normalize("NFKC", text).lower()
+    found: dict[str, re.Pattern] = {}
     for sid, sister in chars.sisters.items():
-        for nick in sister.persona.nicknames:
-            n = fold(nick)
-            if n and n in text:
-                found.setdefault(sid, []).append(n)
-    if len(found) != 1:
+        caller = _caller(tuple(sister.persona.nicknames))
+        if caller.search(light):
+            found[sid] = caller
+    if len(found) != 1:  # nobody, or several sisters named ("牡丹とユリどっちが好き？"): no switch
         return None, text
-    sid, names = next(iter(found.items()))
-    for n in sorted(names, key=len, reverse=True):
-        while (at := text.find(n)) >= 0:
-            tail = _HONORIFIC.sub("", text[at + len(n):], count=1)
-            text = text[:at] + tail
-    return sid, text
+    sid, caller = next(iter(found.items()))
+    return sid, caller.sub(" ", light)
 
 
 class Pipeline:
@@ -106,14 +122,15 @@ class Pipeline:
         band = time_band(turn.now)
         text = turn.text.strip()
 
+        called, rest_raw = called_sister(text, chars)
+        if turn.chat == "group" and not (called or turn.mentioned):
+            return Decision()  # in groups the sisters speak when spoken to
         if text.startswith("/") and self.commands is not None:
             decision = self.commands.run(self, turn, user, band)
             return self._finish(decision, started)
 
         norm = normalize(text)
-        called, rest = called_sister(norm.text, chars)
-        if turn.chat == "group" and not (called or turn.mentioned):
-            return Decision()  # in groups the sisters speak when spoken to
+        rest = normalize(rest_raw).text if called else norm.text
         switched = bool(called and called != user.sister)
         sister = called or user.sister
         new_user = UserState(user.user_id, sister, user.messages + 1, user.display_name,
@@ -160,8 +177,10 @@ class Pipeline:
 
     def _layer2(self, turn: Turn, user: UserState, persona, band: str, switched: bool, normalized: str,
                 on_slow) -> Decision:
+        window = self.layer2.cfg.router_for(persona.id).switched_within_seconds
+        recently = user.switched_at is not None and turn.now.timestamp() - user.switched_at < window
         result = self.layer2.answer(persona=persona, user=user, text=turn.text.strip(), now=turn.now,
-                                    switched=switched, banter_hint=False, on_slow=on_slow)
+                                    switched=switched or recently, on_slow=on_slow, time_left=turn.time_left)
         route = result.route
         ledger = dict(model=result.model, tier=route.tier if route and result.model else None,
                       score=route.score if route else None, prompt_tokens=result.prompt_tokens,

@@ -129,3 +129,10 @@ def test_regexes_are_anchored_on_a_literal_they_require(regex, literal):
 def test_regex_without_literal_is_still_matched():
     m = Matcher([_pattern("digits", regex="[0-9]+")])
     assert m.match("12345", False, Context("daytime")).pattern.id == "digits"
+
+
+def test_a_repeated_keyword_does_not_stand_in_for_the_others():
+    m = Matcher([_pattern("prove", keywords=["人間", "証明"])])
+    assert m.match("人間人間", False, Context("daytime")) is None
+    assert m.match("人間と人間", False, Context("daytime")) is None
+    assert m.match("人間だと証明", False, Context("daytime")) is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def persona(bot, sister):
     return bot.services.characters.current.persona(sister)
@@ -114,3 +116,27 @@ def test_unmatched_text_goes_to_layer2_with_the_loading_animation(sbot):
     assert sbot.last().layer == "layer2"
     assert len(sbot.line.loadings()) == 1
     assert sbot.line.loadings()[0]["chatId"] == "Utest1"
+
+
+@pytest.mark.parametrize("text, sister", [
+    ("まあいっか、しょうがないね", None),
+    ("なんかしょうもない…", None),
+    ("ゆりかごの歌", None),
+    ("botanical garden", None),
+    ("ぼたんが押せない", None),
+    ("ユリカって子がいてさ", None),
+    ("牡丹とユリ、どっちが年上？", None),  # two sisters named: nobody is switched to
+    ("ユリちゃん、おはよう", "yuri"),
+    ("おはよう牡丹", "botan"),
+    ("Kashoお姉ちゃん", "kasho"),
+    ("かしょう、聞いて", "kasho"),
+    ("ﾕﾘ", "yuri"),
+])
+def test_only_a_real_call_switches_sister(text, sister):
+    from pathlib import Path
+
+    from botan_line.characters import load_characters
+    from botan_line.pipeline import called_sister
+
+    chars = load_characters(Path(__file__).resolve().parents[1] / "characters")
+    assert called_sister(text, chars)[0] == sister
