@@ -41,6 +41,8 @@ class RouterConfig(Strict):
     weights: Weights = Weights()
     threshold: float = 0.7
     long_message_chars: int = 50
+    plain_greeting_chars: int = Field(12, description="a greeting word counts as a plain greeting up to this length")
+    switched_within_seconds: int = Field(300, description="a switch this recent counts as 'just switched'")
     new_user_messages: int = Field(3, ge=1, description="a user is new for this many messages")
     banter_words: tuple[str, ...] = (
         "AI", "ロボット", "機械", "人間", "証明", "嘘", "うそ", "ウソ", "分以内", "秒で", "今すぐ", "できないでしょ",

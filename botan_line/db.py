@@ -171,7 +171,7 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # a small pool: opening a SQLite connection (and its PRAGMAs) per request costs more than the insert
-        engine = create_engine(url, pool_size=4, max_overflow=8, pool_pre_ping=False,
+        engine = create_engine(url, pool_size=4, max_overflow=8, pool_pre_ping=False, hide_parameters=True,
                                connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -189,7 +189,8 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # hide_parameters: SQL errors never quote what users wrote into logs or the inbox
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 def migrate(engine: Engine) -> list[str]:

@@ -25,6 +25,7 @@ class EventContext:
     now: datetime
     on_slow: Callable[[], None]
     display_name: Callable[[str], str | None]  # LINE profile lookup (best effort)
+    time_left: float | None = None  # seconds of reply-token life left
 
 
 def source_of(event: dict) -> tuple[str, str, str]:
@@ -45,7 +46,8 @@ def _turn(event: dict, ctx: EventContext, text: str = "") -> Turn:
         start, length = m.get("index"), m.get("length")
         if isinstance(start, int) and isinstance(length, int):
             text = text[:start] + text[start + length:]
-    return Turn(user_id=user_id, text=text.strip() or text, now=ctx.now, chat=kind, mentioned=bool(mine))
+    return Turn(user_id=user_id, text=text.strip() or text, now=ctx.now, chat=kind, mentioned=bool(mine),
+                time_left=ctx.time_left)
 
 
 HANDLERS: dict[str, Callable[[dict, EventContext], Decision]] = {}

@@ -8,6 +8,7 @@ The user never sees a rejected text: the caller falls back to the sister's fixed
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,10 +76,15 @@ class Layer2:
 
     def monthly_budget(self) -> float:
         raw = self.store.get_state(BUDGET_KEY)
-        return float(raw) if raw else self.cfg.budget.monthly_yen
+        try:
+            value = float(raw) if raw else None
+        except ValueError:
+            value = None
+        return value if value is not None and math.isfinite(value) and value >= 0 else self.cfg.budget.monthly_yen
 
-    def answer(self, *, persona, user, text: str, now: datetime, switched: bool, banter_hint: bool,
-               on_slow: Callable[[], None]) -> L2Result:
+    def answer(self, *, persona, user, text: str, now: datetime, switched: bool, on_slow: Callable[[], None],
+               time_left: float | None = None) -> L2Result:
+        """``time_left``: seconds until the reply token expires; every attempt must end before it."""
         if self.llm is None or self.store.get_state(PAUSED_KEY) == "1":
             return L2Result(None, "fallback", guard="layer2_off")
         budget = self.monthly_budget()
@@ -98,12 +104,15 @@ class Layer2:
 
         tiers = self.cfg.tiers_for(persona.id)
         route = importance(text, new_user=user.messages < self.cfg.router_for(persona.id).new_user_messages,
-                           switched=switched, banter_hint=banter_hint, cfg=self.cfg.router_for(persona.id))
+                           switched=switched, cfg=self.cfg.router_for(persona.id))
         tier_name = CHEAP if soft else route.tier
         history = self.store.recent_history(user.user_id, persona.id, self.cfg.llm.history_turns)
         messages = build_messages(persona.system_prompt, history, text, self.cfg)
         fragments = prompt_fragments(persona.system_prompt)
-        deadline = self.monotonic() + self.cfg.llm.deadline_seconds
+        budget_s = self.cfg.llm.deadline_seconds if time_left is None else min(self.cfg.llm.deadline_seconds, time_left)
+        if budget_s < 1.0:
+            return L2Result(None, "fallback", route=route, guard="no_time_left", notices=notices)
+        deadline = self.monotonic() + budget_s
         on_slow()
 
         result = L2Result(None, "fallback", route=route, notices=notices)

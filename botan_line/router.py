@@ -21,17 +21,14 @@ def _has_any(text: str, words) -> bool:
     return any(fold(w) in text for w in words)
 
 
-def importance(text: str, *, new_user: bool, switched: bool, banter_hint: bool, cfg: RouterConfig) -> Route:
-    """Score a message 0..1; at or above the threshold it goes to the strong tier.
-
-    ``text`` is the raw message; ``banter_hint`` is set when Layer 1 saw a banter pattern's words.
-    """
+def importance(text: str, *, new_user: bool, switched: bool, cfg: RouterConfig) -> Route:
+    """Score a message 0..1 (``text`` is the raw message); at or above the threshold it goes to the strong tier."""
     folded = fold(text)
     w = cfg.weights
     terms: list[tuple[str, float]] = []
     if new_user:
         terms.append(("new_user", w.new_user))
-    if banter_hint or _has_any(folded, cfg.banter_words):
+    if _has_any(folded, cfg.banter_words):
         terms.append(("banter", w.banter))
     if len(text) > cfg.long_message_chars:
         terms.append(("long_message", w.long_message))
@@ -39,7 +36,7 @@ def importance(text: str, *, new_user: bool, switched: bool, banter_hint: bool, 
         terms.append(("switched_sister", w.switched_sister))
     if _has_any(folded, cfg.consultation_words):
         terms.append(("consultation", w.consultation))
-    if _has_any(folded, cfg.greeting_words):
-        terms.append(("plain_greeting", w.plain_greeting))
+    if len(folded) <= cfg.plain_greeting_chars and _has_any(folded, cfg.greeting_words):
+        terms.append(("plain_greeting", w.plain_greeting))  # a plain greeting, not a greeting + a real question
     score = min(1.0, max(0.0, sum(v for _, v in terms)))
     return Route(STRONG if score >= cfg.threshold - 1e-9 else CHEAP, round(score, 3), tuple(n for n, _ in terms))

@@ -16,6 +16,7 @@ class Turn:
     chat: str = "one_on_one"  # one_on_one | group
     mentioned: bool = False  # the bot was @-mentioned (groups)
     display_name: str | None = None
+    time_left: float | None = None  # seconds until the reply token expires (None: no token to race)
 
 
 @dataclass(frozen=True)

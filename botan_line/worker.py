@@ -11,8 +11,10 @@ import logging
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from botan_line import inbox
 from botan_line.db import checkpoint
@@ -24,6 +26,10 @@ from botan_line.turns import Outgoing
 log = logging.getLogger(__name__)
 
 REPLY_WINDOW_SECONDS = 50  # LINE guarantees a reply token for one minute; keep a margin
+
+
+class DecideFailed(Exception):
+    """The pipeline failed before anything was saved or sent (the cause is chained)."""
 
 
 class Worker:
@@ -46,43 +52,88 @@ class Worker:
             outcome = self.handle(claimed)
             inbox.finish(self.s.engine, claimed.id, outcome, now=self.clock())
         except Exception as exc:
-            log.exception("event %s failed (attempt %d)", claimed.event_id, claimed.attempts)
-            inbox.fail(self.s.engine, claimed.id, claimed.attempts, f"{type(exc).__name__}: {exc}"[:300],
-                       now=self.clock())
+            cause = exc.__cause__ if isinstance(exc, DecideFailed) else exc
+            # the reason without its message: exception texts can quote what the user wrote
+            frame = traceback.extract_tb(cause.__traceback__)[-1]
+            reason = f"{type(cause).__name__} at {Path(frame.filename).name}:{frame.lineno}"
+            if isinstance(getattr(cause, "reason", None), str):  # our own codes are safe to keep
+                reason += f" ({cause.reason})"
+            log.error("event %s failed (attempt %d): %s", claimed.event_id, claimed.attempts, reason)
+            log.debug("traceback", exc_info=True)
+            if isinstance(exc, DecideFailed) and self._apologize(claimed):
+                inbox.finish(self.s.engine, claimed.id, "error_fallback", now=self.clock(), error=reason)
+            else:
+                inbox.fail(self.s.engine, claimed.id, claimed.attempts, reason, now=self.clock())
         return True
+
+    def _apologize(self, claimed: inbox.Claimed) -> bool:
+        """Deciding failed: answer a text message with the sister's fallback line rather than silence."""
+        event = claimed.event
+        edge = self.s.edge
+        if edge is None or event.get("type") != "message" or self._time_left(event, self.clock()) is None:
+            return False
+        try:
+            user_id, _chat, _kind = source_of(event)
+            sister = self.s.store.user(user_id).sister
+            persona = self.s.pipeline.characters.current.persona(sister)
+            line = persona.lines.fallback[0].replace("{name}", persona.address).replace("{band}", "")
+            edge.reply(event["replyToken"], [Outgoing(sister, line)])
+            return True
+        except Exception as exc:  # the database or LINE is down too: retry later instead
+            log.warning("fallback reply failed: %s", type(exc).__name__)
+            return False
 
     def handle(self, claimed: inbox.Claimed) -> str:
         event = claimed.event
         if event.get("mode") == "standby":
             return "standby"
         _user, chat_id, chat_kind = source_of(event)
-        now = self.clock()
-        ts = event.get("timestamp")
-        fresh = (bool(event.get("replyToken")) and isinstance(ts, (int, float))
-                 and now - ts / 1000 < REPLY_WINDOW_SECONDS)
+        push_ok = self.s.settings.push_fallback and bool(chat_id)
         resend = claimed.outgoing is not None
+        now = self.clock()
+        if not resend and event.get("type") == "message" and self._time_left(event, now) is None and not push_ok:
+            return "expired"  # nobody would see an answer: decide nothing, spend nothing
         if resend:
             payload = claimed.outgoing
         else:
-            edge = self.s.edge
-
-            def on_slow() -> None:
-                if edge is not None and chat_kind == "one_on_one" and fresh and chat_id:
-                    edge.loading(chat_id, 20)
-
-            ctx = EventContext(self.s.pipeline, self.s.store, datetime.fromtimestamp(now, self.s.settings.tz),
-                               on_slow, edge.display_name if edge else (lambda _uid: None))
-            decision = decide(event, ctx)
-            payload = {"messages": [m.to_json() for m in decision.messages],
-                       "notices": [list(n) for n in decision.notices]}
-            with self.s.engine.begin() as conn:
-                self.s.store.apply(decision, ctx.now, conn)
-                inbox.save_outgoing(conn, claimed.id, payload)
+            try:
+                payload = self._decide(claimed, event, chat_id, chat_kind, now)
+            except Exception as exc:
+                raise DecideFailed() from exc
         messages = [Outgoing.from_json(m) for m in payload.get("messages", [])]
         self._notify(payload.get("notices", []), claimed.event_id)
         if not messages:
             return "nothing"
+        fresh = self._time_left(event, self.clock()) is not None  # deciding may have taken a while
         return self._send(event, chat_id, messages, fresh, resend, claimed.event_id)
+
+    @staticmethod
+    def _time_left(event: dict, now: float) -> float | None:
+        """Seconds the reply token has left (within our margin), or None if there is none to use."""
+        ts = event.get("timestamp")
+        if not event.get("replyToken") or not isinstance(ts, (int, float)):
+            return None
+        left = REPLY_WINDOW_SECONDS - (now - ts / 1000)
+        return left if left > 0 else None
+
+    def _decide(self, claimed: inbox.Claimed, event: dict, chat_id: str, chat_kind: str, now: float) -> dict:
+        """Run the pipeline and save its messages with everything it remembers, in one transaction."""
+        edge = self.s.edge
+        time_left = self._time_left(event, now)
+
+        def on_slow() -> None:
+            if edge is not None and chat_kind == "one_on_one" and time_left and chat_id:
+                edge.loading(chat_id, 20)
+
+        ctx = EventContext(self.s.pipeline, self.s.store, datetime.fromtimestamp(now, self.s.settings.tz),
+                           on_slow, edge.display_name if edge else (lambda _uid: None), time_left)
+        decision = decide(event, ctx)
+        payload = {"messages": [m.to_json() for m in decision.messages],
+                   "notices": [list(n) for n in decision.notices]}
+        with self.s.engine.begin() as conn:
+            self.s.store.apply(decision, ctx.now, conn)
+            inbox.save_outgoing(conn, claimed.id, payload)
+        return payload
 
     def _send(self, event: dict, chat_id: str, messages: list[Outgoing], fresh: bool, resend: bool,
               event_id: str) -> str:

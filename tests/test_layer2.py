@@ -33,9 +33,8 @@ def yen(model_in: float, model_out: float, pt: int, ct: int, rate: float = 150.0
 
 
 def test_an_ordinary_message_goes_to_the_cheap_tier_and_is_priced_from_usage(l2bot):
-    l2bot.say("/botan")  # not a new user any more: three messages
-    l2bot.say("ありがとう")
-    l2bot.say("ありがとう")
+    for _ in range(3):  # not a new user any more: three messages
+        l2bot.say("ありがとう")
     l2bot.ai.queue(GOOD, prompt_tokens=1200, completion_tokens=80)
     assert l2bot.say(CHAT) == GOOD
     call = l2bot.ai.calls()[-1]
@@ -45,6 +44,19 @@ def test_an_ordinary_message_goes_to_the_cheap_tier_and_is_priced_from_usage(l2b
     assert (row.prompt_tokens, row.completion_tokens) == (1200, 80)
     assert row.yen == pytest.approx(yen(0.15, 0.60, 1200, 80))
     assert row.strong_yen == pytest.approx(yen(2.50, 10.00, 1200, 80))
+
+
+def test_a_switch_by_command_counts_as_just_switched(l2bot):
+    for _ in range(3):
+        l2bot.say("ありがとう")
+    l2bot.say("/kasho")
+    l2bot.ai.queue("そうなのですね。よければ、もう少し詳しく聞かせてください。")
+    l2bot.say(CHAT)
+    assert l2bot.last().score == 0.3  # just switched (DESIGN §3), nothing else
+    l2bot.clock.advance(600)
+    l2bot.ai.queue("そうなのですね。よければ、もう少し詳しく聞かせてください。")
+    l2bot.say(CHAT)
+    assert l2bot.last().score == 0.0
 
 
 def test_a_new_users_banter_goes_to_the_strong_tier(l2bot):

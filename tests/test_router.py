@@ -16,7 +16,7 @@ CFG = RouterConfig()
     ("おはよう、相談いい？", True, True, CHEAP, ("new_user", "switched_sister", "consultation", "plain_greeting")),
 ])
 def test_importance_and_tier(text, new_user, switched, tier, reasons):
-    route = importance(text, new_user=new_user, switched=switched, banter_hint=False, cfg=CFG)
+    route = importance(text, new_user=new_user, switched=switched, cfg=CFG)
     assert route.tier == tier
     assert route.reasons == reasons
     assert 0.0 <= route.score <= 1.0
@@ -24,5 +24,5 @@ def test_importance_and_tier(text, new_user, switched, tier, reasons):
 
 def test_threshold_and_weights_are_configurable():
     cfg = RouterConfig.model_validate({"threshold": 0.3, "weights": {"consultation": 0.35}})
-    assert importance("悩みがある", new_user=False, switched=False, banter_hint=False, cfg=cfg).tier == STRONG
-    assert importance("悩みがある", new_user=False, switched=False, banter_hint=False, cfg=CFG).tier == CHEAP
+    assert importance("悩みがある", new_user=False, switched=False, cfg=cfg).tier == STRONG
+    assert importance("悩みがある", new_user=False, switched=False, cfg=CFG).tier == CHEAP

@@ -114,11 +114,12 @@ def test_standby_sends_nothing(sbot):
     assert outcomes(sbot) == ["standby"]
 
 
-def test_stale_reply_token_is_recorded_as_expired_without_push(sbot):
-    sbot.post(text_event("おはよう", timestamp_ms=sbot.clock.ms))
+def test_stale_reply_token_is_recorded_as_expired_without_push_or_spending(sbot):
+    sbot.post(text_event("最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？", timestamp_ms=sbot.clock.ms))
     sbot.clock.advance(55)
     sbot.work()
     assert sbot.line.requests == []
+    assert sbot.ai.calls() == [] and sbot.ledger() == []  # nobody would see it: nothing decided, nothing paid
     assert outcomes(sbot) == ["expired"]
 
 
@@ -193,6 +194,20 @@ def test_a_bad_event_is_recorded_and_never_stops_the_worker(sbot):
     assert rows[broken["webhookEventId"]].error  # recorded with a reason
 
 
+def test_an_internal_error_gets_an_in_character_line_and_logs_no_message_text(sbot, caplog):
+    from sqlalchemy import text
+
+    with sbot.services.engine.begin() as conn:  # the database breaks under the worker
+        conn.execute(text("DROP TABLE history"))
+    reply = sbot.say("ありがとう、秘密の電話番号は090-1234-5678だよ")
+    assert reply in sbot.lines("botan", "fallback")
+    assert outcomes(sbot) == ["error_fallback"]
+    assert "090-1234-5678" not in caplog.text and "秘密" not in caplog.text
+    with sbot.services.engine.connect() as conn:
+        error = conn.execute(select(inbox_table.c.error)).scalar_one()
+    assert error.startswith("OperationalError") and "090" not in error
+
+
 def test_long_text_is_split_by_utf16_length_into_at_most_five_messages():
     from botan_line.line_edge import split_text, utf16_len
 
@@ -244,10 +259,10 @@ def test_a_worker_killed_mid_event_loses_nothing_and_answers_once(bot, database_
     bot.clock.t = time.time() + 6  # past the 5 s lease of the dead worker
     bot.ai.queue("そういう時もあるよね。あたしでよければ話聞くよ！")
     assert bot.work() == 1
-    assert len(bot.line.replies()) + len(bot.line.pushes()) <= 1
+    assert len(bot.line.replies()) == 1 and bot.line.pushes() == []
     with bot.services.engine.connect() as conn:
         row = conn.execute(select(inbox_table)).one()
-    assert row.status == "done" and row.attempts == 2
+    assert (row.status, row.outcome, row.attempts) == ("done", "replied", 2)
 
 
 @pytest.mark.parametrize("processes", [2])
