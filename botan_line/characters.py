@@ -119,6 +119,7 @@ class Lines(Strict):
     refuse_sexual: list[str] = _lines()
     deflect_personal: list[str] = _lines()
     forget: list[str] = _lines()
+    unknown_command: list[str] = _lines()  # also what a non-admin gets for an admin command
 
 
 class Rules(Strict):

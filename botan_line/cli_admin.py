@@ -144,8 +144,8 @@ def _replay_lines(path: Path, tz, default_now: datetime):
             if when.tzinfo is None:
                 when = when.replace(tzinfo=tz)
             yield str(item.get("user") or "Ureplay"), str(item.get("text") or ""), when
-        else:
-            yield "Ureplay", raw, default_now
+        else:  # a plain line is one fan's message: one user each, so no history or daily cap piles up
+            yield f"Ureplay{n}", raw, default_now
 
 
 def cmd_replay(args) -> int:
@@ -161,7 +161,10 @@ def cmd_replay(args) -> int:
         print(f"error: no such file {path}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="botan-replay-") as scratch:
-        changes = {"database_url": f"sqlite:///{Path(scratch) / 'replay.db'}"}
+        # a measurement, not a chat: no per-user daily cap
+        config = settings.config.model_copy(update={"budget": settings.config.budget.model_copy(
+            update={"per_user_daily_calls": 10**9})})
+        changes = {"database_url": f"sqlite:///{Path(scratch) / 'replay.db'}", "config": config}
         if args.no_llm:
             changes.update(openai_api_key="", openai_base_url="")
         services = build(settings.with_(**changes))

@@ -8,6 +8,7 @@ Layer 1 or Layer 2 and never cost anything.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ class Command:
     func: Callable
     admin_only: bool
     usage: str
+    in_groups: bool  # harmless in front of a whole group (no IDs, no reports)
 
     @property
     def help(self) -> str:
@@ -32,9 +34,9 @@ class Commands:
     def __init__(self):
         self.table: dict[str, Command] = {}
 
-    def command(self, name: str, *, admin_only: bool = False, usage: str = ""):
+    def command(self, name: str, *, admin_only: bool = False, usage: str = "", in_groups: bool = False):
         def register(func):
-            self.table[name] = Command(name, func, admin_only, usage)
+            self.table[name] = Command(name, func, admin_only, usage, in_groups)
             return func
         return register
 
@@ -49,9 +51,12 @@ class Commands:
         if cmd is not None and cmd.admin_only and not is_admin:
             log.warning("non-admin tried an admin command: /%s", name)
             cmd = None
+        if cmd is not None and turn.chat == "group" and not cmd.in_groups:
+            cmd = None  # user IDs, reports and admin switches stay out of group chats
         if cmd is None:
-            text = "そのコマンドは知らないみたい…。/help で使えるコマンドが見られるよ。"
-            return _say(user, text, pattern="unknown")
+            decision = pipeline.fixed_line(turn, "unknown_command", layer="command")
+            decision.ledger.pattern = "unknown"
+            return decision
         ctx = CommandContext(pipeline, turn, user, band, arg.strip(), is_admin)
         result = cmd.func(ctx)
         if isinstance(result, str):
@@ -80,11 +85,13 @@ commands = Commands()
 command = commands.command
 
 
-@command("help")
+@command("help", in_groups=True)
 def _help(ctx: CommandContext) -> str:
     """使えるコマンドの一覧"""
     lines = ["使えるコマンド:"]
-    for c in commands.visible_to(ctx.is_admin):
+    for c in commands.visible_to(ctx.is_admin and ctx.turn.chat != "group"):
+        if ctx.turn.chat == "group" and not c.in_groups:
+            continue
         usage = f" {c.usage}" if c.usage else ""
         mark = "（管理者）" if c.admin_only else ""
         lines.append(f"/{c.name}{usage} … {c.help}{mark}")
@@ -100,7 +107,7 @@ def _switch_to(sister: str):
 for _sid, _doc in (("botan", "牡丹と話す"), ("kasho", "Kasho（花相）と話す"), ("yuri", "ユリと話す")):
     _f = _switch_to(_sid)
     _f.__doc__ = _doc
-    command(_sid)(_f)
+    command(_sid, in_groups=True)(_f)
 
 
 @command("forget")
@@ -160,7 +167,7 @@ def _budget(ctx: CommandContext) -> str:
     if ctx.arg:
         try:
             yen = float(ctx.arg.replace(",", "").replace("円", "").replace("¥", ""))
-            if yen < 0:
+            if not math.isfinite(yen) or yen < 0:
                 raise ValueError
         except ValueError:
             return "金額は数字で指定してね（例: /budget 3000）"

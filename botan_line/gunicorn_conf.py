@@ -9,10 +9,15 @@ Runs in the master before any worker is forked:
 """
 
 import gc
+import logging
 import os
 import sys
 
 import botan_line.webapp  # noqa: F401  (the lean web stack only; no LINE/OpenAI SDK)
+
+# the app's own log lines (journald adds the time): level and logger name, like gunicorn's
+logging.basicConfig(level=os.environ.get("BOTAN_LOG_LEVEL", "INFO"), stream=sys.stderr,
+                    format="[%(process)d] %(levelname)s %(name)s: %(message)s")
 
 
 def _preflight() -> int:

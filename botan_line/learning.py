@@ -28,6 +28,7 @@ from botan_line.characters import CharacterStore, load_characters
 from botan_line.db import candidates, ledger
 from botan_line.errors import BotanError, CharacterError
 from botan_line.guard import check_variation
+from botan_line.layer2 import prompt_fragments
 from botan_line.matcher import Context
 from botan_line.normalize import fold, normalize
 from botan_line.yamlio import atomic_write
@@ -228,7 +229,8 @@ def vary(engine: Engine, store: CharacterStore, llm, *, model: str, sister: str,
             rejected[f"error:{getattr(exc, 'reason', type(exc).__name__)}"] += 1
             continue
         verdict = check_variation(original, done.text, forbidden=persona.rules.forbidden,
-                                  max_sentences=persona.rules.max_sentences)
+                                  max_sentences=persona.rules.max_sentences,
+                                  prompt_fragments=prompt_fragments(persona.system_prompt + "\n" + VARY_INSTRUCTION))
         if not verdict.ok:
             rejected[verdict.reason or "rejected"] += 1
             continue

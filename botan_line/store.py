@@ -113,22 +113,31 @@ class Store:
                 updates["display_name"] = u.display_name
             conn.execute(self._upsert(users, values, ["user_id"], updates))
         if decision.forget and decision.ledger:
-            conn.execute(delete(history).where(history.c.user_id == decision.ledger.user_id))
+            uid = decision.ledger.user_id
+            conn.execute(delete(history).where(history.c.user_id == uid))
+            # what they wrote is gone from learning and reports too; the figures stay
+            conn.execute(update(ledger).where(ledger.c.user_id == uid, ledger.c.normalized.is_not(None))
+                         .values(normalized=None, reply=None))
         if decision.history and decision.ledger:
             conn.execute(insert(history), [
                 dict(user_id=decision.ledger.user_id, sister=s, role=r, text=t, created_at=ts)
                 for s, r, t in decision.history])
         if decision.variation and decision.ledger:
             sister, pattern, used = decision.variation
+            while len(used) > 400:  # the column's size: forget the oldest uses of a very long cycle
+                used = used.split(",", 1)[1]
             conn.execute(self._upsert(
                 variation_use, dict(user_id=decision.ledger.user_id, sister=sister, pattern=pattern, used=used),
                 ["user_id", "sister", "pattern"], dict(used=used)))
         if decision.ledger is not None:
             e = decision.ledger
-            conn.execute(insert(ledger).values(created_at=ts, **{
-                k: getattr(e, k) for k in (
-                    "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens",
-                    "completion_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply")}))
+            values = {k: getattr(e, k) for k in (
+                "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens",
+                "completion_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply")}
+            for key, size in (("pattern", 120), ("model", 80), ("guard", 80)):  # PostgreSQL enforces sizes
+                if values[key]:
+                    values[key] = values[key][:size]
+            conn.execute(insert(ledger).values(created_at=ts, **values))
 
 
 def ledger_rows(engine: Engine, since: float, until: float) -> list:

@@ -8,7 +8,6 @@ from conftest import ADMIN
 from botan_line.commands import commands
 
 ADMIN_COMMANDS = sorted(c.name for c in commands.table.values() if c.admin_only)
-UNKNOWN = "そのコマンドは知らないみたい…。/help で使えるコマンドが見られるよ。"
 
 
 def test_the_admin_command_set_is_what_the_operator_expects():
@@ -20,8 +19,10 @@ def test_the_admin_command_set_is_what_the_operator_expects():
 def test_a_non_admin_gets_the_unknown_command_answer_and_nothing_runs(bot, name, caplog):
     args = {"approve": " 1", "reject": " 1", "budget": " 5", "learn": " botan ほげ => ふが", "stats": " month"}
     reply = bot.say(f"/{name}{args.get(name, '')}", user="Ufan")
-    assert reply == UNKNOWN
-    assert reply == bot.say("/nosuchcommand", user="Ufan")
+    assert reply in bot.lines("botan", "unknown_command")
+    assert bot.ledger()[-1].pattern == "unknown"
+    assert bot.say("/nosuchcommand", user="Ufan") in bot.lines("botan", "unknown_command")
+    assert bot.ledger()[-1].pattern == "unknown"  # indistinguishable from an unknown command
     assert f"non-admin tried an admin command: /{name}" in caplog.text
     assert bot.services.store.get_state("layer2_paused") is None
     assert bot.services.store.get_state("budget_monthly_yen") is None
@@ -75,6 +76,24 @@ def test_budget_command_changes_the_monthly_budget(sbot):
     sbot.say("/budget 1,200円", user=ADMIN)
     assert sbot.services.layer2.monthly_budget() == 1200
     assert "数字" in sbot.say("/budget たくさん", user=ADMIN)
+    for nonsense in ("nan", "inf", "-5"):  # never a way to switch the limits off
+        assert "数字" in sbot.say(f"/budget {nonsense}", user=ADMIN)
+    assert sbot.services.layer2.monthly_budget() == 1200
+
+
+def test_in_groups_only_harmless_commands_run_and_only_when_addressed(sbot):
+    from fakes import text_event
+
+    ts = sbot.clock.ms
+    assert sbot.deliver(text_event("/whoami", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts)) == []
+    shown = sbot.deliver(text_event("@bot /whoami", "Um1", source_type="group", group_id="Cg", mentioned_self=True,
+                                    timestamp_ms=ts))
+    assert shown and "Um1" not in shown[0]  # no user IDs in front of a group
+    stats = sbot.deliver(text_event("@bot /stats", ADMIN, source_type="group", group_id="Cg", mentioned_self=True,
+                                    timestamp_ms=ts))
+    assert stats and "メッセージ" not in stats[0]  # no reports either, even for an admin
+    assert sbot.deliver(text_event("/yuri", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts))
+    assert sbot.user_sister("Um1") == "yuri"
 
 
 def test_commands_never_reach_layer1_or_layer2(sbot):

@@ -155,15 +155,16 @@ def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
     sbot.ai.queue("おはよ〜！今日もいっしょにがんばろ〜ね！")  # a faithful paraphrase
     sbot.ai.queue("こんにちは！今日もがんばろ！")  # the meaning drifted: a morning greeting became こんにちは
     sbot.ai.queue("（牡丹らしく）おはよ！")  # a label leak
-    sbot.ai.queue(original[1])  # a duplicate of an existing line
+    sbot.ai.queue(original[3])  # the very line it was asked to vary
     llm = LLM("k", sbot.ai.url + "/v1", timeout=5, max_retries=0)
     result = learning.vary(sbot.services.engine, sbot.services.characters, llm, model="gpt-4o-mini",
                            sister="botan", pattern_id="morning", n=4)
-    assert len(result["kept"]) <= 1
-    assert sum(result["rejected"].values()) + len(result["kept"]) == 4
-    assert "meaning_drift:key_phrase" in result["rejected"] or "meaning_drift:similarity" in result["rejected"]
+    assert result["kept"] == ["おはよ〜！今日もいっしょにがんばろ〜ね！"]
+    assert sum(result["rejected"].values()) == 3
+    assert result["rejected"].get("duplicate") == 1
+    assert any(reason.startswith("meaning_drift") for reason in result["rejected"])
     open_ = learning.open_candidates(sbot.services.engine)
-    assert [c.kind for c in open_] == ["variation"] * len(result["kept"])
-    if open_:
-        learning.approve(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN)
-        assert open_[0].replies[0] in sbot.services.characters.current.pattern("botan", "morning").replies
+    assert [(c.kind, c.pattern_id) for c in open_] == [("variation", "morning")]
+    learning.approve(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN)
+    assert "おはよ〜！今日もいっしょにがんばろ〜ね！" in sbot.services.characters.current.pattern("botan", "morning").replies
+    assert "おはよ〜！今日もいっしょにがんばろ〜ね！" not in original  # a new line, not an old one
