@@ -168,3 +168,24 @@ def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
     learning.approve(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN)
     assert "おはよ〜！今日もいっしょにがんばろ〜ね！" in sbot.services.characters.current.pattern("botan", "morning").replies
     assert "おはよ〜！今日もいっしょにがんばろ〜ね！" not in original  # a new line, not an old one
+
+
+def test_approvals_from_several_processes_at_once_all_land(sbot, tmp_path):
+    import os
+
+    from sqlalchemy import insert
+
+    from botan_line.db import candidates
+
+    engine = sbot.services.engine
+    with engine.begin() as conn:
+        ids = [conn.execute(insert(candidates).values(
+            sister="yuri", kind="pattern", trigger=f"べつのぷろせす{i}", replies=f'["別々{i}…かも", "別々{i}だと思う"]',
+            users=3, status="open", created_at=0).returning(candidates.c.id)).scalar_one() for i in range(5)]
+    env = dict(os.environ, BOTAN_DATABASE_URL=sbot.services.settings.database_url, BOTAN_DATA_DIR=str(tmp_path),
+               BOTAN_CHARACTERS_DIR=str(sbot.services.settings.characters_dir))
+    procs = [subprocess.Popen([sys.executable, "-m", "botan_line", "review", "--approve", str(i)], env=env,
+                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in ids]
+    assert [p.wait(120) for p in procs] == [0] * len(ids)
+    chars = load_characters(sbot.services.settings.characters_dir)
+    assert all(chars.pattern("yuri", f"learned_{i}") for i in ids)
