@@ -27,7 +27,7 @@ class Verdict:
 # forbidden_word is reported as "forbidden_word:<the word>".
 REASONS = (
     "empty", "too_long", "prompt_echo", "alternatives", "label_leak", "breaks_character", "chinese",
-    "not_japanese", "nonsense", "forbidden_word", "too_many_sentences",
+    "not_japanese", "english", "nonsense", "forbidden_word", "too_many_sentences",
     "duplicate", "meaning_drift:key_phrase", "meaning_drift:time_word", "meaning_drift:similarity",
 )
 
@@ -120,10 +120,16 @@ _META_WORDS = re.compile(  # on lower-cased text
 _ME = r"(?:私|わたし|あたし|わたくし|うち|僕|ボク|自分)"
 _BOT = r"(?:AI|人工知能|ボット|チャットボット)"
 _BOT_WORD = re.compile(_BOT + "|プログラム")
+# Between the pronoun and "AI" of 「実はあたし、AIなんだよね」 「あたしね、本当はAIなの」: at most a topic
+# particle, punctuation and an adverb; then a copula that states it (not …だって, …なの？, …だからって).
+_ME_GAP = (r"(?:は|も|って(?:ば|さ)?|ね[ぇえー]?|さ[ぁあー]?|[、,.…・\s!〜~ー]"
+           r"|実は|じつは|本当は|ほんとは|ほんとうは|ホントは|実際|正直|もともと|元々|ただの|単なる|所詮|一応){0,6}")
+_ADMIT = r"(?:なんだ|なんです|なの|だけど|だけれど|だし|だから|なので|です|でして|だよ|だもん|である)(?!って|っけ|か|\?)"
 _AI_ADMISSION = re.compile(
     rf"{_ME}(?:は|も)(?:ただの|単なる)?(?:{_BOT}|プログラム)"
     r"(?!じゃ|では|ちゃう|な(?:んか)?じゃ|って|扱い|と(?!して)|に|が|を|の(?:話|こと))"
-    rf"|{_BOT}(?:です(?!か)|でして|なので|だから|である|として|に(?:すぎ|過ぎ)|の{_ME}|なんです(?!か))"
+    rf"|{_ME}{_ME_GAP}{_BOT}{_ADMIT}"
+    rf"|{_BOT}(?:です(?!か)|でして|なので|だから(?!って)|である|として|に(?:すぎ|過ぎ)|の{_ME}|なんです(?!か))"
 )
 
 # --- Chinese -----------------------------------------------------------------------------
@@ -144,12 +150,31 @@ SIMPLIFIED_ONLY = frozenset(
     "逻遗邓邮邻郑鉴针钓钥铃铅铺链销锁锅键镇镜闪闯闲闷阁阵阶陆陈险隐雾韩顶项顺顽顿预领额飘饥饰饱饼驱驶驻骂"
     "骗骑骤鲁鸣鸭鹅龟"
 )
-# Chinese particles and forms that exist in JIS as rare or radical characters but that no
-# present-day Japanese sentence uses.
-CHINESE_ONLY_EXTRA = frozenset("很呢吧啊呀嗯您她它哪怎哦嘛啦咱气个从听无")
-_ZH_CHAR = re.compile("[" + "".join(sorted(SIMPLIFIED_ONLY | CHINESE_ONLY_EXTRA)) + "]")
-_ZH_PHRASE = re.compile(r"我是|是的|不是|就是|可以|没有|非常好|的了|了的")
+# Traditional forms that Japanese writing never uses, likewise outside JIS X 0208 (the test suite
+# checks this too): 說 is not 説, 晚 not 晩, 絕 not 絶, 歲 not 歳, 錄 not 録, 產 not 産.
+TRADITIONAL_ONLY = frozenset("嗎說妳祂喔囉嗨唷啥喲咧嘿哎嘍噢呃咦懂搞趕褲賬貓產雞幫辦夠錄絕閱歲晚眾")
+# Chinese particles and forms that exist in JIS as rare, radical or old (traditional) characters
+# but that no present-day Japanese sentence uses. Old forms still seen in Japanese are absent:
+# 這 (這う), 裡 (脳裡), 邊 (渡邊), 學 (國學院), 發 (白發中), 氣 (氣志團), 與 樣 讓 (names), 個 為.
+CHINESE_ONLY_EXTRA = frozenset("很呢吧啊呀嗯您她它哪怎哦嘛啦咱气个从听无" "們麼會沒對關覺讀寫歡")
+_ZH_CHAR = re.compile("[" + "".join(sorted(SIMPLIFIED_ONLY | TRADITIONAL_ONLY | CHINESE_ONLY_EXTRA)) + "]")
+_ZH_PHRASE = re.compile(r"我是|是的|不是|就是|可以|没有|非常好|的了|了的"
+                        r"|這[個樣是裡麼些邊]|那[個裡]|一樣|讓[我你他]|天氣|學習|因為|謝謝")
 _ZH_FUNCTION = re.compile(r"[的了是在我你也都不就和他]")
+
+# --- English -----------------------------------------------------------------------------
+
+# Two or more English words in a row are a translation or a preamble leaking in: 「おはよ！ (Good
+# morning!)」, 「Sure! Here you go: おはよ！」, even 「thank youって感じ」. One word is a loan word or a
+# name (LAのノリ, OKだよ, Kashoお姉ちゃん); www is laughter, not a word; and a run written all in
+# capitals is acronyms or a stylised name (LINE ID, ONE OK ROCK).
+_EN_WORD = r"(?![wW]+(?![A-Za-z]))[A-Za-z]+(?:['’-][A-Za-z]+)*"
+_EN_RUN = re.compile(rf"(?<![A-Za-z'’-]){_EN_WORD}(?:,?[ \t]+{_EN_WORD})+")
+
+
+def _english(nfkc: str) -> bool:
+    return any(not m.group().isupper() for m in _EN_RUN.finditer(nfkc))
+
 
 # --- nonsense ----------------------------------------------------------------------------
 
@@ -261,6 +286,8 @@ def check_reply(text: str, *, forbidden: Sequence[str] = (), max_sentences: int 
     letters = _STRETCHED.sub(r"\1", "".join(_SCRIPT_LETTER.findall(low)))
     if not _KANA.search(nfkc) and len(letters) > 4 and len(_HAN.findall(letters)) < len(letters):
         return _reject("not_japanese")
+    if _english(nfkc):
+        return _reject("english")
     if _nonsense(low):
         return _reject("nonsense")
     for word, form in _forbidden_forms(tuple(forbidden)):  # ﾏｼﾞ is マジ; まじ is not

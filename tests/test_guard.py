@@ -1,18 +1,24 @@
 """The quality guard: every reason code has lines it rejects and in-character lines it lets through."""
 
 import time
+from pathlib import Path
 
 import pytest
 
+from botan_line.characters import load_characters
+from botan_line.clock import BAND_NAMES
 from botan_line.guard import (
     CHINESE_ONLY_EXTRA,
     REASONS,
     SIMPLIFIED_ONLY,
+    TRADITIONAL_ONLY,
     Verdict,
     check_reply,
     check_variation,
     similarity,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 KASHO = {"forbidden": ("マジ", "ヤバ", "ガチ", "じゃん"), "max_sentences": 4}
 YURI_RULES = {"forbidden": ("マジ", "ガチ", "！！"), "max_sentences": 3}
@@ -120,6 +126,17 @@ REPLY_CASES = {
             "人工知能なので分からないです。",
             "私はAI。感情はないの。",
             "As an AI language model, I cannot do that.",
+            # the pronoun, then punctuation or an adverb, then AI and a copula that states it
+            "実はあたし、AIなんだよね。",
+            "あたしAIだけど…",
+            "わたし、AIなんだ。ごめんね。",
+            "私ね、本当はAIなんです。",
+            "あたし…AIだけど、がんばるね！",
+            "うち、AIだし。",
+            "僕、AIだから分からないよ。",
+            "あたし、AIなので〜",
+            "うちって実はAIなの。",
+            "あたしってば、ただのAIだもん。",
         ],
         [
             "AIじゃないってば！",
@@ -132,6 +149,13 @@ REPLY_CASES = {
             "ボイトレの新しいプログラムです。",
             "自分はAIって言われるけど、違うからね！",
             "私はAIが苦手です。",
+            "私はAIが苦手",
+            "AIって便利だよね",
+            "あたしがAIだからって？ひどくない？",
+            "あたしAIなの？そんなわけないじゃん！",
+            "あたしAIなんだって！ウケる〜",
+            "私、AIが作った曲も好きだよ。",
+            "あたしAIって苦手なんだよね〜",
         ],
     ),
     "chinese": (
@@ -147,6 +171,16 @@ REPLY_CASES = {
             "他是我的好朋友ね",
             "变更后：おはよ〜！",
             "おはよう！今天也要加油哦！",
+            # traditional forms
+            "真的嗎？それすごいじゃん！",
+            "說得對！そうだよね〜",
+            "他們も来るって！",
+            "沒關係だよ〜",
+            "這樣でいいの？",
+            "今晚は配信するよ！",
+            "歡迎〜！ゆっくりしてってね",
+            "我會がんばるね！",
+            "謝謝！うれしい！",
         ],
         [
             "明日は東京で雨が降るらしいです。",
@@ -159,11 +193,49 @@ REPLY_CASES = {
             "一期一会だね。",
             "花相お姉ちゃん、音楽理論の勉強中なんだって。",
             "東京駅で待ち合わせしましょうか。",
+            # old forms still seen in Japanese, and traditional-looking kanji Japanese shares
+            "這い上がってみせるし！",
+            "その場面がずっと脳裡に残ってる…",
+            "渡邊さん、元気にしてる？",
+            "國學院大學に行ってきた！",
+            "白發中、全部そろった！",
+            "氣志團のライブ最高だった！",
+            "一個だけちょうだい！",
+            "為替ってむずかしいですね。",
+            "問題ないよ！東京の車、門の間で長く待ってたの見えた。",
+            "熱愛報道、ほんとびっくりした…",
+            "ご請求の件、認識しています。謝ってばかりでごめんね。",
+            "歓迎会、楽しみに習ってきた曲を歌うね！",
         ],
     ),
     "not_japanese": (
         ["Good morning everyone!", "Thank you so much!!", "감사합니다"],
-        ["www", "OK！", "了解", "異世界転生！", "Thank you〜！ありがと！", "wwwwwwwwww", "😊😊😊", "٩(ˊᗜˋ*)و"],
+        ["www", "OK！", "了解", "異世界転生！", "Thanks〜！ありがと！", "wwwwwwwwww", "😊😊😊", "٩(ˊᗜˋ*)و"],
+    ),
+    # Two or more English words in a row fail; one word (a loan word, a name) passes.
+    "english": (
+        [
+            "おはよ！ (Good morning!)",
+            "Sure! Here you go: おはよ！",
+            "マジでthank youって感じ",  # "thank you" is two words
+            "Thank you〜！ありがと！",
+            "今日もがんばろ！Let's do this!",
+            "ＧＯＯＤ　ｍｏｒｎｉｎｇ！おはよ！",
+            "おやすみなさい。Good night, sweet dreams.",
+            "Kasho Botan Yuri、三姉妹です！",
+        ],
+        [
+            "LAのノリでいこ！",
+            "OKだよ〜",
+            "Kashoお姉ちゃん、怒ると怖いんだよ…",
+            "マジでthanksって感じ！",
+            "LAでbrunchしたの思い出した！",
+            "iPhone 15、買っちゃった！",
+            "wwww www マジウケる",
+            "LINE IDは教えられないよ〜",  # all capitals: acronyms or a stylised name
+            "ONE OK ROCKのライブ行きたい！",
+            "(T_T) 寝坊した…",
+        ],
     ),
     "nonsense": (
         [
@@ -341,12 +413,35 @@ def test_similarity_is_a_dice_coefficient():
 
 
 def test_chinese_character_sets_are_never_japanese():
-    """Japanese everyday text is JIS X 0208; no simplified-only character may be in it."""
-    assert len(SIMPLIFIED_ONLY) >= 80
-    in_jis = [c for c in sorted(SIMPLIFIED_ONLY) if _encodes(c, "cp932")]
+    """Japanese everyday text is JIS X 0208; no simplified- or traditional-only character may be in it."""
+    assert len(SIMPLIFIED_ONLY) >= 80 and len(TRADITIONAL_ONLY) >= 20
+    in_jis = [c for c in sorted(SIMPLIFIED_ONLY | TRADITIONAL_ONLY) if _encodes(c, "cp932")]
     assert in_jis == []
     shared = set("会学写没与后里迎来国点気発時対関長東車門間説話語")
-    assert not shared & (SIMPLIFIED_ONLY | CHINESE_ONLY_EXTRA)
+    # traditional forms Japanese shares, or old forms it still writes (這う, 脳裡, 渡邊, 國學院, 白發中, names)
+    shared |= set("個為問題見現進開熱愛謝請認識習迎後這裡邊與樣讓發氣學")
+    assert not shared & (SIMPLIFIED_ONLY | TRADITIONAL_ONLY | CHINESE_ONLY_EXTRA)
+
+
+def _shipped_lines():
+    chars = load_characters(REPO / "characters")
+    for sid, sister in sorted(chars.sisters.items()):
+        persona = sister.persona
+        rules = {"forbidden": persona.rules.forbidden, "max_sentences": persona.rules.max_sentences}
+        lines = [(f"lines.{kind}", line) for kind, options in persona.lines for line in options]
+        lines += [(pid, line) for pid, pat in sister.patterns.items() for line in pat.replies]
+        for where, line in lines:
+            for band in sorted({BAND_NAMES[b] for b in BAND_NAMES} if "{band}" in line else {""}):
+                yield sid, where, line.replace("{name}", persona.address).replace("{band}", band), rules
+
+
+def test_every_shipped_line_passes_its_sisters_rules():
+    """Greetings, patterns and persona lines are what a good reply looks like: the guard passes them all."""
+    lines = list(_shipped_lines())
+    assert len(lines) > 1000
+    failed = [(sid, where, text, check_reply(text, **rules).reason) for sid, where, text, rules in lines
+              if not check_reply(text, **rules).ok]
+    assert failed == []
 
 
 def _encodes(char: str, codec: str) -> bool:
