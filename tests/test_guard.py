@@ -466,4 +466,6 @@ def test_fast_enough_and_no_catastrophic_backtracking():
         for text in texts:
             check_reply(text, forbidden=("マジ", "ヤバ"), max_sentences=3, prompt_fragments=PROMPT)
     per_call = (time.perf_counter() - start) / (100 * len(texts))
-    assert per_call < 0.002  # typical replies take ~30 µs; this is a guard against blow-ups
+    # not a speed measurement (that is ~30 µs a reply): only catastrophic regex backtracking, which takes
+    # seconds, could come near this bound on any machine
+    assert per_call < 0.05
