@@ -31,7 +31,7 @@ def run_chat(settings: Settings, *, sister: str | None, user_id: str, now: datet
         services.store.apply(_switch(user, sister), now or datetime.now(tz))
     interactive = stdin.isatty() and not as_json
     if interactive:
-        state = "on" if services.layer2.enabled else "off (no OPENAI_API_KEY / OPENAI_BASE_URL)"
+        state = "on" if services.layer2.enabled else "off: the sisters answer from their files and fixed lines"
         print(f"botan-line chat — Layer 2 {state}. /help for commands, Ctrl-D to leave.", file=stdout)
     while True:
         if interactive:

@@ -15,10 +15,11 @@ from botan_line.errors import BotanError, CharacterError
 log = logging.getLogger("botan_line")
 
 
-def _setup_logging(verbose: bool = False, quiet: bool = False) -> None:
-    level = "DEBUG" if verbose else os.environ.get("BOTAN_LOG_LEVEL", "WARNING" if quiet else "INFO")
-    logging.basicConfig(level=level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+def _setup_logging(verbose: bool = False, terminal: bool = False) -> None:
+    """Services log with time, level and logger; terminal commands print warnings as plain lines."""
+    level = "DEBUG" if verbose else os.environ.get("BOTAN_LOG_LEVEL", "WARNING" if terminal else "INFO")
+    fmt = "%(levelname)s: %(message)s" if terminal else "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
 
 
 def _settings():
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # terminal conversations and reports stay readable: only warnings unless asked
-    _setup_logging(args.verbose, quiet=args.command not in ("serve", "work", "migrate", "prune"))
+    _setup_logging(args.verbose, terminal=args.command not in ("serve", "work", "migrate", "prune"))
     try:
         return args.func(args)
     except CharacterError as exc:
