@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from botan_line.characters import Pattern, load_characters  # noqa: E402
-from botan_line.matcher import Context, Matcher  # noqa: E402
-from botan_line.normalize import normalize  # noqa: E402
+from botan_line.characters.loader import Pattern, load_characters  # noqa: E402
+from botan_line.characters.matcher import Context, Matcher  # noqa: E402
+from botan_line.characters.normalize import normalize  # noqa: E402
 
 KANA = "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわん"
 

@@ -80,7 +80,7 @@ def run(rate: float, seconds: float, workers: int, llm_delay: float, database_ur
     if database_url:
         env["BOTAN_DATABASE_URL"] = database_url
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen([str(gunicorn), "--config", "python:botan_line.gunicorn_conf",
+    server = subprocess.Popen([str(gunicorn), "--config", "python:botan_line.doors.gunicorn_conf",
                                "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
     try:
         wait_up(port)

@@ -1,3 +1,3 @@
-from botan_line.cli import main
+from botan_line.ops.cli import main
 
 raise SystemExit(main())

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from botan_line.errors import SettingsError
-from botan_line.yamlio import YamlProblem, load_with_lines, validate
+from botan_line.characters.yamlio import YamlProblem, load_with_lines, validate
 
 
 class Strict(BaseModel):

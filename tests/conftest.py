@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fakes import FakeLine, FakeOpenAI, sign, text_event, webhook_body  # noqa: E402
 
-from botan_line.services import build  # noqa: E402
+from botan_line.wiring import build  # noqa: E402
 from botan_line.settings import Settings  # noqa: E402
-from botan_line.webapp import create_app  # noqa: E402
-from botan_line.worker import Worker  # noqa: E402
+from botan_line.doors.webhook import create_app  # noqa: E402
+from botan_line.doors.worker import Worker  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "test-channel-secret"
@@ -161,7 +161,7 @@ class Bot:
     def ledger(self) -> list:
         from sqlalchemy import select
 
-        from botan_line.db import ledger
+        from botan_line.storage.db import ledger
 
         with self.services.engine.connect() as conn:
             return conn.execute(select(ledger).order_by(ledger.c.id)).all()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from botan_line.characters import CharacterStore, load_characters
+from botan_line.characters.loader import CharacterStore, load_characters
 from botan_line.errors import CharacterError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,7 +144,7 @@ def test_reload_under_concurrent_readers(characters_dir):
     stop = threading.Event()
 
     def reader():
-        from botan_line.matcher import Context
+        from botan_line.characters.matcher import Context
 
         while not stop.is_set():
             try:

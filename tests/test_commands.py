@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import ADMIN
 
-from botan_line.commands import commands
+from botan_line.core.commands import commands
 
 ADMIN_COMMANDS = sorted(c.name for c in commands.table.values() if c.admin_only)
 
@@ -105,7 +105,7 @@ def test_commands_never_reach_layer1_or_layer2(sbot):
 def test_the_readme_command_table_is_generated_from_the_command_table():
     from pathlib import Path
 
-    from botan_line.commands import markdown_table
+    from botan_line.core.commands import markdown_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- commands:start")[1].split("\n", 1)[1].split("<!-- commands:end -->")[0]

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from botan_line.characters import load_characters
+from botan_line.characters.loader import load_characters
 from botan_line.clock import BAND_NAMES
-from botan_line.guard import (
+from botan_line.core.guard import (
     CHINESE_ONLY_EXTRA,
     REASONS,
     SIMPLIFIED_ONLY,

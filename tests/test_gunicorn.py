@@ -1,4 +1,4 @@
-"""The production path: gunicorn with botan_line.gunicorn_conf, as systemd and the Procfile run it."""
+"""The production path: gunicorn with botan_line.doors.gunicorn_conf, as systemd and the Procfile run it."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def env_for(tmp_path, characters_dir, line, openai_fake) -> dict:
 
 def test_gunicorn_serves_the_webhook_and_one_elected_worker_answers(tmp_path, characters_dir, line, openai_fake):
     port = free_port()
-    server = subprocess.Popen([GUNICORN, "--config", "python:botan_line.gunicorn_conf", "--bind", f"127.0.0.1:{port}"],
+    server = subprocess.Popen([GUNICORN, "--config", "python:botan_line.doors.gunicorn_conf", "--bind", f"127.0.0.1:{port}"],
                               cwd=REPO, env=env_for(tmp_path, characters_dir, line, openai_fake))
     try:
         deadline = time.monotonic() + 30
@@ -56,7 +56,7 @@ def test_gunicorn_serves_the_webhook_and_one_elected_worker_answers(tmp_path, ch
 
 def test_gunicorn_refuses_to_start_with_broken_character_files(tmp_path, characters_dir, line, openai_fake):
     (characters_dir / "botan" / "learned.yaml").write_text("patterns: [{id: broken}]\n", encoding="utf-8")
-    run = subprocess.run([GUNICORN, "--config", "python:botan_line.gunicorn_conf", "--bind", "127.0.0.1:0"],
+    run = subprocess.run([GUNICORN, "--config", "python:botan_line.doors.gunicorn_conf", "--bind", "127.0.0.1:0"],
                          cwd=REPO, env=env_for(tmp_path, characters_dir, line, openai_fake), capture_output=True,
                          text=True, timeout=60)
     assert run.returncode != 0

@@ -12,7 +12,7 @@ from fakes import text_event
 from sqlalchemy import insert
 
 from botan_line.config import BotConfig
-from botan_line.db import ledger
+from botan_line.storage.db import ledger
 
 CHAT = "最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？"  # no Layer 1 pattern answers this
 GOOD = "え〜聞きたい聞きたい！どんな映画だったの？"
@@ -242,7 +242,7 @@ def test_pause_and_resume(sbot):
 
 def test_layer2_latency_does_not_block_other_chats(make_bot, sqlite_url):
     """Two workers: one waits on a slow model while the other keeps answering Layer 1."""
-    from botan_line.worker import Worker
+    from botan_line.doors.worker import Worker
 
     bot = make_bot(sqlite_url)
     bot.ai.queue(GOOD, delay=3.0)

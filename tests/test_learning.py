@@ -12,10 +12,10 @@ import pytest
 import yaml
 from conftest import ADMIN
 
-from botan_line import learning
-from botan_line.characters import load_characters
-from botan_line.llm import LLM
-from botan_line.safety import has_personal_data
+from botan_line.ops import learning
+from botan_line.characters.loader import load_characters
+from botan_line.adapters.openai_api import LLM
+from botan_line.core.safety import has_personal_data
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "推しの配信が終わっちゃって寂しいんだけど、どうしたらいい？"
@@ -124,7 +124,7 @@ def test_concurrent_approvals_never_write_a_broken_file(sbot):
     # now approve many candidates from several threads at once
     from sqlalchemy import insert
 
-    from botan_line.db import candidates
+    from botan_line.storage.db import candidates
 
     with engine.begin() as conn:
         new = [conn.execute(insert(candidates).values(
@@ -175,7 +175,7 @@ def test_approvals_from_several_processes_at_once_all_land(sbot, tmp_path):
 
     from sqlalchemy import insert
 
-    from botan_line.db import candidates
+    from botan_line.storage.db import candidates
 
     engine = sbot.services.engine
     with engine.begin() as conn:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from botan_line.characters import Pattern, load_characters
-from botan_line.matcher import Context, Matcher, required_literal
-from botan_line.normalize import normalize
+from botan_line.characters.loader import Pattern, load_characters
+from botan_line.characters.matcher import Context, Matcher, required_literal
+from botan_line.characters.normalize import normalize
 
 REPO = Path(__file__).resolve().parents[1]
 

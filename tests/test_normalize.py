@@ -1,6 +1,6 @@
 import pytest
 
-from botan_line.normalize import normalize
+from botan_line.characters.normalize import normalize
 
 
 @pytest.mark.parametrize("raw, folded", [

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
-from botan_line.db import connect, ledger
+from botan_line.storage.db import connect, ledger
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "tests" / "data" / "replay_sample.jsonl"

@@ -1,7 +1,7 @@
 import pytest
 
 from botan_line.config import RouterConfig
-from botan_line.router import CHEAP, STRONG, importance
+from botan_line.core.router import CHEAP, STRONG, importance
 
 CFG = RouterConfig()
 

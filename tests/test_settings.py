@@ -46,7 +46,7 @@ def test_config_file_errors_carry_file_and_line(tmp_path):
 
 
 def test_the_webhook_refuses_to_start_without_line_credentials(tmp_path):
-    run = subprocess.run([sys.executable, "-c", "from botan_line.webapp import create_app; create_app()"],
+    run = subprocess.run([sys.executable, "-c", "from botan_line.doors.webhook import create_app; create_app()"],
                          capture_output=True, text=True, cwd=REPO,
                          env={"BOTAN_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert run.returncode != 0
@@ -84,15 +84,15 @@ def test_systemd_unit_verifies(tmp_path):
 def test_procfile_and_unit_use_the_same_gunicorn_config():
     procfile = (REPO / "Procfile").read_text()
     unit = (REPO / "systemd" / "botan-line.service").read_text()
-    assert "--config python:botan_line.gunicorn_conf" in procfile
-    assert "--config python:botan_line.gunicorn_conf" in unit
+    assert "--config python:botan_line.doors.gunicorn_conf" in procfile
+    assert "--config python:botan_line.doors.gunicorn_conf" in unit
     assert "${PORT" in procfile
 
 
 def test_signature_check_agrees_with_the_sdk():
     from linebot.v3 import SignatureValidator
 
-    from botan_line.webapp import valid_signature
+    from botan_line.doors.webhook import valid_signature
 
     sdk = SignatureValidator("s")
     for body in ("{}", '{"events":[{"text":"おはよう"}]}', "x" * 5000):

@@ -12,8 +12,8 @@ from conftest import TZ
 from sqlalchemy import insert, select
 
 from botan_line.config import BotConfig
-from botan_line.db import connect, ledger
-from botan_line.stats import (
+from botan_line.storage.db import connect, ledger
+from botan_line.ops.stats import (
     build_report,
     format_cli,
     format_line,

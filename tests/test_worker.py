@@ -22,8 +22,8 @@ from fakes import (
 )
 from sqlalchemy import select
 
-from botan_line import inbox
-from botan_line.db import inbox as inbox_table
+from botan_line.storage import inbox
+from botan_line.storage.db import inbox as inbox_table
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -209,7 +209,7 @@ def test_an_internal_error_gets_an_in_character_line_and_logs_no_message_text(sb
 
 
 def test_long_text_is_split_by_utf16_length_into_at_most_five_messages():
-    from botan_line.line_edge import split_text, utf16_len
+    from botan_line.adapters.line_api import split_text, utf16_len
 
     text = "😀" * 3000 + "あ" * 100  # emoji are two UTF-16 units each
     pieces = split_text(text)

@@ -17,9 +17,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from botan_line.errors import CharacterError
-from botan_line.matcher import Matcher
-from botan_line.normalize import fold
-from botan_line.yamlio import YamlProblem, line_of, load_with_lines, validate
+from botan_line.characters.matcher import Matcher
+from botan_line.characters.normalize import fold
+from botan_line.characters.yamlio import YamlProblem, line_of, load_with_lines, validate
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ def _settings():
 
 # --- subcommands ---------------------------------------------------------------------------------
 def cmd_check(args) -> int:
-    from botan_line.characters import load_characters
+    from botan_line.characters.loader import load_characters
 
     root = Path(args.dir) if args.dir else _settings().characters_dir
     try:
@@ -48,7 +48,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from botan_line.chat import run_chat
+    from botan_line.doors.chat import run_chat
 
     return run_chat(_settings(), sister=args.sister, user_id=args.user, now=args.now, as_json=args.json,
                     name=args.name)
@@ -58,7 +58,7 @@ def cmd_serve(args) -> int:
     """gunicorn with the project's config (the same as the systemd unit and the Procfile)."""
     from gunicorn.app.wsgiapp import run
 
-    sys.argv = ["gunicorn", "--config", "python:botan_line.gunicorn_conf", "--bind", args.bind]
+    sys.argv = ["gunicorn", "--config", "python:botan_line.doors.gunicorn_conf", "--bind", args.bind]
     run()
     return 0
 
@@ -67,8 +67,8 @@ def cmd_work(args) -> int:
     """Run inbox workers without the webhook (a separate worker process, or draining after an outage)."""
     import time
 
-    from botan_line.services import build
-    from botan_line.worker import Worker
+    from botan_line.wiring import build
+    from botan_line.doors.worker import Worker
 
     services = build(_settings(), with_line=True)
     worker = Worker(services)
@@ -85,7 +85,7 @@ def cmd_work(args) -> int:
 
 
 def cmd_migrate(args) -> int:
-    from botan_line.db import connect
+    from botan_line.storage.db import connect
 
     settings = _settings()
     connect(settings.database_url)
@@ -94,8 +94,8 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_prune(args) -> int:
-    from botan_line import inbox
-    from botan_line.db import connect
+    from botan_line.storage import inbox
+    from botan_line.storage.db import connect
 
     settings = _settings()
     removed = inbox.prune(connect(settings.database_url), settings.retention_days)
@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", help="delete handled events and history past the retention")
     p.set_defaults(func=cmd_prune)
 
-    from botan_line import cli_admin
+    from botan_line.ops import cli_admin
 
     cli_admin.register(sub)
     return parser

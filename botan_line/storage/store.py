@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from botan_line.db import daily_calls, history, ledger, state, users, variation_use
-from botan_line.turns import Decision, UserState
+from botan_line.storage.db import daily_calls, history, ledger, state, users, variation_use
+from botan_line.core.model import Decision, UserState
 
 
 class Store:

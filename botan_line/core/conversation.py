@@ -15,13 +15,13 @@ import time
 import unicodedata
 from collections.abc import Callable
 
-from botan_line import safety
-from botan_line.characters import DEFAULT_SISTER, CharacterSet, CharacterStore
+from botan_line.core import safety
+from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, CharacterStore
 from botan_line.clock import BAND_NAMES, time_band
-from botan_line.layer2 import Layer2
-from botan_line.matcher import Context
-from botan_line.normalize import normalize
-from botan_line.turns import Decision, LedgerEntry, Outgoing, Turn, UserState
+from botan_line.core.layer2 import Layer2
+from botan_line.characters.matcher import Context
+from botan_line.characters.normalize import normalize
+from botan_line.core.model import Decision, LedgerEntry, Outgoing, Turn, UserState
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from botan_line.normalize import fold
+from botan_line.characters.normalize import fold
 
 CRISIS, SEXUAL, PERSONAL = "crisis", "sexual", "personal"
 

@@ -135,8 +135,8 @@ def test_unmatched_text_goes_to_layer2_with_the_loading_animation(sbot):
 def test_only_a_real_call_switches_sister(text, sister):
     from pathlib import Path
 
-    from botan_line.characters import load_characters
-    from botan_line.pipeline import called_sister
+    from botan_line.characters.loader import load_characters
+    from botan_line.core.conversation import called_sister
 
     chars = load_characters(Path(__file__).resolve().parents[1] / "characters")
     assert called_sister(text, chars)[0] == sister

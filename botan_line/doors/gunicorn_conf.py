@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 
-import botan_line.webapp  # noqa: F401  (the lean web stack only; no LINE/OpenAI SDK)
+import botan_line.doors.webhook  # noqa: F401  (the lean web stack only; no LINE/OpenAI SDK)
 
 # the app's own log lines (journald adds the time): level and logger name, like gunicorn's
 logging.basicConfig(level=os.environ.get("BOTAN_LOG_LEVEL", "INFO"), stream=sys.stderr,
@@ -21,8 +21,8 @@ logging.basicConfig(level=os.environ.get("BOTAN_LOG_LEVEL", "INFO"), stream=sys.
 
 
 def _preflight() -> int:
-    from botan_line.characters import load_characters
-    from botan_line.db import connect
+    from botan_line.characters.loader import load_characters
+    from botan_line.storage.db import connect
     from botan_line.errors import BotanError, CharacterError
     from botan_line.settings import Settings
 
@@ -57,7 +57,7 @@ if _code:
 
 # The app is built once in the master and shared by the forked workers (preload); each worker then
 # drops the pooled database connections it inherited and joins the worker election (post_fork).
-wsgi_app = "botan_line.webapp:create_app(start_workers=False)"
+wsgi_app = "botan_line.doors.webhook:create_app(start_workers=False)"
 preload_app = True
 bind = os.environ.get("BOTAN_BIND", "127.0.0.1:" + os.environ.get("PORT", "8000"))
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -65,7 +65,7 @@ graceful_timeout = 20
 
 
 def post_fork(server, worker):
-    from botan_line.election import start_elected
+    from botan_line.doors.election import start_elected
 
     services = worker.app.wsgi().extensions["botan"]
     services.engine.dispose(close=False)  # never share the master's connections with a child

@@ -1,6 +1,6 @@
 """The webhook: verify, store in the inbox, answer 200. Nothing slow happens inside the request.
 
-``create_app(settings)`` is the factory gunicorn serves (``botan_line.webapp:create_app()``).
+``create_app(settings)`` is the factory gunicorn serves (``botan_line.doors.webhook:create_app()``).
 This module stays lean on purpose: Flask, SQLAlchemy and the standard library only. The LINE
 and OpenAI SDKs (about 75 MB per process) are loaded only by the one process per machine that
 wins the worker election (see ``election.py``), so the other gunicorn workers stay small.
@@ -18,8 +18,8 @@ from types import SimpleNamespace
 from flask import Flask, Response, request
 from sqlalchemy import text
 
-from botan_line import inbox
-from botan_line.db import connect
+from botan_line.storage import inbox
+from botan_line.storage.db import connect
 from botan_line.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, services=None, start_workers: b
         return Response("ok\n", 200)
 
     if start_workers and settings.worker_threads > 0:
-        from botan_line.election import start_elected
+        from botan_line.doors.election import start_elected
 
         start_elected(settings)
     return app

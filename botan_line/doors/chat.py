@@ -6,9 +6,9 @@ import json
 import sys
 from datetime import datetime
 
-from botan_line.services import build
+from botan_line.wiring import build
 from botan_line.settings import Settings
-from botan_line.turns import Turn, UserState
+from botan_line.core.model import Turn, UserState
 
 LAYER_MARK = {"command": "cmd", "safety": "safety", "layer1": "L1", "layer2": "L2", "fallback": "fallback",
               "event": "event"}
@@ -65,6 +65,6 @@ def run_chat(settings: Settings, *, sister: str | None, user_id: str, now: datet
 
 
 def _switch(user: UserState, sister: str):
-    from botan_line.turns import Decision
+    from botan_line.core.model import Decision
 
     return Decision(user=UserState(user.user_id, sister, user.messages, user.display_name, user.switched_at))

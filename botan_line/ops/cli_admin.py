@@ -16,8 +16,8 @@ def _settings():
 
 
 def _report(engine, settings, kind: str, now: datetime):
-    from botan_line import stats
-    from botan_line.store import ledger_rows
+    from botan_line.ops import stats
+    from botan_line.storage.store import ledger_rows
 
     since, until, label = stats.period_bounds(kind, now)
     return stats.build_report(ledger_rows(engine, since, until + stats.FOLLOWUP_SECONDS), cfg=settings.config, since=since, until=until,
@@ -25,7 +25,7 @@ def _report(engine, settings, kind: str, now: datetime):
 
 
 def _print_report(report, as_json: bool, out=None) -> None:
-    from botan_line import stats
+    from botan_line.ops import stats
 
     out = out or sys.stdout
     projection = stats.projection(report)
@@ -39,7 +39,7 @@ def _print_report(report, as_json: bool, out=None) -> None:
 
 def cmd_stats(args) -> int:
     """The cost report for a month (default: this month)."""
-    from botan_line.db import connect
+    from botan_line.storage.db import connect
 
     settings = _settings()
     now = datetime.now(settings.tz)
@@ -49,9 +49,9 @@ def cmd_stats(args) -> int:
 
 def cmd_review(args) -> int:
     """Approve or reject candidate lines in the terminal."""
-    from botan_line import learning
-    from botan_line.characters import CharacterStore
-    from botan_line.db import connect
+    from botan_line.ops import learning
+    from botan_line.characters.loader import CharacterStore
+    from botan_line.storage.db import connect
 
     settings = _settings()
     engine = connect(settings.database_url)
@@ -98,11 +98,11 @@ def cmd_review(args) -> int:
 
 def cmd_vary(args) -> int:
     """Draft new variations of a pattern with any OpenAI-compatible model; keep what the guard passes."""
-    from botan_line import learning
-    from botan_line.characters import CharacterStore
-    from botan_line.db import connect
+    from botan_line.ops import learning
+    from botan_line.characters.loader import CharacterStore
+    from botan_line.storage.db import connect
     from botan_line.errors import SettingsError
-    from botan_line.llm import LLM
+    from botan_line.adapters.openai_api import LLM
 
     settings = _settings()
     if not settings.llm_enabled:
@@ -150,10 +150,10 @@ def _replay_lines(path: Path, tz, default_now: datetime):
 
 def cmd_replay(args) -> int:
     """Feed recorded traffic through the full pipeline (in a scratch database) and report on it."""
-    from botan_line import stats
-    from botan_line.services import build
-    from botan_line.store import ledger_rows
-    from botan_line.turns import Turn
+    from botan_line.ops import stats
+    from botan_line.wiring import build
+    from botan_line.storage.store import ledger_rows
+    from botan_line.core.model import Turn
 
     settings = _settings()
     path = Path(args.file)

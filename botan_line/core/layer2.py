@@ -16,9 +16,9 @@ from datetime import datetime
 
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
-from botan_line.guard import check_reply
-from botan_line.llm import LLM, LLMUnavailable
-from botan_line.router import CHEAP, STRONG, Route, importance
+from botan_line.core.guard import check_reply
+from botan_line.adapters.openai_api import LLM, LLMUnavailable
+from botan_line.core.router import CHEAP, STRONG, Route, importance
 
 log = logging.getLogger(__name__)
 

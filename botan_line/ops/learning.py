@@ -23,15 +23,15 @@ from pathlib import Path
 import yaml
 from sqlalchemy import Engine, insert, select, update
 
-from botan_line import safety
-from botan_line.characters import CharacterStore, load_characters
-from botan_line.db import candidates, ledger
+from botan_line.core import safety
+from botan_line.characters.loader import CharacterStore, load_characters
+from botan_line.storage.db import candidates, ledger
 from botan_line.errors import BotanError, CharacterError
-from botan_line.guard import check_variation
-from botan_line.layer2 import prompt_fragments
-from botan_line.matcher import Context
-from botan_line.normalize import fold, normalize
-from botan_line.yamlio import atomic_write
+from botan_line.core.guard import check_variation
+from botan_line.core.layer2 import prompt_fragments
+from botan_line.characters.matcher import Context
+from botan_line.characters.normalize import fold, normalize
+from botan_line.characters.yamlio import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import types
 import uuid
 from collections.abc import Callable
 
-from botan_line.turns import Outgoing
+from botan_line.core.model import Outgoing
 
 
 def _skip_legacy_sdk_init() -> None:

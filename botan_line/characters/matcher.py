@@ -18,7 +18,7 @@ try:  # the regex parser moved in 3.11; the old name warns
 except ImportError:  # pragma: no cover
     import sre_parse
 
-from botan_line.normalize import asks_something, fold
+from botan_line.characters.normalize import asks_something, fold
 
 EXACT, KEYWORDS, REGEX = 3, 2, 1  # priority: a whole-message match beats a contained one
 

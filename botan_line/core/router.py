@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from botan_line.config import RouterConfig
-from botan_line.normalize import fold
+from botan_line.characters.normalize import fold
 
 CHEAP, STRONG = "cheap", "strong"
 

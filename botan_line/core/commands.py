@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from botan_line.turns import Decision, LedgerEntry, Outgoing, Turn, UserState
+from botan_line.core.model import Decision, LedgerEntry, Outgoing, Turn, UserState
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def _reload(ctx: CommandContext) -> str:
 @command("pause", admin_only=True)
 def _pause(ctx: CommandContext) -> str:
     """Layer 2（AI応答）を止める"""
-    from botan_line.layer2 import PAUSED_KEY
+    from botan_line.core.layer2 import PAUSED_KEY
 
     ctx.pipeline.store.set_state(PAUSED_KEY, "1")
     return "Layer 2を停止しました。Layer 1と定型文だけで応答します。/resume で再開。"
@@ -150,7 +150,7 @@ def _pause(ctx: CommandContext) -> str:
 @command("resume", admin_only=True)
 def _resume(ctx: CommandContext) -> str:
     """Layer 2を再開する"""
-    from botan_line.layer2 import PAUSED_KEY
+    from botan_line.core.layer2 import PAUSED_KEY
 
     ctx.pipeline.store.set_state(PAUSED_KEY, "0")
     state = "再開しました。" if ctx.pipeline.layer2.enabled else "再開しましたが、APIキーが未設定なのでLayer 2はオフのままです。"
@@ -161,7 +161,7 @@ def _resume(ctx: CommandContext) -> str:
 def _budget(ctx: CommandContext) -> str:
     """今月の予算の確認・変更"""
     from botan_line.clock import month_bounds
-    from botan_line.layer2 import BUDGET_KEY
+    from botan_line.core.layer2 import BUDGET_KEY
 
     l2 = ctx.pipeline.layer2
     if ctx.arg:
@@ -183,7 +183,7 @@ def _budget(ctx: CommandContext) -> str:
 @command("candidates", admin_only=True)
 def _candidates(ctx: CommandContext) -> str:
     """Layer 1に追加する候補の一覧"""
-    from botan_line import learning
+    from botan_line.ops import learning
 
     p = ctx.pipeline
     cfg = p.layer2.cfg.learning
@@ -203,7 +203,7 @@ def _candidates(ctx: CommandContext) -> str:
 
 def _decide_candidate(ctx: CommandContext, name: str, done: str) -> str:
     """/approve and /reject: parse the number, apply, answer in one line."""
-    from botan_line import learning
+    from botan_line.ops import learning
 
     try:
         cand_id = int(ctx.arg.lstrip("#"))
@@ -235,7 +235,7 @@ def _reject(ctx: CommandContext) -> str:
 @command("learn", admin_only=True, usage="姉妹 言葉 => 返事")
 def _learn(ctx: CommandContext) -> str:
     """レビュー済みのパターンを直接追加"""
-    from botan_line import learning
+    from botan_line.ops import learning
 
     sister, _, rest = ctx.arg.partition(" ")
     trigger, sep, replies = rest.partition("=>")
@@ -253,8 +253,8 @@ def _learn(ctx: CommandContext) -> str:
 @command("stats", admin_only=True, usage="[today|week|month]")
 def _stats(ctx: CommandContext) -> str:
     """利用状況とコスト（Layer 1の割合、AI代、削減率）"""
-    from botan_line import stats
-    from botan_line.store import ledger_rows
+    from botan_line.ops import stats
+    from botan_line.storage.store import ledger_rows
 
     kind = ctx.arg.lower() or "today"
     if kind not in ("today", "week", "month"):

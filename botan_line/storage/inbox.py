@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from botan_line.db import history, inbox, ledger
+from botan_line.storage.db import history, inbox, ledger
 
 MAX_ATTEMPTS = 5
 

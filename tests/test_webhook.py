@@ -7,7 +7,7 @@ import json
 from fakes import sign, text_event, webhook_body
 from sqlalchemy import create_engine, func, select
 
-from botan_line.db import inbox
+from botan_line.storage.db import inbox
 
 
 def inbox_count(bot) -> int:

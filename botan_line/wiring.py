@@ -7,15 +7,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from botan_line.characters import CharacterStore
-from botan_line.commands import commands
-from botan_line.db import connect
-from botan_line.layer2 import Layer2
-from botan_line.line_edge import LineEdge
-from botan_line.llm import LLM
-from botan_line.pipeline import Pipeline
+from botan_line.characters.loader import CharacterStore
+from botan_line.core.commands import commands
+from botan_line.storage.db import connect
+from botan_line.core.layer2 import Layer2
+from botan_line.adapters.line_api import LineEdge
+from botan_line.adapters.openai_api import LLM
+from botan_line.core.conversation import Pipeline
 from botan_line.settings import Settings
-from botan_line.store import Store
+from botan_line.storage.store import Store
 
 log = logging.getLogger(__name__)
 

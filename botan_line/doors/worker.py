@@ -16,12 +16,12 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from botan_line import inbox
-from botan_line.db import checkpoint
-from botan_line.events import EventContext, decide, source_of
-from botan_line.line_edge import ReplyTokenInvalid, SendFailed, retry_key
-from botan_line.services import Services
-from botan_line.turns import Outgoing
+from botan_line.storage import inbox
+from botan_line.storage.db import checkpoint
+from botan_line.core.events import EventContext, decide, source_of
+from botan_line.adapters.line_api import ReplyTokenInvalid, SendFailed, retry_key
+from botan_line.wiring import Services
+from botan_line.core.model import Outgoing
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qs
 
-from botan_line.characters import DEFAULT_SISTER
-from botan_line.turns import Decision, Turn
+from botan_line.characters.loader import DEFAULT_SISTER
+from botan_line.core.model import Decision, Turn
 
 log = logging.getLogger(__name__)
 
