@@ -47,8 +47,11 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[Pattern], list[str]]:
             phrase = word(rng, rng.randint(4, 8))
             trigger = {"exact": [phrase, phrase + "よ"]}
             phrases.append(phrase)
-        patterns.append(Pattern.model_validate({
-            "id": f"p{i}", "category": "smalltalk", "triggers": [trigger], "replies": ["うん", "そっか"]}))
+        patterns.append(
+            Pattern.model_validate(
+                {"id": f"p{i}", "category": "smalltalk", "triggers": [trigger], "replies": ["うん", "そっか"]}
+            )
+        )
     return patterns, phrases
 
 
@@ -63,7 +66,9 @@ def messages(phrases: list[str], rng: random.Random, count: int = 400) -> list[s
         elif r == 2:
             out.append("ねえ" + rng.choice(phrases) + "だよね")  # contained, no trigger for it
         else:
-            out.append("昨日の配信で言ってたゲームのタイトル、なんだっけ？ずっと考えてるんだけど思い出せなくて")
+            out.append(
+                "昨日の配信で言ってたゲームのタイトル、なんだっけ？ずっと考えてるんだけど思い出せなくて"
+            )
     return out
 
 
@@ -104,17 +109,23 @@ def main() -> None:
             results[n]["p99"].append(t[int(len(t) * 0.99)])
     real = load_characters(Path(__file__).resolve().parents[1] / "characters")
     real_n = len(real.sisters["botan"].patterns)
-    real_t = sorted(measure(real.matchers["botan"], messages(["おはよう", "ありがとう", "疲れた"], rng), args.decisions))
+    real_t = sorted(
+        measure(real.matchers["botan"], messages(["おはよう", "ありがとう", "疲れた"], rng), args.decisions)
+    )
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"{'patterns':>9} {'median µs':>10} {'p99 µs':>8} {'index build s':>14}")
     for n in sizes:
-        print(f"{n:>9,} {statistics.median(results[n]['median']):>10.2f} "
-              f"{statistics.median(results[n]['p99']):>8.2f} {setups[n][2]:>14.3f}")
+        print(
+            f"{n:>9,} {statistics.median(results[n]['median']):>10.2f} "
+            f"{statistics.median(results[n]['p99']):>8.2f} {setups[n][2]:>14.3f}"
+        )
     growth = statistics.median(results[10_000]["median"]) / statistics.median(results[100]["median"])
     print(f"growth of the median from 100 to 10,000 patterns: {growth:.2f}x")
-    print(f"real files (botan, {real_n} patterns): median {real_t[len(real_t) // 2]:.2f} µs, "
-          f"p99 {real_t[int(len(real_t) * 0.99)]:.2f} µs")
+    print(
+        f"real files (botan, {real_n} patterns): median {real_t[len(real_t) // 2]:.2f} µs, "
+        f"p99 {real_t[int(len(real_t) * 0.99)]:.2f} µs"
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fakes import FakeLine, FakeOpenAI, sign, text_event, webhook_body  # noqa: E402
 
 SECRET = "bench-secret"
-MESSAGES = ["おはよう", "ありがとう", "おやすみ", "最近ハマってるゲームがあって、ちょっと語ってもいい？", "AIなの？",
-            "今日のご飯なに食べたと思う？当ててみて", "疲れた", "配信いつ？"]
+MESSAGES = [
+    "おはよう",
+    "ありがとう",
+    "おやすみ",
+    "最近ハマってるゲームがあって、ちょっと語ってもいい？",
+    "AIなの？",
+    "今日のご飯なに食べたと思う？当ててみて",
+    "疲れた",
+    "配信いつ？",
+]
 
 
 def pss_kb(pid: int) -> int:
@@ -74,14 +82,33 @@ def run(rate: float, seconds: float, workers: int, llm_delay: float, database_ur
 
     ai.default = slow_default
     port = 18000 + os.getpid() % 1000
-    env = dict(os.environ, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN="bench-token",
-               LINE_API_BASE_URL=line.url, OPENAI_BASE_URL=ai.url + "/v1", OPENAI_API_KEY="bench",
-               BOTAN_DATA_DIR=str(tmp), BOTAN_LOG_LEVEL="WARNING", WEB_CONCURRENCY=str(workers))
+    env = dict(
+        os.environ,
+        LINE_CHANNEL_SECRET=SECRET,
+        LINE_CHANNEL_ACCESS_TOKEN="bench-token",
+        LINE_API_BASE_URL=line.url,
+        OPENAI_BASE_URL=ai.url + "/v1",
+        OPENAI_API_KEY="bench",
+        BOTAN_DATA_DIR=str(tmp),
+        BOTAN_LOG_LEVEL="WARNING",
+        WEB_CONCURRENCY=str(workers),
+    )
     if database_url:
         env["BOTAN_DATABASE_URL"] = database_url
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen([str(gunicorn), "--config", "python:botan_line.doors.gunicorn_conf",
-                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            str(gunicorn),
+            "--config",
+            "python:botan_line.doors.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         wait_up(port)
         time.sleep(3.0)  # let the elected process finish importing the SDKs and start its threads
@@ -96,9 +123,16 @@ def run(rate: float, seconds: float, workers: int, llm_delay: float, database_ur
         now_ms = int(time.time() * 1000) + 2000
         requests = []
         for i in range(total):
-            body = webhook_body(text_event(MESSAGES[i % len(MESSAGES)], f"Ubench{i % 300:04d}",
-                                           timestamp_ms=now_ms + int(i * 1000 / rate)))
-            requests.append((body, {"Content-Type": "application/json", "X-Line-Signature": sign(body, SECRET)}))
+            body = webhook_body(
+                text_event(
+                    MESSAGES[i % len(MESSAGES)],
+                    f"Ubench{i % 300:04d}",
+                    timestamp_ms=now_ms + int(i * 1000 / rate),
+                )
+            )
+            requests.append(
+                (body, {"Content-Type": "application/json", "X-Line-Signature": sign(body, SECRET)})
+            )
         start = time.perf_counter() + 0.2
 
         def sender(k: int) -> None:
@@ -137,14 +171,19 @@ def run(rate: float, seconds: float, workers: int, llm_delay: float, database_ur
         latencies.sort()
         q = statistics.quantiles(latencies, n=100)
         return {
-            "rate_target": rate, "events": total, "errors": errors,
-            "throughput": round(total / wall, 1), "warmup_events": warmup,
-            "ack_p50_ms": round(statistics.median(latencies), 2), "ack_p99_ms": round(q[98], 2),
+            "rate_target": rate,
+            "events": total,
+            "errors": errors,
+            "throughput": round(total / wall, 1),
+            "warmup_events": warmup,
+            "ack_p50_ms": round(statistics.median(latencies), 2),
+            "ack_p99_ms": round(q[98], 2),
             "ack_max_ms": round(latencies[-1], 2),
             "answered_during_run": answered_before,
             "pss_total_mb": round(sum(pss.values()) / 1024, 1),
             "pss_per_process_mb": {str(p): round(v / 1024, 1) for p, v in pss.items()},
-            "workers": workers, "llm_delay_s": llm_delay,
+            "workers": workers,
+            "llm_delay_s": llm_delay,
         }
     finally:
         slow.set()
@@ -164,17 +203,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="report the median of this many runs")
     parser.add_argument("--database-url", help="default: SQLite in a temp dir")
     args = parser.parse_args()
-    results = [run(args.rate, args.seconds, args.workers, args.llm_delay, args.database_url)
-               for _ in range(args.runs)]
+    results = [
+        run(args.rate, args.seconds, args.workers, args.llm_delay, args.database_url)
+        for _ in range(args.runs)
+    ]
     for r in results:
         print(json.dumps(r, ensure_ascii=False))
-    med = {k: statistics.median(r[k] for r in results)
-           for k in ("throughput", "ack_p50_ms", "ack_p99_ms", "pss_total_mb")}
+    med = {
+        k: statistics.median(r[k] for r in results)
+        for k in ("throughput", "ack_p50_ms", "ack_p99_ms", "pss_total_mb")
+    }
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"median of {len(results)} runs at {args.rate:.0f} events/s for {args.seconds:.0f} s, "
-          f"{args.workers} gunicorn workers, Layer 2 calls taking {args.llm_delay:.0f} s:")
-    print(f"  ack p50 {med['ack_p50_ms']:.2f} ms, p99 {med['ack_p99_ms']:.2f} ms, "
-          f"throughput {med['throughput']:.1f} events/s, PSS total {med['pss_total_mb']:.1f} MB")
+    print(
+        f"median of {len(results)} runs at {args.rate:.0f} events/s for {args.seconds:.0f} s, "
+        f"{args.workers} gunicorn workers, Layer 2 calls taking {args.llm_delay:.0f} s:"
+    )
+    print(
+        f"  ack p50 {med['ack_p50_ms']:.2f} ms, p99 {med['ack_p99_ms']:.2f} ms, "
+        f"throughput {med['throughput']:.1f} events/s, PSS total {med['pss_total_mb']:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

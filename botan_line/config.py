@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from botan_line.errors import SettingsError
 from botan_line.characters.yamlio import YamlProblem, load_with_lines, validate
+from botan_line.errors import SettingsError
 
 
 class Strict(BaseModel):
@@ -41,18 +41,60 @@ class RouterConfig(Strict):
     weights: Weights = Weights()
     threshold: float = 0.7
     long_message_chars: int = 50
-    plain_greeting_chars: int = Field(12, description="a greeting word counts as a plain greeting up to this length")
+    plain_greeting_chars: int = Field(
+        12, description="a greeting word counts as a plain greeting up to this length"
+    )
     switched_within_seconds: int = Field(300, description="a switch this recent counts as 'just switched'")
     new_user_messages: int = Field(3, ge=1, description="a user is new for this many messages")
     banter_words: tuple[str, ...] = (
-        "AI", "ロボット", "機械", "人間", "証明", "嘘", "うそ", "ウソ", "分以内", "秒で", "今すぐ", "できないでしょ",
-        "どうせ", "ポンコツ", "かわいい", "可愛い", "結婚", "好き", "勝負", "賭け", "ばか", "バカ", "つまらない",
+        "AI",
+        "ロボット",
+        "機械",
+        "人間",
+        "証明",
+        "嘘",
+        "うそ",
+        "ウソ",
+        "分以内",
+        "秒で",
+        "今すぐ",
+        "できないでしょ",
+        "どうせ",
+        "ポンコツ",
+        "かわいい",
+        "可愛い",
+        "結婚",
+        "好き",
+        "勝負",
+        "賭け",
+        "ばか",
+        "バカ",
+        "つまらない",
     )
     consultation_words: tuple[str, ...] = (
-        "相談", "悩み", "悩んで", "つらい", "辛い", "しんどい", "不安", "困って", "どうしたら", "助けて", "苦しい", "寂しい",
+        "相談",
+        "悩み",
+        "悩んで",
+        "つらい",
+        "辛い",
+        "しんどい",
+        "不安",
+        "困って",
+        "どうしたら",
+        "助けて",
+        "苦しい",
+        "寂しい",
     )
     greeting_words: tuple[str, ...] = (
-        "おはよう", "こんにちは", "こんばんは", "おやすみ", "ただいま", "おつかれ", "お疲れ", "やっほ", "またね",
+        "おはよう",
+        "こんにちは",
+        "こんばんは",
+        "おやすみ",
+        "ただいま",
+        "おつかれ",
+        "お疲れ",
+        "やっほ",
+        "またね",
     )
 
 
@@ -76,7 +118,9 @@ class Budget(Strict):
 class LLMConfig(Strict):
     timeout_seconds: float = Field(12, gt=0)
     max_retries: int = Field(2, ge=0, le=5)
-    deadline_seconds: float = Field(40, gt=0, description="all attempts must end inside the reply-token window")
+    deadline_seconds: float = Field(
+        40, gt=0, description="all attempts must end inside the reply-token window"
+    )
     history_turns: int = Field(8, ge=0)
     history_tokens: int = Field(1200, ge=0)
     max_input_chars: int = Field(400, ge=20, le=5000)

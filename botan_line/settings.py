@@ -76,7 +76,9 @@ class Settings:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"BOTAN_TIMEZONE: unknown time zone {tz!r} (use an IANA name like Asia/Tokyo)") from None
+            raise SettingsError(
+                f"BOTAN_TIMEZONE: unknown time zone {tz!r} (use an IANA name like Asia/Tokyo)"
+            ) from None
         line_base = get("LINE_API_BASE_URL", DEFAULT_LINE_API).rstrip("/")
         for name, url in (("LINE_API_BASE_URL", line_base), ("OPENAI_BASE_URL", get("OPENAI_BASE_URL", ""))):
             if url and not url.startswith(("http://", "https://")):
@@ -88,7 +90,9 @@ class Settings:
         admins = frozenset(u.strip() for u in get("BOTAN_ADMIN_USER_IDS", "").split(",") if u.strip())
         for user_id in admins:
             if not (user_id.startswith("U") and len(user_id) >= 2):
-                raise SettingsError("BOTAN_ADMIN_USER_IDS must be comma-separated LINE user IDs starting with U")
+                raise SettingsError(
+                    "BOTAN_ADMIN_USER_IDS must be comma-separated LINE user IDs starting with U"
+                )
         return cls(
             data_dir=data_dir,
             database_url=db_url,

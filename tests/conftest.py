@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fakes import FakeLine, FakeOpenAI, sign, text_event, webhook_body  # noqa: E402
 
-from botan_line.wiring import build  # noqa: E402
-from botan_line.settings import Settings  # noqa: E402
 from botan_line.doors.webhook import create_app  # noqa: E402
 from botan_line.doors.worker import Worker  # noqa: E402
+from botan_line.settings import Settings  # noqa: E402
+from botan_line.wiring import build  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "test-channel-secret"
@@ -102,13 +102,21 @@ def openai_fake():
 def make_settings(tmp_path, characters_dir, line, openai_fake):
     def make(database_url: str, **overrides) -> Settings:
         values = dict(
-            data_dir=tmp_path, database_url=database_url, characters_dir=characters_dir,
-            line_channel_secret=SECRET, line_channel_access_token=TOKEN, line_api_base_url=line.url,
-            openai_api_key="test-key", openai_base_url=openai_fake.url + "/v1",
-            admin_user_ids=frozenset({ADMIN}), worker_threads=0, lease_seconds=60,
+            data_dir=tmp_path,
+            database_url=database_url,
+            characters_dir=characters_dir,
+            line_channel_secret=SECRET,
+            line_channel_access_token=TOKEN,
+            line_api_base_url=line.url,
+            openai_api_key="test-key",
+            openai_base_url=openai_fake.url + "/v1",
+            admin_user_ids=frozenset({ADMIN}),
+            worker_threads=0,
+            lease_seconds=60,
         )
         values.update(overrides)
         return Settings(**values)
+
     return make
 
 

@@ -33,19 +33,26 @@ def test_the_shipped_files_are_valid():
 
 
 def test_unknown_field_is_reported_with_its_line(characters_dir):
-    path = add_patterns(characters_dir, "botan", """patterns:
+    path = add_patterns(
+        characters_dir,
+        "botan",
+        """patterns:
   - id: sample
     category: banter
     triggers:
       - exact: [てすとだよ]
     replys: [a, b]
-""")
+""",
+    )
     found = problems(characters_dir)
     assert any(p.startswith(f"{path}:6:") and "unknown field" in p for p in found), found
 
 
 def test_missing_variations_and_bad_regex(characters_dir):
-    path = add_patterns(characters_dir, "kasho", """patterns:
+    path = add_patterns(
+        characters_dir,
+        "kasho",
+        """patterns:
   - id: one_reply
     category: smalltalk
     triggers:
@@ -56,14 +63,18 @@ def test_missing_variations_and_bad_regex(characters_dir):
     triggers:
       - regex: "(あいう"
     replies: [はい。, いいえ。]
-""")
+""",
+    )
     found = problems(characters_dir)
     assert any(p.startswith(f"{path}:6:") for p in found), found
     assert any(p.startswith(f"{path}:10:") and "bad regex" in p for p in found), found
 
 
 def test_duplicate_id_and_claimed_trigger(characters_dir):
-    path = add_patterns(characters_dir, "yuri", """patterns:
+    path = add_patterns(
+        characters_dir,
+        "yuri",
+        """patterns:
   - id: thanks
     category: thanks
     triggers:
@@ -74,7 +85,8 @@ def test_duplicate_id_and_claimed_trigger(characters_dir):
     triggers:
       - exact: [おはよう]
     replies: [おはよ…, …おはよう]
-""")
+""",
+    )
     found = problems(characters_dir)
     assert any(p.startswith(f"{path}:2:") and "duplicate pattern id" in p for p in found), found
     assert any(p.startswith(f"{path}:7:") and "also claimed" in p for p in found), found
@@ -82,8 +94,12 @@ def test_duplicate_id_and_claimed_trigger(characters_dir):
 
 def test_sender_name_over_20_characters_and_broken_yaml(characters_dir):
     persona = characters_dir / "botan" / "persona.yaml"
-    persona.write_text(persona.read_text(encoding="utf-8").replace(
-        "display_name: 牡丹", "display_name: 牡丹牡丹牡丹牡丹牡丹牡丹牡丹牡丹牡丹牡丹牡丹"), encoding="utf-8")
+    persona.write_text(
+        persona.read_text(encoding="utf-8").replace(
+            "display_name: 牡丹", "display_name: 牡丹牡丹牡丹牡丹牡丹牡丹牡丹牡丹牡丹牡丹牡丹"
+        ),
+        encoding="utf-8",
+    )
     broken = add_patterns(characters_dir, "yuri", "patterns:\n  - id: x\n    replies: [a, b\n")
     found = problems(characters_dir)
     assert any(str(persona) in p and "display_name" in p for p in found), found
@@ -91,22 +107,44 @@ def test_sender_name_over_20_characters_and_broken_yaml(characters_dir):
 
 
 def test_check_command_reports_file_line_and_exits_1(characters_dir):
-    add_patterns(characters_dir, "botan", "patterns:\n  - id: Bad-Id\n    category: banter\n"
-                                          "    triggers: [{exact: [てすと]}]\n    replies: [a, b]\n")
-    run = subprocess.run([sys.executable, "-m", "botan_line", "check", str(characters_dir)],
-                         capture_output=True, text=True, cwd=REPO)
+    add_patterns(
+        characters_dir,
+        "botan",
+        "patterns:\n  - id: Bad-Id\n    category: banter\n"
+        "    triggers: [{exact: [てすと]}]\n    replies: [a, b]\n",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "botan_line", "check", str(characters_dir)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert run.returncode == 1
     assert f"{characters_dir}/botan/learned.yaml:2:" in run.stdout
-    ok = subprocess.run([sys.executable, "-m", "botan_line", "check", str(REPO / "characters")],
-                        capture_output=True, text=True, cwd=REPO)
+    ok = subprocess.run(
+        [sys.executable, "-m", "botan_line", "check", str(REPO / "characters")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert ok.returncode == 0 and ok.stdout.strip().endswith("ok")
 
 
 def test_start_up_refuses_invalid_files(characters_dir, tmp_path):
     add_patterns(characters_dir, "botan", "patterns: [{id: x}]\n")
-    env = {"BOTAN_CHARACTERS_DIR": str(characters_dir), "BOTAN_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    run = subprocess.run([sys.executable, "-m", "botan_line", "chat"], input="おはよう\n", capture_output=True,
-                         text=True, cwd=REPO, env=env)
+    env = {
+        "BOTAN_CHARACTERS_DIR": str(characters_dir),
+        "BOTAN_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "botan_line", "chat"],
+        input="おはよう\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     assert run.returncode == 2
     assert "learned.yaml:1:" in run.stderr
 
@@ -122,13 +160,17 @@ class Ticks:
 def test_a_changed_file_is_picked_up_and_an_invalid_edit_never_replaces_the_live_set(characters_dir):
     ticks = Ticks()
     store = CharacterStore(characters_dir, check_every=2.0, clock=ticks)
-    add_patterns(characters_dir, "botan", """patterns:
+    add_patterns(
+        characters_dir,
+        "botan",
+        """patterns:
   - id: new_line
     category: smalltalk
     triggers:
       - exact: [あたらしいやつ]
     replies: [新しいのきた〜！, それ新作じゃん！]
-""")
+""",
+    )
     assert store.current.pattern("botan", "new_line") is None  # not yet: checks are throttled
     ticks.t = 3
     assert store.current.pattern("botan", "new_line") is not None
@@ -157,13 +199,17 @@ def test_reload_under_concurrent_readers(characters_dir):
     for t in threads:
         t.start()
     for i in range(5):
-        add_patterns(characters_dir, "yuri", f"""patterns:
+        add_patterns(
+            characters_dir,
+            "yuri",
+            f"""patterns:
   - id: learned_{i}
     category: learned
     triggers:
       - exact: [じっけん{i}]
     replies: [実験{i}…かも, 実験{i}だと思う]
-""")
+""",
+        )
         assert store.reload() is None
     stop.set()
     for t in threads:
@@ -175,12 +221,16 @@ def test_reload_under_concurrent_readers(characters_dir):
 def test_admin_reload_over_the_webhook(sbot):
     from conftest import ADMIN
 
-    add_patterns(sbot.services.settings.characters_dir, "botan", """patterns:
+    add_patterns(
+        sbot.services.settings.characters_dir,
+        "botan",
+        """patterns:
   - id: fresh
     category: smalltalk
     triggers:
       - exact: [できたてほやほや]
     replies: [できたてじゃん！, ほやほやだね〜！]
-""")
+""",
+    )
     assert "再読み込み" in sbot.say("/reload", user=ADMIN)
     assert sbot.say("できたてほやほや") in ("できたてじゃん！", "ほやほやだね〜！")

@@ -11,13 +11,20 @@ ADMIN_COMMANDS = sorted(c.name for c in commands.table.values() if c.admin_only)
 
 
 def test_the_admin_command_set_is_what_the_operator_expects():
-    assert ADMIN_COMMANDS == sorted(["stats", "budget", "reload", "pause", "resume", "candidates", "approve",
-                                     "reject", "learn"])
+    assert ADMIN_COMMANDS == sorted(
+        ["stats", "budget", "reload", "pause", "resume", "candidates", "approve", "reject", "learn"]
+    )
 
 
 @pytest.mark.parametrize("name", ADMIN_COMMANDS)
 def test_a_non_admin_gets_the_unknown_command_answer_and_nothing_runs(bot, name, caplog):
-    args = {"approve": " 1", "reject": " 1", "budget": " 5", "learn": " botan ほげ => ふが", "stats": " month"}
+    args = {
+        "approve": " 1",
+        "reject": " 1",
+        "budget": " 5",
+        "learn": " botan ほげ => ふが",
+        "stats": " month",
+    }
     reply = bot.say(f"/{name}{args.get(name, '')}", user="Ufan")
     assert reply in bot.lines("botan", "unknown_command")
     assert bot.ledger()[-1].pattern == "unknown"
@@ -31,17 +38,20 @@ def test_a_non_admin_gets_the_unknown_command_answer_and_nothing_runs(bot, name,
     assert bot.ai.calls() == []
 
 
-@pytest.mark.parametrize("name, arg, expect", [
-    ("stats", "today", "メッセージ"),
-    ("budget", "5000", "¥5,000"),
-    ("reload", "", "再読み込み"),
-    ("pause", "", "停止"),
-    ("resume", "", "再開"),
-    ("candidates", "", "候補"),
-    ("approve", "999", "見つからない"),
-    ("reject", "999", "見つからない"),
-    ("learn", "botan ためしのことば => ためしの返事だよ！", "learned_"),
-])
+@pytest.mark.parametrize(
+    "name, arg, expect",
+    [
+        ("stats", "today", "メッセージ"),
+        ("budget", "5000", "¥5,000"),
+        ("reload", "", "再読み込み"),
+        ("pause", "", "停止"),
+        ("resume", "", "再開"),
+        ("candidates", "", "候補"),
+        ("approve", "999", "見つからない"),
+        ("reject", "999", "見つからない"),
+        ("learn", "botan ためしのことば => ためしの返事だよ！", "learned_"),
+    ],
+)
 def test_an_admin_runs_every_admin_command(bot, name, arg, expect):
     reply = bot.say(f"/{name} {arg}".strip(), user=ADMIN)
     assert expect in reply
@@ -85,12 +95,20 @@ def test_in_groups_only_harmless_commands_run_and_only_when_addressed(sbot):
     from fakes import text_event
 
     ts = sbot.clock.ms
-    assert sbot.deliver(text_event("/whoami", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts)) == []
-    shown = sbot.deliver(text_event("@bot /whoami", "Um1", source_type="group", group_id="Cg", mentioned_self=True,
-                                    timestamp_ms=ts))
+    assert (
+        sbot.deliver(text_event("/whoami", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts)) == []
+    )
+    shown = sbot.deliver(
+        text_event(
+            "@bot /whoami", "Um1", source_type="group", group_id="Cg", mentioned_self=True, timestamp_ms=ts
+        )
+    )
     assert shown and "Um1" not in shown[0]  # no user IDs in front of a group
-    stats = sbot.deliver(text_event("@bot /stats", ADMIN, source_type="group", group_id="Cg", mentioned_self=True,
-                                    timestamp_ms=ts))
+    stats = sbot.deliver(
+        text_event(
+            "@bot /stats", ADMIN, source_type="group", group_id="Cg", mentioned_self=True, timestamp_ms=ts
+        )
+    )
     assert stats and "メッセージ" not in stats[0]  # no reports either, even for an admin
     assert sbot.deliver(text_event("/yuri", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts))
     assert sbot.user_sister("Um1") == "yuri"

@@ -118,20 +118,23 @@ def test_unmatched_text_goes_to_layer2_with_the_loading_animation(sbot):
     assert sbot.line.loadings()[0]["chatId"] == "Utest1"
 
 
-@pytest.mark.parametrize("text, sister", [
-    ("まあいっか、しょうがないね", None),
-    ("なんかしょうもない…", None),
-    ("ゆりかごの歌", None),
-    ("botanical garden", None),
-    ("ぼたんが押せない", None),
-    ("ユリカって子がいてさ", None),
-    ("牡丹とユリ、どっちが年上？", None),  # two sisters named: nobody is switched to
-    ("ユリちゃん、おはよう", "yuri"),
-    ("おはよう牡丹", "botan"),
-    ("Kashoお姉ちゃん", "kasho"),
-    ("かしょう、聞いて", "kasho"),
-    ("ﾕﾘ", "yuri"),
-])
+@pytest.mark.parametrize(
+    "text, sister",
+    [
+        ("まあいっか、しょうがないね", None),
+        ("なんかしょうもない…", None),
+        ("ゆりかごの歌", None),
+        ("botanical garden", None),
+        ("ぼたんが押せない", None),
+        ("ユリカって子がいてさ", None),
+        ("牡丹とユリ、どっちが年上？", None),  # two sisters named: nobody is switched to
+        ("ユリちゃん、おはよう", "yuri"),
+        ("おはよう牡丹", "botan"),
+        ("Kashoお姉ちゃん", "kasho"),
+        ("かしょう、聞いて", "kasho"),
+        ("ﾕﾘ", "yuri"),
+    ],
+)
 def test_only_a_real_call_switches_sister(text, sister):
     from pathlib import Path
 

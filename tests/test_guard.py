@@ -348,7 +348,9 @@ def test_every_reason_has_both_sides():
     assert set(REASONS) <= covered and variation_passes
 
 
-@pytest.mark.parametrize("prefix", ["", "ね", "ねえ", "ねえね", "えっとね", "えっとねー", "ちょっと聞いて", "聞いて聞いて！"])
+@pytest.mark.parametrize(
+    "prefix", ["", "ね", "ねえ", "ねえね", "えっとね", "えっとねー", "ちょっと聞いて", "聞いて聞いて！"]
+)
 def test_prompt_echo_found_at_any_offset(prefix):
     text = prefix + "17歳のギャルで、明るく元気に話しま"
     assert check_reply(text, prompt_fragments=PROMPT).reason == "prompt_echo"
@@ -376,8 +378,16 @@ VARIATIONS = [
     ("おやすみ〜！また明日ね！", "おやすみなさい！また明日話そうね！", None),
     ("新しい曲、いま練習してるところなんです。", "新しい曲を、いま一生懸命練習しているところです。", None),
     ("三姉妹そろって配信するよ！", "きょうだいそろって配信するよ〜！", None),
-    ("おはよう！今日も一日がんばろうね！", "こんにちは！今日も一日がんばろうね！", "meaning_drift:key_phrase"),
-    ("おはよう！今日も一日がんばろうね！", "明けましておめでとう！今年もよろしくね！", "meaning_drift:key_phrase"),
+    (
+        "おはよう！今日も一日がんばろうね！",
+        "こんにちは！今日も一日がんばろうね！",
+        "meaning_drift:key_phrase",
+    ),
+    (
+        "おはよう！今日も一日がんばろうね！",
+        "明けましておめでとう！今年もよろしくね！",
+        "meaning_drift:key_phrase",
+    ),
     ("今日も一日がんばろうね！", "あけおめ！今日も一日がんばろうね！", "meaning_drift:key_phrase"),
     ("おやすみ〜！また明日ね！", "おやすみ〜！今夜もいい夢見てね！", "meaning_drift:key_phrase"),
     ("おはよう！今日も一日がんばろうね！", "おはよう！明日も一日がんばろうね！", "meaning_drift:time_word"),
@@ -385,7 +395,11 @@ VARIATIONS = [
     ("週末は配信するよ！", "来週は配信するよ！", "meaning_drift:time_word"),
     ("おはよう！今日も一日がんばろうね！", "おはよう！今日も一日がんばろうね！", "duplicate"),
     ("おはよう！今日も一日がんばろうね！", "「おはよう！今日も一日がんばろうね♪」", "duplicate"),
-    ("新しい曲、いま練習してるところなんです。", "このラーメン屋さん、めっちゃ美味しいんだよね〜", "meaning_drift:similarity"),
+    (
+        "新しい曲、いま練習してるところなんです。",
+        "このラーメン屋さん、めっちゃ美味しいんだよね〜",
+        "meaning_drift:similarity",
+    ),
     ("おはよう！", "（牡丹らしく）おはよ〜！", "label_leak"),
     ("おはようございます。", "おはよ、マジ眠いです。", "forbidden_word:マジ"),
 ]
@@ -399,8 +413,14 @@ def test_variation(original, candidate, reason):
 
 
 def test_variation_checks_the_reply_rules_too():
-    assert check_variation("おはよ！", "おはよ！今日も！がんばろ！ね！", max_sentences=3).reason == "too_many_sentences"
-    assert check_variation("おはよ！", "あなたは牡丹です。17歳のギャルで", prompt_fragments=PROMPT).reason == "prompt_echo"
+    assert (
+        check_variation("おはよ！", "おはよ！今日も！がんばろ！ね！", max_sentences=3).reason
+        == "too_many_sentences"
+    )
+    assert (
+        check_variation("おはよ！", "あなたは牡丹です。17歳のギャルで", prompt_fragments=PROMPT).reason
+        == "prompt_echo"
+    )
     assert check_variation("おはよ〜！", "おっはー！", min_similarity=0.0).ok
     assert not check_variation("おはよ〜！", "おっはー！", min_similarity=0.9).ok
 
@@ -439,8 +459,11 @@ def test_every_shipped_line_passes_its_sisters_rules():
     """Greetings, patterns and persona lines are what a good reply looks like: the guard passes them all."""
     lines = list(_shipped_lines())
     assert len(lines) > 1000
-    failed = [(sid, where, text, check_reply(text, **rules).reason) for sid, where, text, rules in lines
-              if not check_reply(text, **rules).ok]
+    failed = [
+        (sid, where, text, check_reply(text, **rules).reason)
+        for sid, where, text, rules in lines
+        if not check_reply(text, **rules).ok
+    ]
     assert failed == []
 
 

@@ -24,15 +24,28 @@ def free_port() -> int:
 
 
 def env_for(tmp_path, characters_dir, line, openai_fake) -> dict:
-    return dict(os.environ, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=line.url,
-                OPENAI_BASE_URL=openai_fake.url + "/v1", BOTAN_DATA_DIR=str(tmp_path),
-                BOTAN_CHARACTERS_DIR=str(characters_dir), WEB_CONCURRENCY="2", BOTAN_LOG_LEVEL="WARNING")
+    return dict(
+        os.environ,
+        LINE_CHANNEL_SECRET=SECRET,
+        LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
+        LINE_API_BASE_URL=line.url,
+        OPENAI_BASE_URL=openai_fake.url + "/v1",
+        BOTAN_DATA_DIR=str(tmp_path),
+        BOTAN_CHARACTERS_DIR=str(characters_dir),
+        WEB_CONCURRENCY="2",
+        BOTAN_LOG_LEVEL="WARNING",
+    )
 
 
-def test_gunicorn_serves_the_webhook_and_one_elected_worker_answers(tmp_path, characters_dir, line, openai_fake):
+def test_gunicorn_serves_the_webhook_and_one_elected_worker_answers(
+    tmp_path, characters_dir, line, openai_fake
+):
     port = free_port()
-    server = subprocess.Popen([GUNICORN, "--config", "python:botan_line.doors.gunicorn_conf", "--bind", f"127.0.0.1:{port}"],
-                              cwd=REPO, env=env_for(tmp_path, characters_dir, line, openai_fake))
+    server = subprocess.Popen(
+        [GUNICORN, "--config", "python:botan_line.doors.gunicorn_conf", "--bind", f"127.0.0.1:{port}"],
+        cwd=REPO,
+        env=env_for(tmp_path, characters_dir, line, openai_fake),
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -41,10 +54,15 @@ def test_gunicorn_serves_the_webhook_and_one_elected_worker_answers(tmp_path, ch
                     break
             except requests.ConnectionError:
                 time.sleep(0.1)
-        body = webhook_body(*[text_event("おはよう", f"Ug{i}", timestamp_ms=int(time.time() * 1000))
-                              for i in range(6)])
-        response = requests.post(f"http://127.0.0.1:{port}/callback", data=body, timeout=5,
-                                 headers={"X-Line-Signature": sign(body, SECRET), "Content-Type": "application/json"})
+        body = webhook_body(
+            *[text_event("おはよう", f"Ug{i}", timestamp_ms=int(time.time() * 1000)) for i in range(6)]
+        )
+        response = requests.post(
+            f"http://127.0.0.1:{port}/callback",
+            data=body,
+            timeout=5,
+            headers={"X-Line-Signature": sign(body, SECRET), "Content-Type": "application/json"},
+        )
         assert response.status_code == 200
         assert line.wait_for(lambda: len(line.replies()) == 6, timeout=20)
         assert (tmp_path / "worker.lock").exists()
@@ -56,9 +74,14 @@ def test_gunicorn_serves_the_webhook_and_one_elected_worker_answers(tmp_path, ch
 
 def test_gunicorn_refuses_to_start_with_broken_character_files(tmp_path, characters_dir, line, openai_fake):
     (characters_dir / "botan" / "learned.yaml").write_text("patterns: [{id: broken}]\n", encoding="utf-8")
-    run = subprocess.run([GUNICORN, "--config", "python:botan_line.doors.gunicorn_conf", "--bind", "127.0.0.1:0"],
-                         cwd=REPO, env=env_for(tmp_path, characters_dir, line, openai_fake), capture_output=True,
-                         text=True, timeout=60)
+    run = subprocess.run(
+        [GUNICORN, "--config", "python:botan_line.doors.gunicorn_conf", "--bind", "127.0.0.1:0"],
+        cwd=REPO,
+        env=env_for(tmp_path, characters_dir, line, openai_fake),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode != 0
     assert "learned.yaml:1:" in run.stderr
     assert "Traceback" not in run.stderr

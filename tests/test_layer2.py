@@ -95,9 +95,15 @@ def test_429_then_success_is_retried(l2bot):
     assert len(l2bot.ai.calls()) == 2
 
 
-@pytest.mark.parametrize("failure", [
-    dict(status=500), dict(status=503), dict(raw="{not json"), dict(delay=2.0),
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        dict(status=500),
+        dict(status=503),
+        dict(raw="{not json"),
+        dict(delay=2.0),
+    ],
+)
 def test_every_failure_ends_in_an_in_character_fallback(l2bot, failure):
     for _ in range(3):
         l2bot.ai.queue("x", **failure)
@@ -107,17 +113,20 @@ def test_every_failure_ends_in_an_in_character_fallback(l2bot, failure):
     assert row.layer == "fallback" and row.guard.startswith("error:")
 
 
-@pytest.mark.parametrize("bad", [
-    "（牡丹らしく元気に）おはよ〜！",
-    "出力: やっほ〜元気？",
-    "元: おはよう 変更後: おはよ〜",
-    "我很喜欢你，谢谢你的支持！",
-    "私はAIなので、感情はありませんが応援しています。",
-    "ChatGPTとしてお答えします。",
-    "",
-    "1. おはよ！\n2. おっはー！\n3. やっほ！",
-    "あ" + "え〜それな！" * 80,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "（牡丹らしく元気に）おはよ〜！",
+        "出力: やっほ〜元気？",
+        "元: おはよう 変更後: おはよ〜",
+        "我很喜欢你，谢谢你的支持！",
+        "私はAIなので、感情はありませんが応援しています。",
+        "ChatGPTとしてお答えします。",
+        "",
+        "1. おはよ！\n2. おっはー！\n3. やっほ！",
+        "あ" + "え〜それな！" * 80,
+    ],
+)
 def test_no_rejected_text_ever_reaches_line(l2bot, bad):
     l2bot.ai.queue(bad)
     l2bot.ai.queue(bad)
@@ -147,8 +156,16 @@ def test_kashos_own_rules_are_enforced(l2bot):
 
 def seed_spend(bot, yen_spent: float, when: datetime) -> None:
     with bot.services.engine.begin() as conn:
-        conn.execute(insert(ledger).values(created_at=when.timestamp(), user_id="Useed", sister="botan",
-                                           layer="layer2", model="gpt-4o", yen=yen_spent))
+        conn.execute(
+            insert(ledger).values(
+                created_at=when.timestamp(),
+                user_id="Useed",
+                sister="botan",
+                layer="layer2",
+                model="gpt-4o",
+                yen=yen_spent,
+            )
+        )
 
 
 @pytest.fixture

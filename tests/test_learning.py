@@ -12,15 +12,18 @@ import pytest
 import yaml
 from conftest import ADMIN
 
-from botan_line.ops import learning
-from botan_line.characters.loader import load_characters
 from botan_line.adapters.openai_api import LLM
+from botan_line.characters.loader import load_characters
 from botan_line.core.safety import has_personal_data
+from botan_line.ops import learning
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "推しの配信が終わっちゃって寂しいんだけど、どうしたらいい？"
-ANSWERS = ["わかる〜！推しロスってマジしんどいよね。アーカイブ見返そ！", "それな〜、あたしも配信終わりは寂しくなる！次の配信まで一緒に待と？",
-           "寂しいのは推しが好きな証拠じゃん！感想とか書いてみたら？"]
+ANSWERS = [
+    "わかる〜！推しロスってマジしんどいよね。アーカイブ見返そ！",
+    "それな〜、あたしも配信終わりは寂しくなる！次の配信まで一緒に待と？",
+    "寂しいのは推しが好きな証拠じゃん！感想とか書いてみたら？",
+]
 
 
 def ask(bot, users, text=QUESTION, start=0):
@@ -40,8 +43,12 @@ def test_a_message_from_three_users_becomes_a_candidate_and_approval_makes_it_la
     learned = bot.services.settings.characters_dir / "botan" / "learned.yaml"
     data = yaml.safe_load(learned.read_text(encoding="utf-8"))
     assert data["patterns"][0]["replies"] == ANSWERS
-    run = subprocess.run([sys.executable, "-m", "botan_line", "check", str(learned.parent.parent)],
-                         capture_output=True, text=True, cwd=REPO)
+    run = subprocess.run(
+        [sys.executable, "-m", "botan_line", "check", str(learned.parent.parent)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert run.returncode == 0, run.stdout
     calls = len(bot.ai.calls())
     reply = bot.say(QUESTION, user="Ud")
@@ -63,12 +70,15 @@ def test_one_user_asking_three_times_is_not_enough(sbot):
     assert "候補はありません" in sbot.say("/candidates", user=ADMIN)
 
 
-@pytest.mark.parametrize("text", [
-    "電話番号は090-1234-5678だけど、かけてくれる？",
-    "メールはfan@example.comだよ、連絡してくれる？",
-    "東京都新宿区西新宿2-8-1に住んでるんだけど近い？",
-    "私の名前は山田花子です、覚えてくれる？",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "電話番号は090-1234-5678だけど、かけてくれる？",
+        "メールはfan@example.comだよ、連絡してくれる？",
+        "東京都新宿区西新宿2-8-1に住んでるんだけど近い？",
+        "私の名前は山田花子です、覚えてくれる？",
+    ],
+)
 def test_messages_with_personal_data_never_become_candidates(sbot, text):
     assert has_personal_data(text)
     ask(sbot, ["Ua", "Ub", "Uc"], text=text)
@@ -99,7 +109,9 @@ def test_reject_means_never_proposed_again(sbot):
 
 
 def test_learn_adds_a_pattern_the_next_message_matches(sbot):
-    reply = sbot.say("/learn kasho 推し活 => 推し活、素敵だと思います。 | 応援する気持ちは大切ですね。", user=ADMIN)
+    reply = sbot.say(
+        "/learn kasho 推し活 => 推し活、素敵だと思います。 | 応援する気持ちは大切ですね。", user=ADMIN
+    )
     assert "learned_" in reply
     sbot.say("/kasho")
     assert sbot.say("推し活！") in ("推し活、素敵だと思います。", "応援する気持ちは大切ですね。")
@@ -127,9 +139,22 @@ def test_concurrent_approvals_never_write_a_broken_file(sbot):
     from botan_line.storage.db import candidates
 
     with engine.begin() as conn:
-        new = [conn.execute(insert(candidates).values(
-            sister="botan", kind="pattern", trigger=f"へいれつ{i}", replies=f'["並列{i}だよ！", "並列{i}じゃん！"]',
-            users=3, status="open", created_at=0).returning(candidates.c.id)).scalar_one() for i in range(10)]
+        new = [
+            conn.execute(
+                insert(candidates)
+                .values(
+                    sister="botan",
+                    kind="pattern",
+                    trigger=f"へいれつ{i}",
+                    replies=f'["並列{i}だよ！", "並列{i}じゃん！"]',
+                    users=3,
+                    status="open",
+                    created_at=0,
+                )
+                .returning(candidates.c.id)
+            ).scalar_one()
+            for i in range(10)
+        ]
     errors = []
 
     def approve(cid):
@@ -157,8 +182,15 @@ def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
     sbot.ai.queue("（牡丹らしく）おはよ！")  # a label leak
     sbot.ai.queue(original[3])  # the very line it was asked to vary
     llm = LLM("k", sbot.ai.url + "/v1", timeout=5, max_retries=0)
-    result = learning.vary(sbot.services.engine, sbot.services.characters, llm, model="gpt-4o-mini",
-                           sister="botan", pattern_id="morning", n=4)
+    result = learning.vary(
+        sbot.services.engine,
+        sbot.services.characters,
+        llm,
+        model="gpt-4o-mini",
+        sister="botan",
+        pattern_id="morning",
+        n=4,
+    )
     assert result["kept"] == ["おはよ〜！今日もいっしょにがんばろ〜ね！"]
     assert sum(result["rejected"].values()) == 3
     assert result["rejected"].get("duplicate") == 1
@@ -166,7 +198,10 @@ def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
     open_ = learning.open_candidates(sbot.services.engine)
     assert [(c.kind, c.pattern_id) for c in open_] == [("variation", "morning")]
     learning.approve(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN)
-    assert "おはよ〜！今日もいっしょにがんばろ〜ね！" in sbot.services.characters.current.pattern("botan", "morning").replies
+    assert (
+        "おはよ〜！今日もいっしょにがんばろ〜ね！"
+        in sbot.services.characters.current.pattern("botan", "morning").replies
+    )
     assert "おはよ〜！今日もいっしょにがんばろ〜ね！" not in original  # a new line, not an old one
 
 
@@ -179,13 +214,38 @@ def test_approvals_from_several_processes_at_once_all_land(sbot, tmp_path):
 
     engine = sbot.services.engine
     with engine.begin() as conn:
-        ids = [conn.execute(insert(candidates).values(
-            sister="yuri", kind="pattern", trigger=f"べつのぷろせす{i}", replies=f'["別々{i}…かも", "別々{i}だと思う"]',
-            users=3, status="open", created_at=0).returning(candidates.c.id)).scalar_one() for i in range(5)]
-    env = dict(os.environ, BOTAN_DATABASE_URL=sbot.services.settings.database_url, BOTAN_DATA_DIR=str(tmp_path),
-               BOTAN_CHARACTERS_DIR=str(sbot.services.settings.characters_dir))
-    procs = [subprocess.Popen([sys.executable, "-m", "botan_line", "review", "--approve", str(i)], env=env,
-                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in ids]
+        ids = [
+            conn.execute(
+                insert(candidates)
+                .values(
+                    sister="yuri",
+                    kind="pattern",
+                    trigger=f"べつのぷろせす{i}",
+                    replies=f'["別々{i}…かも", "別々{i}だと思う"]',
+                    users=3,
+                    status="open",
+                    created_at=0,
+                )
+                .returning(candidates.c.id)
+            ).scalar_one()
+            for i in range(5)
+        ]
+    env = dict(
+        os.environ,
+        BOTAN_DATABASE_URL=sbot.services.settings.database_url,
+        BOTAN_DATA_DIR=str(tmp_path),
+        BOTAN_CHARACTERS_DIR=str(sbot.services.settings.characters_dir),
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "botan_line", "review", "--approve", str(i)],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in ids
+    ]
     assert [p.wait(120) for p in procs] == [0] * len(ids)
     chars = load_characters(sbot.services.settings.characters_dir)
     assert all(chars.pattern("yuri", f"learned_{i}") for i in ids)

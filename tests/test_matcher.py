@@ -36,24 +36,30 @@ def test_the_same_words_get_a_different_pattern_late_at_night(chars, sister):
 
 
 @pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
-@pytest.mark.parametrize("text", [
-    "おはようって英語で何て言うの？",
-    "こんにちはの語源を教えて",
-    "おやすみって韓国語でなんて言う？",
-    "ありがとうを丁寧に言うとどうなるの",
-    "昨日の配信で言ってたゲームのタイトル、なんだっけ？ずっと考えてるんだけど思い出せなくて",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "おはようって英語で何て言うの？",
+        "こんにちはの語源を教えて",
+        "おやすみって韓国語でなんて言う？",
+        "ありがとうを丁寧に言うとどうなるの",
+        "昨日の配信で言ってたゲームのタイトル、なんだっけ？ずっと考えてるんだけど思い出せなくて",
+    ],
+)
 def test_a_greeting_word_inside_a_real_question_goes_to_layer2(chars, sister, text):
     assert match(chars, sister, text, "morning") is None
 
 
-@pytest.mark.parametrize("sister, text, expected", [
-    ("botan", "ありがとう", "thanks"),
-    ("kasho", "ありがと！", "thanks"),
-    ("yuri", "ただいま", "im_home"),
-    ("botan", "AIなの？", "are_you_ai"),
-    ("kasho", "かわいい", "youre_cute"),
-])
+@pytest.mark.parametrize(
+    "sister, text, expected",
+    [
+        ("botan", "ありがとう", "thanks"),
+        ("kasho", "ありがと！", "thanks"),
+        ("yuri", "ただいま", "im_home"),
+        ("botan", "AIなの？", "are_you_ai"),
+        ("kasho", "かわいい", "youre_cute"),
+    ],
+)
 def test_everyday_messages_match(chars, sister, text, expected):
     assert match(chars, sister, text) == expected
 
@@ -71,25 +77,40 @@ def test_no_line_is_shared_between_sisters(chars):
     owner = {}
     for sid, sister in chars.sisters.items():
         lines = [r for p in sister.patterns.values() for r in p.replies]
-        lines += [line for key in type(sister.persona.lines).model_fields for line in getattr(sister.persona.lines, key)]
+        lines += [
+            line
+            for key in type(sister.persona.lines).model_fields
+            for line in getattr(sister.persona.lines, key)
+        ]
         for line in lines:
             assert owner.setdefault(line, sid) == sid, line
 
 
-def _pattern(pid, *, exact=None, keywords=None, regex=None, scope=None, when=None, max_length=20,
-             allow_question=False):
+def _pattern(
+    pid, *, exact=None, keywords=None, regex=None, scope=None, when=None, max_length=20, allow_question=False
+):
     trigger = {k: v for k, v in dict(exact=exact, keywords=keywords, regex=regex, scope=scope).items() if v}
-    return Pattern.model_validate(dict(id=pid, category="smalltalk", triggers=[trigger], when=when,
-                                       max_length=max_length, allow_question=allow_question,
-                                       replies=["いいね", "そうなんだ"]))
+    return Pattern.model_validate(
+        dict(
+            id=pid,
+            category="smalltalk",
+            triggers=[trigger],
+            when=when,
+            max_length=max_length,
+            allow_question=allow_question,
+            replies=["いいね", "そうなんだ"],
+        )
+    )
 
 
 def test_exact_beats_keywords_beats_regex():
-    m = Matcher([
-        _pattern("kw", keywords=["ねむ"]),
-        _pattern("ex", exact=["ねむい"]),
-        _pattern("re", regex="ねむ.*", scope="contains"),
-    ])
+    m = Matcher(
+        [
+            _pattern("kw", keywords=["ねむ"]),
+            _pattern("ex", exact=["ねむい"]),
+            _pattern("re", regex="ねむ.*", scope="contains"),
+        ]
+    )
     assert m.match("ねむい", False, Context("night")).pattern.id == "ex"
     assert m.match("ねむすぎ", False, Context("night")).pattern.id == "kw"
 
@@ -101,10 +122,12 @@ def test_contained_triggers_only_match_short_messages():
 
 
 def test_conditions_first_visit_and_chat_kind():
-    m = Matcher([
-        _pattern("hi_new", exact=["はじめまして"], when={"first_visit": True}),
-        _pattern("hi_group", exact=["みんな"], when={"chat": "group"}),
-    ])
+    m = Matcher(
+        [
+            _pattern("hi_new", exact=["はじめまして"], when={"first_visit": True}),
+            _pattern("hi_group", exact=["みんな"], when={"chat": "group"}),
+        ]
+    )
     assert m.match("はじめまして", False, Context("daytime", first_visit=True))
     assert m.match("はじめまして", False, Context("daytime", first_visit=False)) is None
     assert m.match("みんな", False, Context("daytime", chat="group"))
@@ -114,14 +137,24 @@ def test_conditions_first_visit_and_chat_kind():
 def test_overlapping_claims_are_reported_and_disjoint_ones_are_not():
     clash = Matcher([_pattern("a", exact=["おはよ"]), _pattern("b", exact=["おはよー"])])
     assert clash.conflicts and clash.conflicts[0][:2] == ("a", "b")
-    fine = Matcher([_pattern("a", exact=["おはよ"], when={"time": ["morning"]}),
-                    _pattern("b", exact=["おはよ"], when={"time": ["night"]})])
+    fine = Matcher(
+        [
+            _pattern("a", exact=["おはよ"], when={"time": ["morning"]}),
+            _pattern("b", exact=["おはよ"], when={"time": ["night"]}),
+        ]
+    )
     assert fine.conflicts == []
 
 
-@pytest.mark.parametrize("regex, literal", [
-    ("^ねむい+$", "ねむ"), ("(おは|こん)よう", "よう"), ("a|b", None), ("てすと\\d+", "てすと"),
-])
+@pytest.mark.parametrize(
+    "regex, literal",
+    [
+        ("^ねむい+$", "ねむ"),
+        ("(おは|こん)よう", "よう"),
+        ("a|b", None),
+        ("てすと\\d+", "てすと"),
+    ],
+)
 def test_regexes_are_anchored_on_a_literal_they_require(regex, literal):
     assert required_literal(regex) == literal
 

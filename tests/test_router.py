@@ -6,15 +6,29 @@ from botan_line.core.router import CHEAP, STRONG, importance
 CFG = RouterConfig()
 
 
-@pytest.mark.parametrize("text, new_user, switched, tier, reasons", [
-    ("今日の夕飯なに食べた？", False, False, CHEAP, ()),
-    ("おはよう！今日は何する予定？", False, False, CHEAP, ("plain_greeting",)),
-    ("どうせAIなんでしょ？証明してみてよ", False, False, CHEAP, ("banter",)),
-    ("どうせAIなんでしょ？証明してみてよ", True, False, STRONG, ("new_user", "banter")),
-    ("ちょっと相談があるんだけど、最近学校で友達とうまくいかなくて、どうしたらいいのか全然わからなくて悩んでる", False, True,
-     STRONG, ("long_message", "switched_sister", "consultation")),
-    ("おはよう、相談いい？", True, True, CHEAP, ("new_user", "switched_sister", "consultation", "plain_greeting")),
-])
+@pytest.mark.parametrize(
+    "text, new_user, switched, tier, reasons",
+    [
+        ("今日の夕飯なに食べた？", False, False, CHEAP, ()),
+        ("おはよう！今日は何する予定？", False, False, CHEAP, ("plain_greeting",)),
+        ("どうせAIなんでしょ？証明してみてよ", False, False, CHEAP, ("banter",)),
+        ("どうせAIなんでしょ？証明してみてよ", True, False, STRONG, ("new_user", "banter")),
+        (
+            "ちょっと相談があるんだけど、最近学校で友達とうまくいかなくて、どうしたらいいのか全然わからなくて悩んでる",
+            False,
+            True,
+            STRONG,
+            ("long_message", "switched_sister", "consultation"),
+        ),
+        (
+            "おはよう、相談いい？",
+            True,
+            True,
+            CHEAP,
+            ("new_user", "switched_sister", "consultation", "plain_greeting"),
+        ),
+    ],
+)
 def test_importance_and_tier(text, new_user, switched, tier, reasons):
     route = importance(text, new_user=new_user, switched=switched, cfg=CFG)
     assert route.tier == tier

@@ -24,15 +24,18 @@ def test_defaults_need_no_credentials():
     assert s.timezone == "Asia/Tokyo" and not s.llm_enabled and not s.push_fallback
 
 
-@pytest.mark.parametrize("env, name", [
-    ({"BOTAN_TIMEZONE": "Mars/Olympus"}, "BOTAN_TIMEZONE"),
-    ({"BOTAN_PUSH_FALLBACK": "maybe"}, "BOTAN_PUSH_FALLBACK"),
-    ({"BOTAN_ADMIN_USER_IDS": "alice,bob"}, "BOTAN_ADMIN_USER_IDS"),
-    ({"LINE_API_BASE_URL": "api.line.me"}, "LINE_API_BASE_URL"),
-    ({"BOTAN_DATABASE_URL": "var/botan.db"}, "BOTAN_DATABASE_URL"),
-    ({"BOTAN_CONFIG": "/nonexistent.yaml"}, "BOTAN_CONFIG"),
-    ({"BOTAN_WORKER_THREADS": "two"}, "BOTAN_WORKER_THREADS"),
-])
+@pytest.mark.parametrize(
+    "env, name",
+    [
+        ({"BOTAN_TIMEZONE": "Mars/Olympus"}, "BOTAN_TIMEZONE"),
+        ({"BOTAN_PUSH_FALLBACK": "maybe"}, "BOTAN_PUSH_FALLBACK"),
+        ({"BOTAN_ADMIN_USER_IDS": "alice,bob"}, "BOTAN_ADMIN_USER_IDS"),
+        ({"LINE_API_BASE_URL": "api.line.me"}, "LINE_API_BASE_URL"),
+        ({"BOTAN_DATABASE_URL": "var/botan.db"}, "BOTAN_DATABASE_URL"),
+        ({"BOTAN_CONFIG": "/nonexistent.yaml"}, "BOTAN_CONFIG"),
+        ({"BOTAN_WORKER_THREADS": "two"}, "BOTAN_WORKER_THREADS"),
+    ],
+)
 def test_a_malformed_setting_names_itself(env, name):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env(env)
@@ -46,16 +49,26 @@ def test_config_file_errors_carry_file_and_line(tmp_path):
 
 
 def test_the_webhook_refuses_to_start_without_line_credentials(tmp_path):
-    run = subprocess.run([sys.executable, "-c", "from botan_line.doors.webhook import create_app; create_app()"],
-                         capture_output=True, text=True, cwd=REPO,
-                         env={"BOTAN_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        [sys.executable, "-c", "from botan_line.doors.webhook import create_app; create_app()"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"BOTAN_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode != 0
     assert "LINE_CHANNEL_SECRET is not set" in run.stderr
 
 
 def test_serve_prints_one_line_for_a_missing_setting(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "botan_line", "serve"], capture_output=True, text=True, cwd=REPO,
-                         env={"BOTAN_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=30)
+    run = subprocess.run(
+        [sys.executable, "-m", "botan_line", "serve"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"BOTAN_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=30,
+    )
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1].startswith("error: LINE_CHANNEL_SECRET is not set")
 

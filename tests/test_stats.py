@@ -12,7 +12,6 @@ from conftest import TZ
 from sqlalchemy import insert, select
 
 from botan_line.config import BotConfig
-from botan_line.storage.db import connect, ledger
 from botan_line.ops.stats import (
     build_report,
     format_cli,
@@ -20,6 +19,7 @@ from botan_line.ops.stats import (
     period_bounds,
     projection,
 )
+from botan_line.storage.db import connect, ledger
 
 T0 = datetime(2026, 11, 1, tzinfo=TZ).timestamp()
 DAY = 86400
@@ -55,8 +55,19 @@ def l1(t, user, pattern, sister="botan"):
 
 def l2(t, user, tier, pt, ct, yen, strong, text, sister="botan", layer="layer2"):
     model = {"cheap": "gpt-4o-mini", "strong": "gpt-4o", None: None}[tier]
-    return Row(t, user, sister, layer, model=model, tier=tier, prompt_tokens=pt, completion_tokens=ct,
-               yen=yen, strong_yen=strong, normalized=text)
+    return Row(
+        t,
+        user,
+        sister,
+        layer,
+        model=model,
+        tier=tier,
+        prompt_tokens=pt,
+        completion_tokens=ct,
+        yen=yen,
+        strong_yen=strong,
+        normalized=text,
+    )
 
 
 def month_rows() -> list[Row]:
@@ -97,7 +108,8 @@ def test_messages_layer_shares_and_tier_split():
     assert (f.messages, f.commands) == (12, 2)  # the event row and the commands are not messages
     assert f.layers == {"layer1": 5, "layer2": 4, "fallback": 2, "safety": 1}
     assert [f.share(k) for k in ("layer1", "layer2", "fallback", "safety")] == pytest.approx(
-        [500 / 12, 400 / 12, 200 / 12, 100 / 12])
+        [500 / 12, 400 / 12, 200 / 12, 100 / 12]
+    )
     assert f.tiers == {"cheap": 3, "strong": 2}  # the budget-stop fallback made no call
     assert (f.tier_share("cheap"), f.tier_share("strong")) == (60.0, 40.0)
     assert (f.prompt_tokens, f.completion_tokens) == (6000, 390)
@@ -121,7 +133,10 @@ def test_per_sister_figures_and_only_sisters_with_rows():
     assert list(report.sisters) == ["botan", "kasho"]  # yuri's only row is outside the period
     botan, kasho = report.sisters["botan"], report.sisters["kasho"]
     assert (botan.messages, botan.commands, botan.layers) == (
-        10, 1, {"layer1": 4, "layer2": 3, "fallback": 2, "safety": 1})
+        10,
+        1,
+        {"layer1": 4, "layer2": 3, "fallback": 2, "safety": 1},
+    )
     assert botan.tiers == {"cheap": 3, "strong": 1}
     assert botan.yen == pytest.approx(1.85)
     # own strong_yen 1 + 2 + 1.5 + 0.5 = 5.00; four Layer 1, one safety and one budget-stop fallback at 1.625
@@ -134,10 +149,17 @@ def test_per_sister_figures_and_only_sisters_with_rows():
 
 
 def test_all_strong_without_layer2_rows_prices_a_typical_exchange_per_sisters_strong_model():
-    prices = {"gpt-4o": {"input": 2.50, "output": 10.00}, "gpt-4o-mini": {"input": 0.15, "output": 0.60},
-              "big": {"input": 10.00, "output": 20.00}}
-    cfg = BotConfig.model_validate({"prices": prices, "sisters": {"kasho": {"tiers": {
-        "cheap": {"model": "gpt-4o-mini"}, "strong": {"model": "big"}}}}})
+    prices = {
+        "gpt-4o": {"input": 2.50, "output": 10.00},
+        "gpt-4o-mini": {"input": 0.15, "output": 0.60},
+        "big": {"input": 10.00, "output": 20.00},
+    }
+    cfg = BotConfig.model_validate(
+        {
+            "prices": prices,
+            "sisters": {"kasho": {"tiers": {"cheap": {"model": "gpt-4o-mini"}, "strong": {"model": "big"}}}},
+        }
+    )
     rows = [
         l1(T0, "U1", "botan:morning"),
         l1(T0 + 1, "U2", "botan:morning"),
@@ -155,10 +177,14 @@ def test_all_strong_without_layer2_rows_prices_a_typical_exchange_per_sisters_st
 def test_fallback_without_a_model_is_priced_like_layer1_and_with_a_model_keeps_its_own_strong_yen():
     rows = [
         l2(T0, "U1", "cheap", 1000, 100, 0.10, 1.00, "映画見た"),
-        l2(T0 + 1, "U2", "strong", 1000, 100, 3.00, 3.00, "相談がある"),  # mean layer2 strong_yen: (1 + 3) / 2 = 2.00
+        l2(
+            T0 + 1, "U2", "strong", 1000, 100, 3.00, 3.00, "相談がある"
+        ),  # mean layer2 strong_yen: (1 + 3) / 2 = 2.00
         l1(T0 + 2, "U3", "botan:morning"),
         l2(T0 + 3, "U4", None, 0, 0, 0.0, 0.0, "ゲームしよ", layer="fallback"),  # budget stop: no call
-        l2(T0 + 4, "U5", "strong", 800, 80, 0.45, 0.80, "ゲームしよ", layer="fallback"),  # guard rejected both
+        l2(
+            T0 + 4, "U5", "strong", 800, 80, 0.45, 0.80, "ゲームしよ", layer="fallback"
+        ),  # guard rejected both
     ]
     f = report_of(rows).overall
     # own strong_yen for the rows that called a model (1.00 + 3.00 + 0.80), the mean 2.00 for the
@@ -184,37 +210,57 @@ def test_nothing_to_compare_means_no_reduction():
 
 def test_top_layer1_patterns():
     report = report_of(month_rows(), top=2)
-    assert [(p.pattern, p.uses) for p in report.overall.top_patterns] == [("botan:morning", 3), ("botan:night", 1)]
+    assert [(p.pattern, p.uses) for p in report.overall.top_patterns] == [
+        ("botan:morning", 3),
+        ("botan:night", 1),
+    ]
     assert [(p.pattern, p.uses) for p in report.sisters["kasho"].top_patterns] == [("kasho:advice", 1)]
 
 
 def test_fall_through_ranking_counts_messages_then_distinct_users():
     rows = [l2(T0 + i, "U1", "cheap", 10, 1, 0.01, 0.1, "映画見た") for i in range(3)]  # one user, 3 times
     rows += [l2(T0 + 10 + i, u, "cheap", 10, 1, 0.01, 0.1, "おすすめの本ある？") for i, u in enumerate("ABC")]
-    rows += [l2(T0 + 20, "A", None, 0, 0, 0.0, 0.0, "ゲームしよ", layer="fallback"),
-             l2(T0 + 21, "B", "cheap", 10, 1, 0.0, 0.1, "ゲームしよ", layer="fallback"),
-             l2(T0 + 22, "C", None, 0, 0, 0.0, 0.0, None, layer="fallback"),  # layer 2 was never asked
-             l2(T0 + 23, "D", "cheap", 10, 1, 0.01, 0.1, "一回だけ")]
+    rows += [
+        l2(T0 + 20, "A", None, 0, 0, 0.0, 0.0, "ゲームしよ", layer="fallback"),
+        l2(T0 + 21, "B", "cheap", 10, 1, 0.0, 0.1, "ゲームしよ", layer="fallback"),
+        l2(T0 + 22, "C", None, 0, 0, 0.0, 0.0, None, layer="fallback"),  # layer 2 was never asked
+        l2(T0 + 23, "D", "cheap", 10, 1, 0.01, 0.1, "一回だけ"),
+    ]
     ranking = [(x.text, x.count, x.users) for x in report_of(rows).overall.fallthrough]
-    assert ranking == [("おすすめの本ある？", 3, 3), ("映画見た", 3, 1), ("ゲームしよ", 2, 2), ("一回だけ", 1, 1)]
+    assert ranking == [
+        ("おすすめの本ある？", 3, 3),
+        ("映画見た", 3, 1),
+        ("ゲームしよ", 2, 2),
+        ("一回だけ", 1, 1),
+    ]
 
 
 def test_weakest_patterns_follow_up_within_thirty_minutes():
     end = T0 + 10 * DAY
     rows = [
-        l1(T0, "U1", "botan:a"), l2(T0 + 1799, "U1", "cheap", 1, 1, 0, 0, "え", sister="kasho"),  # 29:59
-        l1(T0, "U2", "botan:a"), Row(T0 + 1801, "U2", "botan", "command"),  # 30:01
+        l1(T0, "U1", "botan:a"),
+        l2(T0 + 1799, "U1", "cheap", 1, 1, 0, 0, "え", sister="kasho"),  # 29:59
+        l1(T0, "U2", "botan:a"),
+        Row(T0 + 1801, "U2", "botan", "command"),  # 30:01
         l1(T0, "U3", "botan:a"),  # never wrote again
-        l1(T0, "U4", "botan:b"), Row(T0 + 1800, "U4", "botan", "command"),  # 30:00 exactly
-        l1(T0, "U5", "botan:b"), l1(T0 + 60, "U5", "botan:b"), Row(T0 + 120, "U5", "botan", "event"),
+        l1(T0, "U4", "botan:b"),
+        Row(T0 + 1800, "U4", "botan", "command"),  # 30:00 exactly
+        l1(T0, "U5", "botan:b"),
+        l1(T0 + 60, "U5", "botan:b"),
+        Row(T0 + 120, "U5", "botan", "event"),
         *[l1(T0 + k * 2 * HOUR, "U6", "botan:c") for k in range(4)],
-        l1(end - 10, "U7", "botan:c"), Row(end + 100, "U7", "botan", "command"),  # next row after the period
-        l1(T0, "U8", "botan:d"), l1(T0 + 5 * HOUR, "U8", "botan:d"),  # two uses: too few to judge
+        l1(end - 10, "U7", "botan:c"),
+        Row(end + 100, "U7", "botan", "command"),  # next row after the period
+        l1(T0, "U8", "botan:d"),
+        l1(T0 + 5 * HOUR, "U8", "botan:d"),  # two uses: too few to judge
     ]
     rows.reverse()  # input order must not matter
     weakest = report_of(rows, top=5).overall.weakest
     assert [(w.pattern, w.uses, w.followed) for w in weakest] == [
-        ("botan:c", 5, 1), ("botan:a", 3, 1), ("botan:b", 3, 3)]
+        ("botan:c", 5, 1),
+        ("botan:a", 3, 1),
+        ("botan:b", 3, 3),
+    ]
     assert [w.percent for w in weakest] == pytest.approx([20.0, 100 / 3, 100.0])
     assert [w.pattern for w in report_of(rows, top=2).overall.weakest] == ["botan:c", "botan:a"]
     assert report_of(rows, followup_seconds=1799).overall.weakest[1].followed == 1  # 29:59 still counts
@@ -247,23 +293,45 @@ def test_projection_scales_the_period_to_a_month():
     report = report_of(month_rows(), days=10)
     cost = 3.85 / 5  # yen of the five rows that called a model (the budget-stop fallback did not)
     volume = 12 * 30 / 10
-    assert flat(projection(report)) == pytest.approx([
-        5 / 12, volume * (7 / 12) * cost,  # the current share first
-        0.6, volume * 0.4 * cost, 0.8, volume * 0.2 * cost, 0.9, volume * 0.1 * cost])
+    assert flat(projection(report)) == pytest.approx(
+        [
+            5 / 12,
+            volume * (7 / 12) * cost,  # the current share first
+            0.6,
+            volume * 0.4 * cost,
+            0.8,
+            volume * 0.2 * cost,
+            0.9,
+            volume * 0.1 * cost,
+        ]
+    )
     assert flat(projection(report, shares=(0.5,), days_in_month=31)) == pytest.approx(
-        [5 / 12, 12 * 3.1 * (7 / 12) * cost, 0.5, 12 * 3.1 * 0.5 * cost])
+        [5 / 12, 12 * 3.1 * (7 / 12) * cost, 0.5, 12 * 3.1 * 0.5 * cost]
+    )
 
 
 def test_projection_without_layer2_rows_uses_a_typical_cheap_exchange_and_at_least_a_day():
     rows = [l1(T0 + i, "U1", "botan:morning") for i in range(8)] + [Row(T0 + 9, "U1", "botan", "safety")]
     report = build_report(rows, cfg=CFG, since=T0, until=T0 + 2 * HOUR, label="2026-11-01")
-    assert flat(projection(report, shares=(0.9,))) == pytest.approx([
-        8 / 9, 9 * 30 * (1 / 9) * TYPICAL_CHEAP, 0.9, 9 * 30 * 0.1 * TYPICAL_CHEAP])
+    assert flat(projection(report, shares=(0.9,))) == pytest.approx(
+        [8 / 9, 9 * 30 * (1 / 9) * TYPICAL_CHEAP, 0.9, 9 * 30 * 0.1 * TYPICAL_CHEAP]
+    )
 
 
 def test_format_line_is_short_japanese_for_a_phone():
-    rows = month_rows() + [l2(T0 + 5 * DAY + i, "U5", "cheap", 10, 1, 0.01, 0.1,
-                              "とっても長いメッセージだよ、二十文字をぜったいに超えるやつ") for i in range(5)]
+    rows = month_rows() + [
+        l2(
+            T0 + 5 * DAY + i,
+            "U5",
+            "cheap",
+            10,
+            1,
+            0.01,
+            0.1,
+            "とっても長いメッセージだよ、二十文字をぜったいに超えるやつ",
+        )
+        for i in range(5)
+    ]
     text = format_line(report_of(rows))
     assert len(text) <= 2000 and len(text.splitlines()) <= 25
     assert "削減率" in text and "2026-11" in text
@@ -285,7 +353,7 @@ def test_format_cli_aligns_columns_and_shows_the_projection():
     report = report_of(month_rows())
     text = format_cli(report, projection(report))
     lines = text.splitlines()
-    table = lines[2:lines.index("", 2)]
+    table = lines[2 : lines.index("", 2)]
     assert table[0].split() == ["all", "botan", "kasho"]
     assert len({len(line) for line in table}) == 1  # every metric row has the same width
     # ¥3.85 / 5 = ¥0.77 a Layer 2 message; 12 messages in 10 days = 36 a month

@@ -93,6 +93,7 @@ def test_healthz_checks_the_database(bot):
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(sbot):
-    sbot.services.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none",
-                                         connect_args={"connect_timeout": 1})
+    sbot.services.engine = create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:9/none", connect_args={"connect_timeout": 1}
+    )
     assert sbot.http.get(sbot.url + "/healthz").status_code == 503

@@ -80,12 +80,33 @@ def test_postback_switches_sister(bot):
 
 def test_groups_answer_only_when_a_sister_is_named_or_the_bot_mentioned(sbot):
     ts = sbot.clock.ms
-    assert sbot.deliver(text_event("おはよう", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts)) == []
-    assert len(sbot.deliver(text_event("@bot おはよう", "Um1", source_type="group", group_id="Cg",
-                                       mentioned_self=True, timestamp_ms=ts))) == 1
+    assert (
+        sbot.deliver(text_event("おはよう", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts)) == []
+    )
+    assert (
+        len(
+            sbot.deliver(
+                text_event(
+                    "@bot おはよう",
+                    "Um1",
+                    source_type="group",
+                    group_id="Cg",
+                    mentioned_self=True,
+                    timestamp_ms=ts,
+                )
+            )
+        )
+        == 1
+    )
     assert sbot.last().layer == "layer1"  # the mention itself is not part of what she answers
-    assert len(sbot.deliver(text_event("牡丹おはよう", "Um1", source_type="group", group_id="Cg",
-                                       timestamp_ms=ts))) == 1
+    assert (
+        len(
+            sbot.deliver(
+                text_event("牡丹おはよう", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts)
+            )
+        )
+        == 1
+    )
     assert sbot.line.loadings() == []  # never in groups
 
 
@@ -115,7 +136,9 @@ def test_standby_sends_nothing(sbot):
 
 
 def test_stale_reply_token_is_recorded_as_expired_without_push_or_spending(sbot):
-    sbot.post(text_event("最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？", timestamp_ms=sbot.clock.ms))
+    sbot.post(
+        text_event("最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？", timestamp_ms=sbot.clock.ms)
+    )
     sbot.clock.advance(55)
     sbot.work()
     assert sbot.line.requests == []
@@ -236,20 +259,30 @@ def _worker_env(bot, database_url: str) -> dict:
     s = bot.services.settings
     env = dict(os.environ)
     env.update(
-        BOTAN_DATABASE_URL=database_url, BOTAN_CHARACTERS_DIR=str(s.characters_dir),
-        LINE_CHANNEL_SECRET=s.line_channel_secret, LINE_CHANNEL_ACCESS_TOKEN=s.line_channel_access_token,
-        LINE_API_BASE_URL=s.line_api_base_url, OPENAI_API_KEY="test-key", OPENAI_BASE_URL=s.openai_base_url,
-        BOTAN_LEASE_SECONDS="5", BOTAN_LOG_LEVEL="WARNING",
+        BOTAN_DATABASE_URL=database_url,
+        BOTAN_CHARACTERS_DIR=str(s.characters_dir),
+        LINE_CHANNEL_SECRET=s.line_channel_secret,
+        LINE_CHANNEL_ACCESS_TOKEN=s.line_channel_access_token,
+        LINE_API_BASE_URL=s.line_api_base_url,
+        OPENAI_API_KEY="test-key",
+        OPENAI_BASE_URL=s.openai_base_url,
+        BOTAN_LEASE_SECONDS="5",
+        BOTAN_LOG_LEVEL="WARNING",
     )
     return env
 
 
 def test_a_worker_killed_mid_event_loses_nothing_and_answers_once(bot, database_url):
     bot.ai.queue("うんうん、わかるよ〜その気持ち！", delay=30)  # the worker hangs inside Layer 2
-    event = text_event("最近ちょっと考えごとしてて、なんか落ち着かないんだよね", timestamp_ms=int(time.time() * 1000))
+    event = text_event(
+        "最近ちょっと考えごとしてて、なんか落ち着かないんだよね", timestamp_ms=int(time.time() * 1000)
+    )
     bot.post(event)
-    proc = subprocess.Popen([sys.executable, "-m", "botan_line", "work", "--threads", "1"],
-                            env=_worker_env(bot, database_url), cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "botan_line", "work", "--threads", "1"],
+        env=_worker_env(bot, database_url),
+        cwd=REPO,
+    )
     try:
         assert bot.ai.wait_for(lambda: len(bot.ai.requests) >= 1, timeout=30)
     finally:
@@ -270,10 +303,12 @@ def test_two_processes_share_one_inbox_and_never_handle_an_event_twice(bot, data
     now_ms = int(time.time() * 1000)
     events = [text_event("おはよう", f"Uuser{i:03d}", timestamp_ms=now_ms) for i in range(40)]
     for i in range(0, 40, 10):
-        assert bot.post(*events[i:i + 10]).status_code == 200
+        assert bot.post(*events[i : i + 10]).status_code == 200
     env = _worker_env(bot, database_url)
-    procs = [subprocess.Popen([sys.executable, "-m", "botan_line", "work", "--until-idle"], env=env, cwd=REPO)
-             for _ in range(processes)]
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "botan_line", "work", "--until-idle"], env=env, cwd=REPO)
+        for _ in range(processes)
+    ]
     for p in procs:
         assert p.wait(120) == 0
     tokens = [r["replyToken"] for r in bot.line.replies()]

@@ -114,8 +114,16 @@ def retry_key(event_id: str, purpose: str = "push") -> str:
 
 
 class LineEdge:
-    def __init__(self, base_url: str, access_token: str, *, timeout: float = 5.0, personas: Callable | None = None,
-                 sleep: Callable[[float], None] = time.sleep, push_retries: int = 3):
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        *,
+        timeout: float = 5.0,
+        personas: Callable | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        push_retries: int = 3,
+    ):
         self.api = MessagingApi(ApiClient(Configuration(host=base_url, access_token=access_token)))
         self.timeout = timeout
         self.personas = personas  # () -> CharacterSet, for sender names, icons and quick-reply labels
@@ -125,9 +133,16 @@ class LineEdge:
     # --- building messages ---------------------------------------------------------------------
     def quick_reply(self) -> QuickReply:
         chars = self.personas()
-        items = [QuickReplyItem(action=PostbackAction(label=s.persona.display_name[:20], data=f"sister={sid}",
-                                                      display_text=s.persona.display_name))
-                 for sid, s in chars.sisters.items()]
+        items = [
+            QuickReplyItem(
+                action=PostbackAction(
+                    label=s.persona.display_name[:20],
+                    data=f"sister={sid}",
+                    display_text=s.persona.display_name,
+                )
+            )
+            for sid, s in chars.sisters.items()
+        ]
         return QuickReply(items=items[:13])
 
     def build(self, outgoing: list[Outgoing]) -> list[TextMessage]:
@@ -148,8 +163,10 @@ class LineEdge:
     # --- sending -------------------------------------------------------------------------------
     def reply(self, reply_token: str, outgoing: list[Outgoing]) -> None:
         try:
-            self.api.reply_message(ReplyMessageRequest(reply_token=reply_token, messages=self.build(outgoing)),
-                                   _request_timeout=self.timeout)
+            self.api.reply_message(
+                ReplyMessageRequest(reply_token=reply_token, messages=self.build(outgoing)),
+                _request_timeout=self.timeout,
+            )
         except ApiException as exc:
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
             if exc.status == 400 and "reply token" in body.lower():
@@ -163,8 +180,11 @@ class LineEdge:
         messages = self.build(outgoing)
         for attempt in range(self.push_retries + 1):
             try:
-                self.api.push_message(PushMessageRequest(to=to, messages=messages), x_line_retry_key=key,
-                                      _request_timeout=self.timeout)
+                self.api.push_message(
+                    PushMessageRequest(to=to, messages=messages),
+                    x_line_retry_key=key,
+                    _request_timeout=self.timeout,
+                )
                 return
             except ApiException as exc:
                 if exc.status == 409:
@@ -175,15 +195,17 @@ class LineEdge:
             except Exception as exc:
                 reason = f"push_{type(exc).__name__}"
             if attempt < self.push_retries:
-                self.sleep(min(8.0, 0.5 * 2 ** attempt))
+                self.sleep(min(8.0, 0.5 * 2**attempt))
         raise SendFailed(reason)
 
     def loading(self, chat_id: str, seconds: int = 20) -> None:
         """Best effort: a failed loading animation never stops a reply."""
         seconds = max(5, min(60, 5 * round(seconds / 5)))
         try:
-            self.api.show_loading_animation(ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds),
-                                            _request_timeout=self.timeout)
+            self.api.show_loading_animation(
+                ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds),
+                _request_timeout=self.timeout,
+            )
         except Exception as exc:
             log.info("loading animation not shown: %s", type(exc).__name__)
 

@@ -33,12 +33,25 @@ class LLMUnavailable(Exception):
         super().__init__(reason)
 
 
-RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
+RETRYABLE = (
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+)
 
 
 class LLM:
-    def __init__(self, api_key: str, base_url: str, *, timeout: float, max_retries: int,
-                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str,
+        *,
+        timeout: float,
+        max_retries: int,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.client = openai.OpenAI(
             api_key=api_key or "not-needed",  # local OpenAI-compatible servers accept any key
             base_url=base_url or None,
@@ -50,8 +63,9 @@ class LLM:
         self.sleep = sleep
         self.monotonic = monotonic
 
-    def complete(self, model: str, messages: list[dict], *, temperature: float, max_tokens: int,
-                 deadline: float) -> Completion:
+    def complete(
+        self, model: str, messages: list[dict], *, temperature: float, max_tokens: int, deadline: float
+    ) -> Completion:
         """``deadline`` is a monotonic time after which no new attempt starts."""
         attempt = 0
         while True:
@@ -59,7 +73,8 @@ class LLM:
             timeout = max(0.1, min(self.timeout, deadline - started))  # never outlive the reply window
             try:
                 resp = self.client.with_options(timeout=timeout).chat.completions.create(
-                    model=model, messages=messages, temperature=temperature, max_tokens=max_tokens)
+                    model=model, messages=messages, temperature=temperature, max_tokens=max_tokens
+                )
                 choice = resp.choices[0] if resp.choices else None
                 text = (choice.message.content or "") if choice and choice.message else ""
                 usage = resp.usage

@@ -16,17 +16,26 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from botan_line.errors import CharacterError
 from botan_line.characters.matcher import Matcher
 from botan_line.characters.normalize import fold
 from botan_line.characters.yamlio import YamlProblem, line_of, load_with_lines, validate
+from botan_line.errors import CharacterError
 
 log = logging.getLogger(__name__)
 
 Band = Literal["morning", "daytime", "evening", "night"]
 Category = Literal[
-    "greeting", "thanks", "apology", "goodbye", "banter", "question", "reaction", "smalltalk", "compliment",
-    "consult", "learned",
+    "greeting",
+    "thanks",
+    "apology",
+    "goodbye",
+    "banter",
+    "question",
+    "reaction",
+    "smalltalk",
+    "compliment",
+    "consult",
+    "learned",
 ]
 PATTERN_FILES = ("greetings.yaml", "patterns.yaml", "learned.yaml")
 DEFAULT_SISTER = "botan"
@@ -79,7 +88,9 @@ class Pattern(Strict):
     @classmethod
     def _replies(cls, replies: list[str], info: ValidationInfo) -> list[str]:
         if info.data.get("category") != "learned" and len(replies) < 2:
-            raise ValueError("a pattern needs at least 2 reply variations (only learned patterns may have one)")
+            raise ValueError(
+                "a pattern needs at least 2 reply variations (only learned patterns may have one)"
+            )
         for r in replies:
             if not r.strip():
                 raise ValueError("empty reply")
@@ -215,7 +226,9 @@ def load_characters(root: Path) -> CharacterSet:
     if not root.is_dir():
         raise CharacterError([f"{root}:1: characters folder not found (set BOTAN_CHARACTERS_DIR)"])
     sig = signature(root)
-    safety, _ = _load(SafetyConfig, root / "safety.yaml", problems) if (root / "safety.yaml").exists() else (None, {})
+    safety, _ = (
+        _load(SafetyConfig, root / "safety.yaml", problems) if (root / "safety.yaml").exists() else (None, {})
+    )
     if safety is None and not any(p.startswith(str(root / "safety.yaml")) for p in problems):
         problems.append(f"{root / 'safety.yaml'}:1: missing safety.yaml (crisis reply and contacts)")
     sisters: dict[str, Sister] = {}
@@ -228,7 +241,9 @@ def load_characters(root: Path) -> CharacterSet:
         if persona is None:
             continue
         if persona.id != folder.name:
-            problems.append(f"{persona_path}:{line_of(plines, ('id',))}: id {persona.id!r} must equal the folder name")
+            problems.append(
+                f"{persona_path}:{line_of(plines, ('id',))}: id {persona.id!r} must equal the folder name"
+            )
         patterns: dict[str, Pattern] = {}
         source: dict[str, tuple[str, int]] = {}
         for name in PATTERN_FILES:
@@ -242,19 +257,25 @@ def load_characters(root: Path) -> CharacterSet:
                 where = f"{path}:{line_of(lines, ('patterns', i, 'id'))}"
                 if pat.id in patterns:
                     first = source[pat.id]
-                    problems.append(f"{where}: duplicate pattern id {pat.id!r} (first at {first[0]}:{first[1]})")
+                    problems.append(
+                        f"{where}: duplicate pattern id {pat.id!r} (first at {first[0]}:{first[1]})"
+                    )
                     continue
                 patterns[pat.id] = pat
                 source[pat.id] = (str(path), line_of(lines, ("patterns", i, "id")))
                 for j, t in enumerate(pat.triggers):
                     if t.regex and re.search(r"[\u30a1-\u30f6]", t.regex):
                         line = line_of(lines, ("patterns", i, "triggers", j))
-                        problems.append(f"{path}:{line}: regex must be written in hiragana (katakana is folded)")
+                        problems.append(
+                            f"{path}:{line}: regex must be written in hiragana (katakana is folded)"
+                        )
                 for k, reply in enumerate(pat.replies):
                     owner = seen_lines.setdefault(reply, persona.id)
                     if owner != persona.id:
                         line = line_of(lines, ("patterns", i, "replies", k))
-                        problems.append(f"{path}:{line}: this line is already {owner}'s; every sister needs her own")
+                        problems.append(
+                            f"{path}:{line}: this line is already {owner}'s; every sister needs her own"
+                        )
             for pattern_id, extra in pf.variations.items():
                 line = line_of(lines, ("variations", pattern_id))
                 if pattern_id not in patterns:
@@ -320,6 +341,8 @@ class CharacterStore:
                 return exc.problems
             self._current = new
             self.last_error = None
-            log.info("character files loaded: %s", ", ".join(
-                f"{sid} ({len(s.patterns)} patterns)" for sid, s in new.sisters.items()))
+            log.info(
+                "character files loaded: %s",
+                ", ".join(f"{sid} ({len(s.patterns)} patterns)" for sid, s in new.sisters.items()),
+            )
             return None

@@ -174,7 +174,11 @@ class Matcher:
             if count < len(entry.words) or not all(w in text for w in entry.words):
                 continue  # a repeated keyword is not the others ("人間人間" is not "人間 + 証明")
             pattern = entry.pattern
-            if len(text) > pattern.max_length or entry.length <= best_len or not _conditions_hold(pattern, ctx):
+            if (
+                len(text) > pattern.max_length
+                or entry.length <= best_len
+                or not _conditions_hold(pattern, ctx)
+            ):
                 continue
             if not pattern.allow_question:
                 rest = text
@@ -193,8 +197,11 @@ class Matcher:
                 if len(text) > pattern.max_length:
                     continue
                 m = entry.regex.search(text)
-                if m and not pattern.allow_question and asks_something(
-                        text[:m.start()] + " " + text[m.end():], question):
+                if (
+                    m
+                    and not pattern.allow_question
+                    and asks_something(text[: m.start()] + " " + text[m.end() :], question)
+                ):
                     continue
             if m and _conditions_hold(pattern, ctx):
                 return Match(pattern, REGEX, entry.source)

@@ -38,6 +38,7 @@ class Commands:
         def register(func):
             self.table[name] = Command(name, func, admin_only, usage, in_groups)
             return func
+
         return register
 
     def visible_to(self, is_admin: bool) -> list[Command]:
@@ -77,8 +78,10 @@ class CommandContext:
 
 
 def _say(user: UserState, text: str, pattern: str) -> Decision:
-    return Decision(messages=[Outgoing(user.sister, text)],
-                    ledger=LedgerEntry(user.user_id, user.sister, "command", pattern=pattern))
+    return Decision(
+        messages=[Outgoing(user.sister, text)],
+        ledger=LedgerEntry(user.user_id, user.sister, "command", pattern=pattern),
+    )
 
 
 commands = Commands()
@@ -101,6 +104,7 @@ def _help(ctx: CommandContext) -> str:
 def _switch_to(sister: str):
     def run(ctx: CommandContext) -> Decision:
         return ctx.pipeline.switch(ctx.turn, sister)
+
     return run
 
 
@@ -153,7 +157,11 @@ def _resume(ctx: CommandContext) -> str:
     from botan_line.core.layer2 import PAUSED_KEY
 
     ctx.pipeline.store.set_state(PAUSED_KEY, "0")
-    state = "再開しました。" if ctx.pipeline.layer2.enabled else "再開しましたが、APIキーが未設定なのでLayer 2はオフのままです。"
+    state = (
+        "再開しました。"
+        if ctx.pipeline.layer2.enabled
+        else "再開しましたが、APIキーが未設定なのでLayer 2はオフのままです。"
+    )
     return f"Layer 2を{state}"
 
 
@@ -176,8 +184,10 @@ def _budget(ctx: CommandContext) -> str:
     spent = ctx.pipeline.store.spent_yen(*month_bounds(ctx.turn.now))
     soft = budget * l2.cfg.budget.soft_ratio
     share = f"{spent / budget:.0%}" if budget else "-"
-    return (f"今月の予算: ¥{budget:,.0f}\n使用済み: ¥{spent:,.1f}（{share}）\n"
-            f"節約モード開始: ¥{soft:,.0f}\n1人1日のAI応答上限: {l2.cfg.budget.per_user_daily_calls}回")
+    return (
+        f"今月の予算: ¥{budget:,.0f}\n使用済み: ¥{spent:,.1f}（{share}）\n"
+        f"節約モード開始: ¥{soft:,.0f}\n1人1日のAI応答上限: {l2.cfg.budget.per_user_daily_calls}回"
+    )
 
 
 @command("candidates", admin_only=True)
@@ -187,8 +197,12 @@ def _candidates(ctx: CommandContext) -> str:
 
     p = ctx.pipeline
     cfg = p.layer2.cfg.learning
-    learning.mine(p.store.engine, p.characters, min_users=cfg.min_distinct_users,
-                  max_replies=cfg.max_replies_per_candidate)
+    learning.mine(
+        p.store.engine,
+        p.characters,
+        min_users=cfg.min_distinct_users,
+        max_replies=cfg.max_replies_per_candidate,
+    )
     found = learning.open_candidates(p.store.engine, limit=10)
     if not found:
         return "いま承認待ちの候補はありません。"
@@ -243,8 +257,14 @@ def _learn(ctx: CommandContext) -> str:
         return "書き方: /learn botan 推し活 => わかる〜！推し活って最高だよね！（返事は | で複数）"
     lines = [r.strip() for r in replies.split("|") if r.strip()]
     try:
-        pattern_id = learning.learn(ctx.pipeline.store.engine, ctx.pipeline.characters, sister.strip().lower(),
-                                    trigger.strip(), lines, ctx.turn.user_id)
+        pattern_id = learning.learn(
+            ctx.pipeline.store.engine,
+            ctx.pipeline.characters,
+            sister.strip().lower(),
+            trigger.strip(),
+            lines,
+            ctx.turn.user_id,
+        )
     except learning.LearningError as exc:
         return str(exc)
     return f"{sister.strip()} に {pattern_id} を追加しました（返事{len(lines)}件）。"
@@ -261,8 +281,13 @@ def _stats(ctx: CommandContext) -> str:
         return "期間は today / week / month のどれかだよ（例: /stats week）"
     since, until, label = stats.period_bounds(kind, ctx.turn.now)
     p = ctx.pipeline
-    report = stats.build_report(ledger_rows(p.store.engine, since, until + stats.FOLLOWUP_SECONDS), cfg=p.layer2.cfg, since=since,
-                                until=until, label=label)
+    report = stats.build_report(
+        ledger_rows(p.store.engine, since, until + stats.FOLLOWUP_SECONDS),
+        cfg=p.layer2.cfg,
+        since=since,
+        until=until,
+        label=label,
+    )
     return stats.format_line(report)
 
 

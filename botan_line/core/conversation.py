@@ -15,15 +15,16 @@ import time
 import unicodedata
 from collections.abc import Callable
 
-from botan_line.core import safety
 from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, CharacterStore
-from botan_line.clock import BAND_NAMES, time_band
-from botan_line.core.layer2 import Layer2
 from botan_line.characters.matcher import Context
 from botan_line.characters.normalize import normalize
+from botan_line.clock import BAND_NAMES, time_band
+from botan_line.core import safety
+from botan_line.core.layer2 import Layer2
 from botan_line.core.model import Decision, LedgerEntry, Outgoing, Turn, UserState
 
 log = logging.getLogger(__name__)
+
 
 def pick_variation(n: int, used: list[int], rng: random.Random) -> tuple[int, list[int]]:
     """A variation this user has not had since the last full cycle (never the same twice in a row)."""
@@ -37,8 +38,23 @@ def pick_variation(n: int, used: list[int], rng: random.Random) -> tuple[int, li
     return choice, [*used, choice]
 
 
-HONORIFICS = ("お姉ちゃん", "おねえちゃん", "姉ちゃん", "ねえちゃん", "お姉さん", "姉さん", "ねえさん", "お姉", "姉",
-              "ちゃん", "さん", "さま", "様", "たん", "っち")
+HONORIFICS = (
+    "お姉ちゃん",
+    "おねえちゃん",
+    "姉ちゃん",
+    "ねえちゃん",
+    "お姉さん",
+    "姉さん",
+    "ねえさん",
+    "お姉",
+    "姉",
+    "ちゃん",
+    "さん",
+    "さま",
+    "様",
+    "たん",
+    "っち",
+)
 _HON = "(?:" + "|".join(HONORIFICS) + ")"
 
 
@@ -75,8 +91,17 @@ def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:
 
 
 class Pipeline:
-    def __init__(self, characters: CharacterStore, store, layer2: Layer2, *, admins: frozenset[str] = frozenset(),
-                 commands=None, rng: random.Random | None = None, tz=None):
+    def __init__(
+        self,
+        characters: CharacterStore,
+        store,
+        layer2: Layer2,
+        *,
+        admins: frozenset[str] = frozenset(),
+        commands=None,
+        rng: random.Random | None = None,
+        tz=None,
+    ):
         self.characters = characters
         self.store = store
         self.layer2 = layer2
@@ -102,10 +127,13 @@ class Pipeline:
         idx, var = self.choose(user, sister, f"lines:{key}", options)
         return self._fill(options[idx], user, persona, band), var
 
-    def reply(self, user: UserState, sister: str, text: str, layer: str, *, quick_reply: bool = False,
-              **ledger) -> Decision:
-        return Decision(messages=[Outgoing(sister, text, quick_reply)],
-                        ledger=LedgerEntry(user.user_id, sister, layer, **ledger))
+    def reply(
+        self, user: UserState, sister: str, text: str, layer: str, *, quick_reply: bool = False, **ledger
+    ) -> Decision:
+        return Decision(
+            messages=[Outgoing(sister, text, quick_reply)],
+            ledger=LedgerEntry(user.user_id, sister, layer, **ledger),
+        )
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
@@ -133,8 +161,13 @@ class Pipeline:
         rest = normalize(rest_raw).text if called else norm.text
         switched = bool(called and called != user.sister)
         sister = called or user.sister
-        new_user = UserState(user.user_id, sister, user.messages + 1, user.display_name,
-                             turn.now.timestamp() if switched else user.switched_at)
+        new_user = UserState(
+            user.user_id,
+            sister,
+            user.messages + 1,
+            user.display_name,
+            turn.now.timestamp() if switched else user.switched_at,
+        )
         persona = chars.persona(sister)
 
         kind = safety.classify(norm.text, chars.safety)
@@ -145,7 +178,9 @@ class Pipeline:
 
         if called and not rest:  # just her name: she answers the call
             text_line, var = self.line(user, sister, "switched", band)
-            decision = self.reply(user, sister, text_line, "layer1", pattern=f"{sister}:called", quick_reply=switched)
+            decision = self.reply(
+                user, sister, text_line, "layer1", pattern=f"{sister}:called", quick_reply=switched
+            )
             decision.variation = var
         else:
             ctx = Context(band=band, first_visit=user.first_visit, chat=turn.chat)
@@ -153,8 +188,13 @@ class Pipeline:
             if match is not None:
                 pattern = match.pattern
                 idx, var = self.choose(user, sister, pattern.id, pattern.replies)
-                decision = self.reply(user, sister, self._fill(pattern.replies[idx], user, persona, band), "layer1",
-                                      pattern=f"{sister}:{pattern.id}")
+                decision = self.reply(
+                    user,
+                    sister,
+                    self._fill(pattern.replies[idx], user, persona, band),
+                    "layer1",
+                    pattern=f"{sister}:{pattern.id}",
+                )
                 decision.variation = var
             else:
                 decision = self._layer2(turn, user, persona, band, switched, norm.text, on_slow)
@@ -175,26 +215,48 @@ class Pipeline:
         decision.variation = var
         return decision
 
-    def _layer2(self, turn: Turn, user: UserState, persona, band: str, switched: bool, normalized: str,
-                on_slow) -> Decision:
+    def _layer2(
+        self, turn: Turn, user: UserState, persona, band: str, switched: bool, normalized: str, on_slow
+    ) -> Decision:
         window = self.layer2.cfg.router_for(persona.id).switched_within_seconds
         recently = user.switched_at is not None and turn.now.timestamp() - user.switched_at < window
-        result = self.layer2.answer(persona=persona, user=user, text=turn.text.strip(), now=turn.now,
-                                    switched=switched or recently, on_slow=on_slow, time_left=turn.time_left)
+        result = self.layer2.answer(
+            persona=persona,
+            user=user,
+            text=turn.text.strip(),
+            now=turn.now,
+            switched=switched or recently,
+            on_slow=on_slow,
+            time_left=turn.time_left,
+        )
         route = result.route
-        ledger = dict(model=result.model, tier=route.tier if route and result.model else None,
-                      score=route.score if route else None, prompt_tokens=result.prompt_tokens,
-                      completion_tokens=result.completion_tokens, yen=result.yen, strong_yen=result.strong_yen,
-                      guard=result.guard)
+        ledger = dict(
+            model=result.model,
+            tier=route.tier if route and result.model else None,
+            score=route.score if route else None,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            yen=result.yen,
+            strong_yen=result.strong_yen,
+            guard=result.guard,
+        )
         if safety.has_personal_data(turn.text):
             normalized = None  # never kept, never learned from, never shown in a report
         if result.text is not None:
-            decision = self.reply(user, persona.id, result.text, "layer2", normalized=normalized,
-                                  reply=result.text, **ledger)
+            decision = self.reply(
+                user, persona.id, result.text, "layer2", normalized=normalized, reply=result.text, **ledger
+            )
         else:
             line, var = self.line(user, persona.id, result.lines, band)
-            decision = self.reply(user, persona.id, line, "fallback", pattern=f"lines:{result.lines}",
-                                  normalized=normalized, **ledger)
+            decision = self.reply(
+                user,
+                persona.id,
+                line,
+                "fallback",
+                pattern=f"lines:{result.lines}",
+                normalized=normalized,
+                **ledger,
+            )
             decision.variation = var
         decision.notices = [(admin, n) for n in result.notices for admin in sorted(self.admins)]
         return decision
@@ -207,8 +269,15 @@ class Pipeline:
         return decision
 
     # --- other events --------------------------------------------------------------------------
-    def fixed_line(self, turn: Turn, key: str, *, quick_reply: bool = False, sister: str | None = None,
-                   layer: str = "event") -> Decision:
+    def fixed_line(
+        self,
+        turn: Turn,
+        key: str,
+        *,
+        quick_reply: bool = False,
+        sister: str | None = None,
+        layer: str = "event",
+    ) -> Decision:
         """A sister's fixed line for an event (sticker, media, welcome, join)."""
         user = self.store.user(turn.user_id)
         sister = sister or user.sister
@@ -223,5 +292,7 @@ class Pipeline:
         """Postback, quick reply or /command: make ``sister`` this user's current sister."""
         user = self.store.user(turn.user_id)
         decision = self.fixed_line(turn, "switched", sister=sister, layer="command")
-        decision.user = UserState(user.user_id, sister, user.messages, user.display_name, turn.now.timestamp())
+        decision.user = UserState(
+            user.user_id, sister, user.messages, user.display_name, turn.now.timestamp()
+        )
         return decision

@@ -45,9 +45,15 @@ def _turn(event: dict, ctx: EventContext, text: str = "") -> Turn:
     for m in sorted(mine, key=lambda m: m.get("index", 0), reverse=True):  # "@牡丹bot おはよう" → "おはよう"
         start, length = m.get("index"), m.get("length")
         if isinstance(start, int) and isinstance(length, int):
-            text = text[:start] + text[start + length:]
-    return Turn(user_id=user_id, text=text.strip() or text, now=ctx.now, chat=kind, mentioned=bool(mine),
-                time_left=ctx.time_left)
+            text = text[:start] + text[start + length :]
+    return Turn(
+        user_id=user_id,
+        text=text.strip() or text,
+        now=ctx.now,
+        chat=kind,
+        mentioned=bool(mine),
+        time_left=ctx.time_left,
+    )
 
 
 HANDLERS: dict[str, Callable[[dict, EventContext], Decision]] = {}
@@ -57,6 +63,7 @@ def on(event_type: str):
     def register(func):
         HANDLERS[event_type] = func
         return func
+
     return register
 
 

@@ -26,9 +26,22 @@ class Verdict:
 # check_reply's codes in the order they are checked, then check_variation's own.
 # forbidden_word is reported as "forbidden_word:<the word>".
 REASONS = (
-    "empty", "too_long", "prompt_echo", "alternatives", "label_leak", "breaks_character", "chinese",
-    "not_japanese", "english", "nonsense", "forbidden_word", "too_many_sentences",
-    "duplicate", "meaning_drift:key_phrase", "meaning_drift:time_word", "meaning_drift:similarity",
+    "empty",
+    "too_long",
+    "prompt_echo",
+    "alternatives",
+    "label_leak",
+    "breaks_character",
+    "chinese",
+    "not_japanese",
+    "english",
+    "nonsense",
+    "forbidden_word",
+    "too_many_sentences",
+    "duplicate",
+    "meaning_drift:key_phrase",
+    "meaning_drift:time_word",
+    "meaning_drift:similarity",
 )
 
 # --- text helpers -------------------------------------------------------------------------
@@ -83,7 +96,8 @@ _ECHO_LABEL = re.compile(
 )
 _ECHO_PHRASE = re.compile(r"元の(?:文章?|セリフ|台詞)(?!字)")
 _LABEL = re.compile(
-    _AT + r"(?:変更[前後]|修正[前後版]?|出力例?|回答例?|返答例?|返信例?|応答|例文?|注意?|補足|説明|解説|翻訳|訳"
+    _AT
+    + r"(?:変更[前後]|修正[前後版]?|出力例?|回答例?|返答例?|返信例?|応答|例文?|注意?|補足|説明|解説|翻訳|訳"
     r"|備考|セリフ|台詞|言い換え|書き換え|バリエーション|牡丹|花相|ユリ|百合|note|notes|output|answer|reply"
     r"|response|translation|explanation|example|assistant|variation|kasho|botan|yuri)\s*:",
     re.M,
@@ -104,7 +118,9 @@ _META_PHRASE = re.compile(
 _MARKUP_HINT = re.compile(r"[#*>`]")
 _MARKDOWN = re.compile(r"^\s*#{1,6}\s|\*\*[^*\n]+\*\*|^\s*>\s|```", re.M)
 # A list item at the start of a line: "1. " "(2)" "A: " "- " "・…" but not 3...2...1 or ・・・.
-_ITEM_LINE = re.compile(r"^\s*(?:\d{1,2}[.)](?![\d.])|\(\d{1,2}\)|[A-E][.):](?![A-Za-z0-9.])|[-*•]\s|・(?![・.]))", re.M)
+_ITEM_LINE = re.compile(
+    r"^\s*(?:\d{1,2}[.)](?![\d.])|\(\d{1,2}\)|[A-E][.):](?![A-Za-z0-9.])|[-*•]\s|・(?![・.]))", re.M
+)
 _ALT_INLINE = re.compile(
     r"(?:案|パターン|候補|バリエーション)\s*[0-9a-z一二三](?![つ個人件位回日時分])|(?:option|version)\s*[0-9]|1[.)]\s[^\n]*?\s2[.)]\s"
     r"|[」』\"”]\s*(?:または|もしくは|あるいは|or|/)\s*[「『\"“]"
@@ -122,8 +138,10 @@ _BOT = r"(?:AI|人工知能|ボット|チャットボット)"
 _BOT_WORD = re.compile(_BOT + "|プログラム")
 # Between the pronoun and "AI" of 「実はあたし、AIなんだよね」 「あたしね、本当はAIなの」: at most a topic
 # particle, punctuation and an adverb; then a copula that states it (not …だって, …なの？, …だからって).
-_ME_GAP = (r"(?:は|も|って(?:ば|さ)?|ね[ぇえー]?|さ[ぁあー]?|[、,.…・\s!〜~ー]"
-           r"|実は|じつは|本当は|ほんとは|ほんとうは|ホントは|実際|正直|もともと|元々|ただの|単なる|所詮|一応){0,6}")
+_ME_GAP = (
+    r"(?:は|も|って(?:ば|さ)?|ね[ぇえー]?|さ[ぁあー]?|[、,.…・\s!〜~ー]"
+    r"|実は|じつは|本当は|ほんとは|ほんとうは|ホントは|実際|正直|もともと|元々|ただの|単なる|所詮|一応){0,6}"
+)
 _ADMIT = r"(?:なんだ|なんです|なの|だけど|だけれど|だし|だから|なので|です|でして|だよ|だもん|である)(?!って|っけ|か|\?)"
 _AI_ADMISSION = re.compile(
     rf"{_ME}(?:は|も)(?:ただの|単なる)?(?:{_BOT}|プログラム)"
@@ -156,10 +174,12 @@ TRADITIONAL_ONLY = frozenset("嗎說妳祂喔囉嗨唷啥喲咧嘿哎嘍噢呃�
 # Chinese particles and forms that exist in JIS as rare, radical or old (traditional) characters
 # but that no present-day Japanese sentence uses. Old forms still seen in Japanese are absent:
 # 這 (這う), 裡 (脳裡), 邊 (渡邊), 學 (國學院), 發 (白發中), 氣 (氣志團), 與 樣 讓 (names), 個 為.
-CHINESE_ONLY_EXTRA = frozenset("很呢吧啊呀嗯您她它哪怎哦嘛啦咱气个从听无" "們麼會沒對關覺讀寫歡")
+CHINESE_ONLY_EXTRA = frozenset("很呢吧啊呀嗯您她它哪怎哦嘛啦咱气个从听无們麼會沒對關覺讀寫歡")
 _ZH_CHAR = re.compile("[" + "".join(sorted(SIMPLIFIED_ONLY | TRADITIONAL_ONLY | CHINESE_ONLY_EXTRA)) + "]")
-_ZH_PHRASE = re.compile(r"我是|是的|不是|就是|可以|没有|非常好|的了|了的"
-                        r"|這[個樣是裡麼些邊]|那[個裡]|一樣|讓[我你他]|天氣|學習|因為|謝謝")
+_ZH_PHRASE = re.compile(
+    r"我是|是的|不是|就是|可以|没有|非常好|的了|了的"
+    r"|這[個樣是裡麼些邊]|那[個裡]|一樣|讓[我你他]|天氣|學習|因為|謝謝"
+)
 _ZH_FUNCTION = re.compile(r"[的了是在我你也都不就和他]")
 
 # --- English -----------------------------------------------------------------------------
@@ -186,7 +206,9 @@ _KANA_RUN = re.compile(
 _UNIT_REPEAT = re.compile(r"([\u3041-\u3096]{2,4}?)\1{5,}")  # a 2-4 kana unit six times: ますますます…
 _LATIN_WORD = re.compile(r"[a-z]{8,}")
 _VOWELS = frozenset("aeiouy")
-_FOREIGN = re.compile(r"[\u0370-\u04ff\u0600-\u06ff\u0900-\u097f\u0e01-\u0e4e\uac00-\ud7a3\ufffd\ue000-\uf8ff\x00-\x08]")
+_FOREIGN = re.compile(
+    r"[\u0370-\u04ff\u0600-\u06ff\u0900-\u097f\u0e01-\u0e4e\uac00-\ud7a3\ufffd\ue000-\uf8ff\x00-\x08]"
+)
 # Words of other scripts; single letters are kaomoji parts: (´・ω・`), (`Д´), (๑•̀ㅂ•́)و.
 _GARBAGE = re.compile(
     r"[\uac00-\ud7a3]{2}|[\u0400-\u04ff]{3}|[\u0370-\u03ff]{3}|[\u0600-\u06ff]{3}"
@@ -259,8 +281,14 @@ def _reject(reason: str) -> Verdict:
     return Verdict(False, reason, "")
 
 
-def check_reply(text: str, *, forbidden: Sequence[str] = (), max_sentences: int | None = None,
-                max_chars: int = 300, prompt_fragments: Sequence[str] = ()) -> Verdict:
+def check_reply(
+    text: str,
+    *,
+    forbidden: Sequence[str] = (),
+    max_sentences: int | None = None,
+    max_chars: int = 300,
+    prompt_fragments: Sequence[str] = (),
+) -> Verdict:
     """Every Layer 2 output passes this before a user sees it."""
     cleaned = _strip_quotes(text or "")
     if not _WORD.search(cleaned) and not cleaned.strip("…・.。、！？!?〜ー~ "):
@@ -270,13 +298,21 @@ def check_reply(text: str, *, forbidden: Sequence[str] = (), max_sentences: int 
     nfkc = unicodedata.normalize("NFKC", cleaned)
     low = nfkc.lower()
     colon = ":" in nfkc
-    if (colon and _ECHO_LABEL.search(low)) or _ECHO_PHRASE.search(nfkc) or (
-            prompt_fragments and _echoes(_NON_WORD.sub("", _hira(low)), prompt_fragments)):
+    if (
+        (colon and _ECHO_LABEL.search(low))
+        or _ECHO_PHRASE.search(nfkc)
+        or (prompt_fragments and _echoes(_NON_WORD.sub("", _hira(low)), prompt_fragments))
+    ):
         return _reject("prompt_echo")
     if _ALT_INLINE.search(low) or len(_ITEM_LINE.findall(nfkc)) >= 2:
         return _reject("alternatives")
-    if ((colon and _LABEL.search(low)) or _META_PAREN.search(low) or _META_PHRASE.search(low) or _ITEM_LINE.search(nfkc)
-            or (_MARKUP_HINT.search(nfkc) and _MARKDOWN.search(nfkc))):
+    if (
+        (colon and _LABEL.search(low))
+        or _META_PAREN.search(low)
+        or _META_PHRASE.search(low)
+        or _ITEM_LINE.search(nfkc)
+        or (_MARKUP_HINT.search(nfkc) and _MARKDOWN.search(nfkc))
+    ):
         return _reject("label_leak")
     if _META_WORDS.search(low) or (_BOT_WORD.search(nfkc) and _AI_ADMISSION.search(nfkc)):
         return _reject("breaks_character")
@@ -293,8 +329,10 @@ def check_reply(text: str, *, forbidden: Sequence[str] = (), max_sentences: int 
     for word, form in _forbidden_forms(tuple(forbidden)):  # ﾏｼﾞ is マジ; まじ is not
         if form in low:
             return _reject(f"forbidden_word:{word}")
-    if max_sentences is not None and sum(
-            1 for s in _SENTENCE_END.split(nfkc) if _WORD.search(s)) > max_sentences:
+    if (
+        max_sentences is not None
+        and sum(1 for s in _SENTENCE_END.split(nfkc) if _WORD.search(s)) > max_sentences
+    ):
         return _reject("too_many_sentences")
     return Verdict(True, None, cleaned)
 
@@ -304,33 +342,61 @@ def check_reply(text: str, *, forbidden: Sequence[str] = (), max_sentences: int 
 
 # Greetings and set phrases: the set of classes must be the same before and after.
 _KEY_PHRASES = [
-    ("おはよ|おっは|ぐっも|good morning", "ohayo"), ("こんにちは|こんにちわ|こんちは|こんちゃ", "konnichiwa"),
-    ("こんばんは|こんばんわ|ばんわ", "konbanwa"), ("おやすみ|お休みなさい|ぐっない|ぐんない|good night", "oyasumi"),
+    ("おはよ|おっは|ぐっも|good morning", "ohayo"),
+    ("こんにちは|こんにちわ|こんちは|こんちゃ", "konnichiwa"),
+    ("こんばんは|こんばんわ|ばんわ", "konbanwa"),
+    ("おやすみ|お休みなさい|ぐっない|ぐんない|good night", "oyasumi"),
     ("ありがと|有難う|有り難う|ありがたい|感謝|さんきゅ|thank|thx", "arigato"),
-    ("ごめん|ご免|すみません|すいません|申し訳|めんご|sorry", "gomen"), ("ただいま", "tadaima"),
-    ("おかえり|お帰り", "okaeri"), ("いってきま|行ってきま|いってくる|行ってくる", "ittekimasu"),
-    ("いってらっしゃ|行ってらっしゃ|いってら", "itterasshai"), ("はじめまして|初めまして", "hajimemashite"),
-    ("よろしく|宜しく|ことよろ", "yoroshiku"), ("おつかれ|お疲れ|おつです", "otsukare"),
+    ("ごめん|ご免|すみません|すいません|申し訳|めんご|sorry", "gomen"),
+    ("ただいま", "tadaima"),
+    ("おかえり|お帰り", "okaeri"),
+    ("いってきま|行ってきま|いってくる|行ってくる", "ittekimasu"),
+    ("いってらっしゃ|行ってらっしゃ|いってら", "itterasshai"),
+    ("はじめまして|初めまして", "hajimemashite"),
+    ("よろしく|宜しく|ことよろ", "yoroshiku"),
+    ("おつかれ|お疲れ|おつです", "otsukare"),
     ("またね|また明日|またあした|ばいばい|さよなら|さようなら|じゃあね|じゃね", "bye"),
     ("おめでと|おめっと|あけおめ", "omedeto"),
 ]
 # Time words → the time classes they imply (今朝 = today + morning). Greetings imply a time of
 # day too, so 「おはよう！」 → 「おはよう、朝だよ！」 keeps its meaning.
 _TIME_WORDS = [
-    ("今朝", "today morning"), ("今夜|今晩|今宵|こんや", "today night"), ("今日|本日|きょう", "today"),
-    ("明朝", "tomorrow morning"), ("明晩", "tomorrow night"), ("明日|あした", "tomorrow"),
-    ("明後日|あさって", "day_after_tomorrow"), ("昨夜|昨晩|ゆうべ", "yesterday night"),
-    ("昨日|きのう", "yesterday"), ("一昨日|おととい", "day_before_yesterday"),
-    ("毎朝", "every_day morning"), ("毎晩|毎夜", "every_day night"), ("毎日", "every_day"),
-    ("朝|午前|もーにんぐ|おはよ|おっは|ぐっも", "morning"), ("昼|正午|午後|こんにちは|こんにちわ|こんちは", "daytime"),
-    ("夕", "evening"), ("夜|晩|こんばんは|こんばんわ|ばんわ|おやすみ|ぐっない", "night"),
-    ("週末|土日", "weekend"), ("今週", "this_week"), ("来週", "next_week"), ("先週", "last_week"),
-    ("今月", "this_month"), ("来月", "next_month"), ("先月", "last_month"),
-    ("今年|ことし|ことよろ", "this_year"), ("来年", "next_year"), ("去年|昨年", "last_year"),
+    ("今朝", "today morning"),
+    ("今夜|今晩|今宵|こんや", "today night"),
+    ("今日|本日|きょう", "today"),
+    ("明朝", "tomorrow morning"),
+    ("明晩", "tomorrow night"),
+    ("明日|あした", "tomorrow"),
+    ("明後日|あさって", "day_after_tomorrow"),
+    ("昨夜|昨晩|ゆうべ", "yesterday night"),
+    ("昨日|きのう", "yesterday"),
+    ("一昨日|おととい", "day_before_yesterday"),
+    ("毎朝", "every_day morning"),
+    ("毎晩|毎夜", "every_day night"),
+    ("毎日", "every_day"),
+    ("朝|午前|もーにんぐ|おはよ|おっは|ぐっも", "morning"),
+    ("昼|正午|午後|こんにちは|こんにちわ|こんちは", "daytime"),
+    ("夕", "evening"),
+    ("夜|晩|こんばんは|こんばんわ|ばんわ|おやすみ|ぐっない", "night"),
+    ("週末|土日", "weekend"),
+    ("今週", "this_week"),
+    ("来週", "next_week"),
+    ("先週", "last_week"),
+    ("今月", "this_month"),
+    ("来月", "next_month"),
+    ("先月", "last_month"),
+    ("今年|ことし|ことよろ", "this_year"),
+    ("来年", "next_year"),
+    ("去年|昨年", "last_year"),
     ("あけおめ|明けまして|あけまして|謹賀新年|新年|正月|元旦|元日|年始|初詣", "new_year"),
-    ("年末|大晦日|大みそか|良いお年|よいお年", "year_end"), ("くりすます|めりくり", "christmas"),
-    ("誕生日|たんじょうび|ばーすでー|birthday", "birthday"), ("春", "spring"), ("夏", "summer"),
-    ("秋", "autumn"), ("冬", "winter"), *[(d + "曜", d + "曜") for d in "月火水木金土日"],
+    ("年末|大晦日|大みそか|良いお年|よいお年", "year_end"),
+    ("くりすます|めりくり", "christmas"),
+    ("誕生日|たんじょうび|ばーすでー|birthday", "birthday"),
+    ("春", "spring"),
+    ("夏", "summer"),
+    ("秋", "autumn"),
+    ("冬", "winter"),
+    *[(d + "曜", d + "曜") for d in "月火水木金土日"],
 ]
 _LOOKAHEAD = {"きょう": "(?!だい|み|りょ|し|つ|ぎ|ふ|ゆ)"}  # not 兄弟 興味 協力 教室 …
 
@@ -364,16 +430,28 @@ def _dice(fa: str, fb: str) -> float:
     return 2 * len(ba & bb) / (len(ba) + len(bb)) if fa and fb else 0.0
 
 
-def check_variation(original: str, candidate: str, *, forbidden: Sequence[str] = (),
-                    max_sentences: int | None = None, max_chars: int = 300, min_similarity: float = 0.3,
-                    prompt_fragments: Sequence[str] = ()) -> Verdict:
+def check_variation(
+    original: str,
+    candidate: str,
+    *,
+    forbidden: Sequence[str] = (),
+    max_sentences: int | None = None,
+    max_chars: int = 300,
+    min_similarity: float = 0.3,
+    prompt_fragments: Sequence[str] = (),
+) -> Verdict:
     """check_reply plus 'keeps the meaning' for a new variation of an existing line.
 
     Rejected as "duplicate" when only punctuation, spacing or emoji differ from the original;
     then the greeting classes and the time-word classes must be unchanged, and the bigram
     similarity must reach min_similarity."""
-    verdict = check_reply(candidate, forbidden=forbidden, max_sentences=max_sentences,
-                          max_chars=max_chars, prompt_fragments=prompt_fragments)
+    verdict = check_reply(
+        candidate,
+        forbidden=forbidden,
+        max_sentences=max_sentences,
+        max_chars=max_chars,
+        prompt_fragments=prompt_fragments,
+    )
     if not verdict.ok:
         return verdict
     orig = _strip_quotes(original)

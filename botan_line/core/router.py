@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from botan_line.config import RouterConfig
 from botan_line.characters.normalize import fold
+from botan_line.config import RouterConfig
 
 CHEAP, STRONG = "cheap", "strong"
 
@@ -37,6 +37,10 @@ def importance(text: str, *, new_user: bool, switched: bool, cfg: RouterConfig) 
     if _has_any(folded, cfg.consultation_words):
         terms.append(("consultation", w.consultation))
     if len(folded) <= cfg.plain_greeting_chars and _has_any(folded, cfg.greeting_words):
-        terms.append(("plain_greeting", w.plain_greeting))  # a plain greeting, not a greeting + a real question
+        terms.append(
+            ("plain_greeting", w.plain_greeting)
+        )  # a plain greeting, not a greeting + a real question
     score = min(1.0, max(0.0, sum(v for _, v in terms)))
-    return Route(STRONG if score >= cfg.threshold - 1e-9 else CHEAP, round(score, 3), tuple(n for n, _ in terms))
+    return Route(
+        STRONG if score >= cfg.threshold - 1e-9 else CHEAP, round(score, 3), tuple(n for n, _ in terms)
+    )

@@ -6,16 +6,31 @@ import json
 import sys
 from datetime import datetime
 
-from botan_line.wiring import build
-from botan_line.settings import Settings
 from botan_line.core.model import Turn, UserState
+from botan_line.settings import Settings
+from botan_line.wiring import build
 
-LAYER_MARK = {"command": "cmd", "safety": "safety", "layer1": "L1", "layer2": "L2", "fallback": "fallback",
-              "event": "event"}
+LAYER_MARK = {
+    "command": "cmd",
+    "safety": "safety",
+    "layer1": "L1",
+    "layer2": "L2",
+    "fallback": "fallback",
+    "event": "event",
+}
 
 
-def run_chat(settings: Settings, *, sister: str | None, user_id: str, now: datetime | None, as_json: bool,
-             name: str | None = None, stdin=None, stdout=None) -> int:
+def run_chat(
+    settings: Settings,
+    *,
+    sister: str | None,
+    user_id: str,
+    now: datetime | None,
+    as_json: bool,
+    name: str | None = None,
+    stdin=None,
+    stdout=None,
+) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     services = build(settings)
@@ -25,13 +40,17 @@ def run_chat(settings: Settings, *, sister: str | None, user_id: str, now: datet
         now = now.replace(tzinfo=tz)
     if sister:
         if sister not in chars.sisters:
-            print(f"error: unknown sister {sister!r} (choose from {', '.join(chars.sisters)})", file=sys.stderr)
+            print(
+                f"error: unknown sister {sister!r} (choose from {', '.join(chars.sisters)})", file=sys.stderr
+            )
             return 2
         user = services.store.user(user_id)
         services.store.apply(_switch(user, sister), now or datetime.now(tz))
     interactive = stdin.isatty() and not as_json
     if interactive:
-        state = "on" if services.layer2.enabled else "off: the sisters answer from their files and fixed lines"
+        state = (
+            "on" if services.layer2.enabled else "off: the sisters answer from their files and fixed lines"
+        )
         print(f"botan-line chat — Layer 2 {state}. /help for commands, Ctrl-D to leave.", file=stdout)
     while True:
         if interactive:
@@ -49,15 +68,28 @@ def run_chat(settings: Settings, *, sister: str | None, user_id: str, now: datet
         for message in decision.messages:
             entry = decision.ledger
             if as_json:
-                stdout.write(json.dumps({
-                    "sister": message.sister, "layer": entry.layer if entry else None, "text": message.text,
-                    "pattern": entry.pattern if entry and entry.layer != "layer2" else None,
-                    "model": entry.model if entry else None, "tier": entry.tier if entry else None,
-                    "yen": round(entry.yen, 4) if entry else 0.0, "guard": entry.guard if entry else None,
-                }, ensure_ascii=False) + "\n")
+                stdout.write(
+                    json.dumps(
+                        {
+                            "sister": message.sister,
+                            "layer": entry.layer if entry else None,
+                            "text": message.text,
+                            "pattern": entry.pattern if entry and entry.layer != "layer2" else None,
+                            "model": entry.model if entry else None,
+                            "tier": entry.tier if entry else None,
+                            "yen": round(entry.yen, 4) if entry else 0.0,
+                            "guard": entry.guard if entry else None,
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
             else:
-                display = chars.sisters[message.sister].persona.display_name if message.sister in chars.sisters \
+                display = (
+                    chars.sisters[message.sister].persona.display_name
+                    if message.sister in chars.sisters
                     else message.sister
+                )
                 mark = LAYER_MARK.get(entry.layer, "?") if entry else "?"
                 stdout.write(f"{display} [{mark}]> {message.text}\n")
         stdout.flush()

@@ -40,8 +40,8 @@ def start_elected(settings: Settings, poll: float = 2.0) -> threading.Thread:
             except BlockingIOError:
                 time.sleep(poll)
         try:
-            from botan_line.wiring import build
             from botan_line.doors.worker import Worker
+            from botan_line.wiring import build
 
             services = build(settings, with_line=True)
         except Exception:

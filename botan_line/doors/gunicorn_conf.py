@@ -16,15 +16,18 @@ import sys
 import botan_line.doors.webhook  # noqa: F401  (the lean web stack only; no LINE/OpenAI SDK)
 
 # the app's own log lines (journald adds the time): level and logger name, like gunicorn's
-logging.basicConfig(level=os.environ.get("BOTAN_LOG_LEVEL", "INFO"), stream=sys.stderr,
-                    format="[%(process)d] %(levelname)s %(name)s: %(message)s")
+logging.basicConfig(
+    level=os.environ.get("BOTAN_LOG_LEVEL", "INFO"),
+    stream=sys.stderr,
+    format="[%(process)d] %(levelname)s %(name)s: %(message)s",
+)
 
 
 def _preflight() -> int:
     from botan_line.characters.loader import load_characters
-    from botan_line.storage.db import connect
     from botan_line.errors import BotanError, CharacterError
     from botan_line.settings import Settings
+    from botan_line.storage.db import connect
 
     try:
         settings = Settings.from_env()

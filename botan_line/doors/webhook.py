@@ -18,9 +18,9 @@ from types import SimpleNamespace
 from flask import Flask, Response, request
 from sqlalchemy import text
 
+from botan_line.settings import Settings
 from botan_line.storage import inbox
 from botan_line.storage.db import connect
-from botan_line.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from botan_line.adapters.line_api import ReplyTokenInvalid, SendFailed, retry_key
+from botan_line.core.events import EventContext, decide, source_of
+from botan_line.core.model import Outgoing
 from botan_line.storage import inbox
 from botan_line.storage.db import checkpoint
-from botan_line.core.events import EventContext, decide, source_of
-from botan_line.adapters.line_api import ReplyTokenInvalid, SendFailed, retry_key
 from botan_line.wiring import Services
-from botan_line.core.model import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,12 @@ class Worker:
         push_ok = self.s.settings.push_fallback and bool(chat_id)
         resend = claimed.outgoing is not None
         now = self.clock()
-        if not resend and event.get("type") == "message" and self._time_left(event, now) is None and not push_ok:
+        if (
+            not resend
+            and event.get("type") == "message"
+            and self._time_left(event, now) is None
+            and not push_ok
+        ):
             return "expired"  # nobody would see an answer: decide nothing, spend nothing
         if resend:
             payload = claimed.outgoing
@@ -125,18 +130,27 @@ class Worker:
             if edge is not None and chat_kind == "one_on_one" and time_left and chat_id:
                 edge.loading(chat_id, 20)
 
-        ctx = EventContext(self.s.pipeline, self.s.store, datetime.fromtimestamp(now, self.s.settings.tz),
-                           on_slow, edge.display_name if edge else (lambda _uid: None), time_left)
+        ctx = EventContext(
+            self.s.pipeline,
+            self.s.store,
+            datetime.fromtimestamp(now, self.s.settings.tz),
+            on_slow,
+            edge.display_name if edge else (lambda _uid: None),
+            time_left,
+        )
         decision = decide(event, ctx)
-        payload = {"messages": [m.to_json() for m in decision.messages],
-                   "notices": [list(n) for n in decision.notices]}
+        payload = {
+            "messages": [m.to_json() for m in decision.messages],
+            "notices": [list(n) for n in decision.notices],
+        }
         with self.s.engine.begin() as conn:
             self.s.store.apply(decision, ctx.now, conn)
             inbox.save_outgoing(conn, claimed.id, payload)
         return payload
 
-    def _send(self, event: dict, chat_id: str, messages: list[Outgoing], fresh: bool, resend: bool,
-              event_id: str) -> str:
+    def _send(
+        self, event: dict, chat_id: str, messages: list[Outgoing], fresh: bool, resend: bool, event_id: str
+    ) -> str:
         edge = self.s.edge
         if edge is None:
             return "no_line"
@@ -210,5 +224,3 @@ class Worker:
         self._stop.set()
         for t in self._threads:
             t.join(timeout)
-
-

@@ -41,8 +41,10 @@ def cmd_check(args) -> int:
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 1
     for sid, sister in chars.sisters.items():
-        print(f"{sid}: {len(sister.patterns)} patterns, "
-              f"{sum(len(p.replies) for p in sister.patterns.values())} reply variations")
+        print(
+            f"{sid}: {len(sister.patterns)} patterns, "
+            f"{sum(len(p.replies) for p in sister.patterns.values())} reply variations"
+        )
     print("ok")
     return 0
 
@@ -50,8 +52,9 @@ def cmd_check(args) -> int:
 def cmd_chat(args) -> int:
     from botan_line.doors.chat import run_chat
 
-    return run_chat(_settings(), sister=args.sister, user_id=args.user, now=args.now, as_json=args.json,
-                    name=args.name)
+    return run_chat(
+        _settings(), sister=args.sister, user_id=args.user, now=args.now, as_json=args.json, name=args.name
+    )
 
 
 def cmd_serve(args) -> int:
@@ -67,8 +70,8 @@ def cmd_work(args) -> int:
     """Run inbox workers without the webhook (a separate worker process, or draining after an outage)."""
     import time
 
-    from botan_line.wiring import build
     from botan_line.doors.worker import Worker
+    from botan_line.wiring import build
 
     services = build(_settings(), with_line=True)
     worker = Worker(services)
@@ -112,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sister", choices=None, help="start with this sister (botan, kasho, yuri)")
     p.add_argument("--user", default="Uconsole", help="user ID to chat as (default Uconsole)")
     p.add_argument("--name", help="your display name ({name} in replies)")
-    p.add_argument("--now", type=datetime.fromisoformat, help="fix the clock, ISO-8601 (e.g. 2026-11-28T07:30)")
+    p.add_argument(
+        "--now", type=datetime.fromisoformat, help="fix the clock, ISO-8601 (e.g. 2026-11-28T07:30)"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per reply")
     p.set_defaults(func=cmd_chat)
 

@@ -20,8 +20,13 @@ def _report(engine, settings, kind: str, now: datetime):
     from botan_line.storage.store import ledger_rows
 
     since, until, label = stats.period_bounds(kind, now)
-    return stats.build_report(ledger_rows(engine, since, until + stats.FOLLOWUP_SECONDS), cfg=settings.config, since=since, until=until,
-                              label=label)
+    return stats.build_report(
+        ledger_rows(engine, since, until + stats.FOLLOWUP_SECONDS),
+        cfg=settings.config,
+        since=since,
+        until=until,
+        label=label,
+    )
 
 
 def _print_report(report, as_json: bool, out=None) -> None:
@@ -30,9 +35,19 @@ def _print_report(report, as_json: bool, out=None) -> None:
     out = out or sys.stdout
     projection = stats.projection(report)
     if as_json:
-        out.write(json.dumps({**report.to_json(), "projection": [
-            {"layer1_share": share, "monthly_yen": round(yen, 2)} for share, yen in projection]},
-            ensure_ascii=False, indent=2) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    **report.to_json(),
+                    "projection": [
+                        {"layer1_share": share, "monthly_yen": round(yen, 2)} for share, yen in projection
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
     else:
         out.write(stats.format_cli(report, projection) + "\n")
 
@@ -49,15 +64,17 @@ def cmd_stats(args) -> int:
 
 def cmd_review(args) -> int:
     """Approve or reject candidate lines in the terminal."""
-    from botan_line.ops import learning
     from botan_line.characters.loader import CharacterStore
+    from botan_line.ops import learning
     from botan_line.storage.db import connect
 
     settings = _settings()
     engine = connect(settings.database_url)
     store = CharacterStore(settings.characters_dir)
     cfg = settings.config.learning
-    added = learning.mine(engine, store, min_users=cfg.min_distinct_users, max_replies=cfg.max_replies_per_candidate)
+    added = learning.mine(
+        engine, store, min_users=cfg.min_distinct_users, max_replies=cfg.max_replies_per_candidate
+    )
     who = "terminal"
     try:
         if args.approve:
@@ -98,24 +115,27 @@ def cmd_review(args) -> int:
 
 def cmd_vary(args) -> int:
     """Draft new variations of a pattern with any OpenAI-compatible model; keep what the guard passes."""
-    from botan_line.ops import learning
-    from botan_line.characters.loader import CharacterStore
-    from botan_line.storage.db import connect
-    from botan_line.errors import SettingsError
     from botan_line.adapters.openai_api import LLM
+    from botan_line.characters.loader import CharacterStore
+    from botan_line.errors import SettingsError
+    from botan_line.ops import learning
+    from botan_line.storage.db import connect
 
     settings = _settings()
     if not settings.llm_enabled:
-        raise SettingsError("vary needs a model: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server "
-                            "(e.g. http://127.0.0.1:11434/v1 for Ollama)")
+        raise SettingsError(
+            "vary needs a model: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server "
+            "(e.g. http://127.0.0.1:11434/v1 for Ollama)"
+        )
     engine = connect(settings.database_url)
     store = CharacterStore(settings.characters_dir)
     cfg = settings.config
     llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=60, max_retries=cfg.llm.max_retries)
     model = args.model or cfg.tiers_for(args.sister).cheap.model
     try:
-        result = learning.vary(engine, store, llm, model=model, sister=args.sister, pattern_id=args.pattern_id,
-                               n=args.n)
+        result = learning.vary(
+            engine, store, llm, model=model, sister=args.sister, pattern_id=args.pattern_id, n=args.n
+        )
     except learning.LearningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -150,10 +170,10 @@ def _replay_lines(path: Path, tz, default_now: datetime):
 
 def cmd_replay(args) -> int:
     """Feed recorded traffic through the full pipeline (in a scratch database) and report on it."""
-    from botan_line.ops import stats
-    from botan_line.wiring import build
-    from botan_line.storage.store import ledger_rows
     from botan_line.core.model import Turn
+    from botan_line.ops import stats
+    from botan_line.storage.store import ledger_rows
+    from botan_line.wiring import build
 
     settings = _settings()
     path = Path(args.file)
@@ -162,8 +182,9 @@ def cmd_replay(args) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="botan-replay-") as scratch:
         # a measurement, not a chat: no per-user daily cap
-        config = settings.config.model_copy(update={"budget": settings.config.budget.model_copy(
-            update={"per_user_daily_calls": 10**9})})
+        config = settings.config.model_copy(
+            update={"budget": settings.config.budget.model_copy(update={"per_user_daily_calls": 10**9})}
+        )
         changes = {"database_url": f"sqlite:///{Path(scratch) / 'replay.db'}", "config": config}
         if args.no_llm:
             changes.update(openai_api_key="", openai_base_url="")
@@ -182,8 +203,9 @@ def cmd_replay(args) -> int:
             return 2
         since, until = first.timestamp(), last.timestamp() + 1
         rows = ledger_rows(services.engine, since, until)
-        report = stats.build_report(rows, cfg=settings.config, since=since, until=until,
-                                    label=f"replay of {path.name}")
+        report = stats.build_report(
+            rows, cfg=settings.config, since=since, until=until, label=f"replay of {path.name}"
+        )
         services.engine.dispose()
     _print_report(report, args.json)
     return 0

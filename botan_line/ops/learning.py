@@ -23,17 +23,18 @@ from pathlib import Path
 import yaml
 from sqlalchemy import Engine, insert, select, update
 
-from botan_line.core import safety
 from botan_line.characters.loader import CharacterStore, load_characters
-from botan_line.storage.db import candidates, ledger
-from botan_line.errors import BotanError, CharacterError
-from botan_line.core.guard import check_variation
-from botan_line.core.layer2 import prompt_fragments
 from botan_line.characters.matcher import Context
 from botan_line.characters.normalize import fold, normalize
 from botan_line.characters.yamlio import atomic_write
+from botan_line.core import safety
+from botan_line.core.guard import check_variation
+from botan_line.core.layer2 import prompt_fragments
+from botan_line.errors import BotanError, CharacterError
+from botan_line.storage.db import candidates, ledger
 
 log = logging.getLogger(__name__)
+
 
 class LearningError(BotanError):
     """An approval that cannot be applied; the message is safe to show to the admin."""
@@ -52,14 +53,26 @@ class Candidate:
 
 
 def _candidate(row) -> Candidate:
-    return Candidate(row.id, row.sister, row.kind, row.pattern_id, row.trigger, json.loads(row.replies),
-                     row.users, row.status)
+    return Candidate(
+        row.id,
+        row.sister,
+        row.kind,
+        row.pattern_id,
+        row.trigger,
+        json.loads(row.replies),
+        row.users,
+        row.status,
+    )
 
 
 def open_candidates(engine: Engine, limit: int = 50) -> list[Candidate]:
     with engine.connect() as conn:
-        rows = conn.execute(select(candidates).where(candidates.c.status == "open")
-                            .order_by(candidates.c.users.desc(), candidates.c.id).limit(limit)).all()
+        rows = conn.execute(
+            select(candidates)
+            .where(candidates.c.status == "open")
+            .order_by(candidates.c.users.desc(), candidates.c.id)
+            .limit(limit)
+        ).all()
     return [_candidate(r) for r in rows]
 
 
@@ -71,18 +84,31 @@ def get_candidate(engine: Engine, cand_id: int) -> Candidate | None:
 
 def _known(engine: Engine, sister: str, trigger: str) -> bool:
     with engine.connect() as conn:
-        return conn.execute(select(candidates.c.id).where(
-            candidates.c.sister == sister, candidates.c.trigger == trigger)).first() is not None
+        return (
+            conn.execute(
+                select(candidates.c.id).where(candidates.c.sister == sister, candidates.c.trigger == trigger)
+            ).first()
+            is not None
+        )
 
 
-def mine(engine: Engine, store: CharacterStore, *, min_users: int, max_replies: int, now: float | None = None) -> int:
+def mine(
+    engine: Engine, store: CharacterStore, *, min_users: int, max_replies: int, now: float | None = None
+) -> int:
     """Turn recurring Layer 2 messages into open candidates; returns how many were added."""
     now = time.time() if now is None else now
     chars = store.current
     with engine.connect() as conn:
-        rows = conn.execute(select(ledger.c.sister, ledger.c.normalized, ledger.c.user_id, ledger.c.reply).where(
-            ledger.c.layer == "layer2", ledger.c.guard.like("%pass"), ledger.c.normalized.is_not(None),
-            ledger.c.reply.is_not(None)).order_by(ledger.c.id)).all()
+        rows = conn.execute(
+            select(ledger.c.sister, ledger.c.normalized, ledger.c.user_id, ledger.c.reply)
+            .where(
+                ledger.c.layer == "layer2",
+                ledger.c.guard.like("%pass"),
+                ledger.c.normalized.is_not(None),
+                ledger.c.reply.is_not(None),
+            )
+            .order_by(ledger.c.id)
+        ).all()
     groups: dict[tuple[str, str], dict] = defaultdict(lambda: {"users": set(), "replies": []})
     for r in rows:
         group = groups[(r.sister, r.normalized)]
@@ -98,18 +124,27 @@ def mine(engine: Engine, store: CharacterStore, *, min_users: int, max_replies: 
         if chars.matchers[sister].match(text, False, Context("daytime")) is not None:
             continue  # Layer 1 already answers it
         with engine.begin() as conn:
-            conn.execute(insert(candidates).values(
-                sister=sister, kind="pattern", trigger=text, replies=json.dumps(group["replies"][:max_replies],
-                                                                                ensure_ascii=False),
-                users=len(group["users"]), status="open", created_at=now))
+            conn.execute(
+                insert(candidates).values(
+                    sister=sister,
+                    kind="pattern",
+                    trigger=text,
+                    replies=json.dumps(group["replies"][:max_replies], ensure_ascii=False),
+                    users=len(group["users"]),
+                    status="open",
+                    created_at=now,
+                )
+            )
         added += 1
     return added
 
 
 # --- writing learned.yaml ---------------------------------------------------------------------
 _thread_lock = threading.Lock()
-HEADER = ("# Written by botan-line when an admin approves a candidate (/approve, /learn, botan-line review).\n"
-          "# Same schema as patterns.yaml; `variations` adds approved lines to existing patterns.\n")
+HEADER = (
+    "# Written by botan-line when an admin approves a candidate (/approve, /learn, botan-line review).\n"
+    "# Same schema as patterns.yaml; `variations` adds approved lines to existing patterns.\n"
+)
 
 
 @contextmanager
@@ -148,8 +183,11 @@ def _write_learned(store: CharacterStore, sister: str, change) -> None:
 
 def _decide(engine: Engine, cand_id: int, status: str, admin: str) -> None:
     with engine.begin() as conn:
-        conn.execute(update(candidates).where(candidates.c.id == cand_id).values(
-            status=status, decided_at=time.time(), decided_by=admin))
+        conn.execute(
+            update(candidates)
+            .where(candidates.c.id == cand_id)
+            .values(status=status, decided_at=time.time(), decided_by=admin)
+        )
 
 
 def approve(engine: Engine, store: CharacterStore, cand_id: int, admin: str) -> Candidate:
@@ -160,11 +198,18 @@ def approve(engine: Engine, store: CharacterStore, cand_id: int, admin: str) -> 
     def change(data: dict) -> None:
         if cand.kind == "variation":
             data["variations"].setdefault(cand.pattern_id, [])
-            data["variations"][cand.pattern_id] += [r for r in cand.replies
-                                                    if r not in data["variations"][cand.pattern_id]]
+            data["variations"][cand.pattern_id] += [
+                r for r in cand.replies if r not in data["variations"][cand.pattern_id]
+            ]
         else:
-            data["patterns"].append({"id": f"learned_{cand.id}", "category": "learned",
-                                     "triggers": [{"exact": [cand.trigger]}], "replies": cand.replies})
+            data["patterns"].append(
+                {
+                    "id": f"learned_{cand.id}",
+                    "category": "learned",
+                    "triggers": [{"exact": [cand.trigger]}],
+                    "replies": cand.replies,
+                }
+            )
 
     _write_learned(store, cand.sister, change)
     _decide(engine, cand_id, "approved", admin)
@@ -179,7 +224,9 @@ def reject(engine: Engine, cand_id: int, admin: str) -> Candidate:
     return cand
 
 
-def learn(engine: Engine, store: CharacterStore, sister: str, trigger: str, replies: list[str], admin: str) -> str:
+def learn(
+    engine: Engine, store: CharacterStore, sister: str, trigger: str, replies: list[str], admin: str
+) -> str:
     """Add a reviewed pattern directly (the admin wrote it). Returns the new pattern id."""
     if sister not in store.current.sisters:
         raise LearningError(f"{sister} という姉妹はいません（botan / kasho / yuri）")
@@ -187,9 +234,19 @@ def learn(engine: Engine, store: CharacterStore, sister: str, trigger: str, repl
     if not folded or not replies:
         raise LearningError("書き方: /learn <姉妹> <きっかけの言葉> => <返事>（返事は | で複数可）")
     with engine.begin() as conn:
-        cand_id = conn.execute(insert(candidates).values(
-            sister=sister, kind="pattern", trigger=folded, replies=json.dumps(replies, ensure_ascii=False),
-            users=0, status="open", created_at=time.time()).returning(candidates.c.id)).scalar_one()
+        cand_id = conn.execute(
+            insert(candidates)
+            .values(
+                sister=sister,
+                kind="pattern",
+                trigger=folded,
+                replies=json.dumps(replies, ensure_ascii=False),
+                users=0,
+                status="open",
+                created_at=time.time(),
+            )
+            .returning(candidates.c.id)
+        ).scalar_one()
     try:
         approve(engine, store, cand_id, admin)
     except LearningError:
@@ -205,8 +262,17 @@ VARY_INSTRUCTION = (
 )
 
 
-def vary(engine: Engine, store: CharacterStore, llm, *, model: str, sister: str, pattern_id: str, n: int,
-         temperature: float = 0.9) -> dict:
+def vary(
+    engine: Engine,
+    store: CharacterStore,
+    llm,
+    *,
+    model: str,
+    sister: str,
+    pattern_id: str,
+    n: int,
+    temperature: float = 0.9,
+) -> dict:
     """Draft ``n`` new variations offline; keep the guard-passing, meaning-keeping, new ones as candidates."""
     chars = store.current
     if sister not in chars.sisters:
@@ -220,17 +286,24 @@ def vary(engine: Engine, store: CharacterStore, llm, *, model: str, sister: str,
     trigger = next((t.exact[0] for t in pattern.triggers if t.exact), pattern_id)
     for i in range(n):
         original = pattern.replies[i % len(pattern.replies)]
-        messages = [{"role": "system", "content": persona.system_prompt + "\n" + VARY_INSTRUCTION},
-                    {"role": "user", "content": original}]
+        messages = [
+            {"role": "system", "content": persona.system_prompt + "\n" + VARY_INSTRUCTION},
+            {"role": "user", "content": original},
+        ]
         try:
-            done = llm.complete(model, messages, temperature=temperature, max_tokens=120,
-                                deadline=time.monotonic() + 60)
+            done = llm.complete(
+                model, messages, temperature=temperature, max_tokens=120, deadline=time.monotonic() + 60
+            )
         except Exception as exc:
             rejected[f"error:{getattr(exc, 'reason', type(exc).__name__)}"] += 1
             continue
-        verdict = check_variation(original, done.text, forbidden=persona.rules.forbidden,
-                                  max_sentences=persona.rules.max_sentences,
-                                  prompt_fragments=prompt_fragments(persona.system_prompt + "\n" + VARY_INSTRUCTION))
+        verdict = check_variation(
+            original,
+            done.text,
+            forbidden=persona.rules.forbidden,
+            max_sentences=persona.rules.max_sentences,
+            prompt_fragments=prompt_fragments(persona.system_prompt + "\n" + VARY_INSTRUCTION),
+        )
         if not verdict.ok:
             rejected[verdict.reason or "rejected"] += 1
             continue
@@ -239,9 +312,17 @@ def vary(engine: Engine, store: CharacterStore, llm, *, model: str, sister: str,
             continue
         existing.add(fold(verdict.cleaned))
         with engine.begin() as conn:
-            conn.execute(insert(candidates).values(
-                sister=sister, kind="variation", pattern_id=pattern_id, trigger=trigger,
-                replies=json.dumps([verdict.cleaned], ensure_ascii=False), users=0, status="open",
-                created_at=time.time()))
+            conn.execute(
+                insert(candidates).values(
+                    sister=sister,
+                    kind="variation",
+                    pattern_id=pattern_id,
+                    trigger=trigger,
+                    replies=json.dumps([verdict.cleaned], ensure_ascii=False),
+                    users=0,
+                    status="open",
+                    created_at=time.time(),
+                )
+            )
         kept.append(verdict.cleaned)
     return {"kept": kept, "rejected": dict(rejected)}

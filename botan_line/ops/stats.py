@@ -33,7 +33,11 @@ def period_bounds(kind: str, now: datetime) -> tuple[float, float, str]:
     in progress covers the time that has passed and the projection scales by that."""
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if kind == "today":
-        since, end, label = midnight.timestamp(), (midnight + timedelta(days=1)).timestamp(), f"{now:%Y-%m-%d}"
+        since, end, label = (
+            midnight.timestamp(),
+            (midnight + timedelta(days=1)).timestamp(),
+            f"{now:%Y-%m-%d}",
+        )
     elif kind == "week":
         first = midnight - timedelta(days=6)
         since, end = first.timestamp(), (midnight + timedelta(days=1)).timestamp()
@@ -111,12 +115,18 @@ class Figures:
 
     def to_json(self) -> dict:
         return {
-            "messages": self.messages, "commands": self.commands,
+            "messages": self.messages,
+            "commands": self.commands,
             "layers": {k: {"count": n, "percent": round(self.share(k), 1)} for k, n in self.layers.items()},
-            "tiers": {k: {"count": n, "percent": round(self.tier_share(k), 1)} for k, n in self.tiers.items()},
-            "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-            "yen": round(self.yen, 2), "all_strong_yen": round(self.all_strong_yen, 2),
-            "reduction_percent": round(self.reduction, 1), "layer2_cost_yen": round(self.layer2_cost, 4),
+            "tiers": {
+                k: {"count": n, "percent": round(self.tier_share(k), 1)} for k, n in self.tiers.items()
+            },
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "yen": round(self.yen, 2),
+            "all_strong_yen": round(self.all_strong_yen, 2),
+            "reduction_percent": round(self.reduction, 1),
+            "layer2_cost_yen": round(self.layer2_cost, 4),
             "top_patterns": [asdict(p) for p in self.top_patterns],
             "fallthrough": [asdict(f) for f in self.fallthrough],
             "weakest": [{**asdict(w), "percent": round(w.percent, 1)} for w in self.weakest],
@@ -136,8 +146,14 @@ class Report:
         return (self.until - self.since) / DAY
 
     def to_json(self) -> dict:
-        return {"label": self.label, "since": self.since, "until": self.until, "days": round(self.days, 3),
-                "overall": self.overall.to_json(), "sisters": {k: f.to_json() for k, f in self.sisters.items()}}
+        return {
+            "label": self.label,
+            "since": self.since,
+            "until": self.until,
+            "days": round(self.days, 3),
+            "overall": self.overall.to_json(),
+            "sisters": {k: f.to_json() for k, f in self.sisters.items()},
+        }
 
 
 def _typical_yen(cfg: BotConfig, sister: str, tier: str) -> float:
@@ -184,8 +200,11 @@ def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: in
         if r.layer == "layer1" and r.pattern:
             uses[r.pattern] += 1
             rebound[r.pattern] += i in followed
-    f.typical_cheap_yen = (sum(_typical_yen(cfg, r.sister, "cheap") for _, r in counted) / len(counted)
-                           if counted else _typical_yen(cfg, "", "cheap"))
+    f.typical_cheap_yen = (
+        sum(_typical_yen(cfg, r.sister, "cheap") for _, r in counted) / len(counted)
+        if counted
+        else _typical_yen(cfg, "", "cheap")
+    )
     f.top_patterns = [PatternUse(p, n) for p, n in sorted(uses.items(), key=lambda x: (-x[1], x[0]))[:top]]
     fell = [FallThrough(t, len(u), len(set(u))) for t, u in asked.items()]
     f.fallthrough = sorted(fell, key=lambda x: (-x.count, -x.users, x.text))[:top]
@@ -194,8 +213,16 @@ def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: in
     return f
 
 
-def build_report(rows, *, cfg: BotConfig, since: float, until: float, label: str,
-                 top: int = 5, followup_seconds: int = FOLLOWUP_SECONDS) -> Report:
+def build_report(
+    rows,
+    *,
+    cfg: BotConfig,
+    since: float,
+    until: float,
+    label: str,
+    top: int = 5,
+    followup_seconds: int = FOLLOWUP_SECONDS,
+) -> Report:
     """Figures for rows with since <= created_at < until. Rows outside the period are used only to
     see whether a user wrote again, so pass rows up to until + followup_seconds for exact edges."""
     rows = list(rows)
@@ -209,8 +236,10 @@ def build_report(rows, *, cfg: BotConfig, since: float, until: float, label: str
 
     names = {r.sister for _, r in items}
     order = [s for s in SISTER_ORDER if s in names] + sorted(names - set(SISTER_ORDER))
-    sisters = {s: _figures([(i, r) for i, r in items if r.sister == s], followed, strong_estimate, cfg, top)
-               for s in order}
+    sisters = {
+        s: _figures([(i, r) for i, r in items if r.sister == s], followed, strong_estimate, cfg, top)
+        for s in order
+    }
     return Report(label, since, until, _figures(items, followed, strong_estimate, cfg, top), sisters)
 
 
@@ -251,18 +280,25 @@ def format_line(report: Report) -> str:
     if report.sisters:
         out.append("― 姉妹別 ―")
         for sister, s in report.sisters.items():
-            out.append(f"{SHORT_NAMES.get(sister, sister)} {s.messages:,}件 L1 {s.share('layer1'):.0f}% "
-                       f"{_yen(s.yen)} 削減 {s.reduction:.0f}%")
+            out.append(
+                f"{SHORT_NAMES.get(sister, sister)} {s.messages:,}件 L1 {s.share('layer1'):.0f}% "
+                f"{_yen(s.yen)} 削減 {s.reduction:.0f}%"
+            )
     if f.top_patterns:
         out.append("― よく使われたパターン ―")
         out += [f"{n}. {_clip(p.pattern, 40)} {p.uses}回" for n, p in enumerate(f.top_patterns[:3], 1)]
     if f.fallthrough:
         out.append("― Layer2に流れた言葉 ―")
-        out += [f"{n}. 「{_clip(x.text, 20)}」{x.count}回・{x.users}人" for n, x in enumerate(f.fallthrough[:3], 1)]
+        out += [
+            f"{n}. 「{_clip(x.text, 20)}」{x.count}回・{x.users}人"
+            for n, x in enumerate(f.fallthrough[:3], 1)
+        ]
     if f.weakest:
         out.append("― 反応が弱いパターン ―")
-        out += [f"{n}. {_clip(w.pattern, 40)} 返信率 {w.percent:.0f}%（{w.uses}回）"
-                for n, w in enumerate(f.weakest[:2], 1)]
+        out += [
+            f"{n}. {_clip(w.pattern, 40)} 返信率 {w.percent:.0f}%（{w.uses}回）"
+            for n, w in enumerate(f.weakest[:2], 1)
+        ]
     return "\n".join(out)[:2000]
 
 
@@ -273,11 +309,16 @@ def format_cli(report: Report, projection: list[tuple[float, float]]) -> str:
     def row(name: str, cell) -> str:
         return f"{name:<20}" + "".join(f"{cell(f):>16}" for f in cols.values())
 
-    out = [f"botan-line stats — {report.label} ({report.days:.1f} days)", "",
-           f"{'':<20}" + "".join(f"{k:>16}" for k in cols)]
+    out = [
+        f"botan-line stats — {report.label} ({report.days:.1f} days)",
+        "",
+        f"{'':<20}" + "".join(f"{k:>16}" for k in cols),
+    ]
     out += [row("messages", lambda f: f"{f.messages:,}"), row("commands", lambda f: f"{f.commands:,}")]
     out += [row(layer, lambda f, k=layer: f"{f.layers[k]:,} {f.share(k):5.1f}%") for layer in ANSWER_LAYERS]
-    out += [row(f"{tier} calls", lambda f, k=tier: f"{f.tiers[k]:,} {f.tier_share(k):5.1f}%") for tier in TIERS]
+    out += [
+        row(f"{tier} calls", lambda f, k=tier: f"{f.tiers[k]:,} {f.tier_share(k):5.1f}%") for tier in TIERS
+    ]
     out += [
         row("prompt tokens", lambda f: f"{f.prompt_tokens:,}"),
         row("completion tokens", lambda f: f"{f.completion_tokens:,}"),
@@ -290,8 +331,13 @@ def format_cli(report: Report, projection: list[tuple[float, float]]) -> str:
     out += [f"  {p.uses:>6}  {p.pattern}" for p in f.top_patterns] or ["  (none)"]
     out += ["", "Most frequent fall-throughs to Layer 2  (count, users, message)"]
     out += [f"  {x.count:>6} {x.users:>6}  {x.text}" for x in f.fallthrough] or ["  (none)"]
-    out += ["", f"Weakest Layer 1 patterns (>= {MIN_USES_FOR_WEAKEST} uses; user wrote again within the window)"]
-    out += [f"  {w.percent:5.1f}%  {w.followed:>4}/{w.uses:<4}  {w.pattern}" for w in f.weakest] or ["  (none)"]
+    out += [
+        "",
+        f"Weakest Layer 1 patterns (>= {MIN_USES_FOR_WEAKEST} uses; user wrote again within the window)",
+    ]
+    out += [f"  {w.percent:5.1f}%  {w.followed:>4}/{w.uses:<4}  {w.pattern}" for w in f.weakest] or [
+        "  (none)"
+    ]
     out += ["", f"Projected monthly Layer 2 cost (¥{f.layer2_cost:,.4f} per Layer 2 message)"]
     for n, (share, yen) in enumerate(projection):
         lead = "now Layer 1 answers" if n == 0 else "if Layer 1 answered"

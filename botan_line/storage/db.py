@@ -33,14 +33,16 @@ log = logging.getLogger(__name__)
 metadata = MetaData()
 
 migrations_table = Table(
-    "schema_migrations", metadata,
+    "schema_migrations",
+    metadata,
     Column("name", String(100), primary_key=True),
     Column("applied_at", Float, nullable=False),
 )
 
 # One row per LINE webhook event; the worker's queue and its outbox.
 inbox = Table(
-    "inbox", metadata,
+    "inbox",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(64), nullable=False, unique=True),  # webhookEventId
     Column("chat_key", String(80), nullable=False),  # user/group/room: events of one chat run in order
@@ -61,7 +63,8 @@ Index("ix_inbox_claim", inbox.c.status, inbox.c.event_ts)
 Index("ix_inbox_chat", inbox.c.chat_key, inbox.c.status)
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("user_id", String(64), primary_key=True),
     Column("sister", String(20), nullable=False),
     Column("display_name", String(100)),
@@ -73,7 +76,8 @@ users = Table(
 )
 
 history = Table(
-    "history", metadata,
+    "history",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("user_id", String(64), nullable=False),
     Column("sister", String(20), nullable=False),
@@ -85,7 +89,8 @@ Index("ix_history_user", history.c.user_id, history.c.sister, history.c.id)
 
 # One row per reply, every layer: what it cost and how it was decided.
 ledger = Table(
-    "ledger", metadata,
+    "ledger",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("created_at", Float, nullable=False),
     Column("user_id", String(64), nullable=False),
@@ -109,7 +114,8 @@ Index("ix_ledger_user", ledger.c.user_id, ledger.c.created_at)
 
 # Which reply variations a user has already had, per pattern (no immediate repetition).
 variation_use = Table(
-    "variation_use", metadata,
+    "variation_use",
+    metadata,
     Column("user_id", String(64), primary_key=True),
     Column("sister", String(20), primary_key=True),
     Column("pattern", String(120), primary_key=True),
@@ -118,14 +124,16 @@ variation_use = Table(
 
 # Small key/value state shared by every process: budget notices, pause switch.
 state = Table(
-    "state", metadata,
+    "state",
+    metadata,
     Column("key", String(80), primary_key=True),
     Column("value", Text, nullable=False),
 )
 
 # Learning: candidate Layer 1 lines waiting for an admin.
 candidates = Table(
-    "candidates", metadata,
+    "candidates",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("sister", String(20), nullable=False),
     Column("kind", String(12), nullable=False),  # pattern|variation
@@ -142,7 +150,8 @@ Index("ix_candidates_trigger", candidates.c.sister, candidates.c.trigger)
 
 # Per-user daily Layer 2 counter (atomic increments enforce the cap across processes).
 daily_calls = Table(
-    "daily_calls", metadata,
+    "daily_calls",
+    metadata,
     Column("user_id", String(64), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("calls", Integer, nullable=False, default=0),
@@ -171,8 +180,14 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # a small pool: opening a SQLite connection (and its PRAGMAs) per request costs more than the insert
-        engine = create_engine(url, pool_size=4, max_overflow=8, pool_pre_ping=False, hide_parameters=True,
-                               connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            pool_size=4,
+            max_overflow=8,
+            pool_pre_ping=False,
+            hide_parameters=True,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):

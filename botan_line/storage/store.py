@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from botan_line.storage.db import daily_calls, history, ledger, state, users, variation_use
 from botan_line.core.model import Decision, UserState
+from botan_line.storage.db import daily_calls, history, ledger, state, users, variation_use
 
 
 class Store:
@@ -34,9 +34,21 @@ class Store:
     def set_active(self, user_id: str, active: bool, now: float | None = None) -> None:
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
-            conn.execute(self._upsert(users, dict(user_id=user_id, sister=self.default_sister, active=active,
-                                                  first_seen=now, last_seen=now, messages=0),
-                                      ["user_id"], dict(active=active, last_seen=now)))
+            conn.execute(
+                self._upsert(
+                    users,
+                    dict(
+                        user_id=user_id,
+                        sister=self.default_sister,
+                        active=active,
+                        first_seen=now,
+                        last_seen=now,
+                        messages=0,
+                    ),
+                    ["user_id"],
+                    dict(active=active, last_seen=now),
+                )
+            )
 
     def set_display_name(self, user_id: str, name: str) -> None:
         with self.engine.begin() as conn:
@@ -51,16 +63,21 @@ class Store:
             rows = conn.execute(
                 select(history.c.role, history.c.text)
                 .where(history.c.user_id == user_id, history.c.sister == sister)
-                .order_by(history.c.id.desc()).limit(turns * 2)
+                .order_by(history.c.id.desc())
+                .limit(turns * 2)
             ).all()
         return [(r.role, r.text) for r in reversed(rows)]
 
     # --- variations ------------------------------------------------------------------------
     def used_variations(self, user_id: str, sister: str, pattern: str) -> list[int]:
         with self.engine.connect() as conn:
-            used = conn.scalar(select(variation_use.c.used).where(
-                variation_use.c.user_id == user_id, variation_use.c.sister == sister,
-                variation_use.c.pattern == pattern))
+            used = conn.scalar(
+                select(variation_use.c.used).where(
+                    variation_use.c.user_id == user_id,
+                    variation_use.c.sister == sister,
+                    variation_use.c.pattern == pattern,
+                )
+            )
         return [int(x) for x in used.split(",") if x] if used else []
 
     # --- shared switches -------------------------------------------------------------------
@@ -83,17 +100,35 @@ class Store:
     # --- budgets ---------------------------------------------------------------------------
     def spent_yen(self, since: float, until: float) -> float:
         with self.engine.connect() as conn:
-            return float(conn.scalar(select(func.coalesce(func.sum(ledger.c.yen), 0.0)).where(
-                ledger.c.created_at >= since, ledger.c.created_at < until)) or 0.0)
+            return float(
+                conn.scalar(
+                    select(func.coalesce(func.sum(ledger.c.yen), 0.0)).where(
+                        ledger.c.created_at >= since, ledger.c.created_at < until
+                    )
+                )
+                or 0.0
+            )
 
     def take_daily_call(self, user_id: str, day: str, cap: int) -> bool:
         """Atomically count one Layer 2 call for today; False (and nothing counted) past the cap."""
         with self.engine.begin() as conn:
-            conn.execute(self._upsert(daily_calls, dict(user_id=user_id, day=day, calls=0),
-                                      ["user_id", "day"], dict(calls=daily_calls.c.calls)))
-            res = conn.execute(update(daily_calls).where(
-                daily_calls.c.user_id == user_id, daily_calls.c.day == day, daily_calls.c.calls < cap,
-            ).values(calls=daily_calls.c.calls + 1))
+            conn.execute(
+                self._upsert(
+                    daily_calls,
+                    dict(user_id=user_id, day=day, calls=0),
+                    ["user_id", "day"],
+                    dict(calls=daily_calls.c.calls),
+                )
+            )
+            res = conn.execute(
+                update(daily_calls)
+                .where(
+                    daily_calls.c.user_id == user_id,
+                    daily_calls.c.day == day,
+                    daily_calls.c.calls < cap,
+                )
+                .values(calls=daily_calls.c.calls + 1)
+            )
         return res.rowcount == 1
 
     # --- applying a decision -----------------------------------------------------------------
@@ -105,10 +140,19 @@ class Store:
         ts = now.timestamp()
         if decision.user is not None:
             u = decision.user
-            values = dict(user_id=u.user_id, sister=u.sister, display_name=u.display_name, active=True,
-                          first_seen=ts, last_seen=ts, messages=u.messages, switched_at=u.switched_at)
-            updates = dict(sister=u.sister, last_seen=ts, messages=u.messages, switched_at=u.switched_at,
-                           active=True)
+            values = dict(
+                user_id=u.user_id,
+                sister=u.sister,
+                display_name=u.display_name,
+                active=True,
+                first_seen=ts,
+                last_seen=ts,
+                messages=u.messages,
+                switched_at=u.switched_at,
+            )
+            updates = dict(
+                sister=u.sister, last_seen=ts, messages=u.messages, switched_at=u.switched_at, active=True
+            )
             if u.display_name:
                 updates["display_name"] = u.display_name
             conn.execute(self._upsert(users, values, ["user_id"], updates))
@@ -116,24 +160,53 @@ class Store:
             uid = decision.ledger.user_id
             conn.execute(delete(history).where(history.c.user_id == uid))
             # what they wrote is gone from learning and reports too; the figures stay
-            conn.execute(update(ledger).where(ledger.c.user_id == uid, ledger.c.normalized.is_not(None))
-                         .values(normalized=None, reply=None))
+            conn.execute(
+                update(ledger)
+                .where(ledger.c.user_id == uid, ledger.c.normalized.is_not(None))
+                .values(normalized=None, reply=None)
+            )
         if decision.history and decision.ledger:
-            conn.execute(insert(history), [
-                dict(user_id=decision.ledger.user_id, sister=s, role=r, text=t, created_at=ts)
-                for s, r, t in decision.history])
+            conn.execute(
+                insert(history),
+                [
+                    dict(user_id=decision.ledger.user_id, sister=s, role=r, text=t, created_at=ts)
+                    for s, r, t in decision.history
+                ],
+            )
         if decision.variation and decision.ledger:
             sister, pattern, used = decision.variation
             while len(used) > 400:  # the column's size: forget the oldest uses of a very long cycle
                 used = used.split(",", 1)[1]
-            conn.execute(self._upsert(
-                variation_use, dict(user_id=decision.ledger.user_id, sister=sister, pattern=pattern, used=used),
-                ["user_id", "sister", "pattern"], dict(used=used)))
+            conn.execute(
+                self._upsert(
+                    variation_use,
+                    dict(user_id=decision.ledger.user_id, sister=sister, pattern=pattern, used=used),
+                    ["user_id", "sister", "pattern"],
+                    dict(used=used),
+                )
+            )
         if decision.ledger is not None:
             e = decision.ledger
-            values = {k: getattr(e, k) for k in (
-                "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens",
-                "completion_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply")}
+            values = {
+                k: getattr(e, k)
+                for k in (
+                    "user_id",
+                    "sister",
+                    "layer",
+                    "pattern",
+                    "model",
+                    "tier",
+                    "score",
+                    "prompt_tokens",
+                    "completion_tokens",
+                    "yen",
+                    "strong_yen",
+                    "latency_ms",
+                    "guard",
+                    "normalized",
+                    "reply",
+                )
+            }
             for key, size in (("pattern", 120), ("model", 80), ("guard", 80)):  # PostgreSQL enforces sizes
                 if values[key]:
                     values[key] = values[key][:size]
@@ -142,6 +215,8 @@ class Store:
 
 def ledger_rows(engine: Engine, since: float, until: float) -> list:
     with engine.connect() as conn:
-        return conn.execute(select(ledger).where(and_(ledger.c.created_at >= since, ledger.c.created_at < until))
-                            .order_by(ledger.c.id)).all()
-
+        return conn.execute(
+            select(ledger)
+            .where(and_(ledger.c.created_at >= since, ledger.c.created_at < until))
+            .order_by(ledger.c.id)
+        ).all()
