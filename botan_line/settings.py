@@ -32,6 +32,16 @@ def _int(name: str, raw: str, minimum: int = 0) -> int:
     return value
 
 
+def _float(name: str, raw: str, minimum: float = 0.0) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= minimum:  # also refuses nan
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("var")
@@ -45,16 +55,20 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     timezone: str = "Asia/Tokyo"
     push_fallback: bool = False
-    worker_threads: int = 4
-    lease_seconds: int = 120
+    worker: bool = True  # run the inbox worker in the elected process
+    layer2_slots: int = 32  # Layer 2 calls in flight at once
+    send_threads: int = 8  # LINE sends in flight at once
+    merge_seconds: float = 1.5  # bubbles this close together are answered by one Layer 2 call
+    lease_seconds: float = 15.0
     retention_days: int = 30
-    poll_seconds: float = 0.2
+    poll_seconds: float = 0.05  # the worker's pause when the inbox is empty
     line_timeout_seconds: float = 5.0
     config: BotConfig = field(default_factory=BotConfig)
 
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'botan.db'}")
+        self.check()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -105,11 +119,38 @@ class Settings:
             admin_user_ids=admins,
             timezone=tz,
             push_fallback=_bool("BOTAN_PUSH_FALLBACK", get("BOTAN_PUSH_FALLBACK", "false")),
-            worker_threads=_int("BOTAN_WORKER_THREADS", get("BOTAN_WORKER_THREADS", "4"), 0),
-            lease_seconds=_int("BOTAN_LEASE_SECONDS", get("BOTAN_LEASE_SECONDS", "120"), 5),
+            worker=_bool("BOTAN_WORKER", get("BOTAN_WORKER", "true")),
+            layer2_slots=_int("BOTAN_LAYER2_SLOTS", get("BOTAN_LAYER2_SLOTS", "32"), 1),
+            send_threads=_int("BOTAN_SEND_THREADS", get("BOTAN_SEND_THREADS", "8"), 1),
+            merge_seconds=_float("BOTAN_MERGE_SECONDS", get("BOTAN_MERGE_SECONDS", "1.5")),
+            lease_seconds=_float("BOTAN_LEASE_SECONDS", get("BOTAN_LEASE_SECONDS", "15"), 3),
             retention_days=_int("BOTAN_RETENTION_DAYS", get("BOTAN_RETENTION_DAYS", "30"), 1),
             config=load_config(Path(config_path)) if config_path else BotConfig(),
         )
+
+    def check(self) -> None:
+        """Settings that must fit each other (and LINE's one-minute reply window) to work at all."""
+        from botan_line.core.delivery import REPLY_WINDOW_SECONDS as window
+
+        if self.lease_seconds >= window / 2:
+            raise SettingsError(
+                f"BOTAN_LEASE_SECONDS must be under {window / 2:g} (half the {window:g} s reply window), so a "
+                f"dead worker's events are taken over and answered in time; got {self.lease_seconds:g}"
+            )
+        if self.lease_seconds < 10 * self.poll_seconds:
+            raise SettingsError(
+                f"BOTAN_LEASE_SECONDS must be at least {10 * self.poll_seconds:g} (renewed every third)"
+            )
+        if self.merge_seconds >= window / 5:
+            raise SettingsError(
+                f"BOTAN_MERGE_SECONDS must be under {window / 5:g}, got {self.merge_seconds:g}"
+            )
+        llm = self.config.llm
+        if llm.timeout_seconds + self.merge_seconds >= window:
+            raise SettingsError(
+                f"llm.timeout_seconds ({llm.timeout_seconds:g}) plus BOTAN_MERGE_SECONDS must stay under the "
+                f"{window:g} s reply window"
+            )
 
     def require_line(self) -> None:
         """The webhook cannot run without its LINE credentials."""

@@ -1,4 +1,8 @@
-"""Wiring: build every adapter from the settings once. Nothing is created at import time."""
+"""Wiring: build every adapter from the settings once, and the core on top of them.
+
+Nothing is created at import time. ``build`` is what the worker process, the chat console and the
+operator commands call; the lean web processes only need the engine (``doors/webhook.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from botan_line.adapters.line_api import LineEdge
 from botan_line.adapters.openai_api import LLM
 from botan_line.characters.loader import CharacterStore
 from botan_line.core.commands import commands
-from botan_line.core.conversation import Pipeline
+from botan_line.core.conversation import Conversation
 from botan_line.core.layer2 import Layer2
+from botan_line.core.layers import default_layers
+from botan_line.ops.admin import AdminTools
 from botan_line.settings import Settings
 from botan_line.storage.db import connect
 from botan_line.storage.store import Store
@@ -27,8 +32,8 @@ class Services:
     store: Store
     characters: CharacterStore
     layer2: Layer2
-    pipeline: Pipeline
-    edge: LineEdge | None
+    conversation: Conversation
+    edge: object | None  # adapters.line_api.LineEdge when built with_line
 
 
 def build(settings: Settings, *, with_line: bool = False, sleep=None) -> Services:
@@ -44,26 +49,20 @@ def build(settings: Settings, *, with_line: bool = False, sleep=None) -> Service
     cfg = settings.config
     llm = None
     if settings.llm_enabled:
-        llm = LLM(
-            settings.openai_api_key,
-            settings.openai_base_url,
-            timeout=cfg.llm.timeout_seconds,
-            max_retries=cfg.llm.max_retries,
-            **({"sleep": sleep} if sleep else {}),
-        )
+        llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=cfg.llm.timeout_seconds,
+                  max_retries=cfg.llm.max_retries, **({"sleep": sleep} if sleep else {}))  # fmt: skip
     else:
         log.warning("Layer 2 is off: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) to enable it")
-    layer2 = Layer2(llm, cfg, store)
-    pipeline = Pipeline(
-        characters, store, layer2, admins=settings.admin_user_ids, commands=commands, tz=settings.tz
+    layer2 = Layer2(llm, cfg)
+    admin = AdminTools(engine, characters, cfg, layer2.enabled)
+    conversation = Conversation(
+        characters, default_layers(commands.bind(admin), layer2), admins=settings.admin_user_ids
     )
     edge = None
     if with_line:
-        edge = LineEdge(
-            settings.line_api_base_url,
-            settings.line_channel_access_token,
-            timeout=settings.line_timeout_seconds,
-            personas=lambda: characters.current,
-            **({"sleep": sleep} if sleep else {}),
-        )
-    return Services(settings, engine, store, characters, layer2, pipeline, edge)
+        from botan_line.adapters.line_api import LineEdge
+
+        edge = LineEdge(settings.line_api_base_url, settings.line_channel_access_token,
+                        timeout=settings.line_timeout_seconds, personas=lambda: characters.current,
+                        **({"sleep": sleep} if sleep else {}))  # fmt: skip
+    return Services(settings, engine, store, characters, layer2, conversation, edge)

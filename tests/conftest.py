@@ -111,8 +111,7 @@ def make_settings(tmp_path, characters_dir, line, openai_fake):
             openai_api_key="test-key",
             openai_base_url=openai_fake.url + "/v1",
             admin_user_ids=frozenset({ADMIN}),
-            worker_threads=0,
-            lease_seconds=60,
+            worker=False,
         )
         values.update(overrides)
         return Settings(**values)
@@ -128,7 +127,7 @@ class Bot:
         self.clock = clock
         self.url = url
         self.http = requests.Session()
-        self.worker = Worker(services, name="test-worker", clock=clock)
+        self.worker = Worker(services, name="test-worker", clock=clock, inline=True)
 
     # --- the webhook ---------------------------------------------------------------------------
     def post_body(self, body: bytes, signature: str | None = "sign") -> requests.Response:
@@ -142,11 +141,13 @@ class Bot:
     def post(self, *events: dict) -> requests.Response:
         return self.post_body(webhook_body(*events))
 
-    def work(self, limit: int = 50) -> int:
-        done = 0
-        while done < limit and self.worker.run_once():
-            done += 1
-        return done
+    def work(self, limit: int = 200) -> int:
+        """Let the worker handle everything, moving the clock past any merge window it waits in."""
+        steps = self.worker.drain(limit)
+        while self.worker.waiting_jobs():
+            self.clock.advance(self.services.settings.merge_seconds)
+            steps += self.worker.drain(limit)
+        return steps
 
     def deliver(self, *events: dict) -> list[str]:
         """Post events, let the worker handle them, return the texts LINE received meanwhile."""

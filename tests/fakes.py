@@ -370,6 +370,7 @@ class Scripted:
     model: str | None = None
     finish_reason: str = "stop"
     headers: dict[str, str] = field(default_factory=dict)
+    gate: threading.Event | None = None
 
 
 class FakeOpenAI(_FakeServer):
@@ -394,10 +395,14 @@ class FakeOpenAI(_FakeServer):
         model: str | None = None,
         finish_reason: str = "stop",
         headers: dict[str, str] | None = None,
+        gate: threading.Event | None = None,
     ) -> None:
         """Script the next answer. raw: a str sent as the exact body; model: None echoes the
-        request's; status >= 400: an OpenAI error JSON whose message is `content`."""
-        step = Scripted(content, prompt_tokens, completion_tokens, status, delay, raw, model, finish_reason)
+        request's; status >= 400: an OpenAI error JSON whose message is `content`; gate: the
+        answer waits until the test sets this event (no sleeping in tests)."""
+        step = Scripted(
+            content, prompt_tokens, completion_tokens, status, delay, raw, model, finish_reason, gate=gate
+        )
         step.headers.update(headers or {})
         with self._cond:
             self._script.append(step)
@@ -420,6 +425,8 @@ class FakeOpenAI(_FakeServer):
             prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
             step = Scripted(content, prompt_tokens=prompt_tokens, completion_tokens=len(content) // 2)
         self._pause(step.delay)
+        while step.gate is not None and not step.gate.wait(0.05) and not self._stopped.is_set():
+            pass
         if step.raw is not None:
             return step.status, step.raw, step.headers
         if step.status >= 400:

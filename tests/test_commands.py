@@ -31,8 +31,8 @@ def test_a_non_admin_gets_the_unknown_command_answer_and_nothing_runs(bot, name,
     assert bot.say("/nosuchcommand", user="Ufan") in bot.lines("botan", "unknown_command")
     assert bot.ledger()[-1].pattern == "unknown"  # indistinguishable from an unknown command
     assert f"non-admin tried an admin command: /{name}" in caplog.text
-    assert bot.services.store.get_state("layer2_paused") is None
-    assert bot.services.store.get_state("budget_monthly_yen") is None
+    assert bot.services.store.state("layer2_paused") is None
+    assert bot.services.store.state("budget_monthly_yen") is None
     row = bot.ledger()[-1]
     assert (row.layer, row.yen) == ("command", 0)
     assert bot.ai.calls() == []
@@ -75,20 +75,25 @@ def test_forget_deletes_history_with_every_sister(sbot):
     sbot.say("最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？")
     sbot.say("/yuri")
     sbot.say("ありがとう")
-    assert sbot.services.store.recent_history("Utest1", "botan", 10)
+    assert sbot.services.store.history("Utest1", "botan", 10)
     reply = sbot.say("/forget")
     assert reply in sbot.lines("yuri", "forget")
-    assert sbot.services.store.recent_history("Utest1", "botan", 10) == []
-    assert sbot.services.store.recent_history("Utest1", "yuri", 10) == []
+    assert sbot.services.store.history("Utest1", "botan", 10) == []
+    assert sbot.services.store.history("Utest1", "yuri", 10) == []
 
 
 def test_budget_command_changes_the_monthly_budget(sbot):
+    from botan_line.core.layer2 import monthly_budget
+
+    def budget():
+        return monthly_budget(sbot.services.store, sbot.services.settings.config)
+
     sbot.say("/budget 1,200円", user=ADMIN)
-    assert sbot.services.layer2.monthly_budget() == 1200
+    assert budget() == 1200
     assert "数字" in sbot.say("/budget たくさん", user=ADMIN)
     for nonsense in ("nan", "inf", "-5"):  # never a way to switch the limits off
         assert "数字" in sbot.say(f"/budget {nonsense}", user=ADMIN)
-    assert sbot.services.layer2.monthly_budget() == 1200
+    assert budget() == 1200
 
 
 def test_in_groups_only_harmless_commands_run_and_only_when_addressed(sbot):
@@ -123,8 +128,11 @@ def test_commands_never_reach_layer1_or_layer2(sbot):
 def test_the_readme_command_table_is_generated_from_the_command_table():
     from pathlib import Path
 
+    from botan_line.characters.loader import load_characters
     from botan_line.core.commands import markdown_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- commands:start")[1].split("\n", 1)[1].split("<!-- commands:end -->")[0]
-    assert block.strip() == markdown_table()
+    assert block.strip() == markdown_table(
+        load_characters(Path(__file__).resolve().parents[1] / "characters")
+    )

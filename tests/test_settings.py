@@ -33,7 +33,11 @@ def test_defaults_need_no_credentials():
         ({"LINE_API_BASE_URL": "api.line.me"}, "LINE_API_BASE_URL"),
         ({"BOTAN_DATABASE_URL": "var/botan.db"}, "BOTAN_DATABASE_URL"),
         ({"BOTAN_CONFIG": "/nonexistent.yaml"}, "BOTAN_CONFIG"),
-        ({"BOTAN_WORKER_THREADS": "two"}, "BOTAN_WORKER_THREADS"),
+        ({"BOTAN_LAYER2_SLOTS": "two"}, "BOTAN_LAYER2_SLOTS"),
+        ({"BOTAN_WORKER": "maybe"}, "BOTAN_WORKER"),
+        ({"BOTAN_MERGE_SECONDS": "nan"}, "BOTAN_MERGE_SECONDS"),
+        ({"BOTAN_LEASE_SECONDS": "40"}, "BOTAN_LEASE_SECONDS"),
+        ({"BOTAN_MERGE_SECONDS": "30"}, "BOTAN_MERGE_SECONDS"),
     ],
 )
 def test_a_malformed_setting_names_itself(env, name):

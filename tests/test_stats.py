@@ -332,7 +332,7 @@ def test_format_line_is_short_japanese_for_a_phone():
         )
         for i in range(5)
     ]
-    text = format_line(report_of(rows))
+    text = format_line(report_of(rows), {"botan": "牡丹", "kasho": "Kasho", "yuri": "ユリ"})
     assert len(text) <= 2000 and len(text.splitlines()) <= 25
     assert "削減率" in text and "2026-11" in text
     assert "メッセージ 17件（コマンド 2件）" in text

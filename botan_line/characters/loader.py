@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from botan_line.characters.matcher import Matcher
 from botan_line.characters.normalize import fold
+from botan_line.characters.placeholders import PLACEHOLDERS
+from botan_line.characters.placeholders import problem as placeholder_problem
 from botan_line.characters.yamlio import YamlProblem, line_of, load_with_lines, validate
 from botan_line.errors import CharacterError
 
@@ -94,18 +96,15 @@ class Pattern(Strict):
         for r in replies:
             if not r.strip():
                 raise ValueError("empty reply")
-            try:
-                r.format_map(_Placeholders())
-            except (KeyError, ValueError, IndexError) as exc:
-                raise ValueError(f"bad placeholder in reply (only {{name}} and {{band}}): {exc}") from None
-        return replies
+        return _fillable(replies)
 
 
-class _Placeholders(dict):
-    def __missing__(self, key):
-        if key in ("name", "band"):
-            return ""
-        raise KeyError(key)
+def _fillable(lines: list[str], allowed: frozenset[str] = PLACEHOLDERS) -> list[str]:
+    for line in lines:
+        why = placeholder_problem(line, allowed)
+        if why:
+            raise ValueError(why)
+    return lines
 
 
 class PatternFile(Strict):
@@ -125,12 +124,18 @@ class Lines(Strict):
     sticker: list[str] = _lines()
     media: list[str] = _lines()
     fallback: list[str] = _lines()
+    holding: list[str] = _lines()  # the answer is late: "still thinking", then it follows by push
     daily_cap: list[str] = _lines()
     budget_stop: list[str] = _lines()
     refuse_sexual: list[str] = _lines()
     deflect_personal: list[str] = _lines()
     forget: list[str] = _lines()
     unknown_command: list[str] = _lines()  # also what a non-admin gets for an admin command
+
+    @field_validator("*")
+    @classmethod
+    def _fill(cls, lines: list[str]) -> list[str]:
+        return _fillable(lines)
 
 
 class Rules(Strict):
@@ -171,6 +176,12 @@ class SafetyConfig(Strict):
     contacts: list[Contact] = Field(min_length=1)
     sexual_words: list[str] = Field(min_length=1)
     personal_words: list[str] = Field(min_length=1)
+
+    @field_validator("crisis_reply")
+    @classmethod
+    def _fill(cls, replies: dict[str, str]) -> dict[str, str]:
+        _fillable(list(replies.values()), frozenset({"name", "contacts"}))
+        return replies
 
 
 @dataclass

@@ -1,26 +1,53 @@
 """Slash-commands: a table of registered functions whose docstring is the help text.
 
-``admin_only`` is data, checked in one place (``Commands.run``). A non-admin sending an admin
-command gets exactly the unknown-command answer, and the attempt is logged. Commands never reach
-Layer 1 or Layer 2 and never cost anything.
+``admin_only`` and ``in_groups`` are data, checked in one place (``Commands.run``). A non-admin
+sending an admin command gets exactly the unknown-command answer, and the attempt is logged.
+Every sister gets her own ``/<id>`` command from the character files, so a fourth folder needs no
+code. Commands never reach Layer 1 or Layer 2 and never cost anything; what they change travels as
+effects in the Decision, except the operator actions behind :class:`AdminTools`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-from botan_line.core.model import Decision, LedgerEntry, Outgoing, Turn, UserState
+from botan_line.core.conversation import TurnContext, switch_decision
+from botan_line.core.model import Decision, Forget, SetState
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from botan_line.characters.loader import CharacterSet
+    from botan_line.config import BotConfig
+    from botan_line.ops.learning import Candidate
+    from botan_line.ops.stats import Report
 
 log = logging.getLogger(__name__)
+
+
+class AdminTools(Protocol):
+    """What admin commands may do beyond reading and returning effects (``ops.admin`` implements it)."""
+
+    layer2_enabled: bool
+    cfg: BotConfig
+
+    def reload(self) -> tuple[list[str] | None, CharacterSet]: ...  # problems (None: loaded), the live set
+    def candidates(self, limit: int) -> list[Candidate]: ...
+    def approve(self, candidate_id: int, admin: str) -> None: ...
+    def reject(self, candidate_id: int, admin: str) -> None: ...
+    def learn(self, sister: str, trigger: str, replies: list[str], admin: str) -> str: ...
+    def report(self, period: str, now: datetime) -> Report: ...
 
 
 @dataclass(frozen=True)
 class Command:
     name: str
-    func: Callable
+    func: Callable[[CommandContext], Decision | str]
     admin_only: bool
     usage: str
     in_groups: bool  # harmless in front of a whole group (no IDs, no reports)
@@ -30,9 +57,27 @@ class Command:
         return (self.func.__doc__ or "").strip().splitlines()[0]
 
 
+@dataclass(frozen=True)
+class CommandContext:
+    """What a command reads: the turn as the layers see it, its argument, and the admin tools."""
+
+    turn: TurnContext
+    arg: str
+    admin: AdminTools | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.turn.is_admin
+
+    @property
+    def in_group(self) -> bool:
+        return self.turn.turn.chat == "group"
+
+
 class Commands:
-    def __init__(self):
+    def __init__(self, admin: AdminTools | None = None):
         self.table: dict[str, Command] = {}
+        self.admin = admin
 
     def command(self, name: str, *, admin_only: bool = False, usage: str = "", in_groups: bool = False):
         def register(func):
@@ -41,47 +86,49 @@ class Commands:
 
         return register
 
-    def visible_to(self, is_admin: bool) -> list[Command]:
-        return [c for c in self.table.values() if is_admin or not c.admin_only]
+    def bind(self, admin: AdminTools | None) -> Commands:
+        """The same table with the admin tools of one running bot."""
+        bound = Commands(admin)
+        bound.table = self.table
+        return bound
 
-    def run(self, pipeline, turn: Turn, user: UserState, band: str) -> Decision:
-        name, _, arg = turn.text.strip()[1:].partition(" ")
+    def listing(self, ctx: TurnContext) -> list[tuple[str, str, bool]]:
+        """(usage, help, admin_only) of every command this user may run here, sisters' commands included."""
+        group = ctx.turn.chat == "group"
+        rows = []
+        for c in self.table.values():
+            if (c.admin_only and (not ctx.is_admin or group)) or (group and not c.in_groups):
+                continue
+            rows.append((f"/{c.name}{' ' + c.usage if c.usage else ''}", c.help, c.admin_only))
+            if c.name == "help":
+                rows += [
+                    (f"/{sid}", f"{s.persona.display_name}と話す", False)
+                    for sid, s in ctx.chars.sisters.items()
+                ]
+        return rows
+
+    def run(self, ctx: TurnContext) -> Decision:
+        text = unicodedata.normalize("NFKC", ctx.turn.text.strip())[1:]
+        name, _, arg = text.partition(" ")
         name = name.lower()
+        if name in ctx.chars.sisters:  # /botan, /kasho, /yuri …: one per character folder
+            return switch_decision(ctx, name)
         cmd = self.table.get(name)
-        is_admin = pipeline.is_admin(turn.user_id)
-        if cmd is not None and cmd.admin_only and not is_admin:
-            log.warning("non-admin tried an admin command: /%s", name)
+        if cmd is not None and cmd.admin_only and not ctx.is_admin:
+            log.warning("non-admin tried an admin command: /%s", name[:20])
             cmd = None
-        if cmd is not None and turn.chat == "group" and not cmd.in_groups:
+        if cmd is not None and ctx.turn.chat == "group" and not cmd.in_groups:
             cmd = None  # user IDs, reports and admin switches stay out of group chats
         if cmd is None:
-            decision = pipeline.fixed_line(turn, "unknown_command", layer="command")
-            decision.ledger.pattern = "unknown"
+            decision = ctx.say_line("unknown_command", "command")
+            decision.ledger.pattern = "unknown"  # a non-admin cannot tell an admin command from a typo
             return decision
-        ctx = CommandContext(pipeline, turn, user, band, arg.strip(), is_admin)
-        result = cmd.func(ctx)
+        result = cmd.func(CommandContext(ctx, arg.strip(), self.admin))
         if isinstance(result, str):
-            return _say(user, result, pattern=name)
+            return ctx.reply(result, "command", pattern=name)
         if result.ledger is not None and not result.ledger.pattern:
             result.ledger.pattern = name
         return result
-
-
-@dataclass
-class CommandContext:
-    pipeline: object
-    turn: Turn
-    user: UserState
-    band: str
-    arg: str
-    is_admin: bool
-
-
-def _say(user: UserState, text: str, pattern: str) -> Decision:
-    return Decision(
-        messages=[Outgoing(user.sister, text)],
-        ledger=LedgerEntry(user.user_id, user.sister, "command", pattern=pattern),
-    )
 
 
 commands = Commands()
@@ -92,33 +139,16 @@ command = commands.command
 def _help(ctx: CommandContext) -> str:
     """使えるコマンドの一覧"""
     lines = ["使えるコマンド:"]
-    for c in commands.visible_to(ctx.is_admin and ctx.turn.chat != "group"):
-        if ctx.turn.chat == "group" and not c.in_groups:
-            continue
-        usage = f" {c.usage}" if c.usage else ""
-        mark = "（管理者）" if c.admin_only else ""
-        lines.append(f"/{c.name}{usage} … {c.help}{mark}")
+    for usage, text, admin_only in commands.listing(ctx.turn):
+        lines.append(f"{usage} … {text}{'（管理者）' if admin_only else ''}")
     return "\n".join(lines)
-
-
-def _switch_to(sister: str):
-    def run(ctx: CommandContext) -> Decision:
-        return ctx.pipeline.switch(ctx.turn, sister)
-
-    return run
-
-
-for _sid, _doc in (("botan", "牡丹と話す"), ("kasho", "Kasho（花相）と話す"), ("yuri", "ユリと話す")):
-    _f = _switch_to(_sid)
-    _f.__doc__ = _doc
-    command(_sid, in_groups=True)(_f)
 
 
 @command("forget")
 def _forget(ctx: CommandContext) -> Decision:
     """会話の記録をぜんぶ消す"""
-    decision = ctx.pipeline.fixed_line(ctx.turn, "forget", layer="command")
-    decision.forget = True
+    decision = ctx.turn.say_line("forget", "command")
+    decision.effects.append(Forget(ctx.turn.user.user_id))
     return decision
 
 
@@ -126,87 +156,81 @@ def _forget(ctx: CommandContext) -> Decision:
 def _whoami(ctx: CommandContext) -> str:
     """自分のLINEユーザーIDを表示"""
     role = "管理者" if ctx.is_admin else "ユーザー"
-    return f"あなたのユーザーID: {ctx.turn.user_id}\n権限: {role}\n（管理者にするには BOTAN_ADMIN_USER_IDS にこのIDを追加）"
+    uid = ctx.turn.user.user_id
+    return (
+        f"あなたのユーザーID: {uid}\n権限: {role}\n（管理者にするには BOTAN_ADMIN_USER_IDS にこのIDを追加）"
+    )
 
 
 @command("reload", admin_only=True)
 def _reload(ctx: CommandContext) -> str:
     """キャラクターファイルを再読み込み"""
-    problems = ctx.pipeline.characters.reload()
+    problems, chars = ctx.admin.reload()
     if problems:
         shown = "\n".join(problems[:5])
         more = f"\n…ほか{len(problems) - 5}件" if len(problems) > 5 else ""
         return f"読み込み失敗。今のファイルのまま続けます。\n{shown}{more}"
-    chars = ctx.pipeline.characters.current
     counts = "、".join(f"{s.persona.display_name} {len(s.patterns)}" for s in chars.sisters.values())
     return f"再読み込みしました（パターン数: {counts}）"
 
 
+def _switch_state(key: str, value: str, text: str) -> Callable[[CommandContext], Decision]:
+    def run(ctx: CommandContext) -> Decision:
+        return ctx.turn.reply(text, "command", effects=[SetState(key, value)])
+
+    return run
+
+
 @command("pause", admin_only=True)
-def _pause(ctx: CommandContext) -> str:
+def _pause(ctx: CommandContext) -> Decision:
     """Layer 2（AI応答）を止める"""
     from botan_line.core.layer2 import PAUSED_KEY
 
-    ctx.pipeline.store.set_state(PAUSED_KEY, "1")
-    return "Layer 2を停止しました。Layer 1と定型文だけで応答します。/resume で再開。"
+    text = "Layer 2を停止しました。Layer 1と定型文だけで応答します。/resume で再開。"
+    return _switch_state(PAUSED_KEY, "1", text)(ctx)
 
 
 @command("resume", admin_only=True)
-def _resume(ctx: CommandContext) -> str:
+def _resume(ctx: CommandContext) -> Decision:
     """Layer 2を再開する"""
     from botan_line.core.layer2 import PAUSED_KEY
 
-    ctx.pipeline.store.set_state(PAUSED_KEY, "0")
-    state = (
-        "再開しました。"
-        if ctx.pipeline.layer2.enabled
-        else "再開しましたが、APIキーが未設定なのでLayer 2はオフのままです。"
-    )
-    return f"Layer 2を{state}"
+    enabled = ctx.admin is not None and ctx.admin.layer2_enabled
+    state = "再開しました。" if enabled else "再開しましたが、APIキーが未設定なのでLayer 2はオフのままです。"
+    return _switch_state(PAUSED_KEY, "0", f"Layer 2を{state}")(ctx)
 
 
 @command("budget", admin_only=True, usage="[円]")
-def _budget(ctx: CommandContext) -> str:
+def _budget(ctx: CommandContext) -> Decision | str:
     """今月の予算の確認・変更"""
-    from botan_line.clock import month_bounds
-    from botan_line.core.layer2 import BUDGET_KEY
+    from botan_line.core.layer2 import BUDGET_KEY, budget
 
-    l2 = ctx.pipeline.layer2
+    cfg = ctx.admin.cfg
+    b = budget(ctx.turn.reads, cfg, ctx.turn.now)
+    monthly, effects = b.monthly, []
     if ctx.arg:
         try:
-            yen = float(ctx.arg.replace(",", "").replace("円", "").replace("¥", ""))
-            if not math.isfinite(yen) or yen < 0:
+            monthly = float(ctx.arg.replace(",", "").replace("円", "").replace("¥", ""))
+            if not math.isfinite(monthly) or monthly < 0:
                 raise ValueError
         except ValueError:
             return "金額は数字で指定してね（例: /budget 3000）"
-        ctx.pipeline.store.set_state(BUDGET_KEY, f"{yen:g}")
-    budget = l2.monthly_budget()
-    spent = ctx.pipeline.store.spent_yen(*month_bounds(ctx.turn.now))
-    soft = budget * l2.cfg.budget.soft_ratio
-    share = f"{spent / budget:.0%}" if budget else "-"
-    return (
-        f"今月の予算: ¥{budget:,.0f}\n使用済み: ¥{spent:,.1f}（{share}）\n"
-        f"節約モード開始: ¥{soft:,.0f}\n1人1日のAI応答上限: {l2.cfg.budget.per_user_daily_calls}回"
+        effects.append(SetState(BUDGET_KEY, f"{monthly:g}"))
+    share = f"{b.spent / monthly:.0%}" if monthly else "-"
+    text = (
+        f"今月の予算: ¥{monthly:,.0f}\n使用済み: ¥{b.spent:,.1f}（{share}）\n"
+        f"節約モード開始: ¥{monthly * b.soft_ratio:,.0f}\n1人1日のAI応答上限: {cfg.budget.per_user_daily_calls}回"
     )
+    return ctx.turn.reply(text, "command", effects=effects)
 
 
 @command("candidates", admin_only=True)
 def _candidates(ctx: CommandContext) -> str:
     """Layer 1に追加する候補の一覧"""
-    from botan_line.ops import learning
-
-    p = ctx.pipeline
-    cfg = p.layer2.cfg.learning
-    learning.mine(
-        p.store.engine,
-        p.characters,
-        min_users=cfg.min_distinct_users,
-        max_replies=cfg.max_replies_per_candidate,
-    )
-    found = learning.open_candidates(p.store.engine, limit=10)
+    found = ctx.admin.candidates(limit=10)
     if not found:
         return "いま承認待ちの候補はありません。"
-    names = {sid: s.persona.display_name for sid, s in p.characters.current.sisters.items()}
+    names = {sid: s.persona.display_name for sid, s in ctx.turn.chars.sisters.items()}
     lines = ["承認待ちの候補（/approve 番号 か /reject 番号）:"]
     for c in found:
         what = f"「{c.trigger[:20]}」" if c.kind == "pattern" else f"{c.pattern_id}の言い換え"
@@ -217,19 +241,16 @@ def _candidates(ctx: CommandContext) -> str:
 
 def _decide_candidate(ctx: CommandContext, name: str, done: str) -> str:
     """/approve and /reject: parse the number, apply, answer in one line."""
-    from botan_line.ops import learning
+    from botan_line.ops.learning import LearningError
 
     try:
         cand_id = int(ctx.arg.lstrip("#"))
     except ValueError:
         return f"番号を指定してね（例: /{name} 12）"
-    p = ctx.pipeline
+    action = ctx.admin.approve if name == "approve" else ctx.admin.reject
     try:
-        if name == "approve":
-            learning.approve(p.store.engine, p.characters, cand_id, ctx.turn.user_id)
-        else:
-            learning.reject(p.store.engine, cand_id, ctx.turn.user_id)
-    except learning.LearningError as exc:
+        action(cand_id, ctx.turn.user.user_id)
+    except LearningError as exc:
         return str(exc)
     return f"#{cand_id} を{done}"
 
@@ -249,7 +270,7 @@ def _reject(ctx: CommandContext) -> str:
 @command("learn", admin_only=True, usage="姉妹 言葉 => 返事")
 def _learn(ctx: CommandContext) -> str:
     """レビュー済みのパターンを直接追加"""
-    from botan_line.ops import learning
+    from botan_line.ops.learning import LearningError
 
     sister, _, rest = ctx.arg.partition(" ")
     trigger, sep, replies = rest.partition("=>")
@@ -257,15 +278,8 @@ def _learn(ctx: CommandContext) -> str:
         return "書き方: /learn botan 推し活 => わかる〜！推し活って最高だよね！（返事は | で複数）"
     lines = [r.strip() for r in replies.split("|") if r.strip()]
     try:
-        pattern_id = learning.learn(
-            ctx.pipeline.store.engine,
-            ctx.pipeline.characters,
-            sister.strip().lower(),
-            trigger.strip(),
-            lines,
-            ctx.turn.user_id,
-        )
-    except learning.LearningError as exc:
+        pattern_id = ctx.admin.learn(sister.strip().lower(), trigger.strip(), lines, ctx.turn.user.user_id)
+    except LearningError as exc:
         return str(exc)
     return f"{sister.strip()} に {pattern_id} を追加しました（返事{len(lines)}件）。"
 
@@ -274,28 +288,23 @@ def _learn(ctx: CommandContext) -> str:
 def _stats(ctx: CommandContext) -> str:
     """利用状況とコスト（Layer 1の割合、AI代、削減率）"""
     from botan_line.ops import stats
-    from botan_line.storage.store import ledger_rows
 
     kind = ctx.arg.lower() or "today"
     if kind not in ("today", "week", "month"):
         return "期間は today / week / month のどれかだよ（例: /stats week）"
-    since, until, label = stats.period_bounds(kind, ctx.turn.now)
-    p = ctx.pipeline
-    report = stats.build_report(
-        ledger_rows(p.store.engine, since, until + stats.FOLLOWUP_SECONDS),
-        cfg=p.layer2.cfg,
-        since=since,
-        until=until,
-        label=label,
-    )
-    return stats.format_line(report)
+    return stats.format_line(ctx.admin.report(kind, ctx.turn.now), stats.short_names(ctx.turn.chars))
 
 
-def markdown_table() -> str:
+def markdown_table(chars=None) -> str:
     """The README's command table, generated from this module (a test keeps the README in step)."""
     rows = ["| command | who | what |", "|---|---|---|"]
     for c in commands.table.values():
         usage = f" {c.usage}" if c.usage else ""
         usage = usage.replace("|", "\\|")
         rows.append(f"| `/{c.name}{usage}` | {'admins' if c.admin_only else 'everyone'} | {c.help} |")
+        if c.name == "help" and chars is not None:
+            rows += [
+                f"| `/{sid}` | everyone | {s.persona.display_name}と話す |"
+                for sid, s in chars.sisters.items()
+            ]
     return "\n".join(rows)

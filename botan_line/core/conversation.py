@@ -1,32 +1,55 @@
 """The conversation core: what does the current sister say to this, from which layer, at what cost.
 
-Plain Python: fed a Turn and returning a Decision (messages + what to remember). The database,
-OpenAI and the clock come in as adapters; LINE is never called from here. The webhook worker and
-the chat console are two thin front doors to this class.
+The layers are a table (``Conversation.layers``), walked in order; the first that answers decides,
+and ``finish`` is the one place a decision is completed (errbot walks its command table the same
+way). The core is plain Python: it is fed a :class:`Turn` and a read-only port onto the stored
+state (:class:`Reads`), and returns a :class:`Decision` whose side effects are data. It never
+writes, never calls LINE, and calls OpenAI only in ``complete``: Layer 2 answers ``decide`` with a
+:class:`Deferred` call that the caller runs when it can (the worker's Layer 2 pool, or the chat
+console at once), so every other answer is decided in microseconds.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import random
 import re
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
 
-from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, CharacterStore
-from botan_line.characters.matcher import Context
-from botan_line.characters.normalize import normalize
+from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, CharacterStore, Persona
+from botan_line.characters.normalize import Normalized, normalize
+from botan_line.characters.placeholders import fill
 from botan_line.clock import BAND_NAMES, time_band
-from botan_line.core import safety
-from botan_line.core.layer2 import Layer2
-from botan_line.core.model import Decision, LedgerEntry, Outgoing, Turn, UserState
+from botan_line.core.model import (
+    AddHistory,
+    Decision,
+    Effect,
+    LedgerEntry,
+    Outgoing,
+    SaveUser,
+    Turn,
+    UserState,
+    UseVariation,
+)
 
-log = logging.getLogger(__name__)
+
+class Reads(Protocol):
+    """What the core may read of the stored state (``storage.store.Store`` implements it)."""
+
+    def user(self, user_id: str) -> UserState: ...
+    def used_variations(self, user_id: str, sister: str, key: str) -> list[int]: ...
+    def history(self, user_id: str, sister: str, turns: int) -> list[tuple[str, str]]: ...
+    def state(self, key: str) -> str | None: ...
+    def spent_yen(self, since: float, until: float) -> float: ...
+    def daily_calls(self, user_id: str, day: str) -> int: ...
 
 
-def pick_variation(n: int, used: list[int], rng: random.Random) -> tuple[int, list[int]]:
+def pick_variation(n: int, used: Sequence[int], rng: random.Random) -> tuple[int, tuple[int, ...]]:
     """A variation this user has not had since the last full cycle (never the same twice in a row)."""
     used = [i for i in used if 0 <= i < n]
     free = [i for i in range(n) if i not in used]
@@ -35,26 +58,14 @@ def pick_variation(n: int, used: list[int], rng: random.Random) -> tuple[int, li
         used = []
         free = [i for i in range(n) if i != last] or [0]
     choice = rng.choice(free)
-    return choice, [*used, choice]
+    return choice, (*used, choice)
 
 
+# --- calling a sister by name ----------------------------------------------------------------
 HONORIFICS = (
-    "お姉ちゃん",
-    "おねえちゃん",
-    "姉ちゃん",
-    "ねえちゃん",
-    "お姉さん",
-    "姉さん",
-    "ねえさん",
-    "お姉",
-    "姉",
-    "ちゃん",
-    "さん",
-    "さま",
-    "様",
-    "たん",
-    "っち",
-)
+    "お姉ちゃん", "おねえちゃん", "姉ちゃん", "ねえちゃん", "お姉さん", "姉さん", "ねえさん", "お姉", "姉",
+    "ちゃん", "さん", "さま", "様", "たん", "っち",
+)  # fmt: skip
 _HON = "(?:" + "|".join(HONORIFICS) + ")"
 
 
@@ -90,209 +101,216 @@ def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:
     return sid, caller.sub(" ", light)
 
 
-class Pipeline:
+# --- what every layer reads ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class TurnContext:
+    """One turn as the layers see it: the fan, who answers, the normalised text, the time and the ports."""
+
+    turn: Turn
+    user: UserState  # before this turn (with a known sister)
+    sister: str  # who answers: the one called by name, else the fan's current sister
+    called: bool  # the message called a sister by name
+    switched: bool  # ... and she was not the current one
+    norm: Normalized  # the whole message, normalised
+    rest: str  # the normalised message without the called name
+    band: str
+    chars: CharacterSet
+    reads: Reads
+    admins: frozenset[str]
+    rng: random.Random
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def persona(self) -> Persona:
+        return self.chars.persona(self.sister)
+
+    @property
+    def now(self) -> datetime:
+        return self.turn.now
+
+    @property
+    def is_admin(self) -> bool:
+        return self.turn.user_id in self.admins
+
+    def fill(self, template: str, sister: str | None = None) -> str:
+        persona = self.chars.persona(sister or self.sister)
+        return fill(template, name=self.user.display_name or persona.address, band=BAND_NAMES[self.band])
+
+    def pick(self, key: str, count: int, sister: str | None = None) -> tuple[int, UseVariation]:
+        """Which of ``count`` variations to use for ``key``, and the effect that remembers it."""
+        sister = sister or self.sister
+        used = self.reads.used_variations(self.user.user_id, sister, key)
+        idx, used = pick_variation(count, used, self.rng)
+        return idx, UseVariation(self.user.user_id, sister, key, used)
+
+    def line(self, key: str, sister: str | None = None) -> tuple[str, UseVariation]:
+        """One of the sister's fixed persona lines (welcome, fallback, ...), filled, without repeats."""
+        options = getattr(self.chars.persona(sister or self.sister).lines, key)
+        idx, effect = self.pick(f"lines:{key}", len(options), sister)
+        return self.fill(options[idx], sister), effect
+
+    def reply(
+        self,
+        text: str,
+        layer: str,
+        *,
+        sister: str | None = None,
+        quick_reply: bool = False,
+        effects: Sequence[Effect] = (),
+        **ledger,
+    ) -> Decision:
+        sister = sister or self.sister
+        return Decision(
+            messages=[Outgoing(sister, text, quick_reply)],
+            ledger=LedgerEntry(self.user.user_id, sister, layer, **ledger),
+            effects=list(effects),
+        )
+
+    def say_line(
+        self, key: str, layer: str, *, sister: str | None = None, quick_reply: bool = False
+    ) -> Decision:
+        """Reply with one of her fixed lines, recorded as pattern ``lines:<key>``."""
+        text, used = self.line(key, sister)
+        return self.reply(
+            text, layer, sister=sister, quick_reply=quick_reply, effects=[used], pattern=f"lines:{key}"
+        )
+
+
+class Layer(Protocol):
+    """One step of the table: answer the turn, or None to let the next layer try."""
+
+    name: str
+    counts_as_message: bool  # the fan's message count and current sister move on when it answers
+
+    def answer(self, ctx: TurnContext) -> Decision | Deferred | None: ...
+
+
+@dataclass
+class Deferred:
+    """A Layer 2 call prepared by ``decide``; ``Conversation.complete`` runs it and finishes the decision."""
+
+    ctx: TurnContext
+    call: object  # core.layer2.Layer2Call
+    layer: Layer
+
+
+REMEMBERED_LAYERS = ("layer1", "layer2", "fallback")  # answers that become conversation history
+
+
+class Conversation:
+    """The front doors' one entry point: ``decide`` (fast), ``complete`` (Layer 2), ``on_text`` (both)."""
+
     def __init__(
         self,
         characters: CharacterStore,
-        store,
-        layer2: Layer2,
+        layers: Sequence[Layer],
         *,
         admins: frozenset[str] = frozenset(),
-        commands=None,
         rng: random.Random | None = None,
-        tz=None,
     ):
         self.characters = characters
-        self.store = store
-        self.layer2 = layer2
+        self.layers = tuple(layers)
         self.admins = admins
-        self.commands = commands
         self.rng = rng or random.Random()
-        self.tz = tz
-
-    # --- helpers ---------------------------------------------------------------------------
-    def _fill(self, line: str, user: UserState, persona, band: str) -> str:
-        name = user.display_name or persona.address
-        return line.replace("{name}", name).replace("{band}", BAND_NAMES[band])
-
-    def choose(self, user: UserState, sister: str, key: str, options: list[str]) -> tuple[int, tuple]:
-        used = self.store.used_variations(user.user_id, sister, key)
-        idx, used = pick_variation(len(options), used, self.rng)
-        return idx, (sister, key, ",".join(map(str, used)))
-
-    def line(self, user: UserState, sister: str, key: str, band: str) -> tuple[str, tuple]:
-        """One of the sister's fixed persona lines (welcome, fallback, ...), without repeats."""
-        persona = self.characters.current.persona(sister)
-        options = getattr(persona.lines, key)
-        idx, var = self.choose(user, sister, f"lines:{key}", options)
-        return self._fill(options[idx], user, persona, band), var
-
-    def reply(
-        self, user: UserState, sister: str, text: str, layer: str, *, quick_reply: bool = False, **ledger
-    ) -> Decision:
-        return Decision(
-            messages=[Outgoing(sister, text, quick_reply)],
-            ledger=LedgerEntry(user.user_id, sister, layer, **ledger),
-        )
-
-    def is_admin(self, user_id: str) -> bool:
-        return user_id in self.admins
 
     # --- text: the main path -----------------------------------------------------------------
-    def on_text(self, turn: Turn, on_slow: Callable[[], None] = lambda: None) -> Decision:
-        started = time.perf_counter()
+    def context(self, turn: Turn, reads: Reads) -> TurnContext:
         chars = self.characters.current
-        user = self.store.user(turn.user_id)
-        if turn.display_name and not user.display_name:
-            user = UserState(user.user_id, user.sister, user.messages, turn.display_name, user.switched_at)
+        user = reads.user(turn.user_id)
         if user.sister not in chars.sisters:
-            user = UserState(user.user_id, DEFAULT_SISTER, user.messages, user.display_name, user.switched_at)
-        band = time_band(turn.now)
+            user = replace(user, sister=DEFAULT_SISTER)
+        if turn.display_name and not user.display_name:
+            user = replace(user, display_name=turn.display_name)
         text = turn.text.strip()
-
         called, rest_raw = called_sister(text, chars)
-        if turn.chat == "group" and not (called or turn.mentioned):
-            return Decision()  # in groups the sisters speak when spoken to
-        if text.startswith("/") and self.commands is not None:
-            decision = self.commands.run(self, turn, user, band)
-            return self._finish(decision, started)
-
         norm = normalize(text)
-        rest = normalize(rest_raw).text if called else norm.text
-        switched = bool(called and called != user.sister)
-        sister = called or user.sister
-        new_user = UserState(
-            user.user_id,
-            sister,
-            user.messages + 1,
-            user.display_name,
-            turn.now.timestamp() if switched else user.switched_at,
-        )
-        persona = chars.persona(sister)
-
-        kind = safety.classify(norm.text, chars.safety)
-        if kind is not None:
-            decision = self._safety(kind, user, sister, band)
-            decision.user = new_user
-            return self._finish(decision, started)
-
-        if called and not rest:  # just her name: she answers the call
-            text_line, var = self.line(user, sister, "switched", band)
-            decision = self.reply(
-                user, sister, text_line, "layer1", pattern=f"{sister}:called", quick_reply=switched
-            )
-            decision.variation = var
-        else:
-            ctx = Context(band=band, first_visit=user.first_visit, chat=turn.chat)
-            match = chars.matchers[sister].match(rest, norm.question, ctx)
-            if match is not None:
-                pattern = match.pattern
-                idx, var = self.choose(user, sister, pattern.id, pattern.replies)
-                decision = self.reply(
-                    user,
-                    sister,
-                    self._fill(pattern.replies[idx], user, persona, band),
-                    "layer1",
-                    pattern=f"{sister}:{pattern.id}",
-                )
-                decision.variation = var
-            else:
-                decision = self._layer2(turn, user, persona, band, switched, norm.text, on_slow)
-        decision.user = new_user
-        if decision.ledger and decision.ledger.layer in ("layer1", "layer2", "fallback"):
-            decision.history = [(sister, "user", text), (sister, "assistant", decision.text)]
-        return self._finish(decision, started)
-
-    def _safety(self, kind: str, user: UserState, sister: str, band: str) -> Decision:
-        chars = self.characters.current
-        if kind == safety.CRISIS:
-            persona = chars.persona(sister)
-            text = safety.crisis_reply(chars.safety, sister, user.display_name or persona.address)
-            return self.reply(user, sister, text, "safety", pattern="safety:crisis")
-        key = "refuse_sexual" if kind == safety.SEXUAL else "deflect_personal"
-        text, var = self.line(user, sister, key, band)
-        decision = self.reply(user, sister, text, "safety", pattern=f"safety:{kind}")
-        decision.variation = var
-        return decision
-
-    def _layer2(
-        self, turn: Turn, user: UserState, persona, band: str, switched: bool, normalized: str, on_slow
-    ) -> Decision:
-        window = self.layer2.cfg.router_for(persona.id).switched_within_seconds
-        recently = user.switched_at is not None and turn.now.timestamp() - user.switched_at < window
-        result = self.layer2.answer(
-            persona=persona,
+        return TurnContext(
+            turn=turn,
             user=user,
-            text=turn.text.strip(),
-            now=turn.now,
-            switched=switched or recently,
-            on_slow=on_slow,
-            time_left=turn.time_left,
+            sister=called or user.sister,
+            called=called is not None,
+            switched=bool(called and called != user.sister),
+            norm=norm,
+            rest=normalize(rest_raw).text if called else norm.text,
+            band=time_band(turn.now),
+            chars=chars,
+            reads=reads,
+            admins=self.admins,
+            rng=self.rng,
         )
-        route = result.route
-        ledger = dict(
-            model=result.model,
-            tier=route.tier if route and result.model else None,
-            score=route.score if route else None,
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
-            yen=result.yen,
-            strong_yen=result.strong_yen,
-            guard=result.guard,
-        )
-        if safety.has_personal_data(turn.text):
-            normalized = None  # never kept, never learned from, never shown in a report
-        if result.text is not None:
-            decision = self.reply(
-                user, persona.id, result.text, "layer2", normalized=normalized, reply=result.text, **ledger
-            )
-        else:
-            line, var = self.line(user, persona.id, result.lines, band)
-            decision = self.reply(
-                user,
-                persona.id,
-                line,
-                "fallback",
-                pattern=f"lines:{result.lines}",
-                normalized=normalized,
-                **ledger,
-            )
-            decision.variation = var
-        decision.notices = [(admin, n) for n in result.notices for admin in sorted(self.admins)]
-        return decision
 
-    @staticmethod
-    def _finish(decision: Decision, started: float) -> Decision:
-        """Record how long the decision took, model calls included."""
+    def decide(self, turn: Turn, reads: Reads) -> Decision | Deferred:
+        """Walk the layers; a Decision at once, or the Layer 2 call to run (never a model call here)."""
+        ctx = self.context(turn, reads)
+        if turn.chat == "group" and not (ctx.called or turn.mentioned):
+            return Decision()  # in groups the sisters speak when spoken to
+        for layer in self.layers:
+            result = layer.answer(ctx)
+            if isinstance(result, Deferred):
+                return result
+            if result is not None:
+                return self.finish(ctx, result, layer)
+        raise RuntimeError("no layer answered: the table must end with one that always does")
+
+    def complete(self, deferred: Deferred, time_left: float | None = None) -> Decision:
+        """Run a deferred Layer 2 call (``time_left``: seconds of reply-token life left now)."""
+        decision = deferred.layer.run(deferred.ctx, deferred.call, time_left)
+        return self.finish(deferred.ctx, decision, deferred.layer)
+
+    def on_text(self, turn: Turn, reads: Reads) -> Decision:
+        """Decide and, when Layer 2 is needed, call it at once (chat console, replay, tests)."""
+        result = self.decide(turn, reads)
+        return self.complete(result, turn.time_left) if isinstance(result, Deferred) else result
+
+    def finish(self, ctx: TurnContext, decision: Decision, layer: Layer) -> Decision:
+        """The one place a decision is completed: the fan's new state, history, latency."""
+        if layer.counts_as_message and decision.ledger is not None:
+            now = ctx.now.timestamp()
+            user = replace(
+                ctx.user,
+                sister=ctx.sister,
+                messages=ctx.user.messages + 1,
+                switched_at=now if ctx.switched else ctx.user.switched_at,
+            )
+            decision.effects.append(SaveUser(user))
+            if decision.ledger.layer in REMEMBERED_LAYERS:
+                uid = ctx.user.user_id
+                said = [*ctx.turn.earlier, ctx.turn.text.strip()]
+                decision.effects += [AddHistory(uid, ctx.sister, "user", t) for t in said]
+                decision.effects.append(AddHistory(uid, ctx.sister, "assistant", decision.text))
         if decision.ledger is not None:
-            decision.ledger.latency_ms = (time.perf_counter() - started) * 1000
+            decision.ledger.latency_ms = (time.perf_counter() - ctx.started) * 1000
         return decision
 
-    # --- other events --------------------------------------------------------------------------
+    # --- other events ------------------------------------------------------------------------
+    def event_context(self, turn: Turn, reads: Reads, sister: str | None = None) -> TurnContext:
+        """A context for a non-text event (sticker, follow, postback): no text, a known sister."""
+        ctx = self.context(replace(turn, text=""), reads)
+        if sister is not None and sister in ctx.chars.sisters:
+            ctx = replace(ctx, sister=sister, switched=sister != ctx.user.sister)
+        return ctx
+
     def fixed_line(
-        self,
-        turn: Turn,
-        key: str,
-        *,
-        quick_reply: bool = False,
-        sister: str | None = None,
-        layer: str = "event",
+        self, turn: Turn, reads: Reads, key: str, *, quick_reply: bool = False, sister: str | None = None
     ) -> Decision:
         """A sister's fixed line for an event (sticker, media, welcome, join)."""
-        user = self.store.user(turn.user_id)
-        sister = sister or user.sister
-        if sister not in self.characters.current.sisters:
-            sister = DEFAULT_SISTER
-        text, var = self.line(user, sister, key, time_band(turn.now))
-        decision = self.reply(user, sister, text, layer, pattern=f"lines:{key}", quick_reply=quick_reply)
-        decision.variation = var
-        return decision
+        ctx = self.event_context(turn, reads, sister)
+        return ctx.say_line(key, "event", quick_reply=quick_reply)
 
-    def switch(self, turn: Turn, sister: str) -> Decision:
-        """Postback, quick reply or /command: make ``sister`` this user's current sister."""
-        user = self.store.user(turn.user_id)
-        decision = self.fixed_line(turn, "switched", sister=sister, layer="command")
-        decision.user = UserState(
-            user.user_id, sister, user.messages, user.display_name, turn.now.timestamp()
-        )
-        return decision
+    def holding_line(self, turn: Turn, reads: Reads) -> Outgoing:
+        """A short "still thinking" line, sent by reply while the real answer follows by push."""
+        ctx = self.event_context(turn, reads)
+        return Outgoing(ctx.sister, ctx.fill(self.rng.choice(ctx.persona.lines.holding)))
+
+    def switch(self, turn: Turn, reads: Reads, sister: str) -> Decision:
+        """Postback, quick reply or /command: make ``sister`` this fan's current sister."""
+        ctx = self.event_context(turn, reads, sister)
+        return switch_decision(ctx, sister)
+
+
+def switch_decision(ctx: TurnContext, sister: str) -> Decision:
+    """Her "you called me" line, and the fan's current sister set to her."""
+    decision = ctx.say_line("switched", "command", sister=sister)
+    user = replace(ctx.user, sister=sister, switched_at=ctx.now.timestamp())
+    decision.effects.append(SaveUser(user))
+    return decision

@@ -1,62 +1,105 @@
-"""LINE webhook events → Decisions, dispatched through a table. Handlers return messages; the worker
-sends them. Unknown and uninteresting event types are logged and answered with nothing.
+"""LINE webhook events → Decisions, dispatched through a table (``@on("message")``).
+
+Handlers return a Decision (or the Deferred Layer 2 call of a text message); the worker saves and
+sends it. Unknown and uninteresting event types, and events without a source, get nothing.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import parse_qs
 
 from botan_line.characters.loader import DEFAULT_SISTER
-from botan_line.core.model import Decision, Turn
+from botan_line.core.conversation import Conversation, Deferred, Reads
+from botan_line.core.model import Decision, SetActive, Turn
 
 log = logging.getLogger(__name__)
 
 MEDIA = {"image", "video", "audio", "file", "location"}
 
 
-@dataclass
-class EventContext:
-    pipeline: object
-    store: object
-    now: datetime
-    on_slow: Callable[[], None]
-    display_name: Callable[[str], str | None]  # LINE profile lookup (best effort)
-    time_left: float | None = None  # seconds of reply-token life left
+@dataclass(frozen=True)
+class Source:
+    user_id: str  # whose state this is (the chat itself when LINE gives no user)
+    chat_id: str  # where a push goes
+    kind: str  # one_on_one | group
+
+    @property
+    def one_on_one(self) -> bool:
+        return self.kind == "one_on_one"
 
 
-def source_of(event: dict) -> tuple[str, str, str]:
-    """(user id for state, chat id to push to, chat kind one_on_one|group)."""
+def source_of(event: dict) -> Source | None:
+    """Who sent the event, or None when LINE gave no usable source (PNP delivery events …)."""
     src = event.get("source")
     if not isinstance(src, dict):
-        raise ValueError("event has no usable source")
+        return None
     chat_id = src.get("groupId") or src.get("roomId") or src.get("userId") or ""
+    if not isinstance(chat_id, str) or not chat_id:
+        return None
     kind = "one_on_one" if src.get("type", "user") == "user" else "group"
-    return src.get("userId") or chat_id, chat_id, kind
+    user_id = src.get("userId") if isinstance(src.get("userId"), str) and src.get("userId") else chat_id
+    return Source(user_id, chat_id, kind)
 
 
-def _turn(event: dict, ctx: EventContext, text: str = "") -> Turn:
-    user_id, _chat, kind = source_of(event)
-    mentions = ((event.get("message") or {}).get("mention") or {}).get("mentionees") or []
+@dataclass(frozen=True)
+class EventContext:
+    """What an event handler reads."""
+
+    conversation: Conversation
+    reads: Reads
+    now: datetime
+    time_left: float | None = None  # seconds of reply-token life left
+    profile: Callable[[str], str | None] = lambda _uid: None  # LINE display name (best effort)
+
+
+def _utf16_cut(text: str, start: int, length: int) -> str:
+    """``text`` without the span LINE gives in UTF-16 code units (mention index/length)."""
+    units = text.encode("utf-16-le")
+    a, b = 2 * start, 2 * (start + length)
+    if not 0 <= a <= b <= len(units):
+        return text
+    return (units[:a] + units[b:]).decode("utf-16-le", "replace")
+
+
+def text_of(event: dict) -> tuple[str, bool] | None:
+    """A text message's text with the bot's own @mentions taken out, and whether it mentioned the bot."""
+    message = event.get("message") or {}
+    if (
+        not isinstance(message, dict)
+        or message.get("type") != "text"
+        or not isinstance(message.get("text"), str)
+    ):
+        return None
+    text = message["text"]
+    mention = message.get("mention") if isinstance(message.get("mention"), dict) else {}
+    mentions = mention.get("mentionees") if isinstance(mention.get("mentionees"), list) else []
     mine = [m for m in mentions if isinstance(m, dict) and m.get("isSelf")]
-    for m in sorted(mine, key=lambda m: m.get("index", 0), reverse=True):  # "@牡丹bot おはよう" → "おはよう"
-        start, length = m.get("index"), m.get("length")
-        if isinstance(start, int) and isinstance(length, int):
-            text = text[:start] + text[start + length :]
+    for m in sorted(
+        mine, key=lambda m: m.get("index", 0) if isinstance(m.get("index"), int) else 0, reverse=True
+    ):
+        start, length = m.get("index"), m.get("length")  # "@牡丹bot おはよう" → "おはよう"
+        if isinstance(start, int) and isinstance(length, int) and not isinstance(start, bool):
+            text = _utf16_cut(text, start, length)
+    return (text.strip() or text), bool(mine)
+
+
+def turn_of(event: dict, ctx: EventContext, text: str = "", mentioned: bool = False) -> Turn:
+    source = source_of(event)
     return Turn(
-        user_id=user_id,
-        text=text.strip() or text,
+        user_id=source.user_id,
+        text=text,
         now=ctx.now,
-        chat=kind,
-        mentioned=bool(mine),
+        chat=source.kind,
+        mentioned=mentioned,
         time_left=ctx.time_left,
     )
 
 
-HANDLERS: dict[str, Callable[[dict, EventContext], Decision]] = {}
+HANDLERS: dict[str, Callable[[dict, EventContext], Decision | Deferred]] = {}
 
 
 def on(event_type: str):
@@ -68,57 +111,60 @@ def on(event_type: str):
 
 
 @on("message")
-def _message(event: dict, ctx: EventContext) -> Decision:
-    message = event.get("message") or {}
-    kind = message.get("type")
-    _user, _chat, chat_kind = source_of(event)
-    if kind == "text" and isinstance(message.get("text"), str):
-        return ctx.pipeline.on_text(_turn(event, ctx, message["text"]), on_slow=ctx.on_slow)
-    if chat_kind == "group":
+def _message(event: dict, ctx: EventContext) -> Decision | Deferred:
+    found = text_of(event)
+    if found is not None:
+        text, mentioned = found
+        return ctx.conversation.decide(turn_of(event, ctx, text, mentioned), ctx.reads)
+    kind = (event.get("message") or {}).get("type")
+    if not source_of(event).one_on_one:
         return Decision()  # stickers and media in groups are not addressed to the sisters
     if kind == "sticker":
-        return ctx.pipeline.fixed_line(_turn(event, ctx), "sticker")
+        return ctx.conversation.fixed_line(turn_of(event, ctx), ctx.reads, "sticker")
     if kind in MEDIA:
-        return ctx.pipeline.fixed_line(_turn(event, ctx), "media")
-    log.info("message type %r ignored", kind)
+        return ctx.conversation.fixed_line(turn_of(event, ctx), ctx.reads, "media")
+    log.info("message type %r ignored", str(kind)[:20])
     return Decision()
 
 
 @on("follow")
 def _follow(event: dict, ctx: EventContext) -> Decision:
-    user_id, _chat, _kind = source_of(event)
-    ctx.store.set_active(user_id, True, ctx.now.timestamp())
-    name = ctx.display_name(user_id)
-    if name:
-        ctx.store.set_display_name(user_id, name)
-    return ctx.pipeline.fixed_line(_turn(event, ctx), "welcome", quick_reply=True, sister=DEFAULT_SISTER)
+    user_id = source_of(event).user_id
+    name = ctx.profile(user_id)
+    turn = replace(turn_of(event, ctx), display_name=name)
+    decision = ctx.conversation.fixed_line(
+        turn, ctx.reads, "welcome", quick_reply=True, sister=DEFAULT_SISTER
+    )
+    decision.effects.insert(0, SetActive(user_id, True, name))
+    return decision
 
 
 @on("unfollow")
 def _unfollow(event: dict, ctx: EventContext) -> Decision:
-    user_id, _chat, _kind = source_of(event)
-    ctx.store.set_active(user_id, False, ctx.now.timestamp())
-    return Decision()
+    return Decision(effects=[SetActive(source_of(event).user_id, False)])
 
 
 @on("join")
 def _join(event: dict, ctx: EventContext) -> Decision:
-    return ctx.pipeline.fixed_line(_turn(event, ctx), "join", sister=DEFAULT_SISTER)
+    return ctx.conversation.fixed_line(turn_of(event, ctx), ctx.reads, "join", sister=DEFAULT_SISTER)
 
 
 @on("postback")
 def _postback(event: dict, ctx: EventContext) -> Decision:
     data = parse_qs(str((event.get("postback") or {}).get("data", "")))
     sister = (data.get("sister") or [""])[0]
-    if sister in ctx.pipeline.characters.current.sisters:
-        return ctx.pipeline.switch(_turn(event, ctx), sister)
+    if sister in ctx.conversation.characters.current.sisters:
+        return ctx.conversation.switch(turn_of(event, ctx), ctx.reads, sister)
     log.info("postback without a known action ignored")
     return Decision()
 
 
-def decide(event: dict, ctx: EventContext) -> Decision:
+def decide(event: dict, ctx: EventContext) -> Decision | Deferred:
+    """The Decision for one event (nothing for unknown types and events without a source)."""
+    if source_of(event) is None:
+        return Decision()
     handler = HANDLERS.get(str(event.get("type")))
     if handler is None:
-        log.info("event type %r ignored", event.get("type"))
+        log.info("event type %r ignored", str(event.get("type"))[:40])
         return Decision()
     return handler(event, ctx)

@@ -1,44 +1,60 @@
 """Layer 2: the current sister answers through an OpenAI chat model.
 
-Order of checks: kill switch → monthly budget (hard stop, soft = cheap tier only) → per-user daily
-cap → route → call → guard → (one retry on the other tier or a cooler temperature) → price.
-The user never sees a rejected text: the caller falls back to the sister's fixed lines.
+``answer`` (fast, no network) checks, in order: kill switch → monthly budget (hard stop; soft =
+cheap tier only) → per-user daily cap → route, and returns the prepared call as a Deferred.
+``run`` (slow) makes the call → guard → one retry on the other tier or a cooler temperature →
+price. Its side effects (the daily counter, the one-time budget notices) travel in the Decision.
+The user never sees a rejected text: a failed call ends in one of her fallback lines.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from botan_line.adapters.openai_api import LLM, LLMUnavailable
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
+from botan_line.core.conversation import Deferred, Reads, TurnContext
 from botan_line.core.guard import check_reply
+from botan_line.core.layers import learnable
+from botan_line.core.model import CountCall, Decision, Effect, NoticeOnce
 from botan_line.core.router import CHEAP, STRONG, Route, importance
-
-log = logging.getLogger(__name__)
 
 PAUSED_KEY = "layer2_paused"
 BUDGET_KEY = "budget_monthly_yen"
+MIN_CALL_SECONDS = 1.0  # less reply-token life than this: don't start a call nobody will see
 
 
-@dataclass
-class L2Result:
-    text: str | None  # None: answer with the persona lines named by ``lines``
-    lines: str = "fallback"  # fallback | daily_cap | budget_stop
-    route: Route | None = None
-    model: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    yen: float = 0.0
-    strong_yen: float = 0.0
-    latency_ms: float = 0.0
-    guard: str | None = None
-    notices: list[str] = field(default_factory=list)  # one-time messages for the admins
+@dataclass(frozen=True)
+class Budget:
+    monthly: float
+    spent: float
+    soft_ratio: float
+
+    @property
+    def stopped(self) -> bool:
+        return self.monthly <= 0 or self.spent >= self.monthly
+
+    @property
+    def soft(self) -> bool:
+        return self.spent >= self.monthly * self.soft_ratio
+
+
+def monthly_budget(reads: Reads, cfg: BotConfig) -> float:
+    """The budget an admin set with /budget, else the configured one."""
+    raw = reads.state(BUDGET_KEY)
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        value = None
+    return value if value is not None and math.isfinite(value) and value >= 0 else cfg.budget.monthly_yen
+
+
+def budget(reads: Reads, cfg: BotConfig, now) -> Budget:
+    return Budget(monthly_budget(reads, cfg), reads.spent_yen(*month_bounds(now)), cfg.budget.soft_ratio)
 
 
 def prompt_fragments(system_prompt: str, size: int = 16) -> list[str]:
@@ -50,13 +66,13 @@ def build_messages(
     system_prompt: str, history: list[tuple[str, str]], text: str, cfg: BotConfig
 ) -> list[dict]:
     """Fixed system prefix (provider prompt caching), bounded history, the truncated message."""
-    budget = cfg.llm.history_tokens
+    budget_tokens = cfg.llm.history_tokens
     kept: list[dict] = []
     for role, content in reversed(history[-cfg.llm.history_turns * 2 :] if cfg.llm.history_turns else []):
         cost = len(content) + 4  # Japanese: about one token per character
-        if cost > budget:
+        if cost > budget_tokens:
             break
-        budget -= cost
+        budget_tokens -= cost
         kept.append({"role": role, "content": content})
     kept.reverse()
     if kept and kept[0]["role"] == "assistant":
@@ -68,115 +84,129 @@ def build_messages(
     ]
 
 
+@dataclass
+class Layer2Call:
+    """A model call prepared in the fast lane: everything ``run`` needs, nothing it must read again."""
+
+    route: Route
+    tier: str  # the tier to try first
+    soft: bool  # budget pressure: cheap tier only, cooler retry
+    messages: list[dict]
+    effects: list[Effect] = field(default_factory=list)
+
+
 class Layer2:
-    def __init__(
-        self, llm: LLM | None, cfg: BotConfig, store, monotonic: Callable[[], float] = time.monotonic
-    ):
+    name = "layer2"
+    counts_as_message = True
+
+    def __init__(self, llm: LLM | None, cfg: BotConfig, monotonic: Callable[[], float] = time.monotonic):
         self.llm = llm
         self.cfg = cfg
-        self.store = store
         self.monotonic = monotonic
 
     @property
     def enabled(self) -> bool:
         return self.llm is not None
 
-    def monthly_budget(self) -> float:
-        raw = self.store.get_state(BUDGET_KEY)
-        try:
-            value = float(raw) if raw else None
-        except ValueError:
-            value = None
-        return (
-            value
-            if value is not None and math.isfinite(value) and value >= 0
-            else self.cfg.budget.monthly_yen
-        )
-
-    def answer(
-        self,
-        *,
-        persona,
-        user,
-        text: str,
-        now: datetime,
-        switched: bool,
-        on_slow: Callable[[], None],
-        time_left: float | None = None,
-    ) -> L2Result:
-        """``time_left``: seconds until the reply token expires; every attempt must end before it."""
-        if self.llm is None or self.store.get_state(PAUSED_KEY) == "1":
-            return L2Result(None, "fallback", guard="layer2_off")
-        budget = self.monthly_budget()
-        spent = self.store.spent_yen(*month_bounds(now))
-        month = now.strftime("%Y-%m")
-        notices: list[str] = []
-        if budget <= 0 or spent >= budget:
-            if self.store.set_state_once(f"budget_notice:{month}:hard", "1"):
-                notices.append(
-                    f"今月のLayer 2予算（¥{budget:,.0f}）に達しました。月が変わるまでLayer 1と定型文だけで応答します。"
-                )
-            return L2Result(None, "budget_stop", guard="budget_hard", notices=notices)
-        soft = spent >= budget * self.cfg.budget.soft_ratio
-        if soft and self.store.set_state_once(f"budget_notice:{month}:soft", "1"):
-            notices.append(
-                f"今月の予算の{self.cfg.budget.soft_ratio:.0%}を超えました（¥{spent:,.0f} / ¥{budget:,.0f}）。"
+    # --- fast: decide whether and how to call ------------------------------------------------
+    def answer(self, ctx: TurnContext) -> Deferred | Decision | None:
+        """None when Layer 2 is off or paused (the fallback layer answers)."""
+        if self.llm is None or ctx.reads.state(PAUSED_KEY) == "1":
+            return None
+        b = budget(ctx.reads, self.cfg, ctx.now)
+        month = ctx.now.strftime("%Y-%m")
+        admins = tuple(sorted(ctx.admins))
+        notices: list[Effect] = []
+        if b.stopped:
+            text = f"今月のLayer 2予算（¥{b.monthly:,.0f}）に達しました。月が変わるまでLayer 1と定型文だけで応答します。"
+            notices.append(NoticeOnce(f"budget_notice:{month}:hard", text, admins))
+            return self._fixed(ctx, "budget_stop", "budget_hard", notices)
+        if b.soft:
+            text = (
+                f"今月の予算の{self.cfg.budget.soft_ratio:.0%}を超えました（¥{b.spent:,.0f} / ¥{b.monthly:,.0f}）。"
                 "以後は安いモデルだけを使います。"
             )
-        if not self.store.take_daily_call(
-            user.user_id, now.strftime("%Y-%m-%d"), self.cfg.budget.per_user_daily_calls
-        ):
-            return L2Result(None, "daily_cap", guard="daily_cap", notices=notices)
+            notices.append(NoticeOnce(f"budget_notice:{month}:soft", text, admins))
+        day = ctx.now.strftime("%Y-%m-%d")
+        if ctx.reads.daily_calls(ctx.user.user_id, day) >= self.cfg.budget.per_user_daily_calls:
+            return self._fixed(ctx, "daily_cap", "daily_cap", notices)
 
-        tiers = self.cfg.tiers_for(persona.id)
+        persona = ctx.persona
+        router = self.cfg.router_for(persona.id)
+        recently = (
+            ctx.user.switched_at is not None
+            and ctx.now.timestamp() - ctx.user.switched_at < router.switched_within_seconds
+        )
+        text = "\n".join([*ctx.turn.earlier, ctx.turn.text.strip()])
         route = importance(
             text,
-            new_user=user.messages < self.cfg.router_for(persona.id).new_user_messages,
-            switched=switched,
-            cfg=self.cfg.router_for(persona.id),
+            new_user=ctx.user.messages < router.new_user_messages,
+            switched=ctx.switched or recently,
+            cfg=router,
         )
-        tier_name = CHEAP if soft else route.tier
-        history = self.store.recent_history(user.user_id, persona.id, self.cfg.llm.history_turns)
-        messages = build_messages(persona.system_prompt, history, text, self.cfg)
-        fragments = prompt_fragments(persona.system_prompt)
-        budget_s = (
+        history = ctx.reads.history(ctx.user.user_id, persona.id, self.cfg.llm.history_turns)
+        call = Layer2Call(
+            route=route,
+            tier=CHEAP if b.soft else route.tier,
+            soft=b.soft,
+            messages=build_messages(persona.system_prompt, history, text, self.cfg),
+            effects=[CountCall(ctx.user.user_id, day), *notices],
+        )
+        return Deferred(ctx, call, self)
+
+    def _fixed(self, ctx: TurnContext, key: str, guard: str, effects: list[Effect]) -> Decision:
+        decision = ctx.say_line(key, "fallback")
+        decision.ledger.guard = guard
+        decision.ledger.normalized = learnable(ctx)
+        decision.effects += effects
+        return decision
+
+    # --- slow: the call ----------------------------------------------------------------------
+    def run(self, ctx: TurnContext, call: Layer2Call, time_left: float | None = None) -> Decision:
+        """Call, guard, retry once, price. ``time_left``: every attempt must end before the token expires."""
+        limit = (
             self.cfg.llm.deadline_seconds
             if time_left is None
             else min(self.cfg.llm.deadline_seconds, time_left)
         )
-        if budget_s < 1.0:
-            return L2Result(None, "fallback", route=route, guard="no_time_left", notices=notices)
-        deadline = self.monotonic() + budget_s
-        on_slow()
-
-        result = L2Result(None, "fallback", route=route, notices=notices)
+        if limit < MIN_CALL_SECONDS:
+            decision = ctx.say_line("fallback", "fallback")
+            decision.ledger.guard = "no_time_left"
+            decision.ledger.score = call.route.score
+            decision.effects += [e for e in call.effects if not isinstance(e, CountCall)]
+            return decision
+        deadline = self.monotonic() + limit
+        persona = ctx.persona
+        tiers = self.cfg.tiers_for(persona.id)
+        fragments = prompt_fragments(persona.system_prompt)
+        ledger = dict(tier=None, model=None, prompt_tokens=0, completion_tokens=0, yen=0.0, strong_yen=0.0)
         verdicts: list[str] = []
+        text = None
         # one retry after a rejected output: the other tier, or a cooler temperature under budget pressure
-        retry = (CHEAP, 0.3) if tier_name == STRONG or soft else (STRONG, None)
-        for name, temperature in ((tier_name, None), retry):
+        retry = (CHEAP, 0.3) if call.tier == STRONG or call.soft else (STRONG, None)
+        for name, temperature in ((call.tier, None), retry):
             tier = getattr(tiers, name)
             try:
                 done = self.llm.complete(
                     tier.model,
-                    messages,
-                    temperature=temperature if temperature is not None else tier.temperature,
+                    call.messages,
+                    temperature=tier.temperature if temperature is None else temperature,
                     max_tokens=tier.max_tokens,
                     deadline=deadline,
                 )
             except LLMUnavailable as exc:
                 verdicts.append(f"error:{exc.reason}")
                 break
-            result.model = done.model if done.model else tier.model
             prompt_tokens, completion_tokens = done.prompt_tokens, done.completion_tokens
             if not done.usage_reported:  # some local servers omit usage: estimate, ~1 token per character
-                prompt_tokens = sum(len(m["content"]) for m in messages)
+                prompt_tokens = sum(len(m["content"]) for m in call.messages)
                 completion_tokens = len(done.text)
-            result.prompt_tokens += prompt_tokens
-            result.completion_tokens += completion_tokens
-            result.latency_ms += done.latency_ms
-            result.yen += self.cfg.price_yen(tier.model, prompt_tokens, completion_tokens)
-            result.strong_yen += self.cfg.price_yen(tiers.strong.model, prompt_tokens, completion_tokens)
-            result.route = Route(name, route.score, route.reasons)
+            ledger["model"] = done.model or tier.model
+            ledger["tier"] = name
+            ledger["prompt_tokens"] += prompt_tokens
+            ledger["completion_tokens"] += completion_tokens
+            ledger["yen"] += self.cfg.price_yen(tier.model, prompt_tokens, completion_tokens)
+            ledger["strong_yen"] += self.cfg.price_yen(tiers.strong.model, prompt_tokens, completion_tokens)
             verdict = check_reply(
                 done.text,
                 forbidden=persona.rules.forbidden,
@@ -186,10 +216,23 @@ class Layer2:
             )
             if verdict.ok:
                 verdicts.append("pass")
-                result.text = verdict.cleaned
+                text = verdict.cleaned
                 break
             verdicts.append(f"reject:{verdict.reason}")
             if self.monotonic() >= deadline:
                 break
-        result.guard = ",".join(verdicts)
-        return result
+        guard = ",".join(verdicts)
+        normalized = learnable(ctx)
+        if text is not None:
+            decision = ctx.reply(text, "layer2", score=call.route.score, guard=guard, normalized=normalized,
+                                 reply=text, **ledger)  # fmt: skip
+        else:
+            decision = ctx.say_line("fallback", "fallback")
+            for key, value in dict(
+                ledger, score=call.route.score, guard=guard, normalized=normalized
+            ).items():
+                setattr(decision.ledger, key, value)
+            if not ledger["model"]:
+                decision.ledger.tier = None
+        decision.effects += call.effects
+        return decision

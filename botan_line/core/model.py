@@ -1,4 +1,10 @@
-"""Plain data passed between the front doors (webhook, chat console), the pipeline and the edges."""
+"""Plain data passed between the front doors (webhook worker, chat console), the core and the adapters.
+
+A :class:`Decision` is everything the core concluded about one turn: the messages to send, one
+ledger row, and the side effects as data (:data:`Effect`). Nothing in the core writes anywhere;
+``storage.store.Store.apply`` writes the effects in the same transaction that saves the outgoing
+messages, so a crash never leaves half of a decision behind.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class Turn:
-    """One thing a user did, as the pipeline sees it."""
+    """One text a fan sent (or several bubbles answered together), as the core sees it."""
 
     user_id: str
     text: str
@@ -17,6 +23,7 @@ class Turn:
     mentioned: bool = False  # the bot was @-mentioned (groups)
     display_name: str | None = None
     time_left: float | None = None  # seconds until the reply token expires (None: no token to race)
+    earlier: tuple[str, ...] = ()  # the same fan's earlier bubbles, answered together with this one
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class UserState:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One text a sister sends (the LINE edge splits long ones and adds sender/quick reply)."""
+    """One text a sister sends (the LINE adapter splits long ones and adds sender/quick reply)."""
 
     sister: str
     text: str
@@ -68,17 +75,93 @@ class LedgerEntry:
     reply: str | None = None  # the guard-passing Layer 2 reply (learning)
 
 
+# --- side effects, as data ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveUser:
+    """The fan's state after this turn (current sister, message count, switch time, name)."""
+
+    user: UserState
+
+
+@dataclass(frozen=True)
+class SetActive:
+    """follow / unfollow; a follow may bring the LINE display name."""
+
+    user_id: str
+    active: bool
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AddHistory:
+    user_id: str
+    sister: str
+    role: str  # user | assistant
+    text: str
+
+
+@dataclass(frozen=True)
+class UseVariation:
+    """Which variations of one pattern (or persona line) this fan has had, oldest first."""
+
+    user_id: str
+    sister: str
+    key: str
+    used: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Forget:
+    """/forget: the fan's history goes, and what they wrote leaves learning and reports."""
+
+    user_id: str
+
+
+@dataclass(frozen=True)
+class SetState:
+    """A shared switch (Layer 2 paused, the monthly budget)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class CountCall:
+    """One more Layer 2 call for this fan today (the per-user daily cap)."""
+
+    user_id: str
+    day: str
+
+
+@dataclass(frozen=True)
+class NoticeOnce:
+    """Tell the admins ``text`` — only the first decision ever to carry ``key`` does."""
+
+    key: str
+    text: str
+    to: tuple[str, ...]
+
+
+Effect = SaveUser | SetActive | AddHistory | UseVariation | Forget | SetState | CountCall | NoticeOnce
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for one admin, pushed after the decision's own messages."""
+
+    to: str
+    text: str
+
+
 @dataclass
 class Decision:
-    """What to send and what to remember. Applied in one transaction by the store."""
+    """What to send and what to remember; applied in one transaction by the store."""
 
     messages: list[Outgoing] = field(default_factory=list)
     ledger: LedgerEntry | None = None
-    history: list[tuple[str, str, str]] = field(default_factory=list)  # (sister, role, text)
-    user: UserState | None = None  # the user's new state (None: leave as is)
-    variation: tuple[str, str, str] | None = None  # (sister, pattern key, used indexes)
-    forget: bool = False  # delete this user's history (the /forget command)
-    notices: list[tuple[str, str]] = field(default_factory=list)  # (admin user id, text) to push
+    effects: list[Effect] = field(default_factory=list)
 
     @property
     def layer(self) -> str | None:

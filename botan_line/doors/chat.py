@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import datetime
 
-from botan_line.core.model import Turn, UserState
+from botan_line.core.model import Decision, SaveUser, Turn
 from botan_line.settings import Settings
 from botan_line.wiring import build
 
@@ -45,7 +46,9 @@ def run_chat(
             )
             return 2
         user = services.store.user(user_id)
-        services.store.apply(_switch(user, sister), now or datetime.now(tz))
+        services.store.apply(
+            Decision(effects=[SaveUser(replace(user, sister=sister))]), now or datetime.now(tz)
+        )
     interactive = stdin.isatty() and not as_json
     if interactive:
         state = (
@@ -63,7 +66,7 @@ def run_chat(
         if not text.strip():
             continue
         turn = Turn(user_id=user_id, text=text, now=now or datetime.now(tz), display_name=name)
-        decision = services.pipeline.on_text(turn)
+        decision = services.conversation.on_text(turn, services.store)
         services.store.apply(decision, turn.now)
         for message in decision.messages:
             entry = decision.ledger
@@ -94,9 +97,3 @@ def run_chat(
                 stdout.write(f"{display} [{mark}]> {message.text}\n")
         stdout.flush()
     return 0
-
-
-def _switch(user: UserState, sister: str):
-    from botan_line.core.model import Decision
-
-    return Decision(user=UserState(user.user_id, sister, user.messages, user.display_name, user.switched_at))

@@ -24,7 +24,7 @@ def start_elected(settings: Settings, poll: float = 2.0) -> threading.Thread:
     """Run the inbox workers in exactly one process per machine: the one holding the worker lock.
 
     Every gunicorn worker calls this after the fork; the first to take the lock builds the full
-    services (LINE and OpenAI SDKs) and starts ``settings.worker_threads`` threads. If it dies, the
+    services (LINE and OpenAI SDKs) and starts the inbox worker (``doors/worker.py``). If it dies, the
     kernel drops the lock and another process takes over within ``poll`` seconds. Processes on other
     machines (PostgreSQL) hold their own lock and share the inbox through atomic claims.
     """
@@ -50,10 +50,11 @@ def start_elected(settings: Settings, poll: float = 2.0) -> threading.Thread:
             return
         sys.setswitchinterval(0.001)  # hand the GIL back to the webhook thread quickly
         worker = Worker(services)
-        worker.start(settings.worker_threads)
+        worker.start()
         _held.append(handle)
         atexit.register(worker.stop)
-        log.info("inbox workers running in process %d (%d threads)", os.getpid(), settings.worker_threads)
+        log.info("inbox worker running in process %d (%d Layer 2 slots, %d senders)", os.getpid(),
+                 settings.layer2_slots, settings.send_threads)  # fmt: skip
 
     thread = threading.Thread(target=elect, name="botan-worker-election", daemon=True)
     thread.start()

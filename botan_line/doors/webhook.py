@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, services=None, start_workers: b
             return Response("database unreachable\n", 503)
         return Response("ok\n", 200)
 
-    if start_workers and settings.worker_threads > 0:
+    if start_workers and settings.worker:
         from botan_line.doors.election import start_elected
 
         start_elected(settings)

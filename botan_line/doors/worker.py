@@ -1,7 +1,20 @@
-"""Background workers: claim inbox events, run the pipeline, send through the LINE edge.
+"""The inbox worker: a fast lane that decides and sends at once, a bounded pool for Layer 2 calls.
 
-Threads inside each gunicorn process. One bad event never stops a worker: the failure is
-recorded with the event and retried a bounded number of times.
+One dispatcher thread loops: claim chats (fair: one place per chat, whatever its backlog) →
+decide every runnable event with the core, in order per chat → save the decisions in one
+transaction → hand the sends to a small sender pool. Commands, safety, Layer 1 and fallback lines
+never wait for anything else. A text that needs Layer 2 becomes a *job* for its chat: the fan's
+next bubbles within ``BOTAN_MERGE_SECONDS`` join it (one model call, one reply with the newest
+reply token), and it runs in the Layer 2 pool (``BOTAN_LAYER2_SLOTS`` calls in flight). Per chat,
+nothing is answered before the message in front of it.
+
+No fan is left on read: a call is bounded by its reply token's life, so a slow model ends in one
+of her fallback lines in time; with ``BOTAN_PUSH_FALLBACK`` on, she sends a short holding line
+before the token expires and pushes the real answer when it comes.
+
+Chat leases (``storage/inbox.py``) are short and renewed while the worker lives, so a killed
+worker's chats are taken over within ``BOTAN_LEASE_SECONDS``; anything already decided is re-sent
+from the saved outgoing messages, never decided twice.
 """
 
 from __future__ import annotations
@@ -9,218 +22,671 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
+import socket
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from botan_line.adapters.line_api import ReplyTokenInvalid, SendFailed, retry_key
-from botan_line.core.events import EventContext, decide, source_of
-from botan_line.core.model import Outgoing
+from botan_line.core import delivery
+from botan_line.core.conversation import Deferred
+from botan_line.core.events import EventContext, decide, source_of, text_of
+from botan_line.core.model import Decision, Notice, Outgoing, Turn
+from botan_line.doors.overlay import Overlay
 from botan_line.storage import inbox
 from botan_line.storage.db import checkpoint
+from botan_line.storage.db import inbox as inbox_table
 from botan_line.wiring import Services
 
 log = logging.getLogger(__name__)
 
-REPLY_WINDOW_SECONDS = 50  # LINE guarantees a reply token for one minute; keep a margin
+NEW_CHATS_PER_CLAIM = 64  # chats taken per dispatcher pass
+MAX_CHATS = 1024  # chats one worker holds at once (the rest wait for it, or for another worker)
+MERGE_CAP_FACTOR = 3  # a job waits at most this many merge windows for more bubbles
+SEND_ATTEMPTS = 4
 
 
-class DecideFailed(Exception):
-    """The pipeline failed before anything was saved or sent (the cause is chained)."""
+class _Inline:
+    """An executor that runs each task at once (tests: deterministic, no threads)."""
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the future
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+
+@dataclass
+class Send:
+    """Messages saved for one event, to send (or re-send) in order with the chat's others."""
+
+    row: inbox.Claimed
+    messages: list[Outgoing]
+    notices: list[Notice]
+    resend: bool  # decided by an earlier attempt: never risk a second answer
+    held: bool = False  # a holding line already used the reply token
+    attempts: int = 0
+    holding: bool = False  # this *is* the holding line (sent before the answer, by reply only)
+    error: str | None = None  # the last failure on the way, kept with the event
+    outcome: str | None = None  # recorded instead of how it was sent (error_fallback)
+
+
+@dataclass
+class Job:
+    """One Layer 2 call for one chat: its first bubble and the ones merged into it."""
+
+    rows: list[inbox.Claimed]
+    opened: float
+    started: bool = False
+    answered: bool = False
+    held: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def newest(self) -> inbox.Claimed:
+        return self.rows[-1]
+
+
+@dataclass
+class Chat:
+    key: str
+    queue: deque[inbox.Claimed] = field(default_factory=deque)
+    job: Job | None = None
+    sends: deque[Send] = field(default_factory=deque)
+    sending: bool = False
+    retry_at: float = 0.0
+
+    @property
+    def idle(self) -> bool:
+        return not self.queue and self.job is None and not self.sends and not self.sending
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as the inbox and logs may keep it: type and place, never its message."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+    reason = f"{type(exc).__name__}{where}"
+    if isinstance(getattr(exc, "reason", None), str):  # our own codes are safe to keep
+        reason += f" ({exc.reason})"
+    return reason
+
+
+class LostLease(Exception):
+    """Another worker took this chat over (ours stopped renewing): drop what we hold of it."""
 
 
 class Worker:
-    def __init__(self, services: Services, name: str | None = None, clock: Callable[[], float] = time.time):
+    def __init__(self, services: Services, name: str | None = None, clock: Callable[[], float] = time.time,
+                 *, inline: bool = False):  # fmt: skip
         self.s = services
-        self.name = name or f"{os.getpid()}-{threading.get_ident()}"
+        self.settings = services.settings
+        self.owner = (name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}")[:80]
         self.clock = clock
+        self.chats: dict[str, Chat] = {}
+        self._lock = threading.Lock()  # guards _done and the chats' send state against pool threads
+        self._done: list[tuple[int, str, str | None]] = []
+        self._failures: dict[int, int] = {}  # row id → saves that failed
+        self._apologies: dict[int, str] = {}  # id(decision) → the failure it apologises for
+        self._wake = threading.Event()
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._last_prune = 0.0
-        self._last_checkpoint = 0.0
+        self._thread: threading.Thread | None = None
+        self._running = 0  # Layer 2 jobs in flight
+        if inline:
+            self._l2, self._sender = _Inline(), _Inline()
+        else:
+            self._l2 = ThreadPoolExecutor(self.settings.layer2_slots, thread_name_prefix="botan-l2")
+            self._sender = ThreadPoolExecutor(self.settings.send_threads, thread_name_prefix="botan-send")
+        self._last_renew = self._last_prune = self._last_checkpoint = 0.0
 
-    # --- one event -----------------------------------------------------------------------------
-    def run_once(self) -> bool:
-        """Claim and handle one event; False when the inbox had nothing runnable."""
-        claimed = inbox.claim(self.s.engine, self.name, self.s.settings.lease_seconds, now=self.clock())
-        if claimed is None:
-            return False
+    # --- one pass of the dispatcher ------------------------------------------------------------
+    def step(self) -> bool:
+        """Claim, decide, save, send, start due Layer 2 jobs. True when anything happened."""
+        now = self.clock()
+        claimed = self._claim(now)
+        for row in claimed:
+            self.chats.setdefault(row.chat_key, Chat(row.chat_key)).queue.append(row)
+        batch, finished = self._advance_all(now)
+        if batch or finished:
+            self._save(batch, finished, now)
+        started = self._start_jobs(now)
+        self._watch_holds(now)
+        flushed = self._flush_sends(now)
+        return bool(claimed or batch or finished or started or flushed)
+
+    def _claim(self, now: float) -> list[inbox.Claimed]:
+        with self._lock:
+            done, self._done = self._done, []
+        idle = [k for k, c in self.chats.items() if c.idle]
+        for key in idle:
+            del self.chats[key]
+        mine = [k for k, c in self.chats.items() if c.job is None or not c.job.started]
+        room = max(0, min(NEW_CHATS_PER_CLAIM, MAX_CHATS - len(self.chats)))
         try:
-            outcome = self.handle(claimed)
-            inbox.finish(self.s.engine, claimed.id, outcome, now=self.clock())
-        except Exception as exc:
-            cause = exc.__cause__ if isinstance(exc, DecideFailed) else exc
-            # the reason without its message: exception texts can quote what the user wrote
-            frame = traceback.extract_tb(cause.__traceback__)[-1]
-            reason = f"{type(cause).__name__} at {Path(frame.filename).name}:{frame.lineno}"
-            if isinstance(getattr(cause, "reason", None), str):  # our own codes are safe to keep
-                reason += f" ({cause.reason})"
-            log.error("event %s failed (attempt %d): %s", claimed.event_id, claimed.attempts, reason)
-            log.debug("traceback", exc_info=True)
-            if isinstance(exc, DecideFailed) and self._apologize(claimed):
-                inbox.finish(self.s.engine, claimed.id, "error_fallback", now=self.clock(), error=reason)
+            with self.s.engine.begin() as conn:
+                inbox.finish(conn, done, now)
+                inbox.release(conn, self.owner, idle)
+                if now - self._last_renew >= self.settings.lease_seconds / 3:
+                    inbox.renew(conn, self.owner, now, self.settings.lease_seconds)
+                    self._last_renew = now
+                return inbox.claim(conn, self.owner, now=now, lease_seconds=self.settings.lease_seconds,
+                                   new_chats=room, mine=mine)  # fmt: skip
+        except Exception:
+            with self._lock:
+                self._done = done + self._done  # written next time
+            raise
+
+    # --- the fast lane ---------------------------------------------------------------------------
+    def _advance_all(self, now: float):
+        """Decide every event that can be decided now, in order per chat."""
+        overlay = Overlay(self.s.store)
+        waiting = [c for c in self.chats.values() if c.queue and now >= c.retry_at]
+        users = [s.user_id for c in waiting for r in c.queue if (s := source_of(r.event))]
+        if users:
+            overlay.prefetch(users)
+        batch: list[tuple[inbox.Claimed, Decision]] = []
+        finished: list[tuple[inbox.Claimed, str]] = []
+        for chat in waiting:
+            self._advance(chat, now, overlay, batch, finished)
+        return batch, finished
+
+    def _advance(self, chat: Chat, now: float, overlay: Overlay, batch: list, finished: list) -> None:
+        while chat.queue:
+            row = chat.queue[0]
+            job = chat.job
+            if job is not None:
+                if job.started or not self._mergeable(row):
+                    return  # behind a Layer 2 call: wait for its answer
+                job.rows.append(chat.queue.popleft())
+                continue
+            saved = row.outgoing or {}
+            if "messages" in saved:  # decided before a crash: re-send, never re-decide
+                chat.queue.popleft()
+                chat.sends.append(self._send_of(row, saved, resend=True))
+                continue
+            result = self._decide(row, now, overlay)
+            chat.queue.popleft()
+            if isinstance(result, Deferred):
+                chat.job = Job([row], now)
+                self._loading(row, now)
+            elif isinstance(result, str):
+                finished.append((row, result))
             else:
-                inbox.fail(self.s.engine, claimed.id, claimed.attempts, reason, now=self.clock())
-        return True
+                overlay.add(result.effects)
+                batch.append((row, result))
 
-    def _apologize(self, claimed: inbox.Claimed) -> bool:
-        """Deciding failed: answer a text message with the sister's fallback line rather than silence."""
-        event = claimed.event
-        edge = self.s.edge
-        if edge is None or event.get("type") != "message" or self._time_left(event, self.clock()) is None:
-            return False
-        try:
-            user_id, _chat, _kind = source_of(event)
-            sister = self.s.store.user(user_id).sister
-            persona = self.s.pipeline.characters.current.persona(sister)
-            line = persona.lines.fallback[0].replace("{name}", persona.address).replace("{band}", "")
-            edge.reply(event["replyToken"], [Outgoing(sister, line)])
-            return True
-        except Exception as exc:  # the database or LINE is down too: retry later instead
-            log.warning("fallback reply failed: %s", type(exc).__name__)
-            return False
-
-    def handle(self, claimed: inbox.Claimed) -> str:
-        event = claimed.event
+    def _decide(self, row: inbox.Claimed, now: float, reads) -> Decision | Deferred | str:
+        """The core's answer to one event, or an outcome when there is nothing to decide."""
+        event = row.event
         if event.get("mode") == "standby":
             return "standby"
-        _user, chat_id, chat_kind = source_of(event)
-        push_ok = self.s.settings.push_fallback and bool(chat_id)
-        resend = claimed.outgoing is not None
-        now = self.clock()
-        if (
-            not resend
-            and event.get("type") == "message"
-            and self._time_left(event, now) is None
-            and not push_ok
-        ):
-            return "expired"  # nobody would see an answer: decide nothing, spend nothing
-        if resend:
-            payload = claimed.outgoing
-        else:
-            try:
-                payload = self._decide(claimed, event, chat_id, chat_kind, now)
-            except Exception as exc:
-                raise DecideFailed() from exc
-        messages = [Outgoing.from_json(m) for m in payload.get("messages", [])]
-        self._notify(payload.get("notices", []), claimed.event_id)
-        if not messages:
+        source = source_of(event)
+        if source is None:
             return "nothing"
-        fresh = self._time_left(event, self.clock()) is not None  # deciding may have taken a while
-        return self._send(event, chat_id, messages, fresh, resend, claimed.event_id)
+        left = delivery.token_time_left(event, now)
+        push_ok = self._push_ok(source)
+        if delivery.expired_before_deciding(is_message=event.get("type") == "message", time_left=left,
+                                            push_ok=push_ok, resend=False):  # fmt: skip
+            return "expired"  # nobody would see an answer: decide nothing, spend nothing
+        ctx = EventContext(self.s.conversation, reads, self._local(now), left, self._profile)
+        try:
+            result = decide(event, ctx)
+        except Exception as exc:
+            reason = _reason(exc)
+            log.error("event %s could not be decided: %s", row.event_id, reason)
+            apology = self._apology(event, now, reads, reason)
+            return apology if apology is not None else "error"
+        if isinstance(result, Decision) and not (result.messages or result.effects or result.ledger):
+            return "nothing"
+        return result
 
-    @staticmethod
-    def _time_left(event: dict, now: float) -> float | None:
-        """Seconds the reply token has left (within our margin), or None if there is none to use."""
-        ts = event.get("timestamp")
-        if not event.get("replyToken") or not isinstance(ts, (int, float)):
+    def _apology(self, event: dict, now: float, reads, reason: str = "") -> Decision | None:
+        """Deciding failed: a text gets her fallback line rather than silence (recorded as error_fallback)."""
+        found = text_of(event)
+        if found is None:
             return None
-        left = REPLY_WINDOW_SECONDS - (now - ts / 1000)
-        return left if left > 0 else None
+        try:
+            source = source_of(event)
+            turn = Turn(source.user_id, found[0], self._local(now), chat=source.kind)
+            decision = self.s.conversation.fixed_line(turn, reads, "fallback")
+            decision.ledger.layer, decision.ledger.guard = "fallback", "error"
+            self._apologies[id(decision)] = reason
+            return decision
+        except Exception as exc:
+            log.warning("fallback line failed too: %s", _reason(exc))
+            return None
 
-    def _decide(self, claimed: inbox.Claimed, event: dict, chat_id: str, chat_kind: str, now: float) -> dict:
-        """Run the pipeline and save its messages with everything it remembers, in one transaction."""
-        edge = self.s.edge
-        time_left = self._time_left(event, now)
+    def _mergeable(self, row: inbox.Claimed) -> bool:
+        """A text bubble (not a command) may join the Layer 2 call in front of it."""
+        from botan_line.core.layers import is_command
 
-        def on_slow() -> None:
-            if edge is not None and chat_kind == "one_on_one" and time_left and chat_id:
-                edge.loading(chat_id, 20)
+        found = text_of(row.event)
+        return found is not None and not is_command(found[0]) and row.outgoing is None
 
-        ctx = EventContext(
-            self.s.pipeline,
-            self.s.store,
-            datetime.fromtimestamp(now, self.s.settings.tz),
-            on_slow,
-            edge.display_name if edge else (lambda _uid: None),
-            time_left,
-        )
-        decision = decide(event, ctx)
-        payload = {
-            "messages": [m.to_json() for m in decision.messages],
-            "notices": [list(n) for n in decision.notices],
-        }
+    # --- saving ----------------------------------------------------------------------------------
+    def _save(self, batch: list, finished: list, now: float) -> None:
+        """Every decision of the pass, its effects and its outgoing messages, in one transaction.
+
+        If that transaction fails, each decision is tried on its own, so one bad event cannot hold
+        up the others; an event that cannot be saved twice gets her fallback line, unsaved."""
+        try:
+            self._save_together(batch, finished, now)
+            return
+        except Exception as exc:
+            if len(batch) + len(finished) == 1:
+                self._unsaved(batch[0][0] if batch else finished[0][0], exc, now)
+                return
+            log.warning(
+                "saving %d decisions together failed (%s); saving them one by one", len(batch), _reason(exc)
+            )
+        for item in batch:
+            try:
+                self._save_together([item], [], now)
+            except Exception as exc:
+                self._unsaved(item[0], exc, now)
+        for item in finished:
+            try:
+                self._save_together([], [item], now)
+            except Exception as exc:
+                self._unsaved(item[0], exc, now)
+
+    def _save_together(self, batch: list, finished: list, now: float) -> None:
+        when = self._local(now)
+        payloads = []
         with self.s.engine.begin() as conn:
-            self.s.store.apply(decision, ctx.now, conn)
-            inbox.save_outgoing(conn, claimed.id, payload)
-        return payload
+            lost = self._not_ours(conn, [r.id for r, _ in batch] + [r.id for r, _ in finished])
+            for row, decision in batch:
+                if row.id in lost:
+                    continue
+                notices = self.s.store.apply(decision, when, conn, event_id=row.event_id)
+                payload = _payload(decision, notices, failure=self._apologies.pop(id(decision), None))
+                inbox.save_outgoing(conn, row.id, payload)
+                payloads.append((row, payload))
+            inbox.finish(conn, [(r.id, outcome, None) for r, outcome in finished if r.id not in lost], now)
+        for row, payload in payloads:
+            self.chats[row.chat_key].sends.append(self._send_of(row, payload, resend=False))
+        for key in {r.chat_key for r, _ in [*batch, *finished] if r.id in lost}:
+            self._drop(key)
 
-    def _send(
-        self, event: dict, chat_id: str, messages: list[Outgoing], fresh: bool, resend: bool, event_id: str
-    ) -> str:
+    def _unsaved(self, row: inbox.Claimed, exc: Exception, now: float) -> None:
+        """A decision that could not be saved: try again once, then answer with her fallback line."""
+        reason = _reason(exc)
+        self._failures[row.id] = self._failures.get(row.id, 0) + 1
+        chat = self.chats.setdefault(row.chat_key, Chat(row.chat_key))
+        if self._failures[row.id] < 2:
+            log.warning("event %s not saved (%s): trying again", row.event_id, reason)
+            chat.queue.appendleft(row)
+            chat.retry_at = now + 0.5
+            return
+        log.error("event %s could not be saved: %s", row.event_id, reason)
+        apology = self._apology(row.event, now, self.s.store)
+        if apology is None:
+            with self._lock:
+                self._done.append((row.id, "error", reason))
+            return
+        chat.sends.append(
+            Send(row, apology.messages, [], resend=False, error=reason, outcome="error_fallback")
+        )
+
+    def _not_ours(self, conn, ids: list[int]) -> set[int]:
+        """Which of these events another worker has taken over (checked inside the saving transaction)."""
+        if not ids:
+            return set()
+        t = inbox_table
+        stmt = select(t.c.id).where(t.c.id.in_(ids), t.c.claimed_by == self.owner, t.c.status == "working")
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        return set(ids) - set(conn.scalars(stmt))
+
+    def _drop(self, key: str) -> None:
+        log.warning("a chat was taken over by another worker; dropping what this one held of it")
+        self.chats.pop(key, None)
+
+    # --- sending ---------------------------------------------------------------------------------
+    def _send_of(self, row: inbox.Claimed, payload: dict, *, resend: bool) -> Send:
+        messages = [Outgoing.from_json(m) for m in payload.get("messages", [])]
+        notices = [Notice(*n) for n in payload.get("notices", [])]
+        held = bool((row.outgoing or {}).get("held")) or bool(payload.get("held"))
+        failure = payload.get("failure")
+        return Send(
+            row, messages, notices, resend, held, error=failure, outcome="error_fallback" if failure else None
+        )
+
+    def _flush_sends(self, now: float) -> bool:
+        """Start the next send of every chat whose previous one is done (one at a time per chat)."""
+        started = False
+        for chat in list(self.chats.values()):
+            with self._lock:
+                if chat.sending or not chat.sends or now < chat.retry_at:
+                    continue
+                chat.sending = True
+                item = chat.sends.popleft()
+            self._sender.submit(self._send_task, chat, item)
+            started = True
+        return started
+
+    def _send_task(self, chat: Chat, item: Send) -> None:
+        try:
+            outcome = self._deliver(item)
+            outcome = item.outcome or outcome
+        except SendFailed as exc:
+            item.attempts += 1
+            if (
+                item.attempts < SEND_ATTEMPTS
+                and delivery.token_time_left(item.row.event, self.clock()) is not None
+            ):
+                log.warning("send failed (attempt %d): %s", item.attempts, exc.reason)
+                with self._lock:
+                    chat.sends.appendleft(replace(item, resend=True, error=exc.reason))
+                    chat.retry_at = self.clock() + inbox.backoff(item.attempts, base=0.5, cap=4.0)
+                    chat.sending = False
+                self._wake.set()
+                return
+            outcome = f"send_failed:{exc.reason}"[:40]
+        except Exception as exc:  # a bug: record it, never lose the worker
+            log.error("send of event %s failed: %s", item.row.event_id, _reason(exc))
+            outcome = "send_error"
+        with self._lock:
+            if not item.holding:  # the holding line is not the event's outcome: its answer is
+                self._done.append((item.row.id, outcome, item.error))
+                self._failures.pop(item.row.id, None)
+            chat.sending = False
+        self._wake.set()
+
+    def _deliver(self, item: Send) -> str:
+        """Send one event's messages the way core.delivery says; return the inbox outcome."""
         edge = self.s.edge
+        if item.holding:
+            return self._send_holding(item)
+        notices_sent = self._notify(item.notices, item.row.event_id)
+        if not item.messages:
+            return "nothing" if not notices_sent else "notified"
         if edge is None:
             return "no_line"
-        push_ok = self.s.settings.push_fallback and bool(chat_id)
-        if fresh:
+        event = item.row.event
+        source = source_of(event)
+        push_ok = self._push_ok(source)
+        fresh = delivery.token_time_left(event, self.clock()) is not None
+        plan = delivery.plan(fresh=fresh, push_ok=push_ok, token_used=item.held)
+        if plan.how == delivery.REPLY:
             try:
-                edge.reply(event["replyToken"], messages)
-                return "replied"
+                edge.reply(event["replyToken"], item.messages)
+                return plan.outcome
             except ReplyTokenInvalid:
-                if resend:  # our earlier attempt may have used it: never risk a second answer
-                    return "already_sent"
-                if not push_ok:
-                    return "token_invalid"
-                log.info("reply token rejected, pushing instead")
-        elif not push_ok:
-            return "expired"
-        try:
-            edge.push(chat_id, messages, retry_key(event_id))
-            return "pushed"
-        except SendFailed as exc:
-            return f"push_failed:{exc.reason}"[:40]
+                plan = delivery.after_reply_rejected(resend=item.resend, push_ok=push_ok)
+                if plan.how == delivery.PUSH:
+                    log.info("reply token rejected, pushing instead")
+        if plan.how == delivery.PUSH:
+            edge.push(source.chat_id, item.messages, retry_key(item.row.event_id))
+        return plan.outcome
 
-    def _notify(self, notices: list, event_id: str) -> None:
+    def _send_holding(self, item: Send) -> str:
+        """Remember that the token goes to a holding line, then use it (the answer follows by push)."""
+        with self.s.engine.begin() as conn:
+            inbox.save_outgoing(
+                conn, item.row.id, {"held": [m.to_json() for m in item.messages]}, only_if_empty=True
+            )
+        if self.s.edge is not None and delivery.token_time_left(item.row.event, self.clock()) is not None:
+            with contextlib.suppress(ReplyTokenInvalid):
+                self.s.edge.reply(item.row.event["replyToken"], item.messages)
+        return ""
+
+    def _notify(self, notices: list[Notice], event_id: str) -> int:
         edge = self.s.edge
-        for i, (admin, text) in enumerate(notices):
+        sent = 0
+        for i, notice in enumerate(notices):
             if edge is None:
                 log.warning("admin notice not sent (no LINE credentials)")
                 continue
             try:
-                edge.push(admin, [Outgoing("botan", text)], retry_key(event_id, f"notice{i}:{admin}"))
+                edge.push(
+                    notice.to, [Outgoing("botan", notice.text)], retry_key(event_id, f"notice{i}:{notice.to}")
+                )
+                sent += 1
             except SendFailed as exc:
                 log.warning("admin notice failed: %s", exc.reason)
+        return sent
 
-    # --- the loop ------------------------------------------------------------------------------
+    def _loading(self, row: inbox.Claimed, now: float) -> None:
+        """The typing dots while she thinks: one-on-one chats with a fresh token only (best effort)."""
+        source = source_of(row.event)
+        if self.s.edge is not None and source.one_on_one and delivery.token_time_left(row.event, now):
+            self._sender.submit(self.s.edge.loading, source.chat_id, 20)
+
+    # --- the Layer 2 lane ------------------------------------------------------------------------
+    def _due(self, job: Job, now: float) -> bool:
+        merge = self.settings.merge_seconds
+        stamps = [r.event.get("timestamp") for r in job.rows]
+        last = max((s / 1000 for s in stamps if isinstance(s, (int, float))), default=job.opened)
+        chat = self.chats[job.rows[0].chat_key]
+        if chat.queue:  # something that cannot merge is waiting behind it
+            return True
+        left = delivery.token_time_left(job.newest.event, now)
+        if left is not None and left < merge + 10:
+            return True
+        return now >= min(max(last, job.opened) + merge, job.opened + MERGE_CAP_FACTOR * merge)
+
+    def _start_jobs(self, now: float) -> bool:
+        """Start due jobs, the most urgent first, while Layer 2 slots are free."""
+        due = [c for c in self.chats.values() if c.job and not c.job.started and self._due(c.job, now)]
+        due.sort(key=lambda c: c.job.newest.event.get("timestamp") or 0)
+        started = False
+        for chat in due:
+            if self._running >= self.settings.layer2_slots:
+                break
+            job = chat.job
+            turn = self._merged_turn(job, now)
+            try:
+                result = self.s.conversation.decide(turn, self.s.store)
+            except Exception as exc:
+                log.error("event %s could not be decided: %s", job.newest.event_id, _reason(exc))
+                result = self._apology(job.newest.event, now, self.s.store)
+            job.started = True
+            started = True
+            with self._lock:
+                self._running += 1
+            self._l2.submit(self._run_job, chat, job, result)
+        return started
+
+    def _merged_turn(self, job: Job, now: float) -> Turn:
+        texts = [text_of(r.event) for r in job.rows]
+        source = source_of(job.newest.event)
+        return Turn(
+            user_id=source.user_id,
+            text=texts[-1][0],
+            now=self._local(now),
+            chat=source.kind,
+            mentioned=any(t[1] for t in texts),
+            time_left=delivery.token_time_left(job.newest.event, now),
+            earlier=tuple(t[0] for t in texts[:-1]),
+        )
+
+    def _run_job(self, chat: Chat, job: Job, result: Decision | Deferred | None) -> None:
+        """In the Layer 2 pool: call the model, save the answer, queue its send (and finish the merged)."""
+        try:
+            decision = self._complete(job, result)
+            self._save_job(chat, job, decision)
+        except Exception as exc:
+            log.error("Layer 2 job for event %s failed: %s", job.newest.event_id, _reason(exc))
+            with self._lock:  # the events stay ours: tried again after a pause
+                chat.queue.extendleft(reversed(job.rows))
+                chat.retry_at = self.clock() + inbox.backoff(job.newest.attempts)
+        finally:
+            with self._lock:
+                self._running -= 1
+                if chat.job is job:
+                    chat.job = None
+            self._wake.set()
+
+    def _complete(self, job: Job, result: Decision | Deferred | None) -> Decision | None:
+        if not isinstance(result, Deferred):
+            return result
+        now = self.clock()
+        push_ok = self._push_ok(source_of(job.newest.event))
+        # With push on, a holding line covers the token and the answer may take the model's full
+        # deadline; otherwise every attempt must end while the token is still good.
+        time_left = None if push_ok else delivery.token_time_left(job.newest.event, now) or 0.0
+        return self.s.conversation.complete(result, time_left)
+
+    def _save_job(self, chat: Chat, job: Job, decision: Decision | None) -> None:
+        now = self.clock()
+        newest = job.newest
+        with self.s.engine.begin() as conn:
+            if self._not_ours(conn, [r.id for r in job.rows]):
+                raise LostLease()
+            notices = (
+                self.s.store.apply(decision, self._local(now), conn, event_id=newest.event_id)
+                if decision
+                else []
+            )
+            with job.lock:
+                job.answered = True
+                held = job.held
+            payload = _payload(decision or Decision(), notices, held=held)
+            inbox.save_outgoing(conn, newest.id, payload)
+            inbox.finish(
+                conn, [(r.id, "merged", f"answered with {newest.event_id}") for r in job.rows[:-1]], now
+            )
+        with self._lock:
+            chat.sends.append(self._send_of(newest, payload, resend=False))
+
+    def _watch_holds(self, now: float) -> None:
+        """Push on: before a running job's token expires, she says she is still thinking."""
+        for chat in self.chats.values():
+            job = chat.job
+            if job is None or not job.started:
+                continue
+            source = source_of(job.newest.event)
+            left = delivery.token_time_left(job.newest.event, now)
+            with job.lock:
+                if not delivery.should_hold(time_left=left, push_ok=self._push_ok(source), answered=job.answered,
+                                            held=job.held):  # fmt: skip
+                    continue
+                job.held = True
+            try:
+                turn = Turn(source.user_id, "", self._local(now), chat=source.kind)
+                line = self.s.conversation.holding_line(turn, self.s.store)
+            except Exception as exc:  # the answer still follows by push
+                log.warning("holding line not chosen: %s", _reason(exc))
+                continue
+            with self._lock:  # ahead of the answer, which then follows by push
+                chat.sends.appendleft(Send(job.newest, [line], [], resend=False, holding=True))
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def _push_ok(self, source) -> bool:
+        return self.settings.push_fallback and source is not None and bool(source.chat_id)
+
+    def _local(self, now: float) -> datetime:
+        return datetime.fromtimestamp(now, self.settings.tz)
+
+    def _profile(self, user_id: str) -> str | None:
+        return self.s.edge.display_name(user_id) if self.s.edge is not None else None
+
+    # --- running -------------------------------------------------------------------------------
+    def drain(self, limit: int = 10_000, *, merges: bool = False) -> int:
+        """Step until nothing is left to do (tests; ``botan-line work --until-idle`` also waits out
+        the merge windows in real time with ``merges``)."""
+        steps = 0
+        while steps < limit:
+            steps += 1
+            if not self.step() and not self._busy():
+                if not (merges and self.waiting_jobs()):
+                    break
+                self._stop.wait(self.settings.poll_seconds)
+            if self._busy():
+                self._wake.wait(0.01)
+                self._wake.clear()
+        return steps
+
+    def _busy(self) -> bool:
+        with self._lock:
+            return self._running > 0 or any(c.sending for c in self.chats.values())
+
+    def waiting_jobs(self) -> int:
+        """Jobs still inside their merge window (tests move the clock past it)."""
+        return sum(1 for c in self.chats.values() if c.job and not c.job.started)
+
     def loop(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # the webhook thread of this process wins the CPU
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
         while not self._stop.is_set():
             try:
-                busy = self.run_once()
-                self._maybe_prune()
-            except Exception:  # the database went away: wait and try again, never die
-                log.exception("worker loop error")
+                busy = self.step()
+                self._housekeeping()
+            except Exception as exc:  # the database went away: wait and try again, never die
+                log.error("worker pass failed: %s", _reason(exc))
                 busy = False
             if not busy:
-                self._stop.wait(self.s.settings.poll_seconds)
+                self._wake.wait(self.settings.poll_seconds)
+                self._wake.clear()
 
-    def _maybe_prune(self) -> None:
+    def _housekeeping(self) -> None:
         now = self.clock()
         if now - self._last_checkpoint > 5:
             self._last_checkpoint = now
             checkpoint(self.s.engine)
         if now - self._last_prune > 3600:
             self._last_prune = now
-            removed = inbox.prune(self.s.engine, self.s.settings.retention_days, now)
+            removed = inbox.prune(self.s.engine, self.settings.retention_days, now)
             if removed:
                 log.info("pruned %d old rows", removed)
 
-    def start(self, threads: int) -> None:
-        for i in range(threads):
-            t = threading.Thread(target=self._loop_low_priority, name=f"botan-worker-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
-
-    def _loop_low_priority(self) -> None:
-        # The webhook thread of this process must win the CPU: acks stay fast while replies are built.
-        with contextlib.suppress(OSError, AttributeError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # per-thread on Linux
-        self.loop()
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.loop, name="botan-dispatcher", daemon=True)
+        self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the current events; anything still pending is handled after the next start."""
+        """Stop claiming; let running calls finish; hand back what nobody started."""
         self._stop.set()
-        for t in self._threads:
-            t.join(timeout)
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        while self._busy() and time.monotonic() < deadline:
+            self._flush_sends(self.clock())
+            time.sleep(0.05)
+        try:
+            with self.s.engine.begin() as conn:
+                with self._lock:
+                    done, self._done = self._done, []
+                inbox.finish(conn, done, self.clock())
+                queued = [r.id for c in self.chats.values() for r in c.queue]
+                queued += [
+                    r.id for c in self.chats.values() if c.job and not c.job.started for r in c.job.rows
+                ]
+                inbox.unclaim(conn, self.owner, queued)
+                inbox.release(
+                    conn, self.owner, [k for k, c in self.chats.items() if not c.sending and c.job is None]
+                )
+        except Exception as exc:
+            log.warning("could not hand back unstarted events: %s", _reason(exc))
+        self._l2.shutdown(wait=False)
+        self._sender.shutdown(wait=False)
+
+
+def _payload(
+    decision: Decision, notices: list[Notice], held: bool = False, failure: str | None = None
+) -> dict:
+    """What the inbox keeps of a decision, so a resend needs nothing else."""
+    payload = {
+        "messages": [m.to_json() for m in decision.messages],
+        "notices": [[n.to, n.text] for n in notices],
+    }
+    if held:
+        payload["held"] = True
+    if failure:  # an apology for a failure: recorded as error_fallback, with the reason
+        payload["failure"] = failure
+    return payload

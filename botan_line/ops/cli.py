@@ -76,10 +76,10 @@ def cmd_work(args) -> int:
     services = build(_settings(), with_line=True)
     worker = Worker(services)
     if args.until_idle:
-        while worker.run_once():
-            pass
+        worker.drain(merges=True)
+        worker.stop()
         return 0
-    worker.start(args.threads)
+    worker.start()
     try:
         while True:
             time.sleep(3600)
@@ -130,7 +130,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("work", help="handle inbox events without serving the webhook")
-    p.add_argument("--threads", type=int, default=2)
     p.add_argument("--until-idle", action="store_true", help="stop when the inbox has nothing runnable")
     p.set_defaults(func=cmd_work)
 

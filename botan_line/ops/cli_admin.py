@@ -194,7 +194,7 @@ def cmd_replay(args) -> int:
         for user, text, when in _replay_lines(path, settings.tz, now):
             if not text:
                 continue
-            decision = services.pipeline.on_text(Turn(user_id=user, text=text, now=when))
+            decision = services.conversation.on_text(Turn(user_id=user, text=text, now=when), services.store)
             services.store.apply(decision, when)
             first = when if first is None or when < first else first
             last = when if last is None or when > last else last

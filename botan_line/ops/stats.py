@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,8 +21,6 @@ ANSWER_LAYERS = ("layer1", "layer2", "fallback", "safety")
 PAID_LAYERS = ("layer2", "fallback")  # rows that reached (or were meant for) Layer 2
 NOT_MESSAGES = ("event", "command")
 TIERS = ("cheap", "strong")
-SISTER_ORDER = ("botan", "kasho", "yuri")
-SHORT_NAMES = {"botan": "牡丹", "kasho": "Kasho", "yuri": "ユリ"}
 MIN_USES_FOR_WEAKEST = 3
 FOLLOWUP_SECONDS = 1800  # "the user wrote again within 30 minutes": callers fetch this much past the period
 DAY = 86400.0
@@ -139,7 +138,7 @@ class Report:
     since: float
     until: float
     overall: Figures
-    sisters: dict[str, Figures]  # only sisters with rows in the period, in SISTER_ORDER first
+    sisters: dict[str, Figures]  # only sisters with rows in the period, in the character files' order
 
     @property
     def days(self) -> float:
@@ -213,6 +212,14 @@ def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: in
     return f
 
 
+def short_names(chars) -> dict[str, str]:
+    """Each sister's name as a report column shows it: her display name up to a bracket (Kasho（花相） → Kasho)."""
+    return {
+        sid: re.split(r"[（(]", s.persona.display_name, maxsplit=1)[0] or sid
+        for sid, s in chars.sisters.items()
+    }
+
+
 def build_report(
     rows,
     *,
@@ -222,6 +229,7 @@ def build_report(
     label: str,
     top: int = 5,
     followup_seconds: int = FOLLOWUP_SECONDS,
+    order: Sequence[str] = (),
 ) -> Report:
     """Figures for rows with since <= created_at < until. Rows outside the period are used only to
     see whether a user wrote again, so pass rows up to until + followup_seconds for exact edges."""
@@ -235,7 +243,7 @@ def build_report(
         return mean_strong if mean_strong is not None else _typical_yen(cfg, sister, "strong")
 
     names = {r.sister for _, r in items}
-    order = [s for s in SISTER_ORDER if s in names] + sorted(names - set(SISTER_ORDER))
+    order = [s for s in order if s in names] + sorted(names - set(order))
     sisters = {
         s: _figures([(i, r) for i, r in items if r.sister == s], followed, strong_estimate, cfg, top)
         for s in order
@@ -262,7 +270,7 @@ def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def format_line(report: Report) -> str:
+def format_line(report: Report, names: dict[str, str] | None = None) -> str:
     """A short Japanese summary for an admin reading in LINE (at most 2000 characters)."""
     f = report.overall
     out = [f"📊 {report.label} のレポート"]
@@ -281,7 +289,7 @@ def format_line(report: Report) -> str:
         out.append("― 姉妹別 ―")
         for sister, s in report.sisters.items():
             out.append(
-                f"{SHORT_NAMES.get(sister, sister)} {s.messages:,}件 L1 {s.share('layer1'):.0f}% "
+                f"{(names or {}).get(sister, sister)} {s.messages:,}件 L1 {s.share('layer1'):.0f}% "
                 f"{_yen(s.yen)} 削減 {s.reduction:.0f}%"
             )
     if f.top_patterns:

@@ -1,4 +1,7 @@
-"""Database: SQLAlchemy Core tables and named, ordered migrations recorded in the database.
+"""Database: SQLAlchemy Core tables (today's schema), the engine, and the migration runner.
+
+The tables here are what queries use; ``storage/migrations.py`` holds the frozen steps that built
+them, recorded in ``schema_migrations``.
 
 SQLite (WAL, busy timeout) by default, PostgreSQL by URL. Timestamps are UTC epoch seconds.
 """
@@ -6,7 +9,6 @@ SQLite (WAL, busy timeout) by default, PostgreSQL by URL. Timestamps are UTC epo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import (
@@ -23,11 +25,10 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
-    inspect,
     select,
     update,
 )
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -61,6 +62,16 @@ inbox = Table(
 )
 Index("ix_inbox_claim", inbox.c.status, inbox.c.event_ts)
 Index("ix_inbox_chat", inbox.c.chat_key, inbox.c.status)
+Index("ix_inbox_runnable", inbox.c.status, inbox.c.chat_key, inbox.c.id)
+
+# Which worker holds a chat: one chat's events are handled by one worker at a time, in order.
+chat_leases = Table(
+    "chat_leases",
+    metadata,
+    Column("chat_key", String(80), primary_key=True),
+    Column("owner", String(80), nullable=False),
+    Column("lease_until", Float, nullable=False),
+)
 
 users = Table(
     "users",
@@ -108,9 +119,11 @@ ledger = Table(
     Column("guard", String(80)),  # pass | reject:<reason>[,retry...]
     Column("normalized", Text),  # the normalised message when Layer 2 was asked (never for safety rows)
     Column("reply", Text),  # the guard-passing Layer 2 reply, for learning
+    Column("event_id", String(64)),  # the webhook event decided (one row per decision: never decided twice)
 )
 Index("ix_ledger_time", ledger.c.created_at)
 Index("ix_ledger_user", ledger.c.user_id, ledger.c.created_at)
+Index("ix_ledger_event", ledger.c.event_id)
 
 # Which reply variations a user has already had, per pattern (no immediate repetition).
 variation_use = Table(
@@ -158,22 +171,6 @@ daily_calls = Table(
 )
 
 
-def _initial(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not migrations_table])
-
-
-def _ledger_reply(conn: Connection) -> None:
-    columns = {c["name"] for c in inspect(conn).get_columns("ledger")}
-    if "reply" not in columns:  # databases created by 0001 before the column existed
-        conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN reply TEXT")
-
-
-MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
-    ("0001_initial", _initial),
-    ("0002_ledger_reply", _ledger_reply),
-]
-
-
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -209,8 +206,10 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> list[str]:
-    """Apply pending migrations in order; return the names applied."""
+    """Apply pending migrations (``storage/migrations.py``) in order; return the names applied."""
     import time
+
+    from botan_line.storage.migrations import MIGRATIONS
 
     applied: list[str] = []
     with engine.begin() as conn:

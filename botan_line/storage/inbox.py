@@ -1,23 +1,30 @@
-"""The durable inbox: every webhook event is stored once, then claimed by exactly one worker.
+"""The durable inbox: every webhook event is stored once, then handled by exactly one worker.
 
-States: pending → working (leased) → done | failed. A worker that dies leaves its row
-``working`` with an expired lease; the next claim takes it back. Once the pipeline has decided
-what to say, the messages are saved in ``outgoing`` before anything is sent, so a reclaimed
-event is re-sent (the reply token and the push retry key make LINE drop a duplicate), never
-re-decided.
+Event states: pending → working → done | failed. Work is claimed by *chat*: a worker takes a
+short lease on a chat (``chat_leases``, renewed while it works) and then every runnable event of
+it, so one chat's events are handled by one worker at a time and in order, while a chat with a
+backlog takes one place in the queue like any other (fair claiming). A worker that dies stops
+renewing; its chats' leases run out within seconds and the next claim takes them over.
+
+Once the core has decided what to say, the messages are saved in ``outgoing`` (in the same
+transaction as the decision's effects) before anything is sent, so a reclaimed event is re-sent
+(the reply token and the push retry key make LINE drop a duplicate), never re-decided.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
-from botan_line.storage.db import history, inbox, ledger
+from botan_line.storage.db import chat_leases, history, inbox, ledger
 
 MAX_ATTEMPTS = 5
 
@@ -26,21 +33,36 @@ MAX_ATTEMPTS = 5
 class Claimed:
     id: int
     event_id: str
+    chat_key: str
     event: dict[str, Any]
     attempts: int
-    outgoing: list[dict] | None
+    outgoing: dict | None  # what was decided, when a previous attempt got that far
 
 
 def chat_key(event: dict[str, Any]) -> str:
+    """The chat an event belongs to; events without a source never share one (they block nobody)."""
     source = event.get("source")
-    if not isinstance(source, dict):
-        return "-"
-    return str(source.get("groupId") or source.get("roomId") or source.get("userId") or "-")[:80]
+    if isinstance(source, dict):
+        key = source.get("groupId") or source.get("roomId") or source.get("userId")
+        if isinstance(key, str) and key:
+            return key[:80]
+    return ("~" + str(event.get("webhookEventId") or ""))[:80]
 
 
 def _event_time(event: dict[str, Any], now: float) -> float:
     ts = event.get("timestamp")
-    return ts / 1000.0 if isinstance(ts, (int, float)) and ts > 0 else now
+    if isinstance(ts, (int, float)) and not isinstance(ts, bool) and 0 < ts < 1e15:  # a real epoch-ms value
+        return ts / 1000.0
+    return now
+
+
+def _insert(engine_or_conn):
+    dialect = engine_or_conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    return insert  # pragma: no cover - only the two supported back ends
 
 
 def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None) -> int:
@@ -65,115 +87,144 @@ def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None
         )
     if not rows:
         return 0
-    dialect = engine.dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(inbox).on_conflict_do_nothing(index_elements=["event_id"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(inbox).on_conflict_do_nothing(index_elements=["event_id"])
-    else:  # pragma: no cover - only the two supported back ends
-        stmt = insert(inbox)
+    stmt = _insert(engine)(inbox).on_conflict_do_nothing(index_elements=["event_id"])
     with engine.begin() as conn:
         result = conn.execute(stmt, rows)
     return max(result.rowcount, 0)
 
 
+def _runnable(now: float):
+    return or_(inbox.c.status == "pending", and_(inbox.c.status == "working", inbox.c.lease_until < now))
+
+
 def claim(
-    engine: Engine, worker: str, lease_seconds: float, now: float | None = None, window: int = 50
-) -> Claimed | None:
-    """Lease the oldest runnable event whose chat is not busy; None when there is nothing to do.
-
-    Reads pick candidates without taking a lock; the lease itself is a compare-and-set UPDATE on
-    one primary key, so exactly one claimer wins an event (SQLite and PostgreSQL alike) and the
-    write lock is held for a fraction of a millisecond: webhook inserts never queue behind a scan.
-    """
-    now = time.time() if now is None else now
-    runnable = or_(inbox.c.status == "pending", and_(inbox.c.status == "working", inbox.c.lease_until < now))
-    with engine.connect() as conn:
-        busy = set(
-            conn.scalars(
-                select(inbox.c.chat_key).where(inbox.c.status == "working", inbox.c.lease_until >= now)
-            )
+    conn: Connection,
+    owner: str,
+    *,
+    now: float,
+    lease_seconds: float,
+    new_chats: int,
+    mine: Iterable[str] = (),
+    per_chat: int = 50,
+) -> list[Claimed]:
+    """Inside the caller's transaction: lease up to ``new_chats`` chats nobody holds (oldest waiting
+    first, one place per chat however long its backlog), then take the runnable events of those
+    chats and of the chats this owner already holds (``mine``), at most ``per_chat`` per chat,
+    oldest first."""
+    until = now + lease_seconds
+    keys = list(dict.fromkeys(mine))
+    if new_chats > 0:
+        free = or_(
+            chat_leases.c.chat_key.is_(None), chat_leases.c.lease_until < now, chat_leases.c.owner == owner
         )
-        expired = conn.execute(
-            select(inbox.c.id, inbox.c.chat_key, inbox.c.event_ts)
-            .where(inbox.c.status == "working", inbox.c.lease_until < now)
-            .order_by(inbox.c.event_ts)
-            .limit(window)
-        ).all()
-        pending = conn.execute(
-            select(inbox.c.id, inbox.c.chat_key, inbox.c.event_ts)
-            .where(inbox.c.status == "pending")
-            .order_by(inbox.c.event_ts, inbox.c.id)
-            .limit(window)
-        ).all()
-    candidates = sorted([*expired, *pending], key=lambda r: (r.event_ts, r.id))
-    for cand in candidates:
-        if cand.chat_key in busy:
-            continue  # one event per chat at a time, in order
-        with engine.begin() as conn:
-            row = conn.execute(
-                update(inbox)
-                .where(inbox.c.id == cand.id, runnable)
-                .values(
-                    status="working",
-                    lease_until=now + lease_seconds,
-                    claimed_by=worker[:80],
-                    attempts=inbox.c.attempts + 1,
-                )
-                .returning(inbox.c.id, inbox.c.event_id, inbox.c.body, inbox.c.attempts, inbox.c.outgoing)
-            ).first()
-        if row is not None:
-            return Claimed(
-                row.id,
-                row.event_id,
-                json.loads(row.body),
-                row.attempts,
-                json.loads(row.outgoing) if row.outgoing else None,
+        waiting = conn.execute(
+            select(inbox.c.chat_key)
+            .select_from(inbox.outerjoin(chat_leases, chat_leases.c.chat_key == inbox.c.chat_key))
+            .where(_runnable(now), free, inbox.c.chat_key.not_in(keys) if keys else True)
+            .group_by(inbox.c.chat_key)
+            .order_by(func.min(inbox.c.id))
+            .limit(new_chats)
+        ).scalars()
+        wanted = list(waiting)
+        if wanted:
+            stmt = _insert(conn)(chat_leases).values(
+                [{"chat_key": k, "owner": owner, "lease_until": until} for k in wanted]
             )
-        busy.add(cand.chat_key)  # someone else took it (or its chat): try the next one
-    return None
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["chat_key"],
+                set_={"owner": stmt.excluded.owner, "lease_until": stmt.excluded.lease_until},
+                where=or_(chat_leases.c.lease_until < now, chat_leases.c.owner == owner),
+            ).returning(chat_leases.c.chat_key)
+            keys += list(conn.execute(stmt).scalars())  # the chats another worker did not win first
+    if not keys:
+        return []
+    ranked = (
+        select(
+            inbox.c.id, func.row_number().over(partition_by=inbox.c.chat_key, order_by=inbox.c.id).label("n")
+        )
+        .where(inbox.c.chat_key.in_(keys), _runnable(now))
+        .subquery()
+    )
+    rows = conn.execute(
+        update(inbox)
+        .where(inbox.c.id.in_(select(ranked.c.id).where(ranked.c.n <= per_chat)))
+        .values(status="working", lease_until=until, claimed_by=owner[:80], attempts=inbox.c.attempts + 1)
+        .returning(
+            inbox.c.id, inbox.c.event_id, inbox.c.chat_key, inbox.c.body, inbox.c.attempts, inbox.c.outgoing
+        )
+    ).all()
+    rows.sort(key=lambda r: r.id)
+    return [
+        Claimed(
+            r.id,
+            r.event_id,
+            r.chat_key,
+            json.loads(r.body),
+            r.attempts,
+            json.loads(r.outgoing) if r.outgoing else None,
+        )
+        for r in rows
+    ]
 
 
-def save_outgoing(conn, row_id: int, outgoing: list[dict]) -> None:
-    """Inside the caller's transaction (with the pipeline's other writes)."""
+def renew(conn: Connection, owner: str, now: float, lease_seconds: float) -> None:
+    """Keep every chat and event this owner works on (one heartbeat for all of them)."""
+    until = now + lease_seconds
+    conn.execute(update(chat_leases).where(chat_leases.c.owner == owner).values(lease_until=until))
     conn.execute(
-        update(inbox).where(inbox.c.id == row_id).values(outgoing=json.dumps(outgoing, ensure_ascii=False))
+        update(inbox)
+        .where(inbox.c.claimed_by == owner[:80], inbox.c.status == "working")
+        .values(lease_until=until)
     )
 
 
-def finish(
-    engine: Engine, row_id: int, outcome: str, now: float | None = None, error: str | None = None
-) -> None:
-    now = time.time() if now is None else now
-    with engine.begin() as conn:
+def release(conn: Connection, owner: str, keys: Iterable[str]) -> None:
+    """Hand chats back (nothing left to do in them, or shutting down)."""
+    keys = list(keys)
+    if keys:
+        conn.execute(
+            delete(chat_leases).where(chat_leases.c.owner == owner, chat_leases.c.chat_key.in_(keys))
+        )
+
+
+def unclaim(conn: Connection, owner: str, row_ids: Iterable[int]) -> None:
+    """Put claimed events nobody started back, so the next owner takes them at once (shutdown)."""
+    ids = list(row_ids)
+    if ids:
+        conn.execute(
+            update(inbox)
+            .where(inbox.c.id.in_(ids), inbox.c.claimed_by == owner[:80], inbox.c.outgoing.is_(None))
+            .values(status="pending", lease_until=None, claimed_by=None, attempts=inbox.c.attempts - 1)
+        )
+
+
+def save_outgoing(conn: Connection, row_id: int, outgoing: dict, only_if_empty: bool = False) -> None:
+    """Inside the caller's transaction (with the decision's other writes)."""
+    where = [inbox.c.id == row_id] + ([inbox.c.outgoing.is_(None)] if only_if_empty else [])
+    conn.execute(update(inbox).where(*where).values(outgoing=json.dumps(outgoing, ensure_ascii=False)))
+
+
+def finish(conn: Connection, results: Iterable[tuple[int, str, str | None]], now: float) -> None:
+    """Mark events done: (row id, outcome, error or None)."""
+    for row_id, outcome, error in results:
         values = dict(status="done", outcome=outcome[:40], finished_at=now, lease_until=None)
         if error:
             values["error"] = error[:500]
         conn.execute(update(inbox).where(inbox.c.id == row_id).values(**values))
 
 
-def fail(
-    engine: Engine,
-    row_id: int,
-    attempts: int,
-    reason: str,
-    now: float | None = None,
-    retry_after: float = 5.0,
-) -> None:
-    """Record a failure; the event is retried later until MAX_ATTEMPTS, then marked failed."""
-    now = time.time() if now is None else now
-    final = attempts >= MAX_ATTEMPTS
-    with engine.begin() as conn:
-        conn.execute(
-            update(inbox)
-            .where(inbox.c.id == row_id)
-            .values(
-                status="failed" if final else "working",
-                lease_until=None if final else now + retry_after * attempts,
-                finished_at=now if final else None,
-                error=reason[:500],
-            )
-        )
+def give_up(conn: Connection, row_id: int, reason: str, now: float) -> None:
+    """After MAX_ATTEMPTS: the event is failed for good (the reason never quotes the fan)."""
+    conn.execute(
+        update(inbox)
+        .where(inbox.c.id == row_id)
+        .values(status="failed", lease_until=None, finished_at=now, error=reason[:500])
+    )
+
+
+def backoff(attempts: int, base: float = 2.0, cap: float = 20.0) -> float:
+    """Seconds before an event that failed ``attempts`` times is tried again."""
+    return min(cap, base * math.pow(2, max(0, attempts - 1)))
 
 
 def prune(engine: Engine, retention_days: int, now: float | None = None) -> int:
@@ -191,4 +242,5 @@ def prune(engine: Engine, retention_days: int, now: float | None = None) -> int:
             .where(ledger.c.created_at < cutoff, ledger.c.normalized.is_not(None))
             .values(normalized=None, reply=None)
         ).rowcount
+        n += conn.execute(delete(chat_leases).where(chat_leases.c.lease_until < now - 3600)).rowcount
     return n

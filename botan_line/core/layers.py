@@ -1,0 +1,112 @@
+"""The layers of the conversation table, in the order ``default_layers`` puts them.
+
+Each answers a turn with a Decision or leaves it to the next (None). Layer 2 lives in
+``core/layer2.py``; everything here decides in microseconds from the character files.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+from botan_line.characters.matcher import Context
+from botan_line.core import safety
+from botan_line.core.conversation import Layer, TurnContext
+from botan_line.core.model import Decision
+
+
+def is_command(text: str) -> bool:
+    """/help, and ／help as a Japanese IME types it."""
+    return unicodedata.normalize("NFKC", text.lstrip()[:1]) == "/"
+
+
+class CommandLayer:
+    """Slash-commands: never reach a model, never cost anything."""
+
+    name = "commands"
+    counts_as_message = False
+
+    def __init__(self, commands):
+        self.commands = commands  # core.commands.Commands
+
+    def answer(self, ctx: TurnContext) -> Decision | None:
+        if not is_command(ctx.turn.text) or self.commands is None:
+            return None
+        return self.commands.run(ctx)
+
+
+class SafetyLayer:
+    """Crisis, sexual and personal-information messages, before anything can play with them."""
+
+    name = "safety"
+    counts_as_message = True
+
+    def answer(self, ctx: TurnContext) -> Decision | None:
+        kind = safety.classify(ctx.norm.text, ctx.chars.safety)
+        if kind is None:
+            return None
+        if kind == safety.CRISIS:
+            text = safety.crisis_reply(
+                ctx.chars.safety, ctx.sister, ctx.user.display_name or ctx.persona.address
+            )
+            return ctx.reply(text, "safety", pattern="safety:crisis")
+        key = "refuse_sexual" if kind == safety.SEXUAL else "deflect_personal"
+        text, used = ctx.line(key)
+        return ctx.reply(text, "safety", effects=[used], pattern=f"safety:{kind}")
+
+
+class SisterCallLayer:
+    """Just her name: she answers the call (and the fan now talks to her)."""
+
+    name = "sister_call"
+    counts_as_message = True
+
+    def answer(self, ctx: TurnContext) -> Decision | None:
+        if not ctx.called or ctx.rest:
+            return None
+        text, used = ctx.line("switched")
+        return ctx.reply(
+            text, "layer1", quick_reply=ctx.switched, effects=[used], pattern=f"{ctx.sister}:called"
+        )
+
+
+class Layer1:
+    """The sister's YAML greetings and patterns: zero cost, always in her voice."""
+
+    name = "layer1"
+    counts_as_message = True
+
+    def answer(self, ctx: TurnContext) -> Decision | None:
+        match_ctx = Context(band=ctx.band, first_visit=ctx.user.first_visit, chat=ctx.turn.chat)
+        match = ctx.chars.matchers[ctx.sister].match(ctx.rest, ctx.norm.question, match_ctx)
+        if match is None:
+            return None
+        pattern = match.pattern
+        idx, used = ctx.pick(pattern.id, len(pattern.replies))
+        text = ctx.fill(pattern.replies[idx])
+        return ctx.reply(text, "layer1", effects=[used], pattern=f"{ctx.sister}:{pattern.id}")
+
+
+class FallbackLayer:
+    """Always answers: her fixed lines when Layer 2 is off, paused or failing."""
+
+    name = "fallback"
+    counts_as_message = True
+
+    def answer(self, ctx: TurnContext) -> Decision:
+        decision = ctx.say_line("fallback", "fallback")
+        decision.ledger.guard = "layer2_off"
+        decision.ledger.normalized = learnable(ctx)  # what fell through is still worth knowing
+        return decision
+
+
+def learnable(ctx: TurnContext) -> str | None:
+    """The normalised message as reports and learning may keep it: never personal data, never merged bubbles."""
+    if ctx.turn.earlier or safety.has_personal_data(ctx.turn.text):
+        return None
+    return ctx.norm.text
+
+
+def default_layers(commands, layer2) -> Sequence[Layer]:
+    """commands → safety → sister call → Layer 1 → Layer 2 → fallback."""
+    return (CommandLayer(commands), SafetyLayer(), SisterCallLayer(), Layer1(), layer2, FallbackLayer())

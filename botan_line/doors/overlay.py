@@ -1,0 +1,98 @@
+"""Reads for one batch of decisions: the store underneath, this batch's unsaved effects on top.
+
+The fast lane decides many events before it writes them all in one transaction; a fan's second
+bubble must still see what the first one changed (the sister they switched to, the variation just
+used). The overlay answers the core's reads (``core.conversation.Reads``) that way, and caches
+what it read, so a batch costs two prefetch queries instead of several reads per event.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import replace
+
+from botan_line.core.model import (
+    AddHistory,
+    CountCall,
+    Effect,
+    Forget,
+    SaveUser,
+    SetActive,
+    SetState,
+    UserState,
+    UseVariation,
+)
+from botan_line.storage.store import Store
+
+
+class Overlay:
+    def __init__(self, store: Store):
+        self.store = store
+        self._users: dict[str, UserState] = {}
+        self._variations: dict[tuple[str, str, str], list[int]] = {}
+        self._prefetched: set[str] = set()  # users whose variation rows are all in _variations
+        self._history: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        self._forgot: set[str] = set()
+        self._state: dict[str, str] = {}
+        self._calls: Counter[tuple[str, str]] = Counter()
+
+    def prefetch(self, user_ids) -> None:
+        """Read the state of every fan in the batch at once."""
+        ids = [u for u in dict.fromkeys(user_ids) if u not in self._users]
+        if not ids:
+            return
+        self._users.update(self.store.users(ids))
+        for (uid, sister, key), used in self.store.variations(ids).items():
+            self._variations.setdefault((uid, sister, key), used)
+        self._prefetched.update(ids)
+
+    # --- core.conversation.Reads ---------------------------------------------------------------
+    def user(self, user_id: str) -> UserState:
+        if user_id not in self._users:
+            self._users[user_id] = self.store.user(user_id)
+        return self._users[user_id]
+
+    def used_variations(self, user_id: str, sister: str, key: str) -> list[int]:
+        found = self._variations.get((user_id, sister, key))
+        if found is None and user_id not in self._prefetched:
+            found = self._variations[(user_id, sister, key)] = self.store.used_variations(
+                user_id, sister, key
+            )
+        return list(found or [])
+
+    def history(self, user_id: str, sister: str, turns: int) -> list[tuple[str, str]]:
+        base = [] if user_id in self._forgot else self.store.history(user_id, sister, turns)
+        rows = base + self._history.get((user_id, sister), [])
+        return rows[-turns * 2 :] if turns > 0 else []
+
+    def state(self, key: str) -> str | None:
+        return self._state[key] if key in self._state else self.store.state(key)
+
+    def spent_yen(self, since: float, until: float) -> float:
+        return self.store.spent_yen(since, until)
+
+    def daily_calls(self, user_id: str, day: str) -> int:
+        return self.store.daily_calls(user_id, day) + self._calls[(user_id, day)]
+
+    # --- the batch's own writes ----------------------------------------------------------------
+    def add(self, effects: list[Effect]) -> None:
+        for e in effects:
+            if isinstance(e, SaveUser):
+                self._users[e.user.user_id] = e.user
+            elif isinstance(e, SetActive):
+                user = self.user(e.user_id)
+                self._users[e.user_id] = replace(
+                    user, active=e.active, display_name=e.display_name or user.display_name
+                )
+            elif isinstance(e, UseVariation):
+                self._variations[(e.user_id, e.sister, e.key)] = list(e.used)
+            elif isinstance(e, AddHistory):
+                self._history[(e.user_id, e.sister)].append((e.role, e.text))
+            elif isinstance(e, Forget):
+                self._forgot.add(e.user_id)
+                for key in [k for k in self._history if k[0] == e.user_id]:
+                    del self._history[key]
+            elif isinstance(e, SetState):
+                self._state[e.key] = e.value
+            elif isinstance(e, CountCall):
+                self._calls[(e.user_id, e.day)] += 1

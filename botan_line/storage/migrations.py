@@ -1,0 +1,138 @@
+"""Named, ordered schema migrations, frozen: each creates what it created when it was written.
+
+Never edit a step that has shipped; add a new one at the end of ``MIGRATIONS``. The runner
+(``storage.db.migrate``) records each applied name in ``schema_migrations``, one migrator at a
+time across processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, inspect
+from sqlalchemy.engine import Connection
+
+
+def m0001_initial(conn: Connection) -> None:
+    """The first schema: inbox, users, history, ledger, variation use, shared state, candidates, daily calls."""
+    md = MetaData()
+    inbox = Table(
+        "inbox", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("chat_key", String(80), nullable=False),
+        Column("event_type", String(40), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("event_ts", Float, nullable=False),
+        Column("received_at", Float, nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("lease_until", Float),
+        Column("claimed_by", String(80)),
+        Column("outgoing", Text),
+        Column("outcome", String(40)),
+        Column("error", Text),
+        Column("finished_at", Float),
+    )  # fmt: skip
+    Index("ix_inbox_claim", inbox.c.status, inbox.c.event_ts)
+    Index("ix_inbox_chat", inbox.c.chat_key, inbox.c.status)
+    Table(
+        "users", md,
+        Column("user_id", String(64), primary_key=True),
+        Column("sister", String(20), nullable=False),
+        Column("display_name", String(100)),
+        Column("active", Boolean, nullable=False),
+        Column("first_seen", Float, nullable=False),
+        Column("last_seen", Float, nullable=False),
+        Column("messages", Integer, nullable=False),
+        Column("switched_at", Float),
+    )  # fmt: skip
+    history = Table(
+        "history", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("user_id", String(64), nullable=False),
+        Column("sister", String(20), nullable=False),
+        Column("role", String(10), nullable=False),
+        Column("text", Text, nullable=False),
+        Column("created_at", Float, nullable=False),
+    )  # fmt: skip
+    Index("ix_history_user", history.c.user_id, history.c.sister, history.c.id)
+    ledger = Table(
+        "ledger", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("created_at", Float, nullable=False),
+        Column("user_id", String(64), nullable=False),
+        Column("sister", String(20), nullable=False),
+        Column("layer", String(12), nullable=False),
+        Column("pattern", String(120)),
+        Column("model", String(80)),
+        Column("tier", String(10)),
+        Column("score", Float),
+        Column("prompt_tokens", Integer, nullable=False),
+        Column("completion_tokens", Integer, nullable=False),
+        Column("yen", Float, nullable=False),
+        Column("strong_yen", Float, nullable=False),
+        Column("latency_ms", Float, nullable=False),
+        Column("guard", String(80)),
+        Column("normalized", Text),
+    )  # fmt: skip
+    Index("ix_ledger_time", ledger.c.created_at)
+    Index("ix_ledger_user", ledger.c.user_id, ledger.c.created_at)
+    Table(
+        "variation_use", md,
+        Column("user_id", String(64), primary_key=True),
+        Column("sister", String(20), primary_key=True),
+        Column("pattern", String(120), primary_key=True),
+        Column("used", String(400), nullable=False),
+    )  # fmt: skip
+    Table("state", md, Column("key", String(80), primary_key=True), Column("value", Text, nullable=False))
+    candidates = Table(
+        "candidates", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("sister", String(20), nullable=False),
+        Column("kind", String(12), nullable=False),
+        Column("pattern_id", String(120)),
+        Column("trigger", Text, nullable=False),
+        Column("replies", Text, nullable=False),
+        Column("users", Integer, nullable=False),
+        Column("status", String(10), nullable=False),
+        Column("created_at", Float, nullable=False),
+        Column("decided_at", Float),
+        Column("decided_by", String(64)),
+    )  # fmt: skip
+    Index("ix_candidates_trigger", candidates.c.sister, candidates.c.trigger)
+    Table(
+        "daily_calls", md,
+        Column("user_id", String(64), primary_key=True),
+        Column("day", String(10), primary_key=True),
+        Column("calls", Integer, nullable=False),
+    )  # fmt: skip
+    md.create_all(conn, checkfirst=True)
+
+
+def _columns(conn: Connection, table: str) -> set[str]:
+    return {c["name"] for c in inspect(conn).get_columns(table)}
+
+
+def m0002_ledger_reply(conn: Connection) -> None:
+    """The guard-passing Layer 2 reply, kept for learning."""
+    if "reply" not in _columns(conn, "ledger"):  # databases whose 0001 already had it
+        conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN reply TEXT")
+
+
+def m0003_chat_leases(conn: Connection) -> None:
+    """Chat leases (one worker per chat, renewed while it works), fair claims, one ledger row per event."""
+    conn.exec_driver_sql(
+        "CREATE TABLE chat_leases (chat_key VARCHAR(80) NOT NULL PRIMARY KEY, owner VARCHAR(80) NOT NULL, "
+        "lease_until FLOAT NOT NULL)"
+    )
+    conn.exec_driver_sql("CREATE INDEX ix_inbox_runnable ON inbox (status, chat_key, id)")
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN event_id VARCHAR(64)")
+    conn.exec_driver_sql("CREATE INDEX ix_ledger_event ON ledger (event_id)")
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("0001_initial", m0001_initial),
+    ("0002_ledger_reply", m0002_ledger_reply),
+    ("0003_chat_leases", m0003_chat_leases),
+]
