@@ -36,10 +36,11 @@ class Services:
     edge: object | None  # adapters.line_api.LineEdge when built with_line
 
 
-def build(settings: Settings, *, with_line: bool = False, sleep=None) -> Services:
+def build(settings: Settings, *, with_line: bool = False, sleep=None, llm=None) -> Services:
     """Raises SettingsError / CharacterError with a message fit for one line of start-up output.
 
-    ``sleep`` replaces time.sleep for retry backoffs (tests pass a no-op).
+    ``sleep`` replaces time.sleep for retry backoffs (tests pass a no-op); ``llm`` replaces the
+    OpenAI adapter (in-process core tests pass a model fed from a queue).
     """
     if with_line:
         settings.require_line()
@@ -47,11 +48,10 @@ def build(settings: Settings, *, with_line: bool = False, sleep=None) -> Service
     engine = connect(settings.database_url)
     store = Store(engine)
     cfg = settings.config
-    llm = None
-    if settings.llm_enabled:
+    if llm is None and settings.llm_enabled:
         llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=cfg.llm.timeout_seconds,
                   max_retries=cfg.llm.max_retries, **({"sleep": sleep} if sleep else {}))  # fmt: skip
-    else:
+    elif llm is None:
         log.warning("Layer 2 is off: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) to enable it")
     layer2 = Layer2(llm, cfg)
     admin = AdminTools(engine, characters, cfg, layer2.enabled)

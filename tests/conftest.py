@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from corebot import CoreBot, FakeModel  # noqa: E402
 from fakes import FakeLine, FakeOpenAI, sign, text_event, webhook_body  # noqa: E402
 
 from botan_line.doors.webhook import create_app  # noqa: E402
@@ -48,6 +49,9 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.t, TZ)
 
     def set(self, iso: str) -> None:
         self.t = datetime.fromisoformat(iso).replace(tzinfo=TZ).timestamp()
@@ -227,3 +231,32 @@ def bot(make_bot, database_url) -> Bot:
 def sbot(make_bot, sqlite_url) -> Bot:
     """The bot on SQLite only, for tests about behaviour rather than storage."""
     return make_bot(sqlite_url)
+
+
+@pytest.fixture
+def make_core(tmp_path, characters_dir, clock):
+    """The core in-process (no HTTP, no worker): ``make_core(layer2=False, config=...)``."""
+    made = []
+
+    def make(layer2: bool = True, **overrides) -> CoreBot:
+        values = dict(
+            data_dir=tmp_path,
+            database_url=f"sqlite:///{tmp_path / f'core{len(made)}.db'}",
+            characters_dir=characters_dir,
+            admin_user_ids=frozenset({ADMIN}),
+            worker=False,
+        )
+        values.update(overrides)
+        model = FakeModel()
+        services = build(Settings(**values), llm=model if layer2 else None)
+        made.append(services)
+        return CoreBot(services, model, clock)
+
+    yield make
+    for services in made:
+        services.engine.dispose()
+
+
+@pytest.fixture
+def core(make_core) -> CoreBot:
+    return make_core()

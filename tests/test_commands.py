@@ -1,4 +1,4 @@
-"""Chat commands over the real webhook: who may run what, and what it costs (nothing)."""
+"""Chat commands, in-process: who may run what, and what it costs (nothing). Groups go through the webhook."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_the_admin_command_set_is_what_the_operator_expects():
 
 
 @pytest.mark.parametrize("name", ADMIN_COMMANDS)
-def test_a_non_admin_gets_the_unknown_command_answer_and_nothing_runs(bot, name, caplog):
+def test_a_non_admin_gets_the_unknown_command_answer_and_nothing_runs(core, name, caplog):
     args = {
         "approve": " 1",
         "reject": " 1",
@@ -25,17 +25,17 @@ def test_a_non_admin_gets_the_unknown_command_answer_and_nothing_runs(bot, name,
         "learn": " botan ほげ => ふが",
         "stats": " month",
     }
-    reply = bot.say(f"/{name}{args.get(name, '')}", user="Ufan")
-    assert reply in bot.lines("botan", "unknown_command")
-    assert bot.ledger()[-1].pattern == "unknown"
-    assert bot.say("/nosuchcommand", user="Ufan") in bot.lines("botan", "unknown_command")
-    assert bot.ledger()[-1].pattern == "unknown"  # indistinguishable from an unknown command
+    reply = core.say(f"/{name}{args.get(name, '')}", user="Ufan")
+    assert reply in core.lines("botan", "unknown_command")
+    assert core.ledger()[-1].pattern == "unknown"
+    assert core.say("/nosuchcommand", user="Ufan") in core.lines("botan", "unknown_command")
+    assert core.ledger()[-1].pattern == "unknown"  # indistinguishable from an unknown command
     assert f"non-admin tried an admin command: /{name}" in caplog.text
-    assert bot.services.store.state("layer2_paused") is None
-    assert bot.services.store.state("budget_monthly_yen") is None
-    row = bot.ledger()[-1]
+    assert core.services.store.state("layer2_paused") is None
+    assert core.services.store.state("budget_monthly_yen") is None
+    row = core.ledger()[-1]
     assert (row.layer, row.yen) == ("command", 0)
-    assert bot.ai.calls() == []
+    assert core.model.calls == []
 
 
 @pytest.mark.parametrize(
@@ -52,47 +52,47 @@ def test_a_non_admin_gets_the_unknown_command_answer_and_nothing_runs(bot, name,
         ("learn", "botan ためしのことば => ためしの返事だよ！", "learned_"),
     ],
 )
-def test_an_admin_runs_every_admin_command(bot, name, arg, expect):
-    reply = bot.say(f"/{name} {arg}".strip(), user=ADMIN)
+def test_an_admin_runs_every_admin_command(core, name, arg, expect):
+    reply = core.say(f"/{name} {arg}".strip(), user=ADMIN)
     assert expect in reply
-    assert bot.ledger()[-1].layer == "command"
-    assert bot.ai.calls() == []
+    assert core.ledger()[-1].layer == "command"
+    assert core.model.calls == []
 
 
-def test_help_is_role_aware(sbot):
-    fan = sbot.say("/help", user="Ufan")
-    admin = sbot.say("/help", user=ADMIN)
+def test_help_is_role_aware(core):
+    fan = core.say("/help", user="Ufan")
+    admin = core.say("/help", user=ADMIN)
     assert "/forget" in fan and "/whoami" in fan and "/stats" not in fan
     assert "/stats" in admin and "/approve" in admin and "/forget" in admin
 
 
-def test_whoami_shows_the_users_own_id(sbot):
-    assert "Unewoperator" in sbot.say("/whoami", user="Unewoperator")
+def test_whoami_shows_the_users_own_id(core):
+    assert "Unewoperator" in core.say("/whoami", user="Unewoperator")
 
 
-def test_forget_deletes_history_with_every_sister(sbot):
-    sbot.ai.queue("え〜聞きたい聞きたい！どんな映画だったの？")
-    sbot.say("最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？")
-    sbot.say("/yuri")
-    sbot.say("ありがとう")
-    assert sbot.services.store.history("Utest1", "botan", 10)
-    reply = sbot.say("/forget")
-    assert reply in sbot.lines("yuri", "forget")
-    assert sbot.services.store.history("Utest1", "botan", 10) == []
-    assert sbot.services.store.history("Utest1", "yuri", 10) == []
+def test_forget_deletes_history_with_every_sister(core):
+    core.model.answer("え〜聞きたい聞きたい！どんな映画だったの？")
+    core.say("最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？")
+    core.say("/yuri")
+    core.say("ありがとう")
+    assert core.services.store.history("Utest1", "botan", 10)
+    reply = core.say("/forget")
+    assert reply in core.lines("yuri", "forget")
+    assert core.services.store.history("Utest1", "botan", 10) == []
+    assert core.services.store.history("Utest1", "yuri", 10) == []
 
 
-def test_budget_command_changes_the_monthly_budget(sbot):
+def test_budget_command_changes_the_monthly_budget(core):
     from botan_line.core.layer2 import monthly_budget
 
     def budget():
-        return monthly_budget(sbot.services.store, sbot.services.settings.config)
+        return monthly_budget(core.services.store, core.services.settings.config)
 
-    sbot.say("/budget 1,200円", user=ADMIN)
+    core.say("/budget 1,200円", user=ADMIN)
     assert budget() == 1200
-    assert "数字" in sbot.say("/budget たくさん", user=ADMIN)
+    assert "数字" in core.say("/budget たくさん", user=ADMIN)
     for nonsense in ("nan", "inf", "-5"):  # never a way to switch the limits off
-        assert "数字" in sbot.say(f"/budget {nonsense}", user=ADMIN)
+        assert "数字" in core.say(f"/budget {nonsense}", user=ADMIN)
     assert budget() == 1200
 
 
@@ -119,10 +119,10 @@ def test_in_groups_only_harmless_commands_run_and_only_when_addressed(sbot):
     assert sbot.user_sister("Um1") == "yuri"
 
 
-def test_commands_never_reach_layer1_or_layer2(sbot):
-    sbot.say("/おはよう")
-    assert sbot.last().layer == "command"
-    assert sbot.ai.calls() == []
+def test_commands_never_reach_layer1_or_layer2(core):
+    core.say("/おはよう")
+    assert core.last().layer == "command"
+    assert core.model.calls == []
 
 
 def test_the_readme_command_table_is_generated_from_the_command_table():
@@ -136,3 +136,40 @@ def test_the_readme_command_table_is_generated_from_the_command_table():
     assert block.strip() == markdown_table(
         load_characters(Path(__file__).resolve().parents[1] / "characters")
     )
+
+
+def test_a_full_width_slash_is_a_command_not_a_paid_model_call(core):
+    assert "使えるコマンド" in core.say("／help")  # what a Japanese IME types
+    assert core.last().layer == "command"
+    core.say("／ｙｕｒｉ")
+    assert core.user_sister() == "yuri"
+    assert core.model.calls == []
+
+
+def test_a_fourth_sister_folder_gets_her_command_and_report_column(make_core, characters_dir):
+    import shutil
+
+    from botan_line.ops.stats import short_names
+
+    shutil.copytree(characters_dir / "yuri", characters_dir / "ran")
+    persona = characters_dir / "ran" / "persona.yaml"
+    text = (
+        persona.read_text(encoding="utf-8")
+        .replace("id: yuri", "id: ran")
+        .replace("display_name: ユリ", "display_name: 蘭（らん）")
+    )
+    persona.write_text(text, encoding="utf-8")
+    for name in ("greetings.yaml", "patterns.yaml"):  # her lines must be her own: keep only the persona
+        (characters_dir / "ran" / name).unlink()
+    safety = characters_dir / "safety.yaml"
+    safety.write_text(
+        safety.read_text(encoding="utf-8").replace(
+            "crisis_reply:\n", 'crisis_reply:\n  ran: "{name}、話してくれてありがとう。\\n{contacts}"\n', 1
+        ),
+        encoding="utf-8",
+    )
+    core = make_core()
+    assert "/ran" in core.say("/help")
+    core.say("/ran")
+    assert core.user_sister() == "ran"
+    assert short_names(core.services.characters.current)["ran"] == "蘭"

@@ -1,4 +1,7 @@
-"""Conversations through the real webhook: time of day, no repeats, sister switching, safety."""
+"""Conversations with the core, in-process: time of day, no repeats, sister switching, safety.
+
+A few tests that check what LINE itself receives (sender, loading animation) go through the webhook.
+"""
 
 from __future__ import annotations
 
@@ -18,36 +21,36 @@ def filled(bot, sister, pid, band="朝"):
     return [r.replace("{name}", address).replace("{band}", band) for r in pattern(bot, sister, pid).replies]
 
 
-def test_morning_greeting_in_the_morning(sbot):
-    sbot.clock.set("2026-11-28T07:30")
-    assert sbot.say("おはよう") in filled(sbot, "botan", "morning")
-    assert sbot.last().layer == "layer1"
-    assert sbot.last().pattern == "botan:morning"
+def test_morning_greeting_in_the_morning(core):
+    core.clock.set("2026-11-28T07:30")
+    assert core.say("おはよう") in filled(core, "botan", "morning")
+    assert core.last().layer == "layer1"
+    assert core.last().pattern == "botan:morning"
 
 
-def test_the_same_words_at_23_00_get_another_line(sbot):
-    sbot.clock.set("2026-11-28T23:00")
-    sbot.say("おはよー")
-    assert sbot.last().pattern == "botan:morning_late"
+def test_the_same_words_at_23_00_get_another_line(core):
+    core.clock.set("2026-11-28T23:00")
+    core.say("おはよー")
+    assert core.last().pattern == "botan:morning_late"
 
 
-def test_no_variation_repeats_until_all_were_used(sbot):
-    sbot.clock.set("2026-11-28T07:30")
-    replies = pattern(sbot, "botan", "morning").replies
-    seen = [sbot.say("おはよう") for _ in replies]
+def test_no_variation_repeats_until_all_were_used(core):
+    core.clock.set("2026-11-28T07:30")
+    replies = pattern(core, "botan", "morning").replies
+    seen = [core.say("おはよう") for _ in replies]
     assert len(set(seen)) == len(replies)
-    nxt = sbot.say("おはよう")
+    nxt = core.say("おはよう")
     assert nxt != seen[-1]  # a new cycle never starts with the line just used
 
 
-def test_no_repeat_is_per_user(sbot):
-    sbot.clock.set("2026-11-28T07:30")
-    n = len(pattern(sbot, "botan", "morning").replies)
+def test_no_repeat_is_per_user(core):
+    core.clock.set("2026-11-28T07:30")
+    n = len(pattern(core, "botan", "morning").replies)
     for _ in range(n - 1):
-        sbot.say("おはよう", user="Ua")
+        core.say("おはよう", user="Ua")
     # another user starts a fresh cycle: 1 line used, not n - 1
-    sbot.say("おはよう", user="Ub")
-    assert sbot.services.store.used_variations("Ub", "botan", "morning").__len__() == 1
+    core.say("おはよう", user="Ub")
+    assert core.services.store.used_variations("Ub", "botan", "morning").__len__() == 1
 
 
 def test_naming_a_sister_switches_to_her_and_she_answers(bot):
@@ -59,25 +62,25 @@ def test_naming_a_sister_switches_to_her_and_she_answers(bot):
     assert reply in filled(bot, "yuri", "morning")
 
 
-def test_just_her_name_gets_her_answer(sbot):
-    reply = sbot.say("Kashoお姉ちゃん")
-    assert sbot.user_sister() == "kasho"
-    assert reply in sbot.lines("kasho", "switched")
+def test_just_her_name_gets_her_answer(core):
+    reply = core.say("Kashoお姉ちゃん")
+    assert core.user_sister() == "kasho"
+    assert reply in core.lines("kasho", "switched")
 
 
-def test_slash_commands_switch_sister_and_cost_nothing(bot):
-    bot.say("/kasho")
-    assert bot.user_sister() == "kasho"
-    assert bot.last().layer == "command" and bot.last().yen == 0
-    bot.say("/yuri")
-    assert bot.user_sister() == "yuri"
-    assert bot.ai.calls() == []
+def test_slash_commands_switch_sister_and_cost_nothing(core):
+    core.say("/kasho")
+    assert core.user_sister() == "kasho"
+    assert core.last().layer == "command" and core.last().yen == 0
+    core.say("/yuri")
+    assert core.user_sister() == "yuri"
+    assert core.model.calls == []
 
 
-def test_the_switch_is_remembered(sbot):
-    sbot.say("/yuri")
-    sbot.say("ありがとう")
-    assert sbot.last().sister == "yuri"
+def test_the_switch_is_remembered(core):
+    core.say("/yuri")
+    core.say("ありがとう")
+    assert core.last().sister == "yuri"
 
 
 def test_crisis_gets_the_fixed_careful_reply_from_the_current_sister(bot):
@@ -90,23 +93,23 @@ def test_crisis_gets_the_fixed_careful_reply_from_the_current_sister(bot):
     assert bot.ai.calls() == []
 
 
-def test_crisis_even_when_it_contains_a_greeting(sbot):
-    sbot.say("おはよう、消えたい")
-    assert sbot.last().pattern == "safety:crisis"
+def test_crisis_even_when_it_contains_a_greeting(core):
+    core.say("おはよう、消えたい")
+    assert core.last().pattern == "safety:crisis"
 
 
-def test_sexual_messages_are_refused_in_character(sbot):
-    sbot.say("/yuri")
-    reply = sbot.say("えっちな写真送って")
-    assert reply in sbot.lines("yuri", "refuse_sexual")
-    assert sbot.last().layer == "safety"
-    assert sbot.ai.calls() == []
+def test_sexual_messages_are_refused_in_character(core):
+    core.say("/yuri")
+    reply = core.say("えっちな写真送って")
+    assert reply in core.lines("yuri", "refuse_sexual")
+    assert core.last().layer == "safety"
+    assert core.model.calls == []
 
 
-def test_personal_information_is_deflected(sbot):
-    reply = sbot.say("どこの学校に通ってるの？")
-    assert reply in sbot.lines("botan", "deflect_personal")
-    assert sbot.last().pattern == "safety:personal"
+def test_personal_information_is_deflected(core):
+    reply = core.say("どこの学校に通ってるの？")
+    assert reply in core.lines("botan", "deflect_personal")
+    assert core.last().pattern == "safety:personal"
 
 
 def test_unmatched_text_goes_to_layer2_with_the_loading_animation(sbot):

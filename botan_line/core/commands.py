@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -108,8 +107,9 @@ class Commands:
         return rows
 
     def run(self, ctx: TurnContext) -> Decision:
-        text = unicodedata.normalize("NFKC", ctx.turn.text.strip())[1:]
-        name, _, arg = text.partition(" ")
+        from botan_line.core.layers import command_text
+
+        name, _, arg = (command_text(ctx.turn.text) or "/")[1:].partition(" ")
         name = name.lower()
         if name in ctx.chars.sisters:  # /botan, /kasho, /yuri …: one per character folder
             return switch_decision(ctx, name)

@@ -15,13 +15,23 @@ HOLD_BEFORE_SECONDS = 8.0  # with push on, a holding line goes out when the toke
 REPLY, PUSH, GIVE_UP = "reply", "push", "give_up"
 
 
+def event_seconds(event: dict) -> float | None:
+    """When the event happened (LINE's ``timestamp``, epoch ms), or None if it is not a plausible time."""
+    ts = event.get("timestamp")
+    if (
+        isinstance(ts, bool) or not isinstance(ts, (int, float)) or not 0 < ts < 10**14
+    ):  # nan, inf, 400 digits
+        return None
+    return ts / 1000.0
+
+
 def token_time_left(event: dict, now: float, window: float = REPLY_WINDOW_SECONDS) -> float | None:
     """Seconds the event's reply token has left (within our margin), or None if there is none to use."""
-    ts = event.get("timestamp")
-    if not event.get("replyToken") or not isinstance(ts, (int, float)) or isinstance(ts, bool):
+    seconds = event_seconds(event)
+    if not event.get("replyToken") or seconds is None:
         return None
-    left = window - (now - ts / 1000)
-    return left if 0 < left <= window else None
+    left = window - (now - seconds)
+    return min(left, window) if left > 0 else None  # a clock a little ahead of ours is still fresh
 
 
 @dataclass(frozen=True)

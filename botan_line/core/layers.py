@@ -6,6 +6,7 @@ Each answers a turn with a Decision or leaves it to the next (None). Layer 2 liv
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -14,10 +15,18 @@ from botan_line.core import safety
 from botan_line.core.conversation import Layer, TurnContext
 from botan_line.core.model import Decision
 
+_LEAD = re.compile(r"^[\s\u200d\ufe0e\ufe0f\U0001f000-\U0001faff\u2600-\u27bf]*")  # spaces and emoji
+
+
+def command_text(text: str) -> str | None:
+    """The command in a message — ``/help``, ``／ｈｅｌｐ`` as a Japanese IME types it, or after an
+    emoji left in front of a removed @mention — NFKC-normalised; None when it is not a command."""
+    rest = unicodedata.normalize("NFKC", _LEAD.sub("", text, count=1))
+    return rest.strip() if rest.startswith("/") else None
+
 
 def is_command(text: str) -> bool:
-    """/help, and ／help as a Japanese IME types it."""
-    return unicodedata.normalize("NFKC", text.lstrip()[:1]) == "/"
+    return command_text(text) is not None
 
 
 class CommandLayer:

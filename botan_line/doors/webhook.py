@@ -13,10 +13,10 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from types import SimpleNamespace
 
 from flask import Flask, Response, request
-from sqlalchemy import text
 
 from botan_line.settings import Settings
 from botan_line.storage import inbox
@@ -35,6 +35,27 @@ def valid_signature(secret: str, body: bytes, signature: str) -> bool:
     """
     digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
     return hmac.compare_digest(base64.b64encode(digest), signature.encode("utf-8", "replace"))
+
+
+MAX_DEPTH = 32  # LINE's events nest about six deep; far deeper is not an event
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8)
+
+
+class Unstorable(ValueError):
+    """A signed body that is JSON but could never be an event (refused with 400)."""
+
+
+def clean(value, depth: int = 0):
+    """The payload with NUL and lone surrogates replaced, so every string can be stored and sent."""
+    if depth > MAX_DEPTH:
+        raise Unstorable("nested too deep")
+    if isinstance(value, str):
+        return _BAD_CHARS.sub("\ufffd", value) if _BAD_CHARS.search(value) else value
+    if isinstance(value, dict):
+        return {clean(k, depth + 1): clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v, depth + 1) for v in value]
+    return value
 
 
 def _shape_error(payload) -> str | None:
@@ -70,8 +91,11 @@ def create_app(settings: Settings | None = None, services=None, start_workers: b
             log.warning("webhook rejected: %s signature", "missing" if not signature else "invalid")
             return Response("invalid signature\n", 400)
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            payload = clean(json.loads(body))
+        except Unstorable as exc:
+            log.warning("webhook rejected: %s", exc)
+            return Response(f"{exc}\n", 400)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             log.warning("webhook rejected: body is not JSON")
             return Response("body is not JSON\n", 400)
         problem = _shape_error(payload)
@@ -80,17 +104,21 @@ def create_app(settings: Settings | None = None, services=None, start_workers: b
             return Response(f"{problem}\n", 400)
         events = payload["events"]
         if events:
-            inbox.store(services.engine, events)
+            try:
+                inbox.store(services.engine, events)
+            except Exception as exc:  # could not be stored: LINE redelivers a 5xx later
+                log.error("webhook: events not stored (%s)", type(exc).__name__)
+                return Response("not stored, try again\n", 503)
         return Response("ok\n", 200)
 
     @app.get("/healthz")
     def healthz():
+        """200 only while the inbox can be written (a full disk or a deleted database fails it)."""
         try:
-            with services.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            inbox.heartbeat(services.engine)
         except Exception as exc:
-            log.error("health check: database unreachable (%s)", type(exc).__name__)
-            return Response("database unreachable\n", 503)
+            log.error("health check: the database cannot be written (%s)", type(exc).__name__)
+            return Response("database not writable\n", 503)
         return Response("ok\n", 200)
 
     if start_workers and settings.worker:

@@ -469,8 +469,9 @@ class Worker:
     # --- the Layer 2 lane ------------------------------------------------------------------------
     def _due(self, job: Job, now: float) -> bool:
         merge = self.settings.merge_seconds
-        stamps = [r.event.get("timestamp") for r in job.rows]
-        last = max((s / 1000 for s in stamps if isinstance(s, (int, float))), default=job.opened)
+        last = max(
+            (t for r in job.rows if (t := delivery.event_seconds(r.event)) is not None), default=job.opened
+        )
         chat = self.chats[job.rows[0].chat_key]
         if chat.queue:  # something that cannot merge is waiting behind it
             return True
@@ -482,7 +483,7 @@ class Worker:
     def _start_jobs(self, now: float) -> bool:
         """Start due jobs, the most urgent first, while Layer 2 slots are free."""
         due = [c for c in self.chats.values() if c.job and not c.job.started and self._due(c.job, now)]
-        due.sort(key=lambda c: c.job.newest.event.get("timestamp") or 0)
+        due.sort(key=lambda c: delivery.event_seconds(c.job.newest.event) or 0)
         started = False
         for chat in due:
             if self._running >= self.settings.layer2_slots:

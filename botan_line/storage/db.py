@@ -9,6 +9,8 @@ SQLite (WAL, busy timeout) by default, PostgreSQL by URL. Timestamps are UTC epo
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import (
@@ -29,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -171,34 +174,61 @@ daily_calls = Table(
 )
 
 
+class DatabaseGone(DisconnectionError):
+    """The SQLite file was deleted or replaced under a running service."""
+
+
+def _sqlite_file_engine(url: str, path: Path) -> Engine:
+    """A SQLite engine that never writes into a file nobody can see.
+
+    Every pooled connection remembers the file it opened (device, inode); at checkout a deleted or
+    replaced file makes it drop the connection, and new connections open the file only if it
+    exists (``mode=rw``), so the webhook answers 503 instead of acking into an unlinked inode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(path).close()  # create it once, here; later connections never do
+    uri = f"file:{path}?mode=rw"
+
+    def creator():
+        return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+
+    # a small pool: opening a SQLite connection (and its PRAGMAs) per request costs more than the insert
+    engine = create_engine(url, creator=creator, pool_size=4, max_overflow=8, hide_parameters=True)
+
+    def identity() -> tuple[int, int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn, record):
+        record.info["file"] = identity()
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-1024")  # 1 MiB per connection; the OS caches the file anyway
+        # Checkpoints (the only fsyncs in WAL mode) are left to the inbox worker (``checkpoint``),
+        # so a webhook ack never pays for one; this high mark is only a backstop.
+        cur.execute("PRAGMA wal_autocheckpoint=20000")
+        cur.close()
+
+    @event.listens_for(engine, "checkout")
+    def _still_there(_dbapi_conn, record, _proxy):
+        now = identity()
+        if now is None or now != record.info.get("file"):
+            raise DatabaseGone("the database file was deleted or replaced")
+
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # a small pool: opening a SQLite connection (and its PRAGMAs) per request costs more than the insert
-        engine = create_engine(
-            url,
-            pool_size=4,
-            max_overflow=8,
-            pool_pre_ping=False,
-            hide_parameters=True,
-            connect_args={"timeout": 30, "check_same_thread": False},
-        )
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA cache_size=-1024")  # 1 MiB per connection; the OS caches the file anyway
-            # Checkpoints (the only fsyncs in WAL mode) are left to the inbox worker (``checkpoint``),
-            # so a webhook ack never pays for one; this high mark is only a backstop.
-            cur.execute("PRAGMA wal_autocheckpoint=20000")
-            cur.close()
-
-        return engine
+            return _sqlite_file_engine(url, Path(parsed.database))
+        return create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False})
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     # hide_parameters: SQL errors never quote what users wrote into logs or the inbox

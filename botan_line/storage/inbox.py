@@ -24,7 +24,7 @@ from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from botan_line.storage.db import chat_leases, history, inbox, ledger
+from botan_line.storage.db import chat_leases, history, inbox, ledger, state
 
 MAX_ATTEMPTS = 5
 
@@ -50,10 +50,10 @@ def chat_key(event: dict[str, Any]) -> str:
 
 
 def _event_time(event: dict[str, Any], now: float) -> float:
-    ts = event.get("timestamp")
-    if isinstance(ts, (int, float)) and not isinstance(ts, bool) and 0 < ts < 1e15:  # a real epoch-ms value
-        return ts / 1000.0
-    return now
+    from botan_line.core.delivery import event_seconds
+
+    seconds = event_seconds(event)
+    return now if seconds is None else seconds
 
 
 def _insert(engine_or_conn):
@@ -77,7 +77,7 @@ def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None
             {
                 "event_id": event_id,
                 "chat_key": chat_key(ev),
-                "event_type": str(ev.get("type", "?"))[:40],
+                "event_type": str(ev.get("type", "?"))[:40] or "?",
                 "body": json.dumps(ev, ensure_ascii=False, separators=(",", ":")),
                 "event_ts": _event_time(ev, now),
                 "received_at": now,
@@ -91,6 +91,14 @@ def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None
     with engine.begin() as conn:
         result = conn.execute(stmt, rows)
     return max(result.rowcount, 0)
+
+
+def heartbeat(engine: Engine, now: float | None = None) -> None:
+    """A real committed write (the health check): fails while the inbox could not be written."""
+    now = time.time() if now is None else now
+    stmt = _insert(engine)(state).values(key="healthz", value=f"{now:.3f}")
+    with engine.begin() as conn:
+        conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value}))
 
 
 def _runnable(now: float):

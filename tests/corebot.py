@@ -1,0 +1,99 @@
+"""The conversation core in-process, like errbot's testbot: no HTTP, no worker, a model fed from a queue.
+
+``core.say("おはよう")`` runs one turn through ``Conversation.on_text`` and the store, and returns
+the text she answered (``core.last()`` is its ledger row). A turn costs milliseconds here; the
+edges (webhook, inbox, worker, LINE, OpenAI) have their own tests over real HTTP.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from botan_line.adapters.openai_api import Completion, LLMUnavailable
+from botan_line.core.model import Decision, Turn
+from botan_line.storage.db import ledger
+
+
+@dataclass
+class Call:
+    model: str
+    messages: list[dict]
+    temperature: float
+    max_tokens: int
+
+
+class FakeModel:
+    """The OpenAI adapter's interface (``complete``), answered from a queue, then with ``default``."""
+
+    def __init__(self, default: str = "そうなんだ、もっと聞かせて！"):
+        self.default = default
+        self.queue: deque = deque()
+        self.calls: list[Call] = []
+
+    def answer(self, *texts: str) -> None:
+        self.queue.extend(texts)
+
+    def fail(self, reason: str = "APITimeoutError") -> None:
+        self.queue.append(LLMUnavailable(reason))
+
+    def complete(self, model, messages, *, temperature, max_tokens, deadline) -> Completion:
+        self.calls.append(Call(model, messages, temperature, max_tokens))
+        item = self.queue.popleft() if self.queue else self.default
+        if isinstance(item, Exception):
+            raise item
+        prompt = sum(len(m["content"]) for m in messages)
+        return Completion(item, model, prompt, len(item), True, 1.0)
+
+
+class CoreBot:
+    """One bot's core on a fresh SQLite file: ``say`` like a fan, read what happened."""
+
+    def __init__(self, services, model: FakeModel, clock):
+        self.services = services
+        self.model = model
+        self.clock = clock
+
+    @property
+    def conversation(self):
+        return self.services.conversation
+
+    def decide(self, text: str, user: str = "Utest1", **turn) -> Decision:
+        now = self.clock.now()
+        decision = self.conversation.on_text(
+            Turn(user_id=user, text=text, now=now, **turn), self.services.store
+        )
+        self.services.store.apply(decision, now)
+        return decision
+
+    def say(self, text: str, user: str = "Utest1", **turn) -> str:
+        return self.decide(text, user, **turn).text
+
+    def ledger(self) -> list:
+        with self.services.engine.connect() as conn:
+            return conn.execute(select(ledger).order_by(ledger.c.id)).all()
+
+    def last(self):
+        rows = self.ledger()
+        return rows[-1] if rows else None
+
+    def lines(self, sister: str, key: str) -> list[str]:
+        """A sister's fixed lines as a fan can receive them (placeholders filled in every way)."""
+        persona = self.services.characters.current.persona(sister)
+        out = []
+        for line in getattr(persona.lines, key):
+            line = line.replace("{name}", persona.address)
+            out += [line.replace("{band}", band) for band in ("朝", "お昼", "夕方", "夜")]
+        return out
+
+    def user_sister(self, user: str = "Utest1") -> str:
+        return self.services.store.user(user).sister
+
+
+def timed(fn, *args) -> float:
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started

@@ -1,0 +1,164 @@
+"""The worker's two lanes over the real webhook: merging bubbles, order per chat, fairness, holding
+lines, leases. The inline worker and the injected clock make these deterministic; the tests that
+need real concurrency use the real pools and wait on the fakes, never on the clock."""
+
+from __future__ import annotations
+
+import threading
+
+from conftest import ADMIN
+from fakes import sticker_event, text_event
+from sqlalchemy import select
+
+from botan_line.doors.worker import Worker
+from botan_line.storage.db import inbox as inbox_table
+
+QUESTION = "ねえねえ聞いて、最近ずっと気になってることがあってさ"
+GOOD = "え〜なになに？めっちゃ気になるんだけど！"
+
+
+def rows(bot) -> dict:
+    with bot.services.engine.connect() as conn:
+        return {r.event_id: r for r in conn.execute(select(inbox_table))}
+
+
+def test_bubbles_in_one_breath_get_one_model_call_and_one_reply(sbot):
+    bubbles = ["ねえねえ聞いて", "今日さ、学校で先生に褒められたんだけど", "どう思う？"]
+    events = []
+    for i, text in enumerate(bubbles):
+        events.append(text_event(text, timestamp_ms=sbot.clock.ms + i * 400))
+    sbot.ai.queue(GOOD)
+    sbot.post(*events)
+    sbot.worker.drain()
+    assert sbot.line.replies() == []  # still inside the merge window
+    sbot.work()
+    assert len(sbot.ai.calls()) == 1
+    assert "\n".join(bubbles) in sbot.ai.calls()[0]["messages"][-1]["content"]
+    assert len(sbot.line.replies()) == 1
+    assert sbot.line.replies()[0]["replyToken"] == events[-1]["replyToken"]  # the newest token
+    found = rows(sbot)
+    assert [found[e["webhookEventId"]].outcome for e in events] == ["merged", "merged", "replied"]
+    assert [r.event_id for r in sbot.ledger()] == [events[-1]["webhookEventId"]]  # one decision
+    history = sbot.services.store.history("Utest1", "botan", 10)
+    assert [t for role, t in history if role == "user"] == bubbles
+    assert history[-1] == ("assistant", GOOD)
+
+
+def test_the_merge_window_never_delays_a_layer1_answer(sbot):
+    sbot.post(text_event("おはよう", timestamp_ms=sbot.clock.ms))
+    sbot.worker.drain()  # the clock does not move
+    assert len(sbot.line.replies()) == 1
+
+
+def test_a_fans_second_message_is_not_answered_before_the_first(sbot):
+    question = text_event(QUESTION, timestamp_ms=sbot.clock.ms)
+    sticker = sticker_event(timestamp_ms=sbot.clock.ms + 100)
+    help_ = text_event("/help", timestamp_ms=sbot.clock.ms + 200)
+    sbot.ai.queue(GOOD)
+    sbot.post(question, sticker, help_)
+    sbot.work()  # something that cannot join the call waits behind it: the call starts at once
+    tokens = [r["replyToken"] for r in sbot.line.replies()]
+    assert tokens == [question["replyToken"], sticker["replyToken"], help_["replyToken"]]
+
+
+def test_one_chats_backlog_never_delays_another_chat(sbot):
+    backlog = [text_event(f"{QUESTION}その{i}", "Uchatty", timestamp_ms=sbot.clock.ms) for i in range(80)]
+    sbot.post(*backlog)
+    others = [text_event("おはよう", f"Uother{i}", timestamp_ms=sbot.clock.ms) for i in range(20)]
+    sbot.post(*others)
+    sbot.worker.step()  # one pass: every other chat is answered at once
+    answered = {r["replyToken"] for r in sbot.line.replies()}
+    assert {e["replyToken"] for e in others} <= answered
+    sbot.work()  # the chatty fan gets one answer for everything, with the newest token
+    assert sbot.line.replies()[-1]["replyToken"] == backlog[-1]["replyToken"]
+    assert len(sbot.ai.calls()) == 1
+
+
+def test_a_mention_after_an_emoji_is_cut_in_utf16_units(sbot):
+    event = text_event(
+        "😀@牡丹bot /help", "Um1", source_type="group", group_id="Cg", timestamp_ms=sbot.clock.ms
+    )
+    event["message"]["mention"] = {
+        "mentionees": [{"index": 2, "length": 6, "type": "user", "userId": "Ubot", "isSelf": True}]
+    }
+    sbot.deliver(event)
+    assert "使えるコマンド" in sbot.line.replies()[-1]["messages"][0]["text"]
+    assert sbot.last().layer == "command"
+
+
+def test_a_slow_model_with_push_on_gets_a_holding_line_then_the_answer_by_push(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, push_fallback=True, merge_seconds=0.0)
+    gate = threading.Event()
+    bot.ai.queue(GOOD, gate=gate)
+    worker = Worker(bot.services, name="lanes", clock=bot.clock)
+    question = text_event(QUESTION, timestamp_ms=bot.clock.ms)
+    bot.post(question)
+    worker.start()
+    try:
+        assert bot.ai.wait_for(lambda: len(bot.ai.requests) == 1)
+        bot.clock.advance(45)  # the model is slow: 5 s of reply-token life left
+        assert bot.line.wait_for(lambda: len(bot.line.replies()) == 1)
+        assert bot.line.replies()[0]["messages"][0]["text"] in bot.lines("botan", "holding")
+        gate.set()
+        assert bot.line.wait_for(lambda: len(bot.line.pushes()) == 1)
+        assert bot.line.pushes()[0]["messages"][0]["text"] == GOOD
+    finally:
+        gate.set()
+        worker.stop()
+    assert rows(bot)[question["webhookEventId"]].outcome == "held_pushed"
+    assert [r.layer for r in bot.ledger()] == ["layer2"]
+
+
+def test_a_slow_model_with_push_off_ends_in_her_line_before_the_token_expires(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, merge_seconds=0.0)
+    gate = threading.Event()  # the model never answers in time
+    bot.ai.queue(GOOD, gate=gate)
+    question = text_event(QUESTION, timestamp_ms=bot.clock.ms - 48_500)  # 1.5 s of token life left
+    bot.post(question)
+    try:
+        bot.work()  # the call is cut off at the token's end (a real 1.5 s timeout)
+    finally:
+        gate.set()
+    assert len(bot.line.replies()) == 1
+    assert bot.line.replies()[0]["messages"][0]["text"] in bot.lines("botan", "fallback")
+    assert bot.last().guard.startswith("error:")
+
+
+def test_a_renewed_lease_keeps_a_slow_call_from_being_handled_twice(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, merge_seconds=0.0)
+    gate = threading.Event()
+    bot.ai.queue(GOOD, gate=gate)
+    slow = Worker(bot.services, name="slow", clock=bot.clock)
+    other = Worker(bot.services, name="other", clock=bot.clock, inline=True)
+    bot.post(text_event(QUESTION, timestamp_ms=bot.clock.ms))
+    try:
+        slow.step()
+        assert bot.ai.wait_for(lambda: len(bot.ai.requests) == 1)
+        for _ in range(4):  # longer than the lease, but the slow worker keeps renewing it
+            bot.clock.advance(bot.services.settings.lease_seconds / 2)
+            slow.step()
+            other.step()
+        gate.set()
+        slow.start()
+        assert bot.line.wait_for(lambda: len(bot.line.replies()) == 1)
+    finally:
+        gate.set()
+        slow.stop()
+    assert len(bot.ai.requests) == 1 and len(bot.line.replies()) == 1
+    assert len(bot.ledger()) == 1
+
+
+def test_an_admin_notice_is_sent_once_even_from_two_workers(make_bot, sqlite_url):
+    from botan_line.config import BotConfig, Budget
+
+    bot = make_bot(sqlite_url, config=BotConfig(budget=Budget(monthly_yen=0)))
+    other = Worker(bot.services, name="other", clock=bot.clock, inline=True)
+    bot.post(
+        text_event(QUESTION, "Ua", timestamp_ms=bot.clock.ms),
+        text_event(QUESTION, "Ub", timestamp_ms=bot.clock.ms),
+    )
+    other.step()
+    bot.work()
+    notices = [p for p in bot.line.pushes() if p["to"] == ADMIN]
+    assert len(notices) == 1
+    assert len(bot.line.replies()) == 2
