@@ -38,6 +38,7 @@ class Request:
     path: str
     headers: dict[str, str]  # lower-case keys
     json: Any | None
+    at: float = 0.0  # when it arrived (time.time(); benchmarks read it)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -59,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         headers = {k.lower(): v for k, v in self.headers.items()}
-        req = Request(self.command, urlsplit(self.path).path, headers, body)
+        req = Request(self.command, urlsplit(self.path).path, headers, body, time.time())
         self.fake._record(req)
         status, payload, extra_headers = self.fake._handle(req)
         if self.fake._stopped.is_set():

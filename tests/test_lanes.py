@@ -162,3 +162,17 @@ def test_an_admin_notice_is_sent_once_even_from_two_workers(make_bot, sqlite_url
     notices = [p for p in bot.line.pushes() if p["to"] == ADMIN]
     assert len(notices) == 1
     assert len(bot.line.replies()) == 2
+
+
+def test_in_a_group_bubbles_are_never_merged_across_members(sbot):
+    ask = text_event(
+        f"牡丹、{QUESTION}", "Ua", source_type="group", group_id="Cg", timestamp_ms=sbot.clock.ms
+    )
+    other = text_event("それな", "Ub", source_type="group", group_id="Cg", timestamp_ms=sbot.clock.ms + 200)
+    sbot.ai.queue(GOOD)
+    sbot.post(ask, other)
+    sbot.work()
+    assert [r["replyToken"] for r in sbot.line.replies()] == [
+        ask["replyToken"]
+    ]  # only the one who called her
+    assert "それな" not in sbot.ai.calls()[0]["messages"][-1]["content"]

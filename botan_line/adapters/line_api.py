@@ -163,9 +163,10 @@ class LineEdge:
     # --- sending -------------------------------------------------------------------------------
     def reply(self, reply_token: str, outgoing: list[Outgoing]) -> None:
         try:
-            self.api.reply_message(
+            self.api.reply_message_with_http_info(  # the body of LINE's answer is not needed: not parsed
                 ReplyMessageRequest(reply_token=reply_token, messages=self.build(outgoing)),
                 _request_timeout=self.timeout,
+                _preload_content=False,
             )
         except ApiException as exc:
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")

@@ -50,6 +50,7 @@ from botan_line.wiring import Services
 log = logging.getLogger(__name__)
 
 NEW_CHATS_PER_CLAIM = 64  # chats taken per dispatcher pass
+CLAIM_EVERY = 0.02  # seconds between claims: a busy inbox is taken in batches, each a few statements
 MAX_CHATS = 1024  # chats one worker holds at once (the rest wait for it, or for another worker)
 MERGE_CAP_FACTOR = 3  # a job waits at most this many merge windows for more bubbles
 SEND_ATTEMPTS = 4
@@ -150,13 +151,16 @@ class Worker:
         else:
             self._l2 = ThreadPoolExecutor(self.settings.layer2_slots, thread_name_prefix="botan-l2")
             self._sender = ThreadPoolExecutor(self.settings.send_threads, thread_name_prefix="botan-send")
-        self._last_renew = self._last_prune = self._last_checkpoint = 0.0
+        self._last_renew = self._last_prune = self._last_checkpoint = self._last_claim = 0.0
 
     # --- one pass of the dispatcher ------------------------------------------------------------
-    def step(self) -> bool:
-        """Claim, decide, save, send, start due Layer 2 jobs. True when anything happened."""
+    def step(self, force_claim: bool = True) -> bool:
+        """Claim, decide, save, send, start due Layer 2 jobs. True when anything happened.
+
+        The loop claims at most every CLAIM_EVERY seconds (``force_claim=False``), so a busy inbox
+        is taken in batches; tests and ``drain`` claim on every pass."""
         now = self.clock()
-        claimed = self._claim(now)
+        claimed = self._claim(now, force_claim)
         for row in claimed:
             self.chats.setdefault(row.chat_key, Chat(row.chat_key)).queue.append(row)
         batch, finished = self._advance_all(now)
@@ -167,7 +171,10 @@ class Worker:
         flushed = self._flush_sends(now)
         return bool(claimed or batch or finished or started or flushed)
 
-    def _claim(self, now: float) -> list[inbox.Claimed]:
+    def _claim(self, now: float, force: bool) -> list[inbox.Claimed]:
+        if not force and time.monotonic() - self._last_claim < CLAIM_EVERY:
+            return []
+        self._last_claim = time.monotonic()
         with self._lock:
             done, self._done = self._done, []
         idle = [k for k, c in self.chats.items() if c.idle]
@@ -270,11 +277,14 @@ class Worker:
             return None
 
     def _mergeable(self, row: inbox.Claimed) -> bool:
-        """A text bubble (not a command) may join the Layer 2 call in front of it."""
+        """A text bubble (not a command) may join the Layer 2 call in front of it — in a one-on-one
+        chat only: in a group the next bubble is often someone else's, and may not be for her."""
         from botan_line.core.layers import is_command
 
         found = text_of(row.event)
-        return found is not None and not is_command(found[0]) and row.outgoing is None
+        source = source_of(row.event)
+        one_on_one = source is not None and source.one_on_one
+        return one_on_one and found is not None and not is_command(found[0]) and row.outgoing is None
 
     # --- saving ----------------------------------------------------------------------------------
     def _save(self, batch: list, finished: list, now: float) -> None:
@@ -304,17 +314,16 @@ class Worker:
                 self._unsaved(item[0], exc, now)
 
     def _save_together(self, batch: list, finished: list, now: float) -> None:
-        when = self._local(now)
         payloads = []
         with self.s.engine.begin() as conn:
             lost = self._not_ours(conn, [r.id for r, _ in batch] + [r.id for r, _ in finished])
-            for row, decision in batch:
-                if row.id in lost:
-                    continue
-                notices = self.s.store.apply(decision, when, conn, event_id=row.event_id)
-                payload = _payload(decision, notices, failure=self._apologies.pop(id(decision), None))
-                inbox.save_outgoing(conn, row.id, payload)
-                payloads.append((row, payload))
+            mine = [(r, d) for r, d in batch if r.id not in lost]
+            notices = self.s.store.apply_many([(d, r.event_id) for r, d in mine], self._local(now), conn)
+            for (row, decision), sent in zip(mine, notices, strict=True):
+                payloads.append(
+                    (row, _payload(decision, sent, failure=self._apologies.pop(id(decision), None)))
+                )
+            inbox.save_outgoing_many(conn, [(row.id, payload) for row, payload in payloads])
             inbox.finish(conn, [(r.id, outcome, None) for r, outcome in finished if r.id not in lost], now)
         for row, payload in payloads:
             self.chats[row.chat_key].sends.append(self._send_of(row, payload, resend=False))
@@ -625,13 +634,16 @@ class Worker:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
         while not self._stop.is_set():
             try:
-                busy = self.step()
+                busy = self.step(force_claim=False)
                 self._housekeeping()
             except Exception as exc:  # the database went away: wait and try again, never die
                 log.error("worker pass failed: %s", _reason(exc))
                 busy = False
             if not busy:
                 self._wake.wait(self.settings.poll_seconds)
+                self._wake.clear()
+            else:  # a busy inbox: let a batch gather before the next claim
+                self._wake.wait(max(0.0, self._last_claim + CLAIM_EVERY - time.monotonic()))
                 self._wake.clear()
 
     def _housekeeping(self) -> None:

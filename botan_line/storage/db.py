@@ -66,6 +66,8 @@ inbox = Table(
 Index("ix_inbox_claim", inbox.c.status, inbox.c.event_ts)
 Index("ix_inbox_chat", inbox.c.chat_key, inbox.c.status)
 Index("ix_inbox_runnable", inbox.c.status, inbox.c.chat_key, inbox.c.id)
+Index("ix_inbox_pending", inbox.c.status, inbox.c.id, inbox.c.chat_key)
+Index("ix_inbox_lease", inbox.c.status, inbox.c.lease_until)
 
 # Which worker holds a chat: one chat's events are handled by one worker at a time, in order.
 chat_leases = Table(

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -65,6 +65,15 @@ def _insert(engine_or_conn):
     return insert  # pragma: no cover - only the two supported back ends
 
 
+_COLUMNS = ("event_id", "chat_key", "event_type", "body", "event_ts", "received_at", "status", "attempts")
+_STORE_SQL = {  # the webhook's one statement, prepared once per dialect: every ack pays for it
+    "sqlite": f"INSERT INTO inbox ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+    "ON CONFLICT (event_id) DO NOTHING",
+    "postgresql": f"INSERT INTO inbox ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
+    "ON CONFLICT (event_id) DO NOTHING",
+}
+
+
 def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None) -> int:
     """Insert events, ignoring ones already stored (same webhookEventId). Returns rows added."""
     now = time.time() if now is None else now
@@ -73,24 +82,19 @@ def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None
         event_id = str(ev.get("webhookEventId") or "")[:64]
         if not event_id:
             continue
-        rows.append(
-            {
-                "event_id": event_id,
-                "chat_key": chat_key(ev),
-                "event_type": str(ev.get("type", "?"))[:40] or "?",
-                "body": json.dumps(ev, ensure_ascii=False, separators=(",", ":")),
-                "event_ts": _event_time(ev, now),
-                "received_at": now,
-                "status": "pending",
-                "attempts": 0,
-            }
-        )
+        body = json.dumps(ev, ensure_ascii=False, separators=(",", ":"))
+        event_type = str(ev.get("type", "?"))[:40] or "?"
+        rows.append((event_id, chat_key(ev), event_type, body, _event_time(ev, now), now, "pending", 0))
     if not rows:
         return 0
-    stmt = _insert(engine)(inbox).on_conflict_do_nothing(index_elements=["event_id"])
     with engine.begin() as conn:
-        result = conn.execute(stmt, rows)
-    return max(result.rowcount, 0)
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.executemany(_STORE_SQL[engine.dialect.name], rows)
+            added = cursor.rowcount
+        finally:
+            cursor.close()
+    return max(added, 0)
 
 
 def heartbeat(engine: Engine, now: float | None = None) -> None:
@@ -101,8 +105,60 @@ def heartbeat(engine: Engine, now: float | None = None) -> None:
         conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value}))
 
 
-def _runnable(now: float):
-    return or_(inbox.c.status == "pending", and_(inbox.c.status == "working", inbox.c.lease_until < now))
+SCAN = 400  # pending rows one claim looks at: chats held by anyone are skipped in SQL, so this is enough
+
+# Built once: claims run many times a second, and building a statement costs more than running it.
+_HELD = select(chat_leases.c.chat_key).where(chat_leases.c.lease_until >= bindparam("now"))
+_PENDING_CHATS = (
+    select(inbox.c.chat_key)
+    .where(inbox.c.status == "pending", inbox.c.chat_key.not_in(_HELD))
+    .order_by(inbox.c.id)
+    .limit(SCAN)
+)
+_STALE_CHATS = (
+    select(inbox.c.chat_key)
+    .where(
+        inbox.c.status == "working", inbox.c.lease_until < bindparam("now"), inbox.c.chat_key.not_in(_HELD)
+    )
+    .order_by(inbox.c.id)
+    .limit(SCAN)
+)
+_RUNNABLE = or_(
+    inbox.c.status == "pending", and_(inbox.c.status == "working", inbox.c.lease_until < bindparam("now"))
+)
+_TAKE = (
+    update(inbox)
+    .where(
+        inbox.c.id.in_(
+            select(inbox.c.id)
+            .where(inbox.c.chat_key.in_(bindparam("keys", expanding=True)), _RUNNABLE)
+            .order_by(inbox.c.id)
+            .limit(bindparam("most"))
+            .scalar_subquery()
+        )
+    )
+    .values(
+        status="working",
+        lease_until=bindparam("until"),
+        claimed_by=bindparam("owner"),
+        attempts=inbox.c.attempts + 1,
+    )
+    .returning(
+        inbox.c.id, inbox.c.event_id, inbox.c.chat_key, inbox.c.body, inbox.c.attempts, inbox.c.outgoing
+    )
+)
+
+
+def _lease_stmt(dialect):
+    stmt = _insert(dialect)(chat_leases)
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_key"],
+        set_={"owner": stmt.excluded.owner, "lease_until": stmt.excluded.lease_until},
+        where=or_(chat_leases.c.lease_until < bindparam("now"), chat_leases.c.owner == stmt.excluded.owner),
+    ).returning(chat_leases.c.chat_key)
+
+
+_LEASE = {}
 
 
 def claim(
@@ -113,55 +169,34 @@ def claim(
     lease_seconds: float,
     new_chats: int,
     mine: Iterable[str] = (),
-    per_chat: int = 50,
+    per_chat: int = 200,
 ) -> list[Claimed]:
     """Inside the caller's transaction: lease up to ``new_chats`` chats nobody holds (oldest waiting
     first, one place per chat however long its backlog), then take the runnable events of those
-    chats and of the chats this owner already holds (``mine``), at most ``per_chat`` per chat,
-    oldest first."""
+    chats and of the chats this owner already holds (``mine``), oldest first.
+
+    Index-only work: the pending rows of chats that are not held (a small ``chat_leases`` lookup),
+    and the working rows whose worker stopped renewing; never the whole inbox."""
     until = now + lease_seconds
     keys = list(dict.fromkeys(mine))
     if new_chats > 0:
-        free = or_(
-            chat_leases.c.chat_key.is_(None), chat_leases.c.lease_until < now, chat_leases.c.owner == owner
-        )
-        waiting = conn.execute(
-            select(inbox.c.chat_key)
-            .select_from(inbox.outerjoin(chat_leases, chat_leases.c.chat_key == inbox.c.chat_key))
-            .where(_runnable(now), free, inbox.c.chat_key.not_in(keys) if keys else True)
-            .group_by(inbox.c.chat_key)
-            .order_by(func.min(inbox.c.id))
-            .limit(new_chats)
-        ).scalars()
-        wanted = list(waiting)
+        stale = conn.execute(_STALE_CHATS, {"now": now}).scalars().all()
+        pending = conn.execute(_PENDING_CHATS, {"now": now}).scalars().all()
+        have = set(keys)
+        wanted = [k for k in dict.fromkeys([*stale, *pending]) if k not in have][:new_chats]
         if wanted:
-            stmt = _insert(conn)(chat_leases).values(
-                [{"chat_key": k, "owner": owner, "lease_until": until} for k in wanted]
+            name = conn.dialect.name
+            stmt = _LEASE.get(name)
+            if stmt is None:
+                stmt = _LEASE[name] = _lease_stmt(conn)
+            won = conn.execute(
+                stmt, [{"chat_key": k, "owner": owner, "lease_until": until, "now": now} for k in wanted]
             )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["chat_key"],
-                set_={"owner": stmt.excluded.owner, "lease_until": stmt.excluded.lease_until},
-                where=or_(chat_leases.c.lease_until < now, chat_leases.c.owner == owner),
-            ).returning(chat_leases.c.chat_key)
-            keys += list(conn.execute(stmt).scalars())  # the chats another worker did not win first
+            keys += list(won.scalars())  # the chats another worker did not win first
     if not keys:
         return []
-    ranked = (
-        select(
-            inbox.c.id, func.row_number().over(partition_by=inbox.c.chat_key, order_by=inbox.c.id).label("n")
-        )
-        .where(inbox.c.chat_key.in_(keys), _runnable(now))
-        .subquery()
-    )
-    rows = conn.execute(
-        update(inbox)
-        .where(inbox.c.id.in_(select(ranked.c.id).where(ranked.c.n <= per_chat)))
-        .values(status="working", lease_until=until, claimed_by=owner[:80], attempts=inbox.c.attempts + 1)
-        .returning(
-            inbox.c.id, inbox.c.event_id, inbox.c.chat_key, inbox.c.body, inbox.c.attempts, inbox.c.outgoing
-        )
-    ).all()
-    rows.sort(key=lambda r: r.id)
+    params = {"keys": keys, "now": now, "until": until, "owner": owner[:80], "most": per_chat * len(keys)}
+    rows = sorted(conn.execute(_TAKE, params).all(), key=lambda r: r.id)
     return [
         Claimed(
             r.id,
@@ -212,13 +247,29 @@ def save_outgoing(conn: Connection, row_id: int, outgoing: dict, only_if_empty: 
     conn.execute(update(inbox).where(*where).values(outgoing=json.dumps(outgoing, ensure_ascii=False)))
 
 
+def save_outgoing_many(conn: Connection, items: Iterable[tuple[int, dict]]) -> None:
+    """Many events' decided messages in one statement (the caller's transaction)."""
+    rows = [{"rid": rid, "o": json.dumps(out, ensure_ascii=False)} for rid, out in items]
+    if rows:
+        conn.execute(
+            update(inbox).where(inbox.c.id == bindparam("rid")).values(outgoing=bindparam("o")), rows
+        )
+
+
 def finish(conn: Connection, results: Iterable[tuple[int, str, str | None]], now: float) -> None:
-    """Mark events done: (row id, outcome, error or None)."""
-    for row_id, outcome, error in results:
-        values = dict(status="done", outcome=outcome[:40], finished_at=now, lease_until=None)
-        if error:
-            values["error"] = error[:500]
-        conn.execute(update(inbox).where(inbox.c.id == row_id).values(**values))
+    """Mark events done: (row id, outcome, error or None), in one statement."""
+    rows = [
+        {"rid": rid, "oc": outcome[:40], "err": error[:500] if error else None}
+        for rid, outcome, error in results
+    ]
+    if rows:
+        conn.execute(
+            update(inbox)
+            .where(inbox.c.id == bindparam("rid"))
+            .values(status="done", outcome=bindparam("oc"), finished_at=now, lease_until=None,
+                    error=func.coalesce(bindparam("err"), inbox.c.error)),
+            rows,
+        )  # fmt: skip
 
 
 def give_up(conn: Connection, row_id: int, reason: str, now: float) -> None:

@@ -127,6 +127,8 @@ def m0003_chat_leases(conn: Connection) -> None:
         "lease_until FLOAT NOT NULL)"
     )
     conn.exec_driver_sql("CREATE INDEX ix_inbox_runnable ON inbox (status, chat_key, id)")
+    conn.exec_driver_sql("CREATE INDEX ix_inbox_pending ON inbox (status, id, chat_key)")
+    conn.exec_driver_sql("CREATE INDEX ix_inbox_lease ON inbox (status, lease_until)")
     conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN event_id VARCHAR(64)")
     conn.exec_driver_sql("CREATE INDEX ix_ledger_event ON ledger (event_id)")
 

@@ -9,7 +9,8 @@ here, never in process memory.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
@@ -21,6 +22,7 @@ from botan_line.core.model import (
     CountCall,
     Decision,
     Forget,
+    LedgerEntry,
     Notice,
     NoticeOnce,
     SaveUser,
@@ -129,43 +131,104 @@ class Store:
         """Write the decision's ledger row and effects, in ``conn``'s transaction (or a new one).
 
         Returns the admin notices to send: those whose once-only key this decision set first."""
+        return self.apply_many([(decision, event_id)], now, conn)[0]
+
+    def apply_many(
+        self, items: Sequence[tuple[Decision, str | None]], now: datetime, conn: Connection | None = None
+    ) -> list[list[Notice]]:
+        """Write many decisions (with the webhook event each decided) in one transaction, a few
+        statements in all: effects of one kind are written together, in order; the rare effects
+        that others depend on (/forget, a switch, follow/unfollow, notices) are written in place."""
         if conn is None:
             with self.engine.begin() as conn:
-                return self.apply(decision, now, conn, event_id)
+                return self.apply_many(items, now, conn)
         ts = now.timestamp()
-        notices: list[Notice] = []
-        for effect in decision.effects:
-            notices += _WRITERS[type(effect)](self, conn, effect, ts) or []
-        if decision.ledger is not None:
-            e = decision.ledger
-            values = {
-                k: getattr(e, k)
-                for k in (
-                    "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens",
-                    "completion_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply",
-                )
-            }  # fmt: skip
+        notices: list[list[Notice]] = [[] for _ in items]
+        pending: dict[type, list] = {}
+
+        def flush() -> None:
+            for kind, write in _BATCHED.items():
+                if pending.get(kind):
+                    write(self, conn, pending.pop(kind), ts)
+
+        for i, (decision, event_id) in enumerate(items):
+            for effect in decision.effects:
+                write = _IN_PLACE.get(type(effect))
+                if write is None:
+                    pending.setdefault(type(effect), []).append(effect)
+                    continue
+                flush()
+                notices[i] += write(self, conn, effect, ts) or []
+            if decision.ledger is not None:
+                pending.setdefault(LedgerEntry, []).append((decision.ledger, event_id))
+        flush()
+        return notices
+
+    # --- writers: batched, one statement per kind ----------------------------------------------
+    def _save_users(self, conn: Connection, effects: list[SaveUser], ts: float) -> None:
+        latest = {e.user.user_id: e.user for e in effects}  # a later turn's state includes the earlier ones
+        rows = [
+            dict(user_id=u.user_id, sister=u.sister, display_name=(u.display_name or None) and u.display_name[:100],
+                 active=True, first_seen=ts, last_seen=ts, messages=u.messages, switched_at=u.switched_at)
+            for u in latest.values()
+        ]  # fmt: skip
+        stmt = self._insert(users)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id"],
+                set_=dict(sister=stmt.excluded.sister, last_seen=stmt.excluded.last_seen, active=True,
+                          messages=stmt.excluded.messages, switched_at=stmt.excluded.switched_at,
+                          display_name=func.coalesce(stmt.excluded.display_name, users.c.display_name)),
+            ),
+            rows,
+        )  # fmt: skip
+
+    def _use_variations(self, conn: Connection, effects: list[UseVariation], ts: float) -> None:
+        latest = {(e.user_id, e.sister, e.key[:120]): e.used for e in effects}
+        rows = []
+        for (uid, sister, key), used in latest.items():
+            text = ",".join(map(str, used))
+            while len(text) > 400:  # the column's size: forget the oldest uses of a very long cycle
+                text = text.split(",", 1)[1]
+            rows.append(dict(user_id=uid, sister=sister, pattern=key, used=text))
+        stmt = self._insert(variation_use)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id", "sister", "pattern"], set_=dict(used=stmt.excluded.used)
+            ),
+            rows,
+        )
+
+    def _add_history(self, conn: Connection, effects: list[AddHistory], ts: float) -> None:
+        conn.execute(
+            insert(history),
+            [
+                dict(user_id=e.user_id, sister=e.sister, role=e.role, text=e.text, created_at=ts)
+                for e in effects
+            ],
+        )
+
+    def _count_calls(self, conn: Connection, effects: list[CountCall], ts: float) -> None:
+        counts = Counter((e.user_id, e.day) for e in effects)
+        stmt = self._insert(daily_calls)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id", "day"], set_=dict(calls=daily_calls.c.calls + stmt.excluded.calls)
+            ),
+            [dict(user_id=uid, day=day, calls=n) for (uid, day), n in counts.items()],
+        )
+
+    def _ledger(self, conn: Connection, entries: list[tuple[LedgerEntry, str | None]], ts: float) -> None:
+        rows = []
+        for e, event_id in entries:
+            values = {k: getattr(e, k) for k in _LEDGER_FIELDS}
             for key, size in (("pattern", 120), ("model", 80), ("guard", 80)):  # PostgreSQL enforces sizes
                 if values[key]:
                     values[key] = values[key][:size]
-            conn.execute(insert(ledger).values(created_at=ts, event_id=event_id, **values))
-        return notices
+            rows.append(dict(values, created_at=ts, event_id=event_id))
+        conn.execute(insert(ledger), rows)
 
-    # --- writers, one per effect type ----------------------------------------------------------
-    def _save_user(self, conn: Connection, e: SaveUser, ts: float) -> None:
-        u = e.user
-        values = dict(
-            user_id=u.user_id, sister=u.sister, display_name=u.display_name, active=True,
-            first_seen=ts, last_seen=ts, messages=u.messages, switched_at=u.switched_at,
-        )  # fmt: skip
-        updates = dict(
-            sister=u.sister, last_seen=ts, messages=u.messages, switched_at=u.switched_at, active=True
-        )
-        if u.display_name:
-            updates["display_name"] = u.display_name[:100]
-            values["display_name"] = u.display_name[:100]
-        conn.execute(self._upsert(users, values, ["user_id"], updates))
-
+    # --- writers: in place -------------------------------------------------------------------
     def _set_active(self, conn: Connection, e: SetActive, ts: float) -> None:
         values = dict(user_id=e.user_id, sister=self.default_sister, active=e.active, first_seen=ts, last_seen=ts,
                       messages=0)  # fmt: skip
@@ -173,26 +236,6 @@ class Store:
         if e.display_name:
             values["display_name"] = updates["display_name"] = e.display_name[:100]
         conn.execute(self._upsert(users, values, ["user_id"], updates))
-
-    def _add_history(self, conn: Connection, e: AddHistory, ts: float) -> None:
-        conn.execute(
-            insert(history).values(
-                user_id=e.user_id, sister=e.sister, role=e.role, text=e.text, created_at=ts
-            )
-        )
-
-    def _use_variation(self, conn: Connection, e: UseVariation, ts: float) -> None:
-        used = ",".join(map(str, e.used))
-        while len(used) > 400:  # the column's size: forget the oldest uses of a very long cycle
-            used = used.split(",", 1)[1]
-        conn.execute(
-            self._upsert(
-                variation_use,
-                dict(user_id=e.user_id, sister=e.sister, pattern=e.key[:120], used=used),
-                ["user_id", "sister", "pattern"],
-                dict(used=used),
-            )
-        )
 
     def _forget(self, conn: Connection, e: Forget, ts: float) -> None:
         conn.execute(delete(history).where(history.c.user_id == e.user_id))
@@ -206,20 +249,12 @@ class Store:
     def _set_state(self, conn: Connection, e: SetState, ts: float) -> None:
         conn.execute(self._upsert(state, dict(key=e.key, value=e.value), ["key"], dict(value=e.value)))
 
-    def _count_call(self, conn: Connection, e: CountCall, ts: float) -> None:
-        conn.execute(
-            self._upsert(
-                daily_calls,
-                dict(user_id=e.user_id, day=e.day, calls=1),
-                ["user_id", "day"],
-                dict(calls=daily_calls.c.calls + 1),
-            )
-        )
-
     def _notice_once(self, conn: Connection, e: NoticeOnce, ts: float) -> list[Notice]:
-        mod = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        res = conn.execute(mod.insert(state).values(key=e.key, value=str(int(ts))).on_conflict_do_nothing())
+        res = conn.execute(self._insert(state).values(key=e.key, value=str(int(ts))).on_conflict_do_nothing())
         return [Notice(admin, e.text) for admin in e.to] if res.rowcount == 1 else []
+
+    def _insert(self, table):
+        return (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert(table)
 
     # --- shared switches outside a decision (operator tools) ------------------------------------
     def set_state(self, key: str, value: str) -> None:
@@ -227,14 +262,23 @@ class Store:
             self._set_state(conn, SetState(key, value), time.time())
 
 
-_WRITERS: dict[type, Callable] = {
-    SaveUser: Store._save_user,
-    SetActive: Store._set_active,
+_LEDGER_FIELDS = (
+    "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens", "completion_tokens",
+    "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply",
+)  # fmt: skip
+# Written together at the end of a batch (or before an in-place effect), one statement per kind.
+_BATCHED: dict[type, Callable] = {
+    SaveUser: Store._save_users,
+    UseVariation: Store._use_variations,
     AddHistory: Store._add_history,
-    UseVariation: Store._use_variation,
+    CountCall: Store._count_calls,
+    LedgerEntry: Store._ledger,
+}
+# Written where they stand: what comes after them may depend on them.
+_IN_PLACE: dict[type, Callable] = {
+    SetActive: Store._set_active,
     Forget: Store._forget,
     SetState: Store._set_state,
-    CountCall: Store._count_call,
     NoticeOnce: Store._notice_once,
 }
 
