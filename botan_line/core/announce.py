@@ -12,6 +12,7 @@ confirm finds nothing. A draft nobody confirms expires; ``/announce cancel`` dro
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
 from datetime import datetime
 
@@ -54,8 +55,10 @@ def command(ctx) -> Decision | str:
         return ctx.turn.reply(
             "お知らせの下書きを取り消しました。", "command", effects=[SetState(_draft_key(ctx), "")]
         )
-    sister, _, text = arg.partition(" ")
-    sister, text = sister.lower(), text.strip()
+    # the body as the admin typed it: commands see an NFKC-folded argument (「！」→「!」, 「…」→「...」)
+    parts = ctx.turn.turn.text.strip().split(None, 2)
+    sister = unicodedata.normalize("NFKC", parts[1]).lower() if len(parts) > 1 else ""
+    text = parts[2].strip() if len(parts) > 2 else ""
     chars = ctx.turn.chars
     if sister not in chars.sisters or not text:
         names = " / ".join(chars.sisters)

@@ -98,3 +98,15 @@ def line(u: PushUsage) -> str:
     if u.limit is None:
         return f"プッシュ 今月 {u.used:,}通（上限なし）"
     return f"プッシュ 今月 {u.used:,}通 / 上限 {u.limit:,}通（{u.share:.0%}、残り {u.remaining:,}通）"
+
+
+def english(u: PushUsage) -> str:
+    """The same for the terminal report."""
+    if u.reading is None:
+        return f"pushes this month: {u.counted:,} (LINE's quota not read yet)"
+    if u.limit is None:
+        return f"pushes this month: {u.used:,} (no limit)"
+    return (
+        f"pushes this month: {u.used:,} of {u.limit:,} ({u.share:.0%}, {u.remaining:,} left; "
+        "LINE's count when read, plus ours since)"
+    )

@@ -68,7 +68,7 @@ def cmd_stats(args) -> int:
     pushes = push_usage(settings, engine, now)
     extra = {"pushes": {"this_month": pushes.used, "counted": pushes.counted, "limit": pushes.limit,
                         "remaining": pushes.remaining}}  # fmt: skip
-    _print_report(report, args.json, extra=extra, footer=quota.line(pushes))
+    _print_report(report, args.json, extra=extra, footer=quota.english(pushes))
     return 0
 
 
