@@ -50,8 +50,8 @@ class LineSide:
 
     def link(self, action: LinkMenu) -> None:
         """The fan's rich menu follows their sister (off with BOTAN_RICH_MENU=false; needs a sync)."""
-        if not self.settings.rich_menu or self.s.edge is None:
-            return
+        if not self.settings.rich_menu or self.s.edge is None or not action.user_id.startswith("U"):
+            return  # off, no LINE, or a group/room without a user ID (menus belong to users)
         menu = self.s.store.rich_menu_ids().get(action.sister)
         if menu is None:
             log.info("no rich menu for %s yet (run botan-line richmenu sync)", action.sister)
