@@ -132,6 +132,18 @@ class Learning(Strict):
     max_replies_per_candidate: int = Field(5, ge=1)
 
 
+class LineConfig(Strict):
+    quota_notice_ratio: float = Field(
+        0.8, gt=0, le=1, description="tell the admins once when this share of the push quota is used"
+    )
+    quota_refresh_minutes: float = Field(
+        10, gt=0, description="how often the worker reads the quota from LINE"
+    )
+    announce_expiry_minutes: float = Field(
+        10, gt=0, description="an unconfirmed /announce is dropped after this"
+    )
+
+
 class SisterOverride(Strict):
     tiers: Tiers | None = None
     router: RouterConfig | None = None
@@ -145,6 +157,7 @@ class BotConfig(Strict):
     budget: Budget = Budget()
     llm: LLMConfig = LLMConfig()
     learning: Learning = Learning()
+    line: LineConfig = LineConfig()
     sisters: dict[str, SisterOverride] = Field(default_factory=dict)
 
     def tiers_for(self, sister: str) -> Tiers:

@@ -11,6 +11,7 @@ from botan_line.config import BotConfig, load_config
 from botan_line.errors import SettingsError
 
 DEFAULT_LINE_API = "https://api.line.me"
+DEFAULT_LINE_DATA_API = "https://api-data.line.me"  # rich menu images (and other content) live here
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -50,11 +51,13 @@ class Settings:
     line_channel_secret: str = field(default="", repr=False)
     line_channel_access_token: str = field(default="", repr=False)
     line_api_base_url: str = DEFAULT_LINE_API
+    line_api_data_url: str = ""  # default: api-data.line.me with the real API, else LINE_API_BASE_URL
     openai_api_key: str = field(default="", repr=False)
     openai_base_url: str = ""
     admin_user_ids: frozenset[str] = frozenset()
     timezone: str = "Asia/Tokyo"
     push_fallback: bool = False
+    rich_menu: bool = True  # link each fan's rich menu to their sister (after `botan-line richmenu sync`)
     worker: bool = True  # run the inbox worker in the elected process
     layer2_slots: int = 32  # Layer 2 calls in flight at once
     send_threads: int = 8  # LINE sends in flight at once
@@ -68,6 +71,13 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'botan.db'}")
+        if not self.line_api_data_url:
+            data = (
+                DEFAULT_LINE_DATA_API
+                if self.line_api_base_url == DEFAULT_LINE_API
+                else self.line_api_base_url
+            )
+            object.__setattr__(self, "line_api_data_url", data)
         self.check()
 
     @property
@@ -94,7 +104,10 @@ class Settings:
                 f"BOTAN_TIMEZONE: unknown time zone {tz!r} (use an IANA name like Asia/Tokyo)"
             ) from None
         line_base = get("LINE_API_BASE_URL", DEFAULT_LINE_API).rstrip("/")
-        for name, url in (("LINE_API_BASE_URL", line_base), ("OPENAI_BASE_URL", get("OPENAI_BASE_URL", ""))):
+        line_data = get("LINE_API_DATA_BASE_URL", "").rstrip("/")
+        urls = (("LINE_API_BASE_URL", line_base), ("LINE_API_DATA_BASE_URL", line_data),
+                ("OPENAI_BASE_URL", get("OPENAI_BASE_URL", "")))  # fmt: skip
+        for name, url in urls:
             if url and not url.startswith(("http://", "https://")):
                 raise SettingsError(f"{name} must start with http:// or https://")
         db_url = get("BOTAN_DATABASE_URL", "")
@@ -114,11 +127,13 @@ class Settings:
             line_channel_secret=get("LINE_CHANNEL_SECRET", ""),
             line_channel_access_token=get("LINE_CHANNEL_ACCESS_TOKEN", ""),
             line_api_base_url=line_base,
+            line_api_data_url=line_data,
             openai_api_key=get("OPENAI_API_KEY", ""),
             openai_base_url=get("OPENAI_BASE_URL", "").rstrip("/"),
             admin_user_ids=admins,
             timezone=tz,
             push_fallback=_bool("BOTAN_PUSH_FALLBACK", get("BOTAN_PUSH_FALLBACK", "false")),
+            rich_menu=_bool("BOTAN_RICH_MENU", get("BOTAN_RICH_MENU", "true")),
             worker=_bool("BOTAN_WORKER", get("BOTAN_WORKER", "true")),
             layer2_slots=_int("BOTAN_LAYER2_SLOTS", get("BOTAN_LAYER2_SLOTS", "32"), 1),
             send_threads=_int("BOTAN_SEND_THREADS", get("BOTAN_SEND_THREADS", "8"), 1),

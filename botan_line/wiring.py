@@ -58,11 +58,14 @@ def build(settings: Settings, *, with_line: bool = False, sleep=None, llm=None) 
     conversation = Conversation(
         characters, default_layers(commands.bind(admin), layer2), admins=settings.admin_user_ids
     )
-    edge = None
-    if with_line:
-        from botan_line.adapters.line_api import LineEdge
-
-        edge = LineEdge(settings.line_api_base_url, settings.line_channel_access_token,
-                        timeout=settings.line_timeout_seconds, personas=lambda: characters.current,
-                        **({"sleep": sleep} if sleep else {}))  # fmt: skip
+    edge = line_edge(settings, lambda: characters.current, sleep) if with_line else None
     return Services(settings, engine, store, characters, layer2, conversation, edge)
+
+
+def line_edge(settings: Settings, personas, sleep=None):
+    """The LINE adapter (imports the LINE SDK: only the elected worker and operator commands call this)."""
+    from botan_line.adapters.line_api import LineEdge
+
+    return LineEdge(settings.line_api_base_url, settings.line_channel_access_token,
+                    timeout=settings.line_timeout_seconds, personas=personas, data_url=settings.line_api_data_url,
+                    **({"sleep": sleep} if sleep else {}))  # fmt: skip

@@ -90,10 +90,24 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'botan.db'}"
 
 
+def spec_checked_line() -> FakeLine:
+    """A FakeLine that checks every request it receives, and every answer it gives, against LINE's
+    OpenAPI documents (tests/line_spec.py); problems collect in ``violations``."""
+    from line_spec import line_spec
+
+    spec = line_spec()
+    return FakeLine(
+        token=TOKEN,
+        check=lambda r: spec.check_request(r.method, r.path, r.query, r.headers, r.raw),
+        check_answer=lambda r, status, body: spec.check_response(r.method, r.path, status, body),
+    )
+
+
 @pytest.fixture
 def line():
-    with FakeLine(token=TOKEN) as fake:
+    with spec_checked_line() as fake:
         yield fake
+    assert fake.violations == [], "requests or answers that LINE's OpenAPI documents do not allow"
 
 
 @pytest.fixture
@@ -168,7 +182,7 @@ class Bot:
         self.deliver(event)
         sent = [r.json for r in self.line.requests[before:] if r.path.endswith(("/reply", "/push"))]
         mine = [b for b in sent if b.get("replyToken") == event["replyToken"] or b.get("to") == user]
-        return "\n".join(m["text"] for b in mine for m in b["messages"])
+        return "\n".join(m.get("text") or m.get("altText", "") for b in mine for m in b["messages"])
 
     # --- what happened -------------------------------------------------------------------------
     def ledger(self) -> list:

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
@@ -27,7 +28,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 Reply = tuple[int, Any, dict[str, str]]  # status, body (dict/list -> JSON, str/bytes -> as is), headers
 
@@ -39,6 +40,8 @@ class Request:
     headers: dict[str, str]  # lower-case keys
     json: Any | None
     at: float = 0.0  # when it arrived (time.time(); benchmarks read it)
+    query: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -60,13 +63,17 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         headers = {k.lower(): v for k, v in self.headers.items()}
-        req = Request(self.command, urlsplit(self.path).path, headers, body, time.time())
+        url = urlsplit(self.path)
+        req = Request(self.command, url.path, headers, body, time.time(), dict(parse_qsl(url.query)), raw)
         self.fake._record(req)
         status, payload, extra_headers = self.fake._handle(req)
+        self.fake._answered(req, status, payload)
         if self.fake._stopped.is_set():
             return
         if isinstance(payload, str):
             payload = payload.encode()
+        elif payload is None:
+            payload = b""
         elif not isinstance(payload, bytes):
             payload = json.dumps(payload, ensure_ascii=False).encode()
         self.send_response(status)
@@ -137,18 +144,47 @@ class _FakeServer:
     def _handle(self, req: Request) -> Reply:
         raise NotImplementedError
 
+    def _answered(self, req: Request, status: int, payload: Any) -> None:
+        pass
+
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-class FakeLine(_FakeServer):
-    """The parts of the LINE Messaging API that botan-line calls, with LINE's checks and answers."""
+RICH_MENU_SIZES = ({"width": 2500, "height": 1686}, {"width": 2500, "height": 843})
 
-    def __init__(self, token: str = "test-token", profiles: dict[str, dict] | None = None) -> None:
+
+class FakeLine(_FakeServer):
+    """The parts of the LINE Messaging API that botan-line calls, with LINE's checks and answers.
+
+    ``check``: an optional ``(request) -> list[str]`` (tests pass LINE's OpenAPI documents, see
+    ``tests/line_spec.py``) whose problems are kept in ``violations``; ``check_answer`` the same for
+    what the fake answers. Messages sent by push, multicast and broadcast count against ``quota``
+    (one per recipient, as LINE counts them); a broadcast reaches ``followers - blocks``.
+    """
+
+    def __init__(
+        self,
+        token: str = "test-token",
+        profiles: dict[str, dict] | None = None,
+        *,
+        check: Callable[[Request], list[str]] | None = None,
+        check_answer: Callable[[Request, int, Any], list[str]] | None = None,
+    ) -> None:
         super().__init__()
         self.token = token
         self.profiles: dict[str, dict] = profiles if profiles is not None else {}
+        self.check, self.check_answer = check, check_answer
+        self.violations: list[str] = []
+        self.quota: int | None = 200  # None: no limit (quota type "none")
+        self.usage = 0  # messages counted this month
+        self.followers: int | None = 10  # None: insight has no figure ("unready")
+        self.blocks = 1
+        self.menus: dict[str, dict] = {}  # richMenuId -> the menu as created
+        self.images: dict[str, tuple[str, bytes]] = {}  # richMenuId -> (content type, bytes)
+        self.default_menu: str | None = None
+        self.user_menus: dict[str, str] = {}  # userId -> richMenuId
         self._delivered: list[Request] = []
         self._used_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
@@ -159,8 +195,36 @@ class FakeLine(_FakeServer):
         self._routes: dict[tuple[str, str], Callable[[Request, str], Reply]] = {
             ("POST", "/v2/bot/message/reply"): self._reply,
             ("POST", "/v2/bot/message/push"): self._push,
+            ("POST", "/v2/bot/message/multicast"): self._multicast,
+            ("POST", "/v2/bot/message/broadcast"): self._broadcast,
             ("POST", "/v2/bot/chat/loading/start"): self._loading,
+            ("POST", "/v2/bot/richmenu"): self._create_menu,
+            ("POST", "/v2/bot/richmenu/bulk/link"): self._bulk_link,
         }
+        self._gets: dict[str, Callable[[Request], Reply]] = {
+            "/v2/bot/message/quota": lambda r: (
+                200,
+                {"type": "limited", "value": self.quota} if self.quota is not None else {"type": "none"},
+                {},
+            ),
+            "/v2/bot/message/quota/consumption": lambda r: (200, {"totalUsage": self.usage}, {}),
+            "/v2/bot/insight/followers": self._followers,
+            "/v2/bot/richmenu/list": lambda r: (200, {"richmenus": [self._menu(m) for m in self.menus]}, {}),
+            "/v2/bot/user/all/richmenu": lambda r: (
+                (200, {"richMenuId": self.default_menu}, {})
+                if self.default_menu
+                else (404, {"message": "no default richmenu"}, {})
+            ),
+        }
+        # templated paths: (method, regex) -> handler(request, *groups)
+        self._templated: list[tuple[str, re.Pattern, Callable]] = [
+            ("POST", re.compile(r"^/v2/bot/richmenu/([^/]+)/content$"), self._upload_image),
+            ("GET", re.compile(r"^/v2/bot/richmenu/([^/]+)$"), self._get_menu),
+            ("DELETE", re.compile(r"^/v2/bot/richmenu/([^/]+)$"), self._delete_menu),
+            ("POST", re.compile(r"^/v2/bot/user/all/richmenu/([^/]+)$"), self._set_default),
+            ("DELETE", re.compile(r"^/v2/bot/user/all/richmenu$"), self._cancel_default),
+            ("POST", re.compile(r"^/v2/bot/user/([^/]+)/richmenu/([^/]+)$"), self._link),
+        ]
 
     # --- what tests read -------------------------------------------------------------
     def replies(self) -> list[dict]:
@@ -171,6 +235,22 @@ class FakeLine(_FakeServer):
 
     def loadings(self) -> list[dict]:
         return self._bodies("/v2/bot/chat/loading/start")
+
+    def multicasts(self) -> list[dict]:
+        return self._bodies("/v2/bot/message/multicast")
+
+    def broadcasts(self) -> list[dict]:
+        return self._bodies("/v2/bot/message/broadcast")
+
+    def menu_of(self, user_id: str) -> str | None:
+        """The rich menu this user sees: their own link, else the default."""
+        with self._cond:
+            return self.user_menus.get(user_id, self.default_menu)
+
+    def links(self) -> list[str]:
+        """Paths of every accepted per-user link, in order."""
+        with self._cond:
+            return [r.path for r in self._delivered if r.path.startswith("/v2/bot/user/U")]
 
     def sent_texts(self) -> list[str]:
         """Texts of every message delivered by reply or push, in arrival order."""
@@ -252,12 +332,35 @@ class FakeLine(_FakeServer):
             )
         if req.method == "GET" and req.path.startswith("/v2/bot/profile/"):
             return self._profile(req.path.rsplit("/", 1)[1])
+        if req.method == "GET" and req.path in self._gets:
+            return self._gets[req.path](req)
+        for method, regex, handler in self._templated:
+            found = regex.match(req.path)
+            if method == req.method and found:
+                with self._cond:
+                    answer = handler(req, *found.groups())
+                if answer[0] < 300:
+                    self._deliver(req)
+                return answer
         route = self._routes.get((req.method, req.path))
         if route is None:
             return 404, {"message": "Not found"}, {}
         if not isinstance(req.json, dict):
             return 400, {"message": "The request body could not be parsed as JSON"}, {}
         return route(req, request_id)
+
+    def _record(self, req: Request) -> None:
+        if self.check is not None:
+            problems = self.check(req)
+            with self._cond:
+                self.violations += problems
+        super()._record(req)
+
+    def _answered(self, req: Request, status: int, payload: Any) -> None:
+        if self.check_answer is not None and isinstance(payload, (dict, list)):
+            problems = self.check_answer(req, status, payload)
+            with self._cond:
+                self.violations += problems
 
     def _message_errors(self, messages: Any) -> list[dict]:
         if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
@@ -302,6 +405,26 @@ class FakeLine(_FakeServer):
             errors.insert(0, {"message": "must be specified", "property": "to"})
         if errors:
             return self._bad_request(errors)
+        return self._counted(req, request_id, 1, lambda: {"sentMessages": self._sent(req.json["messages"])})
+
+    def _multicast(self, req: Request, request_id: str) -> Reply:
+        errors = self._message_errors(req.json.get("messages"))
+        to = req.json.get("to")
+        if not isinstance(to, list) or not 1 <= len(to) <= 500:
+            errors.insert(0, {"message": "Size must be between 1 and 500", "property": "to"})
+        if errors:
+            return self._bad_request(errors)
+        return self._counted(req, request_id, len(to), lambda: {})
+
+    def _broadcast(self, req: Request, request_id: str) -> Reply:
+        errors = self._message_errors(req.json.get("messages"))
+        if errors:
+            return self._bad_request(errors)
+        return self._counted(req, request_id, max(0, (self.followers or 0) - self.blocks), lambda: {})
+
+    def _counted(self, req: Request, request_id: str, recipients: int, body: Callable[[], dict]) -> Reply:
+        """A message that counts against the quota: the retry key (409 for one already accepted),
+        the monthly limit (429), then acceptance."""
         key = req.headers.get("x-line-retry-key")
         with self._cond:
             if key is not None:
@@ -310,17 +433,121 @@ class FakeLine(_FakeServer):
                 except ValueError:
                     return 400, {"message": "The value for the 'X-Line-Retry-Key' header is invalid"}, {}
                 if key in self._retry_keys:
-                    accepted_id, sent = self._retry_keys[key]
+                    accepted_id, answer = self._retry_keys[key]
                     return (
                         409,
-                        {"message": "The retry key is already accepted", "sentMessages": sent},
+                        {"message": "The retry key is already accepted", **answer},
                         {"x-line-accepted-request-id": accepted_id},
                     )
-            sent = self._sent(req.json["messages"])
+            if self.quota is not None and self.usage + recipients > self.quota:
+                return 429, {"message": "You have reached your monthly limit."}, {}
+            answer = body()
+            self.usage += recipients
             if key is not None:
-                self._retry_keys[key] = (request_id, sent)
+                self._retry_keys[key] = (request_id, answer)
         self._deliver(req)
-        return 200, {"sentMessages": sent}, {}
+        return 200, answer, {}
+
+    # --- insight and rich menus ------------------------------------------------------------------
+    def _followers(self, req: Request) -> Reply:
+        if self.followers is None:
+            return 200, {"status": "unready"}, {}
+        return 200, {"status": "ready", "followers": self.followers, "targetedReaches": self.followers // 2,
+                     "blocks": self.blocks}, {}  # fmt: skip
+
+    def _menu(self, menu_id: str) -> dict:
+        return {"richMenuId": menu_id, **self.menus[menu_id]}
+
+    def _create_menu(self, req: Request, request_id: str) -> Reply:
+        menu = req.json
+        errors = []
+        if menu.get("size") not in RICH_MENU_SIZES:
+            errors.append({"message": "size must be 2500x1686 or 2500x843", "property": "size"})
+        areas = menu.get("areas") or []
+        if not 1 <= len(areas) <= 20:
+            errors.append({"message": "Size must be between 1 and 20", "property": "areas"})
+        size = menu.get("size") or {}
+        for i, area in enumerate(areas):
+            b = area.get("bounds") or {}
+            if b.get("x", 0) + b.get("width", 0) > size.get("width", 0) or b.get("y", 0) + b.get(
+                "height", 0
+            ) > size.get("height", 0):
+                errors.append({"message": "area out of the menu", "property": f"areas[{i}].bounds"})
+        for key in ("name", "chatBarText"):
+            if not menu.get(key):
+                errors.append({"message": "must be specified", "property": key})
+        if errors:
+            return self._bad_request(errors)
+        menu_id = f"richmenu-{uuid.uuid4().hex}"
+        with self._cond:
+            self.menus[menu_id] = copy.deepcopy(menu)
+        self._deliver(req)
+        return 200, {"richMenuId": menu_id}, {}
+
+    def _upload_image(self, req: Request, menu_id: str) -> Reply:
+        if menu_id not in self.menus:
+            return 404, {"message": "Not found"}, {}
+        if menu_id in self.images:
+            return 400, {"message": "An image has already been uploaded to the richmenu"}, {}
+        kind = req.headers.get("content-type", "")
+        if kind not in ("image/png", "image/jpeg") or not req.raw or len(req.raw) > 1024 * 1024:
+            return 400, {"message": "invalid image"}, {}
+        self.images[menu_id] = (kind, req.raw)
+        return 200, {}, {}
+
+    def _get_menu(self, req: Request, menu_id: str) -> Reply:
+        if menu_id not in self.menus:
+            return 404, {"message": "Not found"}, {}
+        return 200, self._menu(menu_id), {}
+
+    def _delete_menu(self, req: Request, menu_id: str) -> Reply:
+        if self.menus.pop(menu_id, None) is None:
+            return 404, {"message": "Not found"}, {}
+        self.images.pop(menu_id, None)
+        self.user_menus = {u: m for u, m in self.user_menus.items() if m != menu_id}
+        if self.default_menu == menu_id:
+            self.default_menu = None
+        return 200, {}, {}
+
+    def _usable(self, menu_id: str) -> Reply | None:
+        if menu_id not in self.menus:
+            return 404, {"message": "richmenu not found"}, {}
+        if menu_id not in self.images:
+            return 400, {"message": "must upload richmenu image before applying it to user"}, {}
+        return None
+
+    def _set_default(self, req: Request, menu_id: str) -> Reply:
+        problem = self._usable(menu_id)
+        if problem:
+            return problem
+        self.default_menu = menu_id
+        return 200, {}, {}
+
+    def _cancel_default(self, req: Request) -> Reply:
+        self.default_menu = None
+        return 200, {}, {}
+
+    def _link(self, req: Request, user_id: str, menu_id: str) -> Reply:
+        problem = self._usable(menu_id)
+        if problem:
+            return problem
+        self.user_menus[user_id] = menu_id
+        return 200, {}, {}
+
+    def _bulk_link(self, req: Request, request_id: str) -> Reply:
+        menu_id, users = req.json.get("richMenuId"), req.json.get("userIds") or []
+        with self._cond:
+            problem = self._usable(menu_id)
+            if problem:
+                return problem
+            if not 1 <= len(users) <= 500:
+                return self._bad_request(
+                    [{"message": "Size must be between 1 and 500", "property": "userIds"}]
+                )
+            for user in users:
+                self.user_menus[user] = menu_id
+        self._deliver(req)
+        return 202, {}, {}
 
     def _loading(self, req: Request, request_id: str) -> Reply:
         seconds = req.json.get("loadingSeconds", 20)

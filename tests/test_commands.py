@@ -12,7 +12,18 @@ ADMIN_COMMANDS = sorted(c.name for c in commands.table.values() if c.admin_only)
 
 def test_the_admin_command_set_is_what_the_operator_expects():
     assert ADMIN_COMMANDS == sorted(
-        ["stats", "budget", "reload", "pause", "resume", "candidates", "approve", "reject", "learn"]
+        [
+            "stats",
+            "budget",
+            "reload",
+            "pause",
+            "resume",
+            "candidates",
+            "approve",
+            "reject",
+            "learn",
+            "announce",
+        ]
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 from conftest import SECRET, TOKEN
-from fakes import sign, text_event, webhook_body
+from fakes import sign, sticker_event, text_event, webhook_body
 
 REPO = Path(__file__).resolve().parents[1]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -66,10 +66,32 @@ def test_gunicorn_serves_the_webhook_and_one_elected_worker_answers(
         assert response.status_code == 200
         assert line.wait_for(lambda: len(line.replies()) == 6, timeout=20)
         assert (tmp_path / "worker.lock").exists()
+        # a sticker and a sister switch go through the LINE-native paths; Pillow (for `richmenu
+        # sync` only) must not be loaded by any process of the service
+        more = webhook_body(sticker_event("Ug0", timestamp_ms=int(time.time() * 1000)),
+                            text_event("/yuri", "Ug1", timestamp_ms=int(time.time() * 1000)))  # fmt: skip
+        requests.post(f"http://127.0.0.1:{port}/callback", data=more, timeout=5,
+                      headers={"X-Line-Signature": sign(more, SECRET), "Content-Type": "application/json"})  # fmt: skip
+        assert line.wait_for(lambda: len(line.replies()) == 8, timeout=20)
+        processes = [server.pid, *children(server.pid)]
+        assert len(processes) == 3
+        assert [pid for pid in processes if "/PIL/" in Path(f"/proc/{pid}/maps").read_text()] == []
     finally:
         server.terminate()
         server.wait(30)
-    assert len(line.replies()) == 6
+    assert len(line.replies()) == 8
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def test_gunicorn_refuses_to_start_with_broken_character_files(tmp_path, characters_dir, line, openai_fake):

@@ -1,8 +1,10 @@
 """The LINE edge: the one place that talks to the LINE Messaging API (line-bot-sdk v3).
 
-Turns Outgoing texts into LINE messages (sender per sister, quick-reply buttons, UTF-16-aware
-splitting into ≤ 5 messages), and sends them with explicit timeouts. Push uses a retry key
-derived from the event, so a resend after a crash is dropped by LINE instead of delivered twice.
+Turns Outgoing messages into LINE messages (texts with sender per sister, quick-reply buttons,
+UTF-16-aware splitting into ≤ 5 messages; stickers; Flex cards; quote tokens), and sends them with
+explicit timeouts. Push, multicast and broadcast use a retry key, so a resend after a crash is
+dropped by LINE instead of delivered twice. Also: rich menus (create, image upload on the api-data
+host, default, per-user links), the monthly quota and the follower count.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import types
 import uuid
 from collections.abc import Callable
 
-from botan_line.core.model import Outgoing
+from botan_line.core.model import FLEX, STICKER, Outgoing
 
 
 def _skip_legacy_sdk_init() -> None:
@@ -56,15 +58,23 @@ _skip_legacy_sdk_init()
 from linebot.v3.messaging import (  # noqa: E402
     ApiClient,
     ApiException,
+    BroadcastRequest,
     Configuration,
+    FlexContainer,
+    FlexMessage,
     MessagingApi,
+    MessagingApiBlob,
+    MulticastRequest,
     PostbackAction,
     PushMessageRequest,
     QuickReply,
     QuickReplyItem,
     ReplyMessageRequest,
+    RichMenuBulkLinkRequest,
+    RichMenuRequest,
     Sender,
     ShowLoadingAnimationRequest,
+    StickerMessage,
     TextMessage,
 )
 
@@ -72,6 +82,8 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT_UTF16 = 5000
 MAX_MESSAGES = 5
+MAX_ALT_TEXT = 400  # LINE allows 1500; a notification shows far less
+MULTICAST_MAX = 500
 RETRY_NAMESPACE = uuid.UUID("6f0a4f43-3a53-4c6e-9a59-0c1c2b8f7d11")
 
 
@@ -123,8 +135,13 @@ class LineEdge:
         personas: Callable | None = None,
         sleep: Callable[[float], None] = time.sleep,
         push_retries: int = 3,
+        data_url: str | None = None,
     ):
-        self.api = MessagingApi(ApiClient(Configuration(host=base_url, access_token=access_token)))
+        self.client = ApiClient(Configuration(host=base_url, access_token=access_token))
+        self.api = MessagingApi(self.client)
+        # rich menu images go to the api-data host (a configured host wins over the SDK's per-call one)
+        self._data = (data_url or base_url, access_token)
+        self._blob: MessagingApiBlob | None = None
         self.timeout = timeout
         self.personas = personas  # () -> CharacterSet, for sender names, icons and quick-reply labels
         self.sleep = sleep
@@ -145,14 +162,26 @@ class LineEdge:
         ]
         return QuickReply(items=items[:13])
 
-    def build(self, outgoing: list[Outgoing]) -> list[TextMessage]:
+    def build(self, outgoing: list[Outgoing]) -> list:
+        """LINE message objects for these Outgoing, in order (at most five; the quick reply goes on the last)."""
         chars = self.personas()
-        messages: list[TextMessage] = []
+        messages: list = []
         for out in outgoing:
             persona = chars.sisters[out.sister].persona if out.sister in chars.sisters else None
             sender = Sender(name=persona.display_name, icon_url=persona.icon_url) if persona else None
-            for piece in split_text(out.text):
-                messages.append(TextMessage(text=piece, sender=sender))
+            if out.kind == STICKER:
+                package_id, sticker_id = out.sticker
+                messages.append(StickerMessage(package_id=package_id, sticker_id=sticker_id, sender=sender,
+                                               quote_token=out.quote_token))  # fmt: skip
+            elif out.kind == FLEX:
+                alt = " ".join(out.text.split())[:MAX_ALT_TEXT] or "📊"
+                messages.append(
+                    FlexMessage(alt_text=alt, contents=FlexContainer.from_dict(out.flex), sender=sender)
+                )
+            else:
+                for n, piece in enumerate(split_text(out.text)):
+                    quote = out.quote_token if n == 0 else None
+                    messages.append(TextMessage(text=piece, sender=sender, quote_token=quote))
         if len(messages) > MAX_MESSAGES:
             log.warning("reply cut from %d to %d messages", len(messages), MAX_MESSAGES)
             messages = messages[:MAX_MESSAGES]
@@ -178,23 +207,36 @@ class LineEdge:
 
     def push(self, to: str, outgoing: list[Outgoing], key: str) -> None:
         """Push with bounded retries on 429/5xx and a retry key; 409 means LINE already has it."""
-        messages = self.build(outgoing)
+        request = PushMessageRequest(to=to, messages=self.build(outgoing))
+        self._with_retry_key("push", lambda: self.api.push_message(request, x_line_retry_key=key,
+                                                                   _request_timeout=self.timeout))  # fmt: skip
+
+    def broadcast(self, outgoing: list[Outgoing], key: str) -> None:
+        """Every friend of the account, once per retry key (each recipient counts against the quota)."""
+        request = BroadcastRequest(messages=self.build(outgoing))
+        self._with_retry_key("broadcast", lambda: self.api.broadcast(request, x_line_retry_key=key,
+                                                                     _request_timeout=self.timeout))  # fmt: skip
+
+    def multicast(self, to: list[str], outgoing: list[Outgoing], key: str) -> None:
+        """Up to 500 users per request; the caller derives one retry key per chunk."""
+        request = MulticastRequest(to=to[:MULTICAST_MAX], messages=self.build(outgoing))
+        self._with_retry_key("multicast", lambda: self.api.multicast(request, x_line_retry_key=key,
+                                                                     _request_timeout=self.timeout))  # fmt: skip
+
+    def _with_retry_key(self, what: str, call: Callable[[], object]) -> None:
+        """Bounded retries on 429/5xx (same retry key each time); 409: LINE accepted it already."""
         for attempt in range(self.push_retries + 1):
             try:
-                self.api.push_message(
-                    PushMessageRequest(to=to, messages=messages),
-                    x_line_retry_key=key,
-                    _request_timeout=self.timeout,
-                )
+                call()
                 return
             except ApiException as exc:
                 if exc.status == 409:
                     return  # accepted earlier with this retry key: delivered once
                 if exc.status != 429 and exc.status < 500:
-                    raise SendFailed(f"push_http_{exc.status}") from None
-                reason = f"push_http_{exc.status}"
+                    raise SendFailed(f"{what}_http_{exc.status}") from None
+                reason = f"{what}_http_{exc.status}"
             except Exception as exc:
-                reason = f"push_{type(exc).__name__}"
+                reason = f"{what}_{type(exc).__name__}"
             if attempt < self.push_retries:
                 self.sleep(min(8.0, 0.5 * 2**attempt))
         raise SendFailed(reason)
@@ -216,3 +258,102 @@ class LineEdge:
         except Exception as exc:
             log.info("profile not available: %s", type(exc).__name__)
             return None
+
+    # --- the monthly quota and the audience -----------------------------------------------------
+    def quota(self) -> tuple[str, int | None, int]:
+        """(type, limit, used this month): ``GET /v2/bot/message/quota`` and ``/quota/consumption``.
+        type ``none`` means no limit (limit None). Raises SendFailed when LINE cannot be read."""
+        try:
+            q = self.api.get_message_quota(_request_timeout=self.timeout)
+            used = self.api.get_message_quota_consumption(_request_timeout=self.timeout).total_usage
+        except ApiException as exc:
+            raise SendFailed(f"quota_http_{exc.status}") from None
+        except Exception as exc:
+            raise SendFailed(f"quota_{type(exc).__name__}") from None
+        kind = str(getattr(q.type, "value", q.type))
+        return kind, (int(q.value) if kind == "limited" and q.value is not None else None), int(used or 0)
+
+    def followers(self, date: str) -> tuple[int, int] | None:
+        """(followers, blocks) on ``date`` (yyyyMMdd, JST) from the Insight API, or None when LINE has
+        no figure (not ready, not available for this account, or an error).
+
+        Called through the messaging client's ApiClient instead of ``linebot.v3.insight``: that package
+        costs about 2.8 MB in the process that loads it, for one GET."""
+        try:
+            response = self.client.call_api(
+                "/v2/bot/insight/followers", "GET", {}, [("date", date)], {"Accept": "application/json"},
+                response_types_map={"200": "object"}, auth_settings=["Bearer"], _request_timeout=self.timeout,
+            )  # fmt: skip
+        except Exception as exc:
+            log.info("follower count not available: %s", type(exc).__name__)
+            return None
+        data = response.data if isinstance(response.data, dict) else {}
+        if data.get("status") != "ready" or not isinstance(data.get("followers"), int):
+            return None
+        return int(data["followers"]), int(data.get("blocks") or 0)
+
+    # --- rich menus ------------------------------------------------------------------------------
+    def _blob_api(self) -> MessagingApiBlob:
+        if self._blob is None:
+            url, token = self._data
+            self._blob = MessagingApiBlob(ApiClient(Configuration(host=url, access_token=token)))
+        return self._blob
+
+    def _call(self, what: str, call: Callable[[], object]):
+        try:
+            return call()
+        except ApiException as exc:
+            raise SendFailed(f"{what}_http_{exc.status}") from None
+        except Exception as exc:
+            raise SendFailed(f"{what}_{type(exc).__name__}") from None
+
+    def rich_menus(self) -> list[tuple[str, str]]:
+        """(richMenuId, name) of every rich menu this channel made through the API."""
+        found = self._call(
+            "richmenu_list", lambda: self.api.get_rich_menu_list(_request_timeout=self.timeout)
+        )
+        return [(m.rich_menu_id, m.name) for m in found.richmenus]
+
+    def create_rich_menu(self, menu: dict, image: bytes, content_type: str) -> str:
+        """Create a rich menu from its JSON (``RichMenuRequest``), upload its image; return its id."""
+        request = RichMenuRequest.from_dict(menu)
+        made = self._call(
+            "richmenu_create", lambda: self.api.create_rich_menu(request, _request_timeout=self.timeout)
+        )
+        menu_id = made.rich_menu_id
+        try:
+            self._call("richmenu_image", lambda: self._blob_api().set_rich_menu_image(
+                menu_id, bytearray(image), _headers={"Content-Type": content_type}, _request_timeout=self.timeout))  # fmt: skip
+        except SendFailed:
+            self.delete_rich_menu(menu_id)  # a menu without an image cannot be shown: never leave one behind
+            raise
+        return menu_id
+
+    def delete_rich_menu(self, menu_id: str) -> None:
+        self._call(
+            "richmenu_delete", lambda: self.api.delete_rich_menu(menu_id, _request_timeout=self.timeout)
+        )
+
+    def default_rich_menu(self) -> str | None:
+        try:
+            return self.api.get_default_rich_menu_id(_request_timeout=self.timeout).rich_menu_id
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise SendFailed(f"richmenu_default_http_{exc.status}") from None
+
+    def set_default_rich_menu(self, menu_id: str) -> None:
+        self._call(
+            "richmenu_default", lambda: self.api.set_default_rich_menu(menu_id, _request_timeout=self.timeout)
+        )
+
+    def link_rich_menu(self, user_id: str, menu_id: str) -> None:
+        """Show this user this menu (a per-user link wins over the default)."""
+        self._call("richmenu_link", lambda: self.api.link_rich_menu_id_to_user(
+            user_id, menu_id, _request_timeout=self.timeout))  # fmt: skip
+
+    def link_rich_menu_bulk(self, user_ids: list[str], menu_id: str) -> None:
+        for i in range(0, len(user_ids), MULTICAST_MAX):
+            request = RichMenuBulkLinkRequest(rich_menu_id=menu_id, user_ids=user_ids[i : i + MULTICAST_MAX])
+            self._call("richmenu_bulk", lambda r=request: self.api.link_rich_menu_id_to_users(
+                r, _request_timeout=self.timeout))  # fmt: skip

@@ -40,7 +40,22 @@ Category = Literal[
     "learned",
 ]
 PATTERN_FILES = ("greetings.yaml", "patterns.yaml", "learned.yaml")
+STICKER_FILE = "stickers.yaml"
 DEFAULT_SISTER = "botan"
+
+# LINE's list of stickers the Messaging API may send (developers.line.biz, "Stickers" / sticker
+# definitions), as package → (first, last) sticker ID. Only packages whose ranges we checked are
+# here; add another from that list with its range before using it.
+SENDABLE_STICKERS: dict[int, tuple[int, int]] = {
+    789: (10855, 10894),
+    6136: (10551376, 10551399),
+    6362: (11087920, 11087943),
+    8515: (16581242, 16581265),
+    8525: (16581290, 16581313),
+    11537: (52002734, 52002773),
+    11538: (51626494, 51626533),
+    11539: (52114110, 52114149),
+}
 
 
 class Strict(BaseModel):
@@ -163,6 +178,37 @@ class Persona(Strict):
         return name
 
 
+class StickerChoice(Strict):
+    package_id: int
+    sticker_id: int
+    shows: str = Field(min_length=1, description="what the sticker shows, for whoever edits the file")
+    keywords: list[str] = Field(
+        default_factory=list, description="LINE keywords of a fan's sticker it answers; none: any"
+    )
+
+    @model_validator(mode="after")
+    def _sendable(self):
+        first, last = SENDABLE_STICKERS.get(self.package_id, (0, -1))
+        if not first <= self.sticker_id <= last:
+            raise ValueError(
+                f"sticker {self.package_id}/{self.sticker_id} is not on LINE's list of stickers bots may send"
+                + (f" (package {self.package_id}: {first}–{last})" if last >= 0 else "")
+            )
+        if any(not w.strip() for w in self.keywords):
+            raise ValueError("empty keyword")
+        return self
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(w.casefold().strip() for w in self.keywords)
+
+
+class StickerSet(Strict):
+    chance: float = Field(ge=0, le=1, description="how often a fan's sticker gets a sticker back")
+    with_line: float = Field(ge=0, le=1, description="when she sends a sticker, how often her line comes too")
+    stickers: list[StickerChoice] = Field(min_length=1)
+
+
 class Contact(Strict):
     name: str
     tel: str | None = None
@@ -189,6 +235,7 @@ class Sister:
     persona: Persona
     patterns: dict[str, Pattern]
     source: dict[str, tuple[str, int]]  # pattern id → (file, line)
+    stickers: StickerSet | None = None  # stickers.yaml: how she answers a fan's sticker in kind
 
 
 @dataclass
@@ -295,7 +342,10 @@ def load_characters(root: Path) -> CharacterSet:
                 base = patterns[pattern_id]
                 added = [r for r in extra if r not in base.replies]
                 patterns[pattern_id] = base.model_copy(update={"replies": [*base.replies, *added]})
-        sisters[persona.id] = Sister(persona, patterns, source)
+        stickers = None
+        if (folder / STICKER_FILE).exists():
+            stickers, _ = _load(StickerSet, folder / STICKER_FILE, problems)
+        sisters[persona.id] = Sister(persona, patterns, source, stickers)
     if DEFAULT_SISTER not in sisters and not problems:
         problems.append(f"{root}:1: the default sister {DEFAULT_SISTER!r} is missing")
     if safety is not None:

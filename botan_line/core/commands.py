@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from botan_line.core.conversation import TurnContext, switch_decision
-from botan_line.core.model import Decision, Forget, SetState
+from botan_line.core.model import FLEX, Decision, Forget, SetState
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -224,19 +224,30 @@ def _budget(ctx: CommandContext) -> Decision | str:
     return ctx.turn.reply(text, "command", effects=effects)
 
 
-@command("candidates", admin_only=True)
-def _candidates(ctx: CommandContext) -> str:
+@command("candidates", admin_only=True, usage="[text]")
+def _candidates(ctx: CommandContext) -> Decision | str:
     """Layer 1に追加する候補の一覧"""
     found = ctx.admin.candidates(limit=10)
     if not found:
         return "いま承認待ちの候補はありません。"
     names = {sid: s.persona.display_name for sid, s in ctx.turn.chars.sisters.items()}
+    if ctx.arg.lower() != "text":  # a card per candidate with 承認 / 却下 buttons (ops/cards.py)
+        from botan_line.ops import cards
+
+        return _card(ctx, *cards.candidates_card(found, names))
     lines = ["承認待ちの候補（/approve 番号 か /reject 番号）:"]
     for c in found:
         what = f"「{c.trigger[:20]}」" if c.kind == "pattern" else f"{c.pattern_id}の言い換え"
         who = f"（{c.users}人）" if c.users else ""
         lines.append(f"#{c.id} {names.get(c.sister, c.sister)} {what}{who}\n　→ {c.replies[0][:40]}")
     return "\n".join(lines)
+
+
+def _card(ctx: CommandContext, alt: str, container: dict) -> Decision:
+    """A Flex card from the current sister (``text`` is its plain-text altText)."""
+    decision = ctx.turn.reply(alt, "command")
+    decision.messages[0] = replace(decision.messages[0], kind=FLEX, flex=container)
+    return decision
 
 
 def _decide_candidate(ctx: CommandContext, name: str, done: str) -> str:
@@ -284,15 +295,31 @@ def _learn(ctx: CommandContext) -> str:
     return f"{sister.strip()} に {pattern_id} を追加しました（返事{len(lines)}件）。"
 
 
-@command("stats", admin_only=True, usage="[today|week|month]")
-def _stats(ctx: CommandContext) -> str:
-    """利用状況とコスト（Layer 1の割合、AI代、削減率）"""
-    from botan_line.ops import stats
+@command("stats", admin_only=True, usage="[today|week|month] [text]")
+def _stats(ctx: CommandContext) -> Decision | str:
+    """利用状況とコスト（Layer 1の割合、AI代、削減率、プッシュ通数）"""
+    from botan_line.core import quota
+    from botan_line.ops import cards, stats
 
-    kind = ctx.arg.lower() or "today"
-    if kind not in ("today", "week", "month"):
-        return "期間は today / week / month のどれかだよ（例: /stats week）"
-    return stats.format_line(ctx.admin.report(kind, ctx.turn.now), stats.short_names(ctx.turn.chars))
+    words = ctx.arg.lower().split()
+    as_text = "text" in words
+    kind = next((w for w in words if w != "text"), "today")
+    if kind not in ("today", "week", "month") or len(words) > 2:
+        return "期間は today / week / month のどれかだよ（例: /stats week、文字だけなら /stats week text）"
+    report = ctx.admin.report(kind, ctx.turn.now)
+    pushes = quota.usage(ctx.turn.reads, ctx.turn.now)
+    names = stats.short_names(ctx.turn.chars)
+    if as_text:
+        return stats.format_line(report, names) + "\n" + quota.line(pushes)
+    return _card(ctx, *cards.stats_card(report, names, pushes, kind))
+
+
+@command("announce", admin_only=True, usage="姉妹 本文 | confirm | cancel")
+def _announce(ctx: CommandContext) -> Decision | str:
+    """友だち全員へのお知らせ（プレビューと通数の確認のあと confirm で送信）"""
+    from botan_line.core import announce
+
+    return announce.command(ctx)
 
 
 def markdown_table(chars=None) -> str:

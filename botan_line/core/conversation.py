@@ -25,6 +25,7 @@ from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, Character
 from botan_line.characters.normalize import Normalized, normalize
 from botan_line.characters.placeholders import fill
 from botan_line.clock import BAND_NAMES, time_band
+from botan_line.core import native
 from botan_line.core.model import (
     AddHistory,
     Decision,
@@ -47,6 +48,7 @@ class Reads(Protocol):
     def state(self, key: str) -> str | None: ...
     def spent_yen(self, since: float, until: float) -> float: ...
     def daily_calls(self, user_id: str, day: str) -> int: ...
+    def pushes(self, since: float, until: float) -> int: ...  # messages LINE counted (core/quota.py)
 
 
 def pick_variation(n: int, used: Sequence[int], rng: random.Random) -> tuple[int, tuple[int, ...]]:
@@ -280,7 +282,8 @@ class Conversation:
                 decision.effects.append(AddHistory(uid, ctx.sister, "assistant", decision.text))
         if decision.ledger is not None:
             decision.ledger.latency_ms = (time.perf_counter() - ctx.started) * 1000
-        return decision
+        native.link_on_switch(decision, ctx.user.sister)  # her rich menu follows the fan (LINE side)
+        return native.quote(decision, ctx.turn)  # groups: quote the message answered
 
     # --- other events ------------------------------------------------------------------------
     def event_context(self, turn: Turn, reads: Reads, sister: str | None = None) -> TurnContext:
@@ -305,7 +308,7 @@ class Conversation:
     def switch(self, turn: Turn, reads: Reads, sister: str) -> Decision:
         """Postback, quick reply or /command: make ``sister`` this fan's current sister."""
         ctx = self.event_context(turn, reads, sister)
-        return switch_decision(ctx, sister)
+        return native.link_on_switch(switch_decision(ctx, sister), ctx.user.sister)
 
 
 def switch_decision(ctx: TurnContext, sister: str) -> Decision:

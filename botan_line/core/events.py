@@ -13,8 +13,9 @@ from datetime import datetime
 from urllib.parse import parse_qs
 
 from botan_line.characters.loader import DEFAULT_SISTER
+from botan_line.core import native
 from botan_line.core.conversation import Conversation, Deferred, Reads
-from botan_line.core.model import Decision, SetActive, Turn
+from botan_line.core.model import Decision, LinkMenu, SetActive, Turn
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ def turn_of(event: dict, ctx: EventContext, text: str = "", mentioned: bool = Fa
         chat=source.kind,
         mentioned=mentioned,
         time_left=ctx.time_left,
+        quote_token=native.quote_token_of(event),
     )
 
 
@@ -119,8 +121,11 @@ def _message(event: dict, ctx: EventContext) -> Decision | Deferred:
     kind = (event.get("message") or {}).get("type")
     if not source_of(event).one_on_one:
         return Decision()  # stickers and media in groups are not addressed to the sisters
-    if kind == "sticker":
-        return ctx.conversation.fixed_line(turn_of(event, ctx), ctx.reads, "sticker")
+    if kind == "sticker":  # her line, or sometimes a sticker back (core/native.py)
+        turn = turn_of(event, ctx)
+        return native.sticker_answer(
+            ctx.conversation.event_context(turn, ctx.reads), native.sticker_keywords(event)
+        )
     if kind in MEDIA:
         return ctx.conversation.fixed_line(turn_of(event, ctx), ctx.reads, "media")
     log.info("message type %r ignored", str(kind)[:20])
@@ -136,6 +141,10 @@ def _follow(event: dict, ctx: EventContext) -> Decision:
         turn, ctx.reads, "welcome", quick_reply=True, sister=DEFAULT_SISTER
     )
     decision.effects.insert(0, SetActive(user_id, True, name))
+    # a fan who unfollowed and follows again gets the rich menu of the sister they talk to
+    sister = ctx.reads.user(user_id).sister
+    if sister in ctx.conversation.characters.current.sisters:
+        decision.actions.append(LinkMenu(user_id, sister))
     return decision
 
 

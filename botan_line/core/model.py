@@ -24,6 +24,7 @@ class Turn:
     display_name: str | None = None
     time_left: float | None = None  # seconds until the reply token expires (None: no token to race)
     earlier: tuple[str, ...] = ()  # the same fan's earlier bubbles, answered together with this one
+    quote_token: str | None = None  # LINE's quoteToken of the message answered (groups quote it)
 
 
 @dataclass(frozen=True)
@@ -40,20 +41,40 @@ class UserState:
         return self.messages == 0
 
 
+TEXT, STICKER, FLEX = "text", "sticker", "flex"
+
+
 @dataclass(frozen=True)
 class Outgoing:
-    """One text a sister sends (the LINE adapter splits long ones and adds sender/quick reply)."""
+    """One message a sister sends: a text (the LINE adapter splits long ones and adds sender and quick
+    reply), a sticker (``sticker`` = (packageId, stickerId)) or a Flex card (``flex``: the container;
+    ``text`` is then its plain-text altText). ``quote_token`` quotes the fan's message (groups)."""
 
     sister: str
-    text: str
+    text: str = ""
     quick_reply: bool = False
+    kind: str = TEXT  # text | sticker | flex
+    sticker: tuple[str, str] | None = None
+    flex: dict | None = None
+    quote_token: str | None = None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """Only what differs from a plain text: a text saves exactly as before these fields existed."""
+        data = asdict(self)
+        for key, default in _OPTIONAL.items():
+            if data[key] == default:
+                del data[key]
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Outgoing:
+        data = dict(data)
+        if data.get("sticker") is not None:
+            data["sticker"] = tuple(data["sticker"])
         return cls(**data)
+
+
+_OPTIONAL = {"kind": TEXT, "sticker": None, "flex": None, "quote_token": None}
 
 
 @dataclass
@@ -147,6 +168,46 @@ class NoticeOnce:
 Effect = SaveUser | SetActive | AddHistory | UseVariation | Forget | SetState | CountCall | NoticeOnce
 
 
+# --- LINE-side actions, as data: saved with the outgoing messages, run by the worker ---------------
+
+
+@dataclass(frozen=True)
+class LinkMenu:
+    """Show this fan the rich menu of ``sister`` (``POST /v2/bot/user/{userId}/richmenu/{richMenuId}``)."""
+
+    user_id: str
+    sister: str
+
+
+@dataclass(frozen=True)
+class Announce:
+    """Send a confirmed announcement once: broadcast (``to`` empty) or multicast, with ``retry_key``."""
+
+    announcement: str  # the draft's id
+    sister: str
+    text: str
+    retry_key: str  # a UUID: LINE accepts one request per key, so a resend never reaches anyone twice
+    to: tuple[str, ...] = ()
+    recipients: int = 0  # what the preview said it would cost (pushes are counted from what LINE accepted)
+
+
+Action = LinkMenu | Announce
+ACTIONS: dict[str, type] = {"link_menu": LinkMenu, "announce": Announce}
+
+
+def action_to_json(action: Action) -> dict:
+    kind = next(k for k, t in ACTIONS.items() if isinstance(action, t))
+    return {"action": kind, **asdict(action)}
+
+
+def action_from_json(data: dict) -> Action:
+    data = dict(data)
+    kind = ACTIONS[data.pop("action")]
+    if "to" in data:
+        data["to"] = tuple(data["to"])
+    return kind(**data)
+
+
 @dataclass(frozen=True)
 class Notice:
     """A message for one admin, pushed after the decision's own messages."""
@@ -162,6 +223,7 @@ class Decision:
     messages: list[Outgoing] = field(default_factory=list)
     ledger: LedgerEntry | None = None
     effects: list[Effect] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)  # LINE-side, run by the worker after saving
 
     @property
     def layer(self) -> str | None:
@@ -169,4 +231,4 @@ class Decision:
 
     @property
     def text(self) -> str:
-        return "\n".join(m.text for m in self.messages)
+        return "\n".join(m.text for m in self.messages if m.kind != STICKER)

@@ -71,6 +71,9 @@ class Overlay:
     def spent_yen(self, since: float, until: float) -> float:
         return self.store.spent_yen(since, until)
 
+    def pushes(self, since: float, until: float) -> int:
+        return self.store.pushes(since, until)
+
     def daily_calls(self, user_id: str, day: str) -> int:
         return self.store.daily_calls(user_id, day) + self._calls[(user_id, day)]
 

@@ -37,10 +37,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from botan_line.adapters.line_api import ReplyTokenInvalid, SendFailed, retry_key
-from botan_line.core import delivery
+from botan_line.core import delivery, native
 from botan_line.core.conversation import Deferred
 from botan_line.core.events import EventContext, decide, source_of, text_of
-from botan_line.core.model import Decision, Notice, Outgoing, Turn
+from botan_line.core.model import Action, Decision, Notice, Outgoing, Turn, action_from_json, action_to_json
+from botan_line.doors.line_actions import LineSide
 from botan_line.doors.overlay import Overlay
 from botan_line.storage import inbox
 from botan_line.storage.db import checkpoint
@@ -84,6 +85,7 @@ class Send:
     holding: bool = False  # this *is* the holding line (sent before the answer, by reply only)
     error: str | None = None  # the last failure on the way, kept with the event
     outcome: str | None = None  # recorded instead of how it was sent (error_fallback)
+    actions: list[Action] = field(default_factory=list)  # LINE-side, run after the messages
 
 
 @dataclass
@@ -151,7 +153,8 @@ class Worker:
         else:
             self._l2 = ThreadPoolExecutor(self.settings.layer2_slots, thread_name_prefix="botan-l2")
             self._sender = ThreadPoolExecutor(self.settings.send_threads, thread_name_prefix="botan-send")
-        self._last_renew = self._last_prune = self._last_checkpoint = self._last_claim = 0.0
+        self._last_renew = self._last_prune = self._last_checkpoint = self._last_claim = self._last_quota = 0.0
+        self.line_side = LineSide(services, clock)
 
     # --- one pass of the dispatcher ------------------------------------------------------------
     def step(self, force_claim: bool = True) -> bool:
@@ -256,7 +259,9 @@ class Worker:
             log.error("event %s could not be decided: %s", row.event_id, reason)
             apology = self._apology(event, now, reads, reason)
             return apology if apology is not None else "error"
-        if isinstance(result, Decision) and not (result.messages or result.effects or result.ledger):
+        if isinstance(result, Decision) and not (
+            result.messages or result.effects or result.ledger or result.actions
+        ):
             return "nothing"
         return result
 
@@ -370,9 +375,9 @@ class Worker:
         notices = [Notice(*n) for n in payload.get("notices", [])]
         held = bool((row.outgoing or {}).get("held")) or bool(payload.get("held"))
         failure = payload.get("failure")
-        return Send(
-            row, messages, notices, resend, held, error=failure, outcome="error_fallback" if failure else None
-        )
+        actions = [action_from_json(a) for a in payload.get("actions", [])]
+        return Send(row, messages, notices, resend, held, error=failure,
+                    outcome="error_fallback" if failure else None, actions=actions)  # fmt: skip
 
     def _flush_sends(self, now: float) -> bool:
         """Start the next send of every chat whose previous one is done (one at a time per chat)."""
@@ -420,6 +425,14 @@ class Worker:
         edge = self.s.edge
         if item.holding:
             return self._send_holding(item)
+        try:
+            return self._deliver_messages(item)
+        finally:
+            if item.actions and edge is not None:  # rich-menu links, announcements (doors/line_actions.py)
+                self._notify(self.line_side.run(item.actions, item.row.event_id), item.row.event_id, "action")
+
+    def _deliver_messages(self, item: Send) -> str:
+        edge = self.s.edge
         notices_sent = self._notify(item.notices, item.row.event_id)
         if not item.messages:
             return "nothing" if not notices_sent else "notified"
@@ -439,7 +452,9 @@ class Worker:
                 if plan.how == delivery.PUSH:
                     log.info("reply token rejected, pushing instead")
         if plan.how == delivery.PUSH:
-            edge.push(source.chat_id, item.messages, retry_key(item.row.event_id))
+            key = retry_key(item.row.event_id)
+            edge.push(source.chat_id, item.messages, key)
+            self.line_side.pushed("answer", 1, key, item.row.event_id)
         return plan.outcome
 
     def _send_holding(self, item: Send) -> str:
@@ -453,21 +468,27 @@ class Worker:
                 self.s.edge.reply(item.row.event["replyToken"], item.messages)
         return ""
 
-    def _notify(self, notices: list[Notice], event_id: str) -> int:
+    def _notify(self, notices: list[Notice], event_id: str, purpose: str = "notice") -> int:
         edge = self.s.edge
         sent = 0
         for i, notice in enumerate(notices):
             if edge is None:
                 log.warning("admin notice not sent (no LINE credentials)")
                 continue
+            key = retry_key(event_id, f"{purpose}{i}:{notice.to}")
             try:
-                edge.push(
-                    notice.to, [Outgoing("botan", notice.text)], retry_key(event_id, f"notice{i}:{notice.to}")
-                )
+                edge.push(notice.to, [Outgoing("botan", notice.text)], key)
                 sent += 1
+                self.line_side.pushed("notice", 1, key, event_id)
             except SendFailed as exc:
                 log.warning("admin notice failed: %s", exc.reason)
         return sent
+
+    def _refresh_quota(self) -> None:
+        try:
+            self.line_side.refresh()
+        except Exception as exc:  # never lose the pool thread
+            log.warning("quota refresh failed: %s", _reason(exc))
 
     def _loading(self, row: inbox.Claimed, now: float) -> None:
         """The typing dots while she thinks: one-on-one chats with a fresh token only (best effort)."""
@@ -522,6 +543,7 @@ class Worker:
             mentioned=any(t[1] for t in texts),
             time_left=delivery.token_time_left(job.newest.event, now),
             earlier=tuple(t[0] for t in texts[:-1]),
+            quote_token=native.quote_token_of(job.newest.event),
         )
 
     def _run_job(self, chat: Chat, job: Job, result: Decision | Deferred | None) -> None:
@@ -648,6 +670,12 @@ class Worker:
 
     def _housekeeping(self) -> None:
         now = self.clock()
+        if (
+            self.s.edge is not None
+            and now - self._last_quota > 60 * self.settings.config.line.quota_refresh_minutes
+        ):
+            self._last_quota = now  # LINE's quota and follower count, read in the sender pool
+            self._sender.submit(self._refresh_quota)
         if now - self._last_checkpoint > 5:
             self._last_checkpoint = now
             checkpoint(self.s.engine)
@@ -702,4 +730,6 @@ def _payload(
         payload["held"] = True
     if failure:  # an apology for a failure: recorded as error_fallback, with the reason
         payload["failure"] = failure
+    if decision.actions:  # LINE-side actions run by _deliver (a resend runs them again, idempotently)
+        payload["actions"] = [action_to_json(a) for a in decision.actions]
     return payload

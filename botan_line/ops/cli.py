@@ -41,9 +41,10 @@ def cmd_check(args) -> int:
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 1
     for sid, sister in chars.sisters.items():
+        stickers = f", {len(sister.stickers.stickers)} stickers" if sister.stickers else ""
         print(
             f"{sid}: {len(sister.patterns)} patterns, "
-            f"{sum(len(p.replies) for p in sister.patterns.values())} reply variations"
+            f"{sum(len(p.replies) for p in sister.patterns.values())} reply variations{stickers}"
         )
     print("ok")
     return 0

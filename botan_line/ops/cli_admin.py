@@ -29,7 +29,7 @@ def _report(engine, settings, kind: str, now: datetime):
     )
 
 
-def _print_report(report, as_json: bool, out=None) -> None:
+def _print_report(report, as_json: bool, out=None, extra: dict | None = None, footer: str = "") -> None:
     from botan_line.ops import stats
 
     out = out or sys.stdout
@@ -39,6 +39,7 @@ def _print_report(report, as_json: bool, out=None) -> None:
             json.dumps(
                 {
                     **report.to_json(),
+                    **(extra or {}),
                     "projection": [
                         {"layer1_share": share, "monthly_yen": round(yen, 2)} for share, yen in projection
                     ],
@@ -50,15 +51,24 @@ def _print_report(report, as_json: bool, out=None) -> None:
         )
     else:
         out.write(stats.format_cli(report, projection) + "\n")
+        if footer:
+            out.write(f"\n{footer}\n")
 
 
 def cmd_stats(args) -> int:
     """The cost report for a month (default: this month)."""
+    from botan_line.core import quota
+    from botan_line.ops.cli_line import push_usage
     from botan_line.storage.db import connect
 
     settings = _settings()
     now = datetime.now(settings.tz)
-    _print_report(_report(connect(settings.database_url), settings, args.month or "month", now), args.json)
+    engine = connect(settings.database_url)
+    report = _report(engine, settings, args.month or "month", now)
+    pushes = push_usage(settings, engine, now)
+    extra = {"pushes": {"this_month": pushes.used, "counted": pushes.counted, "limit": pushes.limit,
+                        "remaining": pushes.remaining}}  # fmt: skip
+    _print_report(report, args.json, extra=extra, footer=quota.english(pushes))
     return 0
 
 
@@ -236,3 +246,7 @@ def register(sub) -> None:
     p.add_argument("--no-llm", action="store_true", help="Layer 2 off: measure Layer 1 alone")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_replay)
+
+    from botan_line.ops import cli_line
+
+    cli_line.register(sub)

@@ -176,6 +176,30 @@ daily_calls = Table(
 )
 
 
+# The rich menus `botan-line richmenu sync` made: one per sister, so a switch can link the fan's menu.
+rich_menus = Table(
+    "rich_menus",
+    metadata,
+    Column("sister", String(20), primary_key=True),
+    Column("rich_menu_id", String(64), nullable=False),
+    Column("digest", String(64), nullable=False),  # of the menu JSON and image: an unchanged menu is kept
+    Column("created_at", Float, nullable=False),
+)
+
+# Every message LINE counts against the monthly quota: pushes, admin notices, announcements.
+pushes = Table(
+    "pushes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),  # answer|notice|announce
+    Column("recipients", Integer, nullable=False),  # LINE counts one message per recipient
+    Column("retry_key", String(64), unique=True),  # the request's X-Line-Retry-Key: counted once
+    Column("event_id", String(64)),
+)
+Index("ix_pushes_time", pushes.c.created_at)
+
+
 class DatabaseGone(DisconnectionError):
     """The SQLite file was deleted or replaced under a running service."""
 

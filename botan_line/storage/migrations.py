@@ -133,8 +133,27 @@ def m0003_chat_leases(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_ledger_event ON ledger (event_id)")
 
 
+def m0008_line_native(conn: Connection) -> None:
+    """LINE-native: the rich menus ``richmenu sync`` made (one per sister), and every push LINE counts."""
+    conn.exec_driver_sql(
+        "CREATE TABLE rich_menus (sister VARCHAR(20) NOT NULL PRIMARY KEY, rich_menu_id VARCHAR(64) NOT NULL, "
+        "digest VARCHAR(64) NOT NULL, created_at FLOAT NOT NULL)"
+    )
+    conn.exec_driver_sql(
+        "CREATE TABLE pushes (id INTEGER NOT NULL PRIMARY KEY, created_at FLOAT NOT NULL, "
+        "kind VARCHAR(16) NOT NULL, recipients INTEGER NOT NULL, retry_key VARCHAR(64) UNIQUE, "
+        "event_id VARCHAR(64))"
+        if conn.dialect.name == "sqlite"
+        else "CREATE TABLE pushes (id SERIAL NOT NULL PRIMARY KEY, created_at FLOAT NOT NULL, "
+        "kind VARCHAR(16) NOT NULL, recipients INTEGER NOT NULL, retry_key VARCHAR(64) UNIQUE, "
+        "event_id VARCHAR(64))"
+    )
+    conn.exec_driver_sql("CREATE INDEX ix_pushes_time ON pushes (created_at)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_ledger_reply", m0002_ledger_reply),
     ("0003_chat_leases", m0003_chat_leases),
+    ("0008_line_native", m0008_line_native),
 ]

@@ -31,7 +31,16 @@ from botan_line.core.model import (
     UserState,
     UseVariation,
 )
-from botan_line.storage.db import daily_calls, history, ledger, state, users, variation_use
+from botan_line.storage.db import (
+    daily_calls,
+    history,
+    ledger,
+    pushes,
+    rich_menus,
+    state,
+    users,
+    variation_use,
+)
 
 SPENT_CACHE_SECONDS = 5.0  # the monthly spend is summed at most this often (budgets need no more)
 
@@ -121,6 +130,43 @@ class Store:
         with self.engine.connect() as conn:
             n = conn.scalar(
                 select(daily_calls.c.calls).where(daily_calls.c.user_id == user_id, daily_calls.c.day == day)
+            )
+        return int(n or 0)
+
+    def pushes(self, since: float, until: float) -> int:
+        """Messages LINE counted against the quota (one per recipient) with since <= time < until."""
+        with self.engine.connect() as conn:
+            n = conn.scalar(
+                select(func.coalesce(func.sum(pushes.c.recipients), 0)).where(
+                    pushes.c.created_at >= since, pushes.c.created_at < until
+                )
+            )
+        return int(n or 0)
+
+    # --- LINE-native bookkeeping (the worker and `botan-line richmenu`) -------------------------
+    def rich_menu_ids(self) -> dict[str, str]:
+        """sister → the rich menu `richmenu sync` made for her."""
+        with self.engine.connect() as conn:
+            return {r.sister: r.rich_menu_id for r in conn.execute(select(rich_menus))}
+
+    def record_push(
+        self, kind: str, recipients: int, key: str | None, event_id: str | None, ts: float
+    ) -> bool:
+        """Count one accepted push (multicast, broadcast) once per retry key; True when it was new."""
+        mod = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        values = dict(created_at=ts, kind=kind[:16], recipients=max(0, int(recipients)),
+                      retry_key=key, event_id=(event_id or "")[:64] or None)  # fmt: skip
+        with self.engine.begin() as conn:
+            res = conn.execute(mod.insert(pushes).values(**values).on_conflict_do_nothing())
+        return res.rowcount == 1
+
+    def active_fans(self) -> int:
+        """Fans in one-on-one chats who have not blocked the bot (the reach when LINE gives none)."""
+        with self.engine.connect() as conn:
+            n = conn.scalar(
+                select(func.count())
+                .select_from(users)
+                .where(users.c.active.is_(True), users.c.user_id.like("U%"))
             )
         return int(n or 0)
 

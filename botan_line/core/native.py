@@ -1,0 +1,87 @@
+"""LINE-native touches on a decision: quoting in groups, the fan's rich menu, stickers in kind.
+
+Pure functions over plain data, like the rest of the core. What must happen on LINE's side (link a
+rich menu) is added to ``Decision.actions``; the worker runs it after the decision is saved
+(``doors/line_actions.py``). The core never calls LINE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from botan_line.core.model import STICKER, TEXT, Decision, LinkMenu, Outgoing, SaveUser, Turn
+
+QUOTABLE = (TEXT, STICKER)  # LINE lets text and sticker messages quote (quoteToken)
+
+
+def quote(decision: Decision, turn: Turn) -> Decision:
+    """In groups and rooms, the first text or sticker of the answer quotes the message it answers."""
+    if turn.chat != "group" or not turn.quote_token:
+        return decision
+    for i, message in enumerate(decision.messages):
+        if message.kind in QUOTABLE:
+            if message.quote_token is None:
+                decision.messages[i] = replace(message, quote_token=turn.quote_token)
+            break
+    return decision
+
+
+def link_on_switch(decision: Decision, before: str) -> Decision:
+    """A decision that moves the fan to another sister also shows them her rich menu."""
+    for effect in decision.effects:
+        if isinstance(effect, SaveUser) and effect.user.sister != before:
+            action = LinkMenu(effect.user.user_id, effect.user.sister)
+            if action not in decision.actions:
+                decision.actions.append(action)
+    return decision
+
+
+def quote_token_of(event: dict) -> str | None:
+    """The webhook message's quoteToken (text and sticker messages carry one)."""
+    message = event.get("message")
+    token = message.get("quoteToken") if isinstance(message, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+# --- stickers in kind --------------------------------------------------------------------------
+def sticker_keywords(event: dict) -> tuple[str, ...]:
+    """LINE's keywords for the fan's sticker (up to 15, random for big sets; absent for some)."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    words = message.get("keywords")
+    if not isinstance(words, list):
+        return ()
+    return tuple(w.casefold().strip() for w in words if isinstance(w, str) and w.strip())
+
+
+def choose_sticker(kit, keywords: tuple[str, ...], rng) -> object | None:
+    """The sister's sticker that best answers these keywords (most shared words), else one of her
+    general ones (no keywords), else None. ``kit`` is the sister's ``characters.loader.StickerSet``."""
+    wanted = set(keywords)
+    scored = [(len(wanted & s.words), s) for s in kit.stickers if s.keywords]
+    best = max((n for n, _ in scored), default=0)
+    if best:
+        return rng.choice([s for n, s in scored if n == best])
+    general = [s for s in kit.stickers if not s.keywords]
+    return rng.choice(general) if general else None
+
+
+def sticker_answer(ctx, keywords: tuple[str, ...]) -> Decision:
+    """A fan's sticker: her sticker line, or sometimes a sticker back, alone or with her line.
+
+    ``ctx`` is the event's TurnContext; its ``rng`` decides (tests inject it). Recorded as layer
+    ``event`` with pattern ``lines:sticker`` or ``sticker:<package>/<sticker>``."""
+    decision = ctx.say_line("sticker", "event")
+    kit = ctx.chars.sisters[ctx.sister].stickers
+    if kit is None or not kit.stickers or ctx.rng.random() >= kit.chance:
+        return decision
+    choice = choose_sticker(kit, keywords, ctx.rng)
+    if choice is None:
+        return decision
+    sticker = Outgoing(ctx.sister, kind=STICKER, sticker=(str(choice.package_id), str(choice.sticker_id)))
+    if ctx.rng.random() < kit.with_line:
+        decision.messages.append(sticker)  # her line, then the sticker
+    else:
+        decision.messages = [sticker]
+        decision.effects = []  # her line was not used: the variation is still fresh
+    decision.ledger.pattern = f"sticker:{choice.package_id}/{choice.sticker_id}"
+    return decision
