@@ -8,6 +8,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from botan_line.ops.preflight import existing_database
+
 
 def _settings():
     from botan_line.settings import Settings
@@ -58,7 +60,8 @@ def cmd_stats(args) -> int:
 
     settings = _settings()
     now = datetime.now(settings.tz)
-    _print_report(_report(connect(settings.database_url), settings, args.month or "month", now), args.json)
+    engine = connect(existing_database(settings))
+    _print_report(_report(engine, settings, args.month or "month", now), args.json)
     return 0
 
 
@@ -69,7 +72,7 @@ def cmd_review(args) -> int:
     from botan_line.storage.db import connect
 
     settings = _settings()
-    engine = connect(settings.database_url)
+    engine = connect(existing_database(settings))
     store = CharacterStore(settings.characters_dir)
     cfg = settings.config.learning
     added = learning.mine(
@@ -127,7 +130,7 @@ def cmd_vary(args) -> int:
             "vary needs a model: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server "
             "(e.g. http://127.0.0.1:11434/v1 for Ollama)"
         )
-    engine = connect(settings.database_url)
+    engine = connect(existing_database(settings))
     store = CharacterStore(settings.characters_dir)
     cfg = settings.config
     llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=60, max_retries=cfg.llm.max_retries)
