@@ -7,7 +7,7 @@ import json
 import os
 
 import pytest
-from conftest import REPO, SECRET, TOKEN
+from conftest import REPO, SECRET, write_env
 
 from botan_line import envfile
 from botan_line.errors import SettingsError
@@ -90,31 +90,6 @@ def test_the_file_wins_over_the_environment_and_says_which_names_it_shadowed():
 
 
 # --- the command line ---------------------------------------------------------------------------
-@pytest.fixture
-def clean_environ(monkeypatch, tmp_path):
-    """main() writes the file's values into os.environ: give it a private one, and a neutral cwd."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOTAN_", "LINE_", "OPENAI_"))}
-    monkeypatch.setattr(os, "environ", env)
-    work = tmp_path / "elsewhere"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return env
-
-
-def write_env(tmp_path, characters_dir, **extra) -> str:
-    lines = [
-        f"BOTAN_DATA_DIR={tmp_path / 'data'}",
-        f"BOTAN_CHARACTERS_DIR={characters_dir}",
-        f"LINE_CHANNEL_SECRET={SECRET}",
-        f"LINE_CHANNEL_ACCESS_TOKEN={TOKEN}",
-        *(f"{k}={v}" for k, v in extra.items()),
-    ]
-    path = tmp_path / "env"
-    path.write_text("\n".join(lines) + "\n")
-    path.chmod(0o640)
-    return str(path)
-
-
 def test_terminal_commands_see_the_services_database_through_the_env_file(
     tmp_path, characters_dir, clean_environ, monkeypatch, capsys
 ):

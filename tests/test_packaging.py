@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -13,47 +11,15 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
+from wheelbuild import build_wheel, clean_env
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ("botan_line", "characters", "pyproject.toml", "setup.py", "README.md", "LICENSE")
-
-
-def clean_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOTAN_", "LINE_", "OPENAI_", "PYTHON"))}
-    env.pop("VIRTUAL_ENV", None)
-    return {**env, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", **extra}
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """Build the wheel offline from a copy of the tree (a build writes build/ and egg-info beside it)."""
-    src = tmp_path_factory.mktemp("src")
-    for name in SOURCES:
-        if (REPO / name).is_dir():
-            shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy(REPO / name, src / name)
-    (src / "characters" / "botan" / "learned.yaml").write_text("patterns: []\n")  # server state, not code
-    dist = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            str(src),
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(dist),
-        ],
-        check=True,
-        env=clean_env(),
-        timeout=300,
-    )
-    (found,) = dist.glob("botan_line-*.whl")
-    return found
+    # a learned.yaml in the tree is server state: it must stay out of the wheel
+    return build_wheel(tmp_path_factory.mktemp("wheel"), {"characters/botan/learned.yaml": "patterns: []\n"})
 
 
 def test_the_wheel_holds_every_module_and_every_character_file_but_no_learned_yaml(wheel):

@@ -173,23 +173,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", help="delete handled events and history past the retention")
     p.set_defaults(func=cmd_prune)
 
-    from botan_line.ops import cli_admin
+    from botan_line.ops import cli_admin, cli_backup
 
     cli_admin.register(sub)
+    cli_backup.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """The command line. Exit status 2 is a configuration error, printed as one line."""
-    from botan_line.ops.preflight import CHARACTERS_INVALID, CONFIG_ERROR, sqlite_problem
+    from botan_line.ops.preflight import CHARACTERS_INVALID, CONFIG_ERROR, missing_driver, sqlite_problem
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.env_file:
             load_env_file(args.env_file)
-        # terminal conversations and reports stay readable: only warnings unless asked
-        _setup_logging(args.verbose, terminal=args.command not in SERVICE_COMMANDS)
+        # terminal conversations and reports stay readable: only warnings unless asked;
+        # `serve` leaves logging to the gunicorn config (journald adds the time itself)
+        if args.command != "serve":
+            _setup_logging(args.verbose, terminal=args.command not in SERVICE_COMMANDS)
         return args.func(args)
     except CharacterError as exc:
         for problem in exc.problems:
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a SQLite path that cannot be used is a setting to fix, not a traceback
-        problem = sqlite_problem(_settings().database_url, exc)
+        problem = sqlite_problem(_settings().database_url, exc) or missing_driver(exc)
         if problem is None:
             raise
         print(f"error: {problem}", file=sys.stderr)

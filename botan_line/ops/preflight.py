@@ -37,6 +37,16 @@ def sqlite_problem(url: str, exc: BaseException) -> str | None:
     return None
 
 
+def missing_driver(exc: BaseException) -> str | None:
+    """A PostgreSQL URL without the PostgreSQL driver installed: an installation to fix, not to retry."""
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in ("psycopg", "psycopg2"):
+        return (
+            "BOTAN_DATABASE_URL is PostgreSQL but its driver is not installed: "
+            "pip install 'botan-line[postgres]' into the service's venv"
+        )
+    return None
+
+
 def check() -> tuple[int, list[str]]:
     """Check what the service needs from the environment; return (exit status, lines for stderr)."""
     from botan_line.characters.loader import load_characters
@@ -54,7 +64,7 @@ def check() -> tuple[int, list[str]]:
     try:
         connect(settings.database_url).dispose()
     except Exception as exc:  # noqa: BLE001 - classified below, never a traceback at start-up
-        problem = sqlite_problem(settings.database_url, exc)
+        problem = sqlite_problem(settings.database_url, exc) or missing_driver(exc)
         if problem:
             return CONFIG_ERROR, [f"error: {problem}"]
         return 1, [f"error: start-up check failed: {type(exc).__name__}: {exc}"]
