@@ -144,11 +144,13 @@ def test_a_world_readable_env_file_with_secrets_gets_a_warning(
         ("WEB_CONCURRENCY=two\n", "error: WEB_CONCURRENCY must be a whole number"),
     ],
 )
+@pytest.mark.parametrize("subcommand", ["stats", "serve", "backup"])
 def test_a_bad_env_file_stops_any_subcommand_with_status_2_and_one_line(
-    tmp_path, clean_environ, capsys, content, expected
+    tmp_path, clean_environ, capsys, content, expected, subcommand
 ):
     path = tmp_path / "env"
     path.write_text(content)
-    assert main(["--env-file", str(path), "stats"]) == 2
+    args = [subcommand, str(tmp_path / "out.db")] if subcommand == "backup" else [subcommand]
+    assert main(["--env-file", str(path), *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and expected in err[0]

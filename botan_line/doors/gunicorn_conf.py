@@ -2,8 +2,10 @@
 
 Runs in the master before any worker is forked:
 - a short-lived child checks the settings and the character files and applies pending database
-  migrations, so a bad deployment stops with one clear message instead of crash-looping workers
-  (in a child, so the master never holds the parsed files);
+  migrations (``ops/preflight.py``), so a bad deployment stops with one clear message instead of
+  crash-looping workers (in a child, so the master never holds the parsed files). The master then
+  exits with the child's status: 2 for a configuration error, which the systemd unit does not
+  restart (``RestartPreventExitStatus=2``), 1 for anything else, which it does;
 - the app (Flask, SQLAlchemy, the engine) is built once and frozen out of the garbage collector,
   so the forked workers share those pages; each worker joins the worker election after the fork.
 """
