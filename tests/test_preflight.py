@@ -62,3 +62,13 @@ def test_a_missing_postgresql_driver_says_what_to_install():
 
 def test_nothing_here_leaks_into_the_real_environment(service_env):
     assert os.environ is service_env  # the fixture's private copy
+
+
+def test_a_terminal_command_against_an_unreachable_database_says_so_in_one_line(clean_environ, capsys):
+    from botan_line.ops.cli import main
+
+    clean_environ["BOTAN_DATABASE_URL"] = "postgresql://botan:s3cretpw@127.0.0.1:1/botan"
+    assert main(["migrate"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: the database is unreachable: ")
+    assert "s3cretpw" not in err[0]

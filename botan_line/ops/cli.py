@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line. Exit status 2 is a configuration error, printed as one line."""
-    from botan_line.ops.preflight import CHARACTERS_INVALID, CONFIG_ERROR, missing_driver, sqlite_problem
+    from botan_line.ops.preflight import CHARACTERS_INVALID, CONFIG_ERROR, missing_driver
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -204,12 +204,33 @@ def main(argv: list[str] | None = None) -> int:
         return CONFIG_ERROR
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a SQLite path that cannot be used is a setting to fix, not a traceback
-        problem = sqlite_problem(_settings().database_url, exc) or missing_driver(exc)
+    except Exception as exc:  # an unusable SQLite path or a missing driver: settings to fix, not tracebacks
+        problem = missing_driver(exc) or _sqlite_problem(exc)
         if problem is None:
+            if _unreachable(exc):  # a passing fault, not a configuration error: status 1
+                print(f"error: the database is unreachable: {_unreachable(exc)}", file=sys.stderr)
+                return 1
             raise
         print(f"error: {problem}", file=sys.stderr)
         return CONFIG_ERROR
+
+
+def _unreachable(exc: Exception) -> str | None:
+    """The driver's first line when the database could not be reached (never the URL or a password)."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, OperationalError):
+        return (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+    return None
+
+
+def _sqlite_problem(exc: Exception) -> str | None:
+    from botan_line.ops.preflight import sqlite_problem
+
+    try:
+        return sqlite_problem(_settings().database_url, exc)
+    except BotanError:
+        return None
 
 
 def print_json(obj) -> None:
