@@ -117,6 +117,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _read_only(path: Path) -> str:
+    """A read-only SQLite URI for ``path`` (percent-encoded, so any file name works)."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 def _open(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30)
     conn.execute("PRAGMA busy_timeout=30000")
@@ -188,7 +193,7 @@ def inspect(path: Path, known: list[str]) -> BackupInfo:
             raise BackupError(
                 f"{path} is not a botan-line backup (not a SQLite database; a pg_dump file is restored with pg_restore)"
             )
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(_read_only(path), uri=True)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "schema_migrations" not in tables:
@@ -228,7 +233,7 @@ def inspect(path: Path, known: list[str]) -> BackupInfo:
 def copy_into(backup: Path, db: Path) -> None:
     """Replace the content of the live database ``db`` with ``backup``, then drop the backup's own tables."""
     db.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    source = sqlite3.connect(_read_only(backup), uri=True)
     target = _open(db)
     try:
         source.backup(target)
