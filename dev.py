@@ -10,7 +10,7 @@ run, and again whenever pyproject.toml changes. A .venv that a failed or interru
 behind is noticed (it has no completion stamp) and rebuilt from scratch.
 """
 
-# This file must stay readable by old interpreters (no 3.8+ syntax), so that a Python that is too
+# This file must stay readable by old interpreters (3.6 grammar: f-strings, no walrus or match), so that a Python that is too
 # old reaches the one-line refusal below instead of a SyntaxError.
 import hashlib
 import json
@@ -40,9 +40,8 @@ def python_problem(version_info):
     if tuple(version_info[:2]) >= MIN_PYTHON:
         return None
     found = ".".join(str(part) for part in version_info[:3])
-    return "dev.py: botan-line needs Python %d.%d or newer, this is %s; %s" % (
-        MIN_PYTHON + (found, HOW_TO_GET_PYTHON)
-    )
+    need = f"{MIN_PYTHON[0]}.{MIN_PYTHON[1]}"
+    return f"dev.py: botan-line needs Python {need} or newer, this is {found}; {HOW_TO_GET_PYTHON}"
 
 
 class Env:
@@ -84,8 +83,8 @@ def _run(cmd, what):
     except OSError as exc:
         code = exc
     if code:
-        reason = "exit status %s, see pip's messages above" % code if isinstance(code, int) else code
-        raise SetupError("dev.py: %s failed (%s); the half-built .venv was removed" % (what, reason))
+        reason = f"exit status {code}, see pip's messages above" if isinstance(code, int) else code
+        raise SetupError(f"dev.py: {what} failed ({reason}); the half-built .venv was removed")
 
 
 def create_venv(path):
@@ -93,8 +92,8 @@ def create_venv(path):
         venv.EnvBuilder(with_pip=True, clear=True).create(str(path))
     except Exception as exc:  # ensurepip missing shows up as CalledProcessError, OSError or others
         raise SetupError(
-            "dev.py: could not create .venv with pip (%s); install the venv package for this Python "
-            "(Ubuntu 24.04: sudo apt install python3-venv; 22.04 with deadsnakes: python3.11-venv)" % exc
+            f"dev.py: could not create .venv with pip ({exc}); install the venv package for this Python "
+            "(Ubuntu 24.04: sudo apt install python3-venv; 22.04 with deadsnakes: python3.11-venv)"
         ) from None
 
 
@@ -124,7 +123,7 @@ def ensure_venv(env, create=create_venv, run=_run, log=None):
         quiet = ["-qq", "--disable-pip-version-check"]  # errors still show
         run([env.python, "-m", "pip", "install"] + quiet + ["--upgrade", "pip"], "upgrading pip")
         run(
-            [env.python, "-m", "pip", "install"] + quiet + ["-e", "%s[test]" % env.root],
+            [env.python, "-m", "pip", "install"] + quiet + ["-e", f"{env.root}[test]"],
             "installing botan-line (pip install -e .[test])",
         )
         env.stamp.write_text(json.dumps(wanted))
