@@ -152,8 +152,13 @@ class Sandbox:
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
     def stop(self) -> None:
-        """Kill the namespace's PID 1 (the kernel takes every process in it along), drop its cgroups."""
+        """Stop the units (so systemd removes their PrivateTmp folders from the host's /tmp), kill the
+        namespace's PID 1 (the kernel takes every process in it along), drop its cgroups."""
         if self.pid1:
+            try:
+                self.run("systemctl stop 'botan-line*'", check=False, timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
             try:
                 os.kill(self.pid1, signal.SIGKILL)
             except ProcessLookupError:
