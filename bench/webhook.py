@@ -70,7 +70,9 @@ def wait_up(port: int, timeout: float = 30) -> None:
     raise SystemExit("gunicorn did not come up")
 
 
-def run(rate: float, seconds: float, workers: int, llm_delay: float, database_url: str | None) -> dict:
+def run(
+    rate: float, seconds: float, workers: int, llm_delay: float, database_url: str | None, via: str = "serve"
+) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="botan-bench-"))
     line = FakeLine(token="bench-token").start()
     ai = FakeOpenAI(default=lambda body: "そうなんだ〜！もっと聞かせて！").start()
@@ -95,20 +97,16 @@ def run(rate: float, seconds: float, workers: int, llm_delay: float, database_ur
     )
     if database_url:
         env["BOTAN_DATABASE_URL"] = database_url
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
+    if via == "serve":  # what the systemd unit runs (it also writes gunicorn's access log)
+        command = [str(Path(sys.executable).with_name("botan-line")), "serve", "--bind", f"127.0.0.1:{port}"]
+    else:  # gunicorn's own script, as the Procfile runs it
+        command = [
+            str(Path(sys.executable).with_name("gunicorn")),
             "--config",
             "python:botan_line.doors.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+        ]
+        command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     try:
         wait_up(port)
         time.sleep(3.0)  # let the elected process finish importing the SDKs and start its threads
@@ -184,6 +182,7 @@ def run(rate: float, seconds: float, workers: int, llm_delay: float, database_ur
             "pss_per_process_mb": {str(p): round(v / 1024, 1) for p, v in pss.items()},
             "workers": workers,
             "llm_delay_s": llm_delay,
+            "via": via,
         }
     finally:
         slow.set()
@@ -202,9 +201,15 @@ def main() -> None:
     parser.add_argument("--llm-delay", type=float, default=3.0)
     parser.add_argument("--runs", type=int, default=3, help="report the median of this many runs")
     parser.add_argument("--database-url", help="default: SQLite in a temp dir")
+    parser.add_argument(
+        "--via",
+        choices=("serve", "gunicorn"),
+        default="serve",
+        help="start the service as the systemd unit does (botan-line serve) or as the Procfile does (gunicorn)",
+    )
     args = parser.parse_args()
     results = [
-        run(args.rate, args.seconds, args.workers, args.llm_delay, args.database_url)
+        run(args.rate, args.seconds, args.workers, args.llm_delay, args.database_url, args.via)
         for _ in range(args.runs)
     ]
     for r in results:
@@ -216,7 +221,7 @@ def main() -> None:
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
         f"median of {len(results)} runs at {args.rate:.0f} events/s for {args.seconds:.0f} s, "
-        f"{args.workers} gunicorn workers, Layer 2 calls taking {args.llm_delay:.0f} s:"
+        f"{args.workers} gunicorn workers started via {args.via}, Layer 2 calls taking {args.llm_delay:.0f} s:"
     )
     print(
         f"  ack p50 {med['ack_p50_ms']:.2f} ms, p99 {med['ack_p99_ms']:.2f} ms, "

@@ -12,6 +12,27 @@ from botan_line.errors import SettingsError
 
 DEFAULT_LINE_API = "https://api.line.me"
 DEFAULT_LINE_DATA_API = "https://api-data.line.me"  # rich menu images (and other content) live here
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def default_characters_dir() -> Path:
+    """The character files that come with the code, used when BOTAN_CHARACTERS_DIR is not set.
+
+    In an installed wheel they are ``botan_line/default_characters`` (``setup.py`` maps the
+    checkout's ``characters/`` folder there); in a checkout, that folder itself. Never the
+    current directory: a command must not depend on where it is started.
+    """
+    packaged = _PACKAGE / "default_characters"
+    return packaged if packaged.is_dir() else _PACKAGE.parent / "characters"
+
+
+def log_level(raw: str, default: str) -> str:
+    """BOTAN_LOG_LEVEL, checked: a typo stops start-up with one line instead of a traceback."""
+    level = (raw or default).strip().upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"BOTAN_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return level
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -47,7 +68,7 @@ def _float(name: str, raw: str, minimum: float = 0.0) -> float:
 class Settings:
     data_dir: Path = Path("var")
     database_url: str = ""
-    characters_dir: Path = Path("characters")
+    characters_dir: Path = field(default_factory=default_characters_dir)
     line_channel_secret: str = field(default="", repr=False)
     line_channel_access_token: str = field(default="", repr=False)
     line_api_base_url: str = DEFAULT_LINE_API
@@ -66,6 +87,8 @@ class Settings:
     retention_days: int = 30
     poll_seconds: float = 0.05  # the worker's pause when the inbox is empty
     line_timeout_seconds: float = 5.0
+    web_concurrency: int = 2  # gunicorn worker processes
+    bind: str = "127.0.0.1:8000"
     config: BotConfig = field(default_factory=BotConfig)
 
     def __post_init__(self) -> None:
@@ -114,6 +137,12 @@ class Settings:
         if db_url and "://" not in db_url:
             raise SettingsError("BOTAN_DATABASE_URL must be a SQLAlchemy URL like sqlite:///var/botan.db")
         config_path = get("BOTAN_CONFIG", "")
+        chars = get("BOTAN_CHARACTERS_DIR", "")
+        port = _int("PORT", get("PORT", "8000"), 1)
+        bind = get("BOTAN_BIND", "") or f"127.0.0.1:{port}"
+        if ":" not in bind and not bind.startswith("unix:"):
+            raise SettingsError(f"BOTAN_BIND must be HOST:PORT (like 127.0.0.1:8000), got {bind!r}")
+        log_level(get("BOTAN_LOG_LEVEL", ""), "INFO")
         admins = frozenset(u.strip() for u in get("BOTAN_ADMIN_USER_IDS", "").split(",") if u.strip())
         for user_id in admins:
             if not (user_id.startswith("U") and len(user_id) >= 2):
@@ -123,7 +152,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=db_url,
-            characters_dir=Path(get("BOTAN_CHARACTERS_DIR", "characters")),
+            characters_dir=Path(chars) if chars else default_characters_dir(),
             line_channel_secret=get("LINE_CHANNEL_SECRET", ""),
             line_channel_access_token=get("LINE_CHANNEL_ACCESS_TOKEN", ""),
             line_api_base_url=line_base,
@@ -140,6 +169,8 @@ class Settings:
             merge_seconds=_float("BOTAN_MERGE_SECONDS", get("BOTAN_MERGE_SECONDS", "1.5")),
             lease_seconds=_float("BOTAN_LEASE_SECONDS", get("BOTAN_LEASE_SECONDS", "15"), 3),
             retention_days=_int("BOTAN_RETENTION_DAYS", get("BOTAN_RETENTION_DAYS", "30"), 1),
+            web_concurrency=_int("WEB_CONCURRENCY", get("WEB_CONCURRENCY", "2"), 1),
+            bind=bind,
             config=load_config(Path(config_path)) if config_path else BotConfig(),
         )
 

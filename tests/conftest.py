@@ -274,3 +274,29 @@ def make_core(tmp_path, characters_dir, clock):
 @pytest.fixture
 def core(make_core) -> CoreBot:
     return make_core()
+
+
+# --- the command line, in-process ------------------------------------------------------------
+@pytest.fixture
+def clean_environ(monkeypatch, tmp_path):
+    """main() writes the file's values into os.environ: give it a private one, and a neutral cwd."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOTAN_", "LINE_", "OPENAI_"))}
+    monkeypatch.setattr(os, "environ", env)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return env
+
+
+def write_env(tmp_path, characters_dir, **extra) -> str:
+    lines = [
+        f"BOTAN_DATA_DIR={tmp_path / 'data'}",
+        f"BOTAN_CHARACTERS_DIR={characters_dir}",
+        f"LINE_CHANNEL_SECRET={SECRET}",
+        f"LINE_CHANNEL_ACCESS_TOKEN={TOKEN}",
+        *(f"{k}={v}" for k, v in extra.items()),
+    ]
+    path = tmp_path / "env"
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o640)
+    return str(path)

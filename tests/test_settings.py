@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,30 +79,6 @@ def test_serve_prints_one_line_for_a_missing_setting(tmp_path):
 def test_secrets_stay_out_of_repr():
     s = Settings(line_channel_secret="s3cret", line_channel_access_token="t0ken", openai_api_key="sk-abc")
     assert "s3cret" not in repr(s) and "t0ken" not in repr(s) and "sk-abc" not in repr(s)
-
-
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
-def test_systemd_unit_verifies(tmp_path):
-    unit = (REPO / "systemd" / "botan-line.service").read_text()
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    assert gunicorn.exists()
-    unit = unit.replace("/opt/botan-line/.venv/bin/gunicorn", str(gunicorn))
-    for line in ("User=botan", "Group=botan"):  # the dedicated user does not exist on a test machine
-        assert line in unit
-        unit = unit.replace(line + "\n", "")
-    path = tmp_path / "botan-line.service"
-    path.write_text(unit)
-    run = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
-    problems = [ln for ln in run.stderr.splitlines() if "botan-line.service" in ln]
-    assert run.returncode == 0 and problems == [], run.stderr
-
-
-def test_procfile_and_unit_use_the_same_gunicorn_config():
-    procfile = (REPO / "Procfile").read_text()
-    unit = (REPO / "systemd" / "botan-line.service").read_text()
-    assert "--config python:botan_line.doors.gunicorn_conf" in procfile
-    assert "--config python:botan_line.doors.gunicorn_conf" in unit
-    assert "${PORT" in procfile
 
 
 def test_signature_check_agrees_with_the_sdk():

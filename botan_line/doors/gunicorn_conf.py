@@ -2,8 +2,10 @@
 
 Runs in the master before any worker is forked:
 - a short-lived child checks the settings and the character files and applies pending database
-  migrations, so a bad deployment stops with one clear message instead of crash-looping workers
-  (in a child, so the master never holds the parsed files);
+  migrations (``ops/preflight.py``), so a bad deployment stops with one clear message instead of
+  crash-looping workers (in a child, so the master never holds the parsed files). The master then
+  exits with the child's status: 2 for a configuration error, which the systemd unit does not
+  restart (``RestartPreventExitStatus=2``), 1 for anything else, which it does;
 - the app (Flask, SQLAlchemy, the engine) is built once and frozen out of the garbage collector,
   so the forked workers share those pages; each worker joins the worker election after the fork.
 """
@@ -14,43 +16,18 @@ import os
 import sys
 
 import botan_line.doors.webhook  # noqa: F401  (the lean web stack only; no LINE/OpenAI SDK)
-
-# the app's own log lines (journald adds the time): level and logger name, like gunicorn's
-logging.basicConfig(
-    level=os.environ.get("BOTAN_LOG_LEVEL", "INFO"),
-    stream=sys.stderr,
-    format="[%(process)d] %(levelname)s %(name)s: %(message)s",
-)
-
-
-def _preflight() -> int:
-    from botan_line.characters.loader import load_characters
-    from botan_line.errors import BotanError, CharacterError
-    from botan_line.settings import Settings
-    from botan_line.storage.db import connect
-
-    try:
-        settings = Settings.from_env()
-        settings.require_line()
-        load_characters(settings.characters_dir)
-        connect(settings.database_url).dispose()
-    except CharacterError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
-        print("character files are invalid: fix the lines above (botan-line check)", file=sys.stderr)
-        return 2
-    except BotanError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
+from botan_line.settings import Settings, log_level
 
 _pid = os.fork()
-if _pid == 0:  # the child: check, migrate, report, leave
+if _pid == 0:  # the child: check, migrate, report, leave (exit 2 = configuration error, see preflight)
     try:
-        _code = _preflight()
-    except Exception as _exc:  # e.g. the database is unreachable
-        print(f"error: start-up check failed: {type(_exc).__name__}: {_exc}", file=sys.stderr)
-        _code = 1
+        from botan_line.ops.preflight import check
+
+        _code, _lines = check()
+    except BaseException as _exc:  # never a traceback at start-up
+        _code, _lines = 1, [f"error: start-up check failed: {type(_exc).__name__}: {_exc}"]
+    if _lines:
+        print("\n".join(_lines), file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(_code)
@@ -58,12 +35,20 @@ _code = os.waitstatus_to_exitcode(os.waitpid(_pid, 0)[1])
 if _code:
     sys.exit(_code)
 
+_settings = Settings.from_env()  # checked by the child just now
+# the app's own log lines (journald adds the time): level and logger name, like gunicorn's
+logging.basicConfig(
+    level=log_level(os.environ.get("BOTAN_LOG_LEVEL", ""), "INFO"),
+    stream=sys.stderr,
+    format="[%(process)d] %(levelname)s %(name)s: %(message)s",
+)
+
 # The app is built once in the master and shared by the forked workers (preload); each worker then
 # drops the pooled database connections it inherited and joins the worker election (post_fork).
 wsgi_app = "botan_line.doors.webhook:create_app(start_workers=False)"
 preload_app = True
-bind = os.environ.get("BOTAN_BIND", "127.0.0.1:" + os.environ.get("PORT", "8000"))
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+bind = _settings.bind  # `botan-line serve --bind` and gunicorn's own --bind override it
+workers = _settings.web_concurrency
 graceful_timeout = 20
 
 

@@ -11,13 +11,23 @@ from datetime import datetime
 from pathlib import Path
 
 from botan_line.errors import BotanError, CharacterError
+from botan_line.ops.preflight import existing_database
 
 log = logging.getLogger("botan_line")
 
 
+SERVICE_COMMANDS = ("serve", "work", "migrate", "prune")
+
+
 def _setup_logging(verbose: bool = False, terminal: bool = False) -> None:
     """Services log with time, level and logger; terminal commands print warnings as plain lines."""
-    level = "DEBUG" if verbose else os.environ.get("BOTAN_LOG_LEVEL", "WARNING" if terminal else "INFO")
+    from botan_line.settings import log_level
+
+    level = (
+        "DEBUG"
+        if verbose
+        else log_level(os.environ.get("BOTAN_LOG_LEVEL", ""), "WARNING" if terminal else "INFO")
+    )
     fmt = "%(levelname)s: %(message)s" if terminal else "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
 
@@ -26,6 +36,19 @@ def _settings():
     from botan_line.settings import Settings
 
     return Settings.from_env()
+
+
+def load_env_file(path: str) -> None:
+    """``--env-file``: the file's values go into this process's environment, over what was there."""
+    from botan_line import envfile
+
+    values = envfile.read(Path(path))
+    for name in envfile.apply(values):
+        print(f"note: {name} is taken from {path}; the value in your environment is ignored", file=sys.stderr)
+    if envfile.world_readable(Path(path)) and any(
+        "SECRET" in n or "TOKEN" in n or "KEY" in n for n in values
+    ):
+        print(f"warning: {path} holds secrets and every user can read it: chmod 640 {path}", file=sys.stderr)
 
 
 # --- subcommands ---------------------------------------------------------------------------------
@@ -59,10 +82,16 @@ def cmd_chat(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    """gunicorn with the project's config (the same as the systemd unit and the Procfile)."""
+    """gunicorn with the project's config (the same as the systemd unit and the Procfile).
+
+    A configuration error exits with status 2 and one line (see ``ops/preflight.py``).
+    """
+    settings = _settings()  # before gunicorn is imported: it reads WEB_CONCURRENCY at import
     from gunicorn.app.wsgiapp import run
 
-    sys.argv = ["gunicorn", "--config", "python:botan_line.doors.gunicorn_conf", "--bind", args.bind]
+    sys.stdout.reconfigure(line_buffering=True)  # access-log lines reach journald as they happen
+    sys.argv = ["gunicorn", "--config", "python:botan_line.doors.gunicorn_conf"]
+    sys.argv += ["--bind", args.bind or settings.bind, "--access-logfile", "-"]
     run()
     return 0
 
@@ -102,7 +131,7 @@ def cmd_prune(args) -> int:
     from botan_line.storage.db import connect
 
     settings = _settings()
-    removed = inbox.prune(connect(settings.database_url), settings.retention_days)
+    removed = inbox.prune(connect(existing_database(settings)), settings.retention_days)
     print(f"removed {removed} rows older than {settings.retention_days} days")
     return 0
 
@@ -110,6 +139,11 @@ def cmd_prune(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="botan-line", description="Three VTuber sisters on LINE.")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="read settings from this file first, as the service does (its values win over the environment)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("chat", help="talk to the sisters in the terminal (the same pipeline LINE uses)")
@@ -127,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("serve", help="serve the webhook with gunicorn (workers from WEB_CONCURRENCY)")
-    p.add_argument("--bind", default=os.environ.get("BOTAN_BIND", "127.0.0.1:8000"))
+    p.add_argument("--bind", help="HOST:PORT (default BOTAN_BIND, else 127.0.0.1:$PORT, else 127.0.0.1:8000)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("work", help="handle inbox events without serving the webhook")
@@ -139,29 +173,64 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", help="delete handled events and history past the retention")
     p.set_defaults(func=cmd_prune)
 
-    from botan_line.ops import cli_admin
+    from botan_line.ops import cli_admin, cli_backup
 
     cli_admin.register(sub)
+    cli_backup.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line. Exit status 2 is a configuration error, printed as one line."""
+    from botan_line.ops.preflight import CHARACTERS_INVALID, CONFIG_ERROR, missing_driver
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    # terminal conversations and reports stay readable: only warnings unless asked
-    _setup_logging(args.verbose, terminal=args.command not in ("serve", "work", "migrate", "prune"))
     try:
+        if args.env_file:
+            load_env_file(args.env_file)
+        # terminal conversations and reports stay readable: only warnings unless asked;
+        # `serve` leaves logging to the gunicorn config (journald adds the time itself)
+        if args.command != "serve":
+            _setup_logging(args.verbose, terminal=args.command not in SERVICE_COMMANDS)
         return args.func(args)
     except CharacterError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print("character files are invalid: fix the lines above (botan-line check)", file=sys.stderr)
-        return 2
+        print(CHARACTERS_INVALID, file=sys.stderr)
+        return CONFIG_ERROR
     except BotanError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return CONFIG_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # an unusable SQLite path or a missing driver: settings to fix, not tracebacks
+        problem = missing_driver(exc) or _sqlite_problem(exc)
+        if problem is None:
+            if _unreachable(exc):  # a passing fault, not a configuration error: status 1
+                print(f"error: the database is unreachable: {_unreachable(exc)}", file=sys.stderr)
+                return 1
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return CONFIG_ERROR
+
+
+def _unreachable(exc: Exception) -> str | None:
+    """The driver's first line when the database could not be reached (never the URL or a password)."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, OperationalError):
+        return (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+    return None
+
+
+def _sqlite_problem(exc: Exception) -> str | None:
+    from botan_line.ops.preflight import sqlite_problem
+
+    try:
+        return sqlite_problem(_settings().database_url, exc)
+    except BotanError:
+        return None
 
 
 def print_json(obj) -> None:

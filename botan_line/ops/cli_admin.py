@@ -8,6 +8,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from botan_line.ops.preflight import existing_database
+
 
 def _settings():
     from botan_line.settings import Settings
@@ -63,7 +65,7 @@ def cmd_stats(args) -> int:
 
     settings = _settings()
     now = datetime.now(settings.tz)
-    engine = connect(settings.database_url)
+    engine = connect(existing_database(settings))
     report = _report(engine, settings, args.month or "month", now)
     pushes = push_usage(settings, engine, now)
     extra = {"pushes": {"this_month": pushes.used, "counted": pushes.counted, "limit": pushes.limit,
@@ -79,7 +81,7 @@ def cmd_review(args) -> int:
     from botan_line.storage.db import connect
 
     settings = _settings()
-    engine = connect(settings.database_url)
+    engine = connect(existing_database(settings))
     store = CharacterStore(settings.characters_dir)
     cfg = settings.config.learning
     added = learning.mine(
@@ -137,7 +139,7 @@ def cmd_vary(args) -> int:
             "vary needs a model: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server "
             "(e.g. http://127.0.0.1:11434/v1 for Ollama)"
         )
-    engine = connect(settings.database_url)
+    engine = connect(existing_database(settings))
     store = CharacterStore(settings.characters_dir)
     cfg = settings.config
     llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=60, max_retries=cfg.llm.max_retries)
