@@ -19,17 +19,29 @@ from sqlalchemy.engine import Connection
 from botan_line.core.model import (
     AddHistory,
     CountCall,
+    CountTier,
     Decision,
     Forget,
     Notice,
     NoticeOnce,
     SaveUser,
     SetActive,
+    SetFact,
+    SetNickname,
     SetState,
     UserState,
     UseVariation,
 )
-from botan_line.storage.db import daily_calls, history, ledger, state, users, variation_use
+from botan_line.storage.db import (
+    daily_calls,
+    daily_tiers,
+    fan_facts,
+    history,
+    ledger,
+    state,
+    users,
+    variation_use,
+)
 
 SPENT_CACHE_SECONDS = 5.0  # the monthly spend is summed at most this often (budgets need no more)
 
@@ -51,19 +63,31 @@ class Store:
     def user(self, user_id: str) -> UserState:
         with self.engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.user_id == user_id)).first()
-        if row is None:
-            return UserState(user_id, self.default_sister)
-        return UserState(row.user_id, row.sister, row.messages, row.display_name, row.switched_at, row.active)
+        return UserState(user_id, self.default_sister) if row is None else _user(row)
 
     def users(self, user_ids: list[str]) -> dict[str, UserState]:
         """Many fans at once (the worker's batches); unknown ones get the default state."""
         found = {u: UserState(u, self.default_sister) for u in user_ids}
         with self.engine.connect() as conn:
             for row in conn.execute(select(users).where(users.c.user_id.in_(user_ids))):
-                found[row.user_id] = UserState(
-                    row.user_id, row.sister, row.messages, row.display_name, row.switched_at, row.active
-                )
+                found[row.user_id] = _user(row)
         return found
+
+    def facts(self, user_id: str) -> dict[str, str]:
+        """What this fan chose to share (core/facts.py keys), key → value."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(fan_facts.c.key, fan_facts.c.value)
+                .where(fan_facts.c.user_id == user_id)
+                .order_by(fan_facts.c.key)
+            ).all()
+        return {r.key: r.value for r in rows}
+
+    def tier_calls(self, day: str) -> dict[str, int]:
+        """Layer 2 calls started today per tier, all fans together."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(daily_tiers.c.tier, daily_tiers.c.calls).where(daily_tiers.c.day == day))
+        return {r.tier: int(r.calls) for r in rows}
 
     def variations(self, user_ids: list[str]) -> dict[tuple[str, str, str], list[int]]:
         """Every (user, sister, key) → used variations row of these fans."""
@@ -142,7 +166,8 @@ class Store:
                 k: getattr(e, k)
                 for k in (
                     "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens",
-                    "completion_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply",
+                    "completion_tokens", "cached_tokens", "yen", "strong_yen", "latency_ms", "guard",
+                    "normalized", "reply",
                 )
             }  # fmt: skip
             for key, size in (("pattern", 120), ("model", 80), ("guard", 80)):  # PostgreSQL enforces sizes
@@ -196,6 +221,8 @@ class Store:
 
     def _forget(self, conn: Connection, e: Forget, ts: float) -> None:
         conn.execute(delete(history).where(history.c.user_id == e.user_id))
+        conn.execute(update(users).where(users.c.user_id == e.user_id).values(nickname=None))
+        conn.execute(delete(fan_facts).where(fan_facts.c.user_id == e.user_id))
         # what they wrote is gone from learning and reports too; the figures stay
         conn.execute(
             update(ledger)
@@ -214,6 +241,28 @@ class Store:
                 ["user_id", "day"],
                 dict(calls=daily_calls.c.calls + 1),
             )
+        )
+
+    def _count_tier(self, conn: Connection, e: CountTier, ts: float) -> None:
+        conn.execute(
+            self._upsert(
+                daily_tiers,
+                dict(day=e.day, tier=e.tier, calls=1),
+                ["day", "tier"],
+                dict(calls=daily_tiers.c.calls + 1),
+            )
+        )
+
+    def _set_nickname(self, conn: Connection, e: SetNickname, ts: float) -> None:
+        nickname = e.nickname[:40] if e.nickname else None
+        values = dict(user_id=e.user_id, sister=self.default_sister, active=True, first_seen=ts, last_seen=ts,
+                      messages=0, nickname=nickname)  # fmt: skip
+        conn.execute(self._upsert(users, values, ["user_id"], dict(nickname=nickname)))
+
+    def _set_fact(self, conn: Connection, e: SetFact, ts: float) -> None:
+        values = dict(user_id=e.user_id, key=e.key[:20], value=e.value[:80], updated_at=ts)
+        conn.execute(
+            self._upsert(fan_facts, values, ["user_id", "key"], dict(value=values["value"], updated_at=ts))
         )
 
     def _notice_once(self, conn: Connection, e: NoticeOnce, ts: float) -> list[Notice]:
@@ -235,8 +284,17 @@ _WRITERS: dict[type, Callable] = {
     Forget: Store._forget,
     SetState: Store._set_state,
     CountCall: Store._count_call,
+    CountTier: Store._count_tier,
+    SetNickname: Store._set_nickname,
+    SetFact: Store._set_fact,
     NoticeOnce: Store._notice_once,
 }
+
+
+def _user(row) -> UserState:
+    return UserState(
+        row.user_id, row.sister, row.messages, row.display_name, row.switched_at, row.active, row.nickname
+    )
 
 
 def ledger_rows(engine: Engine, since: float, until: float) -> list:
