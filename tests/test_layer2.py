@@ -72,7 +72,8 @@ def test_the_system_prompt_is_a_fixed_prefix_and_history_is_carried_and_bounded(
         bot.say(f"{i}回目の話なんだけど、今日はいろいろあって長くなるけどいい？")
     messages = bot.ai.calls()[-1]["messages"]
     persona = bot.services.characters.current.persona("botan")
-    assert messages[0] == {"role": "system", "content": persona.system_prompt}
+    assert messages[0]["role"] == "system" and messages[0]["content"].startswith(persona.system_prompt.strip())
+    assert {m["content"] for m in (c["messages"][0] for c in bot.ai.calls())} == {messages[0]["content"]}
     history = messages[1:-1]
     assert len(history) == 4  # two turns of (user, assistant)
     assert history[0]["content"].startswith("1回目") and history[-1]["content"].startswith("2回目のお返事")

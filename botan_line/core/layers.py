@@ -13,6 +13,7 @@ from botan_line.characters.matcher import Context
 from botan_line.core import safety
 from botan_line.core.conversation import Layer, TurnContext
 from botan_line.core.model import Decision
+from botan_line.core.nickname import NicknameLayer
 
 
 def is_command(text: str) -> bool:
@@ -46,9 +47,7 @@ class SafetyLayer:
         if kind is None:
             return None
         if kind == safety.CRISIS:
-            text = safety.crisis_reply(
-                ctx.chars.safety, ctx.sister, ctx.user.display_name or ctx.persona.address
-            )
+            text = safety.crisis_reply(ctx.chars.safety, ctx.sister, ctx.name())
             return ctx.reply(text, "safety", pattern="safety:crisis")
         key = "refuse_sexual" if kind == safety.SEXUAL else "deflect_personal"
         text, used = ctx.line(key)
@@ -107,6 +106,7 @@ def learnable(ctx: TurnContext) -> str | None:
     return ctx.norm.text
 
 
-def default_layers(commands, layer2) -> Sequence[Layer]:
-    """commands → safety → sister call → Layer 1 → Layer 2 → fallback."""
-    return (CommandLayer(commands), SafetyLayer(), SisterCallLayer(), Layer1(), layer2, FallbackLayer())
+def default_layers(commands, layer2, nickname=None) -> Sequence[Layer]:
+    """commands → safety → sister call → nickname → Layer 1 → Layer 2 → fallback."""
+    nickname = nickname if nickname is not None else NicknameLayer()
+    return (CommandLayer(commands), SafetyLayer(), SisterCallLayer(), nickname, Layer1(), layer2, FallbackLayer())
