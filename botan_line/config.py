@@ -196,7 +196,9 @@ class BotConfig(Strict):
             price = self.prices[max(known, key=len)] if known else FREE
         return price
 
-    def price_yen(self, model: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> float:
+    def price_yen(
+        self, model: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0
+    ) -> float:
         """Yen for one call; ``cached_tokens`` of the prompt tokens are billed at the cached-input price."""
         price = self.price(model)
         cached = min(max(cached_tokens, 0), prompt_tokens)

@@ -378,9 +378,9 @@ CACHE_MIN_TOKENS, CACHE_STEP = 1024, 128  # OpenAI's automatic prompt caching (D
 
 
 def prompt_tokens_of(body: dict) -> str:
-    """The fake's tokenizer, as a string with one character per token: the model and each
-    message's role are one marker token each, then one token per character of the content."""
-    parts = [f"\ue000{body.get('model')}\ue000"]
+    """The fake's tokenizer, as a string with one character per token: two tokens open each
+    message (a marker and its role), then one token per character of its content."""
+    parts = []
     for m in body.get("messages") or []:
         if isinstance(m, dict):
             parts.append(f"\ue001{str(m.get('role'))[:1]}{m.get('content') or ''}")
@@ -412,11 +412,14 @@ class FakeOpenAI(_FakeServer):
 
     ``prompt_cache=True`` behaves like OpenAI's automatic prompt caching: prompt tokens are counted
     by the fake's tokenizer (:func:`prompt_tokens_of`, one per character) and
-    ``usage.prompt_tokens_details.cached_tokens`` is the prefix shared with an earlier request of
-    the same model (:func:`cached_prefix`). A scripted ``prompt_tokens``/``cached_tokens`` wins."""
+    ``usage.prompt_tokens_details.cached_tokens`` is the prefix shared with one of the last 256
+    requests to the same model (:func:`cached_prefix`). A scripted ``prompt_tokens``/``cached_tokens`` wins."""
 
     def __init__(
-        self, default: Callable[[dict], str] = _default_line, api_key: str | None = None, prompt_cache: bool = False
+        self,
+        default: Callable[[dict], str] = _default_line,
+        api_key: str | None = None,
+        prompt_cache: bool = False,
     ) -> None:
         super().__init__()
         self.default = default
@@ -424,7 +427,7 @@ class FakeOpenAI(_FakeServer):
         self.prompt_cache = prompt_cache
         self._script: list[Scripted] = []
         self._ids = itertools.count(1)
-        self._prompts: list[str] = []  # what the simulated cache has seen, newest last
+        self._prompts: dict[str, list[str]] = {}  # model → prompts the simulated cache has seen
 
     def queue(
         self,
@@ -447,7 +450,15 @@ class FakeOpenAI(_FakeServer):
         event (no sleeping in tests); cached_tokens: reported as
         usage.prompt_tokens_details.cached_tokens (None: simulated when prompt_cache is on, else 0)."""
         step = Scripted(
-            content, prompt_tokens, completion_tokens, status, delay, raw, model, finish_reason, gate=gate,
+            content,
+            prompt_tokens,
+            completion_tokens,
+            status,
+            delay,
+            raw,
+            model,
+            finish_reason,
+            gate=gate,
             cached_tokens=cached_tokens,
         )
         step.headers.update(headers or {})
@@ -504,9 +515,10 @@ class FakeOpenAI(_FakeServer):
         if not self.prompt_cache:
             return (100 if step.prompt_tokens is None else step.prompt_tokens), step.cached_tokens or 0
         tokens = prompt_tokens_of(body)
-        with self._cond:
-            cached = cached_prefix(tokens, self._prompts)
-            self._prompts = [*self._prompts[-255:], tokens]
+        with self._cond:  # a cache per model, as the provider keeps
+            seen = self._prompts.setdefault(str(body.get("model")), [])
+            cached = cached_prefix(tokens, seen)
+            seen[:] = [*seen[-255:], tokens]
         prompt_tokens = len(tokens) if step.prompt_tokens is None else step.prompt_tokens
         cached = cached if step.cached_tokens is None else step.cached_tokens
         return prompt_tokens, min(cached, prompt_tokens)

@@ -132,7 +132,7 @@ class Lines(Strict):
     forget: list[str] = _lines()
     unknown_command: list[str] = _lines()  # also what a non-admin gets for an admin command
     nickname_set: list[str] = _lines()  # 「ミカって呼んで」: {name} is already the new nickname
-    nickname_refused: list[str] = _lines()  # a nickname she will not use (insult, pet name, personal data, too long)
+    nickname_refused: list[str] = _lines()  # a nickname she won't use (insult, pet name, personal data)
 
     @field_validator("*")
     @classmethod

@@ -136,7 +136,8 @@ class TurnContext:
 
     def name(self, sister: str | None = None) -> str:
         """What she calls this fan: the nickname they chose, their LINE name, else her word for "you"."""
-        return self.user.nickname or self.user.display_name or self.chars.persona(sister or self.sister).address
+        user = self.user
+        return user.nickname or user.display_name or self.chars.persona(sister or self.sister).address
 
     def fill(self, template: str, sister: str | None = None) -> str:
         return fill(template, name=self.name(sister), band=BAND_NAMES[self.band])

@@ -27,7 +27,7 @@ MAX_LIKE_CHARS = 12  # a longer "thing" is a sentence, not a like
 
 _V = r"[「『]?(?P<v>[^\s、。,.!?！？「」『』]{1,20}?)[」』]?"
 _END = r"(?=$|[\s、。,.!！♪☆★♡♥〜~…w笑]|[\U0001f000-\U0001faff])"
-_STATE = r"(?:です|だよ|だよね|なんだ|なんです|なの|なのよ|だから|かな|でーす|ですね|だね|)"
+_STATE = r"(?:です|だよ|なんだ|なんです|なの|だから|かな|でーす|ですね|だね|だ|)(?:けど|よね|よ|ね|な|さ|わ)?"
 _OSHI = (
     re.compile(rf"(?:最推し|推しメン|推しキャラ|推し)(?:は|って)\s*{_V}{_STATE}{_END}"),
     re.compile(rf"{_V}(?:が|ちゃんが|さんが)?(?:最推し|推し){_STATE}{_END}"),
@@ -40,7 +40,7 @@ _KIND = r"(?P<kind>期末テスト|中間テスト|期末試験|中間試験|小
 _WHEN = r"(?P<when>\d{1,2}月\d{1,2}日|\d{1,2}/\d{1,2}|明日|あした|明後日|あさって|今日|きょう)"
 _EXAM = (
     re.compile(rf"{_KIND}(?:は|が|って|の日は|本番は)?\s*{_WHEN}"),
-    re.compile(rf"{_WHEN}(?:に|は|が|の)?\s*{_KIND}"),
+    re.compile(rf"{_WHEN}(?:に|は|が|の)?\s*(?:[^\s、。!?！？]{{0,8}}?の)?{_KIND}"),  # 「明日は英語の小テスト」
 )
 _NOT_VALUES = {
     "誰", "だれ", "何", "なに", "なん", "どこ", "どれ", "どっち", "いない", "いる", "ない", "ある", "それ", "これ",
@@ -104,7 +104,9 @@ def extract(raw: str, now: datetime, rules, sister_names: frozenset[str] = froze
             continue
         what = m.groupdict().get("what")
         before = text[: m.start()]
-        if what is not None and (_PEOPLE.match(what) or (before.endswith("の") and not _SELF_NO.search(before))):
+        if what is not None and (
+            _PEOPLE.match(what) or (before.endswith("の") and not _SELF_NO.search(before))
+        ):
             continue  # 「牡丹の好きな色は」 is about her, not the fan
         v = _clean(m.group("v"))
         if v.endswith(("ところ", "とこ")):

@@ -21,8 +21,8 @@ from botan_line.core import facts, prompt
 from botan_line.core.conversation import Deferred, Reads, TurnContext
 from botan_line.core.guard import check_reply
 from botan_line.core.layers import learnable
-from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce
-from botan_line.core.nickname import sister_forms
+from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce, SetNickname
+from botan_line.core.nickname import chosen, sister_forms
 from botan_line.core.prompt import prompt_fragments  # noqa: F401 - ops.learning imports it from here
 from botan_line.core.router import CHEAP, STRONG, Route, importance, strong_allowed
 
@@ -60,13 +60,13 @@ def budget(reads: Reads, cfg: BotConfig, now) -> Budget:
     return Budget(monthly_budget(reads, cfg), reads.spent_yen(*month_bounds(now)), cfg.budget.soft_ratio)
 
 
-def build_messages(ctx: TurnContext, text: str, cfg: BotConfig) -> list[dict]:
+def build_messages(ctx: TurnContext, text: str, cfg: BotConfig, nickname: str | None = None) -> list[dict]:
     """Her fixed part (the same bytes for every fan: the provider caches it), this fan's nickname
     and facts, the bounded history, the truncated message (``core/prompt.py``)."""
     uid, sister = ctx.user.user_id, ctx.sister
     return prompt.build_messages(
         prompt.fixed_prompt(ctx.chars, sister, cfg.llm.style_prefix_tokens),
-        prompt.fan_note(ctx.user.nickname, ctx.reads.facts(uid), ctx.now.date()),
+        prompt.fan_note(nickname or ctx.user.nickname, ctx.reads.facts(uid), ctx.now.date()),
         ctx.reads.history(uid, sister, cfg.llm.history_turns),
         text,
         history_turns=cfg.llm.history_turns,
@@ -138,12 +138,14 @@ class Layer2:
         tier = CHEAP if b.soft else route.tier
         capped = tier == STRONG and not self._strong_allowed(ctx.reads, day)
         tier = CHEAP if capped else tier
+        remembered = [*self._facts(ctx), *self._nickname(ctx)]
+        nickname = next((e.nickname for e in remembered if isinstance(e, SetNickname)), None)
         call = Layer2Call(
             route=route,
             tier=tier,
             soft=b.soft or capped,  # the day's strong share is spent: cheap only, like budget pressure
-            messages=build_messages(ctx, text, self.cfg),
-            effects=[CountCall(ctx.user.user_id, day), CountTier(day, tier), *notices, *self._facts(ctx)],
+            messages=build_messages(ctx, text, self.cfg, nickname),
+            effects=[CountCall(ctx.user.user_id, day), CountTier(day, tier), *notices, *remembered],
         )
         return Deferred(ctx, call, self)
 
@@ -151,16 +153,32 @@ class Layer2:
         calls = reads.tier_calls(day)
         b = self.cfg.budget
         return strong_allowed(
-            calls.get(STRONG, 0), sum(calls.values()), max_share=b.max_strong_share, grace=b.strong_grace_calls
+            calls.get(STRONG, 0),
+            sum(calls.values()),
+            max_share=b.max_strong_share,
+            grace=b.strong_grace_calls,
         )
 
     @staticmethod
     def _facts(ctx: TurnContext) -> list[Effect]:
-        """What the fan chose to share in this message (their 推し, likes, exam date), remembered."""
-        if ctx.turn.earlier:  # merged bubbles: one at a time is clear enough, several are not
-            return []
+        """What the fan chose to share (their 推し, likes, exam date), bubble by bubble, remembered."""
         names = sister_forms(n for s in ctx.chars.sisters.values() for n in s.persona.nicknames)
-        return facts.remember(ctx.user.user_id, ctx.turn.text, ctx.now, ctx.chars.safety, names)
+        found: dict[str, Effect] = {}
+        for bubble in (*ctx.turn.earlier, ctx.turn.text):
+            for effect in facts.remember(ctx.user.user_id, bubble, ctx.now, ctx.chars.safety, names):
+                found[effect.key] = effect  # a later bubble wins
+        return list(found.values())
+
+    def _nickname(self, ctx: TurnContext) -> list[Effect]:
+        """A nickname asked for in bubbles merged behind this call (a lone request never gets here)."""
+        if not ctx.turn.earlier:
+            return []
+        cfg = self.cfg.nickname
+        for bubble in reversed((*ctx.turn.earlier, ctx.turn.text)):
+            name, why = chosen(ctx, bubble, max_chars=cfg.max_chars, refused_words=cfg.refused_words)
+            if name is not None and why is None:
+                return [SetNickname(ctx.user.user_id, name)]
+        return []
 
     def _fixed(self, ctx: TurnContext, key: str, guard: str, effects: list[Effect]) -> Decision:
         decision = ctx.say_line(key, "fallback")
@@ -206,7 +224,11 @@ class Layer2:
             except LLMUnavailable as exc:
                 verdicts.append(f"error:{exc.reason}")
                 break
-            prompt_tokens, completion_tokens, cached = done.prompt_tokens, done.completion_tokens, done.cached_tokens
+            prompt_tokens, completion_tokens, cached = (
+                done.prompt_tokens,
+                done.completion_tokens,
+                done.cached_tokens,
+            )
             if not done.usage_reported:  # some local servers omit usage: estimate, ~1 token per character
                 prompt_tokens = sum(len(m["content"]) for m in call.messages)
                 completion_tokens = len(done.text)
@@ -217,7 +239,9 @@ class Layer2:
             ledger["completion_tokens"] += completion_tokens
             ledger["cached_tokens"] += cached
             ledger["yen"] += self.cfg.price_yen(tier.model, prompt_tokens, completion_tokens, cached)
-            ledger["strong_yen"] += self.cfg.price_yen(tiers.strong.model, prompt_tokens, completion_tokens, cached)
+            ledger["strong_yen"] += self.cfg.price_yen(
+                tiers.strong.model, prompt_tokens, completion_tokens, cached
+            )
             verdict = check_reply(
                 done.text,
                 forbidden=persona.rules.forbidden,

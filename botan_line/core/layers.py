@@ -109,4 +109,12 @@ def learnable(ctx: TurnContext) -> str | None:
 def default_layers(commands, layer2, nickname=None) -> Sequence[Layer]:
     """commands → safety → sister call → nickname → Layer 1 → Layer 2 → fallback."""
     nickname = nickname if nickname is not None else NicknameLayer()
-    return (CommandLayer(commands), SafetyLayer(), SisterCallLayer(), nickname, Layer1(), layer2, FallbackLayer())
+    return (
+        CommandLayer(commands),
+        SafetyLayer(),
+        SisterCallLayer(),
+        nickname,
+        Layer1(),
+        layer2,
+        FallbackLayer(),
+    )

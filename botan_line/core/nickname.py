@@ -25,32 +25,50 @@ from botan_line.core.conversation import TurnContext
 from botan_line.core.model import Decision, SetNickname
 
 # --- recognising a request -------------------------------------------------------------------
-_Q, _QE = "「『\"“", "」』\"”"  # quotes a name may be written in
+_Q, _QE = '「『"“', '」』"”'  # quotes a name may be written in
 _NAME = rf"[{_Q}]?(?P<name>[^\s、。,.!?！？{_Q}{_QE}]{{1,30}}?)[{_QE}]?"
 _END = r"(?=$|[\s、。,.!?！？♪☆★♡♥〜~ー…w笑]|[\U0001f000-\U0001faff])"
+_NAME_END = r"(?=$|[\s、。,.!?！？♪☆★♡♥…]|[\U0001f000-\U0001faff])"  # ー and 〜 may be part of a name
 _PLEASE = (
     r"(?:ね|よ|な|ほしい|欲しい|ください|下さい|くださ|くれ|くれる|くれない|くれません|くれませんか|くれたら|くれると|"
     r"もらえる|もらえない|もらえますか|もらえたら|もらえると|もらいたい|みて|ちょうだい|いいよ|いいから|もいいよ|"
-    r"もいいから|いいですよ|嬉しい|うれしい|嬉しいな|うれしいな|です|ok|オッケー|おっけー)*"
+    r"もいいから|いいですよ|嬉しい|うれしい|嬉しいな|うれしいな|です|ok|オッケー|おっけー|いただけますか|"
+    r"いただけませんか|いただけると|いただけたら|いただきたい|いただけない|もらえませんか)*"
 )
 # 「ミカって呼んで」「ミカと呼んでください」「ミカって呼びなさい」「ミカって呼べ」
 _CALL_ME = re.compile(rf"{_NAME}(?:って|と)(?:呼|よ)(?:んで{_PLEASE}{_END}|びなさい|べ{_END})", re.I)
-# 「みんなからはミカって呼ばれてる」 (now, not 「呼ばれてた」)
-_CALLED = re.compile(rf"{_NAME}(?:って|と)(?:呼|よ)ばれて(?:る|ます|います|いる|ます)(?![たけ])", re.I)
+# 「みんなからはミカって呼ばれてる」 (now, not 「呼ばれてた」), 「ミカって呼ばれたい」
+_CALLED = re.compile(rf"{_NAME}(?:って|と)(?:呼|よ)ば(?:れて(?:る|ます|います|いる)(?![たけ])|れたい)", re.I)
 _OK = r"(?:で(?:いい|お願い|おねがい|よろしく|頼む|たのむ|ok|おけ|オッケー|大丈夫|呼んで|よんで)|がいい|が(?:うれしい|嬉しい)|にして)"
 # 「あだ名はミカ」「呼び方はミカでいいよ」「ニックネームはミカです」
 _ALIAS = re.compile(
     rf"(?:呼び方|呼びかた|よびかた|呼び名|よびな|あだ名|あだな|アダ名|ニックネーム|愛称)(?:は|を)\s*{_NAME}"
-    rf"(?:{_OK}|です|だよ|だから|でーす|{_END})",
+    rf"(?:{_OK}|です|だよ|だから|でーす|{_NAME_END})",
     re.I,
 )
 # 「私のことはミカでいいよ」「僕のことはケンで呼んで」: the fan names themself, so 「でいい」 is about them
 _SELF = r"(?:私|わたし|ワタシ|僕|ぼく|ボク|俺|おれ|オレ|あたし|アタシ|うち|ウチ|自分|わし)のこと(?:は|を|も)?"
 _SELF_OK = re.compile(rf"{_SELF}\s*{_NAME}{_OK}", re.I)
 # after she asked what to call them: 「ミカでいいよ」「ミカでお願い」「ミカがいいな」「ミカにして」
-_ANSWER = re.compile(rf"^\s*{_NAME}(?:{_OK}|で{_END})", re.I)
-_ASKED = re.compile(r"呼べば|呼んだら|呼んでほしい|呼ばれたい|呼び方|呼びかた|呼び名|あだ名|ニックネーム|なんて呼|何て呼")
-_HINTS = ("呼", "よん", "よば", "よび", "あだ名", "あだな", "アダ名", "ニックネーム", "愛称", "でいい", "でお願い", "がいい", "にして")
+_ANSWER = re.compile(rf"^\s*{_NAME}(?:{_OK}|で{_NAME_END})", re.I)
+_ASKED = re.compile(
+    r"呼べば|呼んだら|呼んでほしい|呼ばれたい|呼び方|呼びかた|呼び名|あだ名|ニックネーム|なんて呼|何て呼"
+)
+_HINTS = (
+    "呼",
+    "よん",
+    "よば",
+    "よび",
+    "あだ名",
+    "あだな",
+    "アダ名",
+    "ニックネーム",
+    "愛称",
+    "でいい",
+    "でお願い",
+    "がいい",
+    "にして",
+)
 
 # openings that stand before the name and are not part of it: 「じゃあ」「これからは」「私のことは」
 _LEAD = re.compile(
@@ -68,7 +86,9 @@ NOT_NAMES = {  # answers about *how* to be called, or no name at all
 }  # fmt: skip
 _FOLDED_NOT_NAMES = frozenset(fold(n) for n in NOT_NAMES)
 # a candidate ending like a sentence is not a name: 「あだ名はまだないよ」「呼び方はなんでもいい」
-_PREDICATE = re.compile(r"(?:ない|たい|ます|です|でも|いい|して|って|てる|けど|から|よね|かな|だけ|とか|なの|だよ|ある|いる|する|った|でしょ)$")
+_PREDICATE = re.compile(
+    r"(?:ない|たい|ます|です|でも|いい|して|って|てる|けど|から|よね|だけ|とか|なの|だよ|ある|いる|する|った|でしょ)$"
+)
 
 
 def _clean(name: str) -> str:
@@ -147,7 +167,13 @@ REFUSED_PARTS = (
     "兄貴", "あにき", "兄様", "にいに", "おじさま", "王子", "飼い主", "お父さん", "おとうさん", "お母さん",
     "おかあさん", "様", "殿", "陛下", "ぺっと",
 )  # fmt: skip
-TOO_LONG, PERSONAL, UNSAFE, REFUSED, CHARACTERS = "too_long", "personal", "unsafe", "refused_word", "characters"
+TOO_LONG, PERSONAL, UNSAFE, REFUSED, CHARACTERS = (
+    "too_long",
+    "personal",
+    "unsafe",
+    "refused_word",
+    "characters",
+)
 _ALLOWED = re.compile(r"^[\w・ー〜~\-.' ]+$")
 _FOLDED_NAMES = frozenset(fold(w) for w in REFUSED_NAMES)
 _FOLDED_PARTS = tuple(fold(w) for w in REFUSED_PARTS)
@@ -175,8 +201,31 @@ def refusal(name: str, raw: str, *, rules, max_chars: int, refused_words: tuple[
 
 
 # --- the layer ----------------------------------------------------------------------------------
+def chosen(
+    ctx: TurnContext, text: str, *, max_chars: int, refused_words: tuple[str, ...] = ()
+) -> tuple[str | None, str | None]:
+    """(the name ``text`` asks for, why it is refused or None); (None, None) when it asks for none."""
+    names = tuple(
+        n for s in ctx.chars.sisters.values() for n in (*s.persona.nicknames, s.persona.display_name)
+    )
+    request = find_request(text, sister_names=names)
+    if request is None and may_answer_a_question(text):
+        last = ctx.reads.history(ctx.user.user_id, ctx.sister, 1)  # did she just ask?
+        said = next((t for role, t in reversed(last) if role == "assistant"), None)
+        request = find_request(text, last_reply=said, sister_names=names)
+    if request is None:
+        return None, None
+    why = refusal(
+        request.name, text, rules=ctx.chars.safety, max_chars=max_chars, refused_words=refused_words
+    )
+    return request.name, why
+
+
 class NicknameLayer:
-    """「ミカって呼んで」: she confirms with the new name (``lines.nickname_set``), or asks for another."""
+    """「ミカって呼んで」: she confirms with the new name (``lines.nickname_set``), or asks for another.
+
+    Only a message on its own: bubbles merged behind a Layer 2 call are one thought, answered by
+    Layer 2, which keeps the nickname they ask for (``Layer2._nickname``)."""
 
     name = "nickname"
     counts_as_message = True
@@ -186,22 +235,16 @@ class NicknameLayer:
         self.refused_words = refused_words
 
     def answer(self, ctx: TurnContext) -> Decision | None:
-        text = ctx.turn.text
-        names = tuple(n for s in ctx.chars.sisters.values() for n in (*s.persona.nicknames, s.persona.display_name))
-        request = find_request(text, sister_names=names)
-        if request is None and may_answer_a_question(text):
-            last = ctx.reads.history(ctx.user.user_id, ctx.sister, 1)  # did she just ask?
-            said = next((t for role, t in reversed(last) if role == "assistant"), None)
-            request = find_request(text, last_reply=said, sister_names=names)
-        if request is None:
+        if ctx.turn.earlier:
             return None
-        why = refusal(request.name, text, rules=ctx.chars.safety, max_chars=self.max_chars,
-                      refused_words=self.refused_words)  # fmt: skip
+        name, why = chosen(ctx, ctx.turn.text, max_chars=self.max_chars, refused_words=self.refused_words)
+        if name is None:
+            return None
         if why is not None:
             decision = ctx.say_line("nickname_refused", "layer1")
             decision.ledger.guard = f"nickname:{why}"
             return decision
-        named = replace(ctx, user=replace(ctx.user, nickname=request.name))
+        named = replace(ctx, user=replace(ctx.user, nickname=name))
         decision = named.say_line("nickname_set", "layer1")
-        decision.effects.append(SetNickname(ctx.user.user_id, request.name))
+        decision.effects.append(SetNickname(ctx.user.user_id, name))
         return decision

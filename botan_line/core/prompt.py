@@ -51,7 +51,7 @@ def estimate_tokens(text: str) -> int:
     no per-message overhead — so a prompt estimated at 1,024 tokens is at least that long for the
     real tokenizer (``bench/layer2_cost.py --exact`` measures the real count where the optional
     ``bpe-openai`` package is installed)."""
-    wide = sum(1 for ch in text if ord(ch) > 0x7F)
+    wide = sum(1 for ch in text if ord(ch) > 0x7F and not ch.isspace())
     narrow = sum(1 for ch in text if ord(ch) <= 0x7F and not ch.isspace())
     return math.floor(wide / 1.5 + narrow / 4)
 
@@ -155,14 +155,18 @@ def fan_note(nickname: str | None, facts: Mapping[str, str], today: date) -> str
     """The per-fan system message: only what the fan chose to tell (never their LINE name)."""
     lines = []
     if nickname:
-        lines.append(f"呼び方：「{nickname}」（このファンはこう呼ばれたいと言っています。名前を呼ぶときはこれを使う）")
+        lines.append(
+            f"呼び方：「{nickname}」（このファンはこう呼ばれたいと言っています。名前を呼ぶときはこれを使う）"
+        )
     shown = describe(dict(facts), today)
     for key, label in FACT_LABELS.items():
         if shown.get(key):
             lines.append(f"{label}：{shown[key]}")
     if not lines:
         return None
-    return "このファンが前に話してくれたこと（会話に自然に活かす。毎回わざわざ持ち出さない）\n" + "\n".join(lines)
+    return "このファンが前に話してくれたこと（会話に自然に活かす。毎回わざわざ持ち出さない）\n" + "\n".join(
+        lines
+    )
 
 
 def build_messages(

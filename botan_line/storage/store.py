@@ -86,7 +86,9 @@ class Store:
     def tier_calls(self, day: str) -> dict[str, int]:
         """Layer 2 calls started today per tier, all fans together."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(daily_tiers.c.tier, daily_tiers.c.calls).where(daily_tiers.c.day == day))
+            rows = conn.execute(
+                select(daily_tiers.c.tier, daily_tiers.c.calls).where(daily_tiers.c.day == day)
+            )
         return {r.tier: int(r.calls) for r in rows}
 
     def variations(self, user_ids: list[str]) -> dict[tuple[str, str, str], list[int]]:
