@@ -122,7 +122,10 @@ class Budget(Strict):
     soft_ratio: float = Field(0.8, gt=0, le=1, description="past this share of the budget, cheap tier only")
     per_user_daily_calls: int = Field(40, ge=0)
     max_strong_share: float = Field(
-        0.35, ge=0, le=1, description="the strong tier's share of a day's Layer 2 calls never exceeds this"
+        0.30,
+        ge=0,
+        le=1,
+        description="the strong tier's share of a day's Layer 2 calls never exceeds this (DESIGN's 70/30 plan)",
     )
     strong_grace_calls: int = Field(
         10, ge=0, description="strong calls a day may start with before the share applies (mornings are few)"

@@ -480,8 +480,11 @@ class FakeOpenAI(_FakeServer):
             step = self._script.pop(0) if self._script else None
         if step is None:
             content = self.default(body)
-            prompt_tokens = None if self.prompt_cache else len(json.dumps(body.get("messages", []))) // 4
-            step = Scripted(content, prompt_tokens=prompt_tokens, completion_tokens=len(content) // 2)
+            if self.prompt_cache:  # the fake's tokenizer: one token per character
+                step = Scripted(content, prompt_tokens=None, completion_tokens=len(content))
+            else:
+                prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
+                step = Scripted(content, prompt_tokens=prompt_tokens, completion_tokens=len(content) // 2)
         self._pause(step.delay)
         while step.gate is not None and not step.gate.wait(0.05) and not self._stopped.is_set():
             pass

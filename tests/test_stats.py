@@ -25,9 +25,9 @@ T0 = datetime(2026, 11, 1, tzinfo=TZ).timestamp()
 DAY = 86400
 HOUR = 3600
 CFG = BotConfig()
-# a typical exchange (700 prompt + 60 completion tokens) at the default prices and ¥150/USD
-TYPICAL_STRONG = (700 * 2.50 + 60 * 10.00) / 1e6 * 150  # gpt-4o: ¥0.3525
-TYPICAL_CHEAP = (700 * 0.15 + 60 * 0.60) / 1e6 * 150  # gpt-4o-mini: ¥0.02115
+# a typical exchange (1,700 prompt tokens, 1,408 of them cached, 60 completion) at the default
+# prices and ¥150/USD
+TYPICAL_CHEAP = (292 * 0.15 + 1408 * 0.075 + 60 * 0.60) / 1e6 * 150  # gpt-4o-mini: ¥0.027819
 
 
 @dataclass
@@ -169,9 +169,11 @@ def test_all_strong_without_layer2_rows_prices_a_typical_exchange_per_sisters_st
         l2(T0 + 4, "U4", None, 0, 0, 0.0, 0.0, "今日ひま？", layer="fallback"),  # budget stop
     ]
     f = report_of(rows, cfg=cfg).overall
-    kasho_typical = (700 * 10.00 + 60 * 20.00) / 1e6 * 150
+    # these prices name no cached price: no discount on the cached part of a typical exchange
+    botan_typical = (1700 * 2.50 + 60 * 10.00) / 1e6 * 150
+    kasho_typical = (1700 * 10.00 + 60 * 20.00) / 1e6 * 150
     # botan: two Layer 1, one safety and the budget-stop fallback (no model) at botan's typical strong exchange
-    assert f.all_strong_yen == pytest.approx(4 * TYPICAL_STRONG + kasho_typical)
+    assert f.all_strong_yen == pytest.approx(4 * botan_typical + kasho_typical)
     assert f.yen == 0.0 and f.reduction == 100.0
 
 

@@ -15,7 +15,11 @@ from datetime import datetime, timedelta
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
 
-TYPICAL_PROMPT_TOKENS = 700  # a typical Layer 2 exchange, used when the period has none to measure
+# A typical Layer 2 exchange, used when the period has none to measure: her fixed prompt (about
+# 1,500 real tokens, 1,408 of them cached once any fan has talked to her in the last minutes), a
+# few turns of history, a reply (bench/layer2_cost.py measures it).
+TYPICAL_PROMPT_TOKENS = 1700
+TYPICAL_CACHED_TOKENS = 1408
 TYPICAL_COMPLETION_TOKENS = 60
 ANSWER_LAYERS = ("layer1", "layer2", "fallback", "safety")
 PAID_LAYERS = ("layer2", "fallback")  # rows that reached (or were meant for) Layer 2
@@ -166,7 +170,7 @@ class Report:
 
 def _typical_yen(cfg: BotConfig, sister: str, tier: str) -> float:
     model = getattr(cfg.tiers_for(sister), tier).model
-    return cfg.price_yen(model, TYPICAL_PROMPT_TOKENS, TYPICAL_COMPLETION_TOKENS)
+    return cfg.price_yen(model, TYPICAL_PROMPT_TOKENS, TYPICAL_COMPLETION_TOKENS, TYPICAL_CACHED_TOKENS)
 
 
 def _followed_rows(rows, followup_seconds: int) -> set[int]:
