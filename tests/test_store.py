@@ -108,3 +108,13 @@ def test_the_overlay_sees_this_batchs_nickname_facts_and_tier_counts(store):
     overlay.add([Forget("U1")])
     assert overlay.user("U1").nickname is None and overlay.facts("U1") == {}
     assert store.user("U1").nickname == "ミカ"  # nothing written until the batch is saved
+
+
+def test_prune_lets_old_facts_go_and_keeps_the_nickname(store):
+    from botan_line.storage import inbox
+
+    old = datetime(2026, 10, 1, tzinfo=TZ)
+    store.apply(Decision(effects=[SetNickname("U1", "ミカ"), SetFact("U1", "oshi", "ユリ")]), old)
+    store.apply(Decision(effects=[SetFact("U1", "likes", "猫")]), NOW)
+    inbox.prune(store.engine, retention_days=30, now=NOW.timestamp())
+    assert store.facts("U1") == {"likes": "猫"} and store.user("U1").nickname == "ミカ"

@@ -15,6 +15,7 @@ or her own last line asking what to call the fan (otherwise 「ラーメンで�
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -110,13 +111,18 @@ def _strip_lead(name: str, sister_names: tuple[str, ...]) -> str:
     return name
 
 
-def sister_forms(sister_names) -> frozenset[str]:
-    """The sisters' names folded, with and without an honorific: never a fan's nickname."""
+@functools.lru_cache(maxsize=16)
+def _forms(sister_names: tuple[str, ...]) -> frozenset[str]:
     forms = set()
     for n in sister_names:
         forms.add(fold(n))
         forms.add(fold(_HONORIFIC.sub("", n)))
     return frozenset(f for f in forms if f)
+
+
+def sister_forms(sister_names) -> frozenset[str]:
+    """The sisters' names folded, with and without an honorific: never a fan's nickname."""
+    return _forms(tuple(sister_names))
 
 
 @dataclass(frozen=True)
