@@ -14,7 +14,7 @@ Used by ``bench/layer2_cost.py``; importable, deterministic for a seed. What it 
   everyday chat and reports of their day 52%, questions to her 14%, teasing and impossible asks
   (the banter the router sends to the strong tier for new fans) 9%, consultations and worries 9%,
   compliments and love 7%, a greeting with something after it 5%, long messages telling a whole
-  story 4%. Slots vary the wording; lengths come out between 8 and 110 characters.
+  story 4%. Slots vary the wording; lengths come out between 6 and 85 characters.
 
 Nothing here calls anything: ``day(...)`` returns the messages in time order.
 """
@@ -143,7 +143,9 @@ def _fill(template: str, rng: random.Random) -> str:
 
 def message_text(rng: random.Random, banter: float | None = None) -> str:
     """One message; ``banter``: its share instead of the usual 9% (the rest keep their proportions)."""
-    mix = MIX if banter is None else [(f, banter if f is BANTER else w * (1 - banter) / 0.91) for f, w in MIX]
+    mix = MIX
+    if banter is not None:  # the other families keep their proportions of what is left
+        mix = [(f, banter if f is BANTER else w * (1 - banter) / (1 - 0.09)) for f, w in MIX]
     families, weights = zip(*mix, strict=True)
     return _fill(rng.choice(rng.choices(families, weights)[0]), rng)
 

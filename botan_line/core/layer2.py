@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from botan_line.adapters.openai_api import LLM, LLMUnavailable
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
-from botan_line.core import facts, prompt
+from botan_line.core import prompt
 from botan_line.core.conversation import Deferred, Reads, TurnContext
 from botan_line.core.guard import check_reply
 from botan_line.core.layers import learnable
-from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce, SetNickname
-from botan_line.core.nickname import chosen, sister_forms
+from botan_line.core.memory import nickname_in, remembered
+from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce
 from botan_line.core.prompt import prompt_fragments  # noqa: F401 - ops.learning imports it from here
 from botan_line.core.router import CHEAP, STRONG, Route, importance, strong_allowed
 
@@ -138,14 +138,13 @@ class Layer2:
         tier = CHEAP if b.soft else route.tier
         capped = tier == STRONG and not self._strong_allowed(ctx.reads, day)
         tier = CHEAP if capped else tier
-        remembered = [*self._facts(ctx), *self._nickname(ctx)]
-        nickname = next((e.nickname for e in remembered if isinstance(e, SetNickname)), None)
+        memory = remembered(ctx, self.cfg)  # facts shared, a nickname asked for in merged bubbles
         call = Layer2Call(
             route=route,
             tier=tier,
             soft=b.soft or capped,  # the day's strong share is spent: cheap only, like budget pressure
-            messages=build_messages(ctx, text, self.cfg, nickname),
-            effects=[CountCall(ctx.user.user_id, day), CountTier(day, tier), *notices, *remembered],
+            messages=build_messages(ctx, text, self.cfg, nickname_in(memory)),
+            effects=[CountCall(ctx.user.user_id, day), CountTier(day, tier), *notices, *memory],
         )
         return Deferred(ctx, call, self)
 
@@ -158,27 +157,6 @@ class Layer2:
             max_share=b.max_strong_share,
             grace=b.strong_grace_calls,
         )
-
-    @staticmethod
-    def _facts(ctx: TurnContext) -> list[Effect]:
-        """What the fan chose to share (their 推し, likes, exam date), bubble by bubble, remembered."""
-        names = sister_forms(n for s in ctx.chars.sisters.values() for n in s.persona.nicknames)
-        found: dict[str, Effect] = {}
-        for bubble in (*ctx.turn.earlier, ctx.turn.text):
-            for effect in facts.remember(ctx.user.user_id, bubble, ctx.now, ctx.chars.safety, names):
-                found[effect.key] = effect  # a later bubble wins
-        return list(found.values())
-
-    def _nickname(self, ctx: TurnContext) -> list[Effect]:
-        """A nickname asked for in bubbles merged behind this call (a lone request never gets here)."""
-        if not ctx.turn.earlier:
-            return []
-        cfg = self.cfg.nickname
-        for bubble in reversed((*ctx.turn.earlier, ctx.turn.text)):
-            name, why = chosen(ctx, bubble, max_chars=cfg.max_chars, refused_words=cfg.refused_words)
-            if name is not None and why is None:
-                return [SetNickname(ctx.user.user_id, name)]
-        return []
 
     def _fixed(self, ctx: TurnContext, key: str, guard: str, effects: list[Effect]) -> Decision:
         decision = ctx.say_line(key, "fallback")
@@ -224,15 +202,11 @@ class Layer2:
             except LLMUnavailable as exc:
                 verdicts.append(f"error:{exc.reason}")
                 break
-            prompt_tokens, completion_tokens, cached = (
-                done.prompt_tokens,
-                done.completion_tokens,
-                done.cached_tokens,
-            )
+            prompt_tokens, completion_tokens = done.prompt_tokens, done.completion_tokens
             if not done.usage_reported:  # some local servers omit usage: estimate, ~1 token per character
                 prompt_tokens = sum(len(m["content"]) for m in call.messages)
                 completion_tokens = len(done.text)
-            cached = min(cached, prompt_tokens)
+            cached = min(done.cached_tokens, prompt_tokens)
             ledger["model"] = done.model or tier.model
             ledger["tier"] = name
             ledger["prompt_tokens"] += prompt_tokens

@@ -55,21 +55,10 @@ _ANSWER = re.compile(rf"^\s*{_NAME}(?:{_OK}|で{_NAME_END})", re.I)
 _ASKED = re.compile(
     r"呼べば|呼んだら|呼んでほしい|呼ばれたい|呼び方|呼びかた|呼び名|あだ名|ニックネーム|なんて呼|何て呼"
 )
-_HINTS = (
-    "呼",
-    "よん",
-    "よば",
-    "よび",
-    "あだ名",
-    "あだな",
-    "アダ名",
-    "ニックネーム",
-    "愛称",
-    "でいい",
-    "でお願い",
-    "がいい",
+_HINTS = (  # no request without one of these: most messages leave at this check
+    "呼", "よん", "よば", "よび", "あだ名", "あだな", "アダ名", "ニックネーム", "愛称", "でいい", "でお願い", "がいい",
     "にして",
-)
+)  # fmt: skip
 
 # openings that stand before the name and are not part of it: 「じゃあ」「これからは」「私のことは」
 _LEAD = re.compile(
@@ -231,7 +220,7 @@ class NicknameLayer:
     """「ミカって呼んで」: she confirms with the new name (``lines.nickname_set``), or asks for another.
 
     Only a message on its own: bubbles merged behind a Layer 2 call are one thought, answered by
-    Layer 2, which keeps the nickname they ask for (``Layer2._nickname``)."""
+    Layer 2, which keeps the nickname they ask for (``core/memory.py``)."""
 
     name = "nickname"
     counts_as_message = True
