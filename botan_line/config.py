@@ -101,18 +101,44 @@ class RouterConfig(Strict):
 class Price(Strict):
     input: float = Field(ge=0, description="USD per 1M input tokens")
     output: float = Field(ge=0, description="USD per 1M output tokens")
+    cached_input: float | None = Field(
+        None, ge=0, description="USD per 1M cached prompt tokens; omitted: the input price (no discount)"
+    )
+
+    @property
+    def cached(self) -> float:
+        return self.input if self.cached_input is None else self.cached_input
 
 
-DEFAULT_PRICES = {
-    "gpt-4o": Price(input=2.50, output=10.00),
-    "gpt-4o-mini": Price(input=0.15, output=0.60),
+DEFAULT_PRICES = {  # DESIGN §6 and §8: cached input is half price on both
+    "gpt-4o": Price(input=2.50, output=10.00, cached_input=1.25),
+    "gpt-4o-mini": Price(input=0.15, output=0.60, cached_input=0.075),
 }
+FREE = Price(input=0, output=0)
 
 
 class Budget(Strict):
     monthly_yen: float = Field(3000, ge=0)
     soft_ratio: float = Field(0.8, gt=0, le=1, description="past this share of the budget, cheap tier only")
     per_user_daily_calls: int = Field(40, ge=0)
+    max_strong_share: float = Field(
+        0.30,
+        ge=0,
+        le=1,
+        description="the strong tier's share of a day's Layer 2 calls never exceeds this (DESIGN's 70/30 plan)",
+    )
+    strong_grace_calls: int = Field(
+        10, ge=0, description="strong calls a day may start with before the share applies (mornings are few)"
+    )
+
+
+class Nickname(Strict):
+    """A name the fan asked to be called (core/nickname.py)."""
+
+    max_chars: int = Field(10, ge=1, le=20)
+    refused_words: tuple[str, ...] = Field(
+        (), description="more words a nickname may never contain, besides the built-in insults and pet names"
+    )
 
 
 class LLMConfig(Strict):
@@ -125,6 +151,13 @@ class LLMConfig(Strict):
     history_tokens: int = Field(1200, ge=0)
     max_input_chars: int = Field(400, ge=20, le=5000)
     max_output_chars: int = Field(300, ge=20)
+    style_prefix_tokens: int = Field(
+        1152,
+        ge=0,
+        le=8000,
+        description="her own lines are added as style examples until the fixed prompt reaches this many "
+        "estimated tokens (OpenAI caches prompts from 1,024 tokens; 0: no examples)",
+    )
 
 
 class Learning(Strict):
@@ -158,6 +191,7 @@ class BotConfig(Strict):
     llm: LLMConfig = LLMConfig()
     learning: Learning = Learning()
     line: LineConfig = LineConfig()
+    nickname: Nickname = Nickname()
     sisters: dict[str, SisterOverride] = Field(default_factory=dict)
 
     def tiers_for(self, sister: str) -> Tiers:
@@ -168,13 +202,31 @@ class BotConfig(Strict):
         override = self.sisters.get(sister)
         return override.router if override and override.router else self.router
 
-    def price_yen(self, model: str, prompt_tokens: int, completion_tokens: int) -> float:
+    def price(self, model: str | None) -> Price:
+        """The model's prices; an unknown model (a local server) gets the longest known prefix, else free."""
+        if not model:
+            return FREE
         price = self.prices.get(model)
-        if price is None:  # unknown model (a local server): try the longest known prefix, else free
+        if price is None:
             known = [m for m in self.prices if model.startswith(m)]
-            price = self.prices[max(known, key=len)] if known else Price(input=0, output=0)
-        usd = (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
+            price = self.prices[max(known, key=len)] if known else FREE
+        return price
+
+    def price_yen(
+        self, model: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0
+    ) -> float:
+        """Yen for one call; ``cached_tokens`` of the prompt tokens are billed at the cached-input price."""
+        price = self.price(model)
+        cached = min(max(cached_tokens, 0), prompt_tokens)
+        usd = (
+            (prompt_tokens - cached) * price.input + cached * price.cached + completion_tokens * price.output
+        ) / 1_000_000
         return usd * self.jpy_per_usd
+
+    def cache_saving_yen(self, model: str | None, cached_tokens: int) -> float:
+        """What ``cached_tokens`` would have cost more at the full input price."""
+        price = self.price(model)
+        return max(cached_tokens, 0) * (price.input - price.cached) / 1_000_000 * self.jpy_per_usd
 
 
 def load_config(path: Path) -> BotConfig:

@@ -17,6 +17,7 @@ from botan_line.core.commands import commands
 from botan_line.core.conversation import Conversation
 from botan_line.core.layer2 import Layer2
 from botan_line.core.layers import default_layers
+from botan_line.core.nickname import NicknameLayer
 from botan_line.ops.admin import AdminTools
 from botan_line.settings import Settings
 from botan_line.storage.db import connect
@@ -55,8 +56,9 @@ def build(settings: Settings, *, with_line: bool = False, sleep=None, llm=None) 
         log.warning("Layer 2 is off: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) to enable it")
     layer2 = Layer2(llm, cfg)
     admin = AdminTools(engine, characters, cfg, layer2.enabled)
+    nickname = NicknameLayer(cfg.nickname.max_chars, cfg.nickname.refused_words)
     conversation = Conversation(
-        characters, default_layers(commands.bind(admin), layer2), admins=settings.admin_user_ids
+        characters, default_layers(commands.bind(admin), layer2, nickname), admins=settings.admin_user_ids
     )
     edge = line_edge(settings, lambda: characters.current, sleep) if with_line else None
     return Services(settings, engine, store, characters, layer2, conversation, edge)

@@ -590,7 +590,7 @@ class Scripted:
     """One answer of FakeOpenAI; see FakeOpenAI.queue."""
 
     content: str = ""
-    prompt_tokens: int = 100
+    prompt_tokens: int | None = None  # None: counted (prompt_cache on) or 100
     completion_tokens: int = 20
     status: int = 200
     delay: float = 0.0
@@ -599,23 +599,69 @@ class Scripted:
     finish_reason: str = "stop"
     headers: dict[str, str] = field(default_factory=dict)
     gate: threading.Event | None = None
+    cached_tokens: int | None = None  # None: simulated (prompt_cache on) or 0
+
+
+CACHE_MIN_TOKENS, CACHE_STEP = 1024, 128  # OpenAI's automatic prompt caching (DESIGN §8)
+
+
+def prompt_tokens_of(body: dict) -> str:
+    """The fake's tokenizer, as a string with one character per token: two tokens open each
+    message (a marker and its role), then one token per character of its content."""
+    parts = []
+    for m in body.get("messages") or []:
+        if isinstance(m, dict):
+            parts.append(f"\ue001{str(m.get('role'))[:1]}{m.get('content') or ''}")
+    return "".join(parts)
+
+
+def _common(a: str, b: str) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # the longest k with a[:k] == b[:k]: slices compare in C
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def cached_prefix(tokens: str, earlier: list[str]) -> int:
+    """What the provider would serve from its cache: the longest prefix shared with an earlier
+    prompt, counted from 1,024 tokens in 128-token steps (0 below 1,024)."""
+    best = max((_common(tokens, seen) for seen in earlier), default=0)
+    if best < CACHE_MIN_TOKENS:
+        return 0
+    return CACHE_MIN_TOKENS + (best - CACHE_MIN_TOKENS) // CACHE_STEP * CACHE_STEP
 
 
 class FakeOpenAI(_FakeServer):
-    """POST {base}/chat/completions, answered from a script queue, then from `default(body)`."""
+    """POST {base}/chat/completions, answered from a script queue, then from `default(body)`.
 
-    def __init__(self, default: Callable[[dict], str] = _default_line, api_key: str | None = None) -> None:
+    ``prompt_cache=True`` behaves like OpenAI's automatic prompt caching: prompt tokens are counted
+    by the fake's tokenizer (:func:`prompt_tokens_of`, one per character) and
+    ``usage.prompt_tokens_details.cached_tokens`` is the prefix shared with one of the last 256
+    requests to the same model (:func:`cached_prefix`). A scripted ``prompt_tokens``/``cached_tokens`` wins."""
+
+    def __init__(
+        self,
+        default: Callable[[dict], str] = _default_line,
+        api_key: str | None = None,
+        prompt_cache: bool = False,
+    ) -> None:
         super().__init__()
         self.default = default
         self.api_key = api_key  # None: accept any key
+        self.prompt_cache = prompt_cache
         self._script: list[Scripted] = []
         self._ids = itertools.count(1)
+        self._prompts: dict[str, list[str]] = {}  # model → prompts the simulated cache has seen
 
     def queue(
         self,
         content: str = "",
         *,
-        prompt_tokens: int = 100,
+        prompt_tokens: int | None = None,
         completion_tokens: int = 20,
         status: int = 200,
         delay: float = 0.0,
@@ -624,12 +670,24 @@ class FakeOpenAI(_FakeServer):
         finish_reason: str = "stop",
         headers: dict[str, str] | None = None,
         gate: threading.Event | None = None,
+        cached_tokens: int | None = None,
     ) -> None:
         """Script the next answer. raw: a str sent as the exact body; model: None echoes the
-        request's; status >= 400: an OpenAI error JSON whose message is `content`; gate: the
-        answer waits until the test sets this event (no sleeping in tests)."""
+        request's; status >= 400: an OpenAI error JSON whose message is `content` (headers given
+        here replace the default 429 retry hints); gate: the answer waits until the test sets this
+        event (no sleeping in tests); cached_tokens: reported as
+        usage.prompt_tokens_details.cached_tokens (None: simulated when prompt_cache is on, else 0)."""
         step = Scripted(
-            content, prompt_tokens, completion_tokens, status, delay, raw, model, finish_reason, gate=gate
+            content,
+            prompt_tokens,
+            completion_tokens,
+            status,
+            delay,
+            raw,
+            model,
+            finish_reason,
+            gate=gate,
+            cached_tokens=cached_tokens,
         )
         step.headers.update(headers or {})
         with self._cond:
@@ -650,8 +708,11 @@ class FakeOpenAI(_FakeServer):
             step = self._script.pop(0) if self._script else None
         if step is None:
             content = self.default(body)
-            prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
-            step = Scripted(content, prompt_tokens=prompt_tokens, completion_tokens=len(content) // 2)
+            if self.prompt_cache:  # the fake's tokenizer: one token per character
+                step = Scripted(content, prompt_tokens=None, completion_tokens=len(content))
+            else:
+                prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
+                step = Scripted(content, prompt_tokens=prompt_tokens, completion_tokens=len(content) // 2)
         self._pause(step.delay)
         while step.gate is not None and not step.gate.wait(0.05) and not self._stopped.is_set():
             pass
@@ -659,7 +720,10 @@ class FakeOpenAI(_FakeServer):
             return step.status, step.raw, step.headers
         if step.status >= 400:
             status, payload, headers = self._error(step.status, step.content or None)
+            if any(k.lower().startswith("retry-after") for k in step.headers):
+                headers = {k: v for k, v in headers.items() if not k.startswith("retry-after")}
             return status, payload, {**headers, **step.headers}
+        prompt_tokens, cached = self._usage(body, step)
         n = next(self._ids)
         message = {"role": "assistant", "content": step.content}
         completion = {
@@ -669,12 +733,26 @@ class FakeOpenAI(_FakeServer):
             "model": step.model or body.get("model", "gpt-fake"),
             "choices": [{"index": 0, "message": message, "finish_reason": step.finish_reason}],
             "usage": {
-                "prompt_tokens": step.prompt_tokens,
+                "prompt_tokens": prompt_tokens,
                 "completion_tokens": step.completion_tokens,
-                "total_tokens": step.prompt_tokens + step.completion_tokens,
+                "total_tokens": prompt_tokens + step.completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
             },
         }
         return 200, completion, {"x-request-id": f"req_fake{n}", **step.headers}
+
+    def _usage(self, body: dict, step: Scripted) -> tuple[int, int]:
+        """(prompt_tokens, cached_tokens) for this answer; the simulated cache learns the prompt."""
+        if not self.prompt_cache:
+            return (100 if step.prompt_tokens is None else step.prompt_tokens), step.cached_tokens or 0
+        tokens = prompt_tokens_of(body)
+        with self._cond:  # a cache per model, as the provider keeps
+            seen = self._prompts.setdefault(str(body.get("model")), [])
+            cached = cached_prefix(tokens, seen)
+            seen[:] = [*seen[-255:], tokens]
+        prompt_tokens = len(tokens) if step.prompt_tokens is None else step.prompt_tokens
+        cached = cached if step.cached_tokens is None else step.cached_tokens
+        return prompt_tokens, min(cached, prompt_tokens)
 
     @staticmethod
     def _error(status: int, message: str | None = None) -> Reply:

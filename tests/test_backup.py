@@ -18,8 +18,8 @@ from sqlalchemy import insert, text
 from botan_line.ops import backup
 from botan_line.ops.cli import main
 from botan_line.storage import db as dbmod
-from botan_line.storage.migrations import MIGRATIONS, m0001_initial
 from botan_line.storage.db import connect, ledger
+from botan_line.storage.migrations import MIGRATIONS, m0001_initial
 
 KNOWN = [name for name, _ in MIGRATIONS]
 LEARNED = """patterns:

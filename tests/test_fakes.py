@@ -426,3 +426,39 @@ def test_fixture_events_are_fresh_and_parse():
     parsed = parse(*events)
     assert len(parsed) == 28
     assert isinstance(parsed[-1], UnknownEvent)
+
+
+# --- the simulated prompt cache ---------------------------------------------------------------------
+def ask(client, system: str, text: str, model: str = "gpt-4o-mini"):
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
+    return client.chat.completions.create(model=model, messages=messages).usage
+
+
+def test_the_prompt_cache_serves_the_shared_prefix_from_1024_tokens_in_128_steps():
+    with FakeOpenAI(prompt_cache=True) as fake:
+        client = openai.OpenAI(api_key="k", base_url=fake.url + "/v1", max_retries=0, timeout=5)
+        system = "あ" * 1500
+        first = ask(client, system, "こんにちは")
+        assert first.prompt_tokens == 2 + 1500 + 2 + 5  # two tokens open a message, one per character
+        assert first.prompt_tokens_details.cached_tokens == 0  # nothing seen yet
+        second = ask(client, system, "こんばんは")
+        shared = 2 + 1500 + 2 + 2  # the system message, the user message's opening, "こん"
+        assert second.prompt_tokens_details.cached_tokens == 1024 + (shared - 1024) // 128 * 128 == 1408
+        assert ask(client, "い" * 900, "こんにちは").prompt_tokens_details.cached_tokens == 0  # under 1,024
+        assert ask(client, system, "こんにちは", model="gpt-4o").prompt_tokens_details.cached_tokens == 0
+        fake.queue("はい", prompt_tokens=3000, cached_tokens=2048)  # a script wins
+        scripted = ask(client, system, "こんにちは")
+        assert (scripted.prompt_tokens, scripted.prompt_tokens_details.cached_tokens) == (3000, 2048)
+
+
+def test_without_the_cache_usage_reports_none_cached(client):
+    usage = chat(client).usage
+    assert usage.prompt_tokens_details.cached_tokens == 0
+
+
+def test_scripted_retry_hints_replace_the_default_ones(ai, client):
+    ai.queue("slow down", status=429, headers={"retry-after": "7"})
+    with pytest.raises(openai.RateLimitError) as err:
+        chat(client)
+    assert err.value.response.headers.get("retry-after") == "7"
+    assert err.value.response.headers.get("retry-after-ms") is None

@@ -72,7 +72,10 @@ def test_the_system_prompt_is_a_fixed_prefix_and_history_is_carried_and_bounded(
         bot.say(f"{i}回目の話なんだけど、今日はいろいろあって長くなるけどいい？")
     messages = bot.ai.calls()[-1]["messages"]
     persona = bot.services.characters.current.persona("botan")
-    assert messages[0] == {"role": "system", "content": persona.system_prompt}
+    assert messages[0]["role"] == "system" and messages[0]["content"].startswith(
+        persona.system_prompt.strip()
+    )
+    assert {m["content"] for m in (c["messages"][0] for c in bot.ai.calls())} == {messages[0]["content"]}
     history = messages[1:-1]
     assert len(history) == 4  # two turns of (user, assistant)
     assert history[0]["content"].startswith("1回目") and history[-1]["content"].startswith("2回目のお返事")
@@ -264,3 +267,91 @@ def test_a_greeting_never_waits_behind_a_model_call(make_bot, sqlite_url):
     finally:
         gate.set()
         worker.stop()
+
+
+# --- prompt caching: what the provider reports is what the ledger bills ---------------------------
+def cached_yen(model_in, model_cached, model_out, pt, cached, ct, rate=150.0):
+    return ((pt - cached) * model_in + cached * model_cached + ct * model_out) / 1_000_000 * rate
+
+
+def test_cached_prompt_tokens_are_billed_at_the_cached_price(l2bot):
+    l2bot.ai.prompt_cache = True  # the fake now behaves like OpenAI's automatic prompt caching
+    for user in ("Ufirst", "Usecond"):
+        for _ in range(3):
+            l2bot.say("ありがとう", user=user)  # not new users any more: the cheap tier
+    l2bot.ai.queue(GOOD, completion_tokens=30)
+    l2bot.say(CHAT, user="Ufirst")
+    first = l2bot.last()
+    assert first.cached_tokens == 0  # nothing was cached yet
+    assert first.yen == pytest.approx(yen(0.15, 0.60, first.prompt_tokens, 30))
+    l2bot.ai.queue(GOOD, completion_tokens=30)
+    l2bot.say("昨日から新しいゲーム始めたんだけど、ボスが強すぎて全然勝てないんだよね", user="Usecond")
+    second = l2bot.last()
+    # another fan, another message: her fixed part is the shared prefix the provider caches
+    assert second.cached_tokens >= 1024 and (second.cached_tokens - 1024) % 128 == 0
+    assert second.cached_tokens <= second.prompt_tokens
+    full = yen(0.15, 0.60, second.prompt_tokens, 30)
+    assert second.yen == pytest.approx(
+        cached_yen(0.15, 0.075, 0.60, second.prompt_tokens, second.cached_tokens, 30)
+    )
+    assert second.yen < full * 0.75  # most of the prompt is her fixed part, at half price
+    assert second.strong_yen == pytest.approx(
+        cached_yen(2.50, 1.25, 10.00, second.prompt_tokens, second.cached_tokens, 30)
+    )
+
+
+def test_the_report_shows_the_cached_share_and_what_caching_saved(l2bot):
+    from botan_line.ops import stats
+    from botan_line.ops.admin import report
+
+    l2bot.ai.queue(GOOD, prompt_tokens=2000, cached_tokens=1536, completion_tokens=40)
+    l2bot.say(CHAT)
+    row = l2bot.last()
+    assert (row.prompt_tokens, row.cached_tokens) == (2000, 1536)
+    r = report(
+        l2bot.services.engine,
+        l2bot.services.settings.config,
+        None,
+        "today",
+        datetime.fromtimestamp(row.created_at + 60, TZ),
+    )
+    f = r.overall
+    assert f.cached_tokens == 1536 and f.cached_share == pytest.approx(76.8)
+    saved = 1536 * (0.15 - 0.075) / 1e6 * 150  # an ordinary message: the cheap tier
+    assert row.model == "gpt-4o-mini" and f.cache_saved_yen == pytest.approx(saved)
+    assert "キャッシュ 77%" in stats.format_line(r)
+    assert "saved by caching" in stats.format_cli(r, stats.projection(r))
+
+
+def test_a_price_without_a_cached_price_gives_no_discount():
+    cfg = config(prices={"gpt-4o-mini": {"input": 0.15, "output": 0.60}})
+    assert cfg.price_yen("gpt-4o-mini", 2000, 100, 1500) == pytest.approx(yen(0.15, 0.60, 2000, 100))
+    assert cfg.cache_saving_yen("gpt-4o-mini", 1500) == 0.0
+    default = BotConfig()
+    assert default.price("gpt-4o").cached == 1.25 and default.price("gpt-4o-mini").cached == 0.075
+    assert default.price_yen("gpt-4o", 1000, 0, 5000) == pytest.approx(1000 * 1.25 / 1e6 * 150)  # capped
+
+
+# --- the strong tier's share of a day --------------------------------------------------------------
+BANTER = "どうせ中身は機械なんでしょ、人間だって証明してみなよ"  # banter from a new user: strong
+
+
+def test_the_strong_tier_keeps_to_its_share_of_the_day(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url, config=config(budget={"max_strong_share": 0.25, "strong_grace_calls": 2}))
+    for i in range(12):
+        bot.ai.queue("はぁ？あたしは機械じゃないし！")
+        bot.say(BANTER, user=f"Unew{i}")
+    models = [c["model"] for c in bot.ai.calls()]
+    strong = [m == "gpt-4o" for m in models]
+    assert strong[:2] == [True, True]  # the day's first strong calls are let through
+    assert sum(strong) <= 2 + 0.25 * 12 and sum(strong) < 12
+    for n in range(3, 13):  # never above the share once the grace is spent
+        assert sum(strong[:n]) <= max(2, 0.25 * n + 1)
+    capped = [r for r in bot.ledger() if r.layer == "layer2" and r.score >= 0.7 and r.tier == "cheap"]
+    assert capped  # important messages that went cheap because the day's share was spent
+    day = datetime.fromtimestamp(bot.clock.t, TZ).strftime("%Y-%m-%d")
+    assert bot.services.store.tier_calls(day) == {"strong": sum(strong), "cheap": 12 - sum(strong)}
+    bot.clock.advance(86400)  # a new day, a new share
+    bot.ai.queue("はぁ？あたしは機械じゃないし！")
+    bot.say(BANTER, user="Unext")
+    assert bot.ai.calls()[-1]["model"] == "gpt-4o"

@@ -92,3 +92,16 @@ def test_signature_check_agrees_with_the_sdk():
         good = base64.b64encode(hmac.new(b"s", raw, hashlib.sha256).digest()).decode()
         for signature in (good, good[:-4] + "AAA=", ""):
             assert valid_signature("s", raw, signature) == sdk.validate(body, signature)
+
+
+def test_the_readmes_botan_config_example_is_a_valid_config(tmp_path):
+    from botan_line.config import load_config
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    after = readme.split("`BOTAN_CONFIG` (every field optional", 1)[1]
+    example = after.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "config.yaml"
+    path.write_text(example, encoding="utf-8")
+    cfg = load_config(path)
+    assert cfg.prices["gpt-4o"].cached == 1.25 and cfg.budget.max_strong_share == 0.30
+    assert cfg.llm.style_prefix_tokens == 1152 and cfg.nickname.refused_words == ("まおう",)

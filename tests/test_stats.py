@@ -25,9 +25,9 @@ T0 = datetime(2026, 11, 1, tzinfo=TZ).timestamp()
 DAY = 86400
 HOUR = 3600
 CFG = BotConfig()
-# a typical exchange (700 prompt + 60 completion tokens) at the default prices and ¥150/USD
-TYPICAL_STRONG = (700 * 2.50 + 60 * 10.00) / 1e6 * 150  # gpt-4o: ¥0.3525
-TYPICAL_CHEAP = (700 * 0.15 + 60 * 0.60) / 1e6 * 150  # gpt-4o-mini: ¥0.02115
+# a typical exchange (1,700 prompt tokens, 1,408 of them cached, 60 completion) at the default
+# prices and ¥150/USD
+TYPICAL_CHEAP = (292 * 0.15 + 1408 * 0.075 + 60 * 0.60) / 1e6 * 150  # gpt-4o-mini: ¥0.027819
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Row:
     score: float | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
     yen: float = 0.0
     strong_yen: float = 0.0
     latency_ms: float = 0.0
@@ -168,9 +169,11 @@ def test_all_strong_without_layer2_rows_prices_a_typical_exchange_per_sisters_st
         l2(T0 + 4, "U4", None, 0, 0, 0.0, 0.0, "今日ひま？", layer="fallback"),  # budget stop
     ]
     f = report_of(rows, cfg=cfg).overall
-    kasho_typical = (700 * 10.00 + 60 * 20.00) / 1e6 * 150
+    # these prices name no cached price: no discount on the cached part of a typical exchange
+    botan_typical = (1700 * 2.50 + 60 * 10.00) / 1e6 * 150
+    kasho_typical = (1700 * 10.00 + 60 * 20.00) / 1e6 * 150
     # botan: two Layer 1, one safety and the budget-stop fallback (no model) at botan's typical strong exchange
-    assert f.all_strong_yen == pytest.approx(4 * TYPICAL_STRONG + kasho_typical)
+    assert f.all_strong_yen == pytest.approx(4 * botan_typical + kasho_typical)
     assert f.yen == 0.0 and f.reduction == 100.0
 
 
@@ -375,3 +378,31 @@ def test_json_and_sqlalchemy_rows(tmp_path):
     assert data["overall"]["layers"]["layer1"] == {"count": 5, "percent": 41.7}
     assert data["overall"]["fallthrough"][0] == {"text": "ゲームしよ", "count": 2, "users": 2}
     assert list(data["sisters"]) == ["botan", "kasho"] and data["days"] == 10
+
+
+def test_cached_share_and_the_yen_caching_saved():
+    rows = [
+        l2(T0 + 1, "U1", "cheap", 2000, 50, 0.0, 0.0, "a"),
+        l2(T0 + 2, "U2", "strong", 2000, 50, 0.0, 0.0, "b"),
+        l1(T0 + 3, "U3", "botan:morning"),
+    ]
+    rows[0].cached_tokens, rows[1].cached_tokens = 1536, 1024  # the report reads the ledger's column
+    f = report_of(rows).overall
+    assert (f.prompt_tokens, f.cached_tokens) == (4000, 2560)
+    assert f.cached_share == pytest.approx(64.0)
+    saved = (1536 * (0.15 - 0.075) + 1024 * (2.50 - 1.25)) / 1e6 * 150
+    assert f.cache_saved_yen == pytest.approx(saved)
+    data = report_of(rows).to_json()["overall"]
+    assert (data["cached_tokens"], data["cached_percent"], data["cache_saved_yen"]) == (
+        2560,
+        64.0,
+        round(saved, 2),
+    )
+    assert "キャッシュ 64%（入力4,000トークン中）" in format_line(report_of(rows))
+    text = format_cli(report_of(rows), projection(report_of(rows)))
+    assert "cached prompt" in text and f"¥{saved:,.2f}" in text
+
+
+def test_rows_without_cached_tokens_count_none_cached():
+    f = report_of(month_rows()).overall
+    assert (f.cached_tokens, f.cache_saved_yen, f.cached_share) == (0, 0.0, 0.0)

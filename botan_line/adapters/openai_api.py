@@ -1,18 +1,28 @@
 """The OpenAI edge: one chat completion with explicit timeouts and bounded, deadline-aware retries.
 
+Retries are ours, never the client's: a 429 or 5xx that says when to come back (``retry-after-ms``,
+``Retry-After`` in seconds or as an HTTP date) is retried no sooner than that, others after an
+exponential backoff; both with random jitter, so workers that were refused together do not come
+back together; and no retry starts that could not finish before the reply-token deadline.
+
 Any OpenAI-compatible server works (OPENAI_BASE_URL: a local Ollama, another provider).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 import openai
 
 log = logging.getLogger(__name__)
+
+MIN_ATTEMPT_SECONDS = 1.0  # a retry with less time than this before the deadline is not started
+JITTER = 0.25  # a server's Retry-After is stretched by up to this share (at least 0.1 s)
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,38 @@ class Completion:
     completion_tokens: int
     usage_reported: bool
     latency_ms: float
+    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
+
+
+def retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms``, then ``Retry-After``), or None.
+
+    ``now`` is the wall clock (epoch seconds), for a ``Retry-After`` given as an HTTP date."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            value = float(ms) / 1000
+            if value >= 0:
+                return value
+        except ValueError:
+            pass
+    raw = (headers.get("retry-after") or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        try:
+            value = parsedate_to_datetime(raw).timestamp() - now
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return max(value, 0.0) if value == value else None  # NaN: no hint
+
+
+def _cached_tokens(usage) -> int:
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    return cached if isinstance(cached, int) and cached > 0 else 0
 
 
 class LLMUnavailable(Exception):
@@ -51,6 +93,8 @@ class LLM:
         max_retries: int,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ):
         self.client = openai.OpenAI(
             api_key=api_key or "not-needed",  # local OpenAI-compatible servers accept any key
@@ -62,6 +106,8 @@ class LLM:
         self.max_retries = max_retries
         self.sleep = sleep
         self.monotonic = monotonic
+        self.wall = wall
+        self.rng = rng or random.Random()
 
     def complete(
         self, model: str, messages: list[dict], *, temperature: float, max_tokens: int, deadline: float
@@ -85,19 +131,30 @@ class LLM:
                     completion_tokens=usage.completion_tokens if usage else 0,
                     usage_reported=usage is not None,
                     latency_ms=(self.monotonic() - started) * 1000,
+                    cached_tokens=_cached_tokens(usage) if usage else 0,
                 )
             except RETRYABLE as exc:
                 reason = type(exc).__name__
+                response = getattr(exc, "response", None)
+                hint = retry_after(response.headers, self.wall()) if response is not None else None
             except openai.APIStatusError as exc:  # 4xx other than 429: retrying will not help
                 log.warning("LLM request refused: HTTP %s", exc.status_code)
                 raise LLMUnavailable(f"http_{exc.status_code}") from None
             except (openai.APIError, ValueError, AttributeError, IndexError, TypeError) as exc:
                 # malformed JSON or a response without the expected shape
                 log.warning("LLM response unusable: %s", type(exc).__name__)
-                reason = "malformed_response"
+                reason, hint = "malformed_response", None
             attempt += 1
-            backoff = min(4.0, 0.5 * 2 ** (attempt - 1))
-            if attempt > self.max_retries or self.monotonic() + backoff >= deadline:
+            wait = self.backoff(attempt, hint)
+            if attempt > self.max_retries or self.monotonic() + wait + MIN_ATTEMPT_SECONDS > deadline:
                 log.warning("LLM unavailable after %d attempt(s): %s", attempt, reason)
                 raise LLMUnavailable(reason)
-            self.sleep(backoff)
+            self.sleep(wait)
+
+    def backoff(self, attempt: int, hint: float | None) -> float:
+        """Seconds before retry ``attempt`` (1, 2, ...): the server's hint stretched by up to
+        ``JITTER``, else an exponential backoff of which a random half is kept ("equal jitter")."""
+        if hint is not None:
+            return hint + self.rng.uniform(0, max(0.1, JITTER * hint))
+        base = min(4.0, 0.5 * 2 ** (attempt - 1))
+        return base / 2 + self.rng.uniform(0, base / 2)

@@ -146,6 +146,8 @@ class Lines(Strict):
     deflect_personal: list[str] = _lines()
     forget: list[str] = _lines()
     unknown_command: list[str] = _lines()  # also what a non-admin gets for an admin command
+    nickname_set: list[str] = _lines()  # 「ミカって呼んで」: {name} is already the new nickname
+    nickname_refused: list[str] = _lines()  # a nickname she won't use (insult, pet name, personal data)
 
     @field_validator("*")
     @classmethod

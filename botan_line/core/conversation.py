@@ -49,6 +49,8 @@ class Reads(Protocol):
     def spent_yen(self, since: float, until: float) -> float: ...
     def daily_calls(self, user_id: str, day: str) -> int: ...
     def pushes(self, since: float, until: float) -> int: ...  # messages LINE counted (core/quota.py)
+    def facts(self, user_id: str) -> dict[str, str]: ...
+    def tier_calls(self, day: str) -> dict[str, int]: ...
 
 
 def pick_variation(n: int, used: Sequence[int], rng: random.Random) -> tuple[int, tuple[int, ...]]:
@@ -134,9 +136,13 @@ class TurnContext:
     def is_admin(self) -> bool:
         return self.turn.user_id in self.admins
 
+    def name(self, sister: str | None = None) -> str:
+        """What she calls this fan: the nickname they chose, their LINE name, else her word for "you"."""
+        user = self.user
+        return user.nickname or user.display_name or self.chars.persona(sister or self.sister).address
+
     def fill(self, template: str, sister: str | None = None) -> str:
-        persona = self.chars.persona(sister or self.sister)
-        return fill(template, name=self.user.display_name or persona.address, band=BAND_NAMES[self.band])
+        return fill(template, name=self.name(sister), band=BAND_NAMES[self.band])
 
     def pick(self, key: str, count: int, sister: str | None = None) -> tuple[int, UseVariation]:
         """Which of ``count`` variations to use for ``key``, and the effect that remembers it."""

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from botan_line.adapters.openai_api import LLM, LLMUnavailable
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
+from botan_line.core import prompt
 from botan_line.core.conversation import Deferred, Reads, TurnContext
 from botan_line.core.guard import check_reply
 from botan_line.core.layers import learnable
-from botan_line.core.model import CountCall, Decision, Effect, NoticeOnce
-from botan_line.core.router import CHEAP, STRONG, Route, importance
+from botan_line.core.memory import nickname_in, remembered
+from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce
+from botan_line.core.prompt import prompt_fragments  # noqa: F401 - ops.learning imports it from here
+from botan_line.core.router import CHEAP, STRONG, Route, importance, strong_allowed
 
 PAUSED_KEY = "layer2_paused"
 BUDGET_KEY = "budget_monthly_yen"
@@ -57,31 +60,19 @@ def budget(reads: Reads, cfg: BotConfig, now) -> Budget:
     return Budget(monthly_budget(reads, cfg), reads.spent_yen(*month_bounds(now)), cfg.budget.soft_ratio)
 
 
-def prompt_fragments(system_prompt: str, size: int = 16) -> list[str]:
-    lines = [ln.strip() for ln in system_prompt.splitlines() if len(ln.strip()) >= size]
-    return [ln[:size] for ln in lines]
-
-
-def build_messages(
-    system_prompt: str, history: list[tuple[str, str]], text: str, cfg: BotConfig
-) -> list[dict]:
-    """Fixed system prefix (provider prompt caching), bounded history, the truncated message."""
-    budget_tokens = cfg.llm.history_tokens
-    kept: list[dict] = []
-    for role, content in reversed(history[-cfg.llm.history_turns * 2 :] if cfg.llm.history_turns else []):
-        cost = len(content) + 4  # Japanese: about one token per character
-        if cost > budget_tokens:
-            break
-        budget_tokens -= cost
-        kept.append({"role": role, "content": content})
-    kept.reverse()
-    if kept and kept[0]["role"] == "assistant":
-        kept = kept[1:]
-    return [
-        {"role": "system", "content": system_prompt},
-        *kept,
-        {"role": "user", "content": text[: cfg.llm.max_input_chars]},
-    ]
+def build_messages(ctx: TurnContext, text: str, cfg: BotConfig, nickname: str | None = None) -> list[dict]:
+    """Her fixed part (the same bytes for every fan: the provider caches it), this fan's nickname
+    and facts, the bounded history, the truncated message (``core/prompt.py``)."""
+    uid, sister = ctx.user.user_id, ctx.sister
+    return prompt.build_messages(
+        prompt.fixed_prompt(ctx.chars, sister, cfg.llm.style_prefix_tokens),
+        prompt.fan_note(nickname or ctx.user.nickname, ctx.reads.facts(uid), ctx.now.date()),
+        ctx.reads.history(uid, sister, cfg.llm.history_turns),
+        text,
+        history_turns=cfg.llm.history_turns,
+        history_tokens=cfg.llm.history_tokens,
+        max_input_chars=cfg.llm.max_input_chars,
+    )
 
 
 @dataclass
@@ -144,15 +135,28 @@ class Layer2:
             switched=ctx.switched or recently,
             cfg=router,
         )
-        history = ctx.reads.history(ctx.user.user_id, persona.id, self.cfg.llm.history_turns)
+        tier = CHEAP if b.soft else route.tier
+        capped = tier == STRONG and not self._strong_allowed(ctx.reads, day)
+        tier = CHEAP if capped else tier
+        memory = remembered(ctx, self.cfg)  # facts shared, a nickname asked for in merged bubbles
         call = Layer2Call(
             route=route,
-            tier=CHEAP if b.soft else route.tier,
-            soft=b.soft,
-            messages=build_messages(persona.system_prompt, history, text, self.cfg),
-            effects=[CountCall(ctx.user.user_id, day), *notices],
+            tier=tier,
+            soft=b.soft or capped,  # the day's strong share is spent: cheap only, like budget pressure
+            messages=build_messages(ctx, text, self.cfg, nickname_in(memory)),
+            effects=[CountCall(ctx.user.user_id, day), CountTier(day, tier), *notices, *memory],
         )
         return Deferred(ctx, call, self)
+
+    def _strong_allowed(self, reads: Reads, day: str) -> bool:
+        calls = reads.tier_calls(day)
+        b = self.cfg.budget
+        return strong_allowed(
+            calls.get(STRONG, 0),
+            sum(calls.values()),
+            max_share=b.max_strong_share,
+            grace=b.strong_grace_calls,
+        )
 
     def _fixed(self, ctx: TurnContext, key: str, guard: str, effects: list[Effect]) -> Decision:
         decision = ctx.say_line(key, "fallback")
@@ -173,13 +177,14 @@ class Layer2:
             decision = ctx.say_line("fallback", "fallback")
             decision.ledger.guard = "no_time_left"
             decision.ledger.score = call.route.score
-            decision.effects += [e for e in call.effects if not isinstance(e, CountCall)]
+            decision.effects += [e for e in call.effects if not isinstance(e, CountCall | CountTier)]
             return decision
         deadline = self.monotonic() + limit
         persona = ctx.persona
         tiers = self.cfg.tiers_for(persona.id)
-        fragments = prompt_fragments(persona.system_prompt)
-        ledger = dict(tier=None, model=None, prompt_tokens=0, completion_tokens=0, yen=0.0, strong_yen=0.0)
+        fragments = prompt.guard_fragments(ctx.chars, persona.id)
+        ledger = dict(tier=None, model=None, prompt_tokens=0, completion_tokens=0, cached_tokens=0, yen=0.0,
+                      strong_yen=0.0)  # fmt: skip
         verdicts: list[str] = []
         text = None
         # one retry after a rejected output: the other tier, or a cooler temperature under budget pressure
@@ -201,12 +206,16 @@ class Layer2:
             if not done.usage_reported:  # some local servers omit usage: estimate, ~1 token per character
                 prompt_tokens = sum(len(m["content"]) for m in call.messages)
                 completion_tokens = len(done.text)
+            cached = min(done.cached_tokens, prompt_tokens)
             ledger["model"] = done.model or tier.model
             ledger["tier"] = name
             ledger["prompt_tokens"] += prompt_tokens
             ledger["completion_tokens"] += completion_tokens
-            ledger["yen"] += self.cfg.price_yen(tier.model, prompt_tokens, completion_tokens)
-            ledger["strong_yen"] += self.cfg.price_yen(tiers.strong.model, prompt_tokens, completion_tokens)
+            ledger["cached_tokens"] += cached
+            ledger["yen"] += self.cfg.price_yen(tier.model, prompt_tokens, completion_tokens, cached)
+            ledger["strong_yen"] += self.cfg.price_yen(
+                tiers.strong.model, prompt_tokens, completion_tokens, cached
+            )
             verdict = check_reply(
                 done.text,
                 forbidden=persona.rules.forbidden,

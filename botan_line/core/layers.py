@@ -14,6 +14,7 @@ from botan_line.characters.matcher import Context
 from botan_line.core import safety
 from botan_line.core.conversation import Layer, TurnContext
 from botan_line.core.model import Decision
+from botan_line.core.nickname import NicknameLayer
 
 _LEAD = re.compile(r"^[\s\u200d\ufe0e\ufe0f\U0001f000-\U0001faff\u2600-\u27bf]*")  # spaces and emoji
 
@@ -55,9 +56,7 @@ class SafetyLayer:
         if kind is None:
             return None
         if kind == safety.CRISIS:
-            text = safety.crisis_reply(
-                ctx.chars.safety, ctx.sister, ctx.user.display_name or ctx.persona.address
-            )
+            text = safety.crisis_reply(ctx.chars.safety, ctx.sister, ctx.name())
             return ctx.reply(text, "safety", pattern="safety:crisis")
         key = "refuse_sexual" if kind == safety.SEXUAL else "deflect_personal"
         text, used = ctx.line(key)
@@ -116,6 +115,15 @@ def learnable(ctx: TurnContext) -> str | None:
     return ctx.norm.text
 
 
-def default_layers(commands, layer2) -> Sequence[Layer]:
-    """commands → safety → sister call → Layer 1 → Layer 2 → fallback."""
-    return (CommandLayer(commands), SafetyLayer(), SisterCallLayer(), Layer1(), layer2, FallbackLayer())
+def default_layers(commands, layer2, nickname=None) -> Sequence[Layer]:
+    """commands → safety → sister call → nickname → Layer 1 → Layer 2 → fallback."""
+    nickname = nickname if nickname is not None else NicknameLayer()
+    return (
+        CommandLayer(commands),
+        SafetyLayer(),
+        SisterCallLayer(),
+        nickname,
+        Layer1(),
+        layer2,
+        FallbackLayer(),
+    )

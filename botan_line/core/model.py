@@ -35,6 +35,7 @@ class UserState:
     display_name: str | None = None
     switched_at: float | None = None
     active: bool = True
+    nickname: str | None = None  # what the fan asked to be called (SetNickname; never changed by SaveUser)
 
     @property
     def first_visit(self) -> bool:
@@ -88,6 +89,7 @@ class LedgerEntry:
     score: float | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
     yen: float = 0.0
     strong_yen: float = 0.0
     latency_ms: float = 0.0
@@ -101,7 +103,7 @@ class LedgerEntry:
 
 @dataclass(frozen=True)
 class SaveUser:
-    """The fan's state after this turn (current sister, message count, switch time, name)."""
+    """The fan's state after this turn (current sister, message count, switch time, name; not the nickname)."""
 
     user: UserState
 
@@ -135,7 +137,7 @@ class UseVariation:
 
 @dataclass(frozen=True)
 class Forget:
-    """/forget: the fan's history goes, and what they wrote leaves learning and reports."""
+    """/forget: the fan's history, nickname and facts go, and what they wrote leaves learning and reports."""
 
     user_id: str
 
@@ -157,6 +159,31 @@ class CountCall:
 
 
 @dataclass(frozen=True)
+class CountTier:
+    """One more Layer 2 call on ``tier`` today, all fans together (the strong tier's daily share)."""
+
+    day: str
+    tier: str
+
+
+@dataclass(frozen=True)
+class SetNickname:
+    """What the fan asked to be called, shared by the sisters (None: forget it)."""
+
+    user_id: str
+    nickname: str | None
+
+
+@dataclass(frozen=True)
+class SetFact:
+    """One small thing the fan chose to share (``core/facts.py`` keys), remembered until /forget."""
+
+    user_id: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
 class NoticeOnce:
     """Tell the admins ``text`` — only the first decision ever to carry ``key`` does."""
 
@@ -165,7 +192,19 @@ class NoticeOnce:
     to: tuple[str, ...]
 
 
-Effect = SaveUser | SetActive | AddHistory | UseVariation | Forget | SetState | CountCall | NoticeOnce
+Effect = (
+    SaveUser
+    | SetActive
+    | AddHistory
+    | UseVariation
+    | Forget
+    | SetState
+    | CountCall
+    | CountTier
+    | SetNickname
+    | SetFact
+    | NoticeOnce
+)
 
 
 # --- LINE-side actions, as data: saved with the outgoing messages, run by the worker ---------------

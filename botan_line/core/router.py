@@ -44,3 +44,11 @@ def importance(text: str, *, new_user: bool, switched: bool, cfg: RouterConfig) 
     return Route(
         STRONG if score >= cfg.threshold - 1e-9 else CHEAP, round(score, 3), tuple(n for n, _ in terms)
     )
+
+
+def strong_allowed(strong: int, total: int, *, max_share: float, grace: int) -> bool:
+    """May one more call go to the strong tier today, given ``strong`` of ``total`` calls so far did?
+
+    The first ``grace`` strong calls of a day always may (a quiet morning's few calls would
+    otherwise swing the share); after that the day's strong share stays at or under ``max_share``."""
+    return strong < grace or strong + 1 <= max_share * (total + 1) + 1e-9

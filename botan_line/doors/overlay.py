@@ -14,10 +14,13 @@ from dataclasses import replace
 from botan_line.core.model import (
     AddHistory,
     CountCall,
+    CountTier,
     Effect,
     Forget,
     SaveUser,
     SetActive,
+    SetFact,
+    SetNickname,
     SetState,
     UserState,
     UseVariation,
@@ -35,6 +38,8 @@ class Overlay:
         self._forgot: set[str] = set()
         self._state: dict[str, str] = {}
         self._calls: Counter[tuple[str, str]] = Counter()
+        self._tiers: Counter[tuple[str, str]] = Counter()
+        self._facts: dict[str, dict[str, str]] = {}
 
     def prefetch(self, user_ids) -> None:
         """Read the state of every fan in the batch at once."""
@@ -77,11 +82,28 @@ class Overlay:
     def daily_calls(self, user_id: str, day: str) -> int:
         return self.store.daily_calls(user_id, day) + self._calls[(user_id, day)]
 
+    def facts(self, user_id: str) -> dict[str, str]:
+        if user_id not in self._facts:
+            self._facts[user_id] = self.store.facts(user_id)
+        return dict(self._facts[user_id])
+
+    def tier_calls(self, day: str) -> dict[str, int]:
+        found = Counter(self.store.tier_calls(day))
+        for (d, tier), n in self._tiers.items():
+            if d == day:
+                found[tier] += n
+        return dict(found)
+
     # --- the batch's own writes ----------------------------------------------------------------
     def add(self, effects: list[Effect]) -> None:
         for e in effects:
-            if isinstance(e, SaveUser):
-                self._users[e.user.user_id] = e.user
+            if isinstance(e, SaveUser):  # SaveUser never changes the nickname: keep the batch's own
+                known = self._users.get(e.user.user_id)
+                self._users[e.user.user_id] = replace(e.user, nickname=known.nickname) if known else e.user
+            elif isinstance(e, SetNickname):
+                self._users[e.user_id] = replace(self.user(e.user_id), nickname=e.nickname)
+            elif isinstance(e, SetFact):
+                self._facts[e.user_id] = {**self.facts(e.user_id), e.key: e.value}
             elif isinstance(e, SetActive):
                 user = self.user(e.user_id)
                 self._users[e.user_id] = replace(
@@ -93,9 +115,13 @@ class Overlay:
                 self._history[(e.user_id, e.sister)].append((e.role, e.text))
             elif isinstance(e, Forget):
                 self._forgot.add(e.user_id)
+                self._users[e.user_id] = replace(self.user(e.user_id), nickname=None)
+                self._facts[e.user_id] = {}
                 for key in [k for k in self._history if k[0] == e.user_id]:
                     del self._history[key]
             elif isinstance(e, SetState):
                 self._state[e.key] = e.value
             elif isinstance(e, CountCall):
                 self._calls[(e.user_id, e.day)] += 1
+            elif isinstance(e, CountTier):
+                self._tiers[(e.day, e.tier)] += 1

@@ -153,7 +153,9 @@ class Worker:
         else:
             self._l2 = ThreadPoolExecutor(self.settings.layer2_slots, thread_name_prefix="botan-l2")
             self._sender = ThreadPoolExecutor(self.settings.send_threads, thread_name_prefix="botan-send")
-        self._last_renew = self._last_prune = self._last_checkpoint = self._last_claim = self._last_quota = 0.0
+        self._last_renew = self._last_prune = self._last_checkpoint = self._last_claim = self._last_quota = (
+            0.0
+        )
         self.line_side = LineSide(services, clock)
 
     # --- one pass of the dispatcher ------------------------------------------------------------

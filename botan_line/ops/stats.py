@@ -15,7 +15,11 @@ from datetime import datetime, timedelta
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
 
-TYPICAL_PROMPT_TOKENS = 700  # a typical Layer 2 exchange, used when the period has none to measure
+# A typical Layer 2 exchange, used when the period has none to measure: her fixed prompt (about
+# 1,500 real tokens, 1,408 of them cached once any fan has talked to her in the last minutes), a
+# few turns of history, a reply (bench/layer2_cost.py measures it).
+TYPICAL_PROMPT_TOKENS = 1700
+TYPICAL_CACHED_TOKENS = 1408
 TYPICAL_COMPLETION_TOKENS = 60
 ANSWER_LAYERS = ("layer1", "layer2", "fallback", "safety")
 PAID_LAYERS = ("layer2", "fallback")  # rows that reached (or were meant for) Layer 2
@@ -89,6 +93,8 @@ class Figures:
     tiers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))  # Layer 2 calls
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
+    cache_saved_yen: float = 0.0  # what those tokens would have cost more at the full input price
     yen: float = 0.0
     all_strong_yen: float = 0.0  # the same messages, every one answered by the strong model
     layer2_messages: int = 0  # layer2 + fallback rows that called a model
@@ -103,6 +109,10 @@ class Figures:
 
     def tier_share(self, tier: str) -> float:
         return _pct(self.tiers[tier], sum(self.tiers.values()))
+
+    @property
+    def cached_share(self) -> float:
+        return _pct(self.cached_tokens, self.prompt_tokens)
 
     @property
     def reduction(self) -> float:
@@ -122,6 +132,9 @@ class Figures:
             },
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "cached_tokens": self.cached_tokens,
+            "cached_percent": round(self.cached_share, 1),
+            "cache_saved_yen": round(self.cache_saved_yen, 2),
             "yen": round(self.yen, 2),
             "all_strong_yen": round(self.all_strong_yen, 2),
             "reduction_percent": round(self.reduction, 1),
@@ -157,7 +170,7 @@ class Report:
 
 def _typical_yen(cfg: BotConfig, sister: str, tier: str) -> float:
     model = getattr(cfg.tiers_for(sister), tier).model
-    return cfg.price_yen(model, TYPICAL_PROMPT_TOKENS, TYPICAL_COMPLETION_TOKENS)
+    return cfg.price_yen(model, TYPICAL_PROMPT_TOKENS, TYPICAL_COMPLETION_TOKENS, TYPICAL_CACHED_TOKENS)
 
 
 def _followed_rows(rows, followup_seconds: int) -> set[int]:
@@ -185,6 +198,9 @@ def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: in
             f.layers[r.layer] += 1
         f.prompt_tokens += r.prompt_tokens or 0
         f.completion_tokens += r.completion_tokens or 0
+        cached = getattr(r, "cached_tokens", 0) or 0
+        f.cached_tokens += cached
+        f.cache_saved_yen += cfg.cache_saving_yen(r.model, cached) if cached else 0.0
         f.yen += r.yen or 0.0
         if r.layer in PAID_LAYERS and r.normalized:
             asked[r.normalized].append(r.user_id)
@@ -284,6 +300,7 @@ def format_line(report: Report, names: dict[str, str] | None = None) -> str:
         f"strong {f.tiers['strong']}件({f.tier_share('strong'):.0f}%)",
         f"費用 {_yen(f.yen)}（全部strongなら {_yen(f.all_strong_yen)}）",
         f"削減率 {f.reduction:.1f}%",
+        f"キャッシュ {f.cached_share:.0f}%（入力{f.prompt_tokens:,}トークン中）節約 {_yen(f.cache_saved_yen)}",
     ]
     if report.sisters:
         out.append("― 姉妹別 ―")
@@ -330,6 +347,8 @@ def format_cli(report: Report, projection: list[tuple[float, float]]) -> str:
     out += [
         row("prompt tokens", lambda f: f"{f.prompt_tokens:,}"),
         row("completion tokens", lambda f: f"{f.completion_tokens:,}"),
+        row("cached prompt", lambda f: f"{f.cached_tokens:,} {f.cached_share:5.1f}%"),
+        row("saved by caching", lambda f: f"¥{f.cache_saved_yen:,.2f}"),
         row("spent", lambda f: f"¥{f.yen:,.2f}"),
         row("all strong model", lambda f: f"¥{f.all_strong_yen:,.2f}"),
         row("reduction", lambda f: f"{f.reduction:.1f}%"),

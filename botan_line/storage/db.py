@@ -89,6 +89,17 @@ users = Table(
     Column("last_seen", Float, nullable=False),
     Column("messages", Integer, nullable=False, default=0),
     Column("switched_at", Float),
+    Column("nickname", String(40)),  # what the fan asked to be called (SetNickname); /forget clears it
+)
+
+# A few small things a fan chose to share (core/facts.py), one row per key; /forget deletes them.
+fan_facts = Table(
+    "fan_facts",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("key", String(20), primary_key=True),
+    Column("value", String(80), nullable=False),
+    Column("updated_at", Float, nullable=False),
 )
 
 history = Table(
@@ -118,6 +129,7 @@ ledger = Table(
     Column("score", Float),
     Column("prompt_tokens", Integer, nullable=False, default=0),
     Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("cached_tokens", Integer, nullable=False, default=0),  # of prompt_tokens, from the prompt cache
     Column("yen", Float, nullable=False, default=0.0),
     Column("strong_yen", Float, nullable=False, default=0.0),  # what the strong tier would have cost
     Column("latency_ms", Float, nullable=False, default=0.0),
@@ -172,6 +184,15 @@ daily_calls = Table(
     metadata,
     Column("user_id", String(64), primary_key=True),
     Column("day", String(10), primary_key=True),
+    Column("calls", Integer, nullable=False, default=0),
+)
+
+# Layer 2 calls per day and tier, all fans together (the strong tier's daily share).
+daily_tiers = Table(
+    "daily_tiers",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("tier", String(10), primary_key=True),
     Column("calls", Integer, nullable=False, default=0),
 )
 

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from botan_line.storage.db import chat_leases, history, inbox, ledger, state
+from botan_line.storage.db import chat_leases, fan_facts, history, inbox, ledger, state
 
 MAX_ATTEMPTS = 5
 
@@ -287,7 +287,8 @@ def backoff(attempts: int, base: float = 2.0, cap: float = 20.0) -> float:
 
 
 def prune(engine: Engine, retention_days: int, now: float | None = None) -> int:
-    """Delete finished inbox rows and conversation history older than the retention."""
+    """Delete finished inbox rows, conversation history and facts older than the retention (a nickname
+    stays until /forget: the fan chose it to be kept)."""
     now = time.time() if now is None else now
     cutoff = now - retention_days * 86400
     with engine.begin() as conn:
@@ -295,6 +296,7 @@ def prune(engine: Engine, retention_days: int, now: float | None = None) -> int:
             delete(inbox).where(inbox.c.status.in_(("done", "failed")), inbox.c.received_at < cutoff)
         ).rowcount
         n += conn.execute(delete(history).where(history.c.created_at < cutoff)).rowcount
+        n += conn.execute(delete(fan_facts).where(fan_facts.c.updated_at < cutoff)).rowcount
         # the ledger's figures stay; what users wrote does not outlive the retention
         n += conn.execute(
             update(ledger)

@@ -133,6 +133,20 @@ def m0003_chat_leases(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_ledger_event ON ledger (event_id)")
 
 
+def m0006_layer2_memory(conn: Connection) -> None:
+    """Cached prompt tokens in the ledger, a fan's nickname and facts, Layer 2 calls per day and tier."""
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0")
+    conn.exec_driver_sql("ALTER TABLE users ADD COLUMN nickname VARCHAR(40)")
+    conn.exec_driver_sql(
+        "CREATE TABLE fan_facts (user_id VARCHAR(64) NOT NULL, key VARCHAR(20) NOT NULL, "
+        "value VARCHAR(80) NOT NULL, updated_at FLOAT NOT NULL, PRIMARY KEY (user_id, key))"
+    )
+    conn.exec_driver_sql(
+        "CREATE TABLE daily_tiers (day VARCHAR(10) NOT NULL, tier VARCHAR(10) NOT NULL, "
+        "calls INTEGER NOT NULL, PRIMARY KEY (day, tier))"
+    )
+
+
 def m0008_line_native(conn: Connection) -> None:
     """LINE-native: the rich menus ``richmenu sync`` made (one per sister), and every push LINE counts."""
     conn.exec_driver_sql(
@@ -155,5 +169,6 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_ledger_reply", m0002_ledger_reply),
     ("0003_chat_leases", m0003_chat_leases),
+    ("0006_layer2_memory", m0006_layer2_memory),
     ("0008_line_native", m0008_line_native),
 ]

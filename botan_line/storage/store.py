@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from botan_line.core.model import (
     AddHistory,
     CountCall,
+    CountTier,
     Decision,
     Forget,
     LedgerEntry,
@@ -27,12 +28,16 @@ from botan_line.core.model import (
     NoticeOnce,
     SaveUser,
     SetActive,
+    SetFact,
+    SetNickname,
     SetState,
     UserState,
     UseVariation,
 )
 from botan_line.storage.db import (
     daily_calls,
+    daily_tiers,
+    fan_facts,
     history,
     ledger,
     pushes,
@@ -62,19 +67,33 @@ class Store:
     def user(self, user_id: str) -> UserState:
         with self.engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.user_id == user_id)).first()
-        if row is None:
-            return UserState(user_id, self.default_sister)
-        return UserState(row.user_id, row.sister, row.messages, row.display_name, row.switched_at, row.active)
+        return UserState(user_id, self.default_sister) if row is None else _user(row)
 
     def users(self, user_ids: list[str]) -> dict[str, UserState]:
         """Many fans at once (the worker's batches); unknown ones get the default state."""
         found = {u: UserState(u, self.default_sister) for u in user_ids}
         with self.engine.connect() as conn:
             for row in conn.execute(select(users).where(users.c.user_id.in_(user_ids))):
-                found[row.user_id] = UserState(
-                    row.user_id, row.sister, row.messages, row.display_name, row.switched_at, row.active
-                )
+                found[row.user_id] = _user(row)
         return found
+
+    def facts(self, user_id: str) -> dict[str, str]:
+        """What this fan chose to share (core/facts.py keys), key → value."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(fan_facts.c.key, fan_facts.c.value)
+                .where(fan_facts.c.user_id == user_id)
+                .order_by(fan_facts.c.key)
+            ).all()
+        return {r.key: r.value for r in rows}
+
+    def tier_calls(self, day: str) -> dict[str, int]:
+        """Layer 2 calls started today per tier, all fans together."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(daily_tiers.c.tier, daily_tiers.c.calls).where(daily_tiers.c.day == day)
+            )
+        return {r.tier: int(r.calls) for r in rows}
 
     def variations(self, user_ids: list[str]) -> dict[tuple[str, str, str], list[int]]:
         """Every (user, sister, key) → used variations row of these fans."""
@@ -285,6 +304,8 @@ class Store:
 
     def _forget(self, conn: Connection, e: Forget, ts: float) -> None:
         conn.execute(delete(history).where(history.c.user_id == e.user_id))
+        conn.execute(update(users).where(users.c.user_id == e.user_id).values(nickname=None))
+        conn.execute(delete(fan_facts).where(fan_facts.c.user_id == e.user_id))
         # what they wrote is gone from learning and reports too; the figures stay
         conn.execute(
             update(ledger)
@@ -294,6 +315,28 @@ class Store:
 
     def _set_state(self, conn: Connection, e: SetState, ts: float) -> None:
         conn.execute(self._upsert(state, dict(key=e.key, value=e.value), ["key"], dict(value=e.value)))
+
+    def _count_tiers(self, conn: Connection, effects: list[CountTier], ts: float) -> None:
+        counts = Counter((e.day, e.tier) for e in effects)
+        stmt = self._insert(daily_tiers)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["day", "tier"], set_=dict(calls=daily_tiers.c.calls + stmt.excluded.calls)
+            ),
+            [dict(day=day, tier=tier, calls=n) for (day, tier), n in counts.items()],
+        )
+
+    def _set_nickname(self, conn: Connection, e: SetNickname, ts: float) -> None:
+        nickname = e.nickname[:40] if e.nickname else None
+        values = dict(user_id=e.user_id, sister=self.default_sister, active=True, first_seen=ts, last_seen=ts,
+                      messages=0, nickname=nickname)  # fmt: skip
+        conn.execute(self._upsert(users, values, ["user_id"], dict(nickname=nickname)))
+
+    def _set_fact(self, conn: Connection, e: SetFact, ts: float) -> None:
+        values = dict(user_id=e.user_id, key=e.key[:20], value=e.value[:80], updated_at=ts)
+        conn.execute(
+            self._upsert(fan_facts, values, ["user_id", "key"], dict(value=values["value"], updated_at=ts))
+        )
 
     def _notice_once(self, conn: Connection, e: NoticeOnce, ts: float) -> list[Notice]:
         res = conn.execute(self._insert(state).values(key=e.key, value=str(int(ts))).on_conflict_do_nothing())
@@ -310,7 +353,7 @@ class Store:
 
 _LEDGER_FIELDS = (
     "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens", "completion_tokens",
-    "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply",
+    "cached_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply",
 )  # fmt: skip
 # Written together at the end of a batch (or before an in-place effect), one statement per kind.
 _BATCHED: dict[type, Callable] = {
@@ -318,6 +361,7 @@ _BATCHED: dict[type, Callable] = {
     UseVariation: Store._use_variations,
     AddHistory: Store._add_history,
     CountCall: Store._count_calls,
+    CountTier: Store._count_tiers,
     LedgerEntry: Store._ledger,
 }
 # Written where they stand: what comes after them may depend on them.
@@ -325,8 +369,16 @@ _IN_PLACE: dict[type, Callable] = {
     SetActive: Store._set_active,
     Forget: Store._forget,
     SetState: Store._set_state,
+    SetNickname: Store._set_nickname,
+    SetFact: Store._set_fact,
     NoticeOnce: Store._notice_once,
 }
+
+
+def _user(row) -> UserState:
+    return UserState(
+        row.user_id, row.sister, row.messages, row.display_name, row.switched_at, row.active, row.nickname
+    )
 
 
 def ledger_rows(engine: Engine, since: float, until: float) -> list:

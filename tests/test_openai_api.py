@@ -1,0 +1,157 @@
+"""The OpenAI edge over real HTTP: the real `openai` client against the fake server.
+
+Sleeps are injected and recorded, the monotonic clock moves only when the edge "sleeps": nothing
+here waits for real time."""
+
+from __future__ import annotations
+
+import random
+from email.utils import formatdate
+
+import pytest
+
+from botan_line.adapters.openai_api import JITTER, LLM, LLMUnavailable, retry_after
+
+MESSAGES = [{"role": "user", "content": "やっほー"}]
+
+
+class Time:
+    """A monotonic clock that only the injected sleep moves."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def edge(ai, time: Time, *, max_retries=3, seed=1, wall=lambda: 1_800_000_000.0) -> LLM:
+    return LLM("k", ai.url + "/v1", timeout=5, max_retries=max_retries, sleep=time.sleep,
+               monotonic=time.monotonic, wall=wall, rng=random.Random(seed))  # fmt: skip
+
+
+def call(llm: LLM, time: Time, seconds: float = 40.0):
+    return llm.complete("gpt-4o-mini", MESSAGES, temperature=0.8, max_tokens=50, deadline=time.now + seconds)
+
+
+def test_retry_after_in_seconds_is_waited_for_at_least_and_a_little_more(openai_fake):
+    time = Time()
+    openai_fake.queue("slow down", status=429, headers={"retry-after": "2"})
+    openai_fake.queue("おまたせ！")
+    done = call(edge(openai_fake, time), time)
+    assert done.text == "おまたせ！"
+    assert len(time.slept) == 1 and 2.0 <= time.slept[0] <= 2.0 * (1 + JITTER)
+    assert len(openai_fake.calls()) == 2
+
+
+def test_retry_after_ms_wins_over_retry_after(openai_fake):
+    time = Time()
+    openai_fake.queue("slow down", status=429, headers={"retry-after-ms": "1500", "retry-after": "30"})
+    openai_fake.queue("おまたせ！")
+    call(edge(openai_fake, time), time)
+    assert 1.5 <= time.slept[0] <= 1.5 * (1 + JITTER)
+
+
+def test_retry_after_as_an_http_date(openai_fake):
+    time = Time()
+    wall = 1_800_000_000.0
+    openai_fake.queue("slow down", status=429, headers={"retry-after": formatdate(wall + 3, usegmt=True)})
+    openai_fake.queue("おまたせ！")
+    call(edge(openai_fake, time, wall=lambda: wall), time)
+    assert 3.0 <= time.slept[0] <= 3.0 * (1 + JITTER)
+
+
+def test_a_503_with_retry_after_is_honoured_too(openai_fake):
+    time = Time()
+    openai_fake.queue("busy", status=503, headers={"retry-after": "4"})
+    openai_fake.queue("おまたせ！")
+    call(edge(openai_fake, time), time)
+    assert 4.0 <= time.slept[0] <= 5.0
+
+
+def test_a_retry_after_past_the_deadline_gives_up_at_once(openai_fake):
+    time = Time()
+    openai_fake.queue("slow down", status=429, headers={"retry-after": "30"})
+    openai_fake.queue("never asked for")
+    with pytest.raises(LLMUnavailable) as err:
+        call(edge(openai_fake, time), time, seconds=20)
+    assert err.value.reason == "RateLimitError"
+    assert time.slept == [] and len(openai_fake.calls()) == 1  # no wait that nobody would see
+
+
+def test_a_retry_must_leave_time_for_the_attempt_itself(openai_fake):
+    time = Time()
+    openai_fake.queue("slow down", status=429, headers={"retry-after": "5"})
+    with pytest.raises(LLMUnavailable):
+        call(edge(openai_fake, time), time, seconds=5.5)  # 5 s of waiting leaves < 1 s to answer
+    assert time.slept == []
+
+
+def test_without_a_hint_the_backoff_grows_with_jitter(openai_fake):
+    time = Time()
+    for _ in range(3):
+        openai_fake.queue("oops", status=500)
+    openai_fake.queue("なおった！")
+    assert call(edge(openai_fake, time), time).text == "なおった！"
+    first, second, third = time.slept
+    assert 0.25 <= first <= 0.5 and 0.5 <= second <= 1.0 and 1.0 <= third <= 2.0
+
+
+def test_workers_refused_together_do_not_come_back_together(openai_fake):
+    waits = []
+    for seed in range(8):
+        time = Time()
+        openai_fake.queue("slow down", status=429, headers={"retry-after": "1"})
+        openai_fake.queue("おまたせ！")
+        call(edge(openai_fake, time, seed=seed), time)
+        waits.append(time.slept[0])
+    assert all(1.0 <= w <= 1.25 for w in waits)
+    assert len({round(w, 6) for w in waits}) == len(waits)  # spread, not in lockstep
+
+
+def test_the_clients_own_retries_stay_off(openai_fake):
+    time = Time()
+    openai_fake.queue("slow down", status=429)
+    with pytest.raises(LLMUnavailable):
+        call(edge(openai_fake, time, max_retries=0), time)
+    assert len(openai_fake.calls()) == 1
+
+
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"retry-after": "7"}, 7.0),
+        ({"retry-after": "1.5"}, 1.5),
+        ({"retry-after": "-3"}, 0.0),
+        ({"retry-after": "soon"}, None),
+        ({"retry-after-ms": "x", "retry-after": "2"}, 2.0),
+        ({}, None),
+    ],
+)
+def test_reading_the_hint(headers, expected):
+    assert retry_after(headers, now=0.0) == expected
+
+
+def test_cached_tokens_are_read_from_the_usage(openai_fake):
+    time = Time()
+    openai_fake.queue("やっほ〜！", prompt_tokens=1800, cached_tokens=1536)
+    done = call(edge(openai_fake, time), time)
+    assert (done.prompt_tokens, done.cached_tokens) == (1800, 1536)
+
+
+def test_a_server_without_prompt_token_details_reports_none_cached(openai_fake):
+    time = Time()
+    body = (
+        '{"id":"x","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,'
+        '"message":{"role":"assistant","content":"はーい"},"finish_reason":"stop"}],'
+        '"usage":{"prompt_tokens":50,"completion_tokens":5,"total_tokens":55}}'
+    )
+    openai_fake.queue(raw=body)
+    done = call(edge(openai_fake, time), time)
+    assert (done.text, done.prompt_tokens, done.cached_tokens) == ("はーい", 50, 0)
