@@ -170,9 +170,9 @@ class Pipeline:
         )
         persona = chars.persona(sister)
 
-        kind = safety.classify(norm.text, chars.safety)
-        if kind is not None:
-            decision = self._safety(kind, user, sister, band)
+        verdict = safety.classify(text, chars.safety)  # the raw text: it normalises for itself
+        if verdict is not None:
+            decision = self._safety(verdict.kind, user, sister, band)
             decision.user = new_user
             return self._finish(decision, started)
 
@@ -209,7 +209,11 @@ class Pipeline:
             persona = chars.persona(sister)
             text = safety.crisis_reply(chars.safety, sister, user.display_name or persona.address)
             return self.reply(user, sister, text, "safety", pattern="safety:crisis")
-        key = "refuse_sexual" if kind == safety.SEXUAL else "deflect_personal"
+        key = {
+            safety.SEXUAL: "refuse_sexual",
+            safety.PERSONAL: "deflect_personal",
+            safety.CONCERN: "concern",
+        }[kind]
         text, var = self.line(user, sister, key, band)
         decision = self.reply(user, sister, text, "safety", pattern=f"safety:{kind}")
         decision.variation = var
