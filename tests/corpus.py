@@ -504,3 +504,112 @@ def ordinary_chat(split: str, n: int = 12000, seed: int = 20241201) -> list[str]
         template = rng.choice(templates)
         out[_SLOT.sub(lambda m: rng.choice(SLOTS[m.group(1)]), template)] = None
     return list(out)
+
+
+def load_guard(split: str) -> tuple[list[tuple[str, str, str | None]], list[str]]:
+    """(reason, reply, original or None) rows the guard must reject, and replies it must pass."""
+    bad = []
+    for line in (DATA / "guard" / f"bad_{split}.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            reason, reply, *original = line.replace("\\n", "\n").split("\t")
+            bad.append((reason, reply, original[0] if original else None))
+    good = [
+        line
+        for line in (DATA / "guard" / f"good_{split}.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    return bad, good
+
+
+REPLY_SLOTS = {
+    **SLOTS,
+    "kanji_news": [
+        "学級閉鎖",
+        "期末試験終了",
+        "体育祭優勝",
+        "部活引退",
+        "全国大会出場",
+        "第一志望合格",
+        "文化祭準備中",
+        "模試返却",
+        "台風接近中",
+        "夏期講習開始",
+        "生徒会選挙",
+        "修学旅行",
+        "大雪警報",
+        "新学期開始",
+    ],
+    "grade": ["高校1年生", "高校3年生", "中学2年生", "中学3年生", "大学1年生", "社会人2年目", "小学6年生"],
+    "commute": ["自転車10分", "徒歩5分", "片道5時間", "電車で1時間", "片道2時間", "バスで30分", "往復3時間"],
+    "name": [
+        "Sound Horizon",
+        "Apple Music",
+        "King Gnu",
+        "Final Fantasy",
+        "Monster Hunter",
+        "YouTube Music",
+        "Nintendo Switch",
+        "Mrs. GREEN APPLE",
+        "ONE OK ROCK",
+        "Taylor Swift",
+        "Spotify",
+        "iPhone",
+        "LA",
+        "USJ",
+        "APEX",
+        "Vaundy",
+    ],
+}
+BOTAN_REPLIES = [
+    "{kanji_news}！マジで？{emoji}",
+    "{grade}！毎日がんばってんじゃん{emoji}",
+    "{commute}！？それはヤバいって{emoji}",
+    "{name}いいよね〜！あたしも好き！",
+    "{name}の話ならいくらでもできる！",
+    "{time}{name}で聴いてた{emoji}",
+    "{food}最高じゃん！今度あたしも食べたい！",
+    "{place}行ったの！？いいな〜！",
+    "{game}で{n}連勝とかマジ天才じゃん！",
+    "{anime}の{n}話、ヤバかったよね！",
+    "{subject}のテスト{n}点！？すごすぎ！",
+    "それな〜{laugh}あたしもそう思う！",
+]
+KASHO_REPLIES = [
+    "{kanji_news}ですか。お疲れさまでした。",
+    "{grade}なのですね。無理はしないでくださいね。",
+    "{commute}…それは大変ですね。",
+    "{name}、素敵ですよね。私もよく聴きます。",
+    "{time}は{place}に行かれたのですね。楽しめましたか？",
+    "{subject}の勉強、一緒に頑張りましょう。",
+    "{food}、おいしそうですね。私も食べてみたいです。",
+    "{anime}の最新話、とても印象的でした。",
+    "{n}時間も練習されたのですね。えらいと思います。",
+]
+YURI_REPLIES = [
+    "{kanji_news}…大変だったね。",
+    "{grade}なんだ…いいなって思う。",
+    "{commute}…遠い、かも。",
+    "{name}…わたしも気になってた。",
+    "{anime}、わたしも読んでる…原作もいいよ。",
+    "{place}…行ってみたい、な。",
+    "{game}、牡丹お姉ちゃんが得意なやつだ…。",
+    "{food}…おいしそう、かも。",
+    "{n}回も？…すごいと思う。",
+]
+
+
+def ordinary_replies(split: str, n: int = 3000, seed: int = 20241202) -> list[tuple[str, str]]:
+    """(sister, reply) pairs shaped like good Layer 2 output: kanji-only clauses, names, numbers, titles.
+
+    Both splits use the same templates with different seeds; the held-out check on the guard is the
+    hand-written good_heldout.txt and every line shipped in characters/."""
+    rng = random.Random(f"{seed}:{split}")
+    sets = [("botan", BOTAN_REPLIES), ("kasho", KASHO_REPLIES), ("yuri", YURI_REPLIES)]
+    out: dict[tuple[str, str], None] = {}
+    tries = 0
+    while len(out) < n and tries < n * 50:
+        tries += 1
+        sister, templates = rng.choice(sets)
+        reply = _SLOT.sub(lambda m: rng.choice(REPLY_SLOTS[m.group(1)]), rng.choice(templates))
+        out[(sister, reply)] = None
+    return list(out)
