@@ -103,6 +103,20 @@ def test_sexual_messages_are_refused_in_character(sbot):
     assert sbot.ai.calls() == []
 
 
+def test_a_worrying_message_gets_a_gentle_fixed_line_never_a_joke(sbot):
+    sbot.say("/yuri")
+    reply = sbot.say("もう無理かも…")
+    assert reply in sbot.lines("yuri", "concern")
+    assert (sbot.last().layer, sbot.last().pattern) == ("safety", "safety:concern")
+    assert sbot.ai.calls() == []
+
+
+def test_look_alikes_are_ordinary_chat(sbot):
+    sbot.ai.queue("スカイツリーいいよね〜！あたしも行きたい！")
+    sbot.say("やっぱりスカイツリーからの眺めは最高だった")
+    assert sbot.last().layer == "layer2"
+
+
 def test_personal_information_is_deflected(sbot):
     reply = sbot.say("どこの学校に通ってるの？")
     assert reply in sbot.lines("botan", "deflect_personal")
