@@ -48,7 +48,7 @@ _SMALL_AFTER_HIRA = re.compile(r"(?<=[\u3041-\u3096])[ぁぃぅぇぉ]")
 _SMALL_TO_FULL = str.maketrans("ぁぃぅぇぉ", "あいうえお")
 _LOOKALIKES = (("工口", "エロ"), ("エ口", "エロ"), ("工ロ", "エロ"), ("ｴ口", "エロ"))
 # A latin word that is romaji through and through: shinitai, kietai, risuka, ecchi, jisatsu.
-_LATIN_WORD = re.compile(r"[a-z]{3,}")
+_LATIN_WORD = re.compile(r"[a-z]{3,}(?: (?:i|tai|tee|nai|yo|na|ne)(?![a-z]))?")  # kieta i, shini tai
 _ROMAJI = re.compile(
     r"(?:(?:[kgsztdnhbpmr]y|sh|ch|ts|j|f|[kgsztdnhbpmyrw])?[aiueo]|n(?![aiueoy])|([kgstdhbpmrfjc])(?=\1|ch))+"
 )
@@ -62,9 +62,9 @@ class Prepared:
 
 
 def _romaji(word: re.Match) -> str:
-    w = word.group()
+    w = word.group().replace(" ", "")
     if not _ROMAJI.fullmatch(w) or len(set(w)) < 3:  # "www", "aaa" are not words
-        return w
+        return word.group()
     return jaconv.alphabet2kata(w)
 
 
