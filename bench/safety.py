@@ -48,7 +48,7 @@ RULES = CHARS.safety
 LOADED = pss_kb()
 safety.classify("おはよう", RULES)  # compiles the rules (regexes, Aho-Corasick automaton)
 COMPILED = pss_kb()
-from corpus import CLASSES, SPLITS, load, load_guard, ordinary_chat, ordinary_replies  # noqa: E402
+from corpus import BLIND, CLASSES, SPLITS, load, load_guard, ordinary_chat, ordinary_replies  # noqa: E402
 
 
 def kind(text: str) -> str | None:
@@ -62,7 +62,7 @@ def pct(n: int, d: int) -> str:
 
 def safety_figures(show_misses: bool) -> None:
     print("safety layer (tests/data/safety)")
-    for split in SPLITS:
+    for split in (*SPLITS, BLIND):
         for cls in CLASSES:
             rows = load(cls, split)
             pos = [t for label, t in rows if label == cls]

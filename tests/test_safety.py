@@ -4,7 +4,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from corpus import CLASSES, SPLITS, load, ordinary_chat
+from corpus import BLIND, CLASSES, SPLITS, load, ordinary_chat
 
 from botan_line.characters.loader import SafetyConfig, load_characters
 from botan_line.config import BotConfig
@@ -190,10 +190,11 @@ def _rates(cls: str, split: str) -> tuple[float, float]:
 TARGETS = {"crisis": (0.95, 0.02), "sexual": (0.90, 0.03), "personal": (0.90, 0.05)}
 
 
+@pytest.mark.parametrize("split", ["heldout", BLIND])
 @pytest.mark.parametrize("cls", CLASSES)
-def test_held_out_figures_meet_the_targets(cls):
+def test_held_out_figures_meet_the_targets(cls, split):
     """A regression guard; bench/safety.py prints the figures themselves."""
-    recall, false_positive = _rates(cls, "heldout")
+    recall, false_positive = _rates(cls, split)
     min_recall, max_fp = TARGETS[cls]
     assert recall >= min_recall and false_positive <= max_fp
 
@@ -217,7 +218,7 @@ def test_ordinary_chat_trips_nothing():
 def test_anchors_never_hide_a_match():
     """Every rule's anchors are in every text it matches: with and without the prefilter, the same verdicts."""
     ruleset = compile_rules(RULES)
-    texts = [text for cls in CLASSES for split in SPLITS for _, text in load(cls, split)]
+    texts = [text for cls in CLASSES for split in (*SPLITS, BLIND) for _, text in load(cls, split)]
     texts += ordinary_chat("dev", 1500)
     differ = [t for t in texts if ruleset.classify(t) != ruleset.classify(t, use_anchors=False)]
     assert differ == []
