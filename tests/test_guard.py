@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import pytest
+from corpus import load_guard, ordinary_replies
 
 from botan_line.characters.loader import load_characters
 from botan_line.clock import BAND_NAMES
@@ -59,6 +60,18 @@ REPLY_CASES = {
             "牡丹のセリフ例：「おはよ〜！」",
             "はい、かしこまりました。以下のように変更しました。",
             "Sure! Here is the line: おはよ〜！",
+            # notes about the character and stage directions (the cost study's first failure)
+            "「おはよう！元気にいこ！」（17歳ギャル系VTuber）",
+            "（にっこり笑って）おはよ〜！",
+            "（笑顔で）おはようございます。",
+            "（ため息）…疲れちゃった。",
+            "（小声）…おやすみ。",
+            "【長女・しっかり者】今日は早めに休んでくださいね。",
+            "*smiles* おはよ〜！",
+            "＊ウインク＊ またね〜！",
+            "※牡丹はギャルなので明るく返します。おはよ！",
+            "牡丹：おはよ〜！",
+            "牡丹「おはよ〜！」",
         ],
         [
             "それな〜(笑)",
@@ -69,6 +82,10 @@ REPLY_CASES = {
             "推しキャラ(ユリ)の話する？",
             "#推し活 今日もがんばる！",
             "説明するとね、サビのところで転調するんです。",
+            "(泣)つらい…",
+            "（照）ありがと！",
+            "そのキャラ（主人公の幼なじみ）、いいよね…。",
+            "5*3=15だよ！",
         ],
     ),
     "prompt_echo": (
@@ -156,6 +173,7 @@ REPLY_CASES = {
             "あたしAIなんだって！ウケる〜",
             "私、AIが作った曲も好きだよ。",
             "あたしAIって苦手なんだよね〜",
+            "ロールプレイングゲーム好きなんだ！",
         ],
     ),
     "chinese": (
@@ -181,6 +199,12 @@ REPLY_CASES = {
             "歡迎〜！ゆっくりしてってね",
             "我會がんばるね！",
             "謝謝！うれしい！",
+            # Chinese greetings and clauses, judged clause by clause
+            "朝好！今日は元気ですね！",
+            "早上好！今日もがんばろ！",
+            "大家好！牡丹だよ！",
+            "拜拜！また明日ね！",
+            "他都不在、寂しいね",
         ],
         [
             "明日は東京で雨が降るらしいです。",
@@ -206,11 +230,30 @@ REPLY_CASES = {
             "熱愛報道、ほんとびっくりした…",
             "ご請求の件、認識しています。謝ってばかりでごめんね。",
             "歓迎会、楽しみに習ってきた曲を歌うね！",
+            # kanji-only clauses are Japanese
+            "学級閉鎖大変！",
+            "期末試験終了！お疲れさま〜！",
+            "朝好きなパン食べた！",
+            "今日は朝好調だった！",
+            "都内在住です。",
         ],
     ),
     "not_japanese": (
         ["Good morning everyone!", "Thank you so much!!", "감사합니다"],
-        ["www", "OK！", "了解", "異世界転生！", "Thanks〜！ありがと！", "wwwwwwwwww", "😊😊😊", "٩(ˊᗜˋ*)و"],
+        [
+            "www",
+            "OK！",
+            "了解",
+            "異世界転生！",
+            "Thanks〜！ありがと！",
+            "wwwwwwwwww",
+            "😊😊😊",
+            "٩(ˊᗜˋ*)و",
+            "高校3年生！",
+            "自転車10分！",
+            "片道５時間？！",
+            "Sound Horizon最高！",
+        ],
     ),
     # Two or more English words in a row fail; one word (a loan word, a name) passes.
     "english": (
@@ -222,7 +265,7 @@ REPLY_CASES = {
             "今日もがんばろ！Let's do this!",
             "ＧＯＯＤ　ｍｏｒｎｉｎｇ！おはよ！",
             "おやすみなさい。Good night, sweet dreams.",
-            "Kasho Botan Yuri、三姉妹です！",
+            "Hello Everyone、三姉妹です！",  # capitalised, but everyday words: not a name
         ],
         [
             "LAのノリでいこ！",
@@ -235,6 +278,11 @@ REPLY_CASES = {
             "LINE IDは教えられないよ〜",  # all capitals: acronyms or a stylised name
             "ONE OK ROCKのライブ行きたい！",
             "(T_T) 寝坊した…",
+            # capitalised names are names
+            "Sound Horizonのライブ行きたい！",
+            "Apple Musicで聴いてる〜！",
+            "King Gnuの新曲ヤバくない？",
+            "Final Fantasy、あたしも好き！",
         ],
     ),
     "nonsense": (
@@ -465,6 +513,41 @@ def test_every_shipped_line_passes_its_sisters_rules():
         if not check_reply(text, **rules).ok
     ]
     assert failed == []
+
+
+@pytest.mark.parametrize("split", ["dev", "heldout"])
+def test_the_guard_corpora(split):
+    """tests/data/guard: every failure kind rejected, every ordinary reply passed (bench/safety.py prints the rates)."""
+    bad, good = load_guard(split)
+    passed_bad = [
+        (reason, reply)
+        for reason, reply, original in bad
+        if (check_variation(original, reply) if original else check_reply(reply)).ok
+    ]
+    assert passed_bad == []
+    assert [g for g in good if not check_reply(g).ok] == []
+    assert {reason for reason, _, _ in bad} >= {
+        "label_leak",
+        "prompt_echo",
+        "chinese",
+        "meaning_drift",
+        "breaks_character",
+        "nonsense",
+        "english",
+    }
+
+
+def test_generated_ordinary_replies_pass_their_sisters_rules():
+    chars = load_characters(REPO / "characters")
+    rejected = []
+    for sister, reply in ordinary_replies("dev", 2000):
+        persona = chars.persona(sister)
+        verdict = check_reply(
+            reply, forbidden=persona.rules.forbidden, max_sentences=persona.rules.max_sentences
+        )
+        if not verdict.ok:
+            rejected.append((sister, reply, verdict.reason))
+    assert rejected == []
 
 
 def _encodes(char: str, codec: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import openai
 
@@ -23,6 +23,21 @@ class Completion:
     completion_tokens: int
     usage_reported: bool
     latency_ms: float
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """OpenAI's moderation scores for one message; ``available`` False when the call failed.
+
+    ``scores`` maps categories as the API spells them ("self-harm/intent", "sexual/minors") to
+    0..1. An unavailable result carries a short ``reason`` and no scores: callers fail open."""
+
+    available: bool
+    scores: dict[str, float] = field(default_factory=dict)
+    flagged: bool = False
+    model: str | None = None
+    latency_ms: float = 0.0
+    reason: str | None = None
 
 
 class LLMUnavailable(Exception):
@@ -101,3 +116,35 @@ class LLM:
                 log.warning("LLM unavailable after %d attempt(s): %s", attempt, reason)
                 raise LLMUnavailable(reason)
             self.sleep(backoff)
+
+    def moderate(self, text: str, *, model: str, timeout: float, deadline: float) -> Moderation:
+        """OpenAI's moderation endpoint as a second opinion on ``text``: one attempt, never retried.
+
+        ``timeout`` bounds the call and ``deadline`` (monotonic) caps it further; a timeout, an
+        HTTP error or an odd answer returns ``Moderation(available=False, reason=…)`` so that the
+        caller falls back to its own rules. Nothing of the message is logged."""
+        started = self.monotonic()
+        budget = min(timeout, deadline - started)
+        if budget <= 0.05:
+            return Moderation(False, reason="no_time")
+        try:
+            resp = self.client.with_options(timeout=budget).moderations.create(model=model, input=text)
+            result = resp.results[0]
+            scores = {
+                k: float(v)
+                for k, v in result.category_scores.model_dump(by_alias=True).items()
+                if v is not None
+            }
+            return Moderation(
+                True,
+                scores,
+                bool(result.flagged),
+                resp.model or model,
+                (self.monotonic() - started) * 1000,
+            )
+        except openai.APIStatusError as exc:
+            reason = f"http_{exc.status_code}"
+        except (openai.APIError, ValueError, AttributeError, IndexError, TypeError) as exc:
+            reason = "timeout" if isinstance(exc, openai.APITimeoutError) else type(exc).__name__
+        log.warning("moderation unavailable: %s", reason)
+        return Moderation(False, reason=reason, latency_ms=(self.monotonic() - started) * 1000)

@@ -129,6 +129,7 @@ class Lines(Strict):
     budget_stop: list[str] = _lines()
     refuse_sexual: list[str] = _lines()
     deflect_personal: list[str] = _lines()
+    concern: list[str] = _lines(3)  # worrying messages when Layer 2 cannot answer: gentle, never a joke
     forget: list[str] = _lines()
     unknown_command: list[str] = _lines()  # also what a non-admin gets for an admin command
 
@@ -171,11 +172,30 @@ class Contact(Strict):
 
 
 class SafetyConfig(Strict):
-    crisis_words: list[str] = Field(min_length=1)
+    """characters/safety.yaml. The detection rules are built in (core/safety_rules.py); the word
+    lists here add an operator's own phrases on top of them, and safe_phrases take titles and
+    idioms out (a katakana entry matches only as a whole katakana word)."""
+
     crisis_reply: dict[str, str] = Field(description="per sister id; {contacts} is replaced by the list")
     contacts: list[Contact] = Field(min_length=1)
-    sexual_words: list[str] = Field(min_length=1)
-    personal_words: list[str] = Field(min_length=1)
+    concern_instruction: str = Field(
+        min_length=10, description="added to the strong tier's system prompt for a concern message"
+    )
+    crisis_words: list[str] = Field(default_factory=list)
+    concern_words: list[str] = Field(default_factory=list)
+    sexual_words: list[str] = Field(default_factory=list)
+    personal_words: list[str] = Field(default_factory=list)
+    safe_phrases: list[str] = Field(default_factory=list)
+
+    @field_validator("crisis_words", "concern_words", "sexual_words", "personal_words", "safe_phrases")
+    @classmethod
+    def _words(cls, words: list[str]) -> list[str]:
+        from botan_line.core.safety_text import prepare  # the safety layer's own normalisation
+
+        for w in words:
+            if not prepare(w).h.strip():
+                raise ValueError(f"{w!r} is empty after normalising")
+        return words
 
     @field_validator("crisis_reply")
     @classmethod

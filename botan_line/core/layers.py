@@ -51,15 +51,16 @@ class SafetyLayer:
     counts_as_message = True
 
     def answer(self, ctx: TurnContext) -> Decision | None:
-        kind = safety.classify(ctx.norm.text, ctx.chars.safety)
-        if kind is None:
+        verdict = safety.classify(ctx.turn.text, ctx.chars.safety)  # raw: it normalises for itself
+        if verdict is None:
             return None
+        kind = verdict.kind
         if kind == safety.CRISIS:
             text = safety.crisis_reply(
                 ctx.chars.safety, ctx.sister, ctx.user.display_name or ctx.persona.address
             )
             return ctx.reply(text, "safety", pattern="safety:crisis")
-        key = "refuse_sexual" if kind == safety.SEXUAL else "deflect_personal"
+        key = {safety.SEXUAL: "refuse_sexual", safety.PERSONAL: "deflect_personal", safety.CONCERN: "concern"}[kind]
         text, used = ctx.line(key)
         return ctx.reply(text, "safety", effects=[used], pattern=f"safety:{kind}")
 
