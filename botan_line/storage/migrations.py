@@ -133,8 +133,14 @@ def m0003_chat_leases(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_ledger_event ON ledger (event_id)")
 
 
+def m0005_safety(conn: Connection) -> None:
+    """Which safety signal decided a turn: a rule id, ``moderation:<category>``, or why moderation was not heard."""
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN safety VARCHAR(80)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_ledger_reply", m0002_ledger_reply),
     ("0003_chat_leases", m0003_chat_leases),
+    ("0005_safety", m0005_safety),
 ]
