@@ -45,6 +45,7 @@ from botan_line.core import safety  # noqa: E402  (jaconv, the rule table)
 IMPORTED = pss_kb()
 CHARS = load_characters(ROOT / "characters")
 RULES = CHARS.safety
+NAMES = CHARS.speaker_names  # what Layer 2 passes the guard: every sister's names
 LOADED = pss_kb()
 safety.classify("おはよう", RULES)  # compiles the rules (regexes, Aho-Corasick automaton)
 COMPILED = pss_kb()
@@ -96,8 +97,11 @@ def guard_figures() -> None:
     print("quality guard (tests/data/guard; rejection = positive)")
     for split in SPLITS:
         bad, good = load_guard(split)
-        tp = sum(not (check_variation(o, r) if o else check_reply(r)).ok for _, r, o in bad)
-        fp = sum(not check_reply(g).ok for g in good)
+        tp = sum(
+            not (check_variation(o, r, names=NAMES) if o else check_reply(r, names=NAMES)).ok
+            for _, r, o in bad
+        )
+        fp = sum(not check_reply(g, names=NAMES).ok for g in good)
         precision = tp / (tp + fp) if tp + fp else 0.0
         print(
             f"  {split:8} recall {pct(tp, len(bad)):>16}   precision {precision:.3f}   "
@@ -108,7 +112,7 @@ def guard_figures() -> None:
         for sister, reply in generated:
             p = CHARS.persona(sister)
             rejected += not check_reply(
-                reply, forbidden=p.rules.forbidden, max_sentences=p.rules.max_sentences
+                reply, forbidden=p.rules.forbidden, max_sentences=p.rules.max_sentences, names=NAMES
             ).ok
         print(f"  {split:8} generated ordinary replies rejected {pct(rejected, len(generated))}")
     shipped = rejected = 0
@@ -120,7 +124,7 @@ def guard_figures() -> None:
             text = line.replace("{name}", p.address).replace("{band}", "朝")
             shipped += 1
             rejected += not check_reply(
-                text, forbidden=p.rules.forbidden, max_sentences=p.rules.max_sentences
+                text, forbidden=p.rules.forbidden, max_sentences=p.rules.max_sentences, names=NAMES
             ).ok
     print(f"  shipped character lines rejected {pct(rejected, shipped)}")
 
@@ -148,7 +152,8 @@ def speed(rounds: int) -> None:
     print(
         f"  classify, flagged messages     {median_us(lambda t: safety.classify(t, RULES), flagged, rounds):6.1f} µs"
     )
-    print(f"  check_reply, ordinary replies  {median_us(check_reply, replies, rounds):6.1f} µs")
+    guard = lambda t: check_reply(t, names=NAMES)  # noqa: E731
+    print(f"  check_reply, ordinary replies  {median_us(guard, replies, rounds):6.1f} µs")
 
 
 def main() -> int:

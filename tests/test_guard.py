@@ -20,6 +20,7 @@ from botan_line.core.guard import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+NAMES = load_characters(REPO / "characters").speaker_names  # what Layer 2 passes: every sister's names
 
 KASHO = {"forbidden": ("マジ", "ヤバ", "ガチ", "じゃん"), "max_sentences": 4}
 YURI_RULES = {"forbidden": ("マジ", "ガチ", "！！"), "max_sentences": 3}
@@ -51,7 +52,7 @@ REPLY_CASES = {
             "## 牡丹の返事\nおはよ〜！",
             "**おはよ〜！**今日もがんばろ！",
             "- おはよ〜！今日もがんばろ！",
-            "牡丹: おはよ〜！",
+            ("牡丹: おはよ〜！", {"names": NAMES}),
             "おはよう！(cheerful tone)",
             "おはようございます（丁寧語）",
             "やっほー！(12文字)",
@@ -70,8 +71,11 @@ REPLY_CASES = {
             "*smiles* おはよ〜！",
             "＊ウインク＊ またね〜！",
             "※牡丹はギャルなので明るく返します。おはよ！",
-            "牡丹：おはよ〜！",
-            "牡丹「おはよ〜！」",
+            ("牡丹：おはよ〜！", {"names": NAMES}),
+            ("牡丹「おはよ〜！」", {"names": NAMES}),
+            ("Kasho（花相）：おはようございます。", {"names": NAMES}),
+            ("ユリ「…おはよう」", {"names": NAMES}),
+            ("百合：…おはよう。", {"names": NAMES}),  # 百合ちゃん without its honorific
         ],
         [
             "それな〜(笑)",
@@ -79,7 +83,9 @@ REPLY_CASES = {
             "（言い訳じゃないし！）寝坊しただけ！",
             "地元：横浜だよ〜",
             "例えばね、朝ごはんをちゃんと食べるとか！",
-            "推しキャラ(ユリ)の話する？",
+            ("推しキャラ(ユリ)の話する？", {"names": NAMES}),
+            ("ユリ、「おはよう」って言ってた…", {"names": NAMES}),
+            ("牡丹：おはよ〜！", {}),  # no names given: a name is only a label when it is a sister's
             "#推し活 今日もがんばる！",
             "説明するとね、サビのところで転調するんです。",
             "(泣)つらい…",
@@ -495,7 +501,11 @@ def _shipped_lines():
     chars = load_characters(REPO / "characters")
     for sid, sister in sorted(chars.sisters.items()):
         persona = sister.persona
-        rules = {"forbidden": persona.rules.forbidden, "max_sentences": persona.rules.max_sentences}
+        rules = {
+            "forbidden": persona.rules.forbidden,
+            "max_sentences": persona.rules.max_sentences,
+            "names": chars.speaker_names,
+        }
         lines = [(f"lines.{kind}", line) for kind, options in persona.lines for line in options]
         lines += [(pid, line) for pid, pat in sister.patterns.items() for line in pat.replies]
         for where, line in lines:
@@ -522,10 +532,10 @@ def test_the_guard_corpora(split):
     passed_bad = [
         (reason, reply)
         for reason, reply, original in bad
-        if (check_variation(original, reply) if original else check_reply(reply)).ok
+        if (check_variation(original, reply, names=NAMES) if original else check_reply(reply, names=NAMES)).ok
     ]
     assert passed_bad == []
-    assert [g for g in good if not check_reply(g).ok] == []
+    assert [g for g in good if not check_reply(g, names=NAMES).ok] == []
     assert {reason for reason, _, _ in bad} >= {
         "label_leak",
         "prompt_echo",
@@ -543,7 +553,10 @@ def test_generated_ordinary_replies_pass_their_sisters_rules():
     for sister, reply in ordinary_replies("dev", 2000):
         persona = chars.persona(sister)
         verdict = check_reply(
-            reply, forbidden=persona.rules.forbidden, max_sentences=persona.rules.max_sentences
+            reply,
+            forbidden=persona.rules.forbidden,
+            max_sentences=persona.rules.max_sentences,
+            names=chars.speaker_names,
         )
         if not verdict.ok:
             rejected.append((sister, reply, verdict.reason))
@@ -570,8 +583,19 @@ def test_fast_enough_and_no_catastrophic_backtracking():
     start = time.perf_counter()
     for _ in range(100):
         for text in texts:
-            check_reply(text, forbidden=("マジ", "ヤバ"), max_sentences=3, prompt_fragments=PROMPT)
+            check_reply(
+                text, forbidden=("マジ", "ヤバ"), max_sentences=3, prompt_fragments=PROMPT, names=NAMES
+            )
     per_call = (time.perf_counter() - start) / (100 * len(texts))
     # not a speed measurement (that is ~30 µs a reply): only catastrophic regex backtracking, which takes
     # seconds, could come near this bound on any machine
     assert per_call < 0.05
+
+
+def test_speaker_labels_come_from_the_personas_not_from_code():
+    """A fourth sister is data: her names are labels as soon as Layer 2 passes them."""
+    names = ("ツバキ", "椿ちゃん", "Tsubaki（椿）")
+    for text in ("ツバキ：おはよ〜！", "椿「おはよ〜！」", "Tsubaki（椿）: おはよう", "tsubaki: おはよう"):
+        assert check_reply(text, names=names).reason == "label_leak", text
+    assert check_reply("ツバキ：おはよ〜！").ok  # nobody's name without the personas
+    assert check_reply("椿の花、きれいだったよ〜！", names=names).ok

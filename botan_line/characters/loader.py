@@ -5,6 +5,7 @@ This module knows YAML and files; matching lives in ``matcher.py`` and knows nei
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -224,6 +225,15 @@ class CharacterSet:
 
     def pattern(self, sister: str, pattern_id: str) -> Pattern | None:
         return self.sisters[sister].patterns.get(pattern_id)
+
+    @functools.cached_property
+    def speaker_names(self) -> tuple[str, ...]:
+        """Every sister's display name and nicknames: what the guard rejects as a speaker label."""
+        return tuple(
+            dict.fromkeys(
+                n for s in self.sisters.values() for n in (s.persona.display_name, *s.persona.nicknames)
+            )
+        )
 
 
 def _files(root: Path) -> list[Path]:

@@ -98,8 +98,8 @@ _ECHO_PHRASE = re.compile(r"元の(?:文章?|セリフ|台詞)(?!字)")
 _LABEL = re.compile(
     _AT
     + r"(?:変更[前後]|修正[前後版]?|出力例?|回答例?|返答例?|返信例?|応答|例文?|注意?|補足|説明|解説|翻訳|訳"
-    r"|備考|セリフ|台詞|言い換え|書き換え|バリエーション|牡丹|花相|ユリ|百合|note|notes|output|answer|reply"
-    r"|response|translation|explanation|example|assistant|variation|kasho|botan|yuri)\s*:",
+    r"|備考|セリフ|台詞|言い換え|書き換え|バリエーション|note|notes|output|answer|reply"
+    r"|response|translation|explanation|example|assistant|variation)\s*:",
     re.M,
 )
 # A parenthesised note about how the line is written: （牡丹らしく元気に）, (cheerful tone).
@@ -122,7 +122,30 @@ _DIRECTION = re.compile(
     r"|ぽーず|ウインク|ういんく|ため息|溜息|拍手|うなず|頷|首をかしげ|肩をすくめ|照れ|にっこり|にこっと|じと目|ジト目|ドヤ|どや)[)\]】］]"
 )
 _ACTION = re.compile(r"(?<![*\w])\*(?!\*)[^*\n]{1,30}(?<![*\s])\*(?![*\w])")  # *smiles*, ＊にっこり＊
-_SPEAKER = re.compile(r"^\s*(?:牡丹|花相|ユリ|百合|kasho|botan|yuri)\s*[「『]", re.M)  # 牡丹「おはよ！」
+# A sister's name as a speaker label (牡丹：…, Kasho（花相）: …, ユリ「…」): the names are the
+# personas' data (display names and nicknames), compiled once per tuple of names.
+_NAME_PARTS = re.compile(r"[()\[\]【】「」『』\s・/]+")  # on NFKC text: Kasho(花相) → kasho, 花相
+_HONORIFIC = re.compile(r"(?:お姉ちゃん|おねえちゃん|お姉さん|姉ちゃん|姉さん|ちゃん|さん|さま|様|姉)$")
+_SPEAKER_HINT = re.compile(r"[:「『]")  # on NFKC text
+
+
+@lru_cache(maxsize=16)
+def _speaker_label(names: tuple[str, ...]) -> re.Pattern | None:
+    """Each name, its parts (Kasho（花相） → kasho, 花相) and its stem without an honorific (百合ちゃん → 百合;
+    not a lone kana: お姉 → お), followed by a colon (at a label's place) or, at the start of a line, by
+    an opening quote."""
+    forms: set[str] = set()
+    for name in names:
+        whole = unicodedata.normalize("NFKC", name).lower().strip()
+        for form in (whole, *_NAME_PARTS.split(whole)):
+            stem = _HONORIFIC.sub("", form)
+            forms.update(f for f in (form, stem) if len(f) >= 2 or _HAN.fullmatch(f) or (f and f == whole))
+    if not forms:
+        return None
+    alt = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(rf"{_AT}(?:{alt})\s*:|^\s*(?:{alt})\s*[「『]", re.M)
+
+
 # Phrases only a model talking about its output uses: 以下のように変更しました, Here is the line:
 _META_PHRASE = re.compile(
     r"以下の(?:ように|とおり|通り|セリフ|文)|以下は|セリフ例|(?:変更|修正|言い換え|書き換え|アレンジ)(?:しました|した文|後の)"
@@ -323,8 +346,12 @@ def check_reply(
     max_sentences: int | None = None,
     max_chars: int = 300,
     prompt_fragments: Sequence[str] = (),
+    names: Sequence[str] = (),
 ) -> Verdict:
-    """Every Layer 2 output passes this before a user sees it."""
+    """Every Layer 2 output passes this before a user sees it.
+
+    ``names``: every sister's display name and nicknames (``CharacterSet.speaker_names``), so that a
+    reply written as a script (牡丹：…, ユリ「…」) is rejected whoever the sisters are."""
     cleaned = _strip_quotes(text or "")
     if not _WORD.search(cleaned) and not cleaned.strip("…・.。、！？!?〜ー~ "):
         return _reject("empty")
@@ -333,6 +360,7 @@ def check_reply(
     nfkc = unicodedata.normalize("NFKC", cleaned)
     low = nfkc.lower()
     colon = ":" in nfkc
+    speaker = _speaker_label(tuple(names)) if names else None
     if (
         (colon and _ECHO_LABEL.search(low))
         or _ECHO_PHRASE.search(nfkc)
@@ -347,7 +375,7 @@ def check_reply(
         or (_BRACKET.search(nfkc) and (_CHAR_NOTE.search(low) or _DIRECTION.search(nfkc)))
         or ("*" in nfkc and _ACTION.search(nfkc))
         or "※" in nfkc
-        or _SPEAKER.search(low)
+        or (speaker is not None and _SPEAKER_HINT.search(nfkc) and speaker.search(low))
         or _META_PHRASE.search(low)
         or _ITEM_LINE.search(nfkc)
         or (_MARKUP_HINT.search(nfkc) and _MARKDOWN.search(nfkc))
@@ -479,6 +507,7 @@ def check_variation(
     max_chars: int = 300,
     min_similarity: float = 0.3,
     prompt_fragments: Sequence[str] = (),
+    names: Sequence[str] = (),
 ) -> Verdict:
     """check_reply plus 'keeps the meaning' for a new variation of an existing line.
 
@@ -491,6 +520,7 @@ def check_variation(
         max_sentences=max_sentences,
         max_chars=max_chars,
         prompt_fragments=prompt_fragments,
+        names=names,
     )
     if not verdict.ok:
         return verdict

@@ -213,6 +213,7 @@ class Layer2:
                 max_sentences=persona.rules.max_sentences,
                 max_chars=self.cfg.llm.max_output_chars,
                 prompt_fragments=fragments,
+                names=ctx.chars.speaker_names,
             )
             if verdict.ok:
                 verdicts.append("pass")

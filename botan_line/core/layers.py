@@ -60,7 +60,11 @@ class SafetyLayer:
                 ctx.chars.safety, ctx.sister, ctx.user.display_name or ctx.persona.address
             )
             return ctx.reply(text, "safety", pattern="safety:crisis")
-        key = {safety.SEXUAL: "refuse_sexual", safety.PERSONAL: "deflect_personal", safety.CONCERN: "concern"}[kind]
+        key = {
+            safety.SEXUAL: "refuse_sexual",
+            safety.PERSONAL: "deflect_personal",
+            safety.CONCERN: "concern",
+        }[kind]
         text, used = ctx.line(key)
         return ctx.reply(text, "safety", effects=[used], pattern=f"safety:{kind}")
 
