@@ -18,6 +18,7 @@ id, a YAML list index or a moderation category), never the user's words: it is s
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,6 +43,12 @@ WORD_LISTS = {  # safety.yaml field → kind
 class SafetyVerdict:
     kind: Kind
     rule: str  # e.g. "crisis:want_to_die", "sexual_words[3]", "moderation:self-harm/intent"
+
+    @property
+    def signal(self) -> str:
+        """What the ledger records: the kind first, then what decided ("crisis:want_to_die",
+        "concern_words[0]", "concern:moderation:self-harm"). Never the fan's words."""
+        return self.rule if self.rule.startswith(self.kind) else f"{self.kind}:{self.rule}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +182,24 @@ def classify(text: str, rules) -> SafetyVerdict | None:
     ``rules`` is the ``SafetyConfig`` of characters/safety.yaml (or a compiled ``Ruleset``)."""
     ruleset = rules if isinstance(rules, Ruleset) else rules_for(rules)
     return ruleset.classify(text)
+
+
+def classify_turn(texts: Sequence[str], rules) -> SafetyVerdict | None:
+    """The most serious verdict (``ORDER``) over the bubbles of one turn (``Turn.earlier`` + ``Turn.text``).
+
+    Each bubble is read on its own, and, when there are several, all of them run together: one
+    thought split over bubbles (「手首」「切った」, 「死に」「たい」) is still that thought."""
+    texts = [t for t in texts if t and t.strip()]
+    if len(texts) > 1:
+        texts.append("".join(t.strip() for t in texts))
+    best: SafetyVerdict | None = None
+    for text in texts:
+        verdict = classify(text, rules)
+        if verdict is not None and (best is None or ORDER.index(verdict.kind) < ORDER.index(best.kind)):
+            best = verdict
+            if best.kind == CRISIS:
+                break
+    return best
 
 
 # --- OpenAI moderation as a second opinion ---------------------------------------------------
