@@ -102,6 +102,21 @@ def test_the_verdict_names_the_rule_never_the_words():
     assert classify("おはよう！", RULES) is None
 
 
+def test_the_signal_starts_with_the_kind():
+    assert SafetyVerdict("crisis", "crisis:want_to_die").signal == "crisis:want_to_die"
+    assert SafetyVerdict("sexual", "sexual_words[3]").signal == "sexual_words[3]"
+    assert SafetyVerdict("concern", "moderation:self-harm").signal == "concern:moderation:self-harm"
+
+
+def test_a_turn_of_bubbles_gets_its_most_serious_verdict():
+    turn = safety.classify_turn
+    assert turn(["おはよう", "どこ住み？", "もう無理"], RULES).kind == "personal"  # ORDER: personal > concern
+    assert turn(["もう無理", "もう死にたい", "えっちしよ"], RULES).kind == "crisis"
+    assert turn(["死に", "たい"], RULES).kind == "crisis"  # one thought over two bubbles
+    assert turn(["清水の舞台から", "飛び降りました"], RULES) is None  # the idiom survives the join
+    assert turn(["おはよう", "", "今日も寒いね"], RULES) is None and turn([], RULES) is None
+
+
 # --- normalisation ------------------------------------------------------------------------
 
 
