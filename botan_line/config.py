@@ -6,6 +6,7 @@ Every field has a default, so the bot runs without a file. Unknown fields are er
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -177,6 +178,44 @@ class LineConfig(Strict):
     )
 
 
+ModerationCategory = Literal[
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/intent",
+    "self-harm/instructions",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+]
+Threshold = Annotated[float, Field(gt=0, le=1)]
+
+
+class SafetySection(Strict):
+    """OpenAI moderation as a second opinion on messages the safety rules did not decide.
+
+    A kind applies when any of its categories scores at or above its threshold; crisis is checked
+    first, then sexual, then concern. Fails open to the rules when the call is slow or fails."""
+
+    moderation_enabled: bool = Field(
+        True, description="ask the moderation endpoint when Layer 2 is configured"
+    )
+    model: str = "omni-moderation-latest"
+    timeout_seconds: float = Field(1.5, gt=0, le=10)
+    crisis: dict[ModerationCategory, Threshold] = Field(
+        default_factory=lambda: {"self-harm/intent": 0.5, "self-harm/instructions": 0.5, "self-harm": 0.7}
+    )
+    sexual: dict[ModerationCategory, Threshold] = Field(
+        default_factory=lambda: {"sexual/minors": 0.3, "sexual": 0.6}
+    )
+    concern: dict[ModerationCategory, Threshold] = Field(default_factory=lambda: {"self-harm": 0.3})
+
+
 class SisterOverride(Strict):
     tiers: Tiers | None = None
     router: RouterConfig | None = None
@@ -192,6 +231,8 @@ class BotConfig(Strict):
     learning: Learning = Learning()
     line: LineConfig = LineConfig()
     nickname: Nickname = Nickname()
+
+    safety: SafetySection = SafetySection()
     sisters: dict[str, SisterOverride] = Field(default_factory=dict)
 
     def tiers_for(self, sister: str) -> Tiers:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from botan_line.adapters.openai_api import Completion, LLMUnavailable
+from botan_line.adapters.openai_api import Completion, LLMUnavailable, Moderation
 from botan_line.core.model import Decision, Turn
 from botan_line.storage.db import ledger
 
@@ -27,12 +27,29 @@ class Call:
 
 
 class FakeModel:
-    """The OpenAI adapter's interface (``complete``), answered from a queue, then with ``default``."""
+    """The OpenAI adapter's interface (``complete``, ``moderate``), answered from queues: chat with
+    ``default`` when its queue is empty, moderation with "nothing flagged"."""
 
     def __init__(self, default: str = "そうなんだ、もっと聞かせて！"):
         self.default = default
         self.queue: deque = deque()
         self.calls: list[Call] = []
+        self.moderation_queue: deque[Moderation] = deque()
+        self.moderated: list[str] = []  # the texts sent to moderation
+
+    def flag(self, **scores: float) -> None:
+        """The next moderation answer: scores by category, "self-harm/intent" spelled self_harm__intent."""
+        named = {k.replace("__", "/").replace("_", "-"): v for k, v in scores.items()}
+        self.moderation_queue.append(Moderation(True, named, any(v >= 0.5 for v in named.values()), "omni"))
+
+    def moderation_fails(self, reason: str = "timeout") -> None:
+        self.moderation_queue.append(Moderation(False, reason=reason))
+
+    def moderate(self, text, *, model, timeout, deadline) -> Moderation:
+        self.moderated.append(text)
+        return (
+            self.moderation_queue.popleft() if self.moderation_queue else Moderation(True, {}, False, model)
+        )
 
     def answer(self, *texts: str) -> None:
         self.queue.extend(texts)

@@ -635,8 +635,38 @@ def cached_prefix(tokens: str, earlier: list[str]) -> int:
     return CACHE_MIN_TOKENS + (best - CACHE_MIN_TOKENS) // CACHE_STEP * CACHE_STEP
 
 
+MODERATION_CATEGORIES = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+
+
+@dataclass
+class ScriptedModeration:
+    """One answer of FakeOpenAI's moderation endpoint; see FakeOpenAI.queue_moderation."""
+
+    scores: dict[str, float] = field(default_factory=dict)
+    status: int = 200
+    delay: float = 0.0
+    raw: str | None = None
+    message: str = ""
+
+
 class FakeOpenAI(_FakeServer):
-    """POST {base}/chat/completions, answered from a script queue, then from `default(body)`.
+    """POST {base}/chat/completions and {base}/moderations, each answered from its own script queue,
+    then from a default (``default(body)`` for chat; near-zero scores for moderation). With
+    ``prompt_cache`` it reports ``cached_tokens`` the way the provider's prompt cache would.
 
     ``prompt_cache=True`` behaves like OpenAI's automatic prompt caching: prompt tokens are counted
     by the fake's tokenizer (:func:`prompt_tokens_of`, one per character) and
@@ -654,8 +684,33 @@ class FakeOpenAI(_FakeServer):
         self.api_key = api_key  # None: accept any key
         self.prompt_cache = prompt_cache
         self._script: list[Scripted] = []
+        self._moderation_script: list[ScriptedModeration] = []
         self._ids = itertools.count(1)
         self._prompts: dict[str, list[str]] = {}  # model → prompts the simulated cache has seen
+
+    def queue_moderation(
+        self,
+        scores: dict[str, float] | None = None,
+        *,
+        status: int = 200,
+        delay: float = 0.0,
+        raw: str | None = None,
+        message: str = "",
+    ) -> None:
+        """Script the next moderation answer: scores by category as the API names them ("self-harm/intent");
+        unnamed categories score near zero. status >= 400: an OpenAI error JSON; raw: the exact body."""
+        unknown = set(scores or {}) - set(MODERATION_CATEGORIES)
+        if unknown:
+            raise ValueError(f"not moderation categories: {sorted(unknown)}")
+        with self._cond:
+            self._moderation_script.append(
+                ScriptedModeration(dict(scores or {}), status, delay, raw, message)
+            )
+
+    def moderations(self) -> list[dict]:
+        """Parsed bodies of the moderation requests (model, input)."""
+        with self._cond:
+            return [r.json for r in self.requests if r.path.endswith("/moderations")]
 
     def queue(
         self,
@@ -699,11 +754,14 @@ class FakeOpenAI(_FakeServer):
             return [r.json for r in self.requests if r.path.endswith("/chat/completions")]
 
     def _handle(self, req: Request) -> Reply:
-        if req.method != "POST" or req.path not in ("/v1/chat/completions", "/chat/completions"):
+        routes = ("/v1/chat/completions", "/chat/completions", "/v1/moderations", "/moderations")
+        if req.method != "POST" or req.path not in routes:
             return self._error(404, f"Unknown request URL: {req.method} {req.path}.")
         if self.api_key is not None and req.headers.get("authorization") != f"Bearer {self.api_key}":
             return self._error(401, "Incorrect API key provided.")
         body = req.json if isinstance(req.json, dict) else {}
+        if req.path.endswith("/moderations"):
+            return self._moderate(body)
         with self._cond:
             step = self._script.pop(0) if self._script else None
         if step is None:
@@ -753,6 +811,36 @@ class FakeOpenAI(_FakeServer):
         prompt_tokens = len(tokens) if step.prompt_tokens is None else step.prompt_tokens
         cached = cached if step.cached_tokens is None else step.cached_tokens
         return prompt_tokens, min(cached, prompt_tokens)
+
+    def _moderate(self, body: dict) -> Reply:
+        with self._cond:
+            step = self._moderation_script.pop(0) if self._moderation_script else ScriptedModeration()
+        self._pause(step.delay)
+        if step.raw is not None:
+            return step.status, step.raw, {}
+        if step.status >= 400:
+            return self._error(step.status, step.message or None)
+        inputs = body.get("input")
+        if not inputs:
+            return self._error(400, "[] is too short - 'input'")
+        n = next(self._ids)
+        scores = {c: step.scores.get(c, 1e-5) for c in MODERATION_CATEGORIES}
+        categories = {c: s >= 0.5 for c, s in scores.items()}
+        result = {
+            "flagged": any(categories.values()),
+            "categories": categories,
+            "category_scores": scores,
+            "category_applied_input_types": {c: ["text"] for c in MODERATION_CATEGORIES},
+        }
+        count = len(inputs) if isinstance(inputs, list) else 1
+        model = body.get("model") or "omni-moderation-latest"
+        if model == "omni-moderation-latest":
+            model = "omni-moderation-2024-09-26"  # the API answers with the dated snapshot
+        return (
+            200,
+            {"id": f"modr-fake{n}", "model": model, "results": [result] * count},
+            {"x-request-id": f"req_fake{n}"},
+        )
 
     @staticmethod
     def _error(status: int, message: str | None = None) -> Reply:

@@ -106,6 +106,20 @@ def test_sexual_messages_are_refused_in_character(core):
     assert core.model.calls == []
 
 
+def test_a_worrying_message_gets_a_gentle_fixed_line_never_a_joke(make_core):
+    core = make_core(layer2=False)
+    core.say("/yuri")
+    reply = core.say("もう無理かも…")
+    assert reply in core.lines("yuri", "concern")
+    assert (core.last().layer, core.last().pattern) == ("safety", "safety:concern")
+
+
+def test_look_alikes_are_ordinary_chat(core):
+    core.model.answer("スカイツリーいいよね〜！あたしも行きたい！")
+    core.say("やっぱりスカイツリーからの眺めは最高だった")
+    assert core.last().layer == "layer2"
+
+
 def test_personal_information_is_deflected(core):
     reply = core.say("どこの学校に通ってるの？")
     assert reply in core.lines("botan", "deflect_personal")

@@ -355,6 +355,34 @@ def test_openai_wait_for(ai, client):
     worker.join()
 
 
+def test_moderation_answers_like_the_api(ai, client):
+    ai.queue_moderation({"self-harm/intent": 0.93, "self-harm": 0.81})
+    resp = client.moderations.create(model="omni-moderation-latest", input="死にたい")
+
+    assert resp.model == "omni-moderation-2024-09-26" and resp.id.startswith("modr-")
+    result = resp.results[0]
+    assert result.flagged is True
+    assert result.categories.self_harm_intent is True and result.categories.sexual is False
+    assert result.category_scores.self_harm_intent == pytest.approx(0.93)
+    assert result.category_scores.model_dump(by_alias=True)["self-harm"] == pytest.approx(0.81)
+    assert result.category_applied_input_types.sexual_minors == ["text"]
+    assert ai.moderations() == [{"model": "omni-moderation-latest", "input": "死にたい"}]
+    assert ai.calls() == []  # moderation is not a chat call
+
+
+def test_moderation_default_is_harmless_and_errors_are_real_errors(ai, client):
+    result = client.moderations.create(model="omni-moderation-latest", input="おはよう").results[0]
+    assert result.flagged is False and max(result.category_scores.model_dump().values()) < 0.001
+
+    ai.queue_moderation(status=503)
+    with pytest.raises(openai.InternalServerError):
+        client.moderations.create(model="omni-moderation-latest", input="おはよう")
+    with pytest.raises(openai.BadRequestError):
+        client.moderations.create(model="omni-moderation-latest", input=[])
+    with pytest.raises(ValueError):
+        ai.queue_moderation({"selfharm": 0.9})  # a typo in a test fails loudly
+
+
 # --- webhook builders ------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import pytest
+from corpus import load_guard, ordinary_replies
 
 from botan_line.characters.loader import load_characters
 from botan_line.clock import BAND_NAMES
@@ -19,6 +20,7 @@ from botan_line.core.guard import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+NAMES = load_characters(REPO / "characters").speaker_names  # what Layer 2 passes: every sister's names
 
 KASHO = {"forbidden": ("マジ", "ヤバ", "ガチ", "じゃん"), "max_sentences": 4}
 YURI_RULES = {"forbidden": ("マジ", "ガチ", "！！"), "max_sentences": 3}
@@ -50,7 +52,7 @@ REPLY_CASES = {
             "## 牡丹の返事\nおはよ〜！",
             "**おはよ〜！**今日もがんばろ！",
             "- おはよ〜！今日もがんばろ！",
-            "牡丹: おはよ〜！",
+            ("牡丹: おはよ〜！", {"names": NAMES}),
             "おはよう！(cheerful tone)",
             "おはようございます（丁寧語）",
             "やっほー！(12文字)",
@@ -59,6 +61,21 @@ REPLY_CASES = {
             "牡丹のセリフ例：「おはよ〜！」",
             "はい、かしこまりました。以下のように変更しました。",
             "Sure! Here is the line: おはよ〜！",
+            # notes about the character and stage directions (the cost study's first failure)
+            "「おはよう！元気にいこ！」（17歳ギャル系VTuber）",
+            "（にっこり笑って）おはよ〜！",
+            "（笑顔で）おはようございます。",
+            "（ため息）…疲れちゃった。",
+            "（小声）…おやすみ。",
+            "【長女・しっかり者】今日は早めに休んでくださいね。",
+            "*smiles* おはよ〜！",
+            "＊ウインク＊ またね〜！",
+            "※牡丹はギャルなので明るく返します。おはよ！",
+            ("牡丹：おはよ〜！", {"names": NAMES}),
+            ("牡丹「おはよ〜！」", {"names": NAMES}),
+            ("Kasho（花相）：おはようございます。", {"names": NAMES}),
+            ("ユリ「…おはよう」", {"names": NAMES}),
+            ("百合：…おはよう。", {"names": NAMES}),  # 百合ちゃん without its honorific
         ],
         [
             "それな〜(笑)",
@@ -66,9 +83,15 @@ REPLY_CASES = {
             "（言い訳じゃないし！）寝坊しただけ！",
             "地元：横浜だよ〜",
             "例えばね、朝ごはんをちゃんと食べるとか！",
-            "推しキャラ(ユリ)の話する？",
+            ("推しキャラ(ユリ)の話する？", {"names": NAMES}),
+            ("ユリ、「おはよう」って言ってた…", {"names": NAMES}),
+            ("牡丹：おはよ〜！", {}),  # no names given: a name is only a label when it is a sister's
             "#推し活 今日もがんばる！",
             "説明するとね、サビのところで転調するんです。",
+            "(泣)つらい…",
+            "（照）ありがと！",
+            "そのキャラ（主人公の幼なじみ）、いいよね…。",
+            "5*3=15だよ！",
         ],
     ),
     "prompt_echo": (
@@ -156,6 +179,7 @@ REPLY_CASES = {
             "あたしAIなんだって！ウケる〜",
             "私、AIが作った曲も好きだよ。",
             "あたしAIって苦手なんだよね〜",
+            "ロールプレイングゲーム好きなんだ！",
         ],
     ),
     "chinese": (
@@ -181,6 +205,12 @@ REPLY_CASES = {
             "歡迎〜！ゆっくりしてってね",
             "我會がんばるね！",
             "謝謝！うれしい！",
+            # Chinese greetings and clauses, judged clause by clause
+            "朝好！今日は元気ですね！",
+            "早上好！今日もがんばろ！",
+            "大家好！牡丹だよ！",
+            "拜拜！また明日ね！",
+            "他都不在、寂しいね",
         ],
         [
             "明日は東京で雨が降るらしいです。",
@@ -206,11 +236,30 @@ REPLY_CASES = {
             "熱愛報道、ほんとびっくりした…",
             "ご請求の件、認識しています。謝ってばかりでごめんね。",
             "歓迎会、楽しみに習ってきた曲を歌うね！",
+            # kanji-only clauses are Japanese
+            "学級閉鎖大変！",
+            "期末試験終了！お疲れさま〜！",
+            "朝好きなパン食べた！",
+            "今日は朝好調だった！",
+            "都内在住です。",
         ],
     ),
     "not_japanese": (
         ["Good morning everyone!", "Thank you so much!!", "감사합니다"],
-        ["www", "OK！", "了解", "異世界転生！", "Thanks〜！ありがと！", "wwwwwwwwww", "😊😊😊", "٩(ˊᗜˋ*)و"],
+        [
+            "www",
+            "OK！",
+            "了解",
+            "異世界転生！",
+            "Thanks〜！ありがと！",
+            "wwwwwwwwww",
+            "😊😊😊",
+            "٩(ˊᗜˋ*)و",
+            "高校3年生！",
+            "自転車10分！",
+            "片道５時間？！",
+            "Sound Horizon最高！",
+        ],
     ),
     # Two or more English words in a row fail; one word (a loan word, a name) passes.
     "english": (
@@ -222,7 +271,7 @@ REPLY_CASES = {
             "今日もがんばろ！Let's do this!",
             "ＧＯＯＤ　ｍｏｒｎｉｎｇ！おはよ！",
             "おやすみなさい。Good night, sweet dreams.",
-            "Kasho Botan Yuri、三姉妹です！",
+            "Hello Everyone、三姉妹です！",  # capitalised, but everyday words: not a name
         ],
         [
             "LAのノリでいこ！",
@@ -235,6 +284,11 @@ REPLY_CASES = {
             "LINE IDは教えられないよ〜",  # all capitals: acronyms or a stylised name
             "ONE OK ROCKのライブ行きたい！",
             "(T_T) 寝坊した…",
+            # capitalised names are names
+            "Sound Horizonのライブ行きたい！",
+            "Apple Musicで聴いてる〜！",
+            "King Gnuの新曲ヤバくない？",
+            "Final Fantasy、あたしも好き！",
         ],
     ),
     "nonsense": (
@@ -447,7 +501,11 @@ def _shipped_lines():
     chars = load_characters(REPO / "characters")
     for sid, sister in sorted(chars.sisters.items()):
         persona = sister.persona
-        rules = {"forbidden": persona.rules.forbidden, "max_sentences": persona.rules.max_sentences}
+        rules = {
+            "forbidden": persona.rules.forbidden,
+            "max_sentences": persona.rules.max_sentences,
+            "names": chars.speaker_names,
+        }
         lines = [(f"lines.{kind}", line) for kind, options in persona.lines for line in options]
         lines += [(pid, line) for pid, pat in sister.patterns.items() for line in pat.replies]
         for where, line in lines:
@@ -465,6 +523,44 @@ def test_every_shipped_line_passes_its_sisters_rules():
         if not check_reply(text, **rules).ok
     ]
     assert failed == []
+
+
+@pytest.mark.parametrize("split", ["dev", "heldout"])
+def test_the_guard_corpora(split):
+    """tests/data/guard: every failure kind rejected, every ordinary reply passed (bench/safety.py prints the rates)."""
+    bad, good = load_guard(split)
+    passed_bad = [
+        (reason, reply)
+        for reason, reply, original in bad
+        if (check_variation(original, reply, names=NAMES) if original else check_reply(reply, names=NAMES)).ok
+    ]
+    assert passed_bad == []
+    assert [g for g in good if not check_reply(g, names=NAMES).ok] == []
+    assert {reason for reason, _, _ in bad} >= {
+        "label_leak",
+        "prompt_echo",
+        "chinese",
+        "meaning_drift",
+        "breaks_character",
+        "nonsense",
+        "english",
+    }
+
+
+def test_generated_ordinary_replies_pass_their_sisters_rules():
+    chars = load_characters(REPO / "characters")
+    rejected = []
+    for sister, reply in ordinary_replies("dev", 2000):
+        persona = chars.persona(sister)
+        verdict = check_reply(
+            reply,
+            forbidden=persona.rules.forbidden,
+            max_sentences=persona.rules.max_sentences,
+            names=chars.speaker_names,
+        )
+        if not verdict.ok:
+            rejected.append((sister, reply, verdict.reason))
+    assert rejected == []
 
 
 def _encodes(char: str, codec: str) -> bool:
@@ -487,8 +583,19 @@ def test_fast_enough_and_no_catastrophic_backtracking():
     start = time.perf_counter()
     for _ in range(100):
         for text in texts:
-            check_reply(text, forbidden=("マジ", "ヤバ"), max_sentences=3, prompt_fragments=PROMPT)
+            check_reply(
+                text, forbidden=("マジ", "ヤバ"), max_sentences=3, prompt_fragments=PROMPT, names=NAMES
+            )
     per_call = (time.perf_counter() - start) / (100 * len(texts))
     # not a speed measurement (that is ~30 µs a reply): only catastrophic regex backtracking, which takes
     # seconds, could come near this bound on any machine
     assert per_call < 0.05
+
+
+def test_speaker_labels_come_from_the_personas_not_from_code():
+    """A fourth sister is data: her names are labels as soon as Layer 2 passes them."""
+    names = ("ツバキ", "椿ちゃん", "Tsubaki（椿）")
+    for text in ("ツバキ：おはよ〜！", "椿「おはよ〜！」", "Tsubaki（椿）: おはよう", "tsubaki: おはよう"):
+        assert check_reply(text, names=names).reason == "label_leak", text
+    assert check_reply("ツバキ：おはよ〜！").ok  # nobody's name without the personas
+    assert check_reply("椿の花、きれいだったよ〜！", names=names).ok

@@ -95,7 +95,7 @@ def test_a_slow_model_with_push_on_gets_a_holding_line_then_the_answer_by_push(m
     bot.post(question)
     worker.start()
     try:
-        assert bot.ai.wait_for(lambda: len(bot.ai.requests) == 1)
+        assert bot.ai.wait_for(lambda: len(bot.ai.calls()) == 1)
         bot.clock.advance(45)  # the model is slow: 5 s of reply-token life left
         assert bot.line.wait_for(lambda: len(bot.line.replies()) == 1)
         assert bot.line.replies()[0]["messages"][0]["text"] in bot.lines("botan", "holding")
@@ -133,7 +133,7 @@ def test_a_renewed_lease_keeps_a_slow_call_from_being_handled_twice(make_bot, sq
     bot.post(text_event(QUESTION, timestamp_ms=bot.clock.ms))
     try:
         slow.step()
-        assert bot.ai.wait_for(lambda: len(bot.ai.requests) == 1)
+        assert bot.ai.wait_for(lambda: len(bot.ai.calls()) == 1)
         for _ in range(4):  # longer than the lease, but the slow worker keeps renewing it
             bot.clock.advance(bot.services.settings.lease_seconds / 2)
             slow.step()
@@ -144,7 +144,7 @@ def test_a_renewed_lease_keeps_a_slow_call_from_being_handled_twice(make_bot, sq
     finally:
         gate.set()
         slow.stop()
-    assert len(bot.ai.requests) == 1 and len(bot.line.replies()) == 1
+    assert len(bot.ai.calls()) == 1 and len(bot.line.replies()) == 1
     assert len(bot.ledger()) == 1
 
 
@@ -176,3 +176,15 @@ def test_in_a_group_bubbles_are_never_merged_across_members(sbot):
         ask["replyToken"]
     ]  # only the one who called her
     assert "それな" not in sbot.ai.calls()[0]["messages"][-1]["content"]
+
+
+def test_a_crisis_in_an_earlier_merged_bubble_gets_the_crisis_reply(sbot):
+    bubbles = ["ねえねえ聞いて", "もう死にたい", "どう思う？"]
+    events = [text_event(t, timestamp_ms=sbot.clock.ms + i * 400) for i, t in enumerate(bubbles)]
+    sbot.post(*events)
+    sbot.work()
+    assert sbot.ai.calls() == []
+    replies = sbot.line.replies()
+    assert len(replies) == 1 and replies[0]["replyToken"] == events[-1]["replyToken"]
+    assert "0120-279-338" in replies[0]["messages"][0]["text"]
+    assert (sbot.last().layer, sbot.last().safety) == ("safety", "crisis:want_to_die")

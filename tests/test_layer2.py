@@ -254,7 +254,7 @@ def test_a_greeting_never_waits_behind_a_model_call(make_bot, sqlite_url):
     try:
         question = text_event(CHAT, "Uslow", timestamp_ms=bot.clock.ms)
         bot.post(question)
-        assert bot.ai.wait_for(lambda: len(bot.ai.requests) == 1)
+        assert bot.ai.wait_for(lambda: len(bot.ai.calls()) == 1)
         greeting = text_event("おはよう", "Ufast", timestamp_ms=bot.clock.ms)
         bot.post(greeting)
         assert bot.line.wait_for(lambda: len(bot.line.replies()) == 1)
@@ -355,3 +355,39 @@ def test_the_strong_tier_keeps_to_its_share_of_the_day(make_bot, sqlite_url):
     bot.ai.queue("はぁ？あたしは機械じゃないし！")
     bot.say(BANTER, user="Unext")
     assert bot.ai.calls()[-1]["model"] == "gpt-4o"
+
+
+# --- moderation, the second opinion, through the real openai client ----------------------------
+
+
+def test_moderation_asks_the_endpoint_and_a_crisis_flag_gets_the_fixed_reply(l2bot):
+    l2bot.ai.queue_moderation({"self-harm/intent": 0.9, "self-harm": 0.8})
+    reply = l2bot.say(CHAT)
+    assert "0120-279-338" in reply  # the fixed crisis reply with its contacts
+    assert l2bot.ai.calls() == []  # never a model's words
+    assert l2bot.ai.moderations() == [{"model": "omni-moderation-latest", "input": CHAT}]
+    row = l2bot.last()
+    assert (row.layer, row.pattern, row.safety) == (
+        "safety",
+        "safety:crisis",
+        "crisis:moderation:self-harm/intent",
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [({"status": 503}, "http_503"), ({"raw": "{not json"}, "JSONDecodeError"), ({"delay": 5.0}, "timeout")],
+)
+def test_unreachable_moderation_fails_open_to_the_normal_answer(make_bot, sqlite_url, script, reason):
+    bot = make_bot(sqlite_url, config=config(safety={"timeout_seconds": 0.2}))
+    bot.ai.queue_moderation({"self-harm/intent": 0.99}, **script)  # never heard
+    bot.ai.queue(GOOD)
+    assert bot.say(CHAT) == GOOD
+    row = bot.last()
+    assert (row.layer, row.guard, row.safety) == ("layer2", "pass", f"moderation_unavailable:{reason}")
+    assert len(bot.ai.moderations()) == 1
+
+
+def test_the_rules_decide_without_asking_moderation(l2bot):
+    l2bot.say("もう死にたい")
+    assert l2bot.ai.moderations() == [] and l2bot.last().safety == "crisis:want_to_die"

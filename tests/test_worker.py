@@ -303,7 +303,7 @@ def test_a_worker_killed_mid_event_loses_nothing_and_answers_once(bot, database_
         cwd=REPO,
     )
     try:
-        assert bot.ai.wait_for(lambda: len(bot.ai.requests) >= 1, timeout=30)
+        assert bot.ai.wait_for(lambda: len(bot.ai.calls()) >= 1, timeout=30)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)

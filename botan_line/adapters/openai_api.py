@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 import openai
@@ -65,6 +65,21 @@ def _cached_tokens(usage) -> int:
     details = getattr(usage, "prompt_tokens_details", None)
     cached = getattr(details, "cached_tokens", None) if details is not None else None
     return cached if isinstance(cached, int) and cached > 0 else 0
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """OpenAI's moderation scores for one message; ``available`` False when the call failed.
+
+    ``scores`` maps categories as the API spells them ("self-harm/intent", "sexual/minors") to
+    0..1. An unavailable result carries a short ``reason`` and no scores: callers fail open."""
+
+    available: bool
+    scores: dict[str, float] = field(default_factory=dict)
+    flagged: bool = False
+    model: str | None = None
+    latency_ms: float = 0.0
+    reason: str | None = None
 
 
 class LLMUnavailable(Exception):
@@ -158,3 +173,35 @@ class LLM:
             return hint + self.rng.uniform(0, max(0.1, JITTER * hint))
         base = min(4.0, 0.5 * 2 ** (attempt - 1))
         return base / 2 + self.rng.uniform(0, base / 2)
+
+    def moderate(self, text: str, *, model: str, timeout: float, deadline: float) -> Moderation:
+        """OpenAI's moderation endpoint as a second opinion on ``text``: one attempt, never retried.
+
+        ``timeout`` bounds the call and ``deadline`` (monotonic) caps it further; a timeout, an
+        HTTP error or an odd answer returns ``Moderation(available=False, reason=…)`` so that the
+        caller falls back to its own rules. Nothing of the message is logged."""
+        started = self.monotonic()
+        budget = min(timeout, deadline - started)
+        if budget <= 0.05:
+            return Moderation(False, reason="no_time")
+        try:
+            resp = self.client.with_options(timeout=budget).moderations.create(model=model, input=text)
+            result = resp.results[0]
+            scores = {
+                k: float(v)
+                for k, v in result.category_scores.model_dump(by_alias=True).items()
+                if v is not None
+            }
+            return Moderation(
+                True,
+                scores,
+                bool(result.flagged),
+                resp.model or model,
+                (self.monotonic() - started) * 1000,
+            )
+        except openai.APIStatusError as exc:
+            reason = f"http_{exc.status_code}"
+        except (openai.APIError, ValueError, AttributeError, IndexError, TypeError) as exc:
+            reason = "timeout" if isinstance(exc, openai.APITimeoutError) else type(exc).__name__
+        log.warning("moderation unavailable: %s", reason)
+        return Moderation(False, reason=reason, latency_ms=(self.monotonic() - started) * 1000)

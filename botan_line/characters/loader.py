@@ -5,6 +5,7 @@ This module knows YAML and files; matching lives in ``matcher.py`` and knows nei
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -144,6 +145,7 @@ class Lines(Strict):
     budget_stop: list[str] = _lines()
     refuse_sexual: list[str] = _lines()
     deflect_personal: list[str] = _lines()
+    concern: list[str] = _lines(3)  # worrying messages when Layer 2 cannot answer: gentle, never a joke
     forget: list[str] = _lines()
     unknown_command: list[str] = _lines()  # also what a non-admin gets for an admin command
     nickname_set: list[str] = _lines()  # 「ミカって呼んで」: {name} is already the new nickname
@@ -219,11 +221,30 @@ class Contact(Strict):
 
 
 class SafetyConfig(Strict):
-    crisis_words: list[str] = Field(min_length=1)
+    """characters/safety.yaml. The detection rules are built in (core/safety_rules.py); the word
+    lists here add an operator's own phrases on top of them, and safe_phrases take titles and
+    idioms out (a katakana entry matches only as a whole katakana word)."""
+
     crisis_reply: dict[str, str] = Field(description="per sister id; {contacts} is replaced by the list")
     contacts: list[Contact] = Field(min_length=1)
-    sexual_words: list[str] = Field(min_length=1)
-    personal_words: list[str] = Field(min_length=1)
+    concern_instruction: str = Field(
+        min_length=10, description="added to the strong tier's system prompt for a concern message"
+    )
+    crisis_words: list[str] = Field(default_factory=list)
+    concern_words: list[str] = Field(default_factory=list)
+    sexual_words: list[str] = Field(default_factory=list)
+    personal_words: list[str] = Field(default_factory=list)
+    safe_phrases: list[str] = Field(default_factory=list)
+
+    @field_validator("crisis_words", "concern_words", "sexual_words", "personal_words", "safe_phrases")
+    @classmethod
+    def _words(cls, words: list[str]) -> list[str]:
+        from botan_line.core.safety_text import prepare  # the safety layer's own normalisation
+
+        for w in words:
+            if not prepare(w).h.strip():
+                raise ValueError(f"{w!r} is empty after normalising")
+        return words
 
     @field_validator("crisis_reply")
     @classmethod
@@ -253,6 +274,15 @@ class CharacterSet:
 
     def pattern(self, sister: str, pattern_id: str) -> Pattern | None:
         return self.sisters[sister].patterns.get(pattern_id)
+
+    @functools.cached_property
+    def speaker_names(self) -> tuple[str, ...]:
+        """Every sister's display name and nicknames: what the guard rejects as a speaker label."""
+        return tuple(
+            dict.fromkeys(
+                n for s in self.sisters.values() for n in (s.persona.display_name, *s.persona.nicknames)
+            )
+        )
 
 
 def _files(root: Path) -> list[Path]:

@@ -98,8 +98,8 @@ _ECHO_PHRASE = re.compile(r"元の(?:文章?|セリフ|台詞)(?!字)")
 _LABEL = re.compile(
     _AT
     + r"(?:変更[前後]|修正[前後版]?|出力例?|回答例?|返答例?|返信例?|応答|例文?|注意?|補足|説明|解説|翻訳|訳"
-    r"|備考|セリフ|台詞|言い換え|書き換え|バリエーション|牡丹|花相|ユリ|百合|note|notes|output|answer|reply"
-    r"|response|translation|explanation|example|assistant|variation|kasho|botan|yuri)\s*:",
+    r"|備考|セリフ|台詞|言い換え|書き換え|バリエーション|note|notes|output|answer|reply"
+    r"|response|translation|explanation|example|assistant|variation)\s*:",
     re.M,
 )
 # A parenthesised note about how the line is written: （牡丹らしく元気に）, (cheerful tone).
@@ -110,12 +110,49 @@ _META_PAREN = re.compile(
     r"|note|style|tone|translation|character|persona|cheerful|casual|polite"
     r"|ながら(?=[)\]】]))[^()\[\]【】\n]{0,40}[)\]】]"
 )
+# A note about the character (（17歳ギャル系VTuber）, [長女・しっかり者]) or a stage direction
+# (（笑顔で）, （にっこり笑って）, （ため息）): short, no sentence punctuation, and either a word about
+# the character or the shape of a direction. (笑), (泣), (ユリ) and （言い訳じゃないし！） pass.
+_CHAR_NOTE = re.compile(
+    r"[(\[【［][^()\[\]【】!?\n]{0,24}?(?:\d+歳|歳の|系|vtuber|vチューバー|ギャル|長女|次女|三女|末っ子|キャラ|設定|性格|年齢|人格"
+    r"|女子高生|jk|役柄|演技|口癖)[^()\[\]【】!?\n]{0,24}[)\]】］]"
+)
+_DIRECTION = re.compile(
+    r"[(\[【［][^()\[\]【】!?\n、。]{0,20}?(?<!の)(?:[^のにとがはもけら]て|[^のん]で|ながら|つつ|ように|風に|気味に|顔|声で|小声|目線|笑み|微笑|ほほえ"
+    r"|ぽーず|ウインク|ういんく|ため息|溜息|拍手|うなず|頷|首をかしげ|肩をすくめ|照れ|にっこり|にこっと|じと目|ジト目|ドヤ|どや)[)\]】］]"
+)
+_ACTION = re.compile(r"(?<![*\w])\*(?!\*)[^*\n]{1,30}(?<![*\s])\*(?![*\w])")  # *smiles*, ＊にっこり＊
+# A sister's name as a speaker label (牡丹：…, Kasho（花相）: …, ユリ「…」): the names are the
+# personas' data (display names and nicknames), compiled once per tuple of names.
+_NAME_PARTS = re.compile(r"[()\[\]【】「」『』\s・/]+")  # on NFKC text: Kasho(花相) → kasho, 花相
+_HONORIFIC = re.compile(r"(?:お姉ちゃん|おねえちゃん|お姉さん|姉ちゃん|姉さん|ちゃん|さん|さま|様|姉)$")
+_SPEAKER_HINT = re.compile(r"[:「『]")  # on NFKC text
+
+
+@lru_cache(maxsize=16)
+def _speaker_label(names: tuple[str, ...]) -> re.Pattern | None:
+    """Each name, its parts (Kasho（花相） → kasho, 花相) and its stem without an honorific (百合ちゃん → 百合;
+    not a lone kana: お姉 → お), followed by a colon (at a label's place) or, at the start of a line, by
+    an opening quote."""
+    forms: set[str] = set()
+    for name in names:
+        whole = unicodedata.normalize("NFKC", name).lower().strip()
+        for form in (whole, *_NAME_PARTS.split(whole)):
+            stem = _HONORIFIC.sub("", form)
+            forms.update(f for f in (form, stem) if len(f) >= 2 or _HAN.fullmatch(f) or (f and f == whole))
+    if not forms:
+        return None
+    alt = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(rf"{_AT}(?:{alt})\s*:|^\s*(?:{alt})\s*[「『]", re.M)
+
+
 # Phrases only a model talking about its output uses: 以下のように変更しました, Here is the line:
 _META_PHRASE = re.compile(
     r"以下の(?:ように|とおり|通り|セリフ|文)|以下は|セリフ例|(?:変更|修正|言い換え|書き換え|アレンジ)(?:しました|した文|後の)"
     r"|here is|here's|revised:|rewritten:"
 )
 _MARKUP_HINT = re.compile(r"[#*>`]")
+_BRACKET = re.compile(r"[(\[【［]")
 _MARKDOWN = re.compile(r"^\s*#{1,6}\s|\*\*[^*\n]+\*\*|^\s*>\s|```", re.M)
 # A list item at the start of a line: "1. " "(2)" "A: " "- " "・…" but not 3...2...1 or ・・・.
 _ITEM_LINE = re.compile(
@@ -130,7 +167,7 @@ _ALT_INLINE = re.compile(
 
 _META_WORDS = re.compile(  # on lower-cased text
     r"openai|open ai|gpt|llm|language model|as an ai|言語モデル|aiアシスタント|aiモデル|システムプロンプト|プロンプト|として振る舞"
-    r"|キャラクターを演じ|キャラを演じ|ロールプレイ|学習データ|訓練データ|トレーニングデータ|プログラムされ"
+    r"|キャラクターを演じ|キャラを演じ|ロールプレイ(?!ング)|学習データ|訓練データ|トレーニングデータ|プログラムされ"
 )
 # "AI" only in a first-person admission: 「AIじゃないってば！」 and 「AIですか？って失礼じゃん」 are banter.
 _ME = r"(?:私|わたし|あたし|わたくし|うち|僕|ボク|自分)"
@@ -179,8 +216,11 @@ _ZH_CHAR = re.compile("[" + "".join(sorted(SIMPLIFIED_ONLY | TRADITIONAL_ONLY | 
 _ZH_PHRASE = re.compile(
     r"我是|是的|不是|就是|可以|没有|非常好|的了|了的"
     r"|這[個樣是裡麼些邊]|那[個裡]|一樣|讓[我你他]|天氣|學習|因為|謝謝"
+    # greetings and set phrases, only as a clause of their own: 朝好き and 大家好き are Japanese
+    r"|(?:朝好|早上好|早安|午安|中午好|下午好|大家好|加油|拜拜|再见|不客气|好的|怎样)(?=[!?、。,\s~〜]|$)"
 )
 _ZH_FUNCTION = re.compile(r"[的了是在我你也都不就和他]")
+_CLAUSE_END = re.compile(r"[。!?\n、,]+")  # on NFKC text
 
 # --- English -----------------------------------------------------------------------------
 
@@ -192,8 +232,23 @@ _EN_WORD = r"(?![wW]+(?![A-Za-z]))[A-Za-z]+(?:['’-][A-Za-z]+)*"
 _EN_RUN = re.compile(rf"(?<![A-Za-z'’-]){_EN_WORD}(?:,?[ \t]+{_EN_WORD})+")
 
 
+# A run of capitalised words is a name (Sound Horizon, Apple Music, King Gnu, Final Fantasy) unless
+# one of them is an everyday English word: Good Morning, Thank You, Happy Birthday leak as English.
+_EVERYDAY = frozenset(
+    "good morning night evening afternoon thank thanks you hello hi hey see here is are was the a an i my me "
+    "it let lets let's do this that sweet dreams sure so much very everyone love and or to of in for with have "
+    "nice day happy birthday year how what yes no ok okay please sorry welcome bye goodbye as ai language model "
+    "cannot can't i'm we our your be going go".split()
+)
+
+
+def _is_name(run: str) -> bool:
+    words = [w.strip(",") for w in run.split()]
+    return all(w[0].isupper() for w in words) and not any(w.lower() in _EVERYDAY for w in words)
+
+
 def _english(nfkc: str) -> bool:
-    return any(not m.group().isupper() for m in _EN_RUN.finditer(nfkc))
+    return any(not m.group().isupper() and not _is_name(m.group()) for m in _EN_RUN.finditer(nfkc))
 
 
 # --- nonsense ----------------------------------------------------------------------------
@@ -226,16 +281,19 @@ def _nonsense(low: str) -> bool:
 
 
 def _chinese(nfkc: str) -> bool:
+    """Chinese-only characters or phrases anywhere, or a clause built like Chinese.
+
+    Judged clause by clause: a kanji-only clause is Japanese (学級閉鎖大変！ 高校3年生！ 片道5時間？！)
+    unless it leans on Chinese function characters (他都不在, 我的朋友)."""
     if _ZH_CHAR.search(nfkc) or _ZH_PHRASE.search(nfkc):
         return True
-    for s in _SENTENCE_END.split(nfkc):
+    for s in _CLAUSE_END.split(nfkc):
         kana = len(_KANA.findall(s))
         if kana * 5 > len(s):  # plenty of kana: Japanese, whatever its kanji
             continue
         han = len(_HAN.findall(s))
-        if kana == 0 and han >= 6:  # a pure-kanji "sentence" this long is not how the sisters talk
-            return True
-        if han >= 3 and kana * 5 <= han and len(set(_ZH_FUNCTION.findall(s))) >= 3:
+        functions = len(set(_ZH_FUNCTION.findall(s)))
+        if han >= 3 and (functions >= 3 or (kana == 0 and functions >= 2)):
             return True
     return False
 
@@ -288,8 +346,12 @@ def check_reply(
     max_sentences: int | None = None,
     max_chars: int = 300,
     prompt_fragments: Sequence[str] = (),
+    names: Sequence[str] = (),
 ) -> Verdict:
-    """Every Layer 2 output passes this before a user sees it."""
+    """Every Layer 2 output passes this before a user sees it.
+
+    ``names``: every sister's display name and nicknames (``CharacterSet.speaker_names``), so that a
+    reply written as a script (牡丹：…, ユリ「…」) is rejected whoever the sisters are."""
     cleaned = _strip_quotes(text or "")
     if not _WORD.search(cleaned) and not cleaned.strip("…・.。、！？!?〜ー~ "):
         return _reject("empty")
@@ -298,6 +360,7 @@ def check_reply(
     nfkc = unicodedata.normalize("NFKC", cleaned)
     low = nfkc.lower()
     colon = ":" in nfkc
+    speaker = _speaker_label(tuple(names)) if names else None
     if (
         (colon and _ECHO_LABEL.search(low))
         or _ECHO_PHRASE.search(nfkc)
@@ -309,6 +372,10 @@ def check_reply(
     if (
         (colon and _LABEL.search(low))
         or _META_PAREN.search(low)
+        or (_BRACKET.search(nfkc) and (_CHAR_NOTE.search(low) or _DIRECTION.search(nfkc)))
+        or ("*" in nfkc and _ACTION.search(nfkc))
+        or "※" in nfkc
+        or (speaker is not None and _SPEAKER_HINT.search(nfkc) and speaker.search(low))
         or _META_PHRASE.search(low)
         or _ITEM_LINE.search(nfkc)
         or (_MARKUP_HINT.search(nfkc) and _MARKDOWN.search(nfkc))
@@ -318,9 +385,10 @@ def check_reply(
         return _reject("breaks_character")
     if _chinese(nfkc):
         return _reject("chinese")
-    # No kana: fine when short (www, OK!, 了解) or all kanji (異世界転生; long ones were "chinese").
+    # No kana and no kanji: another language (Good morning everyone!, 감사합니다), unless short
+    # (www, OK!). Kanji-only clauses and names with kanji (Sound Horizon最高！) are judged above and below.
     letters = _STRETCHED.sub(r"\1", "".join(_SCRIPT_LETTER.findall(low)))
-    if not _KANA.search(nfkc) and len(letters) > 4 and len(_HAN.findall(letters)) < len(letters):
+    if not _KANA.search(nfkc) and not _HAN.search(letters) and len(letters.strip("0123456789")) > 4:
         return _reject("not_japanese")
     if _english(nfkc):
         return _reject("english")
@@ -439,6 +507,7 @@ def check_variation(
     max_chars: int = 300,
     min_similarity: float = 0.3,
     prompt_fragments: Sequence[str] = (),
+    names: Sequence[str] = (),
 ) -> Verdict:
     """check_reply plus 'keeps the meaning' for a new variation of an existing line.
 
@@ -451,6 +520,7 @@ def check_variation(
         max_sentences=max_sentences,
         max_chars=max_chars,
         prompt_fragments=prompt_fragments,
+        names=names,
     )
     if not verdict.ok:
         return verdict

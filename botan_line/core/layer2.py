@@ -2,9 +2,16 @@
 
 ``answer`` (fast, no network) checks, in order: kill switch → monthly budget (hard stop; soft =
 cheap tier only) → per-user daily cap → route, and returns the prepared call as a Deferred.
-``run`` (slow) makes the call → guard → one retry on the other tier or a cooler temperature →
-price. Its side effects (the daily counter, the one-time budget notices) travel in the Decision.
-The user never sees a rejected text: a failed call ends in one of her fallback lines.
+``run`` (slow) asks OpenAI's moderation endpoint for a second opinion (when configured) → makes
+the call → guard → one retry on the other tier or a cooler temperature → price. Its side effects
+(the daily counter, the one-time budget notices) travel in the Decision. The user never sees a
+rejected text: a failed call ends in one of her fallback lines.
+
+A *concern* (worrying but not clear, from the safety rules or from moderation) always gets the
+strong tier with ``safety.yaml``'s ``concern_instruction`` as a system message after the persona
+prompt (the cached prefix stays first), even under budget pressure; anything that stops it from
+answering (budget, cap, no time left, a failed call) ends in her gentle ``concern`` line, never in
+a joking fallback.
 """
 
 from __future__ import annotations
@@ -12,15 +19,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from botan_line.adapters.openai_api import LLM, LLMUnavailable
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
-from botan_line.core import prompt
+from botan_line.core import prompt, safety
 from botan_line.core.conversation import Deferred, Reads, TurnContext
 from botan_line.core.guard import check_reply
-from botan_line.core.layers import learnable
+from botan_line.core.layers import learnable, safety_decision
 from botan_line.core.memory import nickname_in, remembered
 from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce
 from botan_line.core.prompt import prompt_fragments  # noqa: F401 - ops.learning imports it from here
@@ -60,11 +67,14 @@ def budget(reads: Reads, cfg: BotConfig, now) -> Budget:
     return Budget(monthly_budget(reads, cfg), reads.spent_yen(*month_bounds(now)), cfg.budget.soft_ratio)
 
 
-def build_messages(ctx: TurnContext, text: str, cfg: BotConfig, nickname: str | None = None) -> list[dict]:
+def build_messages(
+    ctx: TurnContext, text: str, cfg: BotConfig, nickname: str | None = None, instruction: str | None = None
+) -> list[dict]:
     """Her fixed part (the same bytes for every fan: the provider caches it), this fan's nickname
-    and facts, the bounded history, the truncated message (``core/prompt.py``)."""
+    and facts, the bounded history, the truncated message (``core/prompt.py``); ``instruction`` (a
+    concern) goes just before the message, after everything cacheable."""
     uid, sister = ctx.user.user_id, ctx.sister
-    return prompt.build_messages(
+    messages = prompt.build_messages(
         prompt.fixed_prompt(ctx.chars, sister, cfg.llm.style_prefix_tokens),
         prompt.fan_note(nickname or ctx.user.nickname, ctx.reads.facts(uid), ctx.now.date()),
         ctx.reads.history(uid, sister, cfg.llm.history_turns),
@@ -73,6 +83,12 @@ def build_messages(ctx: TurnContext, text: str, cfg: BotConfig, nickname: str | 
         history_tokens=cfg.llm.history_tokens,
         max_input_chars=cfg.llm.max_input_chars,
     )
+    return with_instruction(messages, instruction) if instruction else messages
+
+
+def with_instruction(messages: list[dict], instruction: str) -> list[dict]:
+    """The same messages with a system ``instruction`` just before the fan's message."""
+    return [*messages[:-1], {"role": "system", "content": instruction}, messages[-1]]
 
 
 @dataclass
@@ -84,6 +100,12 @@ class Layer2Call:
     soft: bool  # budget pressure: cheap tier only, cooler retry
     messages: list[dict]
     effects: list[Effect] = field(default_factory=list)
+    concern: safety.SafetyVerdict | None = None  # the rules found it worrying: strong tier, careful
+
+    @property
+    def fallback(self) -> str:
+        """Her line when no model answer can be used: gentle for a concern, never a joke."""
+        return "concern" if self.concern is not None else "fallback"
 
 
 class Layer2:
@@ -100,8 +122,11 @@ class Layer2:
         return self.llm is not None
 
     # --- fast: decide whether and how to call ------------------------------------------------
-    def answer(self, ctx: TurnContext) -> Deferred | Decision | None:
-        """None when Layer 2 is off or paused (the fallback layer answers)."""
+    def answer(
+        self, ctx: TurnContext, concern: safety.SafetyVerdict | None = None
+    ) -> Deferred | Decision | None:
+        """None when Layer 2 is off or paused (the fallback layer answers; for a ``concern``, the
+        safety layer's gentle line). ``concern``: the safety layer's verdict on a worrying message."""
         if self.llm is None or ctx.reads.state(PAUSED_KEY) == "1":
             return None
         b = budget(ctx.reads, self.cfg, ctx.now)
@@ -111,7 +136,7 @@ class Layer2:
         if b.stopped:
             text = f"今月のLayer 2予算（¥{b.monthly:,.0f}）に達しました。月が変わるまでLayer 1と定型文だけで応答します。"
             notices.append(NoticeOnce(f"budget_notice:{month}:hard", text, admins))
-            return self._fixed(ctx, "budget_stop", "budget_hard", notices)
+            return self._fixed(ctx, "concern" if concern else "budget_stop", "budget_hard", notices, concern)
         if b.soft:
             text = (
                 f"今月の予算の{self.cfg.budget.soft_ratio:.0%}を超えました（¥{b.spent:,.0f} / ¥{b.monthly:,.0f}）。"
@@ -120,7 +145,7 @@ class Layer2:
             notices.append(NoticeOnce(f"budget_notice:{month}:soft", text, admins))
         day = ctx.now.strftime("%Y-%m-%d")
         if ctx.reads.daily_calls(ctx.user.user_id, day) >= self.cfg.budget.per_user_daily_calls:
-            return self._fixed(ctx, "daily_cap", "daily_cap", notices)
+            return self._fixed(ctx, "concern" if concern else "daily_cap", "daily_cap", notices, concern)
 
         persona = ctx.persona
         router = self.cfg.router_for(persona.id)
@@ -135,16 +160,18 @@ class Layer2:
             switched=ctx.switched or recently,
             cfg=router,
         )
-        tier = CHEAP if b.soft else route.tier
-        capped = tier == STRONG and not self._strong_allowed(ctx.reads, day)
+        tier = STRONG if concern else CHEAP if b.soft else route.tier  # a worried fan gets the careful answer
+        capped = tier == STRONG and not concern and not self._strong_allowed(ctx.reads, day)
         tier = CHEAP if capped else tier
         memory = remembered(ctx, self.cfg)  # facts shared, a nickname asked for in merged bubbles
+        instruction = ctx.chars.safety.concern_instruction if concern else None
         call = Layer2Call(
             route=route,
             tier=tier,
             soft=b.soft or capped,  # the day's strong share is spent: cheap only, like budget pressure
-            messages=build_messages(ctx, text, self.cfg, nickname_in(memory)),
+            messages=build_messages(ctx, text, self.cfg, nickname_in(memory), instruction),
             effects=[CountCall(ctx.user.user_id, day), CountTier(day, tier), *notices, *memory],
+            concern=concern,
         )
         return Deferred(ctx, call, self)
 
@@ -158,12 +185,54 @@ class Layer2:
             grace=b.strong_grace_calls,
         )
 
-    def _fixed(self, ctx: TurnContext, key: str, guard: str, effects: list[Effect]) -> Decision:
+    def _fixed(
+        self,
+        ctx: TurnContext,
+        key: str,
+        guard: str,
+        effects: list[Effect],
+        concern: safety.SafetyVerdict | None = None,
+    ) -> Decision:
         decision = ctx.say_line(key, "fallback")
         decision.ledger.guard = guard
-        decision.ledger.normalized = learnable(ctx)
+        decision.ledger.normalized = learnable(ctx, concern)
+        decision.ledger.safety = concern.signal if concern else None
         decision.effects += effects
         return decision
+
+    # --- slow: the second opinion ----------------------------------------------------------
+    def _second_opinion(
+        self, ctx: TurnContext, call: Layer2Call, deadline: float
+    ) -> tuple[Layer2Call | Decision, str | None]:
+        """OpenAI moderation on a message the rules did not decide, leaving the chat call at least
+        ``MIN_CALL_SECONDS``: a crisis or sexual flag answers at once (the fixed crisis reply, never a
+        model); a concern makes the call careful. Fails open: an unreachable endpoint changes nothing
+        but the ledger. Returns the call (or the decision) and the ledger's safety signal."""
+        cfg = self.cfg.safety
+        moderate = getattr(self.llm, "moderate", None)
+        if call.concern is not None or not cfg.moderation_enabled or moderate is None:
+            return call, call.concern.signal if call.concern else None
+        text = call.messages[-1]["content"]  # what the model would answer
+        result = moderate(
+            text, model=cfg.model, timeout=cfg.timeout_seconds, deadline=deadline - MIN_CALL_SECONDS
+        )
+        if not result.available:
+            return call, f"moderation_unavailable:{result.reason}"
+        verdict = safety.from_moderation(result, cfg)
+        if verdict is None:
+            return call, None
+        if verdict.kind != safety.CONCERN:
+            decision = safety_decision(ctx, verdict)
+            decision.ledger.score = call.route.score
+            decision.effects += [
+                e for e in call.effects if not isinstance(e, CountCall | CountTier)
+            ]  # no chat call
+            return decision, verdict.signal
+        instruction = ctx.chars.safety.concern_instruction
+        careful = replace(
+            call, tier=STRONG, concern=verdict, messages=with_instruction(call.messages, instruction)
+        )
+        return careful, verdict.signal
 
     # --- slow: the call ----------------------------------------------------------------------
     def run(self, ctx: TurnContext, call: Layer2Call, time_left: float | None = None) -> Decision:
@@ -174,12 +243,17 @@ class Layer2:
             else min(self.cfg.llm.deadline_seconds, time_left)
         )
         if limit < MIN_CALL_SECONDS:
-            decision = ctx.say_line("fallback", "fallback")
+            decision = ctx.say_line(call.fallback, "fallback")
             decision.ledger.guard = "no_time_left"
             decision.ledger.score = call.route.score
+            decision.ledger.safety = call.concern.signal if call.concern else None
             decision.effects += [e for e in call.effects if not isinstance(e, CountCall | CountTier)]
             return decision
         deadline = self.monotonic() + limit
+        checked, signal = self._second_opinion(ctx, call, deadline)
+        if isinstance(checked, Decision):
+            return checked
+        call = checked
         persona = ctx.persona
         tiers = self.cfg.tiers_for(persona.id)
         fragments = prompt.guard_fragments(ctx.chars, persona.id)
@@ -188,7 +262,11 @@ class Layer2:
         verdicts: list[str] = []
         text = None
         # one retry after a rejected output: the other tier, or a cooler temperature under budget pressure
-        retry = (CHEAP, 0.3) if call.tier == STRONG or call.soft else (STRONG, None)
+        # (a concern stays on the strong tier, cooler)
+        if call.concern is not None:
+            retry = (STRONG, 0.3)
+        else:
+            retry = (CHEAP, 0.3) if call.tier == STRONG or call.soft else (STRONG, None)
         for name, temperature in ((call.tier, None), retry):
             tier = getattr(tiers, name)
             try:
@@ -222,6 +300,7 @@ class Layer2:
                 max_sentences=persona.rules.max_sentences,
                 max_chars=self.cfg.llm.max_output_chars,
                 prompt_fragments=fragments,
+                names=ctx.chars.speaker_names,
             )
             if verdict.ok:
                 verdicts.append("pass")
@@ -231,14 +310,14 @@ class Layer2:
             if self.monotonic() >= deadline:
                 break
         guard = ",".join(verdicts)
-        normalized = learnable(ctx)
+        normalized = learnable(ctx, call.concern)
         if text is not None:
             decision = ctx.reply(text, "layer2", score=call.route.score, guard=guard, normalized=normalized,
-                                 reply=text, **ledger)  # fmt: skip
+                                 reply=text, safety=signal, **ledger)  # fmt: skip
         else:
-            decision = ctx.say_line("fallback", "fallback")
+            decision = ctx.say_line(call.fallback, "fallback")
             for key, value in dict(
-                ledger, score=call.route.score, guard=guard, normalized=normalized
+                ledger, score=call.route.score, guard=guard, normalized=normalized, safety=signal
             ).items():
                 setattr(decision.ledger, key, value)
             if not ledger["model"]:

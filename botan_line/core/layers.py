@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from botan_line.characters.matcher import Context
 from botan_line.core import safety
-from botan_line.core.conversation import Layer, TurnContext
+from botan_line.core.conversation import Deferred, Layer, TurnContext
 from botan_line.core.model import Decision
 from botan_line.core.nickname import NicknameLayer
 
@@ -46,21 +46,40 @@ class CommandLayer:
 
 
 class SafetyLayer:
-    """Crisis, sexual and personal-information messages, before anything can play with them."""
+    """Crisis, sexual and personal-information messages, before anything can play with them.
+
+    Every bubble of the turn is classified (``safety.classify_turn``: the most serious verdict wins).
+    A concern (worrying but not clear: もう無理, つらい) goes to Layer 2 — the strong tier with the
+    careful instruction — when it can answer, and gets her gentle ``concern`` line when it cannot."""
 
     name = "safety"
     counts_as_message = True
 
-    def answer(self, ctx: TurnContext) -> Decision | None:
-        kind = safety.classify(ctx.norm.text, ctx.chars.safety)
-        if kind is None:
+    def __init__(self, layer2=None):
+        self.layer2 = layer2  # core.layer2.Layer2, or None: concerns always get the fixed line
+
+    def answer(self, ctx: TurnContext) -> Decision | Deferred | None:
+        verdict = safety.classify_turn((*ctx.turn.earlier, ctx.turn.text), ctx.chars.safety)
+        if verdict is None:
             return None
-        if kind == safety.CRISIS:
-            text = safety.crisis_reply(ctx.chars.safety, ctx.sister, ctx.name())
-            return ctx.reply(text, "safety", pattern="safety:crisis")
-        key = "refuse_sexual" if kind == safety.SEXUAL else "deflect_personal"
-        text, used = ctx.line(key)
-        return ctx.reply(text, "safety", effects=[used], pattern=f"safety:{kind}")
+        if verdict.kind == safety.CONCERN and self.layer2 is not None:
+            result = self.layer2.answer(ctx, concern=verdict)  # None: off or paused
+            if result is not None:
+                return result
+        return safety_decision(ctx, verdict)
+
+
+LINE_FOR = {safety.SEXUAL: "refuse_sexual", safety.PERSONAL: "deflect_personal", safety.CONCERN: "concern"}
+
+
+def safety_decision(ctx: TurnContext, verdict: safety.SafetyVerdict) -> Decision:
+    """The fixed answer to a verdict, from the rules or from moderation: the crisis reply with its
+    contacts (fixed text, never a model), else her line for the kind; the signal goes to the ledger."""
+    if verdict.kind == safety.CRISIS:
+        text = safety.crisis_reply(ctx.chars.safety, ctx.sister, ctx.name())
+        return ctx.reply(text, "safety", pattern="safety:crisis", safety=verdict.signal)
+    text, used = ctx.line(LINE_FOR[verdict.kind])
+    return ctx.reply(text, "safety", effects=[used], pattern=f"safety:{verdict.kind}", safety=verdict.signal)
 
 
 class SisterCallLayer:
@@ -108,9 +127,10 @@ class FallbackLayer:
         return decision
 
 
-def learnable(ctx: TurnContext) -> str | None:
-    """The normalised message as reports and learning may keep it: never personal data, never merged bubbles."""
-    if ctx.turn.earlier or safety.has_personal_data(ctx.turn.text):
+def learnable(ctx: TurnContext, verdict: safety.SafetyVerdict | None = None) -> str | None:
+    """The normalised message as reports and learning may keep it: never personal data, never merged
+    bubbles, never a message a safety signal flagged (a concern must not become a Layer 1 pattern)."""
+    if verdict is not None or ctx.turn.earlier or safety.has_personal_data(ctx.turn.text):
         return None
     return ctx.norm.text
 
@@ -120,7 +140,7 @@ def default_layers(commands, layer2, nickname=None) -> Sequence[Layer]:
     nickname = nickname if nickname is not None else NicknameLayer()
     return (
         CommandLayer(commands),
-        SafetyLayer(),
+        SafetyLayer(layer2),
         SisterCallLayer(),
         nickname,
         Layer1(),

@@ -96,6 +96,7 @@ class LedgerEntry:
     guard: str | None = None
     normalized: str | None = None  # the normalised message, when Layer 2 was asked
     reply: str | None = None  # the guard-passing Layer 2 reply (learning)
+    safety: str | None = None  # which safety signal decided (a rule id, moderation:<category>), never words
 
 
 # --- side effects, as data ------------------------------------------------------------------

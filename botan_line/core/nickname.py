@@ -186,7 +186,7 @@ def refusal(name: str, raw: str, *, rules, max_chars: int, refused_words: tuple[
     if not _ALLOWED.match(name) or name.isdigit():
         return CHARACTERS
     folded = fold(name)
-    if safety.classify(folded, rules) is not None:
+    if safety.classify(name, rules) is not None:  # the classifier reads raw text
         return UNSAFE
     core = fold(_HONORIFIC.sub("", name)) or folded
     parts = (*_FOLDED_PARTS, *(fold(w) for w in refused_words if fold(w)))

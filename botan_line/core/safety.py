@@ -1,30 +1,227 @@
-"""The safety layer: crisis, sexual and personal-information messages, before every other layer."""
+"""The safety layer: crisis, sexual and personal-information messages, before every other layer.
+
+``classify(raw_text, rules)`` reads the raw fan message (it does its own normalisation, see
+``safety_text``) and returns a ``SafetyVerdict`` or None. Kinds, most serious first:
+
+- ``crisis``: the fixed crisis reply with its contacts (never a model);
+- ``sexual``: aimed at the sisters, refused in character (``lines.refuse_sexual``);
+- ``personal``: asks the sisters for real-life details, deflected (``lines.deflect_personal``);
+- ``concern``: worrying but not clear (もう無理, つらい): never a joke or "say it again" — the
+  strong tier with ``concern_instruction`` when Layer 2 can answer, ``lines.concern`` when not.
+
+The rules are the built-in table (``safety_rules``) plus the operator's words and safe phrases
+from characters/safety.yaml. ``from_moderation`` turns OpenAI's moderation scores into the same
+verdict, for messages the rules did not decide. A verdict's ``rule`` names what matched (a rule
+id, a YAML list index or a moderation category), never the user's words: it is safe to store.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import cache
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-from botan_line.characters.normalize import fold
+import ahocorasick
 
-CRISIS, SEXUAL, PERSONAL = "crisis", "sexual", "personal"
+from botan_line.core.safety_rules import KATA, REPORTED, RULES
+from botan_line.core.safety_text import prepare
+
+Kind = Literal["crisis", "concern", "sexual", "personal"]
+CRISIS, CONCERN, SEXUAL, PERSONAL = "crisis", "concern", "sexual", "personal"
+ORDER = (CRISIS, SEXUAL, CONCERN, PERSONAL)  # most serious first: a worried fan gets the gentle line
+WORD_LISTS = {  # safety.yaml field → kind
+    "crisis_words": CRISIS,
+    "sexual_words": SEXUAL,
+    "personal_words": PERSONAL,
+    "concern_words": CONCERN,
+    "safe_phrases": "mask",
+}
 
 
-@cache
-def _compiled(words: tuple[str, ...]) -> re.Pattern:
-    folded = sorted({fold(w) for w in words if fold(w)}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, folded)))
+@dataclass(frozen=True, slots=True)
+class SafetyVerdict:
+    kind: Kind
+    rule: str  # e.g. "crisis:want_to_die", "sexual_words[3]", "moderation:self-harm/intent"
+
+    @property
+    def signal(self) -> str:
+        """What the ledger records: the kind first, then what decided ("crisis:want_to_die",
+        "concern_words[0]", "concern:moderation:self-harm"). Never the fan's words."""
+        return self.rule if self.rule.startswith(self.kind) else f"{self.kind}:{self.rule}"
 
 
-def classify(text: str, safety) -> str | None:
-    """Which safety rule a normalised message trips, most serious first; None if none."""
-    if _compiled(tuple(safety.crisis_words)).search(text):
-        return CRISIS
-    if _compiled(tuple(safety.sexual_words)).search(text):
-        return SEXUAL
-    if _compiled(tuple(safety.personal_words)).search(text):
-        return PERSONAL
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    kind: str  # a Kind, or "mask"
+    id: str
+    form: str  # "h", "k" or "latin"
+    pattern: re.Pattern
+    masks: bool  # blanks its spans before the other rules run
+
+
+_KATAKANA_WORD = re.compile(f"[{KATA}]+")
+_HAS_LATIN = re.compile(r"[a-z]")
+
+
+class Ruleset:
+    """Compiled rules: an Aho-Corasick pass over the anchors picks the few regexes worth running."""
+
+    def __init__(self, rules: list[tuple[str, str, str, str, str]]):
+        self.rules: list[_Rule] = []
+        self.unanchored: list[int] = []  # latin rules: run when the message has latin letters
+        self.automaton = ahocorasick.Automaton()
+        anchors: dict[str, set[int]] = {}
+        for kind, rule_id, form, anchor_text, pattern in rules:
+            index = len(self.rules)
+            masks = kind.startswith("mask")
+            kind = kind.partition(":")[2] or kind  # "mask:concern" → a concern that masks
+            self.rules.append(_Rule(kind, rule_id, form, re.compile(pattern), masks))
+            words = anchor_text.split()
+            if not words:
+                self.unanchored.append(index)
+            for word in words:
+                anchors.setdefault(word, set()).add(index)
+        for word, indexes in anchors.items():
+            self.automaton.add_word(word, frozenset(indexes))
+        if anchors:
+            self.automaton.make_automaton()
+        self._has_anchors = bool(anchors)
+
+    def candidates(self, h: str, latin: str) -> set[int]:
+        found: set[int] = set()
+        if self._has_anchors:
+            for _, indexes in self.automaton.iter(h):
+                found |= indexes
+        if self.unanchored and _HAS_LATIN.search(latin):
+            found.update(self.unanchored)
+        return found
+
+    def classify(self, raw: str, *, use_anchors: bool = True) -> SafetyVerdict | None:
+        p = prepare(raw)
+        if not p.h:
+            return None
+        todo = self.candidates(p.h, p.latin) if use_anchors else set(range(len(self.rules)))
+        if not todo:
+            return None
+        forms = {"h": p.h, "k": p.k, "latin": p.latin}
+        concern: str | None = None
+        ordered = sorted(todo)
+        for i in ordered:  # masks first, in table order: they blank their spans in h and k alike
+            rule = self.rules[i]
+            if rule.masks:
+                spans = [m.span() for m in rule.pattern.finditer(forms[rule.form]) if m.end() > m.start()]
+                if not spans:
+                    continue
+                if rule.kind == CONCERN and concern is None:
+                    concern = rule.id
+                for form in ("h", "k"):
+                    text = forms[form]
+                    for start, end in spans:
+                        text = text[:start] + " " * (end - start) + text[end:]
+                    forms[form] = text
+        for kind in ORDER:
+            if kind == CONCERN and concern is not None:
+                return SafetyVerdict(CONCERN, concern)
+            for i in ordered:
+                rule = self.rules[i]
+                if rule.kind == kind and not rule.masks and rule.pattern.search(forms[rule.form]):
+                    return SafetyVerdict(kind, rule.id)
+        return None
+
+
+def _builtin() -> list[tuple[str, str, str, str, str]]:
+    out = []
+    for kind, rule_id, form, anchors, pattern in RULES:
+        if kind == PERSONAL:  # a question the fan reports (「何駅？」って聞かれた) asks nobody here
+            pattern = f"(?:{pattern}){REPORTED}"
+        out.append((kind, f"{kind.partition(':')[2] or kind}:{rule_id}", form, anchors, pattern))
+    return out
+
+
+def _word_rule(field: str, index: int, word: str) -> tuple[str, str, str, str, str] | None:
+    """An operator's word: katakana → whole katakana word in the k form; else a phrase in the h form."""
+    p = prepare(word)
+    if not p.h.strip():
+        return None
+    kind = WORD_LISTS[field]
+    rule_id = f"{field}[{index}]"
+    if _KATAKANA_WORD.fullmatch(p.k):
+        return kind, rule_id, "k", p.h, rf"(?<![{KATA}]){re.escape(p.k)}(?![ァ-ヺ])"
+    return kind, rule_id, "h", p.h.split()[0], re.escape(p.h)
+
+
+def compile_rules(cfg) -> Ruleset:
+    """The built-in rules plus the word lists of a ``SafetyConfig`` (characters/safety.yaml)."""
+    extra = []
+    for field in WORD_LISTS:
+        for i, word in enumerate(getattr(cfg, field, None) or ()):
+            rule = _word_rule(field, i, word)
+            if rule is not None:
+                extra.append(rule)
+    masks = [r for r in extra if r[0] == "mask"]
+    return Ruleset([*masks, *_builtin(), *(r for r in extra if r[0] != "mask")])
+
+
+_CACHE: list[tuple[object, Ruleset]] = []  # (config object, its rules); a reload brings a new object
+
+
+def rules_for(cfg) -> Ruleset:
+    for seen, ruleset in _CACHE:
+        if seen is cfg:
+            return ruleset
+    ruleset = compile_rules(cfg)
+    _CACHE.insert(0, (cfg, ruleset))
+    del _CACHE[4:]
+    return ruleset
+
+
+def classify(text: str, rules) -> SafetyVerdict | None:
+    """Which safety rule the RAW message ``text`` trips, most serious first; None if none.
+
+    ``rules`` is the ``SafetyConfig`` of characters/safety.yaml (or a compiled ``Ruleset``)."""
+    ruleset = rules if isinstance(rules, Ruleset) else rules_for(rules)
+    return ruleset.classify(text)
+
+
+def classify_turn(texts: Sequence[str], rules) -> SafetyVerdict | None:
+    """The most serious verdict (``ORDER``) over the bubbles of one turn (``Turn.earlier`` + ``Turn.text``).
+
+    Each bubble is read on its own, and, when there are several, all of them run together: one
+    thought split over bubbles (「手首」「切った」, 「死に」「たい」) is still that thought."""
+    texts = [t for t in texts if t and t.strip()]
+    if len(texts) > 1:
+        texts.append("".join(t.strip() for t in texts))
+    best: SafetyVerdict | None = None
+    for text in texts:
+        verdict = classify(text, rules)
+        if verdict is not None and (best is None or ORDER.index(verdict.kind) < ORDER.index(best.kind)):
+            best = verdict
+            if best.kind == CRISIS:
+                break
+    return best
+
+
+# --- OpenAI moderation as a second opinion ---------------------------------------------------
+
+
+def from_moderation(moderation, cfg) -> SafetyVerdict | None:
+    """The verdict OpenAI's category scores imply under ``cfg`` (BotConfig.safety); None if none.
+
+    ``moderation`` has ``available`` and ``scores`` (category → 0..1, names as the API spells
+    them: "self-harm/intent"). An unavailable result decides nothing: the caller fails open to
+    the rules. Crisis beats sexual beats concern; within a kind the first category listed wins."""
+    if moderation is None or not getattr(moderation, "available", False):
+        return None
+    scores = moderation.scores
+    for kind, thresholds in ((CRISIS, cfg.crisis), (SEXUAL, cfg.sexual), (CONCERN, cfg.concern)):
+        for category, threshold in thresholds.items():
+            if scores.get(category, 0.0) >= threshold:
+                return SafetyVerdict(kind, f"moderation:{category}")
     return None
+
+
+# --- the crisis reply and personal data --------------------------------------------------------
 
 
 def crisis_reply(safety, sister: str, name: str) -> str:

@@ -303,6 +303,7 @@ def vary(
             forbidden=persona.rules.forbidden,
             max_sentences=persona.rules.max_sentences,
             prompt_fragments=prompt_fragments(persona.system_prompt + "\n" + VARY_INSTRUCTION),
+            names=chars.speaker_names,
         )
         if not verdict.ok:
             rejected[verdict.reason or "rejected"] += 1

@@ -137,6 +137,9 @@ ledger = Table(
     Column("normalized", Text),  # the normalised message when Layer 2 was asked (never for safety rows)
     Column("reply", Text),  # the guard-passing Layer 2 reply, for learning
     Column("event_id", String(64)),  # the webhook event decided (one row per decision: never decided twice)
+    # which safety signal decided: "<kind>:<rule id>", "<kind>:moderation:<category>", or
+    # "moderation_unavailable:<reason>" when the second opinion could not be heard; never the fan's words
+    Column("safety", String(80)),
 )
 Index("ix_ledger_time", ledger.c.created_at)
 Index("ix_ledger_user", ledger.c.user_id, ledger.c.created_at)

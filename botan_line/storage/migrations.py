@@ -133,6 +133,11 @@ def m0003_chat_leases(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_ledger_event ON ledger (event_id)")
 
 
+def m0005_safety(conn: Connection) -> None:
+    """Which safety signal decided a turn: a rule id, ``moderation:<category>``, or why moderation was not heard."""
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN safety VARCHAR(80)")
+
+
 def m0006_layer2_memory(conn: Connection) -> None:
     """Cached prompt tokens in the ledger, a fan's nickname and facts, Layer 2 calls per day and tier."""
     conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0")
@@ -169,6 +174,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_ledger_reply", m0002_ledger_reply),
     ("0003_chat_leases", m0003_chat_leases),
+    ("0005_safety", m0005_safety),
     ("0006_layer2_memory", m0006_layer2_memory),
     ("0008_line_native", m0008_line_native),
 ]

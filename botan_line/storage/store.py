@@ -287,7 +287,12 @@ class Store:
         rows = []
         for e, event_id in entries:
             values = {k: getattr(e, k) for k in _LEDGER_FIELDS}
-            for key, size in (("pattern", 120), ("model", 80), ("guard", 80)):  # PostgreSQL enforces sizes
+            for key, size in (
+                ("pattern", 120),
+                ("model", 80),
+                ("guard", 80),
+                ("safety", 80),
+            ):  # PostgreSQL enforces sizes
                 if values[key]:
                     values[key] = values[key][:size]
             rows.append(dict(values, created_at=ts, event_id=event_id))
@@ -353,7 +358,7 @@ class Store:
 
 _LEDGER_FIELDS = (
     "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens", "completion_tokens",
-    "cached_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply",
+    "cached_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply", "safety",
 )  # fmt: skip
 # Written together at the end of a batch (or before an in-place effect), one statement per kind.
 _BATCHED: dict[type, Callable] = {

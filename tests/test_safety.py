@@ -1,0 +1,296 @@
+"""The safety layer in-process: disguises, boundaries, idioms, operator words, moderation, the corpora."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from corpus import BLIND, CLASSES, SPLITS, load, ordinary_chat
+
+from botan_line.characters.loader import SafetyConfig, load_characters
+from botan_line.config import BotConfig
+from botan_line.core import safety
+from botan_line.core.safety import SafetyVerdict, classify, compile_rules, from_moderation
+from botan_line.core.safety_text import prepare
+
+REPO = Path(__file__).resolve().parents[1]
+CHARS = load_characters(REPO / "characters")
+RULES = CHARS.safety
+
+
+def kind(text: str, rules=RULES) -> str | None:
+    verdict = classify(text, rules)
+    return verdict.kind if verdict else None
+
+
+# --- what the issue found -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "死んだほうがマシ",
+        "死にてえ",
+        "手首切った",
+        "ODしちゃった",
+        "遺書書いた",
+        "生きてる価値ない",
+        "消えてなくなりたい",
+        "タヒにたい",
+    ],
+)
+def test_the_crisis_messages_the_substring_list_missed(text):
+    assert kind(text) == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ｴﾛい", "sexual"),
+        ("え◯ちしよ", "sexual"),
+        ("工口い画像ある？", "sexual"),
+        ("🍆💦", "sexual"),
+        ("パパ活しない？", "sexual"),
+        ("何高？", "personal"),
+        ("どこ住み？", "personal"),
+        ("最寄り駅どこ？", "personal"),
+        ("個人のLINE教えて", "personal"),
+    ],
+)
+def test_sexual_and_personal_requests_the_list_missed(text, expected):
+    assert kind(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "やっぱりスカイツリーからの眺めは",  # リスカ across a word boundary
+        "清水の舞台から飛び降りました",
+        "藤井風の死ぬのがいいわ、ずっと聴いてる",  # a song title (safe_phrases)
+        "裸足",
+        "裸眼",
+        "靴下脱いで",
+        "子供にやらせる",
+        "えっ？ちょっと…",
+        "死ぬほど笑った",
+        "尊死",
+        "課題で死にそう",
+        "自殺点",
+        "パンツスタイルが好き",
+        "孫を抱きたい",
+        "授乳中だから寝不足",
+        "脱いだ靴そろえて",
+        "私の最寄り駅、快速止まらない",
+        "うちの高校、今日文化祭だった",
+    ],
+)
+def test_the_false_alarms_the_issue_found(text):
+    assert classify(text, RULES) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["もう無理", "全部やめたい", "つらい", "友達が死にたいって言ってて、どうしたらいい？"]
+)
+def test_worrying_but_not_clear_is_a_concern(text):
+    assert kind(text) == "concern"
+
+
+def test_the_verdict_names_the_rule_never_the_words():
+    verdict = classify("まじで死にてぇわ", RULES)
+    assert verdict == SafetyVerdict("crisis", "crisis:want_to_die")
+    assert "死" not in verdict.rule
+    assert classify("", RULES) is None and classify("   ", RULES) is None
+    assert classify("おはよう！", RULES) is None
+
+
+def test_the_signal_starts_with_the_kind():
+    assert SafetyVerdict("crisis", "crisis:want_to_die").signal == "crisis:want_to_die"
+    assert SafetyVerdict("sexual", "sexual_words[3]").signal == "sexual_words[3]"
+    assert SafetyVerdict("concern", "moderation:self-harm").signal == "concern:moderation:self-harm"
+
+
+def test_a_turn_of_bubbles_gets_its_most_serious_verdict():
+    turn = safety.classify_turn
+    assert turn(["おはよう", "どこ住み？", "もう無理"], RULES).kind == "concern"  # a worried fan comes first
+    assert turn(["もう無理", "もう死にたい", "えっちしよ"], RULES).kind == "crisis"
+    assert turn(["死に", "たい"], RULES).kind == "crisis"  # one thought over two bubbles
+    assert turn(["清水の舞台から", "飛び降りました"], RULES) is None  # the idiom survives the join
+    assert turn(["おはよう", "", "今日も寒いね"], RULES) is None and turn([], RULES) is None
+
+
+# --- normalisation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "h"),
+    [
+        ("ｼﾆﾀｲ", "しにたい"),  # half-width katakana
+        ("し・に・た・い", "しにたい"),  # separators between single letters
+        ("死 に た い", "死にたい"),
+        ("しにたいいいいい", "しにたい"),  # stretched
+        ("死にたーーい", "死にたい"),  # long vowel after kana (but オーバー keeps its ー)
+        ("しにたぁい", "しにたい"),  # a small vowel repeating the one before
+        ("死にたぃ", "死にたい"),  # a small vowel standing for a full one
+        ("shinitai", "しにたい"),  # romaji, through jaconv
+        ("工口い", "えろい"),  # look-alike kanji
+        ("え◯ち", "え〇ち"),  # masking symbols become 〇
+        ("えっ？ちょっと…", "えっ?ちょっと"),  # punctuation is a boundary, not removed
+        ("www", "w"),
+    ],
+)
+def test_prepare_undoes_disguises_and_keeps_boundaries(raw, h):
+    assert prepare(raw).h == h
+
+
+def test_the_two_forms_are_aligned_and_katakana_is_kept_in_k():
+    p = prepare("やっぱりスカイツリー")
+    assert p.k == "やっぱりスカイツリー" and p.h == "やっぱりすかいつりー" and len(p.k) == len(p.h)
+    assert prepare("ONE OK ROCK").latin == "one ok rock"
+    assert prepare("オーバードーズ").k == "オーバードーズ"
+
+
+# --- operator words from safety.yaml -----------------------------------------------------------
+
+
+def test_operator_words_and_safe_phrases():
+    cfg = RULES.model_copy(
+        update={
+            "crisis_words": ["ぴえん超えてぱおん"],
+            "sexual_words": ["ムフフ"],  # katakana: a whole katakana word only
+            "safe_phrases": ["死にたくなるほどの青"],
+        }
+    )
+    assert classify("もうぴえん超えてぱおん", cfg) == SafetyVerdict("crisis", "crisis_words[0]")
+    assert classify("ムフフな話しよ", cfg) == SafetyVerdict("sexual", "sexual_words[0]")
+    assert classify("ウムフフン", cfg) is None  # inside a longer katakana word
+    assert classify("「死にたくなるほどの青」って小説", cfg) is None
+    assert classify("死にたくなるほどの青って知ってる？", cfg) is None
+    assert classify("死にたい", cfg).kind == "crisis"
+
+
+def test_a_reloaded_config_gets_its_own_compiled_rules():
+    one = RULES.model_copy(update={"crisis_words": ["ぱおん"]})
+    two = RULES.model_copy(update={"crisis_words": []})
+    assert kind("ぱおん", one) == "crisis" and kind("ぱおん", two) is None
+    assert safety.rules_for(one) is safety.rules_for(one)
+
+
+def test_empty_operator_words_are_refused():
+    data = RULES.model_dump()
+    with pytest.raises(ValueError, match="empty after normalising"):
+        SafetyConfig.model_validate({**data, "crisis_words": ["！！"]})
+    with pytest.raises(ValueError, match="Extra inputs"):
+        SafetyConfig.model_validate({**data, "crisis_word": ["死"]})
+
+
+def test_every_sister_has_gentle_concern_lines():
+    for sister in CHARS.sisters.values():
+        lines = sister.persona.lines.concern
+        assert len(lines) >= 3
+        assert not any("もう一回" in line or "もう一度" in line for line in lines)
+    assert len(RULES.concern_instruction) > 50
+
+
+# --- the corpora ------------------------------------------------------------------------------
+
+
+def _rates(cls: str, split: str) -> tuple[float, float]:
+    rows = load(cls, split)
+    positives = [text for label, text in rows if label == cls]
+    negatives = [text for label, text in rows if label != cls]
+    recall = sum(kind(t) == cls for t in positives) / len(positives)
+    false_positive = sum(kind(t) == cls for t in negatives) / len(negatives)
+    return recall, false_positive
+
+
+TARGETS = {"crisis": (0.95, 0.02), "sexual": (0.90, 0.03), "personal": (0.90, 0.05)}
+
+
+@pytest.mark.parametrize("split", ["heldout", BLIND])
+@pytest.mark.parametrize("cls", CLASSES)
+def test_held_out_figures_meet_the_targets(cls, split):
+    """A regression guard; bench/safety.py prints the figures themselves."""
+    recall, false_positive = _rates(cls, split)
+    min_recall, max_fp = TARGETS[cls]
+    assert recall >= min_recall and false_positive <= max_fp
+
+
+def test_corpus_sizes():
+    for cls, minimum in (("crisis", 150), ("sexual", 100), ("personal", 60)):
+        rows = [row for split in SPLITS for row in load(cls, split)]
+        positives = sum(label == cls for label, _ in rows)
+        assert positives >= minimum and len(rows) - positives >= 2 * positives
+
+
+def test_ordinary_chat_trips_nothing():
+    """≤ 1 in 10,000 ordinary lines may get the crisis reply; the held-out templates give none."""
+    lines = ordinary_chat("heldout", 12000)
+    assert len(lines) == 12000
+    tripped = [(t, classify(t, RULES)) for t in lines]
+    assert sum(v is not None and v.kind == "crisis" for _, v in tripped) <= 1
+    assert sum(v is not None and v.kind in ("sexual", "personal") for _, v in tripped) <= 3
+
+
+def test_anchors_never_hide_a_match():
+    """Every rule's anchors are in every text it matches: with and without the prefilter, the same verdicts."""
+    ruleset = compile_rules(RULES)
+    texts = [text for cls in CLASSES for split in (*SPLITS, BLIND) for _, text in load(cls, split)]
+    texts += ordinary_chat("dev", 1500)
+    differ = [t for t in texts if ruleset.classify(t) != ruleset.classify(t, use_anchors=False)]
+    assert differ == []
+
+
+# --- moderation as a second opinion ---------------------------------------------------------------
+
+CFG = BotConfig().safety
+
+
+def mod(**scores):
+    return SimpleNamespace(available=True, scores=scores)
+
+
+def test_from_moderation_follows_the_thresholds():
+    assert from_moderation(mod(**{"self-harm/intent": 0.9}), CFG) == SafetyVerdict(
+        "crisis", "moderation:self-harm/intent"
+    )
+    assert from_moderation(mod(**{"sexual/minors": 0.4}), CFG) == SafetyVerdict(
+        "sexual", "moderation:sexual/minors"
+    )
+    assert from_moderation(mod(**{"self-harm": 0.35}), CFG) == SafetyVerdict(
+        "concern", "moderation:self-harm"
+    )
+    assert from_moderation(mod(**{"self-harm": 0.1, "sexual": 0.2, "harassment": 0.99}), CFG) is None
+    # crisis outranks sexual whatever the order of the scores
+    both = mod(**{"sexual": 0.99, "self-harm/instructions": 0.6})
+    assert from_moderation(both, CFG).kind == "crisis"
+
+
+def test_from_moderation_fails_open():
+    assert from_moderation(SimpleNamespace(available=False, scores={}), CFG) is None
+    assert from_moderation(None, CFG) is None
+
+
+def test_thresholds_are_configurable_and_strict():
+    cfg = BotConfig.model_validate({"safety": {"sexual": {"sexual": 0.1}, "crisis": {}}}).safety
+    assert from_moderation(mod(sexual=0.2), cfg).kind == "sexual"
+    assert from_moderation(mod(**{"self-harm/intent": 0.99}), cfg) is None  # no crisis categories
+    with pytest.raises(ValueError):
+        BotConfig.model_validate({"safety": {"sexual": {"sex": 0.1}}})
+    with pytest.raises(ValueError):
+        BotConfig.model_validate({"safety": {"sexual": {"sexual": 1.5}}})
+    with pytest.raises(ValueError):
+        BotConfig.model_validate({"safety": {"timeout": 2}})
+
+
+# --- kept from before -----------------------------------------------------------------------------
+
+
+def test_crisis_reply_is_fixed_text_with_the_contacts():
+    reply = safety.crisis_reply(RULES, "botan", "ミカ")
+    assert "0120-279-338" in reply and "ミカ" in reply and "{contacts}" not in reply
+
+
+@pytest.mark.parametrize(
+    "text", ["090-1234-5678に電話して", "mail@example.com", "名前は田中です", "〒100-0001"]
+)
+def test_personal_data_is_still_spotted(text):
+    assert safety.has_personal_data(text)
