@@ -224,7 +224,7 @@ def wait_answers(fakes: Fakes, tokens: set[str], timeout: float) -> dict[str, li
                 got.setdefault(key, []).append(at)
         if len(got) >= len(tokens) or time.time() > deadline:
             return got
-        time.sleep(0.25)
+        time.sleep(0.5)
 
 
 def pct(values: list[float], q: int) -> float:
@@ -238,7 +238,15 @@ def greetings(n: int, prefix: str, now_ms: int) -> list[dict]:
 
 
 # --- scenarios ---------------------------------------------------------------------------------
+def warm_up(server: Server, fakes: Fakes, n: int = 200) -> None:
+    """Untimed: first connections, first imports and compiled rules, for the bot and the echo alike."""
+    events = greetings(n, f"w{server.kind}{time.time_ns() % 10**6}", int(time.time() * 1000))
+    send_all(server.port, [signed([e]) for e in events], senders=8)
+    wait_answers(fakes, {e["replyToken"] for e in events}, timeout=30)
+
+
 def throughput(server: Server, fakes: Fakes, n: int = 1000) -> dict:
+    warm_up(server, fakes)
     fakes.reset()
     events = greetings(n, f"t{server.kind}{time.time_ns() % 10**6}", int(time.time() * 1000))
     bodies = [signed([e]) for e in events]
@@ -251,6 +259,7 @@ def throughput(server: Server, fakes: Fakes, n: int = 1000) -> dict:
 
 
 def ack(server: Server, fakes: Fakes, rate: float = 200, seconds: float = 10) -> dict:
+    warm_up(server, fakes)
     fakes.reset()
     n = int(rate * (seconds + 2))
     now_ms = int(time.time() * 1000)

@@ -179,3 +179,30 @@ def test_outgoing_is_saved_compatibly():
     assert Outgoing.from_json(json.loads(json.dumps(sticker.to_json()))) == sticker
     card = Outgoing("kasho", "alt", kind=FLEX, flex={"type": "bubble"})
     assert Outgoing.from_json(card.to_json()) == card
+
+
+def test_the_reply_json_is_exactly_what_the_sdks_models_make():
+    """LineEdge.as_json (the hot path) and build (the SDK's typed models) never drift apart."""
+    from pathlib import Path
+
+    from botan_line.adapters.line_api import LineEdge
+    from botan_line.characters.loader import load_characters
+    from botan_line.core.model import STICKER, Outgoing
+
+    chars = load_characters(Path(__file__).resolve().parents[1] / "characters")
+    edge = LineEdge("http://127.0.0.1:9", "t", personas=lambda: chars)
+    cases = [
+        [Outgoing("botan", "おはよ〜！")],
+        [Outgoing("kasho", "おはようございます。", quick_reply=True)],
+        [
+            Outgoing("yuri", "😀" * 3000 + "あ" * 100, quote_token="q123")
+        ],  # split in UTF-16 units, quoted once
+        [
+            Outgoing("botan", "", kind=STICKER, sticker=("11537", "52002734"), quote_token="q9"),
+            Outgoing("botan", "いいね！"),
+        ],
+        [Outgoing("nobody", "ふむ")],  # an unknown sister: no sender
+        [Outgoing("botan", "あ" * 30000, quick_reply=True)],  # cut to five, the quick reply on the last
+    ]
+    for outgoing in cases:
+        assert edge.as_json(outgoing) == [m.to_dict() for m in edge.build(outgoing)]

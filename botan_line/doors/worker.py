@@ -51,7 +51,7 @@ from botan_line.wiring import Services
 log = logging.getLogger(__name__)
 
 NEW_CHATS_PER_CLAIM = 64  # chats taken per dispatcher pass
-CLAIM_EVERY = 0.02  # seconds between claims: a busy inbox is taken in batches, each a few statements
+CLAIM_EVERY = 0.05  # seconds between claims: a busy inbox is taken in batches, each a few statements
 MAX_CHATS = 1024  # chats one worker holds at once (the rest wait for it, or for another worker)
 MERGE_CAP_FACTOR = 3  # a job waits at most this many merge windows for more bubbles
 SEND_ATTEMPTS = 4

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -87,14 +88,45 @@ def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None
         rows.append((event_id, chat_key(ev), event_type, body, _event_time(ev, now), now, "pending", 0))
     if not rows:
         return 0
+    if engine.dialect.name == "sqlite":
+        return _store_sqlite(engine, rows)
     with engine.begin() as conn:
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            cursor.executemany(_STORE_SQL[engine.dialect.name], rows)
-            added = cursor.rowcount
+            cursor.executemany(_STORE_SQL["postgresql"], rows)
+            return max(cursor.rowcount, 0)
         finally:
             cursor.close()
-    return max(added, 0)
+
+
+WAIT_FOR_LOCK = 10.0  # seconds the webhook waits for SQLite's write lock before answering 503
+
+
+def _store_sqlite(engine: Engine, rows: list[tuple]) -> int:
+    """The webhook's insert, waiting for the write lock in steps of a fraction of a millisecond.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15 … ms between tries; a worker's transaction
+    holds the lock for a few milliseconds, so that schedule alone makes the slowest acks tens of
+    milliseconds. Here the wait is ours (busy_timeout 0 for this one statement), in short steps."""
+    with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        dbapi.execute("PRAGMA busy_timeout=0")
+        try:
+            deadline, pause = time.monotonic() + WAIT_FOR_LOCK, 0.0002
+            while True:
+                try:
+                    cursor = dbapi.executemany(_STORE_SQL["sqlite"], rows)
+                    added = cursor.rowcount
+                    dbapi.commit()
+                    return max(added, 0)
+                except sqlite3.OperationalError as exc:
+                    dbapi.rollback()
+                    if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(pause)
+                    pause = min(pause * 1.5, 0.002)
+        finally:
+            dbapi.execute("PRAGMA busy_timeout=30000")
 
 
 def heartbeat(engine: Engine, now: float | None = None) -> None:
