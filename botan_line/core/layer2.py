@@ -93,14 +93,18 @@ def with_instruction(messages: list[dict], instruction: str) -> list[dict]:
 
 @dataclass
 class Layer2Call:
-    """A model call prepared in the fast lane: everything ``run`` needs, nothing it must read again."""
+    """A model call decided in the fast lane. Its prompt (history, facts: reads a greeting never
+    needs) is built by ``run``, in the slow lane, unless the caller built it already."""
 
     route: Route
     tier: str  # the tier to try first
     soft: bool  # budget pressure: cheap tier only, cooler retry
-    messages: list[dict]
+    text: str  # what the fan said (bubbles joined)
+    nickname: str | None = None  # asked for in merged bubbles: in the prompt already
+    instruction: str | None = None  # a concern's careful instruction
     effects: list[Effect] = field(default_factory=list)
     concern: safety.SafetyVerdict | None = None  # the rules found it worrying: strong tier, careful
+    messages: list[dict] | None = None
 
     @property
     def fallback(self) -> str:
@@ -164,16 +168,25 @@ class Layer2:
         capped = tier == STRONG and not concern and not self._strong_allowed(ctx.reads, day)
         tier = CHEAP if capped else tier
         memory = remembered(ctx, self.cfg)  # facts shared, a nickname asked for in merged bubbles
-        instruction = ctx.chars.safety.concern_instruction if concern else None
         call = Layer2Call(
             route=route,
             tier=tier,
             soft=b.soft or capped,  # the day's strong share is spent: cheap only, like budget pressure
-            messages=build_messages(ctx, text, self.cfg, nickname_in(memory), instruction),
+            text=text,
+            nickname=nickname_in(memory),
+            instruction=ctx.chars.safety.concern_instruction if concern else None,
             effects=[CountCall(ctx.user.user_id, day), CountTier(day, tier), *notices, *memory],
             concern=concern,
         )
         return Deferred(ctx, call, self)
+
+    def prompt(self, ctx: TurnContext, call: Layer2Call) -> Layer2Call:
+        """The call with its messages: her fixed part, this fan's note and history, the message."""
+        if call.messages is not None:
+            return call
+        return replace(
+            call, messages=build_messages(ctx, call.text, self.cfg, call.nickname, call.instruction)
+        )
 
     def _strong_allowed(self, reads: Reads, day: str) -> bool:
         calls = reads.tier_calls(day)
@@ -250,6 +263,7 @@ class Layer2:
             decision.effects += [e for e in call.effects if not isinstance(e, CountCall | CountTier)]
             return decision
         deadline = self.monotonic() + limit
+        call = self.prompt(ctx, call)
         checked, signal = self._second_opinion(ctx, call, deadline)
         if isinstance(checked, Decision):
             return checked

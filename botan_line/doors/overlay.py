@@ -38,6 +38,8 @@ class Overlay:
         self._forgot: set[str] = set()
         self._state: dict[str, str] = {}
         self._calls: Counter[tuple[str, str]] = Counter()
+        self._calls_read: dict[tuple[str, str], int] = {}
+        self._tiers_read: dict[str, dict[str, int]] = {}
         self._tiers: Counter[tuple[str, str]] = Counter()
         self._facts: dict[str, dict[str, str]] = {}
 
@@ -71,7 +73,9 @@ class Overlay:
         return rows[-turns * 2 :] if turns > 0 else []
 
     def state(self, key: str) -> str | None:
-        return self._state[key] if key in self._state else self.store.state(key)
+        if key not in self._state:  # one read per switch per batch
+            self._state[key] = self.store.state(key)
+        return self._state[key]
 
     def spent_yen(self, since: float, until: float) -> float:
         return self.store.spent_yen(since, until)
@@ -80,7 +84,9 @@ class Overlay:
         return self.store.pushes(since, until)
 
     def daily_calls(self, user_id: str, day: str) -> int:
-        return self.store.daily_calls(user_id, day) + self._calls[(user_id, day)]
+        if (user_id, day) not in self._calls_read:
+            self._calls_read[(user_id, day)] = self.store.daily_calls(user_id, day)
+        return self._calls_read[(user_id, day)] + self._calls[(user_id, day)]
 
     def facts(self, user_id: str) -> dict[str, str]:
         if user_id not in self._facts:
@@ -88,7 +94,9 @@ class Overlay:
         return dict(self._facts[user_id])
 
     def tier_calls(self, day: str) -> dict[str, int]:
-        found = Counter(self.store.tier_calls(day))
+        if day not in self._tiers_read:  # the day's counts once per batch
+            self._tiers_read[day] = dict(self.store.tier_calls(day))
+        found = Counter(self._tiers_read[day])
         for (d, tier), n in self._tiers.items():
             if d == day:
                 found[tier] += n

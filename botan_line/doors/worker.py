@@ -55,6 +55,7 @@ CLAIM_EVERY = 0.05  # seconds between claims: a busy inbox is taken in batches, 
 MAX_CHATS = 1024  # chats one worker holds at once (the rest wait for it, or for another worker)
 MERGE_CAP_FACTOR = 3  # a job waits at most this many merge windows for more bubbles
 SEND_ATTEMPTS = 4
+MAX_DOTS_WAITING = 50  # loading animations queued at most; more are skipped (they are only a courtesy)
 
 
 class _Inline:
@@ -149,10 +150,13 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._running = 0  # Layer 2 jobs in flight
         if inline:
-            self._l2, self._sender = _Inline(), _Inline()
+            self._l2, self._sender, self._dots = _Inline(), _Inline(), _Inline()
         else:
             self._l2 = ThreadPoolExecutor(self.settings.layer2_slots, thread_name_prefix="botan-l2")
             self._sender = ThreadPoolExecutor(self.settings.send_threads, thread_name_prefix="botan-send")
+            # the typing dots are best effort: their own lane, so a burst of them never delays a reply
+            self._dots = ThreadPoolExecutor(2, thread_name_prefix="botan-dots")
+        self._dots_waiting = 0
         self._last_renew = self._last_prune = self._last_checkpoint = self._last_claim = self._last_quota = (
             0.0
         )
@@ -495,8 +499,21 @@ class Worker:
     def _loading(self, row: inbox.Claimed, now: float) -> None:
         """The typing dots while she thinks: one-on-one chats with a fresh token only (best effort)."""
         source = source_of(row.event)
-        if self.s.edge is not None and source.one_on_one and delivery.token_time_left(row.event, now):
-            self._sender.submit(self.s.edge.loading, source.chat_id, 20)
+        if self.s.edge is None or not source.one_on_one or not delivery.token_time_left(row.event, now):
+            return
+        if self._dots_waiting >= MAX_DOTS_WAITING:  # LINE allows 100 a second; a burst skips some
+            return
+
+        def show() -> None:
+            try:
+                self.s.edge.loading(source.chat_id, 20)
+            finally:
+                with self._lock:
+                    self._dots_waiting -= 1
+
+        with self._lock:
+            self._dots_waiting += 1
+        self._dots.submit(show)
 
     # --- the Layer 2 lane ------------------------------------------------------------------------
     def _due(self, job: Job, now: float) -> bool:
@@ -521,17 +538,11 @@ class Worker:
             if self._running >= self.settings.layer2_slots:
                 break
             job = chat.job
-            turn = self._merged_turn(job, now)
-            try:
-                result = self.s.conversation.decide(turn, self.s.store)
-            except Exception as exc:
-                log.error("event %s could not be decided: %s", job.newest.event_id, _reason(exc))
-                result = self._apology(job.newest.event, now, self.s.store)
             job.started = True
             started = True
             with self._lock:
                 self._running += 1
-            self._l2.submit(self._run_job, chat, job, result)
+            self._l2.submit(self._run_job, chat, job, self._merged_turn(job, now))
         return started
 
     def _merged_turn(self, job: Job, now: float) -> Turn:
@@ -548,22 +559,46 @@ class Worker:
             quote_token=native.quote_token_of(job.newest.event),
         )
 
-    def _run_job(self, chat: Chat, job: Job, result: Decision | Deferred | None) -> None:
-        """In the Layer 2 pool: call the model, save the answer, queue its send (and finish the merged)."""
+    def _run_job(self, chat: Chat, job: Job, turn: Turn) -> None:
+        """In the Layer 2 pool: decide the merged turn afresh, call the model, save the answer,
+        queue its send (and finish the merged bubbles). The dispatcher never waits for any of it.
+        A failure on the way gets her fallback line; one that keeps the answer from being saved
+        is tried once more, then apologised for unsaved."""
+        newest = job.newest
         try:
-            decision = self._complete(job, result)
+            try:
+                decision = self._complete(job, self.s.conversation.decide(turn, self.s.store))
+            except Exception as exc:
+                reason = _reason(exc)
+                log.error("event %s could not be decided: %s", newest.event_id, reason)
+                decision = self._apology(newest.event, self.clock(), self.s.store, reason)
             self._save_job(chat, job, decision)
         except Exception as exc:
-            log.error("Layer 2 job for event %s failed: %s", job.newest.event_id, _reason(exc))
-            with self._lock:  # the events stay ours: tried again after a pause
-                chat.queue.extendleft(reversed(job.rows))
-                chat.retry_at = self.clock() + inbox.backoff(job.newest.attempts)
+            with self._lock:
+                self._failures[newest.id] = self._failures.get(newest.id, 0) + 1
+                again = self._failures[newest.id] < 2
+                if again:  # the events stay ours: tried again after a pause
+                    chat.queue.extendleft(reversed(job.rows))
+                    chat.retry_at = self.clock() + inbox.backoff(newest.attempts)
+            log.error("Layer 2 answer for event %s not saved: %s", newest.event_id, _reason(exc))
+            if not again:
+                self._apologise_unsaved(chat, job, _reason(exc))
         finally:
             with self._lock:
                 self._running -= 1
                 if chat.job is job:
                     chat.job = None
             self._wake.set()
+
+    def _apologise_unsaved(self, chat: Chat, job: Job, reason: str) -> None:
+        apology = self._apology(job.newest.event, self.clock(), self.s.store)
+        with self._lock:
+            self._done += [(r.id, "merged", f"answered with {job.newest.event_id}") for r in job.rows[:-1]]
+            if apology is None:
+                self._done.append((job.newest.id, "error", reason))
+            else:
+                chat.sends.append(Send(job.newest, apology.messages, [], resend=False, error=reason,
+                                       outcome="error_fallback"))  # fmt: skip
 
     def _complete(self, job: Job, result: Decision | Deferred | None) -> Decision | None:
         if not isinstance(result, Deferred):
@@ -589,7 +624,8 @@ class Worker:
             with job.lock:
                 job.answered = True
                 held = job.held
-            payload = _payload(decision or Decision(), notices, held=held)
+            failure = self._apologies.pop(id(decision), None) if decision is not None else None
+            payload = _payload(decision or Decision(), notices, held=held, failure=failure)
             inbox.save_outgoing(conn, newest.id, payload)
             inbox.finish(
                 conn, [(r.id, "merged", f"answered with {newest.event_id}") for r in job.rows[:-1]], now
@@ -718,6 +754,7 @@ class Worker:
             log.warning("could not hand back unstarted events: %s", _reason(exc))
         self._l2.shutdown(wait=False)
         self._sender.shutdown(wait=False)
+        self._dots.shutdown(wait=False)
 
 
 def _payload(
