@@ -20,16 +20,18 @@ from collections.abc import Callable
 from botan_line.core.model import FLEX, STICKER, Outgoing
 
 
-def _skip_legacy_sdk_init() -> None:
-    """Import linebot.v3.messaging without running ``linebot/__init__`` and ``linebot/v3/__init__``.
+def _skip_sdk_package_inits() -> None:
+    """Import the v3 messaging client without running four package ``__init__`` files of the SDK.
 
-    Those two files eagerly import the deprecated v2 SDK and the webhook models (about 8 MB per
-    process, and we use neither: the webhook verifies signatures with the standard library). Package
-    modules with the real search paths let the v3 messaging client import as usual; the first use
-    of a name from the packages themselves (``from linebot.v3 import WebhookParser``) runs their real
-    ``__init__`` then, so nothing else changes.
+    ``linebot/__init__`` and ``linebot/v3/__init__`` eagerly import the deprecated v2 SDK and the
+    webhook models (about 8 MB per process), and ``linebot/v3/messaging/__init__`` and its
+    ``api/__init__`` import the asyncio client with aiohttp (about 17 MB). We use none of them: the
+    webhook verifies signatures with the standard library, and the worker uses the sync client.
+    Package modules with the real search paths let the modules below import as usual; the first
+    use of a name from a package itself (``from linebot.v3 import WebhookParser``) runs its real
+    ``__init__`` then, so nothing else changes. A test pins the SDK layout this relies on.
     """
-    for name in ("linebot", "linebot.v3"):
+    for name in ("linebot", "linebot.v3", "linebot.v3.messaging", "linebot.v3.messaging.api"):
         if name in sys.modules:
             return
         spec = importlib.util.find_spec(name)
@@ -38,7 +40,9 @@ def _skip_legacy_sdk_init() -> None:
         package.__spec__ = spec
         package.__file__ = spec.origin
 
-        def load_for_real(attr: str, package=package, spec=spec):
+        def load_for_real(attr: str, package=package, spec=spec, name=name):
+            if not attr.startswith("__") and importlib.util.find_spec(f"{name}.{attr}") is not None:
+                return importlib.import_module(f"{name}.{attr}")  # ``from package import submodule``
             del package.__getattr__
             spec.loader.exec_module(package)
             try:
@@ -53,17 +57,17 @@ def _skip_legacy_sdk_init() -> None:
             setattr(sys.modules[parent], child, package)
 
 
-_skip_legacy_sdk_init()
+_skip_sdk_package_inits()
 
-from linebot.v3.messaging import (  # noqa: E402
-    ApiClient,
-    ApiException,
+from linebot.v3.messaging.api.messaging_api import MessagingApi  # noqa: E402
+from linebot.v3.messaging.api.messaging_api_blob import MessagingApiBlob  # noqa: E402
+from linebot.v3.messaging.api_client import ApiClient  # noqa: E402
+from linebot.v3.messaging.configuration import Configuration  # noqa: E402
+from linebot.v3.messaging.exceptions import ApiException  # noqa: E402
+from linebot.v3.messaging.models import (  # noqa: E402
     BroadcastRequest,
-    Configuration,
     FlexContainer,
     FlexMessage,
-    MessagingApi,
-    MessagingApiBlob,
     MulticastRequest,
     PostbackAction,
     PushMessageRequest,

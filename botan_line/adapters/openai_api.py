@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-import openai
+# openai imports its aiohttp transport whenever aiohttp is installed (the LINE SDK installs it) — 9 MB
+# in the one process that runs Layer 2, for an asyncio client this bot never uses. A None entry in
+# sys.modules makes that optional import fail as if aiohttp were absent (tests/test_openai_api.py).
+sys.modules.setdefault("openai._vendor.httpx_aiohttp", None)
+
+import openai  # noqa: E402
 
 log = logging.getLogger(__name__)
 
