@@ -89,7 +89,7 @@ def required_literal(regex: str) -> str | None:
         best = max(best, "".join(run), key=len)
         run = []
     best = max(best, "".join(run), key=len)
-    folded = fold(best)
+    folded = fold(best, contained=True)
     return folded if folded == best and best else None
 
 
@@ -112,7 +112,7 @@ class Matcher:
                         self._claim(claimed, ("exact", key), pattern, phrase)
                         self.exact.setdefault(key, []).append(pattern)
                 elif trigger.keywords is not None:
-                    words = tuple(sorted({fold(w) for w in trigger.keywords}))
+                    words = tuple(sorted({fold(w, contained=True) for w in trigger.keywords}))
                     self._claim(claimed, ("keywords", words), pattern, " + ".join(trigger.keywords))
                     idx = len(self.keywords)
                     self.keywords.append(_Keywords(pattern, words, sum(map(len, words))))

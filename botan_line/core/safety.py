@@ -12,7 +12,7 @@ CRISIS, SEXUAL, PERSONAL = "crisis", "sexual", "personal"
 
 @cache
 def _compiled(words: tuple[str, ...]) -> re.Pattern:
-    folded = sorted({fold(w) for w in words if fold(w)}, key=len, reverse=True)
+    folded = sorted({fold(w, contained=True) for w in words if fold(w)}, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, folded)))
 
 
