@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fakes import FakeLine, FakeOpenAI, sign, text_event, webhook_body  # noqa: E402
 
+from botan_line.characters.timewords import FILL_WORDS  # noqa: E402
 from botan_line.doors.webhook import create_app  # noqa: E402
 from botan_line.doors.worker import Worker  # noqa: E402
 from botan_line.settings import Settings  # noqa: E402
@@ -184,7 +185,7 @@ class Bot:
         out = []
         for line in getattr(persona.lines, key):
             line = line.replace("{name}", persona.address)
-            out += [line.replace("{band}", band) for band in ("朝", "お昼", "夕方", "夜")]
+            out += [line.replace("{band}", band) for band in FILL_WORDS]
         return out
 
     def user_sister(self, user: str = "Utest1") -> str:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from botan_line.characters.matcher import Matcher
 from botan_line.characters.normalize import fold
+from botan_line.characters.timewords import contradictions, describe, hours_of
 from botan_line.characters.yamlio import YamlProblem, line_of, load_with_lines, validate
 from botan_line.errors import CharacterError
 
@@ -244,6 +245,14 @@ def load_characters(root: Path) -> CharacterSet:
             problems.append(
                 f"{persona_path}:{line_of(plines, ('id',))}: id {persona.id!r} must equal the folder name"
             )
+        for key in Lines.model_fields:
+            for k, text in enumerate(getattr(persona.lines, key)):
+                for word, wrong in contradictions(text, hours_of(None)):
+                    line = line_of(plines, ("lines", key, k))
+                    problems.append(
+                        f"{persona_path}:{line}: 「{word}」 is the wrong time of day at {describe(wrong)} "
+                        "(fixed lines are sent at any hour: write {band})"
+                    )
         patterns: dict[str, Pattern] = {}
         source: dict[str, tuple[str, int]] = {}
         for name in PATTERN_FILES:
@@ -269,7 +278,14 @@ def load_characters(root: Path) -> CharacterSet:
                         problems.append(
                             f"{path}:{line}: regex must be written in hiragana (katakana is folded)"
                         )
+                hours = hours_of(pat.when.time if pat.when else None)
                 for k, reply in enumerate(pat.replies):
+                    for word, wrong in contradictions(reply, hours):
+                        line = line_of(lines, ("patterns", i, "replies", k))
+                        problems.append(
+                            f"{path}:{line}: 「{word}」 is the wrong time of day at {describe(wrong)}, when "
+                            f"{pat.id!r} can answer (write {{band}}, or narrow when.time)"
+                        )
                     owner = seen_lines.setdefault(reply, persona.id)
                     if owner != persona.id:
                         line = line_of(lines, ("patterns", i, "replies", k))
@@ -283,6 +299,13 @@ def load_characters(root: Path) -> CharacterSet:
                     continue
                 base = patterns[pattern_id]
                 added = [r for r in extra if r not in base.replies]
+                hours = hours_of(base.when.time if base.when else None)
+                for k, reply in enumerate(added):
+                    for word, wrong in contradictions(reply, hours):
+                        problems.append(
+                            f"{path}:{line}: 「{word}」 in variation {k + 1} of {pattern_id!r} is the wrong "
+                            f"time of day at {describe(wrong)} (write {{band}})"
+                        )
                 patterns[pattern_id] = base.model_copy(update={"replies": [*base.replies, *added]})
         sisters[persona.id] = Sister(persona, patterns, source)
     if DEFAULT_SISTER not in sisters and not problems:

@@ -14,11 +14,13 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime
 
 from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, CharacterStore
 from botan_line.characters.matcher import Context
 from botan_line.characters.normalize import normalize
-from botan_line.clock import BAND_NAMES, time_band
+from botan_line.characters.timewords import time_word
+from botan_line.clock import time_band
 from botan_line.core import safety
 from botan_line.core.layer2 import Layer2
 from botan_line.core.model import Decision, LedgerEntry, Outgoing, Turn, UserState
@@ -111,21 +113,21 @@ class Pipeline:
         self.tz = tz
 
     # --- helpers ---------------------------------------------------------------------------
-    def _fill(self, line: str, user: UserState, persona, band: str) -> str:
+    def _fill(self, line: str, user: UserState, persona, now: datetime) -> str:
         name = user.display_name or persona.address
-        return line.replace("{name}", name).replace("{band}", BAND_NAMES[band])
+        return line.replace("{name}", name).replace("{band}", time_word(now))
 
     def choose(self, user: UserState, sister: str, key: str, options: list[str]) -> tuple[int, tuple]:
         used = self.store.used_variations(user.user_id, sister, key)
         idx, used = pick_variation(len(options), used, self.rng)
         return idx, (sister, key, ",".join(map(str, used)))
 
-    def line(self, user: UserState, sister: str, key: str, band: str) -> tuple[str, tuple]:
+    def line(self, user: UserState, sister: str, key: str, now: datetime) -> tuple[str, tuple]:
         """One of the sister's fixed persona lines (welcome, fallback, ...), without repeats."""
         persona = self.characters.current.persona(sister)
         options = getattr(persona.lines, key)
         idx, var = self.choose(user, sister, f"lines:{key}", options)
-        return self._fill(options[idx], user, persona, band), var
+        return self._fill(options[idx], user, persona, now), var
 
     def reply(
         self, user: UserState, sister: str, text: str, layer: str, *, quick_reply: bool = False, **ledger
@@ -172,12 +174,12 @@ class Pipeline:
 
         kind = safety.classify(norm.text, chars.safety)
         if kind is not None:
-            decision = self._safety(kind, user, sister, band)
+            decision = self._safety(kind, user, sister, turn.now)
             decision.user = new_user
             return self._finish(decision, started)
 
         if called and not rest:  # just her name: she answers the call
-            text_line, var = self.line(user, sister, "switched", band)
+            text_line, var = self.line(user, sister, "switched", turn.now)
             decision = self.reply(
                 user, sister, text_line, "layer1", pattern=f"{sister}:called", quick_reply=switched
             )
@@ -191,32 +193,32 @@ class Pipeline:
                 decision = self.reply(
                     user,
                     sister,
-                    self._fill(pattern.replies[idx], user, persona, band),
+                    self._fill(pattern.replies[idx], user, persona, turn.now),
                     "layer1",
                     pattern=f"{sister}:{pattern.id}",
                 )
                 decision.variation = var
             else:
-                decision = self._layer2(turn, user, persona, band, switched, norm.text, on_slow)
+                decision = self._layer2(turn, user, persona, switched, rest, on_slow)
         decision.user = new_user
         if decision.ledger and decision.ledger.layer in ("layer1", "layer2", "fallback"):
             decision.history = [(sister, "user", text), (sister, "assistant", decision.text)]
         return self._finish(decision, started)
 
-    def _safety(self, kind: str, user: UserState, sister: str, band: str) -> Decision:
+    def _safety(self, kind: str, user: UserState, sister: str, now: datetime) -> Decision:
         chars = self.characters.current
         if kind == safety.CRISIS:
             persona = chars.persona(sister)
             text = safety.crisis_reply(chars.safety, sister, user.display_name or persona.address)
             return self.reply(user, sister, text, "safety", pattern="safety:crisis")
         key = "refuse_sexual" if kind == safety.SEXUAL else "deflect_personal"
-        text, var = self.line(user, sister, key, band)
+        text, var = self.line(user, sister, key, now)
         decision = self.reply(user, sister, text, "safety", pattern=f"safety:{kind}")
         decision.variation = var
         return decision
 
     def _layer2(
-        self, turn: Turn, user: UserState, persona, band: str, switched: bool, normalized: str, on_slow
+        self, turn: Turn, user: UserState, persona, switched: bool, normalized: str, on_slow
     ) -> Decision:
         window = self.layer2.cfg.router_for(persona.id).switched_within_seconds
         recently = user.switched_at is not None and turn.now.timestamp() - user.switched_at < window
@@ -247,7 +249,7 @@ class Pipeline:
                 user, persona.id, result.text, "layer2", normalized=normalized, reply=result.text, **ledger
             )
         else:
-            line, var = self.line(user, persona.id, result.lines, band)
+            line, var = self.line(user, persona.id, result.lines, turn.now)
             decision = self.reply(
                 user,
                 persona.id,
@@ -283,7 +285,7 @@ class Pipeline:
         sister = sister or user.sister
         if sister not in self.characters.current.sisters:
             sister = DEFAULT_SISTER
-        text, var = self.line(user, sister, key, time_band(turn.now))
+        text, var = self.line(user, sister, key, turn.now)
         decision = self.reply(user, sister, text, layer, pattern=f"lines:{key}", quick_reply=quick_reply)
         decision.variation = var
         return decision
