@@ -70,10 +70,14 @@ class Trigger(Strict):
         return self
 
 
+After = Literal["told", "asked", "cared", "greeted", "reacted", "nothing"]  # matcher.AFTER
+
+
 class When(Strict):
     time: list[Band] | None = None
     first_visit: bool | None = None
     chat: Literal["one_on_one", "group"] | None = None
+    after: list[After] | None = Field(None, min_length=1)  # what she said last to this fan
 
 
 class Pattern(Strict):

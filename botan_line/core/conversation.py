@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 
+from botan_line.characters import recall
 from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, CharacterStore
 from botan_line.characters.matcher import Context
 from botan_line.characters.normalize import normalize
@@ -185,7 +186,8 @@ class Pipeline:
             )
             decision.variation = var
         else:
-            ctx = Context(band=band, first_visit=user.first_visit, chat=turn.chat)
+            after = recall.after_for(self.store, chars, user.user_id, sister, turn.now.timestamp())
+            ctx = Context(band=band, first_visit=user.first_visit, chat=turn.chat, after=after)
             match = chars.matchers[sister].match(rest, norm.question, ctx)
             if match is not None:
                 pattern = match.pattern

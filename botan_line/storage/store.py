@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from botan_line.characters.recall import LastReply
 from botan_line.core.model import Decision, UserState
 from botan_line.storage.db import daily_calls, history, ledger, state, users, variation_use
 
@@ -67,6 +68,32 @@ class Store:
                 .limit(turns * 2)
             ).all()
         return [(r.role, r.text) for r in reversed(rows)]
+
+    def last_reply(self, user_id: str, sister: str) -> LastReply | None:
+        """This sister's latest reply to the user (None if the user's latest row is another sister's)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ledger.c.sister, ledger.c.layer, ledger.c.pattern, ledger.c.created_at)
+                .where(ledger.c.user_id == user_id)
+                .order_by(ledger.c.created_at.desc(), ledger.c.id.desc())
+                .limit(1)
+            ).first()
+            if row is None or row.sister != sister:
+                return None
+            text = None
+            if row.layer in ("layer1", "layer2", "fallback"):
+                text = conn.scalar(
+                    select(history.c.text)
+                    .where(
+                        history.c.user_id == user_id,
+                        history.c.sister == sister,
+                        history.c.role == "assistant",
+                        history.c.created_at >= row.created_at,
+                    )
+                    .order_by(history.c.id.desc())
+                    .limit(1)
+                )
+        return LastReply(row.layer, row.pattern, text or "", row.created_at)
 
     # --- variations ------------------------------------------------------------------------
     def used_variations(self, user_id: str, sister: str, pattern: str) -> list[int]:
