@@ -13,6 +13,7 @@ from botan_line.characters.loader import CharacterStore
 from botan_line.core.commands import commands
 from botan_line.core.conversation import Pipeline
 from botan_line.core.layer2 import Layer2
+from botan_line.ops.learning import LearnedSource
 from botan_line.settings import Settings
 from botan_line.storage.db import connect
 from botan_line.storage.store import Store
@@ -31,15 +32,20 @@ class Services:
     edge: LineEdge | None
 
 
-def build(settings: Settings, *, with_line: bool = False, sleep=None) -> Services:
+def build(settings: Settings, *, with_line: bool = False, sleep=None, check_clock=None) -> Services:
     """Raises SettingsError / CharacterError with a message fit for one line of start-up output.
 
-    ``sleep`` replaces time.sleep for retry backoffs (tests pass a no-op).
+    ``sleep`` replaces time.sleep for retry backoffs (tests pass a no-op); ``check_clock`` the
+    monotonic clock that paces the character store's checks for changed files and learned patterns.
     """
     if with_line:
         settings.require_line()
-    characters = CharacterStore(settings.characters_dir)
     engine = connect(settings.database_url)
+    characters = CharacterStore(
+        settings.characters_dir,
+        learned=LearnedSource(engine),
+        **({"clock": check_clock} if check_clock else {}),
+    )
     store = Store(engine)
     cfg = settings.config
     llm = None

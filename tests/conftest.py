@@ -202,7 +202,9 @@ def make_bot(make_settings, line, openai_fake, clock):
     started = []
 
     def make(database_url: str, **overrides) -> Bot:
-        services = build(make_settings(database_url, **overrides), with_line=True, sleep=lambda _s: None)
+        services = build(
+            make_settings(database_url, **overrides), with_line=True, sleep=lambda _s: None, check_clock=clock
+        )
         app = create_app(services=services, start_workers=False)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

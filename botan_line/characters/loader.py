@@ -38,7 +38,8 @@ Category = Literal[
     "consult",
     "learned",
 ]
-PATTERN_FILES = ("greetings.yaml", "patterns.yaml", "learned.yaml")
+PATTERN_FILES = ("greetings.yaml", "patterns.yaml")  # learned patterns come from the database
+LEARNED_FILE = "learned.yaml"  # an export of the database for review in git (botan-line learned)
 DEFAULT_SISTER = "botan"
 
 
@@ -224,8 +225,29 @@ def _load(model, path: Path, problems: list[str]):
         return None, {}
 
 
-def load_characters(root: Path) -> CharacterSet:
-    """Load and check every file under ``root``; raise CharacterError listing every problem."""
+def learned_from_files(root: Path) -> dict[str, tuple[str, dict]]:
+    """``learned.yaml`` of every sister folder, as ``load_characters(learned=...)`` takes them."""
+    out = {}
+    for path in sorted(Path(root).glob(f"*/{LEARNED_FILE}")):
+        out[path.parent.name] = (str(path), None)
+    return out
+
+
+def _validate_data(data: dict, where: Path, problems: list[str]):
+    try:
+        return validate(PatternFile, data, where, {}), {}
+    except YamlProblem as exc:
+        problems.extend(exc.problems)
+        return None, {}
+
+
+def load_characters(root: Path, learned: dict[str, tuple[str, dict | None]] | None = None) -> CharacterSet:
+    """Load and check every file under ``root``; raise CharacterError listing every problem.
+
+    ``learned``: per sister, (where, data) of her learned patterns in the learned.yaml schema —
+    from the database at run time (data given), or a learned.yaml file to check (data None: read
+    the file named by ``where``). Without it the set has no learned patterns."""
+    learned = learned or {}
     problems: list[str] = []
     root = Path(root)
     if not root.is_dir():
@@ -259,11 +281,15 @@ def load_characters(root: Path) -> CharacterSet:
                     )
         patterns: dict[str, Pattern] = {}
         source: dict[str, tuple[str, int]] = {}
-        for name in PATTERN_FILES:
-            path = folder / name
-            if not path.exists():
-                continue
-            pf, lines = _load(PatternFile, path, problems)
+        sources = [(folder / name, None) for name in PATTERN_FILES if (folder / name).exists()]
+        if persona.id in learned:
+            where, data = learned[persona.id]
+            sources.append((Path(where), data))
+        for path, data in sources:
+            if data is None:
+                pf, lines = _load(PatternFile, path, problems)
+            else:
+                pf, lines = _validate_data(data, path, problems)
             if pf is None:
                 continue
             for i, pat in enumerate(pf.patterns):
@@ -334,17 +360,37 @@ def load_characters(root: Path) -> CharacterSet:
 
 
 class CharacterStore:
-    """The live character set of this process. An invalid edit never replaces it."""
+    """The live character set of this process: the files plus the learned patterns of the database.
 
-    def __init__(self, root: Path, check_every: float = 2.0, clock: Callable[[], float] = time.monotonic):
+    Every ``check_every`` seconds (on the next use) it looks whether a file changed (mtime and size)
+    and whether the learned patterns changed (``learned.version()``, one tiny query), and reloads
+    then. An invalid edit never replaces the live set.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        check_every: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        learned=None,
+    ):
         self.root = Path(root)
-        self._current = load_characters(self.root)
+        self.learned = learned  # a LearnedSource (ops.learning), or None: no learned patterns
         self._lock = threading.Lock()
+        self._learned_version = None
+        self._current = load_characters(self.root, self._learned_now())
         self._check_every = check_every
         self._clock = clock
         self._next_check = clock() + check_every
         self._seen = self._current.signature
         self.last_error: list[str] | None = None
+
+    def _learned_now(self) -> dict:
+        if self.learned is None:
+            return {}
+        version, data = self.learned.load()
+        self._learned_version = version
+        return data
 
     @property
     def current(self) -> CharacterSet:
@@ -354,13 +400,23 @@ class CharacterStore:
             if sig != self._seen:  # a changed file: try it once per change
                 self._seen = sig
                 self.reload()
+            elif self.learned is not None and self._learned_changed():
+                self.reload()
         return self._current
 
+    def _learned_changed(self) -> bool:
+        try:
+            return self.learned.version() != self._learned_version
+        except Exception as exc:  # the database is away: keep serving what we have
+            log.warning("learned patterns: version check failed (%s)", type(exc).__name__)
+            return False
+
     def reload(self) -> list[str] | None:
-        """Load the files again; keep the old set on error. Returns the problems, or None."""
+        """Load the files and the learned patterns again; keep the old set on error.
+        Returns the problems, or None."""
         with self._lock:
             try:
-                new = load_characters(self.root)
+                new = load_characters(self.root, self._learned_now())
             except CharacterError as exc:
                 if exc.problems != self.last_error:
                     log.error("character files invalid, keeping the previous set:\n%s", exc)

@@ -197,7 +197,7 @@ def _candidates(ctx: CommandContext) -> str:
 
     p = ctx.pipeline
     cfg = p.layer2.cfg.learning
-    learning.mine(
+    learning.mine_in_child(
         p.store.engine,
         p.characters,
         min_users=cfg.min_distinct_users,
@@ -207,34 +207,41 @@ def _candidates(ctx: CommandContext) -> str:
     if not found:
         return "いま承認待ちの候補はありません。"
     names = {sid: s.persona.display_name for sid, s in p.characters.current.sisters.items()}
-    lines = ["承認待ちの候補（/approve 番号 か /reject 番号）:"]
+    lines = ["承認待ちの候補（/approve 番号 [返事 | 返事…] か /reject 番号）:"]
     for c in found:
-        what = f"「{c.trigger[:20]}」" if c.kind == "pattern" else f"{c.pattern_id}の言い換え"
+        if c.kind == "pattern":
+            shown = "／".join(f"「{m['text'][:16]}」" for m in c.members[:3])
+            more = f"ほか{len(c.members) - 3}件" if len(c.members) > 3 else ""
+            what = f"{shown}{more}"
+        else:
+            what = f"{c.pattern_id}の言い換え"
         who = f"（{c.users}人）" if c.users else ""
         lines.append(f"#{c.id} {names.get(c.sister, c.sister)} {what}{who}\n　→ {c.replies[0][:40]}")
     return "\n".join(lines)
 
 
 def _decide_candidate(ctx: CommandContext, name: str, done: str) -> str:
-    """/approve and /reject: parse the number, apply, answer in one line."""
+    """/approve and /reject: parse the number (and, for /approve, replacement or added replies)."""
     from botan_line.ops import learning
 
+    number, _, edit = ctx.arg.partition(" ")
     try:
-        cand_id = int(ctx.arg.lstrip("#"))
+        cand_id = int(number.lstrip("#"))
     except ValueError:
-        return f"番号を指定してね（例: /{name} 12）"
+        return (
+            f"番号を指定してね（例: /{name} 12、/approve 12 新しい返事 | もう一つ、/approve 12 + 追加の返事）"
+        )
     p = ctx.pipeline
     try:
-        if name == "approve":
-            learning.approve(p.store.engine, p.characters, cand_id, ctx.turn.user_id)
-        else:
-            learning.reject(p.store.engine, cand_id, ctx.turn.user_id)
+        learning.decide_now(
+            p.store.engine, p.characters, cand_id, ctx.turn.user_id, approve_it=name == "approve", edit=edit
+        )
     except learning.LearningError as exc:
         return str(exc)
     return f"#{cand_id} を{done}"
 
 
-@command("approve", admin_only=True, usage="番号")
+@command("approve", admin_only=True, usage="番号 [返事 | 返事…]")
 def _approve(ctx: CommandContext) -> str:
     """候補を承認してLayer 1に追加"""
     return _decide_candidate(ctx, "approve", "承認しました。次のメッセージから使われます。")

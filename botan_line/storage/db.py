@@ -145,6 +145,8 @@ candidates = Table(
     Column("created_at", Float, nullable=False),
     Column("decided_at", Float),
     Column("decided_by", String(64)),
+    Column("triggers", Text),  # JSON list: every wording of the cluster, as Layer 1 sees it (0004)
+    Column("members", Text),  # JSON list of {"text", "users"}: what the review shows (0004)
 )
 Index("ix_candidates_trigger", candidates.c.sister, candidates.c.trigger)
 
@@ -158,8 +160,56 @@ daily_calls = Table(
 )
 
 
+# Learned Layer 1 patterns: the source of truth for every machine (0004). One row per learned
+# pattern, or per set of approved variations of a file pattern; ``body`` is its YAML-schema dict.
+learned_patterns = Table(
+    "learned_patterns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sister", String(20), nullable=False),
+    Column("kind", String(12), nullable=False),  # pattern | variation
+    Column("pattern_id", String(80), nullable=False),  # learned_12, or the file pattern varied
+    Column("body", Text, nullable=False),  # JSON
+    Column("candidate_id", Integer),
+    Column("approved_by", String(64), nullable=False),
+    Column("approved_at", Float, nullable=False),
+)
+# One row (id 1): bumped by every change of learned_patterns, read by every worker every 2 s.
+learned_version = Table(
+    "learned_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", Float, nullable=False),
+)
+# Who changed what in the learned patterns, and when: approvals, edits, imports, removals.
+learned_audit = Table(
+    "learned_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("admin", String(64), nullable=False),
+    Column("action", String(20), nullable=False),  # approve | learn | import | remove
+    Column("sister", String(20), nullable=False),
+    Column("pattern_id", String(80), nullable=False),
+    Column("candidate_id", Integer),
+    Column("detail", Text),  # JSON: the body written
+)
+INITIAL_TABLES = (
+    "inbox",
+    "users",
+    "history",
+    "ledger",
+    "variation_use",
+    "state",
+    "candidates",
+    "daily_calls",
+)
+
+
 def _initial(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not migrations_table])
+    # only the tables 0001 created: later tables come from their own migrations
+    metadata.create_all(conn, tables=[metadata.tables[name] for name in INITIAL_TABLES])
 
 
 def _ledger_reply(conn: Connection) -> None:
@@ -168,9 +218,51 @@ def _ledger_reply(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN reply TEXT")
 
 
+def _learned_patterns(conn: Connection) -> None:
+    """Learned patterns move from learned.yaml into the database; candidates carry their cluster."""
+    pg = conn.dialect.name == "postgresql"
+    serial = "SERIAL PRIMARY KEY" if pg else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    real = "DOUBLE PRECISION" if pg else "REAL"
+    columns = {c["name"] for c in inspect(conn).get_columns("candidates")}
+    for name in ("triggers", "members"):  # 0001 of a newer checkout may have created them already
+        if name not in columns:
+            conn.exec_driver_sql(f"ALTER TABLE candidates ADD COLUMN {name} TEXT")
+    conn.exec_driver_sql(
+        f"CREATE TABLE IF NOT EXISTS learned_patterns ("
+        f" id {serial},"
+        " sister VARCHAR(20) NOT NULL,"
+        " kind VARCHAR(12) NOT NULL,"
+        " pattern_id VARCHAR(80) NOT NULL,"
+        " body TEXT NOT NULL,"
+        " candidate_id INTEGER,"
+        " approved_by VARCHAR(64) NOT NULL,"
+        f" approved_at {real} NOT NULL)"
+    )
+    conn.exec_driver_sql(
+        "CREATE UNIQUE INDEX IF NOT EXISTS ux_learned_patterns ON learned_patterns (sister, kind, pattern_id)"
+    )
+    conn.exec_driver_sql(
+        f"CREATE TABLE IF NOT EXISTS learned_version (id INTEGER PRIMARY KEY, version INTEGER NOT NULL,"
+        f" changed_at {real} NOT NULL)"
+    )
+    conn.exec_driver_sql("INSERT INTO learned_version (id, version, changed_at) VALUES (1, 0, 0)")
+    conn.exec_driver_sql(
+        f"CREATE TABLE IF NOT EXISTS learned_audit ("
+        f" id {serial},"
+        f" at {real} NOT NULL,"
+        " admin VARCHAR(64) NOT NULL,"
+        " action VARCHAR(20) NOT NULL,"
+        " sister VARCHAR(20) NOT NULL,"
+        " pattern_id VARCHAR(80) NOT NULL,"
+        " candidate_id INTEGER,"
+        " detail TEXT)"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_ledger_reply", _ledger_reply),
+    ("0004_learned_patterns", _learned_patterns),
 ]
 
 
