@@ -295,7 +295,7 @@ def main() -> int:
         approved = review.stdout.count("  approved")
         second = replay(env, months[1][0], db)
     print(f"fans: {args.fans}, seed {args.seed}; files in {work}")
-    for label, report, (path, n) in (("month 1", first, months[0]), ("month 2", second, months[1])):
+    for label, report, (_path, n) in (("month 1", first, months[0]), ("month 2", second, months[1])):
         o = report["overall"]
         print(
             f"{label}: {n} lines ({o['messages']} messages), Layer 1 {o['layers']['layer1']['percent']}%, "
