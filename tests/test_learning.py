@@ -1,4 +1,4 @@
-"""The learning loop: mining, PII exclusion, approval into learned.yaml, offline variations."""
+"""The learning loop: mining (paraphrases grouped), PII exclusion, approvals into the database, offline variations."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import ADMIN
 
 from botan_line.adapters.openai_api import LLM
 from botan_line.characters.loader import load_characters
 from botan_line.core.safety import has_personal_data
 from botan_line.ops import learning
+from botan_line.wiring import CHECK_SECONDS
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "推しの配信が終わっちゃって寂しいんだけど、どうしたらいい？"
@@ -32,6 +32,15 @@ def ask(bot, users, text=QUESTION, start=0):
         bot.say(text, user=user)
 
 
+def learned_rows(engine):
+    from sqlalchemy import select
+
+    from botan_line.storage.db import learned_patterns
+
+    with engine.connect() as conn:
+        return conn.execute(select(learned_patterns).order_by(learned_patterns.c.id)).all()
+
+
 def test_a_message_from_three_users_becomes_a_candidate_and_approval_makes_it_layer1(bot):
     ask(bot, ["Ua", "Ub"])
     assert "候補はありません" in bot.say("/candidates", user=ADMIN)  # two users: not yet
@@ -40,16 +49,12 @@ def test_a_message_from_three_users_becomes_a_candidate_and_approval_makes_it_la
     cand_id = int(re.search(r"#(\d+)", listing).group(1))
     assert "3人" in listing
     assert "承認しました" in bot.say(f"/approve {cand_id}", user=ADMIN)
-    learned = bot.services.settings.characters_dir / "botan" / "learned.yaml"
-    data = yaml.safe_load(learned.read_text(encoding="utf-8"))
-    assert data["patterns"][0]["replies"] == ANSWERS
-    run = subprocess.run(
-        [sys.executable, "-m", "botan_line", "check", str(learned.parent.parent)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-    assert run.returncode == 0, run.stdout
+    bot.clock.advance(CHECK_SECONDS)  # every process looks at the learned patterns' version this often
+    (row,) = learned_rows(bot.services.engine)
+    assert row.approved_by == ADMIN and row.pattern_id == f"learned_{cand_id}"
+    assert not (
+        bot.services.settings.characters_dir / "botan" / "learned.yaml"
+    ).exists()  # the database holds it
     calls = len(bot.ai.calls())
     reply = bot.say(QUESTION, user="Ud")
     assert reply in ANSWERS
@@ -105,7 +110,7 @@ def test_reject_means_never_proposed_again(sbot):
     assert "却下" in sbot.say(f"/reject {cand_id}", user=ADMIN)
     ask(sbot, ["Ud"])
     assert "候補はありません" in sbot.say("/candidates", user=ADMIN)
-    assert not (sbot.services.settings.characters_dir / "botan" / "learned.yaml").exists()
+    assert learned_rows(sbot.services.engine) == []
 
 
 def test_learn_adds_a_pattern_the_next_message_matches(sbot):
@@ -119,16 +124,15 @@ def test_learn_adds_a_pattern_the_next_message_matches(sbot):
     load_characters(sbot.services.settings.characters_dir)  # still a valid set
 
 
-def test_learn_refuses_a_trigger_another_pattern_claims_and_leaves_the_file_intact(sbot):
+def test_learn_refuses_a_trigger_another_pattern_claims_and_leaves_the_database_intact(sbot):
     sbot.say("/learn botan ためし => ためしだよ！", user=ADMIN)
-    learned = sbot.services.settings.characters_dir / "botan" / "learned.yaml"
-    before = learned.read_text(encoding="utf-8")
+    before = learned_rows(sbot.services.engine)
     reply = sbot.say("/learn botan おはよう => おは！", user=ADMIN)  # おはよう belongs to `morning`
     assert "適用できません" in reply
-    assert learned.read_text(encoding="utf-8") == before
+    assert learned_rows(sbot.services.engine) == before
 
 
-def test_concurrent_approvals_never_write_a_broken_file(sbot):
+def test_concurrent_approvals_all_land_and_the_set_still_loads(sbot):
     engine, store = sbot.services.engine, sbot.services.characters
     ids = []
     for i in range(8):
@@ -159,7 +163,7 @@ def test_concurrent_approvals_never_write_a_broken_file(sbot):
 
     def approve(cid):
         try:
-            learning.approve(engine, store, cid, ADMIN)
+            learning.decide_now(engine, store, cid, ADMIN, approve_it=True)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -169,9 +173,9 @@ def test_concurrent_approvals_never_write_a_broken_file(sbot):
     for t in threads:
         t.join()
     assert errors == []
-    chars = load_characters(sbot.services.settings.characters_dir)
-    assert all(chars.pattern("botan", f"learned_{cid}") for cid in new)
-    assert len(ids) == 8
+    store.reload()
+    assert all(store.current.pattern("botan", f"learned_{cid}") for cid in new)
+    assert len(ids) == 8 and all(store.current.pattern("yuri", pid) for pid in ids)
 
 
 def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
@@ -197,7 +201,7 @@ def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
     assert any(reason.startswith("meaning_drift") for reason in result["rejected"])
     open_ = learning.open_candidates(sbot.services.engine)
     assert [(c.kind, c.pattern_id) for c in open_] == [("variation", "morning")]
-    learning.approve(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN)
+    learning.decide_now(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN, approve_it=True)
     assert (
         "おはよ〜！今日もいっしょにがんばろ〜ね！"
         in sbot.services.characters.current.pattern("botan", "morning").replies
@@ -247,5 +251,5 @@ def test_approvals_from_several_processes_at_once_all_land(sbot, tmp_path):
         for i in ids
     ]
     assert [p.wait(120) for p in procs] == [0] * len(ids)
-    chars = load_characters(sbot.services.settings.characters_dir)
-    assert all(chars.pattern("yuri", f"learned_{i}") for i in ids)
+    sbot.services.characters.reload()
+    assert all(sbot.services.characters.current.pattern("yuri", f"learned_{i}") for i in ids)

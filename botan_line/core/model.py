@@ -56,6 +56,9 @@ class Outgoing:
         return cls(**data)
 
 
+REMEMBERED_LAYERS = ("layer1", "layer2", "fallback")  # answers that become conversation history
+
+
 @dataclass
 class LedgerEntry:
     user_id: str
@@ -144,7 +147,41 @@ class NoticeOnce:
     to: tuple[str, ...]
 
 
-Effect = SaveUser | SetActive | AddHistory | UseVariation | Forget | SetState | CountCall | NoticeOnce
+@dataclass(frozen=True)
+class Approve:
+    """/approve: write a learned pattern that ``ops.learning.plan_approval`` checked (the character
+    set still loads with it) — only if the learned patterns are still at ``version``."""
+
+    candidate_id: int
+    admin: str
+    sister: str
+    kind: str  # pattern | variation
+    pattern_id: str  # learned_<candidate id>, or the file pattern a variation extends
+    body: str  # JSON in the learned.yaml schema
+    replies: tuple[str, ...]
+    version: int  # learned_version when it was checked
+
+
+@dataclass(frozen=True)
+class Reject:
+    """/reject: the candidate is closed (if it is still open)."""
+
+    candidate_id: int
+    admin: str
+
+
+Effect = (
+    SaveUser
+    | SetActive
+    | AddHistory
+    | UseVariation
+    | Forget
+    | SetState
+    | CountCall
+    | NoticeOnce
+    | Approve
+    | Reject
+)
 
 
 @dataclass(frozen=True)

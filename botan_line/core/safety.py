@@ -6,13 +6,14 @@ import re
 from functools import cache
 
 from botan_line.characters.normalize import fold
+from botan_line.characters.placeholders import CRISIS_PLACEHOLDERS, fill
 
 CRISIS, SEXUAL, PERSONAL = "crisis", "sexual", "personal"
 
 
 @cache
 def _compiled(words: tuple[str, ...]) -> re.Pattern:
-    folded = sorted({fold(w) for w in words if fold(w)}, key=len, reverse=True)
+    folded = sorted({fold(w, contained=True) for w in words if fold(w)}, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, folded)))
 
 
@@ -28,6 +29,7 @@ def classify(text: str, safety) -> str | None:
 
 
 def crisis_reply(safety, sister: str, name: str) -> str:
+    """The crisis reply of ``sister``, with ``{name}`` and the ``{contacts}`` list filled."""
     contacts = []
     for c in safety.contacts:
         parts = [c.name]
@@ -38,7 +40,7 @@ def crisis_reply(safety, sister: str, name: str) -> str:
         if c.url:
             parts.append(c.url)
         contacts.append("・" + " ".join(parts))
-    return safety.crisis_reply[sister].replace("{contacts}", "\n".join(contacts)).replace("{name}", name)
+    return fill(safety.crisis_reply[sister], CRISIS_PLACEHOLDERS, name=name, contacts="\n".join(contacts))
 
 
 _PII = [

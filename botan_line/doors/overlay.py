@@ -2,8 +2,9 @@
 
 The fast lane decides many events before it writes them all in one transaction; a fan's second
 bubble must still see what the first one changed (the sister they switched to, the variation just
-used). The overlay answers the core's reads (``core.conversation.Reads``) that way, and caches
-what it read, so a batch costs two prefetch queries instead of several reads per event.
+used, what she said last). The overlay answers the core's reads (``core.conversation.Reads``)
+that way, and caches what it read, so a batch costs two prefetch queries instead of several reads
+per event.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import replace
 
+from botan_line.characters.recall import LastReply
 from botan_line.core.model import (
+    REMEMBERED_LAYERS,
     AddHistory,
     CountCall,
-    Effect,
+    Decision,
     Forget,
     SaveUser,
     SetActive,
@@ -35,6 +38,7 @@ class Overlay:
         self._forgot: set[str] = set()
         self._state: dict[str, str] = {}
         self._calls: Counter[tuple[str, str]] = Counter()
+        self._last: dict[str, tuple[str, LastReply]] = {}  # user → (sister, latest answer of this batch)
 
     def prefetch(self, user_ids) -> None:
         """Read the state of every fan in the batch at once."""
@@ -74,9 +78,20 @@ class Overlay:
     def daily_calls(self, user_id: str, day: str) -> int:
         return self.store.daily_calls(user_id, day) + self._calls[(user_id, day)]
 
+    def last_reply(self, user_id: str, sister: str) -> LastReply | None:
+        if user_id not in self._last:
+            return self.store.last_reply(user_id, sister)
+        who, last = self._last[user_id]
+        return last if who == sister else None
+
     # --- the batch's own writes ----------------------------------------------------------------
-    def add(self, effects: list[Effect]) -> None:
-        for e in effects:
+    def add(self, decision: Decision, at: float) -> None:
+        """A decision of this batch, saved with the batch at ``at`` (epoch seconds)."""
+        entry = decision.ledger
+        if entry is not None:  # what the store's last_reply will read once the batch is saved
+            text = decision.text if entry.layer in REMEMBERED_LAYERS else ""
+            self._last[entry.user_id] = (entry.sister, LastReply(entry.layer, entry.pattern, text, at))
+        for e in decision.effects:
             if isinstance(e, SaveUser):
                 self._users[e.user.user_id] = e.user
             elif isinstance(e, SetActive):

@@ -17,14 +17,18 @@ from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from botan_line.characters.recall import LastReply
 from botan_line.core.model import (
+    REMEMBERED_LAYERS,
     AddHistory,
+    Approve,
     CountCall,
     Decision,
     Forget,
     LedgerEntry,
     Notice,
     NoticeOnce,
+    Reject,
     SaveUser,
     SetActive,
     SetState,
@@ -123,6 +127,35 @@ class Store:
                 select(daily_calls.c.calls).where(daily_calls.c.user_id == user_id, daily_calls.c.day == day)
             )
         return int(n or 0)
+
+    def last_reply(self, user_id: str, sister: str) -> LastReply | None:
+        """This sister's latest reply to the fan (None when the fan's latest answer was another sister's).
+
+        The ledger says who answered, from which layer and pattern; the text of a conversational
+        answer comes from the history (other answers keep no text here)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ledger.c.sister, ledger.c.layer, ledger.c.pattern, ledger.c.created_at)
+                .where(ledger.c.user_id == user_id)
+                .order_by(ledger.c.created_at.desc(), ledger.c.id.desc())
+                .limit(1)
+            ).first()
+            if row is None or row.sister != sister:
+                return None
+            text = None
+            if row.layer in REMEMBERED_LAYERS:
+                text = conn.scalar(
+                    select(history.c.text)
+                    .where(
+                        history.c.user_id == user_id,
+                        history.c.sister == sister,
+                        history.c.role == "assistant",
+                        history.c.created_at >= row.created_at,
+                    )
+                    .order_by(history.c.id.desc())
+                    .limit(1)
+                )
+        return LastReply(row.layer, row.pattern, text or "", row.created_at)
 
     # --- the one write -------------------------------------------------------------------------
     def apply(
@@ -253,6 +286,16 @@ class Store:
         res = conn.execute(self._insert(state).values(key=e.key, value=str(int(ts))).on_conflict_do_nothing())
         return [Notice(admin, e.text) for admin in e.to] if res.rowcount == 1 else []
 
+    def _approve(self, conn: Connection, e: Approve, ts: float) -> None:
+        from botan_line.ops import learning  # the learned patterns' rules live with the learning loop
+
+        learning.write_approval(conn, e, ts)
+
+    def _reject(self, conn: Connection, e: Reject, ts: float) -> None:
+        from botan_line.ops import learning
+
+        learning.write_rejection(conn, e, ts)
+
     def _insert(self, table):
         return (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert(table)
 
@@ -280,6 +323,8 @@ _IN_PLACE: dict[type, Callable] = {
     Forget: Store._forget,
     SetState: Store._set_state,
     NoticeOnce: Store._notice_once,
+    Approve: Store._approve,  # raises if the learned patterns changed since the check: re-decided
+    Reject: Store._reject,
 }
 
 
