@@ -176,3 +176,79 @@ def test_in_a_group_bubbles_are_never_merged_across_members(sbot):
         ask["replyToken"]
     ]  # only the one who called her
     assert "それな" not in sbot.ai.calls()[0]["messages"][-1]["content"]
+
+
+# --- Layer 1 and merged bubbles (issue 10's reactions meet issue 8's merging) ---------------------
+TOLD = "昨日ね、新しいカフェに行ってきたんだ〜！パフェがすごく大きかった！"
+
+
+def test_a_reaction_at_the_end_of_merged_bubbles_is_not_answered_for_itself(sbot):
+    sbot.ai.queue(TOLD)
+    sbot.say("最近どうしてた？教えて")  # she told something: a lone なるほど would be a reaction now
+    bubbles = [QUESTION, "なるほど"]
+    sbot.ai.queue(GOOD)
+    sbot.post(*[text_event(t, timestamp_ms=sbot.clock.ms + i * 300) for i, t in enumerate(bubbles)])
+    sbot.work()
+    assert len(sbot.ai.calls()) == 2  # one call for both bubbles, not a reaction for the last one
+    assert "\n".join(bubbles) in sbot.ai.calls()[-1]["messages"][-1]["content"]
+    assert sbot.last().layer == "layer2" and sbot.line.replies()[-1]["messages"][0]["text"] == GOOD
+
+
+def test_a_greeting_bubble_behind_a_question_joins_the_call(sbot):
+    sbot.clock.set("2026-11-28T07:30")
+    bubbles = [QUESTION, "あ、おはよう！"]
+    sbot.ai.queue(GOOD)
+    sbot.post(*[text_event(t, timestamp_ms=sbot.clock.ms + i * 300) for i, t in enumerate(bubbles)])
+    sbot.work()
+    assert [r.layer for r in sbot.ledger()] == ["layer2"]
+    assert len(sbot.line.replies()) == 1
+
+
+def test_a_reaction_sees_the_answer_decided_just_before_it_in_the_same_batch(sbot):
+    told = text_event("勉強中", timestamp_ms=sbot.clock.ms)  # Layer 1: she tells (never asks) something
+    reaction = text_event("なるほど", timestamp_ms=sbot.clock.ms + 300)
+    sbot.post(told, reaction)
+    sbot.worker.step()  # one pass: both decided before either is saved
+    assert [r.pattern for r in sbot.ledger()] == ["botan:studying", "botan:i_see"]
+    assert sbot.ai.calls() == []
+
+
+# --- slow commands run in the Layer 2 lane ----------------------------------------------------------
+def test_candidates_is_deferred_and_nothing_merges_into_it(sbot):
+    candidates = text_event("/candidates", ADMIN, timestamp_ms=sbot.clock.ms)
+    hello = text_event("おはよう", ADMIN, timestamp_ms=sbot.clock.ms + 200)
+    other = text_event("おはよう", "Ufan", timestamp_ms=sbot.clock.ms + 100)
+    sbot.post(candidates, hello, other)
+    sbot.worker.step()
+    assert other["replyToken"] in {r["replyToken"] for r in sbot.line.replies()}  # the fast lane went on
+    sbot.work()
+    replies = {r["replyToken"]: r["messages"][0]["text"] for r in sbot.line.replies()}
+    assert "候補はありません" in replies[candidates["replyToken"]]
+    assert hello["replyToken"] in replies  # answered for itself, by Layer 1
+    assert [r.layer for r in sbot.ledger() if r.user_id == ADMIN] == ["command", "layer1"]
+
+
+# --- approvals are written with the reply; a race is re-decided ------------------------------------
+ADMIN2 = "Uadmin0000000000000000000000000002"
+
+
+def test_two_admins_approving_one_candidate_at_once_get_one_approval(make_bot, sqlite_url):
+    from botan_line.storage.db import learned_patterns
+
+    bot = make_bot(sqlite_url, admin_user_ids=frozenset({ADMIN, ADMIN2}))
+    for i in range(3):
+        bot.ai.queue(GOOD)
+        bot.say("推しの新曲ってもう聴いた？", user=f"Ufan{i}")
+    listing = bot.say("/candidates", user=ADMIN)
+    cand_id = int(listing.split("#", 2)[1].split()[0])
+    first = text_event(f"/approve {cand_id}", ADMIN, timestamp_ms=bot.clock.ms)
+    second = text_event(f"/approve {cand_id}", ADMIN2, timestamp_ms=bot.clock.ms + 10)
+    bot.post(first, second)  # both checked in one pass, saved in one transaction: the second write loses
+    bot.work()
+    bot.clock.advance(1)  # the lost one is tried again after a short pause
+    bot.work()
+    replies = {r["replyToken"]: r["messages"][0]["text"] for r in bot.line.replies()}
+    assert "承認しました" in replies[first["replyToken"]]
+    assert "すでに処理済み" in replies[second["replyToken"]]  # re-decided against the new state
+    with bot.services.engine.connect() as conn:
+        assert len(conn.execute(select(learned_patterns)).all()) == 1

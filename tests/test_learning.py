@@ -253,3 +253,71 @@ def test_approvals_from_several_processes_at_once_all_land(sbot, tmp_path):
     assert [p.wait(120) for p in procs] == [0] * len(ids)
     sbot.services.characters.reload()
     assert all(sbot.services.characters.current.pattern("yuri", f"learned_{i}") for i in ids)
+
+
+def _open_candidate(engine, trigger: str, replies: str) -> int:
+    from sqlalchemy import insert
+
+    from botan_line.storage.db import candidates
+
+    with engine.begin() as conn:
+        return conn.execute(
+            insert(candidates)
+            .values(sister="kasho", kind="pattern", trigger=trigger, replies=replies, users=3, status="open",
+                    created_at=0)
+            .returning(candidates.c.id)
+        ).scalar_one()  # fmt: skip
+
+
+def test_an_approval_checked_before_another_change_is_not_written(core):
+    """/approve is planned (checked) while deciding and written with the reply; a change of the learned
+    patterns in between makes the write fail, so the transaction rolls back and the event is re-decided."""
+    from botan_line.core.model import Decision
+
+    engine, characters = core.services.engine, core.services.characters
+    first = _open_candidate(engine, "れいのけん", '["例の件ですね。"]')
+    other = _open_candidate(engine, "べつのけん", '["別の件ですね。"]')
+    with engine.connect() as conn:
+        plan = learning.plan_approval(conn, characters, first, ADMIN)
+    learning.decide_now(engine, characters, other, ADMIN, approve_it=True)  # lands in between
+    with pytest.raises(learning.LearningError, match="重なりました"):
+        core.services.store.apply(Decision(effects=[plan]), core.clock.now())
+    assert learning.get_candidate(engine, first).status == "open"
+    assert [r.pattern_id for r in learned_rows(engine)] == [f"learned_{other}"]
+    with engine.connect() as conn:  # planned again, it goes through
+        plan = learning.plan_approval(
+            conn, characters, first, ADMIN, replies=["例の件、承知しました。"], add=True
+        )
+    core.services.store.apply(Decision(effects=[plan]), core.clock.now())
+    assert learning.get_candidate(engine, first).replies == ["例の件ですね。", "例の件、承知しました。"]
+
+
+def test_an_approval_that_would_break_the_set_is_refused_while_deciding(core):
+    cand = _open_candidate(core.services.engine, "おはよう", '["おはようございます。"]')  # `morning` owns it
+    reply = core.say(f"/approve {cand}", user=ADMIN)
+    assert "適用できません" in reply and learned_rows(core.services.engine) == []
+    assert core.last().layer == "command"
+
+
+def test_approve_with_added_replies_and_full_width_punctuation(core):
+    cand = _open_candidate(core.services.engine, "すいせんのはな", '["水仙、きれいですよね。"]')
+    reply = core.say(f"/approve {cand} ＋ 香りも素敵だと思います！｜春が待ち遠しいですね？", user=ADMIN)
+    assert "返事3件" in reply
+    core.clock.advance(CHECK_SECONDS)
+    pattern = core.services.characters.current.pattern("kasho", f"learned_{cand}")
+    assert pattern.replies == ["水仙、きれいですよね。", "香りも素敵だと思います！", "春が待ち遠しいですね？"]
+    with core.services.engine.connect() as conn:
+        from sqlalchemy import select
+
+        from botan_line.storage.db import learned_audit
+
+        (audit,) = conn.execute(select(learned_audit)).all()
+    assert (audit.admin, audit.action, audit.candidate_id) == (ADMIN, "approve", cand)
+
+
+def test_reject_is_written_with_the_reply_and_a_decided_candidate_cannot_be_approved(core):
+    cand = _open_candidate(core.services.engine, "きょうのてんき", '["晴れるといいですね。"]')
+    assert "却下しました" in core.say(f"/reject {cand}", user=ADMIN)
+    assert learning.get_candidate(core.services.engine, cand).status == "rejected"
+    assert "すでに処理済み" in core.say(f"/approve {cand}", user=ADMIN)
+    assert "番号を指定して" in core.say("/approve これ", user=ADMIN)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import TZ
+from conftest import ADMIN, TZ
 
 from botan_line.characters.loader import load_characters
 from botan_line.characters.timewords import contradictions, fits, hours_of, time_word
@@ -72,9 +72,23 @@ def test_the_shipped_files_name_the_time_of_day_right():
 
 
 @pytest.mark.parametrize("hour", [2, 7, 13, 17, 21, 23])
-def test_openers_name_the_hour_right_through_the_webhook(sbot, hour):
-    sbot.clock.set(f"2026-11-28T{hour:02d}:30")
+def test_openers_name_the_hour_right(core, hour):
+    core.clock.set(f"2026-11-28T{hour:02d}:30")
     for i, opener in enumerate(["こんにちは", "おはよう", "こんばんは", "おやすみ", "ただいま"] * 2):
-        reply = sbot.say(opener, user=f"Utime{i % 3}")
-        assert sbot.last().layer == "layer1"
+        reply = core.say(opener, user=f"Utime{i % 3}")
+        assert core.last().layer == "layer1"
         assert fits(reply, hour), (opener, reply)
+
+
+def test_band_fills_every_kind_of_line_with_the_hour(core, characters_dir):
+    """Persona lines (the fallback here) are filled by the same fill() as patterns."""
+    persona = characters_dir / "botan" / "persona.yaml"
+    text = persona.read_text(encoding="utf-8")
+    persona.write_text(text.replace("  fallback:\n", "  fallback:\n    - もう{band}だね、ちょっと待ってて！\n", 1),
+                       encoding="utf-8")  # fmt: skip
+    assert core.services.characters.reload() is None
+    core.clock.set("2026-11-28T21:30")
+    core.say("/pause", user=ADMIN)  # Layer 2 paused: her fallback lines answer
+    count = len(core.services.characters.current.persona("botan").lines.fallback)
+    lines = {core.say(f"晩ごはん何にしようかずっと迷ってるんだけど{i}") for i in range(count)}  # a full cycle
+    assert "もう夜だね、ちょっと待ってて！" in lines and not any("夕方" in line for line in lines)
