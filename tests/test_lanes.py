@@ -252,3 +252,25 @@ def test_two_admins_approving_one_candidate_at_once_get_one_approval(make_bot, s
     assert "すでに処理済み" in replies[second["replyToken"]]  # re-decided against the new state
     with bot.services.engine.connect() as conn:
         assert len(conn.execute(select(learned_patterns)).all()) == 1
+
+
+def test_a_batch_of_reactions_reads_every_fans_last_reply_in_two_statements(sbot):
+    from sqlalchemy import event
+
+    fans = [f"Ureact{i}" for i in range(6)]
+    for fan in fans:
+        sbot.say("勉強中", user=fan)  # Layer 1 tells each of them something
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(sbot.services.engine, "before_cursor_execute", record)
+    try:
+        sbot.post(*[text_event("なるほど", fan, timestamp_ms=sbot.clock.ms) for fan in fans])
+        sbot.worker.step()
+    finally:
+        event.remove(sbot.services.engine, "before_cursor_execute", record)
+    assert [r.pattern for r in sbot.ledger()[-len(fans) :]] == ["botan:i_see"] * len(fans)
+    reads = [s for s in seen if s.startswith("SELECT") and ("FROM ledger" in s or "FROM history" in s)]
+    assert len(reads) == 2, reads

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from botan_line.characters.recall import LastReply, asks, said_last
+from botan_line.characters.recall import WINDOW_SECONDS, LastReply, asks, said_last
 
 TOLD = "昨日ね、新しいカフェに行ってきたんだ〜！パフェがすごく大きかった！"
 ASKED = "そういえば、最近なにかハマってることある？"
@@ -140,3 +140,22 @@ def test_the_overlay_sees_a_reply_decided_earlier_in_its_batch(core):
     assert overlay.last_reply("Ubatch", "kasho") is None
     reaction = core.conversation.on_text(Turn("Ubatch", "なるほど", now), overlay)
     assert reaction.ledger.pattern == "botan:i_see"
+
+
+def test_many_fans_last_replies_at_once_agree_with_one_at_a_time(core):
+    store = core.services.store
+    _told(core, "Ua", "kasho")  # Layer 2, told
+    core.model.answer(ASKED)
+    core.say("ねえねえ、話したいことがあるんだけど", user="Ub")  # Layer 2, asked
+    core.say("勉強中", user="Uc")  # Layer 1
+    core.say("/yuri", user="Ud")  # a command with her line
+    core.say("/whoami", user="Ue")  # no users row, a command without a line
+    fans = ["Ua", "Ub", "Uc", "Ud", "Ue", "Unever"]
+    now = core.clock.now().timestamp()
+    at_once = store.recent_replies(fans, now - WINDOW_SECONDS)
+    for fan in fans:
+        for sister in ("botan", "kasho", "yuri"):
+            found = at_once.get(fan)
+            mine = found[1] if found and found[0] == sister else None
+            assert mine == store.last_reply(fan, sister), (fan, sister)
+    assert store.recent_replies(fans, now + 1) == {}  # nothing that recent: as good as no reply

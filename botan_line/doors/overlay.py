@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import replace
 
-from botan_line.characters.recall import LastReply
+from botan_line.characters.recall import WINDOW_SECONDS, LastReply
 from botan_line.core.model import (
     REMEMBERED_LAYERS,
     AddHistory,
@@ -29,8 +29,10 @@ from botan_line.storage.store import Store
 
 
 class Overlay:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, now: float | None = None):
         self.store = store
+        self.now = now  # the batch's time (epoch seconds): what its fans' last replies are read against
+        self._recent: dict[str, tuple[str, LastReply]] | None = None  # read on the first need
         self._users: dict[str, UserState] = {}
         self._variations: dict[tuple[str, str, str], list[int]] = {}
         self._prefetched: set[str] = set()  # users whose variation rows are all in _variations
@@ -79,10 +81,15 @@ class Overlay:
         return self.store.daily_calls(user_id, day) + self._calls[(user_id, day)]
 
     def last_reply(self, user_id: str, sister: str) -> LastReply | None:
-        if user_id not in self._last:
+        if user_id in self._last:
+            found = self._last[user_id]
+        elif self.now is not None and user_id in self._prefetched:
+            if self._recent is None:  # a reaction in the batch: every fan's last reply, in two statements
+                self._recent = self.store.recent_replies(sorted(self._prefetched), self.now - WINDOW_SECONDS)
+            found = self._recent.get(user_id)
+        else:
             return self.store.last_reply(user_id, sister)
-        who, last = self._last[user_id]
-        return last if who == sister else None
+        return found[1] if found is not None and found[0] == sister else None
 
     # --- the batch's own writes ----------------------------------------------------------------
     def add(self, decision: Decision, at: float) -> None:

@@ -199,7 +199,7 @@ class Worker:
     # --- the fast lane ---------------------------------------------------------------------------
     def _advance_all(self, now: float):
         """Decide every event that can be decided now, in order per chat."""
-        overlay = Overlay(self.s.store)
+        overlay = Overlay(self.s.store, now)
         waiting = [c for c in self.chats.values() if c.queue and now >= c.retry_at]
         users = [s.user_id for c in waiting for r in c.queue if (s := source_of(r.event))]
         if users:

@@ -157,6 +157,42 @@ class Store:
                 )
         return LastReply(row.layer, row.pattern, text or "", row.created_at)
 
+    def recent_replies(self, user_ids: list[str], since: float) -> dict[str, tuple[str, LastReply]]:
+        """Each fan's latest answer since ``since``, as (sister, her reply), for many fans in two
+        statements (the worker's batches). Like ``last_reply``, but an older answer is left out:
+        callers pass the window after which a reply is nothing to react to anyway."""
+        if not user_ids:
+            return {}
+        latest: dict = {}
+        texts: dict[tuple[str, str], tuple[int, str]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(
+                select(ledger.c.id, ledger.c.user_id, ledger.c.sister, ledger.c.layer, ledger.c.pattern,
+                       ledger.c.created_at)
+                .where(ledger.c.user_id.in_(user_ids), ledger.c.created_at >= since)
+            ):  # fmt: skip
+                best = latest.get(row.user_id)
+                if best is None or (row.created_at, row.id) > (best.created_at, best.id):
+                    latest[row.user_id] = row
+            talked = [u for u, r in latest.items() if r.layer in REMEMBERED_LAYERS]
+            if talked:
+                for h in conn.execute(
+                    select(history.c.id, history.c.user_id, history.c.sister, history.c.text, history.c.created_at)
+                    .where(history.c.user_id.in_(talked), history.c.role == "assistant",
+                           history.c.created_at >= since)
+                ):  # fmt: skip
+                    row, key = latest[h.user_id], (h.user_id, h.sister)
+                    if (
+                        h.sister == row.sister
+                        and h.created_at >= row.created_at
+                        and h.id > texts.get(key, (0,))[0]
+                    ):
+                        texts[key] = (h.id, h.text)
+        return {
+            u: (r.sister, LastReply(r.layer, r.pattern, texts.get((u, r.sister), (0, ""))[1], r.created_at))
+            for u, r in latest.items()
+        }
+
     # --- the one write -------------------------------------------------------------------------
     def apply(
         self, decision: Decision, now: datetime, conn: Connection | None = None, event_id: str | None = None
