@@ -5,8 +5,9 @@ sending an admin command gets exactly the unknown-command answer, and the attemp
 Every sister gets her own ``/<id>`` command from the character files, so a fourth folder needs no
 code. Commands never reach Layer 1 or Layer 2 and never cost anything; what they change travels as
 effects in the Decision (an approval too: checked by :class:`AdminTools`, written with the reply),
-except reloading and ``/learn``. A ``slow`` command (``/candidates`` mines in a child process) is
-run in the worker's Layer 2 lane, so it never holds up the fast lane.
+except reloading and ``/learn``. A ``slow`` command (``/candidates`` mines in a child process,
+``/approve`` and ``/learn`` load every character file to check the change) is run in the worker's
+Layer 2 lane, so it never holds up the fast lane.
 """
 
 from __future__ import annotations
@@ -285,7 +286,7 @@ def _candidate_number(ctx: CommandContext) -> tuple[int | None, str]:
         return None, ""
 
 
-@command("approve", admin_only=True, usage="番号 [返事 | 返事…]")
+@command("approve", admin_only=True, usage="番号 [返事 | 返事…]", slow=True)  # checking loads every file
 def _approve(ctx: CommandContext) -> Decision | str:
     """候補を承認してLayer 1に追加（返事を書くと差し替え、先頭に + で追加）"""
     from botan_line.ops.learning import LearningError, parse_edit
@@ -319,7 +320,7 @@ def _reject(ctx: CommandContext) -> Decision | str:
     return ctx.turn.reply(f"#{cand_id} を却下しました。", "command", effects=[effect])
 
 
-@command("learn", admin_only=True, usage="姉妹 言葉 => 返事")
+@command("learn", admin_only=True, usage="姉妹 言葉 => 返事", slow=True)
 def _learn(ctx: CommandContext) -> str:
     """レビュー済みのパターンを直接追加"""
     from botan_line.ops.learning import LearningError
