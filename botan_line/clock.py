@@ -5,8 +5,6 @@ from __future__ import annotations
 import calendar
 from datetime import datetime
 
-BAND_NAMES = {"morning": "朝", "daytime": "お昼", "evening": "夕方", "night": "夜"}
-
 
 def time_band(now: datetime) -> str:
     """morning 5–10, daytime 10–17, evening 17–22, night 22–5 (local time of ``now``)."""

@@ -19,11 +19,13 @@ from botan_line.core.layer2 import Layer2
 from botan_line.core.layers import default_layers
 from botan_line.core.nickname import NicknameLayer
 from botan_line.ops.admin import AdminTools
+from botan_line.ops.learning import LearnedSource
 from botan_line.settings import Settings
 from botan_line.storage.db import connect
 from botan_line.storage.store import Store
 
 log = logging.getLogger(__name__)
+CHECK_SECONDS = 2.0  # how often a process looks for changed character files and learned patterns
 
 
 @dataclass
@@ -37,16 +39,19 @@ class Services:
     edge: object | None  # adapters.line_api.LineEdge when built with_line
 
 
-def build(settings: Settings, *, with_line: bool = False, sleep=None, llm=None) -> Services:
+def build(settings: Settings, *, with_line: bool = False, sleep=None, llm=None, check_clock=None) -> Services:
     """Raises SettingsError / CharacterError with a message fit for one line of start-up output.
 
     ``sleep`` replaces time.sleep for retry backoffs (tests pass a no-op); ``llm`` replaces the
-    OpenAI adapter (in-process core tests pass a model fed from a queue).
+    OpenAI adapter (in-process core tests pass a model fed from a queue); ``check_clock`` the
+    monotonic clock that paces the character store's checks for changed files and learned patterns
+    (every ``CHECK_SECONDS``).
     """
     if with_line:
         settings.require_line()
-    characters = CharacterStore(settings.characters_dir)
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url)  # first: the learned patterns live in the database
+    characters = CharacterStore(settings.characters_dir, check_every=CHECK_SECONDS, learned=LearnedSource(engine),
+                                **({"clock": check_clock} if check_clock else {}))  # fmt: skip
     store = Store(engine)
     cfg = settings.config
     if llm is None and settings.llm_enabled:

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corebot import CoreBot, FakeModel  # noqa: E402
 from fakes import FakeLine, FakeOpenAI, sign, text_event, webhook_body  # noqa: E402
 
+from botan_line.characters.timewords import FILL_WORDS  # noqa: E402
 from botan_line.doors.webhook import create_app  # noqa: E402
 from botan_line.doors.worker import Worker  # noqa: E402
 from botan_line.settings import Settings  # noqa: E402
@@ -203,7 +204,7 @@ class Bot:
         out = []
         for line in getattr(persona.lines, key):
             line = line.replace("{name}", persona.address)
-            out += [line.replace("{band}", band) for band in ("朝", "お昼", "夕方", "夜")]
+            out += [line.replace("{band}", band) for band in FILL_WORDS]
         return out
 
     def user_sister(self, user: str = "Utest1") -> str:
@@ -220,7 +221,9 @@ def make_bot(make_settings, line, openai_fake, clock):
     started = []
 
     def make(database_url: str, **overrides) -> Bot:
-        services = build(make_settings(database_url, **overrides), with_line=True, sleep=lambda _s: None)
+        services = build(
+            make_settings(database_url, **overrides), with_line=True, sleep=lambda _s: None, check_clock=clock
+        )
         app = create_app(services=services, start_workers=False)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -262,7 +265,7 @@ def make_core(tmp_path, characters_dir, clock):
         )
         values.update(overrides)
         model = FakeModel()
-        services = build(Settings(**values), llm=model if layer2 else None)
+        services = build(Settings(**values), llm=model if layer2 else None, check_clock=clock)
         made.append(services)
         return CoreBot(services, model, clock)
 

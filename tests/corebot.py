@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from botan_line.adapters.openai_api import Completion, LLMUnavailable, Moderation
+from botan_line.characters.timewords import FILL_WORDS
 from botan_line.core.model import Decision, Turn
 from botan_line.storage.db import ledger
 
@@ -103,7 +104,7 @@ class CoreBot:
         out = []
         for line in getattr(persona.lines, key):
             line = line.replace("{name}", persona.address)
-            out += [line.replace("{band}", band) for band in ("朝", "お昼", "夕方", "夜")]
+            out += [line.replace("{band}", band) for band in FILL_WORDS]
         return out
 
     def user_sister(self, user: str = "Utest1") -> str:

@@ -21,7 +21,7 @@ def problems(root: Path) -> list[str]:
     return exc.value.problems
 
 
-def add_patterns(root: Path, sister: str, text: str, name: str = "learned.yaml") -> Path:
+def add_patterns(root: Path, sister: str, text: str, name: str = "patterns.yaml") -> Path:
     path = root / sister / name
     path.write_text(text, encoding="utf-8")
     return path
@@ -112,6 +112,7 @@ def test_check_command_reports_file_line_and_exits_1(characters_dir):
         "botan",
         "patterns:\n  - id: Bad-Id\n    category: banter\n"
         "    triggers: [{exact: [てすと]}]\n    replies: [a, b]\n",
+        name="learned.yaml",  # an export: check validates it as if imported
     )
     run = subprocess.run(
         [sys.executable, "-m", "botan_line", "check", str(characters_dir)],
@@ -146,7 +147,7 @@ def test_start_up_refuses_invalid_files(characters_dir, tmp_path):
         env=env,
     )
     assert run.returncode == 2
-    assert "learned.yaml:1:" in run.stderr
+    assert "patterns.yaml:1:" in run.stderr
 
 
 class Ticks:
@@ -177,7 +178,7 @@ def test_a_changed_file_is_picked_up_and_an_invalid_edit_never_replaces_the_live
     add_patterns(characters_dir, "botan", "patterns: [{id: broken}]\n")
     ticks.t = 6
     assert store.current.pattern("botan", "new_line") is not None  # the old set keeps serving
-    assert store.last_error and "learned.yaml" in store.last_error[0]
+    assert store.last_error and "patterns.yaml" in store.last_error[0]
 
 
 def test_reload_under_concurrent_readers(characters_dir):

@@ -160,3 +160,46 @@ def test_only_a_real_call_switches_sister(text, sister):
 
     chars = load_characters(Path(__file__).resolve().parents[1] / "characters")
     assert called_sister(text, chars)[0] == sister
+
+
+# --- merged bubbles: one thought, answered as a whole --------------------------------------------
+def test_layer1_never_answers_the_last_of_merged_bubbles_for_itself(core):
+    core.clock.set("2026-11-28T07:30")
+    core.say("おはよう", earlier=("ねえねえ聞いて", "今日さ、先生に褒められたんだけど"))
+    assert core.last().layer == "layer2"
+    assert "ねえねえ聞いて" in core.model.calls[-1].messages[-1]["content"]
+
+
+def test_just_her_name_after_other_bubbles_is_not_a_call(core):
+    core.say("牡丹", earlier=("ねえねえ聞いてほしいことがあるんだけど",))
+    assert core.last().layer == "layer2"
+
+
+def test_safety_reads_every_merged_bubble(core):
+    core.say("どう思う？", earlier=("もう死にたい", "ずっとそう思ってる"))
+    assert core.last().layer == "safety" and core.last().pattern == "safety:crisis"
+    assert core.model.calls == []
+
+
+def test_what_is_learned_is_what_layer1_matched_without_her_name(core):
+    core.say("ユリちゃんのおすすめのラノベってなに？")
+    assert core.last().normalized == "のおすすめのらのべってなに"  # her name gone, as Layer 1 saw it
+    core.say("ユリちゃんのおすすめのラノベってなに？", earlier=("ねえ",))
+    assert core.last().normalized is None  # merged bubbles are never learned from
+
+
+def test_a_slow_command_is_deferred_off_the_fast_lane(core):
+    from conftest import ADMIN
+
+    from botan_line.core.conversation import Deferred
+    from botan_line.core.model import Turn
+
+    turn = Turn(ADMIN, "/candidates", core.clock.now())
+    deferred = core.conversation.decide(turn, core.services.store)
+    assert isinstance(deferred, Deferred) and deferred.layer.name == "commands"
+    decision = core.conversation.complete(deferred, time_left=40.0)
+    assert "候補はありません" in decision.text and decision.layer == "command"
+    # a fan trying it gets the unknown-command answer at once, nothing deferred
+    assert not isinstance(
+        core.conversation.decide(Turn("Ufan", "/candidates", core.clock.now()), core.services.store), Deferred
+    )

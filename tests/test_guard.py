@@ -7,7 +7,7 @@ import pytest
 from corpus import load_guard, ordinary_replies
 
 from botan_line.characters.loader import load_characters
-from botan_line.clock import BAND_NAMES
+from botan_line.characters.timewords import FILL_WORDS
 from botan_line.core.guard import (
     CHINESE_ONLY_EXTRA,
     REASONS,
@@ -509,7 +509,7 @@ def _shipped_lines():
         lines = [(f"lines.{kind}", line) for kind, options in persona.lines for line in options]
         lines += [(pid, line) for pid, pat in sister.patterns.items() for line in pat.replies]
         for where, line in lines:
-            for band in sorted({BAND_NAMES[b] for b in BAND_NAMES} if "{band}" in line else {""}):
+            for band in sorted(set(FILL_WORDS) if "{band}" in line else {""}):
                 yield sid, where, line.replace("{name}", persona.address).replace("{band}", band), rules
 
 

@@ -95,7 +95,7 @@ def children(pid: int) -> list[int]:
 
 
 def test_gunicorn_refuses_to_start_with_broken_character_files(tmp_path, characters_dir, line, openai_fake):
-    (characters_dir / "botan" / "learned.yaml").write_text("patterns: [{id: broken}]\n", encoding="utf-8")
+    (characters_dir / "botan" / "patterns.yaml").write_text("patterns: [{id: broken}]\n", encoding="utf-8")
     run = subprocess.run(
         [GUNICORN, "--config", "python:botan_line.doors.gunicorn_conf", "--bind", "127.0.0.1:0"],
         cwd=REPO,
@@ -105,5 +105,5 @@ def test_gunicorn_refuses_to_start_with_broken_character_files(tmp_path, charact
         timeout=60,
     )
     assert run.returncode != 0
-    assert "learned.yaml:1:" in run.stderr
+    assert "patterns.yaml:1:" in run.stderr
     assert "Traceback" not in run.stderr

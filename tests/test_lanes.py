@@ -188,3 +188,143 @@ def test_a_crisis_in_an_earlier_merged_bubble_gets_the_crisis_reply(sbot):
     assert len(replies) == 1 and replies[0]["replyToken"] == events[-1]["replyToken"]
     assert "0120-279-338" in replies[0]["messages"][0]["text"]
     assert (sbot.last().layer, sbot.last().safety) == ("safety", "crisis:want_to_die")
+
+
+# --- Layer 1 and merged bubbles (issue 10's reactions meet issue 8's merging) ---------------------
+TOLD = "昨日ね、新しいカフェに行ってきたんだ〜！パフェがすごく大きかった！"
+
+
+def test_a_reaction_at_the_end_of_merged_bubbles_is_not_answered_for_itself(sbot):
+    sbot.ai.queue(TOLD)
+    sbot.say("最近どうしてた？教えて")  # she told something: a lone なるほど would be a reaction now
+    bubbles = [QUESTION, "なるほど"]
+    sbot.ai.queue(GOOD)
+    sbot.post(*[text_event(t, timestamp_ms=sbot.clock.ms + i * 300) for i, t in enumerate(bubbles)])
+    sbot.work()
+    assert len(sbot.ai.calls()) == 2  # one call for both bubbles, not a reaction for the last one
+    assert "\n".join(bubbles) in sbot.ai.calls()[-1]["messages"][-1]["content"]
+    assert sbot.last().layer == "layer2" and sbot.line.replies()[-1]["messages"][0]["text"] == GOOD
+
+
+def test_a_greeting_bubble_behind_a_question_joins_the_call(sbot):
+    sbot.clock.set("2026-11-28T07:30")
+    bubbles = [QUESTION, "あ、おはよう！"]
+    sbot.ai.queue(GOOD)
+    sbot.post(*[text_event(t, timestamp_ms=sbot.clock.ms + i * 300) for i, t in enumerate(bubbles)])
+    sbot.work()
+    assert [r.layer for r in sbot.ledger()] == ["layer2"]
+    assert len(sbot.line.replies()) == 1
+
+
+def test_a_reaction_sees_the_answer_decided_just_before_it_in_the_same_batch(sbot):
+    told = text_event("勉強中", timestamp_ms=sbot.clock.ms)  # Layer 1: she tells (never asks) something
+    reaction = text_event("なるほど", timestamp_ms=sbot.clock.ms + 300)
+    sbot.post(told, reaction)
+    sbot.worker.step()  # one pass: both decided before either is saved
+    assert [r.pattern for r in sbot.ledger()] == ["botan:studying", "botan:i_see"]
+    assert sbot.ai.calls() == []
+
+
+# --- slow commands run in the Layer 2 lane ----------------------------------------------------------
+def test_candidates_is_deferred_and_nothing_merges_into_it(sbot):
+    candidates = text_event("/candidates", ADMIN, timestamp_ms=sbot.clock.ms)
+    hello = text_event("おはよう", ADMIN, timestamp_ms=sbot.clock.ms + 200)
+    other = text_event("おはよう", "Ufan", timestamp_ms=sbot.clock.ms + 100)
+    sbot.post(candidates, hello, other)
+    sbot.worker.step()
+    assert other["replyToken"] in {r["replyToken"] for r in sbot.line.replies()}  # the fast lane went on
+    sbot.work()
+    replies = {r["replyToken"]: r["messages"][0]["text"] for r in sbot.line.replies()}
+    assert "候補はありません" in replies[candidates["replyToken"]]
+    assert hello["replyToken"] in replies  # answered for itself, by Layer 1
+    assert [r.layer for r in sbot.ledger() if r.user_id == ADMIN] == ["command", "layer1"]
+
+
+# --- approvals are written with the reply; a race is re-decided ------------------------------------
+ADMIN2 = "Uadmin0000000000000000000000000002"
+
+
+def test_two_admins_approving_one_candidate_at_once_get_one_approval(make_bot, sqlite_url):
+    from botan_line.storage.db import learned_patterns
+
+    bot = make_bot(sqlite_url, admin_user_ids=frozenset({ADMIN, ADMIN2}))
+    for i in range(3):
+        bot.ai.queue(GOOD)
+        bot.say("推しの新曲ってもう聴いた？", user=f"Ufan{i}")
+    listing = bot.say("/candidates text", user=ADMIN)
+    cand_id = int(listing.split("#", 2)[1].split()[0])
+    first = text_event(f"/approve {cand_id}", ADMIN, timestamp_ms=bot.clock.ms)
+    second = text_event(f"/approve {cand_id}", ADMIN2, timestamp_ms=bot.clock.ms + 10)
+    bot.post(first, second)
+    bot.work()
+    replies = {r["replyToken"]: r["messages"][0]["text"] for r in bot.line.replies()}
+    assert "承認しました" in replies[first["replyToken"]]
+    assert "すでに処理済み" in replies[second["replyToken"]]
+    with bot.services.engine.connect() as conn:
+        assert len(conn.execute(select(learned_patterns)).all()) == 1
+
+
+def test_an_approval_overtaken_between_its_check_and_its_save_is_decided_again(sbot):
+    """The check runs while deciding; another change landing before the save makes the save fail
+    (the version moved), and the event is decided again against the new state."""
+    from sqlalchemy import insert
+
+    from botan_line.ops import learning
+    from botan_line.storage.db import candidates, learned_audit
+    from botan_line.storage.inbox import backoff
+
+    engine, characters = sbot.services.engine, sbot.services.characters
+    with engine.begin() as conn:
+        mine, other = (
+            conn.execute(
+                insert(candidates)
+                .values(sister="yuri", kind="pattern", trigger=t, replies='["そうかも…"]', users=3, status="open",
+                        created_at=0)
+                .returning(candidates.c.id)
+            ).scalar_one()
+            for t in ("じゅんばんのはなし", "べつのはなし")
+        )  # fmt: skip
+    admin = sbot.services.conversation.layers[0].commands.admin
+    checked = admin.approval
+    overtaken = []
+
+    def approval_then_someone_else(*args):
+        plan = checked(*args)
+        if not overtaken:  # between the check and the save, another admin's approval lands
+            overtaken.append(learning.decide_now(engine, characters, other, "Uother", approve_it=True))
+        return plan
+
+    admin.approval = approval_then_someone_else
+    event = text_event(f"/approve {mine}", ADMIN, timestamp_ms=sbot.clock.ms)
+    sbot.post(event)
+    sbot.work()
+    assert sbot.line.replies() == []  # the save failed: nothing sent, nothing of it written
+    sbot.clock.advance(backoff(1))
+    sbot.work()
+    (reply,) = sbot.line.replies()
+    assert reply["replyToken"] == event["replyToken"] and "承認しました" in reply["messages"][0]["text"]
+    with engine.connect() as conn:
+        audit = conn.execute(select(learned_audit.c.admin, learned_audit.c.candidate_id)).all()
+    assert sorted(audit) == sorted([("Uother", other), (ADMIN, mine)])
+
+
+def test_a_batch_of_reactions_reads_every_fans_last_reply_in_two_statements(sbot):
+    from sqlalchemy import event
+
+    fans = [f"Ureact{i}" for i in range(6)]
+    for fan in fans:
+        sbot.say("勉強中", user=fan)  # Layer 1 tells each of them something
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(sbot.services.engine, "before_cursor_execute", record)
+    try:
+        sbot.post(*[text_event("なるほど", fan, timestamp_ms=sbot.clock.ms) for fan in fans])
+        sbot.worker.step()
+    finally:
+        event.remove(sbot.services.engine, "before_cursor_execute", record)
+    assert [r.pattern for r in sbot.ledger()[-len(fans) :]] == ["botan:i_see"] * len(fans)
+    reads = [s for s in seen if s.startswith("SELECT") and ("FROM ledger" in s or "FROM history" in s)]
+    assert len(reads) == 2, reads

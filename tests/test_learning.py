@@ -1,4 +1,4 @@
-"""The learning loop: mining, PII exclusion, approval into learned.yaml, offline variations."""
+"""The learning loop: mining (paraphrases grouped), PII exclusion, approvals into the database, offline variations."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import ADMIN
 
 from botan_line.adapters.openai_api import LLM
 from botan_line.characters.loader import load_characters
 from botan_line.core.safety import has_personal_data
 from botan_line.ops import learning
+from botan_line.wiring import CHECK_SECONDS
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "推しの配信が終わっちゃって寂しいんだけど、どうしたらいい？"
@@ -32,24 +32,29 @@ def ask(bot, users, text=QUESTION, start=0):
         bot.say(text, user=user)
 
 
+def learned_rows(engine):
+    from sqlalchemy import select
+
+    from botan_line.storage.db import learned_patterns
+
+    with engine.connect() as conn:
+        return conn.execute(select(learned_patterns).order_by(learned_patterns.c.id)).all()
+
+
 def test_a_message_from_three_users_becomes_a_candidate_and_approval_makes_it_layer1(bot):
     ask(bot, ["Ua", "Ub"])
     assert "候補はありません" in bot.say("/candidates", user=ADMIN)  # two users: not yet
     ask(bot, ["Uc"], start=2)
-    listing = bot.say("/candidates", user=ADMIN)
+    listing = bot.say("/candidates text", user=ADMIN)
     cand_id = int(re.search(r"#(\d+)", listing).group(1))
     assert "3人" in listing
     assert "承認しました" in bot.say(f"/approve {cand_id}", user=ADMIN)
-    learned = bot.services.settings.characters_dir / "botan" / "learned.yaml"
-    data = yaml.safe_load(learned.read_text(encoding="utf-8"))
-    assert data["patterns"][0]["replies"] == ANSWERS
-    run = subprocess.run(
-        [sys.executable, "-m", "botan_line", "check", str(learned.parent.parent)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-    assert run.returncode == 0, run.stdout
+    bot.clock.advance(CHECK_SECONDS)  # every process looks at the learned patterns' version this often
+    (row,) = learned_rows(bot.services.engine)
+    assert row.approved_by == ADMIN and row.pattern_id == f"learned_{cand_id}"
+    assert not (
+        bot.services.settings.characters_dir / "botan" / "learned.yaml"
+    ).exists()  # the database holds it
     calls = len(bot.ai.calls())
     reply = bot.say(QUESTION, user="Ud")
     assert reply in ANSWERS
@@ -101,11 +106,11 @@ def test_rejected_and_failed_outputs_are_never_learned(sbot):
 
 def test_reject_means_never_proposed_again(sbot):
     ask(sbot, ["Ua", "Ub", "Uc"])
-    cand_id = int(re.search(r"#(\d+)", sbot.say("/candidates", user=ADMIN)).group(1))
+    cand_id = int(re.search(r"#(\d+)", sbot.say("/candidates text", user=ADMIN)).group(1))
     assert "却下" in sbot.say(f"/reject {cand_id}", user=ADMIN)
     ask(sbot, ["Ud"])
     assert "候補はありません" in sbot.say("/candidates", user=ADMIN)
-    assert not (sbot.services.settings.characters_dir / "botan" / "learned.yaml").exists()
+    assert learned_rows(sbot.services.engine) == []
 
 
 def test_learn_adds_a_pattern_the_next_message_matches(sbot):
@@ -119,16 +124,15 @@ def test_learn_adds_a_pattern_the_next_message_matches(sbot):
     load_characters(sbot.services.settings.characters_dir)  # still a valid set
 
 
-def test_learn_refuses_a_trigger_another_pattern_claims_and_leaves_the_file_intact(sbot):
+def test_learn_refuses_a_trigger_another_pattern_claims_and_leaves_the_database_intact(sbot):
     sbot.say("/learn botan ためし => ためしだよ！", user=ADMIN)
-    learned = sbot.services.settings.characters_dir / "botan" / "learned.yaml"
-    before = learned.read_text(encoding="utf-8")
+    before = learned_rows(sbot.services.engine)
     reply = sbot.say("/learn botan おはよう => おは！", user=ADMIN)  # おはよう belongs to `morning`
     assert "適用できません" in reply
-    assert learned.read_text(encoding="utf-8") == before
+    assert learned_rows(sbot.services.engine) == before
 
 
-def test_concurrent_approvals_never_write_a_broken_file(sbot):
+def test_concurrent_approvals_all_land_and_the_set_still_loads(sbot):
     engine, store = sbot.services.engine, sbot.services.characters
     ids = []
     for i in range(8):
@@ -159,7 +163,7 @@ def test_concurrent_approvals_never_write_a_broken_file(sbot):
 
     def approve(cid):
         try:
-            learning.approve(engine, store, cid, ADMIN)
+            learning.decide_now(engine, store, cid, ADMIN, approve_it=True)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -169,9 +173,9 @@ def test_concurrent_approvals_never_write_a_broken_file(sbot):
     for t in threads:
         t.join()
     assert errors == []
-    chars = load_characters(sbot.services.settings.characters_dir)
-    assert all(chars.pattern("botan", f"learned_{cid}") for cid in new)
-    assert len(ids) == 8
+    store.reload()
+    assert all(store.current.pattern("botan", f"learned_{cid}") for cid in new)
+    assert len(ids) == 8 and all(store.current.pattern("yuri", pid) for pid in ids)
 
 
 def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
@@ -197,7 +201,7 @@ def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
     assert any(reason.startswith("meaning_drift") for reason in result["rejected"])
     open_ = learning.open_candidates(sbot.services.engine)
     assert [(c.kind, c.pattern_id) for c in open_] == [("variation", "morning")]
-    learning.approve(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN)
+    learning.decide_now(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN, approve_it=True)
     assert (
         "おはよ〜！今日もいっしょにがんばろ〜ね！"
         in sbot.services.characters.current.pattern("botan", "morning").replies
@@ -247,5 +251,73 @@ def test_approvals_from_several_processes_at_once_all_land(sbot, tmp_path):
         for i in ids
     ]
     assert [p.wait(120) for p in procs] == [0] * len(ids)
-    chars = load_characters(sbot.services.settings.characters_dir)
-    assert all(chars.pattern("yuri", f"learned_{i}") for i in ids)
+    sbot.services.characters.reload()
+    assert all(sbot.services.characters.current.pattern("yuri", f"learned_{i}") for i in ids)
+
+
+def _open_candidate(engine, trigger: str, replies: str) -> int:
+    from sqlalchemy import insert
+
+    from botan_line.storage.db import candidates
+
+    with engine.begin() as conn:
+        return conn.execute(
+            insert(candidates)
+            .values(sister="kasho", kind="pattern", trigger=trigger, replies=replies, users=3, status="open",
+                    created_at=0)
+            .returning(candidates.c.id)
+        ).scalar_one()  # fmt: skip
+
+
+def test_an_approval_checked_before_another_change_is_not_written(core):
+    """/approve is planned (checked) while deciding and written with the reply; a change of the learned
+    patterns in between makes the write fail, so the transaction rolls back and the event is re-decided."""
+    from botan_line.core.model import Decision
+
+    engine, characters = core.services.engine, core.services.characters
+    first = _open_candidate(engine, "れいのけん", '["例の件ですね。"]')
+    other = _open_candidate(engine, "べつのけん", '["別の件ですね。"]')
+    with engine.connect() as conn:
+        plan = learning.plan_approval(conn, characters, first, ADMIN)
+    learning.decide_now(engine, characters, other, ADMIN, approve_it=True)  # lands in between
+    with pytest.raises(learning.LearningError, match="重なりました"):
+        core.services.store.apply(Decision(effects=[plan]), core.clock.now())
+    assert learning.get_candidate(engine, first).status == "open"
+    assert [r.pattern_id for r in learned_rows(engine)] == [f"learned_{other}"]
+    with engine.connect() as conn:  # planned again, it goes through
+        plan = learning.plan_approval(
+            conn, characters, first, ADMIN, replies=["例の件、承知しました。"], add=True
+        )
+    core.services.store.apply(Decision(effects=[plan]), core.clock.now())
+    assert learning.get_candidate(engine, first).replies == ["例の件ですね。", "例の件、承知しました。"]
+
+
+def test_an_approval_that_would_break_the_set_is_refused_while_deciding(core):
+    cand = _open_candidate(core.services.engine, "おはよう", '["おはようございます。"]')  # `morning` owns it
+    reply = core.say(f"/approve {cand}", user=ADMIN)
+    assert "適用できません" in reply and learned_rows(core.services.engine) == []
+    assert core.last().layer == "command"
+
+
+def test_approve_with_added_replies_and_full_width_punctuation(core):
+    cand = _open_candidate(core.services.engine, "すいせんのはな", '["水仙、きれいですよね。"]')
+    reply = core.say(f"/approve {cand} ＋ 香りも素敵だと思います！｜春が待ち遠しいですね？", user=ADMIN)
+    assert "返事3件" in reply
+    core.clock.advance(CHECK_SECONDS)
+    pattern = core.services.characters.current.pattern("kasho", f"learned_{cand}")
+    assert pattern.replies == ["水仙、きれいですよね。", "香りも素敵だと思います！", "春が待ち遠しいですね？"]
+    with core.services.engine.connect() as conn:
+        from sqlalchemy import select
+
+        from botan_line.storage.db import learned_audit
+
+        (audit,) = conn.execute(select(learned_audit)).all()
+    assert (audit.admin, audit.action, audit.candidate_id) == (ADMIN, "approve", cand)
+
+
+def test_reject_is_written_with_the_reply_and_a_decided_candidate_cannot_be_approved(core):
+    cand = _open_candidate(core.services.engine, "きょうのてんき", '["晴れるといいですね。"]')
+    assert "却下しました" in core.say(f"/reject {cand}", user=ADMIN)
+    assert learning.get_candidate(core.services.engine, cand).status == "rejected"
+    assert "すでに処理済み" in core.say(f"/approve {cand}", user=ADMIN)
+    assert "番号を指定して" in core.say("/approve これ", user=ADMIN)

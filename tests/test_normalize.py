@@ -40,3 +40,48 @@ def test_fold(raw, folded):
 )
 def test_question_mark_is_remembered(raw, question):
     assert normalize(raw).question is question
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("へー", "へえ"),
+        ("へぇ", "へえ"),
+        ("ねー聞いて", "ねえ聞いて"),
+        ("へー、そうなんだ", "へえ そうなんだ"),
+        ("かわいー", "かわいい"),
+        ("いいなー", "いいなあ"),
+        ("う〜ん", "うーん"),
+        ("ウーーーン", "うーん"),
+        ("確かに(笑)", "たしかに"),
+        ("ありがとうございます笑", "ありがとうございます"),
+        ("なるほどw", "なるほど"),
+    ],
+)
+def test_spellings_of_the_same_word_meet(a, b):
+    from botan_line.characters.normalize import fold
+
+    assert fold(a) == fold(b.replace("たしかに", "確かに"))
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("うーん", "うん"),  # thinking is not yes
+        ("ふーん", "ふん"),  # "I see" is not "hmph"
+        ("笑", ""),  # a laugh alone stays a laugh
+        ("爆笑", "爆"),  # a kanji word ending in 笑 is not a trailing laugh
+        ("おはよう", "おはよ"),  # う after よ spells a long o: the files list both
+    ],
+)
+def test_spellings_that_mean_different_things_stay_apart(a, b):
+    from botan_line.characters.normalize import fold
+
+    assert fold(a) != fold(b)
+
+
+def test_a_word_looked_for_inside_messages_keeps_a_final_vowel_it_cannot_spare():
+    from botan_line.characters.normalize import fold
+
+    assert fold("へえ") == "へ" and fold("へえ", contained=True) == "へえ"
+    assert fold("かわいい", contained=True) == "かわい"

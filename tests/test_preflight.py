@@ -33,10 +33,10 @@ def test_a_missing_secret_is_a_configuration_error(service_env):
 
 
 def test_broken_character_files_list_every_problem_as_file_line(service_env, characters_dir):
-    (characters_dir / "yuri" / "learned.yaml").write_text("patterns: [{id: broken}]\n", encoding="utf-8")
+    (characters_dir / "yuri" / "stickers.yaml").write_text("stickers: [{id: broken}]\n", encoding="utf-8")
     code, lines = preflight.check()
     assert code == 2 and lines[-1] == preflight.CHARACTERS_INVALID
-    assert all(":1: " in line for line in lines[:-1]) and "yuri/learned.yaml:1:" in lines[0]
+    assert all(":1: " in line for line in lines[:-1]) and "yuri/stickers.yaml:1:" in lines[0]
 
 
 def test_a_sqlite_path_that_cannot_be_used_is_a_configuration_error(service_env):

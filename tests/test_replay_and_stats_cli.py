@@ -52,7 +52,19 @@ def test_replay_reports_layer1_share_before_and_after_learning(tmp_path, charact
 """,
         encoding="utf-8",
     )
-    after = json.loads(run(tmp_path, "replay", str(SAMPLE), "--no-llm", "--json", env=env).stdout)
+    url = f"sqlite:///{tmp_path / 'kept.db'}"
+    first = json.loads(
+        run(tmp_path, "replay", str(SAMPLE), "--no-llm", "--json", "--db", url, env=env).stdout
+    )
+    assert (
+        first["overall"]["layers"]["layer1"]["count"] == 7
+    )  # learned.yaml is an export, not read at run time
+    imported = run(tmp_path, "learned", "import", env={**env, "BOTAN_DATABASE_URL": url})
+    assert imported.returncode == 0, imported.stderr
+    after = json.loads(
+        run(tmp_path, "replay", str(SAMPLE), "--no-llm", "--json", "--db", url, env=env).stdout
+    )
+    assert after["overall"]["messages"] == 12  # this replay only, though the database kept the first
     assert after["overall"]["layers"]["layer1"]["count"] == 10
 
 

@@ -99,14 +99,15 @@ def test_the_overlay_sees_this_batchs_nickname_facts_and_tier_counts(store):
     overlay = Overlay(store)
     overlay.prefetch(["U1"])
     user = overlay.user("U1")
+    at = NOW.timestamp()
     overlay.add(
-        [SetNickname("U1", "ハル"), SaveUser(replace_messages(user, 5))]
-    )  # SaveUser carries the old name
+        Decision(effects=[SetNickname("U1", "ハル"), SaveUser(replace_messages(user, 5))]), at
+    )  # old name
     assert overlay.user("U1").nickname == "ハル" and overlay.user("U1").messages == 5
-    overlay.add([SetFact("U1", "oshi", "ユリ"), CountTier("2026-11-28", "cheap")])
+    overlay.add(Decision(effects=[SetFact("U1", "oshi", "ユリ"), CountTier("2026-11-28", "cheap")]), at)
     assert overlay.facts("U1") == {"oshi": "ユリ"}
     assert overlay.tier_calls("2026-11-28") == {"strong": 1, "cheap": 1}
-    overlay.add([Forget("U1")])
+    overlay.add(Decision(effects=[Forget("U1")]), at)
     assert overlay.user("U1").nickname is None and overlay.facts("U1") == {}
     assert store.user("U1").nickname == "ミカ"  # nothing written until the batch is saved
 

@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from botan_line.characters.matcher import Matcher
 from botan_line.characters.normalize import fold
-from botan_line.characters.placeholders import PLACEHOLDERS
+from botan_line.characters.placeholders import CRISIS_PLACEHOLDERS, PLACEHOLDERS
 from botan_line.characters.placeholders import problem as placeholder_problem
+from botan_line.characters.timewords import contradictions, describe, hours_of
 from botan_line.characters.yamlio import YamlProblem, line_of, load_with_lines, validate
 from botan_line.errors import CharacterError
 
@@ -40,7 +41,8 @@ Category = Literal[
     "consult",
     "learned",
 ]
-PATTERN_FILES = ("greetings.yaml", "patterns.yaml", "learned.yaml")
+PATTERN_FILES = ("greetings.yaml", "patterns.yaml")  # learned patterns come from the database
+LEARNED_FILE = "learned.yaml"  # an export of the database for review in git (botan-line learned)
 STICKER_FILE = "stickers.yaml"
 DEFAULT_SISTER = "botan"
 
@@ -87,10 +89,14 @@ class Trigger(Strict):
         return self
 
 
+After = Literal["told", "asked", "cared", "greeted", "reacted", "nothing"]  # matcher.AFTER
+
+
 class When(Strict):
     time: list[Band] | None = None
     first_visit: bool | None = None
     chat: Literal["one_on_one", "group"] | None = None
+    after: list[After] | None = Field(None, min_length=1)  # what she said last to this fan
 
 
 class Pattern(Strict):
@@ -249,7 +255,7 @@ class SafetyConfig(Strict):
     @field_validator("crisis_reply")
     @classmethod
     def _fill(cls, replies: dict[str, str]) -> dict[str, str]:
-        _fillable(list(replies.values()), frozenset({"name", "contacts"}))
+        _fillable(list(replies.values()), CRISIS_PLACEHOLDERS)
         return replies
 
 
@@ -309,8 +315,29 @@ def _load(model, path: Path, problems: list[str]):
         return None, {}
 
 
-def load_characters(root: Path) -> CharacterSet:
-    """Load and check every file under ``root``; raise CharacterError listing every problem."""
+def learned_from_files(root: Path) -> dict[str, tuple[str, dict]]:
+    """``learned.yaml`` of every sister folder, as ``load_characters(learned=...)`` takes them."""
+    out = {}
+    for path in sorted(Path(root).glob(f"*/{LEARNED_FILE}")):
+        out[path.parent.name] = (str(path), None)
+    return out
+
+
+def _validate_data(data: dict, where: Path, problems: list[str]):
+    try:
+        return validate(PatternFile, data, where, {}), {}
+    except YamlProblem as exc:
+        problems.extend(exc.problems)
+        return None, {}
+
+
+def load_characters(root: Path, learned: dict[str, tuple[str, dict | None]] | None = None) -> CharacterSet:
+    """Load and check every file under ``root``; raise CharacterError listing every problem.
+
+    ``learned``: per sister, (where, data) of her learned patterns in the learned.yaml schema —
+    from the database at run time (data given), or a learned.yaml file to check (data None: read
+    the file named by ``where``). Without it the set has no learned patterns."""
+    learned = learned or {}
     problems: list[str] = []
     root = Path(root)
     if not root.is_dir():
@@ -334,13 +361,25 @@ def load_characters(root: Path) -> CharacterSet:
             problems.append(
                 f"{persona_path}:{line_of(plines, ('id',))}: id {persona.id!r} must equal the folder name"
             )
+        for key in Lines.model_fields:
+            for k, text in enumerate(getattr(persona.lines, key)):
+                for word, wrong in contradictions(text, hours_of(None)):
+                    line = line_of(plines, ("lines", key, k))
+                    problems.append(
+                        f"{persona_path}:{line}: 「{word}」 is the wrong time of day at {describe(wrong)} "
+                        "(fixed lines are sent at any hour: write {band})"
+                    )
         patterns: dict[str, Pattern] = {}
         source: dict[str, tuple[str, int]] = {}
-        for name in PATTERN_FILES:
-            path = folder / name
-            if not path.exists():
-                continue
-            pf, lines = _load(PatternFile, path, problems)
+        sources = [(folder / name, None) for name in PATTERN_FILES if (folder / name).exists()]
+        if persona.id in learned:
+            where, data = learned[persona.id]
+            sources.append((Path(where), data))
+        for path, data in sources:
+            if data is None:
+                pf, lines = _load(PatternFile, path, problems)
+            else:
+                pf, lines = _validate_data(data, path, problems)
             if pf is None:
                 continue
             for i, pat in enumerate(pf.patterns):
@@ -359,7 +398,14 @@ def load_characters(root: Path) -> CharacterSet:
                         problems.append(
                             f"{path}:{line}: regex must be written in hiragana (katakana is folded)"
                         )
+                hours = hours_of(pat.when.time if pat.when else None)
                 for k, reply in enumerate(pat.replies):
+                    for word, wrong in contradictions(reply, hours):
+                        line = line_of(lines, ("patterns", i, "replies", k))
+                        problems.append(
+                            f"{path}:{line}: 「{word}」 is the wrong time of day at {describe(wrong)}, when "
+                            f"{pat.id!r} can answer (write {{band}}, or narrow when.time)"
+                        )
                     owner = seen_lines.setdefault(reply, persona.id)
                     if owner != persona.id:
                         line = line_of(lines, ("patterns", i, "replies", k))
@@ -373,6 +419,13 @@ def load_characters(root: Path) -> CharacterSet:
                     continue
                 base = patterns[pattern_id]
                 added = [r for r in extra if r not in base.replies]
+                hours = hours_of(base.when.time if base.when else None)
+                for k, reply in enumerate(added):
+                    for word, wrong in contradictions(reply, hours):
+                        problems.append(
+                            f"{path}:{line}: 「{word}」 in variation {k + 1} of {pattern_id!r} is the wrong "
+                            f"time of day at {describe(wrong)} (write {{band}})"
+                        )
                 patterns[pattern_id] = base.model_copy(update={"replies": [*base.replies, *added]})
         stickers = None
         if (folder / STICKER_FILE).exists():
@@ -400,17 +453,37 @@ def load_characters(root: Path) -> CharacterSet:
 
 
 class CharacterStore:
-    """The live character set of this process. An invalid edit never replaces it."""
+    """The live character set of this process: the files plus the learned patterns of the database.
 
-    def __init__(self, root: Path, check_every: float = 2.0, clock: Callable[[], float] = time.monotonic):
+    Every ``check_every`` seconds (on the next use) it looks whether a file changed (mtime and size)
+    and whether the learned patterns changed (``learned.version()``, one tiny query), and reloads
+    then. An invalid edit never replaces the live set.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        check_every: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        learned=None,
+    ):
         self.root = Path(root)
-        self._current = load_characters(self.root)
+        self.learned = learned  # a LearnedSource (ops.learning), or None: no learned patterns
         self._lock = threading.Lock()
+        self._learned_version = None
+        self._current = load_characters(self.root, self._learned_now())
         self._check_every = check_every
         self._clock = clock
         self._next_check = clock() + check_every
         self._seen = self._current.signature
         self.last_error: list[str] | None = None
+
+    def _learned_now(self) -> dict:
+        if self.learned is None:
+            return {}
+        version, data = self.learned.load()
+        self._learned_version = version
+        return data
 
     @property
     def current(self) -> CharacterSet:
@@ -420,13 +493,23 @@ class CharacterStore:
             if sig != self._seen:  # a changed file: try it once per change
                 self._seen = sig
                 self.reload()
+            elif self.learned is not None and self._learned_changed():
+                self.reload()
         return self._current
 
+    def _learned_changed(self) -> bool:
+        try:
+            return self.learned.version() != self._learned_version
+        except Exception as exc:  # the database is away: keep serving what we have
+            log.warning("learned patterns: version check failed (%s)", type(exc).__name__)
+            return False
+
     def reload(self) -> list[str] | None:
-        """Load the files again; keep the old set on error. Returns the problems, or None."""
+        """Load the files and the learned patterns again; keep the old set on error.
+        Returns the problems, or None."""
         with self._lock:
             try:
-                new = load_characters(self.root)
+                new = load_characters(self.root, self._learned_now())
             except CharacterError as exc:
                 if exc.problems != self.last_error:
                     log.error("character files invalid, keeping the previous set:\n%s", exc)

@@ -8,7 +8,7 @@ the cost depends on the message, not on how many patterns the files hold.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -20,7 +20,14 @@ except ImportError:  # pragma: no cover
 
 from botan_line.characters.normalize import asks_something, fold
 
-EXACT, KEYWORDS, REGEX = 3, 2, 1  # priority: a whole-message match beats a contained one
+EXACT, KEYWORDS, TYPO, REGEX = 4, 3, 2, 1  # priority: a whole-message match beats a contained one
+
+# What the sister said last to this fan (``when.after``), so that a reaction is read as a reaction
+# to it: see ``characters/recall.py`` for how a line is classified.
+AFTER = ("told", "asked", "cared", "greeted", "reacted", "nothing")
+TYPO_CATEGORIES = ("greeting", "thanks", "apology", "goodbye")  # one slip of the finger is forgiven
+TYPO_MIN = 5  # ... in triggers and messages of at least this many characters
+_NEGATIONS = ("ない", "ません", "なかった", "じゃな")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,12 @@ class Context:
     band: str  # morning|daytime|evening|night
     first_visit: bool = False
     chat: str = "one_on_one"
+    # one of AFTER, or a function that finds it out: called only when a pattern with when.after
+    # is in the running (it reads the store), so most messages never pay for it
+    after: str | Callable[[], str] = "nothing"
+
+    def said_last(self) -> str:
+        return self.after() if callable(self.after) else self.after
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +73,9 @@ def _conditions_hold(pattern, ctx: Context) -> bool:
         return False
     if when.first_visit is not None and when.first_visit != ctx.first_visit:
         return False
-    return when.chat is None or when.chat == ctx.chat
+    if when.chat is not None and when.chat != ctx.chat:
+        return False
+    return when.after is None or ctx.said_last() in when.after  # last: it may read the store
 
 
 def _overlap(a, b) -> bool:
@@ -71,6 +86,8 @@ def _overlap(a, b) -> bool:
     if wa.time is not None and wb.time is not None and not set(wa.time) & set(wb.time):
         return False
     if wa.first_visit is not None and wb.first_visit is not None and wa.first_visit != wb.first_visit:
+        return False
+    if wa.after is not None and wb.after is not None and not set(wa.after) & set(wb.after):
         return False
     return not (wa.chat and wb.chat and wa.chat != wb.chat)
 
@@ -89,7 +106,7 @@ def required_literal(regex: str) -> str | None:
         best = max(best, "".join(run), key=len)
         run = []
     best = max(best, "".join(run), key=len)
-    folded = fold(best)
+    folded = fold(best, contained=True)
     return folded if folded == best and best else None
 
 
@@ -103,6 +120,7 @@ class Matcher:
         self._automaton = ahocorasick.Automaton()  # contained keywords and contained-regex anchors
         self._whole = ahocorasick.Automaton()  # anchors of whole-message regexes
         self._longest = 0  # no contained trigger matches a message longer than this
+        self._typo: dict[str, dict[str, list]] = {}  # one character deleted → {trigger: patterns}
         claimed: dict[tuple, list] = {}
         for pattern in patterns:
             for trigger in pattern.triggers:
@@ -111,8 +129,12 @@ class Matcher:
                         key = fold(phrase)
                         self._claim(claimed, ("exact", key), pattern, phrase)
                         self.exact.setdefault(key, []).append(pattern)
+                        if pattern.category in TYPO_CATEGORIES and len(key) >= TYPO_MIN:
+                            for i in range(len(key)):
+                                near = self._typo.setdefault(key[:i] + key[i + 1 :], {})
+                                near.setdefault(key, []).append(pattern)
                 elif trigger.keywords is not None:
-                    words = tuple(sorted({fold(w) for w in trigger.keywords}))
+                    words = tuple(sorted({fold(w, contained=True) for w in trigger.keywords}))
                     self._claim(claimed, ("keywords", words), pattern, " + ".join(trigger.keywords))
                     idx = len(self.keywords)
                     self.keywords.append(_Keywords(pattern, words, sum(map(len, words))))
@@ -189,6 +211,10 @@ class Matcher:
             best, best_len = Match(pattern, KEYWORDS, " + ".join(entry.words)), entry.length
         if best is not None:
             return best
+        if self._typo and not question and TYPO_MIN <= len(text) <= 20:
+            typo = self._near_greeting(text, ctx)
+            if typo is not None:
+                return typo
         for entry in [self.regexes[i] for i in sorted(hits_r)] + self.unanchored:
             pattern = entry.pattern
             if entry.whole:
@@ -206,3 +232,26 @@ class Matcher:
             if m and _conditions_hold(pattern, ctx):
                 return Match(pattern, REGEX, entry.source)
         return None
+
+    def _near_greeting(self, text: str, ctx: Context) -> Match | None:
+        """A greeting, thanks, apology or goodbye one edit away (おはようござます, また明日ね): a
+        character missing, one too many, or one wrong. Only when exactly one pattern is that near,
+        and never when the slip adds a negation."""
+        found: list[tuple[str, object]] = [
+            (key, p) for key, ps in self._typo.get(text, {}).items() for p in ps
+        ]  # one missing
+        for i in range(len(text)):
+            shorter = text[:i] + text[i + 1 :]
+            found += [(shorter, p) for p in self.exact.get(shorter, ())]  # one too many
+            found += [(key, p) for key, ps in self._typo.get(shorter, {}).items() for p in ps]  # one wrong
+        hits = [
+            (key, p)
+            for key, p in found
+            if _conditions_hold(p, ctx)
+            and not any(n in text and n not in key for n in _NEGATIONS)
+            and not (text.endswith("か") and not key.endswith("か"))  # おはようございますか asks
+        ]
+        if len({p.id for _key, p in hits}) != 1:
+            return None
+        key, pattern = hits[0]
+        return Match(pattern, TYPO, key)

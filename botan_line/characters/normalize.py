@@ -3,8 +3,16 @@
 NFKC (stdlib) already folds half-width katakana and full-width latin; on top of it we fold
 katakana to hiragana, lower-case, drop long-vowel marks, wave dashes, punctuation, spaces and
 emoji, and collapse stretched characters, so おはよー / おはよ〜〜 / ｵﾊﾖｳ / おはようございまーす!!
-all reduce to the forms a pattern author writes. Everything here is str.translate and one or
-two compiled regexes: a few microseconds per message.
+all reduce to the forms a pattern author writes. Everything here is str.translate and a few
+compiled regexes: a few microseconds per message.
+
+Two rules keep meaning that plain dropping would lose or miss:
+- a long-vowel mark (or wave dash) right before ん is kept as one ー: うーん (thinking) is not
+  うん (yes), ふーん (I see) is not ふん (hmph);
+- a vowel that only stretches the kana before it at the end of the message is dropped, the way
+  a final ー is: へえ = へー = へ, ねえ = ねー, かわいい = かわいー, いいなあ = いいなー.
+And a laugh at the end of a kana message is dropped (確かに(笑) = 確かに, ありがとうw = ありがとう);
+a message that is only a laugh keeps it.
 """
 
 from __future__ import annotations
@@ -16,28 +24,39 @@ from dataclasses import dataclass
 # katakana ァ(30A1)..ヶ(30F6) → hiragana ぁ(3041)..ゖ(3096); ヽヾ → ゝゞ
 _KANA = {cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)} | {0x30FD: 0x309D, 0x30FE: 0x309E}
 _VU = {0x30F4: 0x3094}
-_DROP_CHARS = (
-    "ー―‐-~〜〰・･"  # long-vowel marks and wave dashes
-    " \t\r\n\u3000"
-    "!?.,、。…‥:;\"'`´^_*#@&%$|/\\+=<>"
-    "()[]{}「」『』【】〔〕〈〉《》（）［］｛｝"
-    "♪♫☆★♡♥❤✨！？"
+_LONG_MARKS = "ー―‐-~〜〰・･"  # long-vowel marks and wave dashes: dropped
+_BREAKS = (  # spaces, punctuation and symbols: dropped too, but first they end a word
+    " \t\r\n\u3000!?.,、。…‥:;\"'`´^_*#@&%$|/\\+=<>()[]{}「」『』【】〔〕〈〉《》（）［］｛｝♪♫☆★♡♥❤✨！？"
 )
-_TABLE = str.maketrans({**_KANA, **_VU, **{ord(c): None for c in _DROP_CHARS}})
+_KEEP_LONG = "\ue000"  # private-use stand-ins that survive the tables until the end
+_BREAK = "\ue001"
+_TABLE = str.maketrans(
+    {**_KANA, **_VU, **{ord(c): None for c in _LONG_MARKS}, **{ord(c): _BREAK for c in _BREAKS}}
+)
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002190-\U000021ff\U00002300-\U000023ff\U000025a0-\U000027bf"
     "\U00002b00-\U00002bff\ufe0e\ufe0f\u200d\u20e3\U000e0020-\U000e007f\u3030\u303d]+"
 )
 _STRETCH = re.compile(r"(.)\1{2,}")  # すごいいいい → すごい, wwwww → w
-# small vowel that repeats the vowel of the kana before it: おはよぉ → おはよ, ねぇ → ね
+# after NFKC and before the table: う〜ん, ウーーン → う(ー)ん
+_LONG_BEFORE_N = re.compile("[ー―‐\\-~〜〰ｰ]+(?=[んン])")
+# a laugh closing a kana message: ありがとう笑, 確かに(笑), なるほどw (爆笑, 苦笑, www stay)
+_LAUGH = re.compile(f"(?<=[ぁ-ゖ])(?:{_BREAK}*(?:笑|w)+)+{_BREAK}*$")
 _VOWEL_ROWS = {
-    "ぁ": "あかさたなはまやらわがざだばぱ",
+    "ぁ": "あかさたなはまやらわがざだばぱゃ",
     "ぃ": "いきしちにひみりぎじぢびぴ",
-    "ぅ": "うくすつぬふむゆるぐずづぶぷ",
+    "ぅ": "うくすつぬふむゆるぐずづぶぷゅ",
     "ぇ": "えけせてねへめれげぜでべぺ",
-    "ぉ": "おこそとのほもよろをごぞどぼぽ",
+    "ぉ": "おこそとのほもよろをごぞどぼぽょ",
 }
+_FULL = {"ぁ": "あ", "ぃ": "い", "ぅ": "う", "ぇ": "え", "ぉ": "お"}
+# a small vowel repeating the vowel of the kana before it, anywhere: おはよぉ → おはよ, ねぇ → ね
 _SMALL_VOWEL = re.compile("|".join(f"(?<=[{row}]){small}+" for small, row in _VOWEL_ROWS.items()))
+# a full-size one, where a word ends (before a break, a kanji or the end): へえ → へ, ねえ聞いて → ね聞いて
+_WORD_END = f"(?=[{_BREAK}\u4e00-\u9fff]|$)"
+_FINAL_VOWEL = re.compile(
+    "|".join(f"(?<=[{row}]){_FULL[small]}+{_WORD_END}" for small, row in _VOWEL_ROWS.items())
+)
 _QUESTION_MARKS = re.compile(r"[?？]")
 
 QUESTION_WORDS = (
@@ -71,13 +90,21 @@ class Normalized:
     question: bool  # the raw message carried a question mark
 
 
-def fold(text: str) -> str:
-    t = unicodedata.normalize("NFKC", text).lower().translate(_TABLE)
-    t = _EMOJI.sub("", t)
+def fold(text: str, *, contained: bool = False) -> str:
+    """The form triggers are matched in. ``contained``: a word looked for inside messages, which
+    keeps a stretched final vowel when dropping it would leave a single character (へえ, いい)."""
+    t = unicodedata.normalize("NFKC", text).lower()
+    if "ん" in t or "ン" in t:
+        t = _LONG_BEFORE_N.sub(_KEEP_LONG, t)
+    t = _EMOJI.sub(_BREAK, t.translate(_TABLE))
     if len(t) > 1:
         t = _SMALL_VOWEL.sub("", t)
         t = _STRETCH.sub(r"\1", t)
-    return t
+        t = _LAUGH.sub("", t)
+        cut = _FINAL_VOWEL.sub("", t)
+        if not contained or len(cut.replace(_BREAK, "")) > 1:
+            t = cut
+    return t.replace(_BREAK, "").replace(_KEEP_LONG, "ー")
 
 
 def normalize(text: str) -> Normalized:

@@ -8,6 +8,7 @@ words); the crisis reply may also name ``{contacts}``. Filling and checking both
 from __future__ import annotations
 
 PLACEHOLDERS = frozenset({"name", "band"})
+CRISIS_PLACEHOLDERS = frozenset({"name", "contacts"})
 
 
 class _Strict(dict):

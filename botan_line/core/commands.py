@@ -4,7 +4,10 @@
 sending an admin command gets exactly the unknown-command answer, and the attempt is logged.
 Every sister gets her own ``/<id>`` command from the character files, so a fourth folder needs no
 code. Commands never reach Layer 1 or Layer 2 and never cost anything; what they change travels as
-effects in the Decision, except the operator actions behind :class:`AdminTools`.
+effects in the Decision (an approval too: checked by :class:`AdminTools`, written with the reply),
+except reloading and ``/learn``. A ``slow`` command (``/candidates`` mines in a child process,
+``/approve`` and ``/learn`` load every character file to check the change) is run in the worker's
+Layer 2 lane, so it never holds up the fast lane.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from botan_line.core.conversation import TurnContext, switch_decision
-from botan_line.core.model import FLEX, Decision, Forget, SetState
+from botan_line.core.model import FLEX, Approve, Decision, Forget, Reject, SetState
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -36,9 +39,10 @@ class AdminTools(Protocol):
     cfg: BotConfig
 
     def reload(self) -> tuple[list[str] | None, CharacterSet]: ...  # problems (None: loaded), the live set
-    def candidates(self, limit: int) -> list[Candidate]: ...
-    def approve(self, candidate_id: int, admin: str) -> None: ...
-    def reject(self, candidate_id: int, admin: str) -> None: ...
+    def candidates(self, limit: int, time_left: float | None) -> tuple[list[Candidate], bool]: ...  # mined?
+    # checked now, written by the effect with the reply; LearningError (safe to show) when it cannot be
+    def approval(self, candidate_id: int, admin: str, replies: list[str] | None, add: bool) -> Approve: ...
+    def rejection(self, candidate_id: int, admin: str) -> Reject: ...
     def learn(self, sister: str, trigger: str, replies: list[str], admin: str) -> str: ...
     def report(self, period: str, now: datetime) -> Report: ...
 
@@ -50,6 +54,7 @@ class Command:
     admin_only: bool
     usage: str
     in_groups: bool  # harmless in front of a whole group (no IDs, no reports)
+    slow: bool = False  # takes seconds: run in the Layer 2 lane (``SlowCommand``), never the fast lane
 
     @property
     def help(self) -> str:
@@ -63,6 +68,8 @@ class CommandContext:
     turn: TurnContext
     arg: str
     admin: AdminTools | None
+    time_left: float | None = None  # a slow command: seconds of reply-token life left
+    typed: str = ""  # the argument as typed, not NFKC-normalised: for text a sister will say
 
     @property
     def is_admin(self) -> bool:
@@ -73,14 +80,30 @@ class CommandContext:
         return self.turn.turn.chat == "group"
 
 
+@dataclass(frozen=True)
+class SlowCommand:
+    """A slow command, checked and parsed, waiting for the Layer 2 lane (``CommandLayer.run``)."""
+
+    command: Command
+    arg: str
+
+
 class Commands:
     def __init__(self, admin: AdminTools | None = None):
         self.table: dict[str, Command] = {}
         self.admin = admin
 
-    def command(self, name: str, *, admin_only: bool = False, usage: str = "", in_groups: bool = False):
+    def command(
+        self,
+        name: str,
+        *,
+        admin_only: bool = False,
+        usage: str = "",
+        in_groups: bool = False,
+        slow: bool = False,
+    ):
         def register(func):
-            self.table[name] = Command(name, func, admin_only, usage, in_groups)
+            self.table[name] = Command(name, func, admin_only, usage, in_groups, slow)
             return func
 
         return register
@@ -106,7 +129,8 @@ class Commands:
                 ]
         return rows
 
-    def run(self, ctx: TurnContext) -> Decision:
+    def run(self, ctx: TurnContext) -> Decision | SlowCommand:
+        """The command's answer, or (``slow`` commands) what ``execute`` will run in the Layer 2 lane."""
         from botan_line.core.layers import command_text
 
         name, _, arg = (command_text(ctx.turn.text) or "/")[1:].partition(" ")
@@ -123,7 +147,16 @@ class Commands:
             decision = ctx.say_line("unknown_command", "command")
             decision.ledger.pattern = "unknown"  # a non-admin cannot tell an admin command from a typo
             return decision
-        result = cmd.func(CommandContext(ctx, arg.strip(), self.admin))
+        if cmd.slow:
+            return SlowCommand(cmd, arg.strip())
+        return self.execute(ctx, cmd, arg.strip())
+
+    def execute(self, ctx: TurnContext, cmd: Command, arg: str, time_left: float | None = None) -> Decision:
+        from botan_line.core.layers import command_words
+
+        typed = command_words(ctx.turn.text)
+        result = cmd.func(CommandContext(ctx, arg, self.admin, time_left, typed))
+        name = cmd.name
         if isinstance(result, str):
             return ctx.reply(result, "command", pattern=name)
         if result.ledger is not None and not result.ledger.pattern:
@@ -224,20 +257,26 @@ def _budget(ctx: CommandContext) -> Decision | str:
     return ctx.turn.reply(text, "command", effects=effects)
 
 
-@command("candidates", admin_only=True, usage="[text]")
+@command("candidates", admin_only=True, usage="[text]", slow=True)
 def _candidates(ctx: CommandContext) -> Decision | str:
     """Layer 1に追加する候補の一覧"""
-    found = ctx.admin.candidates(limit=10)
+    found, mined = ctx.admin.candidates(10, ctx.time_left)
+    note = "" if mined else "（新しい集計は間に合いませんでした。前回までの候補です）\n"
     if not found:
-        return "いま承認待ちの候補はありません。"
+        return note + "いま承認待ちの候補はありません。"
     names = {sid: s.persona.display_name for sid, s in ctx.turn.chars.sisters.items()}
     if ctx.arg.lower() != "text":  # a card per candidate with 承認 / 却下 buttons (ops/cards.py)
         from botan_line.ops import cards
 
-        return _card(ctx, *cards.candidates_card(found, names))
-    lines = ["承認待ちの候補（/approve 番号 か /reject 番号）:"]
+        alt, container = cards.candidates_card(found, names)
+        return _card(ctx, note + alt, container)
+    lines = [note + "承認待ちの候補（/approve 番号 [返事 | 返事…] か /reject 番号）:"]
     for c in found:
-        what = f"「{c.trigger[:20]}」" if c.kind == "pattern" else f"{c.pattern_id}の言い換え"
+        if c.kind == "pattern":  # the cluster: its wordings, how many fans
+            shown = "／".join(f"「{m['text'][:16]}」" for m in c.members[:3])
+            what = shown + (f"ほか{len(c.members) - 3}件" if len(c.members) > 3 else "")
+        else:
+            what = f"{c.pattern_id}の言い換え"
         who = f"（{c.users}人）" if c.users else ""
         lines.append(f"#{c.id} {names.get(c.sister, c.sister)} {what}{who}\n　→ {c.replies[0][:40]}")
     return "\n".join(lines)
@@ -250,44 +289,59 @@ def _card(ctx: CommandContext, alt: str, container: dict) -> Decision:
     return decision
 
 
-def _decide_candidate(ctx: CommandContext, name: str, done: str) -> str:
-    """/approve and /reject: parse the number, apply, answer in one line."""
-    from botan_line.ops.learning import LearningError
-
+def _candidate_number(ctx: CommandContext) -> tuple[int | None, str]:
+    """「12 返事…」 → (12, "返事…"); None when it does not start with a number."""
+    number, *rest = ctx.typed.split(maxsplit=1) or [""]
     try:
-        cand_id = int(ctx.arg.lstrip("#"))
+        return int(number.lstrip("#＃")), rest[0].strip() if rest else ""
     except ValueError:
-        return f"番号を指定してね（例: /{name} 12）"
-    action = ctx.admin.approve if name == "approve" else ctx.admin.reject
+        return None, ""
+
+
+@command("approve", admin_only=True, usage="番号 [返事 | 返事…]", slow=True)  # checking loads every file
+def _approve(ctx: CommandContext) -> Decision | str:
+    """候補を承認してLayer 1に追加（返事を書くと差し替え、先頭に + で追加）"""
+    from botan_line.ops.learning import LearningError, parse_edit
+
+    cand_id, edit = _candidate_number(ctx)
+    if cand_id is None:
+        return (
+            "番号を指定してね（例: /approve 12、/approve 12 新しい返事 | もう一つ、/approve 12 + 追加の返事）"
+        )
+    replies, add = parse_edit(edit)
     try:
-        action(cand_id, ctx.turn.user.user_id)
+        effect = ctx.admin.approval(cand_id, ctx.turn.user.user_id, replies, add)
     except LearningError as exc:
         return str(exc)
-    return f"#{cand_id} を{done}"
-
-
-@command("approve", admin_only=True, usage="番号")
-def _approve(ctx: CommandContext) -> str:
-    """候補を承認してLayer 1に追加"""
-    return _decide_candidate(ctx, "approve", "承認しました。次のメッセージから使われます。")
+    text = f"#{cand_id} を承認しました（返事{len(effect.replies)}件）。数秒以内にすべての応答で使われます。"
+    return ctx.turn.reply(text, "command", effects=[effect])
 
 
 @command("reject", admin_only=True, usage="番号")
-def _reject(ctx: CommandContext) -> str:
+def _reject(ctx: CommandContext) -> Decision | str:
     """候補を却下"""
-    return _decide_candidate(ctx, "reject", "却下しました。")
+    from botan_line.ops.learning import LearningError
+
+    cand_id, _ = _candidate_number(ctx)
+    if cand_id is None:
+        return "番号を指定してね（例: /reject 12）"
+    try:
+        effect = ctx.admin.rejection(cand_id, ctx.turn.user.user_id)
+    except LearningError as exc:
+        return str(exc)
+    return ctx.turn.reply(f"#{cand_id} を却下しました。", "command", effects=[effect])
 
 
-@command("learn", admin_only=True, usage="姉妹 言葉 => 返事")
+@command("learn", admin_only=True, usage="姉妹 言葉 => 返事", slow=True)
 def _learn(ctx: CommandContext) -> str:
     """レビュー済みのパターンを直接追加"""
     from botan_line.ops.learning import LearningError
 
-    sister, _, rest = ctx.arg.partition(" ")
-    trigger, sep, replies = rest.partition("=>")
+    sister, *rest = ctx.typed.split(maxsplit=1) or [""]
+    trigger, sep, replies = (rest[0] if rest else "").replace("＝＞", "=>").partition("=>")
     if not sep:
         return "書き方: /learn botan 推し活 => わかる〜！推し活って最高だよね！（返事は | で複数）"
-    lines = [r.strip() for r in replies.split("|") if r.strip()]
+    lines = [r.strip() for r in replies.replace("｜", "|").split("|") if r.strip()]
     try:
         pattern_id = ctx.admin.learn(sister.strip().lower(), trigger.strip(), lines, ctx.turn.user.user_id)
     except LearningError as exc:

@@ -24,9 +24,12 @@ from typing import Protocol
 from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, CharacterStore, Persona
 from botan_line.characters.normalize import Normalized, normalize
 from botan_line.characters.placeholders import fill
-from botan_line.clock import BAND_NAMES, time_band
+from botan_line.characters.recall import LastReply
+from botan_line.characters.timewords import time_word
+from botan_line.clock import time_band
 from botan_line.core import native
 from botan_line.core.model import (
+    REMEMBERED_LAYERS,
     AddHistory,
     Decision,
     Effect,
@@ -51,6 +54,7 @@ class Reads(Protocol):
     def pushes(self, since: float, until: float) -> int: ...  # messages LINE counted (core/quota.py)
     def facts(self, user_id: str) -> dict[str, str]: ...
     def tier_calls(self, day: str) -> dict[str, int]: ...
+    def last_reply(self, user_id: str, sister: str) -> LastReply | None: ...  # None: not hers
 
 
 def pick_variation(n: int, used: Sequence[int], rng: random.Random) -> tuple[int, tuple[int, ...]]:
@@ -117,7 +121,7 @@ class TurnContext:
     switched: bool  # ... and she was not the current one
     norm: Normalized  # the whole message, normalised
     rest: str  # the normalised message without the called name
-    band: str
+    band: str  # morning|daytime|evening|night: what patterns' when.time tests
     chars: CharacterSet
     reads: Reads
     admins: frozenset[str]
@@ -142,7 +146,8 @@ class TurnContext:
         return user.nickname or user.display_name or self.chars.persona(sister or self.sister).address
 
     def fill(self, template: str, sister: str | None = None) -> str:
-        return fill(template, name=self.name(sister), band=BAND_NAMES[self.band])
+        """A line's placeholders: ``{name}``, and ``{band}`` as the word for this hour (夜 at 21:30)."""
+        return fill(template, name=self.name(sister), band=time_word(self.now))
 
     def pick(self, key: str, count: int, sister: str | None = None) -> tuple[int, UseVariation]:
         """Which of ``count`` variations to use for ``key``, and the effect that remembers it."""
@@ -198,11 +203,8 @@ class Deferred:
     """A Layer 2 call prepared by ``decide``; ``Conversation.complete`` runs it and finishes the decision."""
 
     ctx: TurnContext
-    call: object  # core.layer2.Layer2Call
+    call: object  # core.layer2.Layer2Call, or a slow command (core.commands.SlowCommand)
     layer: Layer
-
-
-REMEMBERED_LAYERS = ("layer1", "layer2", "fallback")  # answers that become conversation history
 
 
 class Conversation:

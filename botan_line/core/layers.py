@@ -6,10 +6,12 @@ Each answers a turn with a Decision or leaves it to the next (None). Layer 2 liv
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
 
+from botan_line.characters import recall
 from botan_line.characters.matcher import Context
 from botan_line.core import safety
 from botan_line.core.conversation import Deferred, Layer, TurnContext
@@ -26,12 +28,19 @@ def command_text(text: str) -> str | None:
     return rest.strip() if rest.startswith("/") else None
 
 
+def command_words(text: str) -> str:
+    """What follows the command's name, exactly as typed (a reply an admin writes keeps its ！ and ？)."""
+    parts = _LEAD.sub("", text, count=1).strip().split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
 def is_command(text: str) -> bool:
     return command_text(text) is not None
 
 
 class CommandLayer:
-    """Slash-commands: never reach a model, never cost anything."""
+    """Slash-commands: never reach a model, never cost anything. A slow one (``/candidates``) is
+    deferred like a Layer 2 call, so the worker runs it in its Layer 2 lane."""
 
     name = "commands"
     counts_as_message = False
@@ -39,10 +48,15 @@ class CommandLayer:
     def __init__(self, commands):
         self.commands = commands  # core.commands.Commands
 
-    def answer(self, ctx: TurnContext) -> Decision | None:
+    def answer(self, ctx: TurnContext) -> Decision | Deferred | None:
         if not is_command(ctx.turn.text) or self.commands is None:
             return None
-        return self.commands.run(ctx)
+        result = self.commands.run(ctx)
+        return result if isinstance(result, Decision) else Deferred(ctx, result, self)
+
+    def run(self, ctx: TurnContext, call, time_left: float | None = None) -> Decision:
+        """The slow command ``call`` (a ``core.commands.SlowCommand``), off the fast lane."""
+        return self.commands.execute(ctx, call.command, call.arg, time_left)
 
 
 class SafetyLayer:
@@ -89,7 +103,7 @@ class SisterCallLayer:
     counts_as_message = True
 
     def answer(self, ctx: TurnContext) -> Decision | None:
-        if not ctx.called or ctx.rest:
+        if not ctx.called or ctx.rest or ctx.turn.earlier:  # a name after other bubbles is not a call
             return None
         text, used = ctx.line("switched")
         return ctx.reply(
@@ -98,13 +112,21 @@ class SisterCallLayer:
 
 
 class Layer1:
-    """The sister's YAML greetings and patterns: zero cost, always in her voice."""
+    """The sister's YAML greetings and patterns: zero cost, always in her voice.
+
+    Never for merged bubbles: a pattern answers one line, and 「うん」 or 「おはよ」 at the end of a
+    thought split over several bubbles is not what the fan was saying (Layer 2 reads them all)."""
 
     name = "layer1"
     counts_as_message = True
 
     def answer(self, ctx: TurnContext) -> Decision | None:
-        match_ctx = Context(band=ctx.band, first_visit=ctx.user.first_visit, chat=ctx.turn.chat)
+        if ctx.turn.earlier:
+            return None
+        after = functools.cache(
+            lambda: recall.after_for(ctx.reads, ctx.chars, ctx.user.user_id, ctx.sister, ctx.now.timestamp())
+        )
+        match_ctx = Context(band=ctx.band, first_visit=ctx.user.first_visit, chat=ctx.turn.chat, after=after)
         match = ctx.chars.matchers[ctx.sister].match(ctx.rest, ctx.norm.question, match_ctx)
         if match is None:
             return None
@@ -128,11 +150,12 @@ class FallbackLayer:
 
 
 def learnable(ctx: TurnContext, verdict: safety.SafetyVerdict | None = None) -> str | None:
-    """The normalised message as reports and learning may keep it: never personal data, never merged
-    bubbles, never a message a safety signal flagged (a concern must not become a Layer 1 pattern)."""
+    """The message as reports and learning may keep it — normalised, without the sister's name, so
+    exactly what Layer 1 matched — never personal data, never merged bubbles, never a message a
+    safety signal flagged (a concern must not become a Layer 1 pattern)."""
     if verdict is not None or ctx.turn.earlier or safety.has_personal_data(ctx.turn.text):
         return None
-    return ctx.norm.text
+    return ctx.rest or None
 
 
 def default_layers(commands, layer2, nickname=None) -> Sequence[Layer]:

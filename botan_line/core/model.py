@@ -78,6 +78,9 @@ class Outgoing:
 _OPTIONAL = {"kind": TEXT, "sticker": None, "flex": None, "quote_token": None}
 
 
+REMEMBERED_LAYERS = ("layer1", "layer2", "fallback")  # answers that become conversation history
+
+
 @dataclass
 class LedgerEntry:
     user_id: str
@@ -193,6 +196,29 @@ class NoticeOnce:
     to: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Approve:
+    """/approve: write a learned pattern that ``ops.learning.plan_approval`` checked (the character
+    set still loads with it) — only if the learned patterns are still at ``version``."""
+
+    candidate_id: int
+    admin: str
+    sister: str
+    kind: str  # pattern | variation
+    pattern_id: str  # learned_<candidate id>, or the file pattern a variation extends
+    body: str  # JSON in the learned.yaml schema
+    replies: tuple[str, ...]
+    version: int  # learned_version when it was checked
+
+
+@dataclass(frozen=True)
+class Reject:
+    """/reject: the candidate is closed (if it is still open)."""
+
+    candidate_id: int
+    admin: str
+
+
 Effect = (
     SaveUser
     | SetActive
@@ -205,6 +231,8 @@ Effect = (
     | SetNickname
     | SetFact
     | NoticeOnce
+    | Approve
+    | Reject
 )
 
 

@@ -18,7 +18,7 @@ class Route:
 
 
 def _has_any(text: str, words) -> bool:
-    return any(fold(w) in text for w in words)
+    return any(fold(w, contained=True) in text for w in words)
 
 
 def importance(text: str, *, new_user: bool, switched: bool, cfg: RouterConfig) -> Route:

@@ -24,6 +24,7 @@ from typing import Literal
 
 import ahocorasick
 
+from botan_line.characters.placeholders import CRISIS_PLACEHOLDERS, fill
 from botan_line.core.safety_rules import KATA, REPORTED, RULES
 from botan_line.core.safety_text import prepare
 
@@ -225,6 +226,7 @@ def from_moderation(moderation, cfg) -> SafetyVerdict | None:
 
 
 def crisis_reply(safety, sister: str, name: str) -> str:
+    """The crisis reply of ``sister``, with ``{name}`` and the ``{contacts}`` list filled."""
     contacts = []
     for c in safety.contacts:
         parts = [c.name]
@@ -235,7 +237,7 @@ def crisis_reply(safety, sister: str, name: str) -> str:
         if c.url:
             parts.append(c.url)
         contacts.append("・" + " ".join(parts))
-    return safety.crisis_reply[sister].replace("{contacts}", "\n".join(contacts)).replace("{name}", name)
+    return fill(safety.crisis_reply[sister], CRISIS_PLACEHOLDERS, name=name, contacts="\n".join(contacts))
 
 
 _PII = [

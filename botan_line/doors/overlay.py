@@ -2,8 +2,9 @@
 
 The fast lane decides many events before it writes them all in one transaction; a fan's second
 bubble must still see what the first one changed (the sister they switched to, the variation just
-used). The overlay answers the core's reads (``core.conversation.Reads``) that way, and caches
-what it read, so a batch costs two prefetch queries instead of several reads per event.
+used, what she said last). The overlay answers the core's reads (``core.conversation.Reads``)
+that way, and caches what it read, so a batch costs two prefetch queries instead of several reads
+per event.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import replace
 
+from botan_line.characters.recall import WINDOW_SECONDS, LastReply
 from botan_line.core.model import (
+    REMEMBERED_LAYERS,
     AddHistory,
     CountCall,
     CountTier,
-    Effect,
+    Decision,
     Forget,
     SaveUser,
     SetActive,
@@ -29,8 +32,10 @@ from botan_line.storage.store import Store
 
 
 class Overlay:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, now: float | None = None):
         self.store = store
+        self.now = now  # the batch's time (epoch seconds): what its fans' last replies are read against
+        self._recent: dict[str, tuple[str, LastReply]] | None = None  # read on the first need
         self._users: dict[str, UserState] = {}
         self._variations: dict[tuple[str, str, str], list[int]] = {}
         self._prefetched: set[str] = set()  # users whose variation rows are all in _variations
@@ -42,6 +47,7 @@ class Overlay:
         self._tiers_read: dict[str, dict[str, int]] = {}
         self._tiers: Counter[tuple[str, str]] = Counter()
         self._facts: dict[str, dict[str, str]] = {}
+        self._last: dict[str, tuple[str, LastReply]] = {}  # user → (sister, latest answer of this batch)
 
     def prefetch(self, user_ids) -> None:
         """Read the state of every fan in the batch at once."""
@@ -102,9 +108,25 @@ class Overlay:
                 found[tier] += n
         return dict(found)
 
+    def last_reply(self, user_id: str, sister: str) -> LastReply | None:
+        if user_id in self._last:
+            found = self._last[user_id]
+        elif self.now is not None and user_id in self._prefetched:
+            if self._recent is None:  # a reaction in the batch: every fan's last reply, in two statements
+                self._recent = self.store.recent_replies(sorted(self._prefetched), self.now - WINDOW_SECONDS)
+            found = self._recent.get(user_id)
+        else:
+            return self.store.last_reply(user_id, sister)
+        return found[1] if found is not None and found[0] == sister else None
+
     # --- the batch's own writes ----------------------------------------------------------------
-    def add(self, effects: list[Effect]) -> None:
-        for e in effects:
+    def add(self, decision: Decision, at: float) -> None:
+        """A decision of this batch, saved with the batch at ``at`` (epoch seconds)."""
+        entry = decision.ledger
+        if entry is not None:  # what the store's last_reply will read once the batch is saved
+            text = decision.text if entry.layer in REMEMBERED_LAYERS else ""
+            self._last[entry.user_id] = (entry.sister, LastReply(entry.layer, entry.pattern, text, at))
+        for e in decision.effects:
             if isinstance(e, SaveUser):  # SaveUser never changes the nickname: keep the batch's own
                 known = self._users.get(e.user.user_id)
                 self._users[e.user.user_id] = replace(e.user, nickname=known.nickname) if known else e.user

@@ -208,7 +208,7 @@ class Worker:
     # --- the fast lane ---------------------------------------------------------------------------
     def _advance_all(self, now: float):
         """Decide every event that can be decided now, in order per chat."""
-        overlay = Overlay(self.s.store)
+        overlay = Overlay(self.s.store, now)
         waiting = [c for c in self.chats.values() if c.queue and now >= c.retry_at]
         users = [s.user_id for c in waiting for r in c.queue if (s := source_of(r.event))]
         if users:
@@ -224,8 +224,8 @@ class Worker:
             row = chat.queue[0]
             job = chat.job
             if job is not None:
-                if job.started or not self._mergeable(row):
-                    return  # behind a Layer 2 call: wait for its answer
+                if job.started or not self._mergeable(row) or not self._mergeable(job.rows[0]):
+                    return  # behind a Layer 2 call (or a slow command): wait for its answer
                 job.rows.append(chat.queue.popleft())
                 continue
             saved = row.outgoing or {}
@@ -241,7 +241,7 @@ class Worker:
             elif isinstance(result, str):
                 finished.append((row, result))
             else:
-                overlay.add(result.effects)
+                overlay.add(result, now)
                 batch.append((row, result))
 
     def _decide(self, row: inbox.Claimed, now: float, reads) -> Decision | Deferred | str:
@@ -522,7 +522,7 @@ class Worker:
             (t for r in job.rows if (t := delivery.event_seconds(r.event)) is not None), default=job.opened
         )
         chat = self.chats[job.rows[0].chat_key]
-        if chat.queue:  # something that cannot merge is waiting behind it
+        if chat.queue or not self._mergeable(job.rows[0]):  # nothing will join it: start now
             return True
         left = delivery.token_time_left(job.newest.event, now)
         if left is not None and left < merge + 10:

@@ -8,8 +8,11 @@ from sqlalchemy import Engine
 
 from botan_line.characters.loader import CharacterSet, CharacterStore
 from botan_line.config import BotConfig
+from botan_line.core.model import Approve, Reject
 from botan_line.ops import learning, stats
 from botan_line.storage.store import ledger_rows
+
+MINE_SECONDS = 120.0  # the longest /candidates waits for mining
 
 
 class AdminTools:
@@ -22,18 +25,28 @@ class AdminTools:
     def reload(self) -> tuple[list[str] | None, CharacterSet]:
         return self.characters.reload(), self.characters.current
 
-    def candidates(self, limit: int) -> list[learning.Candidate]:
-        """Mine fresh candidates, then the open ones, most asked first."""
+    def candidates(self, limit: int, time_left: float | None = None) -> tuple[list[learning.Candidate], bool]:
+        """Mine fresh candidates in a child process (the morphological dictionary never stays in a
+        worker), then the open ones, most asked first. False when mining failed or ran out of time."""
         cfg = self.cfg.learning
-        learning.mine(self.engine, self.characters, min_users=cfg.min_distinct_users,
-                      max_replies=cfg.max_replies_per_candidate)  # fmt: skip
-        return learning.open_candidates(self.engine, limit=limit)
+        timeout = MINE_SECONDS if time_left is None else max(1.0, min(MINE_SECONDS, time_left - 3.0))
+        try:
+            learning.mine_in_child(self.engine, self.characters, min_users=cfg.min_distinct_users,
+                                   max_replies=cfg.max_replies_per_candidate, timeout=timeout)  # fmt: skip
+            mined = True
+        except learning.LearningError:
+            mined = False
+        return learning.open_candidates(self.engine, limit=limit), mined
 
-    def approve(self, candidate_id: int, admin: str) -> None:
-        learning.approve(self.engine, self.characters, candidate_id, admin)
+    def approval(self, candidate_id: int, admin: str, replies: list[str] | None, add: bool) -> Approve:
+        with self.engine.connect() as conn:
+            return learning.plan_approval(
+                conn, self.characters, candidate_id, admin, replies=replies, add=add
+            )
 
-    def reject(self, candidate_id: int, admin: str) -> None:
-        learning.reject(self.engine, candidate_id, admin)
+    def rejection(self, candidate_id: int, admin: str) -> Reject:
+        with self.engine.connect() as conn:
+            return learning.plan_rejection(conn, candidate_id, admin)
 
     def learn(self, sister: str, trigger: str, replies: list[str], admin: str) -> str:
         return learning.learn(self.engine, self.characters, sister, trigger, replies, admin)

@@ -53,11 +53,11 @@ def load_env_file(path: str) -> None:
 
 # --- subcommands ---------------------------------------------------------------------------------
 def cmd_check(args) -> int:
-    from botan_line.characters.loader import load_characters
+    from botan_line.characters.loader import learned_from_files, load_characters
 
     root = Path(args.dir) if args.dir else _settings().characters_dir
-    try:
-        chars = load_characters(root)
+    try:  # learned.yaml exports are checked as if imported (botan-line learned import)
+        chars = load_characters(root, learned_from_files(root))
     except CharacterError as exc:
         for problem in exc.problems:
             print(problem)

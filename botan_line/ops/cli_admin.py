@@ -74,61 +74,123 @@ def cmd_stats(args) -> int:
     return 0
 
 
-def cmd_review(args) -> int:
-    """Approve or reject candidate lines in the terminal."""
+def _store(settings, engine):
     from botan_line.characters.loader import CharacterStore
+    from botan_line.ops.learning import LearnedSource
+
+    return CharacterStore(settings.characters_dir, learned=LearnedSource(engine))
+
+
+def _show(c) -> None:
+    if c.kind == "pattern":
+        print(f"\n#{c.id} [{c.sister}] {len(c.members)} wording(s) from {c.users} fan(s):")
+        for m in c.members:
+            print(f"    「{m['text']}」  ({m['users']} fan(s))")
+        print(f"  triggers: {' / '.join(c.triggers)}")
+    else:
+        print(f"\n#{c.id} [{c.sister}] new variation of {c.pattern_id}")
+    for reply in c.replies:
+        print(f"    → {reply}")
+
+
+REVIEW_HELP = (
+    "[a]pprove · a 返事 | 返事 (approve with your own replies) · + 返事 | 返事 (add replies, approve) · "
+    "[r]eject · [s]kip · [q]uit"
+)
+
+
+def cmd_review(args) -> int:
+    """Approve or reject candidate lines in the terminal; answers come from stdin (a TTY or a pipe:
+    `yes a | botan-line review` approves every open candidate)."""
     from botan_line.ops import learning
     from botan_line.storage.db import connect
 
     settings = _settings()
     engine = connect(existing_database(settings))
-    store = CharacterStore(settings.characters_dir)
+    store = _store(settings, engine)
     cfg = settings.config.learning
     added = learning.mine(
         engine, store, min_users=cfg.min_distinct_users, max_replies=cfg.max_replies_per_candidate
     )
-    who = "terminal"
+    who = args.admin
     try:
         if args.approve:
-            cand = learning.approve(engine, store, args.approve, who)
-            print(f"approved #{cand.id}: written to {settings.characters_dir / cand.sister / 'learned.yaml'}")
+            cand = learning.decide_now(engine, store, args.approve, who, approve_it=True, edit=args.replies)
+            print(f"approved #{cand.id} ({cand.sister}): every worker serves it within seconds")
             return 0
         if args.reject:
-            learning.reject(engine, args.reject, who)
+            learning.decide_now(engine, store, args.reject, who, approve_it=False)
             print(f"rejected #{args.reject}")
             return 0
     except learning.LearningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    found = learning.open_candidates(engine)
+    found = learning.open_candidates(engine, limit=10**6)
     print(f"{len(found)} open candidate(s) ({added} new)")
-    interactive = sys.stdin.isatty() and not args.list
+    if not args.list and found:
+        print(REVIEW_HELP)
     for c in found:
-        target = f"trigger 「{c.trigger}」" if c.kind == "pattern" else f"new variation of {c.pattern_id}"
-        print(f"\n#{c.id} [{c.sister}] {target}  users={c.users}")
-        for reply in c.replies:
-            print(f"    → {reply}")
-        if not interactive:
+        _show(c)
+        if args.list:
             continue
-        answer = input("[a]pprove / [r]eject / [s]kip / [q]uit? ").strip().lower()[:1]
+        if sys.stdin.isatty():
+            print("? ", end="", flush=True)
+        answer = sys.stdin.readline()
+        if not answer:  # end of input: leave the rest open
+            break
+        answer = answer.strip()
+        head, edit = answer[:1].lower(), answer[1:].strip()
+        if head == "+":
+            head, edit = "a", answer
         try:
-            if answer == "a":
-                learning.approve(engine, store, c.id, who)
+            if head == "a":
+                learning.decide_now(engine, store, c.id, who, approve_it=True, edit=edit or None)
                 print("  approved")
-            elif answer == "r":
-                learning.reject(engine, c.id, who)
+            elif head == "r":
+                learning.decide_now(engine, store, c.id, who, approve_it=False)
                 print("  rejected")
-            elif answer == "q":
+            elif head == "q":
                 break
+            else:
+                print("  skipped")
         except learning.LearningError as exc:
             print(f"  error: {exc}")
+    return 0
+
+
+def cmd_learned(args) -> int:
+    """learned export | import | mine: the database's learned patterns and learned.yaml."""
+    from botan_line.ops import learning
+    from botan_line.storage.db import connect
+
+    settings = _settings()
+    engine = connect(settings.database_url)
+    root = Path(args.dir) if getattr(args, "dir", None) else settings.characters_dir
+    if args.action == "export":
+        for path in learning.export_learned(engine, root):
+            print(f"wrote {path}")
+        return 0
+    store = _store(settings, engine)
+    if args.action == "import":
+        try:
+            with engine.begin() as conn:
+                counts = learning.import_learned(conn, store, root, args.admin)
+        except learning.LearningError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        for sister, n in sorted(counts.items()):
+            print(f"{sister}: {n} learned pattern(s) and variation set(s) now in the database")
+        return 0
+    print(
+        learning.mine(engine, store, min_users=args.min_users, max_replies=args.max_replies),
+        "new candidate(s)",
+    )
     return 0
 
 
 def cmd_vary(args) -> int:
     """Draft new variations of a pattern with any OpenAI-compatible model; keep what the guard passes."""
     from botan_line.adapters.openai_api import LLM
-    from botan_line.characters.loader import CharacterStore
     from botan_line.errors import SettingsError
     from botan_line.ops import learning
     from botan_line.storage.db import connect
@@ -140,7 +202,7 @@ def cmd_vary(args) -> int:
             "(e.g. http://127.0.0.1:11434/v1 for Ollama)"
         )
     engine = connect(existing_database(settings))
-    store = CharacterStore(settings.characters_dir)
+    store = _store(settings, engine)
     cfg = settings.config
     llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=60, max_retries=cfg.llm.max_retries)
     model = args.model or cfg.tiers_for(args.sister).cheap.model
@@ -181,9 +243,15 @@ def _replay_lines(path: Path, tz, default_now: datetime):
 
 
 def cmd_replay(args) -> int:
-    """Feed recorded traffic through the full pipeline (in a scratch database) and report on it."""
+    """Feed recorded traffic through the full pipeline and report on it: in a scratch database, or
+    with ``--db URL`` in that database, which keeps everything (so mining and review can follow)."""
+    import contextlib
+
+    from sqlalchemy import func, select
+
     from botan_line.core.model import Turn
     from botan_line.ops import stats
+    from botan_line.storage.db import ledger
     from botan_line.storage.store import ledger_rows
     from botan_line.wiring import build
 
@@ -192,15 +260,23 @@ def cmd_replay(args) -> int:
     if not path.is_file():
         print(f"error: no such file {path}", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="botan-replay-") as scratch:
+    with contextlib.ExitStack() as stack:
+        if args.db:
+            url = args.db
+        else:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="botan-replay-"))
+            url = f"sqlite:///{Path(scratch) / 'replay.db'}"
         # a measurement, not a chat: no per-user daily cap
         config = settings.config.model_copy(
             update={"budget": settings.config.budget.model_copy(update={"per_user_daily_calls": 10**9})}
         )
-        changes = {"database_url": f"sqlite:///{Path(scratch) / 'replay.db'}", "config": config}
+        changes = {"database_url": url, "config": config}
         if args.no_llm:
             changes.update(openai_api_key="", openai_base_url="")
         services = build(settings.with_(**changes))
+        stack.callback(services.engine.dispose)
+        with services.engine.connect() as conn:  # a kept database may hold earlier replays: report this one
+            start_id = conn.scalar(select(func.max(ledger.c.id))) or 0
         now = datetime.now(settings.tz)
         first = last = None
         for user, text, when in _replay_lines(path, settings.tz, now):
@@ -214,11 +290,10 @@ def cmd_replay(args) -> int:
             print("error: the file holds no messages", file=sys.stderr)
             return 2
         since, until = first.timestamp(), last.timestamp() + 1
-        rows = ledger_rows(services.engine, since, until)
+        rows = [r for r in ledger_rows(services.engine, since, until) if r.id > start_id]
         report = stats.build_report(
             rows, cfg=settings.config, since=since, until=until, label=f"replay of {path.name}"
         )
-        services.engine.dispose()
     _print_report(report, args.json)
     return 0
 
@@ -229,11 +304,21 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("review", help="approve or reject candidate Layer 1 lines")
+    p = sub.add_parser("review", help="approve or reject candidate Layer 1 lines (answers from stdin)")
     p.add_argument("--list", action="store_true", help="only list open candidates")
     p.add_argument("--approve", type=int, metavar="ID")
+    p.add_argument("--replies", metavar="TEXT", help='with --approve: "A | B" replaces, "+ A | B" adds')
     p.add_argument("--reject", type=int, metavar="ID")
+    p.add_argument("--admin", default="terminal", help="who approves, for the audit (default terminal)")
     p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("learned", help="learned patterns: export to / import from learned.yaml, mine")
+    p.add_argument("action", choices=("export", "import", "mine"))
+    p.add_argument("dir", nargs="?", help="characters folder (default BOTAN_CHARACTERS_DIR)")
+    p.add_argument("--admin", default="terminal", help="who imports, for the audit")
+    p.add_argument("--min-users", type=int, default=3)
+    p.add_argument("--max-replies", type=int, default=5)
+    p.set_defaults(func=cmd_learned)
 
     p = sub.add_parser("vary", help="draft new variations of a pattern with any OpenAI-compatible model")
     p.add_argument("sister")
@@ -246,6 +331,9 @@ def register(sub) -> None:
     p = sub.add_parser("replay", help="run recorded messages through the pipeline and report on them")
     p.add_argument("file", help="one message per line, or JSON lines with user, text, time")
     p.add_argument("--no-llm", action="store_true", help="Layer 2 off: measure Layer 1 alone")
+    p.add_argument(
+        "--db", metavar="URL", help="replay into this database and keep it (default: a scratch one)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_replay)
 

@@ -178,6 +178,8 @@ candidates = Table(
     Column("created_at", Float, nullable=False),
     Column("decided_at", Float),
     Column("decided_by", String(64)),
+    Column("triggers", Text),  # JSON list: every wording of the cluster, as Layer 1 sees it (0004)
+    Column("members", Text),  # JSON list of {"text", "users"}: what the review shows (0004)
 )
 Index("ix_candidates_trigger", candidates.c.sister, candidates.c.trigger)
 
@@ -222,6 +224,44 @@ pushes = Table(
     Column("event_id", String(64)),
 )
 Index("ix_pushes_time", pushes.c.created_at)
+
+# Learned Layer 1 patterns: the source of truth for every machine (0004). One row per learned
+# pattern, or per set of approved variations of a file pattern; ``body`` is its YAML-schema dict.
+learned_patterns = Table(
+    "learned_patterns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sister", String(20), nullable=False),
+    Column("kind", String(12), nullable=False),  # pattern | variation
+    Column("pattern_id", String(80), nullable=False),  # learned_12, or the file pattern varied
+    Column("body", Text, nullable=False),  # JSON
+    Column("candidate_id", Integer),
+    Column("approved_by", String(64), nullable=False),
+    Column("approved_at", Float, nullable=False),
+)
+Index("ux_learned_patterns", learned_patterns.c.sister, learned_patterns.c.kind, learned_patterns.c.pattern_id,
+      unique=True)  # fmt: skip
+# One row (id 1): bumped by every change of learned_patterns, read by every worker every 2 s.
+learned_version = Table(
+    "learned_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", Float, nullable=False),
+)
+# Who changed what in the learned patterns, and when: approvals, edits, imports, removals.
+learned_audit = Table(
+    "learned_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("admin", String(64), nullable=False),
+    Column("action", String(20), nullable=False),  # approve | learn | import | remove
+    Column("sister", String(20), nullable=False),
+    Column("pattern_id", String(80), nullable=False),
+    Column("candidate_id", Integer),
+    Column("detail", Text),  # JSON: the body written
+)
 
 
 class DatabaseGone(DisconnectionError):

@@ -133,6 +133,35 @@ def m0003_chat_leases(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_ledger_event ON ledger (event_id)")
 
 
+def m0004_learned_patterns(conn: Connection) -> None:
+    """Learned patterns move from learned.yaml into the database (the source of truth for every
+    machine), with a version counter every worker polls and an audit trail; candidates carry their
+    cluster of paraphrases (triggers) and what the review shows of it (members)."""
+    serial = (
+        "SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    )
+    conn.exec_driver_sql("ALTER TABLE candidates ADD COLUMN triggers TEXT")
+    conn.exec_driver_sql("ALTER TABLE candidates ADD COLUMN members TEXT")
+    conn.exec_driver_sql(
+        f"CREATE TABLE learned_patterns (id {serial}, sister VARCHAR(20) NOT NULL, kind VARCHAR(12) NOT NULL, "
+        "pattern_id VARCHAR(80) NOT NULL, body TEXT NOT NULL, candidate_id INTEGER, "
+        "approved_by VARCHAR(64) NOT NULL, approved_at FLOAT NOT NULL)"
+    )
+    conn.exec_driver_sql(
+        "CREATE UNIQUE INDEX ux_learned_patterns ON learned_patterns (sister, kind, pattern_id)"
+    )
+    conn.exec_driver_sql(
+        "CREATE TABLE learned_version (id INTEGER NOT NULL PRIMARY KEY, version INTEGER NOT NULL, "
+        "changed_at FLOAT NOT NULL)"
+    )
+    conn.exec_driver_sql("INSERT INTO learned_version (id, version, changed_at) VALUES (1, 0, 0)")
+    conn.exec_driver_sql(
+        f"CREATE TABLE learned_audit (id {serial}, at FLOAT NOT NULL, admin VARCHAR(64) NOT NULL, "
+        "action VARCHAR(20) NOT NULL, sister VARCHAR(20) NOT NULL, pattern_id VARCHAR(80) NOT NULL, "
+        "candidate_id INTEGER, detail TEXT)"
+    )
+
+
 def m0005_safety(conn: Connection) -> None:
     """Which safety signal decided a turn: a rule id, ``moderation:<category>``, or why moderation was not heard."""
     conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN safety VARCHAR(80)")
@@ -174,6 +203,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_ledger_reply", m0002_ledger_reply),
     ("0003_chat_leases", m0003_chat_leases),
+    ("0004_learned_patterns", m0004_learned_patterns),
     ("0005_safety", m0005_safety),
     ("0006_layer2_memory", m0006_layer2_memory),
     ("0008_line_native", m0008_line_native),

@@ -17,8 +17,11 @@ from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from botan_line.characters.recall import LastReply
 from botan_line.core.model import (
+    REMEMBERED_LAYERS,
     AddHistory,
+    Approve,
     CountCall,
     CountTier,
     Decision,
@@ -26,6 +29,7 @@ from botan_line.core.model import (
     LedgerEntry,
     Notice,
     NoticeOnce,
+    Reject,
     SaveUser,
     SetActive,
     SetFact,
@@ -189,6 +193,71 @@ class Store:
             )
         return int(n or 0)
 
+    def last_reply(self, user_id: str, sister: str) -> LastReply | None:
+        """This sister's latest reply to the fan (None when the fan's latest answer was another sister's).
+
+        The ledger says who answered, from which layer and pattern; the text of a conversational
+        answer comes from the history (other answers keep no text here)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ledger.c.sister, ledger.c.layer, ledger.c.pattern, ledger.c.created_at)
+                .where(ledger.c.user_id == user_id)
+                .order_by(ledger.c.created_at.desc(), ledger.c.id.desc())
+                .limit(1)
+            ).first()
+            if row is None or row.sister != sister:
+                return None
+            text = None
+            if row.layer in REMEMBERED_LAYERS:
+                text = conn.scalar(
+                    select(history.c.text)
+                    .where(
+                        history.c.user_id == user_id,
+                        history.c.sister == sister,
+                        history.c.role == "assistant",
+                        history.c.created_at >= row.created_at,
+                    )
+                    .order_by(history.c.id.desc())
+                    .limit(1)
+                )
+        return LastReply(row.layer, row.pattern, text or "", row.created_at)
+
+    def recent_replies(self, user_ids: list[str], since: float) -> dict[str, tuple[str, LastReply]]:
+        """Each fan's latest answer since ``since``, as (sister, her reply), for many fans in two
+        statements (the worker's batches). Like ``last_reply``, but an older answer is left out:
+        callers pass the window after which a reply is nothing to react to anyway."""
+        if not user_ids:
+            return {}
+        latest: dict = {}
+        texts: dict[tuple[str, str], tuple[int, str]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(
+                select(ledger.c.id, ledger.c.user_id, ledger.c.sister, ledger.c.layer, ledger.c.pattern,
+                       ledger.c.created_at)
+                .where(ledger.c.user_id.in_(user_ids), ledger.c.created_at >= since)
+            ):  # fmt: skip
+                best = latest.get(row.user_id)
+                if best is None or (row.created_at, row.id) > (best.created_at, best.id):
+                    latest[row.user_id] = row
+            talked = [u for u, r in latest.items() if r.layer in REMEMBERED_LAYERS]
+            if talked:
+                for h in conn.execute(
+                    select(history.c.id, history.c.user_id, history.c.sister, history.c.text, history.c.created_at)
+                    .where(history.c.user_id.in_(talked), history.c.role == "assistant",
+                           history.c.created_at >= since)
+                ):  # fmt: skip
+                    row, key = latest[h.user_id], (h.user_id, h.sister)
+                    if (
+                        h.sister == row.sister
+                        and h.created_at >= row.created_at
+                        and h.id > texts.get(key, (0,))[0]
+                    ):
+                        texts[key] = (h.id, h.text)
+        return {
+            u: (r.sister, LastReply(r.layer, r.pattern, texts.get((u, r.sister), (0, ""))[1], r.created_at))
+            for u, r in latest.items()
+        }
+
     # --- the one write -------------------------------------------------------------------------
     def apply(
         self, decision: Decision, now: datetime, conn: Connection | None = None, event_id: str | None = None
@@ -347,6 +416,16 @@ class Store:
         res = conn.execute(self._insert(state).values(key=e.key, value=str(int(ts))).on_conflict_do_nothing())
         return [Notice(admin, e.text) for admin in e.to] if res.rowcount == 1 else []
 
+    def _approve(self, conn: Connection, e: Approve, ts: float) -> None:
+        from botan_line.ops import learning  # the learned patterns' rules live with the learning loop
+
+        learning.write_approval(conn, e, ts)
+
+    def _reject(self, conn: Connection, e: Reject, ts: float) -> None:
+        from botan_line.ops import learning
+
+        learning.write_rejection(conn, e, ts)
+
     def _insert(self, table):
         return (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert(table)
 
@@ -377,6 +456,8 @@ _IN_PLACE: dict[type, Callable] = {
     SetNickname: Store._set_nickname,
     SetFact: Store._set_fact,
     NoticeOnce: Store._notice_once,
+    Approve: Store._approve,  # raises if the learned patterns changed since the check: re-decided
+    Reject: Store._reject,
 }
 
 

@@ -1,0 +1,133 @@
+"""Learning what fans really ask: paraphrases and name-addressed questions become one candidate, and
+one approval serves every wording on every instance that shares the database."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ADMIN
+from test_learning import learned_rows
+
+from botan_line.ops import learning
+from botan_line.wiring import CHECK_SECONDS
+
+REPO = Path(__file__).resolve().parents[1]
+MANGA = ["おすすめの漫画教えて！", "なんかおすすめのマンガない？", "最近おすすめの漫画ある？"]
+SWEETS = ["牡丹ちゃんの好きなスイーツってなに？", "牡丹の好きなスイーツは？", "好きなスイーツある？"]
+ANSWER = "最近は恋愛ものにハマってる！キュンキュンしたいならマジおすすめ〜！"
+
+
+def ask_all(bot, texts, reply=ANSWER, prefix="U"):
+    for i, text in enumerate(texts):
+        bot.ai.queue(reply)  # a deterministic model: the same answer every time
+        bot.say(text, user=f"{prefix}{i}")
+        assert bot.last().layer == "layer2"
+
+
+def only_candidate(bot):
+    listing = bot.say("/candidates text", user=ADMIN)
+    ids = re.findall(r"#(\d+)", listing)
+    assert len(ids) == 1, listing
+    return int(ids[0]), listing
+
+
+def test_three_wordings_from_three_fans_become_one_candidate_with_one_reply(bot):
+    ask_all(bot, MANGA)
+    cand_id, listing = only_candidate(bot)
+    assert "3人" in listing
+    cand = learning.get_candidate(bot.services.engine, cand_id)
+    assert len(cand.members) == 3 and cand.replies == [ANSWER]  # all the same: one reply is enough
+    assert "承認しました" in bot.say(f"/approve {cand_id}", user=ADMIN)
+    bot.clock.advance(CHECK_SECONDS)  # the next look at the learned patterns' version
+    for i, text in enumerate(MANGA):
+        assert bot.say(text, user=f"Unew{i}") == ANSWER
+        assert bot.last().layer == "layer1"
+
+
+def test_a_different_request_in_the_same_frame_stays_apart(sbot):
+    ask_all(sbot, MANGA)
+    ask_all(sbot, ["おすすめのアニメ教えて！"], prefix="Uanime")
+    cand_id, _ = only_candidate(sbot)
+    assert "おすすめのあにめ教えて" not in learning.get_candidate(sbot.services.engine, cand_id).triggers
+
+
+def test_questions_addressed_by_name_are_learned_without_the_name(bot):
+    ask_all(bot, SWEETS)
+    cand_id, _ = only_candidate(bot)
+    bot.say(f"/approve {cand_id}", user=ADMIN)
+    bot.clock.advance(CHECK_SECONDS)
+    for i, text in enumerate([*SWEETS, "牡丹ちゃん、好きなスイーツってなに？"]):
+        bot.say(text, user=f"Uask{i}")
+        assert bot.last().layer == "layer1", text
+
+
+def test_approve_with_the_admins_own_replies(sbot):
+    ask_all(sbot, MANGA)
+    cand_id, _ = only_candidate(sbot)
+    mine = "少女漫画なら断然『ハチミツ日和』！泣けるから覚悟して！ | 最近はバトルものも読んでる！アツいよ〜！"
+    assert "返事2件" in sbot.say(f"/approve {cand_id} {mine}", user=ADMIN)
+    sbot.clock.advance(CHECK_SECONDS)
+    assert sbot.say(MANGA[0], user="Ux") in [r.strip() for r in mine.split("|")]
+    (row,) = learned_rows(sbot.services.engine)
+    assert ANSWER not in row.body and row.approved_by == ADMIN
+
+
+def test_after_one_approval_every_instance_on_the_database_answers_from_layer1(make_bot, database_url):
+    first = make_bot(database_url)
+    second = make_bot(database_url)  # another machine: its own process state, the same database
+    ask_all(first, MANGA)
+    cand_id, _ = only_candidate(first)
+    second.say(MANGA[1], user="Ubefore")
+    assert second.last().layer == "layer2"  # not learned yet
+    first.say(f"/approve {cand_id}", user=ADMIN)
+    second.clock.advance(CHECK_SECONDS)  # the next version check
+    for i, text in enumerate(MANGA):
+        assert second.say(text, user=f"Usecond{i}") == ANSWER
+        assert second.last().layer == "layer1"
+
+
+def test_review_takes_its_answers_from_a_pipe_and_learned_export_writes_yaml(sbot, tmp_path):
+    ask_all(sbot, MANGA)
+    ask_all(sbot, SWEETS, reply="いちごタルト一択！", prefix="Us")
+    env = dict(
+        os.environ,
+        BOTAN_DATABASE_URL=sbot.services.settings.database_url,
+        BOTAN_DATA_DIR=str(tmp_path),
+        BOTAN_CHARACTERS_DIR=str(sbot.services.settings.characters_dir),
+    )
+    yes = "a\n" * 5
+    run = subprocess.run(
+        [sys.executable, "-m", "botan_line", "review", "--admin", "Ureviewer"],
+        input=yes,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("approved") == 2 and "3 fan(s)" in run.stdout
+    assert {r.approved_by for r in learned_rows(sbot.services.engine)} == {"Ureviewer"}
+    export = subprocess.run(
+        [sys.executable, "-m", "botan_line", "learned", "export"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert export.returncode == 0, export.stderr
+    text = (sbot.services.settings.characters_dir / "botan" / "learned.yaml").read_text(encoding="utf-8")
+    assert "いちごタルト一択！" in text
+    check = subprocess.run(
+        [sys.executable, "-m", "botan_line", "check", str(sbot.services.settings.characters_dir)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode == 0, check.stdout
