@@ -10,7 +10,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
@@ -236,6 +236,18 @@ def short_names(chars) -> dict[str, str]:
     }
 
 
+def _strong_estimator(rows, cfg: BotConfig):
+    """What the strong model would have cost a message that called no model: the period's mean
+    strong-tier price of its Layer 2 rows, else a typical exchange's."""
+    layer2_strong = [r.strong_yen or 0.0 for r in rows if r.layer == "layer2"]
+    mean_strong = sum(layer2_strong) / len(layer2_strong) if layer2_strong else None
+
+    def strong_estimate(sister: str) -> float:
+        return mean_strong if mean_strong is not None else _typical_yen(cfg, sister, "strong")
+
+    return strong_estimate
+
+
 def build_report(
     rows,
     *,
@@ -252,12 +264,7 @@ def build_report(
     rows = list(rows)
     followed = _followed_rows(rows, followup_seconds)
     items = [(i, r) for i, r in enumerate(rows) if since <= r.created_at < until]
-    layer2_strong = [r.strong_yen or 0.0 for _, r in items if r.layer == "layer2"]
-    mean_strong = sum(layer2_strong) / len(layer2_strong) if layer2_strong else None
-
-    def strong_estimate(sister: str) -> float:
-        return mean_strong if mean_strong is not None else _typical_yen(cfg, sister, "strong")
-
+    strong_estimate = _strong_estimator([r for _, r in items], cfg)
     names = {r.sister for _, r in items}
     order = [s for s in order if s in names] + sorted(names - set(order))
     sisters = {
@@ -265,6 +272,60 @@ def build_report(
         for s in order
     }
     return Report(label, since, until, _figures(items, followed, strong_estimate, cfg, top), sisters)
+
+
+@dataclass
+class Day:
+    """One local calendar day of the dashboard: its figures (no pattern lists)."""
+
+    day: str  # YYYY-MM-DD in the bot's time zone
+    since: float
+    until: float
+    figures: Figures
+
+    def to_json(self) -> dict:
+        f = self.figures
+        return {
+            "day": self.day,
+            "messages": f.messages,
+            "commands": f.commands,
+            "layers": dict(f.layers),
+            "tiers": dict(f.tiers),
+            "yen": round(f.yen, 4),
+            "all_strong_yen": round(f.all_strong_yen, 4),
+            "reduction_percent": round(f.reduction, 1),
+            "layer1_percent": round(f.share("layer1"), 1),
+        }
+
+
+def day_bounds(first: date, count: int, tz: tzinfo) -> list[tuple[str, float, float]]:
+    """``count`` local calendar days from ``first``: (YYYY-MM-DD, midnight, next midnight) in ``tz``
+    (a day with a daylight-saving change is 23 or 25 hours long, as the calendar says)."""
+    out = []
+    for n in range(count):
+        day = first + timedelta(days=n)
+        start = datetime.combine(day, time(), tzinfo=tz)
+        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+        out.append((day.isoformat(), start.timestamp(), end.timestamp()))
+    return out
+
+
+def daily(rows, *, cfg: BotConfig, days: Sequence[tuple[str, float, float]]) -> list[Day]:
+    """Figures per day for ``days`` (from :func:`day_bounds`, in order, back to back).
+
+    Messages that called no model are priced at the strong model with the estimate of the whole
+    span, so the days add up to ``build_report`` over the same span (same messages, layers, tiers,
+    yen and all-strong yen)."""
+    if not days:
+        return []
+    since, until = days[0][1], days[-1][2]
+    rows = [r for r in rows if since <= r.created_at < until]
+    strong_estimate = _strong_estimator(rows, cfg)
+    out = []
+    for label, start, end in days:
+        items = [(i, r) for i, r in enumerate(rows) if start <= r.created_at < end]
+        out.append(Day(label, start, end, _figures(items, set(), strong_estimate, cfg, top=0)))
+    return out
 
 
 def projection(report: Report, shares=(0.6, 0.8, 0.9), days_in_month: int = 30) -> list[tuple[float, float]]:
