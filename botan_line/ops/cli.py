@@ -53,22 +53,17 @@ def load_env_file(path: str) -> None:
 
 # --- subcommands ---------------------------------------------------------------------------------
 def cmd_check(args) -> int:
-    from botan_line.characters.loader import load_characters
+    from botan_line.ops.check import check_characters
 
     root = Path(args.dir) if args.dir else _settings().characters_dir
-    try:
-        chars = load_characters(root)
-    except CharacterError as exc:
-        for problem in exc.problems:
-            print(problem)
-        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+    result = check_characters(root)
+    for problem in result.problems:
+        print(problem)
+    if not result.ok:
+        print(f"{len(result.problems)} problem(s) found", file=sys.stderr)
         return 1
-    for sid, sister in chars.sisters.items():
-        stickers = f", {len(sister.stickers.stickers)} stickers" if sister.stickers else ""
-        print(
-            f"{sid}: {len(sister.patterns)} patterns, "
-            f"{sum(len(p.replies) for p in sister.patterns.values())} reply variations{stickers}"
-        )
+    for line in result.summary:
+        print(line)
     print("ok")
     return 0
 
