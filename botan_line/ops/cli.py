@@ -168,10 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", help="delete handled events and history past the retention")
     p.set_defaults(func=cmd_prune)
 
-    from botan_line.ops import cli_admin, cli_backup
+    from botan_line.ops import cli_admin, cli_backup, cli_console
 
     cli_admin.register(sub)
     cli_backup.register(sub)
+    cli_console.register(sub)
     return parser
 
 
