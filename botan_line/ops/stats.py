@@ -7,6 +7,7 @@ names as attributes); nothing here touches the database, the clock or the networ
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -321,11 +322,14 @@ def daily(rows, *, cfg: BotConfig, days: Sequence[tuple[str, float, float]]) -> 
     since, until = days[0][1], days[-1][2]
     rows = [r for r in rows if since <= r.created_at < until]
     strong_estimate = _strong_estimator(rows, cfg)
-    out = []
-    for label, start, end in days:
-        items = [(i, r) for i, r in enumerate(rows) if start <= r.created_at < end]
-        out.append(Day(label, start, end, _figures(items, set(), strong_estimate, cfg, top=0)))
-    return out
+    starts = [start for _, start, _ in days]
+    buckets: list[list] = [[] for _ in days]
+    for i, r in enumerate(rows):  # one pass: each row to its day
+        buckets[bisect_right(starts, r.created_at) - 1].append((i, r))
+    return [
+        Day(label, start, end, _figures(items, set(), strong_estimate, cfg, top=0))
+        for (label, start, end), items in zip(days, buckets, strict=True)
+    ]
 
 
 def projection(report: Report, shares=(0.6, 0.8, 0.9), days_in_month: int = 30) -> list[tuple[float, float]]:
