@@ -22,6 +22,7 @@ from botan_line.ops.stats import (
     format_cli,
     format_line,
     period_bounds,
+    plain_rows,
     projection,
 )
 from botan_line.storage.db import connect, ledger
@@ -487,3 +488,16 @@ def test_no_days_and_empty_days():
     assert daily(spread_over_days(), cfg=CFG, days=[]) == []
     (empty,) = daily([], cfg=CFG, days=day_bounds(date(2026, 12, 1), 1, TZ))
     assert empty.figures.messages == 0 and empty.to_json()["reduction_percent"] == 0.0
+
+
+def test_per_sister_can_be_left_out_and_database_rows_read_like_plain_ones(sqlite_url):
+    rows = month_rows()
+    full, lean = report_of(rows), report_of(rows, per_sister=False)
+    assert lean.sisters == {} and lean.overall == full.overall
+    engine = connect(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger), [{k: v for k, v in asdict(r).items()} for r in rows])
+        stored = conn.execute(select(ledger).order_by(ledger.c.id)).all()
+    assert plain_rows(stored) == plain_rows(rows)
+    assert report_of(stored).overall == full.overall
+    engine.dispose()

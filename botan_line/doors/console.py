@@ -149,7 +149,7 @@ def _dashboard_routes(ui: Blueprint, c: Console) -> None:
         if days not in dashboard_data.SPANS:
             abort(400, "days must be one of " + ", ".join(map(str, dashboard_data.SPANS)))
         s = c.services
-        data = dashboard_data.dashboard(s.engine, s.settings.config, s.characters.current, c.now(), days)
+        data = dashboard_data.dashboard(s.engine, s.settings.config, c.now(), days)
         return render_template("dashboard.html", data=data, spans=dashboard_data.SPANS)
 
 

@@ -18,18 +18,19 @@ SPANS = (7, 14, 30, 90)  # the days the page offers
 DEFAULT_SPAN = 14
 
 
-def dashboard(engine: Engine, cfg: BotConfig, chars, now: datetime, days: int = DEFAULT_SPAN) -> dict:
+def dashboard(engine: Engine, cfg: BotConfig, now: datetime, days: int = DEFAULT_SPAN) -> dict:
     """Per-day figures for the ``days`` local days ending today, and the report over all of them."""
     if days not in SPANS:
         raise ValueError(f"days must be one of {', '.join(map(str, SPANS))}")
     first = now.date() - timedelta(days=days - 1)
     bounds = stats.day_bounds(first, days, now.tzinfo)
     since, until = bounds[0][1], bounds[-1][2]
-    rows = ledger_rows(engine, since, until + stats.FOLLOWUP_SECONDS)
+    rows = stats.plain_rows(
+        ledger_rows(engine, since, until + stats.FOLLOWUP_SECONDS)
+    )  # read once, used twice
     per_day = stats.daily(rows, cfg=cfg, days=bounds)
     label = f"{bounds[0][0]} – {bounds[-1][0]}"
-    order = list(chars.sisters) if chars is not None else ()
-    report = stats.build_report(rows, cfg=cfg, since=since, until=until, label=label, order=order)
+    report = stats.build_report(rows, cfg=cfg, since=since, until=until, label=label, per_sister=False)
     return {
         "span": days,
         "label": label,
