@@ -193,6 +193,20 @@ def test_a_candidate_mined_from_three_fans_is_approved_through_the_approve_comma
     assert set(texts(html, "bubble")) & set(ANSWERS)
 
 
+def test_edited_replies_are_sent_as_the_approve_command_an_admin_would_type(sconsole):
+    sconsole.ask_many(["Ua", "Ub", "Uc"])
+    sconsole.get("/review")
+    (cand,) = sconsole.candidates()
+    original = [r.strip() for r in json.loads(cand.replies)]
+    form = {"replies": "\n".join([*original, "寂しいときは、あたしに話しに来なよ！"]), "original": original}
+    answer = sconsole.client.post(sconsole.path(f"/review/{cand.id}/approve"), data=form)
+    done = sconsole.client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert texts(done, "who") == [f"/approve {cand.id} + 寂しいときは、あたしに話しに来なよ！"]
+    command = sconsole.ledger()[-1]
+    assert (command.user_id, command.layer) == (CONSOLE_ADMIN, "command")
+    assert texts(done, "answer") and texts(done, "answer")[0]  # whatever /approve answered, shown as she said it
+
+
 def test_reject_goes_through_the_reject_command(sconsole):
     sconsole.ask_many(["Ua", "Ub", "Uc"])
     sconsole.get("/review")
