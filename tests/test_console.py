@@ -204,7 +204,8 @@ def test_edited_replies_are_sent_as_the_approve_command_an_admin_would_type(scon
     assert texts(done, "who") == [f"/approve {cand.id} + 寂しいときは、あたしに話しに来なよ！"]
     command = sconsole.ledger()[-1]
     assert (command.user_id, command.layer) == (CONSOLE_ADMIN, "command")
-    assert texts(done, "answer") and texts(done, "answer")[0]  # whatever /approve answered, shown as she said it
+    # whatever /approve answers to it (the reply syntax, or "a number, please"), shown as she said it
+    assert texts(done, "answer") and texts(done, "answer")[0]
 
 
 def test_reject_goes_through_the_reject_command(sconsole):
