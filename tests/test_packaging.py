@@ -82,7 +82,8 @@ def test_an_installed_wheel_checks_and_chats_with_no_checkout(wheel, tmp_path):
         [
             str(python),
             "-c",
-            "import botan_line, botan_line.settings as s; print(botan_line.__file__); print(s.default_characters_dir())",
+            "import botan_line, botan_line.settings as s, botan_line.doors.console as c; print(botan_line.__file__); "
+            "print(s.default_characters_dir()); print(c.UI / 'templates' / 'chat.html')",
         ],
         cwd=elsewhere,
         env=clean_env(),
@@ -91,6 +92,7 @@ def test_an_installed_wheel_checks_and_chats_with_no_checkout(wheel, tmp_path):
         check=True,
     ).stdout.split()
     assert all(Path(p).is_relative_to(venv) for p in where), where
+    assert Path(where[2]).is_file()  # the console's pages come with the wheel
 
     check = subprocess.run(
         [str(venv / "bin" / "botan-line"), "check"],

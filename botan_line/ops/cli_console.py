@@ -86,6 +86,7 @@ def _new_sqlite(url: str) -> Path | None:
 
 
 def cmd_console(args) -> int:
+    """Serve the console until Ctrl-C: 2 for a non-loopback address, 1 for a port in use."""
     from botan_line.settings import Settings
 
     try:
