@@ -187,6 +187,7 @@ def test_a_candidate_mined_from_three_fans_is_approved_through_the_approve_comma
     assert (
         console.candidates()[0].status == "approved" and console.candidates()[0].decided_by == CONSOLE_ADMIN
     )
+    console.clock.advance(5)  # a store that checks for new learned patterns every 2 s has looked again
     html = console.say(QUESTION, user="Ud")
     row = console.ledger()[-1]
     assert (row.layer, row.pattern) == ("layer1", f"botan:learned_{cand.id}")

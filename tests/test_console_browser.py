@@ -142,6 +142,7 @@ def test_a_candidate_approved_in_the_page_is_answered_from_layer1(browser, site)
     assert (command.user_id, command.pattern) == (CONSOLE_ADMIN, "approve")
     assert by_css(browser, "#no-candidates")
 
+    console.clock.advance(5)  # a store that checks for new learned patterns every 2 s has looked again
     browser.get(f"{url}/chat?user=Uq4")
     answer = send(browser, QUESTION)
     assert answer["layer"] == "layer1" and answer["pattern"].startswith("botan:learned_")
