@@ -37,6 +37,7 @@ class Services:
     layer2: Layer2
     conversation: Conversation
     edge: object | None  # adapters.line_api.LineEdge when built with_line
+    admin: AdminTools | None = None  # what the admin commands are bound to (the console reads through it)
 
 
 def build(settings: Settings, *, with_line: bool = False, sleep=None, llm=None, check_clock=None) -> Services:
@@ -66,7 +67,7 @@ def build(settings: Settings, *, with_line: bool = False, sleep=None, llm=None, 
         characters, default_layers(commands.bind(admin), layer2, nickname), admins=settings.admin_user_ids
     )
     edge = line_edge(settings, lambda: characters.current, sleep) if with_line else None
-    return Services(settings, engine, store, characters, layer2, conversation, edge)
+    return Services(settings, engine, store, characters, layer2, conversation, edge, admin)
 
 
 def line_edge(settings: Settings, personas, sleep=None):

@@ -1,4 +1,5 @@
-"""The wheel: `pip wheel .` carries the code, the default characters and the licence, and runs alone."""
+"""The wheel: `pip wheel .` carries the code, the default characters, the console's pages and the licence,
+and runs alone."""
 
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ def test_the_wheel_holds_every_module_and_every_character_file_but_no_learned_ya
     }
     assert characters <= names, sorted(characters - names)
     assert "botan_line/default_characters/safety.yaml" in names
+    console = {
+        p.relative_to(REPO).as_posix()
+        for p in (REPO / "botan_line/doors/console_ui").rglob("*")
+        if p.is_file()
+    }
+    assert console and console <= names, sorted(console - names)  # templates, scripts, the vendored charts
+    assert "botan_line/doors/console_ui/static/vendor/chart.umd.min.js" in console
     assert not [n for n in names if n.endswith("learned.yaml")]
     assert not [n for n in names if n.startswith(("characters/", "tests/"))]  # nothing at the top level
 
@@ -74,7 +82,8 @@ def test_an_installed_wheel_checks_and_chats_with_no_checkout(wheel, tmp_path):
         [
             str(python),
             "-c",
-            "import botan_line, botan_line.settings as s; print(botan_line.__file__); print(s.default_characters_dir())",
+            "import botan_line, botan_line.settings as s, botan_line.doors.console as c; print(botan_line.__file__); "
+            "print(s.default_characters_dir()); print(c.UI / 'templates' / 'chat.html')",
         ],
         cwd=elsewhere,
         env=clean_env(),
@@ -83,6 +92,7 @@ def test_an_installed_wheel_checks_and_chats_with_no_checkout(wheel, tmp_path):
         check=True,
     ).stdout.split()
     assert all(Path(p).is_relative_to(venv) for p in where), where
+    assert Path(where[2]).is_file()  # the console's pages come with the wheel
 
     check = subprocess.run(
         [str(venv / "bin" / "botan-line"), "check"],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import TZ
@@ -13,10 +14,15 @@ from sqlalchemy import insert, select
 
 from botan_line.config import BotConfig
 from botan_line.ops.stats import (
+    ANSWER_LAYERS,
+    TIERS,
     build_report,
+    daily,
+    day_bounds,
     format_cli,
     format_line,
     period_bounds,
+    plain_rows,
     projection,
 )
 from botan_line.storage.db import connect, ledger
@@ -406,3 +412,92 @@ def test_cached_share_and_the_yen_caching_saved():
 def test_rows_without_cached_tokens_count_none_cached():
     f = report_of(month_rows()).overall
     assert (f.cached_tokens, f.cache_saved_yen, f.cached_share) == (0, 0.0, 0.0)
+
+
+# --- the dashboard's days ----------------------------------------------------------------------
+def spread_over_days() -> list[Row]:
+    """month_rows' period rows, one every 19 hours: they land on twelve different local days."""
+    rows = month_rows()[1:-1]
+    for n, row in enumerate(rows):
+        row.created_at = T0 + n * 19 * HOUR
+    return [l1(T0 - 1, "U9", "botan:morning"), *rows, l1(T0 + 13 * DAY, "U9", "botan:night")]
+
+
+def test_day_bounds_are_local_midnights_and_follow_the_calendar():
+    days = day_bounds(date(2026, 11, 1), 3, TZ)
+    assert [d[0] for d in days] == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    assert days[0][1] == T0 and all(b[2] == c[1] for b, c in zip(days, days[1:], strict=False))
+    # midnight in Tokyo is 15:00 UTC the day before
+    assert datetime.fromtimestamp(days[1][1], UTC) == datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
+    berlin = day_bounds(date(2026, 10, 24), 3, ZoneInfo("Europe/Berlin"))
+    assert [round((end - start) / HOUR) for _, start, end in berlin] == [
+        24,
+        25,
+        24,
+    ]  # clocks go back on the 25th
+
+
+def test_the_days_add_up_to_the_report_over_the_same_span():
+    rows = spread_over_days()
+    days = daily(rows, cfg=CFG, days=day_bounds(date(2026, 11, 1), 12, TZ))
+    report = report_of(rows, days=12).overall
+    # twelve days; on two of them only an event reply and a command were written: no messages
+    assert len(days) == 12 and sum(d.figures.messages > 0 for d in days) == 10
+    assert sum(d.figures.messages for d in days) == report.messages == 12
+    assert sum(d.figures.commands for d in days) == report.commands
+    for layer in ANSWER_LAYERS:
+        assert sum(d.figures.layers[layer] for d in days) == report.layers[layer]
+    for tier in TIERS:
+        assert sum(d.figures.tiers[tier] for d in days) == report.tiers[tier]
+    assert sum(d.figures.yen for d in days) == pytest.approx(report.yen)
+    assert sum(d.figures.all_strong_yen for d in days) == pytest.approx(report.all_strong_yen)
+
+
+def test_a_day_of_layer1_only_is_priced_with_the_spans_strong_estimate():
+    rows = [
+        l2(T0 + HOUR, "U1", "strong", 1000, 100, 3.00, 3.00, "相談がある"),
+        l2(T0 + 2 * HOUR, "U2", "cheap", 1000, 100, 0.10, 1.00, "映画見た"),  # span mean strong: 2.00
+        l1(T0 + DAY + HOUR, "U1", "botan:morning"),
+        l1(T0 + DAY + 2 * HOUR, "U2", "botan:morning"),
+    ]
+    first, second = daily(rows, cfg=CFG, days=day_bounds(date(2026, 11, 1), 2, TZ))
+    assert (first.figures.yen, first.figures.all_strong_yen) == (pytest.approx(3.10), pytest.approx(4.00))
+    assert second.figures.yen == 0.0 and second.figures.all_strong_yen == pytest.approx(2 * 2.00)
+    assert second.figures.reduction == 100.0
+    assert second.to_json() == {
+        "day": "2026-11-02",
+        "messages": 2,
+        "commands": 0,
+        "layers": {"layer1": 2, "layer2": 0, "fallback": 0, "safety": 0},
+        "tiers": {"cheap": 0, "strong": 0},
+        "yen": 0.0,
+        "all_strong_yen": 4.0,
+        "reduction_percent": 100.0,
+        "layer1_percent": 100.0,
+    }
+
+
+def test_a_row_belongs_to_the_local_day_it_was_written_on():
+    just_before = T0 + DAY - 1  # 23:59:59 in Tokyo on the 1st (14:59:59 UTC)
+    rows = [l1(just_before, "U1", "botan:night"), l1(T0 + DAY, "U1", "botan:morning")]
+    first, second = daily(rows, cfg=CFG, days=day_bounds(date(2026, 11, 1), 2, TZ))
+    assert (first.figures.messages, second.figures.messages) == (1, 1)
+
+
+def test_no_days_and_empty_days():
+    assert daily(spread_over_days(), cfg=CFG, days=[]) == []
+    (empty,) = daily([], cfg=CFG, days=day_bounds(date(2026, 12, 1), 1, TZ))
+    assert empty.figures.messages == 0 and empty.to_json()["reduction_percent"] == 0.0
+
+
+def test_per_sister_can_be_left_out_and_database_rows_read_like_plain_ones(sqlite_url):
+    rows = month_rows()
+    full, lean = report_of(rows), report_of(rows, per_sister=False)
+    assert lean.sisters == {} and lean.overall == full.overall
+    engine = connect(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger), [{k: v for k, v in asdict(r).items()} for r in rows])
+        stored = conn.execute(select(ledger).order_by(ledger.c.id)).all()
+    assert plain_rows(stored) == plain_rows(rows)
+    assert report_of(stored).overall == full.overall
+    engine.dispose()

@@ -137,6 +137,49 @@ def retry_key(event_id: str, purpose: str = "push") -> str:
     return str(uuid.uuid5(RETRY_NAMESPACE, f"{purpose}:{event_id}"))
 
 
+def quick_reply(chars) -> QuickReply:
+    """One button per sister (postback ``sister=<id>``), as many as LINE allows."""
+    items = [
+        QuickReplyItem(
+            action=PostbackAction(
+                label=s.persona.display_name[:20],
+                data=f"sister={sid}",
+                display_text=s.persona.display_name,
+            )
+        )
+        for sid, s in chars.sisters.items()
+    ]
+    return QuickReply(items=items[:13])
+
+
+def line_messages(outgoing: list[Outgoing], chars) -> list:
+    """The LINE message objects for ``outgoing`` (sender per sister, split texts, stickers, Flex, the
+    quick reply on the last; at most five). No network: the console shows exactly what LINE would get."""
+    messages: list = []
+    for out in outgoing:
+        persona = chars.sisters[out.sister].persona if out.sister in chars.sisters else None
+        sender = Sender(name=persona.display_name, icon_url=persona.icon_url) if persona else None
+        if out.kind == STICKER:
+            package_id, sticker_id = out.sticker
+            messages.append(StickerMessage(package_id=package_id, sticker_id=sticker_id, sender=sender,
+                                           quote_token=out.quote_token))  # fmt: skip
+        elif out.kind == FLEX:
+            alt = " ".join(out.text.split())[:MAX_ALT_TEXT] or "📊"
+            messages.append(
+                FlexMessage(alt_text=alt, contents=FlexContainer.from_dict(out.flex), sender=sender)
+            )
+        else:
+            for n, piece in enumerate(split_text(out.text)):
+                quote = out.quote_token if n == 0 else None
+                messages.append(TextMessage(text=piece, sender=sender, quote_token=quote))
+    if len(messages) > MAX_MESSAGES:
+        log.warning("reply cut from %d to %d messages", len(messages), MAX_MESSAGES)
+        messages = messages[:MAX_MESSAGES]
+    if messages and any(o.quick_reply for o in outgoing):
+        messages[-1].quick_reply = quick_reply(chars)
+    return messages
+
+
 class LineEdge:
     def __init__(
         self,
@@ -162,45 +205,11 @@ class LineEdge:
 
     # --- building messages ---------------------------------------------------------------------
     def quick_reply(self) -> QuickReply:
-        chars = self.personas()
-        items = [
-            QuickReplyItem(
-                action=PostbackAction(
-                    label=s.persona.display_name[:20],
-                    data=f"sister={sid}",
-                    display_text=s.persona.display_name,
-                )
-            )
-            for sid, s in chars.sisters.items()
-        ]
-        return QuickReply(items=items[:13])
+        return quick_reply(self.personas())
 
     def build(self, outgoing: list[Outgoing]) -> list:
         """LINE message objects for these Outgoing, in order (at most five; the quick reply goes on the last)."""
-        chars = self.personas()
-        messages: list = []
-        for out in outgoing:
-            persona = chars.sisters[out.sister].persona if out.sister in chars.sisters else None
-            sender = Sender(name=persona.display_name, icon_url=persona.icon_url) if persona else None
-            if out.kind == STICKER:
-                package_id, sticker_id = out.sticker
-                messages.append(StickerMessage(package_id=package_id, sticker_id=sticker_id, sender=sender,
-                                               quote_token=out.quote_token))  # fmt: skip
-            elif out.kind == FLEX:
-                alt = " ".join(out.text.split())[:MAX_ALT_TEXT] or "📊"
-                messages.append(
-                    FlexMessage(alt_text=alt, contents=FlexContainer.from_dict(out.flex), sender=sender)
-                )
-            else:
-                for n, piece in enumerate(split_text(out.text)):
-                    quote = out.quote_token if n == 0 else None
-                    messages.append(TextMessage(text=piece, sender=sender, quote_token=quote))
-        if len(messages) > MAX_MESSAGES:
-            log.warning("reply cut from %d to %d messages", len(messages), MAX_MESSAGES)
-            messages = messages[:MAX_MESSAGES]
-        if messages and any(o.quick_reply for o in outgoing):
-            messages[-1].quick_reply = self.quick_reply()
-        return messages
+        return line_messages(outgoing, self.personas())
 
     def as_json(self, outgoing: list[Outgoing]) -> list[dict]:
         """What ``build`` makes, as LINE's JSON, for texts and stickers — without building the SDK's

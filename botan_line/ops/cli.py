@@ -53,22 +53,17 @@ def load_env_file(path: str) -> None:
 
 # --- subcommands ---------------------------------------------------------------------------------
 def cmd_check(args) -> int:
-    from botan_line.characters.loader import learned_from_files, load_characters
+    from botan_line.ops.check import check_characters
 
     root = Path(args.dir) if args.dir else _settings().characters_dir
-    try:  # learned.yaml exports are checked as if imported (botan-line learned import)
-        chars = load_characters(root, learned_from_files(root))
-    except CharacterError as exc:
-        for problem in exc.problems:
-            print(problem)
-        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+    result = check_characters(root)
+    for problem in result.problems:
+        print(problem)
+    if not result.ok:
+        print(f"{len(result.problems)} problem(s) found", file=sys.stderr)
         return 1
-    for sid, sister in chars.sisters.items():
-        stickers = f", {len(sister.stickers.stickers)} stickers" if sister.stickers else ""
-        print(
-            f"{sid}: {len(sister.patterns)} patterns, "
-            f"{sum(len(p.replies) for p in sister.patterns.values())} reply variations{stickers}"
-        )
+    for line in result.summary:
+        print(line)
     print("ok")
     return 0
 
@@ -173,10 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", help="delete handled events and history past the retention")
     p.set_defaults(func=cmd_prune)
 
-    from botan_line.ops import cli_admin, cli_backup
+    from botan_line.ops import cli_admin, cli_backup, cli_console
 
     cli_admin.register(sub)
     cli_backup.register(sub)
+    cli_console.register(sub)
     return parser
 
 

@@ -7,10 +7,13 @@ names as attributes); nothing here touches the database, the clock or the networ
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from operator import itemgetter
+from typing import NamedTuple
 
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
@@ -168,6 +171,45 @@ class Report:
         }
 
 
+class LedgerRow(NamedTuple):
+    """The ledger columns the report reads, as a plain tuple (fast to build and to read many times over)."""
+
+    created_at: float
+    user_id: str
+    sister: str
+    layer: str
+    pattern: str | None
+    model: str | None
+    tier: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    yen: float
+    strong_yen: float
+    normalized: str | None
+
+
+_FIELDS = LedgerRow._fields
+
+
+def plain_rows(rows) -> list[LedgerRow]:
+    """``rows`` (database rows, or anything with the ledger's column names) as :class:`LedgerRow`.
+
+    A report reads each row's columns a dozen times per column of the report; a database row's
+    attribute lookup is several times slower than a named tuple's, so rows are copied once."""
+    rows = list(rows)
+    if not rows or isinstance(rows[0], LedgerRow):
+        return rows
+    fields = getattr(rows[0], "_fields", None)  # a SQLAlchemy Row: read by position
+    if fields is not None and set(_FIELDS) <= set(fields):
+        pick = itemgetter(*(fields.index(name) for name in _FIELDS))
+        return [LedgerRow._make(pick(r)) for r in rows]
+    return [
+        LedgerRow(*(getattr(r, name, 0 if name == "cached_tokens" else None) for name in _FIELDS))
+        for r in rows
+    ]
+
+
 def _typical_yen(cfg: BotConfig, sister: str, tier: str) -> float:
     model = getattr(cfg.tiers_for(sister), tier).model
     return cfg.price_yen(model, TYPICAL_PROMPT_TOKENS, TYPICAL_COMPLETION_TOKENS, TYPICAL_CACHED_TOKENS)
@@ -193,30 +235,38 @@ def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: in
     uses: Counter[str] = Counter()
     rebound: Counter[str] = Counter()
     asked: dict[str, list] = defaultdict(list)
+    sisters: Counter[str] = Counter()  # messages per sister (the typical prices are per sister)
+    unpriced: Counter[str] = Counter()  # messages that called no model, per sister
+    cached_by_model: Counter[str | None] = Counter()
     for i, r in counted:
-        if r.layer in f.layers:
-            f.layers[r.layer] += 1
+        layer = r.layer
+        if layer in f.layers:
+            f.layers[layer] += 1
+        sisters[r.sister] += 1
         f.prompt_tokens += r.prompt_tokens or 0
         f.completion_tokens += r.completion_tokens or 0
-        cached = getattr(r, "cached_tokens", 0) or 0
-        f.cached_tokens += cached
-        f.cache_saved_yen += cfg.cache_saving_yen(r.model, cached) if cached else 0.0
+        cached = r.cached_tokens or 0
+        if cached:
+            f.cached_tokens += cached
+            cached_by_model[r.model] += cached
         f.yen += r.yen or 0.0
-        if r.layer in PAID_LAYERS and r.normalized:
+        if layer in PAID_LAYERS and r.normalized:
             asked[r.normalized].append(r.user_id)
-        if r.layer in PAID_LAYERS and r.model:  # a model was called: its own figures
+        if layer in PAID_LAYERS and r.model:  # a model was called: its own figures
             f.all_strong_yen += r.strong_yen or 0.0
             f.layer2_messages += 1
             f.layer2_yen += r.yen or 0.0
             if r.tier in f.tiers:
                 f.tiers[r.tier] += 1
         else:  # Layer 1, safety, and fallbacks that never called a model (off, paused, over budget)
-            f.all_strong_yen += strong_estimate(r.sister)
-        if r.layer == "layer1" and r.pattern:
+            unpriced[r.sister] += 1
+        if layer == "layer1" and r.pattern:
             uses[r.pattern] += 1
             rebound[r.pattern] += i in followed
+    f.all_strong_yen += sum(strong_estimate(sister) * n for sister, n in unpriced.items())
+    f.cache_saved_yen = sum(cfg.cache_saving_yen(model, n) for model, n in cached_by_model.items())
     f.typical_cheap_yen = (
-        sum(_typical_yen(cfg, r.sister, "cheap") for _, r in counted) / len(counted)
+        sum(_typical_yen(cfg, sister, "cheap") * n for sister, n in sisters.items()) / len(counted)
         if counted
         else _typical_yen(cfg, "", "cheap")
     )
@@ -236,6 +286,18 @@ def short_names(chars) -> dict[str, str]:
     }
 
 
+def _strong_estimator(rows, cfg: BotConfig):
+    """What the strong model would have cost a message that called no model: the period's mean
+    strong-tier price of its Layer 2 rows, else a typical exchange's."""
+    layer2_strong = [r.strong_yen or 0.0 for r in rows if r.layer == "layer2"]
+    mean_strong = sum(layer2_strong) / len(layer2_strong) if layer2_strong else None
+
+    def strong_estimate(sister: str) -> float:
+        return mean_strong if mean_strong is not None else _typical_yen(cfg, sister, "strong")
+
+    return strong_estimate
+
+
 def build_report(
     rows,
     *,
@@ -246,25 +308,79 @@ def build_report(
     top: int = 5,
     followup_seconds: int = FOLLOWUP_SECONDS,
     order: Sequence[str] = (),
+    per_sister: bool = True,
 ) -> Report:
     """Figures for rows with since <= created_at < until. Rows outside the period are used only to
-    see whether a user wrote again, so pass rows up to until + followup_seconds for exact edges."""
-    rows = list(rows)
+    see whether a user wrote again, so pass rows up to until + followup_seconds for exact edges.
+    ``per_sister=False`` leaves ``Report.sisters`` empty (the dashboard does not show them)."""
+    rows = plain_rows(rows)
     followed = _followed_rows(rows, followup_seconds)
     items = [(i, r) for i, r in enumerate(rows) if since <= r.created_at < until]
-    layer2_strong = [r.strong_yen or 0.0 for _, r in items if r.layer == "layer2"]
-    mean_strong = sum(layer2_strong) / len(layer2_strong) if layer2_strong else None
-
-    def strong_estimate(sister: str) -> float:
-        return mean_strong if mean_strong is not None else _typical_yen(cfg, sister, "strong")
-
-    names = {r.sister for _, r in items}
+    strong_estimate = _strong_estimator([r for _, r in items], cfg)
+    names = {r.sister for _, r in items} if per_sister else set()
     order = [s for s in order if s in names] + sorted(names - set(order))
     sisters = {
         s: _figures([(i, r) for i, r in items if r.sister == s], followed, strong_estimate, cfg, top)
         for s in order
     }
     return Report(label, since, until, _figures(items, followed, strong_estimate, cfg, top), sisters)
+
+
+@dataclass
+class Day:
+    """One local calendar day of the dashboard: its figures (no pattern lists)."""
+
+    day: str  # YYYY-MM-DD in the bot's time zone
+    since: float
+    until: float
+    figures: Figures
+
+    def to_json(self) -> dict:
+        f = self.figures
+        return {
+            "day": self.day,
+            "messages": f.messages,
+            "commands": f.commands,
+            "layers": dict(f.layers),
+            "tiers": dict(f.tiers),
+            "yen": round(f.yen, 4),
+            "all_strong_yen": round(f.all_strong_yen, 4),
+            "reduction_percent": round(f.reduction, 1),
+            "layer1_percent": round(f.share("layer1"), 1),
+        }
+
+
+def day_bounds(first: date, count: int, tz: tzinfo) -> list[tuple[str, float, float]]:
+    """``count`` local calendar days from ``first``: (YYYY-MM-DD, midnight, next midnight) in ``tz``
+    (a day with a daylight-saving change is 23 or 25 hours long, as the calendar says)."""
+    out = []
+    for n in range(count):
+        day = first + timedelta(days=n)
+        start = datetime.combine(day, time(), tzinfo=tz)
+        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+        out.append((day.isoformat(), start.timestamp(), end.timestamp()))
+    return out
+
+
+def daily(rows, *, cfg: BotConfig, days: Sequence[tuple[str, float, float]]) -> list[Day]:
+    """Figures per day for ``days`` (from :func:`day_bounds`, in order, back to back).
+
+    Messages that called no model are priced at the strong model with the estimate of the whole
+    span, so the days add up to ``build_report`` over the same span (same messages, layers, tiers,
+    yen and all-strong yen)."""
+    if not days:
+        return []
+    since, until = days[0][1], days[-1][2]
+    rows = [r for r in plain_rows(rows) if since <= r.created_at < until]
+    strong_estimate = _strong_estimator(rows, cfg)
+    starts = [start for _, start, _ in days]
+    buckets: list[list] = [[] for _ in days]
+    for i, r in enumerate(rows):  # one pass: each row to its day
+        buckets[bisect_right(starts, r.created_at) - 1].append((i, r))
+    return [
+        Day(label, start, end, _figures(items, set(), strong_estimate, cfg, top=0))
+        for (label, start, end), items in zip(days, buckets, strict=True)
+    ]
 
 
 def projection(report: Report, shares=(0.6, 0.8, 0.9), days_in_month: int = 30) -> list[tuple[float, float]]:
