@@ -81,7 +81,7 @@ class Settings:
     rich_menu: bool = True  # link each fan's rich menu to their sister (after `botan-line richmenu sync`)
     worker: bool = True  # run the inbox worker in the elected process
     layer2_slots: int = 32  # Layer 2 calls in flight at once
-    send_threads: int = 8  # LINE sends in flight at once
+    send_threads: int = 4  # LINE sends in flight at once (more threads only fight over the GIL)
     merge_seconds: float = 1.5  # bubbles this close together are answered by one Layer 2 call
     lease_seconds: float = 15.0
     retention_days: int = 30
@@ -165,7 +165,7 @@ class Settings:
             rich_menu=_bool("BOTAN_RICH_MENU", get("BOTAN_RICH_MENU", "true")),
             worker=_bool("BOTAN_WORKER", get("BOTAN_WORKER", "true")),
             layer2_slots=_int("BOTAN_LAYER2_SLOTS", get("BOTAN_LAYER2_SLOTS", "32"), 1),
-            send_threads=_int("BOTAN_SEND_THREADS", get("BOTAN_SEND_THREADS", "8"), 1),
+            send_threads=_int("BOTAN_SEND_THREADS", get("BOTAN_SEND_THREADS", "4"), 1),
             merge_seconds=_float("BOTAN_MERGE_SECONDS", get("BOTAN_MERGE_SECONDS", "1.5")),
             lease_seconds=_float("BOTAN_LEASE_SECONDS", get("BOTAN_LEASE_SECONDS", "15"), 3),
             retention_days=_int("BOTAN_RETENTION_DAYS", get("BOTAN_RETENTION_DAYS", "30"), 1),
