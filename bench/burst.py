@@ -421,7 +421,10 @@ def report(name: str, results: dict[str, list[dict]]) -> None:
         print("  median echo: " + ", ".join(f"{k} {v:g}" for k, v in emed.items()))
         for k in ("answered_per_s", "ack_p99_ms"):
             if k in med and emed.get(k):
-                print(f"  ratio bot/echo {k}: {med[k] / emed[k]:.2f}")
+                # each bot run against the echo run just before it: the machine's drift cancels out
+                pairs = [b[k] / e[k] for b, e in zip(bot, echo, strict=False) if e[k]]
+                print(f"  ratio bot/echo {k}: {med[k] / emed[k]:.2f} (of medians); "
+                      f"{statistics.median(pairs):.2f} (median of pairs: {', '.join(f'{x:.2f}' for x in pairs)})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -54,6 +54,11 @@ class _QuietServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     fake: _FakeServer  # set on the per-fake subclass
+    # Keep-alive, as api.line.me and api.openai.com do: a client that keeps its connection pool
+    # (the bot's LINE edge, the openai client) reuses connections; one that builds a new client per
+    # request (line-bot-sdk's flask-echo example) opens a new one each time, as it would against LINE.
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall between them
 
     def _dispatch(self) -> None:
         length = int(self.headers.get("content-length") or 0)
