@@ -79,6 +79,11 @@ def box(tmp_path_factory):
         sandbox.run(f"echo {purelib} > {site.strip()}/zz-test-dependencies.pth")
         for name in ("botan-line.service", "botan-line-backup.service", "botan-line-backup.timer"):
             sandbox.run(f"cp {REPO / 'systemd' / name} /etc/systemd/system/{name}")  # the units as shipped
+            if purelib.startswith("/tmp/") and name.endswith(".service"):
+                # a checkout under /tmp: PrivateTmp= gives the service an empty /tmp, so the test
+                # venv's packages are bound into it (a drop-in, as an operator would add one)
+                sandbox.run(f"mkdir -p /etc/systemd/system/{name}.d && printf '[Service]\\nBindReadOnlyPaths={purelib}\\n'"
+                            f" > /etc/systemd/system/{name}.d/zz-test-dependencies.conf")  # fmt: skip
         sandbox.run("install -d -m 0750 -o root -g botan /etc/botan-line && systemctl daemon-reload")
         yield sandbox
     finally:
