@@ -188,18 +188,21 @@ def test_what_is_learned_is_what_layer1_matched_without_her_name(core):
     assert core.last().normalized is None  # merged bubbles are never learned from
 
 
-def test_a_slow_command_is_deferred_off_the_fast_lane(core):
+@pytest.mark.parametrize(
+    "command, answer", [("/candidates", "候補はありません"), ("/reload", "再読み込みしました")]
+)
+def test_a_slow_command_is_deferred_off_the_fast_lane(core, command, answer):
     from conftest import ADMIN
 
     from botan_line.core.conversation import Deferred
     from botan_line.core.model import Turn
 
-    turn = Turn(ADMIN, "/candidates", core.clock.now())
+    turn = Turn(ADMIN, command, core.clock.now())
     deferred = core.conversation.decide(turn, core.services.store)
     assert isinstance(deferred, Deferred) and deferred.layer.name == "commands"
     decision = core.conversation.complete(deferred, time_left=40.0)
-    assert "候補はありません" in decision.text and decision.layer == "command"
+    assert answer in decision.text and decision.layer == "command"
     # a fan trying it gets the unknown-command answer at once, nothing deferred
     assert not isinstance(
-        core.conversation.decide(Turn("Ufan", "/candidates", core.clock.now()), core.services.store), Deferred
+        core.conversation.decide(Turn("Ufan", command, core.clock.now()), core.services.store), Deferred
     )

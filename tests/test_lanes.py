@@ -240,6 +240,17 @@ def test_candidates_is_deferred_and_nothing_merges_into_it(sbot):
     assert [r.layer for r in sbot.ledger() if r.user_id == ADMIN] == ["command", "layer1"]
 
 
+def test_reload_is_answered_from_the_layer2_lane_and_the_fast_lane_goes_on(sbot):
+    reload = text_event("/reload", ADMIN, timestamp_ms=sbot.clock.ms)
+    other = text_event("おはよう", "Ufan", timestamp_ms=sbot.clock.ms + 100)
+    sbot.post(reload, other)
+    sbot.worker.step()
+    assert other["replyToken"] in {r["replyToken"] for r in sbot.line.replies()}  # the fast lane went on
+    sbot.work()
+    replies = {r["replyToken"]: r["messages"][0]["text"] for r in sbot.line.replies()}
+    assert "再読み込みしました" in replies[reload["replyToken"]]
+
+
 # --- approvals are written with the reply; a race is re-decided ------------------------------------
 ADMIN2 = "Uadmin0000000000000000000000000002"
 

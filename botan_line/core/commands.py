@@ -6,7 +6,7 @@ Every sister gets her own ``/<id>`` command from the character files, so a fourt
 code. Commands never reach Layer 1 or Layer 2 and never cost anything; what they change travels as
 effects in the Decision (an approval too: checked by :class:`AdminTools`, written with the reply),
 except reloading and ``/learn``. A ``slow`` command (``/candidates`` mines in a child process,
-``/approve`` and ``/learn`` load every character file to check the change) is run in the worker's
+``/approve``, ``/learn`` and ``/reload`` load every character file) is run in the worker's
 Layer 2 lane, so it never holds up the fast lane.
 """
 
@@ -195,7 +195,7 @@ def _whoami(ctx: CommandContext) -> str:
     )
 
 
-@command("reload", admin_only=True)
+@command("reload", admin_only=True, slow=True)  # loads and checks every character file
 def _reload(ctx: CommandContext) -> str:
     """キャラクターファイルを再読み込み"""
     problems, chars = ctx.admin.reload()
