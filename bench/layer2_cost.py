@@ -39,8 +39,8 @@ from fakes import FakeOpenAI  # noqa: E402
 from traffic import day  # noqa: E402
 
 from botan_line.config import BotConfig  # noqa: E402
+from botan_line.core.layer2.prompt import estimate_tokens, fixed_prompt  # noqa: E402
 from botan_line.core.model import Decision, SaveUser, Turn  # noqa: E402
-from botan_line.core.prompt import estimate_tokens, fixed_prompt  # noqa: E402
 from botan_line.settings import Settings  # noqa: E402
 from botan_line.storage.db import ledger  # noqa: E402
 from botan_line.wiring import build  # noqa: E402

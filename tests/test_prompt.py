@@ -12,9 +12,9 @@ import pytest
 from botan_line.characters.loader import load_characters
 from botan_line.characters.placeholders import fill
 from botan_line.config import BotConfig
-from botan_line.core import prompt
 from botan_line.core.guard import check_reply
-from botan_line.core.prompt import CACHE_MIN_TOKENS, estimate_tokens, fixed_prompt, style_examples
+from botan_line.core.layer2 import prompt
+from botan_line.core.layer2.prompt import CACHE_MIN_TOKENS, estimate_tokens, fixed_prompt, style_examples
 
 TARGET = BotConfig().llm.style_prefix_tokens
 

@@ -48,7 +48,7 @@ def test_a_concern_gets_the_strong_tier_and_the_careful_instruction_after_the_pe
     assert core.say(WORRY) == CAREFUL
     call = core.model.calls[-1]
     assert call.model == "gpt-4o"
-    from botan_line.core.prompt import fixed_prompt
+    from botan_line.core.layer2.prompt import fixed_prompt
 
     chars = core.services.characters.current
     fixed = fixed_prompt(chars, "botan", core.services.settings.config.llm.style_prefix_tokens)

@@ -1,7 +1,7 @@
 """The layers of the conversation table, in the order ``default_layers`` puts them.
 
 Each answers a turn with a Decision or leaves it to the next (None). Layer 2 lives in
-``core/layer2.py``; everything here decides in microseconds from the character files.
+``core/layer2/``; everything here decides in microseconds from the character files.
 """
 
 from __future__ import annotations

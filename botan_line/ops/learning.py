@@ -29,7 +29,7 @@ from botan_line.characters.normalize import fold, normalize
 from botan_line.characters.yamlio import atomic_write
 from botan_line.core import safety
 from botan_line.core.guard import check_variation
-from botan_line.core.layer2 import prompt_fragments
+from botan_line.core.layer2.prompt import prompt_fragments
 from botan_line.core.model import Approve, Reject
 from botan_line.errors import BotanError, CharacterError
 from botan_line.storage.db import (

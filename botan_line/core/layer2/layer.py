@@ -24,14 +24,14 @@ from dataclasses import dataclass, field, replace
 from botan_line.adapters.openai_api import LLM, LLMUnavailable
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
-from botan_line.core import prompt, safety
+from botan_line.core import safety
 from botan_line.core.conversation import Deferred, Reads, TurnContext
 from botan_line.core.guard import check_reply
+from botan_line.core.layer2 import prompt
+from botan_line.core.layer2.tiers import CHEAP, STRONG, Route, importance, strong_allowed
 from botan_line.core.layers import learnable, safety_decision
 from botan_line.core.memory import nickname_in, remembered
 from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce
-from botan_line.core.prompt import prompt_fragments  # noqa: F401 - ops.learning imports it from here
-from botan_line.core.router import CHEAP, STRONG, Route, importance, strong_allowed
 
 PAUSED_KEY = "layer2_paused"
 BUDGET_KEY = "budget_monthly_yen"
@@ -71,7 +71,7 @@ def build_messages(
     ctx: TurnContext, text: str, cfg: BotConfig, nickname: str | None = None, instruction: str | None = None
 ) -> list[dict]:
     """Her fixed part (the same bytes for every fan: the provider caches it), this fan's nickname
-    and facts, the bounded history, the truncated message (``core/prompt.py``); ``instruction`` (a
+    and facts, the bounded history, the truncated message (``core/layer2/prompt.py``); ``instruction`` (a
     concern) goes just before the message, after everything cacheable."""
     uid, sister = ctx.user.user_id, ctx.sister
     messages = prompt.build_messages(

@@ -1,7 +1,7 @@
 import pytest
 
 from botan_line.config import RouterConfig
-from botan_line.core.router import CHEAP, STRONG, importance
+from botan_line.core.layer2.tiers import CHEAP, STRONG, importance
 
 CFG = RouterConfig()
 
@@ -55,13 +55,13 @@ def test_threshold_and_weights_are_configurable():
     ],
 )
 def test_the_strong_tiers_daily_share(strong, total, allowed):
-    from botan_line.core.router import strong_allowed
+    from botan_line.core.layer2.tiers import strong_allowed
 
     assert strong_allowed(strong, total, max_share=0.30, grace=5) is allowed
 
 
 def test_a_share_of_one_never_caps_and_zero_allows_only_the_grace():
-    from botan_line.core.router import strong_allowed
+    from botan_line.core.layer2.tiers import strong_allowed
 
     assert all(strong_allowed(s, s, max_share=1.0, grace=0) for s in range(50))
     assert strong_allowed(2, 10, max_share=0.0, grace=3) and not strong_allowed(3, 10, max_share=0.0, grace=3)
