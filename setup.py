@@ -30,6 +30,7 @@ setup(
         CHARACTERS: ["*.yaml", "README.md"],
         **{f"{CHARACTERS}.{s}": ["*.yaml"] for s in sisters},
         "botan_line.doors": CONSOLE_UI,
+        "botan_line": ["models.yaml"],  # the model profiles (what each model takes, costs, and when it stops)
     },
     exclude_package_data={f"{CHARACTERS}.{s}": ["learned.yaml"] for s in sisters},
 )

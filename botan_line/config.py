@@ -5,10 +5,13 @@ Every field has a default, so the bot runs without a file. Unknown fields are er
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import yaml
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from botan_line.characters.yamlio import YamlProblem, load_with_lines, validate
 from botan_line.errors import SettingsError
@@ -18,15 +21,30 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh", "max")  # lowest first
+
+
 class Tier(Strict):
+    """One tier's model and how it is asked (what the model takes comes from its profile)."""
+
     model: str
-    temperature: float = Field(0.8, ge=0, le=2)
-    max_tokens: int = Field(200, ge=16, le=4000)
+    reasoning_effort: Effort | None = Field(
+        None, description="None: the lowest effort the model accepts (a chat line wants it fast and cheap)"
+    )
+    max_output_tokens: int = Field(
+        200,
+        ge=16,
+        le=4000,
+        validation_alias=AliasChoices("max_output_tokens", "max_tokens"),  # the name before 2026-12
+        description="the reply's length cap; a reasoning model gets an allowance for its reasoning on top",
+    )
+    temperature: float = Field(0.8, ge=0, le=2, description="sent only to a model that takes it")
 
 
 class Tiers(Strict):
-    cheap: Tier = Tier(model="gpt-4o-mini")
-    strong: Tier = Tier(model="gpt-4o")
+    cheap: Tier = Tier(model="gpt-6-luna")
+    strong: Tier = Tier(model="gpt-6-sol")
 
 
 class Weights(Strict):
@@ -101,21 +119,60 @@ class RouterConfig(Strict):
 
 class Price(Strict):
     input: float = Field(ge=0, description="USD per 1M input tokens")
-    output: float = Field(ge=0, description="USD per 1M output tokens")
+    output: float = Field(ge=0, description="USD per 1M output tokens (reasoning tokens are output)")
     cached_input: float | None = Field(
         None, ge=0, description="USD per 1M cached prompt tokens; omitted: the input price (no discount)"
     )
+    cache_write: float | None = Field(
+        None, ge=0, description="USD per 1M prompt tokens written to the cache; omitted: the input price"
+    )
+    per_minute: float | None = Field(None, ge=0, description="USD per minute of audio (transcription)")
 
     @property
     def cached(self) -> float:
         return self.input if self.cached_input is None else self.cached_input
 
+    @property
+    def write(self) -> float:
+        return self.input if self.cache_write is None else self.cache_write
 
-DEFAULT_PRICES = {  # DESIGN §6 and §8: cached input is half price on both
-    "gpt-4o": Price(input=2.50, output=10.00, cached_input=1.25),
-    "gpt-4o-mini": Price(input=0.15, output=0.60, cached_input=0.075),
-}
+
 FREE = Price(input=0, output=0)
+Sampling = Literal["always", "at_none", "never"]
+
+
+class ModelProfile(Strict):
+    """What one model takes, what it costs and when it stops (``botan_line/models.yaml``)."""
+
+    kind: Literal["chat", "moderation", "transcription"] = "chat"
+    reasoning: bool = Field(False, description="its cap includes reasoning tokens, billed as output")
+    efforts: tuple[Effort, ...] = Field((), description="reasoning_effort values it accepts, lowest first")
+    sampling: Sampling = Field("always", description="when it takes temperature")
+    token_param: Literal["max_completion_tokens", "max_tokens"] = "max_completion_tokens"
+    images: bool = False
+    flex: bool = Field(False, description="offers service_tier=flex at half price (offline work only)")
+    shutdown: dt.date | None = None
+    replacement: str | None = None
+    price: Price | None = None
+
+
+class ModelCatalogue(Strict):
+    checked: dt.date
+    models: dict[str, ModelProfile]
+
+
+MODELS_FILE = Path(__file__).with_name("models.yaml")
+
+
+@functools.cache
+def shipped_models() -> dict[str, ModelProfile]:
+    """The profiles that ship with the code (``botan_line/models.yaml``), read once."""
+    data = yaml.safe_load(MODELS_FILE.read_text(encoding="utf-8"))
+    return ModelCatalogue.model_validate(data).models
+
+
+def _default_prices() -> dict[str, Price]:
+    return {name: p.price for name, p in shipped_models().items() if p.price is not None}
 
 
 class Budget(Strict):
@@ -216,6 +273,13 @@ class SafetySection(Strict):
     concern: dict[ModerationCategory, Threshold] = Field(default_factory=lambda: {"self-harm": 0.3})
 
 
+class Lifecycle(Strict):
+    """The watch on the configured models' shutdown dates (``GET /v1/models``)."""
+
+    warn_days: int = Field(30, ge=1, le=365, description="warn this many days before a model shuts down")
+    check_hours: float = Field(24, gt=0, description="how often the worker reads the dates")
+
+
 class SisterOverride(Strict):
     tiers: Tiers | None = None
     router: RouterConfig | None = None
@@ -224,7 +288,8 @@ class SisterOverride(Strict):
 class BotConfig(Strict):
     tiers: Tiers = Tiers()
     router: RouterConfig = RouterConfig()
-    prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    models: dict[str, ModelProfile] = Field(default_factory=shipped_models)
+    prices: dict[str, Price] = Field(default_factory=_default_prices)
     jpy_per_usd: float = Field(150.0, gt=0)
     budget: Budget = Budget()
     llm: LLMConfig = LLMConfig()
@@ -233,7 +298,59 @@ class BotConfig(Strict):
     nickname: Nickname = Nickname()
 
     safety: SafetySection = SafetySection()
+    lifecycle: Lifecycle = Lifecycle()
     sisters: dict[str, SisterOverride] = Field(default_factory=dict)
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _merge_models(cls, value):
+        """An operator's ``models:`` entry replaces that model's profile; the others stay shipped."""
+        return {**shipped_models(), **(value or {})}
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _merge_prices(cls, value):
+        """``prices:`` merges per model and per field: ``{gpt-6-luna: {output: 0.6}}`` changes one
+        figure; a model not shipped needs at least input and output."""
+        merged = {name: p.model_dump(exclude_none=True) for name, p in _default_prices().items()}
+        for name, fields in (value or {}).items():
+            if isinstance(fields, Price):
+                fields = fields.model_dump(exclude_none=True)
+            # not a mapping: left as given, so that validation says what is wrong with it
+            merged[name] = {**merged.get(name, {}), **fields} if isinstance(fields, dict) else fields
+        return merged
+
+    @model_validator(mode="after")
+    def _tiers_fit_their_models(self):
+        """A tier setting its model's profile says it refuses (a typo in an effort would otherwise
+        fail every call): refused when the configuration is read."""
+        for who, name, tier in self.all_tiers():
+            profile = self.profile(tier.model)
+            where = f"tiers.{name}" if who == "all" else f"sisters.{who}.tiers.{name}"
+            if profile is None:
+                continue
+            if profile.kind != "chat":
+                raise ValueError(f"{where}.model: {tier.model} is a {profile.kind} model, not a chat model")
+            effort = tier.reasoning_effort
+            if effort is not None and effort not in profile.efforts:
+                accepted = ", ".join(profile.efforts) or "none: leave reasoning_effort out"
+                raise ValueError(
+                    f"{where}.reasoning_effort: {tier.model} does not take {effort!r} ({accepted})"
+                )
+        return self
+
+    def profile(self, model: str | None) -> ModelProfile | None:
+        """The model's profile: its own, else the longest known prefix (gpt-4o-mini-2024-07-18 →
+        gpt-4o-mini); None for a model nobody described (a local server's)."""
+        return _longest_prefix(self.models, model)
+
+    def all_tiers(self) -> list[tuple[str, str, Tier]]:
+        """(who, tier name, tier) of every configured tier: the shared ones, then per-sister overrides."""
+        out = [("all", "cheap", self.tiers.cheap), ("all", "strong", self.tiers.strong)]
+        for sister, override in sorted(self.sisters.items()):
+            if override.tiers is not None:
+                out += [(sister, "cheap", override.tiers.cheap), (sister, "strong", override.tiers.strong)]
+        return out
 
     def tiers_for(self, sister: str) -> Tiers:
         override = self.sisters.get(sister)
@@ -245,22 +362,27 @@ class BotConfig(Strict):
 
     def price(self, model: str | None) -> Price:
         """The model's prices; an unknown model (a local server) gets the longest known prefix, else free."""
-        if not model:
-            return FREE
-        price = self.prices.get(model)
-        if price is None:
-            known = [m for m in self.prices if model.startswith(m)]
-            price = self.prices[max(known, key=len)] if known else FREE
-        return price
+        return _longest_prefix(self.prices, model) or FREE
 
     def price_yen(
-        self, model: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0
+        self,
+        model: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cached_tokens: int = 0,
+        cache_write_tokens: int = 0,
     ) -> float:
-        """Yen for one call; ``cached_tokens`` of the prompt tokens are billed at the cached-input price."""
+        """Yen for one call as OpenAI bills it: ``cached_tokens`` of the prompt at the cached-input
+        price, ``cache_write_tokens`` at the cache-write price, the rest at the input price; the
+        completion (reasoning tokens included) at the output price."""
         price = self.price(model)
         cached = min(max(cached_tokens, 0), prompt_tokens)
+        written = min(max(cache_write_tokens, 0), prompt_tokens - cached)
         usd = (
-            (prompt_tokens - cached) * price.input + cached * price.cached + completion_tokens * price.output
+            (prompt_tokens - cached - written) * price.input
+            + cached * price.cached
+            + written * price.write
+            + completion_tokens * price.output
         ) / 1_000_000
         return usd * self.jpy_per_usd
 
@@ -268,6 +390,16 @@ class BotConfig(Strict):
         """What ``cached_tokens`` would have cost more at the full input price."""
         price = self.price(model)
         return max(cached_tokens, 0) * (price.input - price.cached) / 1_000_000 * self.jpy_per_usd
+
+
+def _longest_prefix(table: dict, model: str | None):
+    if not model:
+        return None
+    found = table.get(model)
+    if found is None:
+        known = [m for m in table if model.startswith(m)]
+        found = table[max(known, key=len)] if known else None
+    return found
 
 
 def load_config(path: Path) -> BotConfig:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from botan_line.adapters.openai_api import Completion, LLMUnavailable, Moderation
 from botan_line.characters.timewords import FILL_WORDS
 from botan_line.core.model import Decision, Turn
+from botan_line.core.ports import Ask, Completion, LLMUnavailable, ModelGone, Moderation
 from botan_line.storage.db import ledger
 
 
@@ -23,8 +23,9 @@ from botan_line.storage.db import ledger
 class Call:
     model: str
     messages: list[dict]
-    temperature: float
+    temperature: float | None
     max_tokens: int
+    effort: str | None = None
 
 
 class FakeModel:
@@ -58,13 +59,17 @@ class FakeModel:
     def fail(self, reason: str = "APITimeoutError") -> None:
         self.queue.append(LLMUnavailable(reason))
 
-    def complete(self, model, messages, *, temperature, max_tokens, deadline) -> Completion:
-        self.calls.append(Call(model, messages, temperature, max_tokens))
+    def gone(self, model: str) -> None:
+        """The next call finds its model shut down (404 model_not_found)."""
+        self.queue.append(ModelGone(model, "model_not_found"))
+
+    def complete(self, ask: Ask, messages, *, deadline) -> Completion:
+        self.calls.append(Call(ask.model, messages, ask.temperature, ask.max_tokens, ask.effort))
         item = self.queue.popleft() if self.queue else self.default
         if isinstance(item, Exception):
             raise item
-        prompt = sum(len(m["content"]) for m in messages)
-        return Completion(item, model, prompt, len(item), True, 1.0)
+        prompt = sum(len(str(m["content"])) for m in messages)
+        return Completion(item, ask.model, prompt, len(item), True, 1.0)
 
 
 class CoreBot:

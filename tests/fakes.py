@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -590,6 +590,87 @@ _ERROR_TYPES = {
 }
 
 
+@dataclass(frozen=True)
+class FakeModelSpec:
+    """How one model of FakeOpenAI behaves, written from OpenAI's model pages (December 2026), not
+    from the bot's own profiles: what it refuses, what it spends reasoning, when it shuts down."""
+
+    reasoning: bool = False
+    efforts: tuple[str, ...] = ()  # accepted reasoning_effort values; () = the parameter is refused
+    default_effort: str | None = None
+    sampling: str = "always"  # always | at_none | never (temperature/top_p other than 1)
+    shutdown_date: str | None = None
+    cache_writes: bool = False  # bills prompt tokens written to the cache (the gpt-6 generation)
+
+
+_GPT6 = ("none", "low", "medium", "high", "xhigh", "max")
+FAKE_MODELS: dict[str, FakeModelSpec] = {
+    "gpt-6-luna": FakeModelSpec(True, _GPT6, "medium", "at_none", None, True),
+    "gpt-6-sol": FakeModelSpec(True, _GPT6, "medium", "at_none", None, True),
+    "gpt-6.1-sol": FakeModelSpec(True, _GPT6[1:], "medium", "never", None, True),
+    "gpt-6.2-sol": FakeModelSpec(True, _GPT6[1:], "medium", "never", None, True),
+    "gpt-5": FakeModelSpec(True, ("minimal", "low", "medium", "high"), "medium", "never", "2026-12-11"),
+    "gpt-5-mini": FakeModelSpec(True, ("minimal", "low", "medium", "high"), "medium", "never", "2026-12-11"),
+    "gpt-4o": FakeModelSpec(shutdown_date="2027-01-14"),
+    "gpt-4o-mini": FakeModelSpec(shutdown_date="2027-01-14"),
+    "gpt-4.1": FakeModelSpec(shutdown_date="2027-01-14"),
+    "gpt-4.1-mini": FakeModelSpec(shutdown_date="2027-01-14"),
+    "omni-moderation-latest": FakeModelSpec(),
+    "gpt-transcribe": FakeModelSpec(),
+    "whisper-1": FakeModelSpec(shutdown_date="2027-02-26"),
+    "gpt-4o-transcribe": FakeModelSpec(shutdown_date="2027-02-26"),
+    "gpt-4o-mini-transcribe": FakeModelSpec(shutdown_date="2027-02-26"),
+}
+# Reasoning tokens the fake spends per reply at each effort (our assumption; OpenAI says a one-line
+# reply can spend hundreds at the default, medium)
+REASONING_SPENT = {
+    "none": 0,
+    "minimal": 12,
+    "low": 90,
+    "medium": 420,
+    "high": 1400,
+    "xhigh": 2800,
+    "max": 5600,
+}
+
+
+def _spec_of(model: str, catalogue: dict[str, FakeModelSpec]) -> FakeModelSpec | None:
+    """A model's spec: its own or a dated snapshot's (gpt-4o-mini-2024-07-18); None: unknown, lenient."""
+    if model in catalogue:
+        return catalogue[model]
+    known = [m for m in catalogue if model.startswith(m + "-")]
+    return catalogue[max(known, key=len)] if known else None
+
+
+def refusal(body: dict, spec: FakeModelSpec | None) -> tuple[str, str, str] | None:
+    """(code, param, message) of the 400 OpenAI answers to this request, or None: as the reasoning
+    models answer (their error shapes as the API gives them)."""
+    if spec is None:
+        return None  # a model the fake does not know: a lenient local server
+    effort = body.get("reasoning_effort")
+    if effort is not None and not spec.efforts:
+        return ("unsupported_parameter", "reasoning_effort",
+                "Unsupported parameter: 'reasoning_effort' is not supported with this model.")  # fmt: skip
+    if effort is not None and effort not in spec.efforts:
+        listed = ", ".join(f"'{e}'" for e in spec.efforts[:-1]) + f", and '{spec.efforts[-1]}'"
+        return ("unsupported_value", "reasoning_effort",
+                f"Unsupported value: 'reasoning_effort' does not support '{effort}' with this model. "
+                f"Supported values are: {listed}.")  # fmt: skip
+    if spec.reasoning and "max_tokens" in body:
+        return ("unsupported_parameter", "max_tokens",
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead.")  # fmt: skip
+    effort = effort or spec.default_effort
+    sampled = spec.sampling == "always" or (spec.sampling == "at_none" and effort == "none")
+    for param in ("temperature", "top_p"):
+        value = body.get(param)
+        if value is not None and value != 1 and not sampled:
+            return ("unsupported_value", param,
+                    f"Unsupported value: '{param}' does not support {value} with this model. "
+                    "Only the default (1) value is supported.")  # fmt: skip
+    return None
+
+
 @dataclass
 class Scripted:
     """One answer of FakeOpenAI; see FakeOpenAI.queue."""
@@ -605,6 +686,10 @@ class Scripted:
     headers: dict[str, str] = field(default_factory=dict)
     gate: threading.Event | None = None
     cached_tokens: int | None = None  # None: simulated (prompt_cache on) or 0
+    cache_write_tokens: int | None = None  # None: simulated (prompt_cache on, a model that bills writes) or 0
+    reasoning_tokens: int | None = None  # None: what the model's effort spends (REASONING_SPENT)
+    error_code: str | None = None  # with status >= 400: the error's code and param
+    error_param: str | None = None
 
 
 CACHE_MIN_TOKENS, CACHE_STEP = 1024, 128  # OpenAI's automatic prompt caching (DESIGN §8)
@@ -683,15 +768,19 @@ class FakeOpenAI(_FakeServer):
         default: Callable[[dict], str] = _default_line,
         api_key: str | None = None,
         prompt_cache: bool = False,
+        models: dict[str, FakeModelSpec] | None = None,
     ) -> None:
         super().__init__()
         self.default = default
         self.api_key = api_key  # None: accept any key
         self.prompt_cache = prompt_cache
+        self.models = dict(FAKE_MODELS if models is None else models)  # what the API knows of each model
+        self.retired: set[str] = set()  # 404 model_not_found for these (chat and /v1/models/{id})
         self._script: list[Scripted] = []
         self._moderation_script: list[ScriptedModeration] = []
         self._ids = itertools.count(1)
         self._prompts: dict[str, list[str]] = {}  # model → prompts the simulated cache has seen
+        self._statuses: list[tuple[Request, int]] = []  # each request with the status it was answered
 
     def queue_moderation(
         self,
@@ -731,6 +820,8 @@ class FakeOpenAI(_FakeServer):
         headers: dict[str, str] | None = None,
         gate: threading.Event | None = None,
         cached_tokens: int | None = None,
+        error_code: str | None = None,
+        error_param: str | None = None,
     ) -> None:
         """Script the next answer. raw: a str sent as the exact body; model: None echoes the
         request's; status >= 400: an OpenAI error JSON whose message is `content` (headers given
@@ -748,6 +839,8 @@ class FakeOpenAI(_FakeServer):
             finish_reason,
             gate=gate,
             cached_tokens=cached_tokens,
+            error_code=error_code,
+            error_param=error_param,
         )
         step.headers.update(headers or {})
         with self._cond:
@@ -758,15 +851,50 @@ class FakeOpenAI(_FakeServer):
         with self._cond:
             return [r.json for r in self.requests if r.path.endswith("/chat/completions")]
 
+    def answered_calls(self) -> list[dict]:
+        """The chat requests the fake answered with a completion (not refused with a 400 or 404)."""
+        with self._cond:
+            return [
+                r.json
+                for r, status in self._statuses
+                if r.path.endswith("/chat/completions") and status == 200
+            ]
+
+    def retire(self, model: str) -> None:
+        """The model is shut down: chat and ``/v1/models/{id}`` answer 404 ``model_not_found``."""
+        with self._cond:
+            self.retired.add(model)
+
+    def set_shutdown(self, model: str, date: str | None) -> None:
+        """Announce (or withdraw) a model's shutdown date in ``/v1/models``."""
+        with self._cond:
+            spec = _spec_of(model, self.models) or FakeModelSpec()
+            self.models[model] = replace(spec, shutdown_date=date)
+
+    def _answered(self, req: Request, status: int, payload: Any) -> None:
+        with self._cond:
+            self._statuses.append((req, status))
+
     def _handle(self, req: Request) -> Reply:
         routes = ("/v1/chat/completions", "/chat/completions", "/v1/moderations", "/moderations")
-        if req.method != "POST" or req.path not in routes:
-            return self._error(404, f"Unknown request URL: {req.method} {req.path}.")
         if self.api_key is not None and req.headers.get("authorization") != f"Bearer {self.api_key}":
             return self._error(401, "Incorrect API key provided.")
+        if req.method == "GET" and re.fullmatch(r"(/v1)?/models(/[^/]+)?", req.path):
+            return self._models(req.path.split("/models", 1)[1].lstrip("/"))
+        if req.method != "POST" or req.path not in routes:
+            return self._error(404, f"Unknown request URL: {req.method} {req.path}.")
         body = req.json if isinstance(req.json, dict) else {}
         if req.path.endswith("/moderations"):
             return self._moderate(body)
+        model = str(body.get("model"))
+        if model in self.retired:
+            return self._error(404, f"The model `{model}` does not exist or you do not have access to it.",
+                               code="model_not_found")  # fmt: skip
+        spec = _spec_of(model, self.models)
+        refused = refusal(body, spec)
+        if refused is not None:
+            code, param, message = refused
+            return self._error(400, message, code=code, param=param)
         with self._cond:
             step = self._script.pop(0) if self._script else None
         if step is None:
@@ -782,40 +910,83 @@ class FakeOpenAI(_FakeServer):
         if step.raw is not None:
             return step.status, step.raw, step.headers
         if step.status >= 400:
-            status, payload, headers = self._error(step.status, step.content or None)
+            status, payload, headers = self._error(
+                step.status, step.content or None, step.error_code, step.error_param
+            )
             if any(k.lower().startswith("retry-after") for k in step.headers):
                 headers = {k: v for k, v in headers.items() if not k.startswith("retry-after")}
             return status, payload, {**headers, **step.headers}
-        prompt_tokens, cached = self._usage(body, step)
+        prompt_tokens, cached, written = self._usage(body, step, spec)
+        reasoning = step.reasoning_tokens
+        if reasoning is None:
+            effort = body.get("reasoning_effort") or (spec.default_effort if spec else None)
+            reasoning = REASONING_SPENT.get(effort, 0) if spec and spec.reasoning else 0
+        content, finish = step.content, step.finish_reason
+        cap = body.get("max_completion_tokens") or body.get("max_tokens")
+        completion_tokens = step.completion_tokens + reasoning
+        if isinstance(cap, int) and completion_tokens > cap:  # the cap ran out, reasoning first
+            content = "" if reasoning >= cap else content
+            completion_tokens, finish = cap, "length"
         n = next(self._ids)
-        message = {"role": "assistant", "content": step.content}
+        message = {"role": "assistant", "content": content}
         completion = {
             "id": f"chatcmpl-fake{n}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": step.model or body.get("model", "gpt-fake"),
-            "choices": [{"index": 0, "message": message, "finish_reason": step.finish_reason}],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {
                 "prompt_tokens": prompt_tokens,
-                "completion_tokens": step.completion_tokens,
-                "total_tokens": prompt_tokens + step.completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+                "prompt_tokens_details": {
+                    "cached_tokens": cached,
+                    "cache_write_tokens": written,
+                    "audio_tokens": 0,
+                },
+                "completion_tokens_details": {"reasoning_tokens": min(reasoning, completion_tokens)},
             },
         }
         return 200, completion, {"x-request-id": f"req_fake{n}", **step.headers}
 
-    def _usage(self, body: dict, step: Scripted) -> tuple[int, int]:
-        """(prompt_tokens, cached_tokens) for this answer; the simulated cache learns the prompt."""
+    def _usage(self, body: dict, step: Scripted, spec: FakeModelSpec | None) -> tuple[int, int, int]:
+        """(prompt_tokens, cached_tokens, cache_write_tokens) for this answer; the simulated cache
+        learns the prompt (a model that bills writes reports what it wrote: the cacheable part of a
+        prompt it had not cached)."""
+        written = step.cache_write_tokens or 0
         if not self.prompt_cache:
-            return (100 if step.prompt_tokens is None else step.prompt_tokens), step.cached_tokens or 0
+            return (
+                (100 if step.prompt_tokens is None else step.prompt_tokens),
+                step.cached_tokens or 0,
+                written,
+            )
         tokens = prompt_tokens_of(body)
         with self._cond:  # a cache per model, as the provider keeps
             seen = self._prompts.setdefault(str(body.get("model")), [])
             cached = cached_prefix(tokens, seen)
             seen[:] = [*seen[-255:], tokens]
         prompt_tokens = len(tokens) if step.prompt_tokens is None else step.prompt_tokens
-        cached = cached if step.cached_tokens is None else step.cached_tokens
-        return prompt_tokens, min(cached, prompt_tokens)
+        cached = min(cached if step.cached_tokens is None else step.cached_tokens, prompt_tokens)
+        if step.cache_write_tokens is None and spec is not None and spec.cache_writes:
+            written = max(0, cached_prefix(tokens, [tokens]) - cached)
+        return prompt_tokens, cached, min(written, prompt_tokens - cached)
+
+    def _models(self, model_id: str) -> Reply:
+        """``GET /v1/models`` and ``/v1/models/{id}``, with each model's ``shutdown_date``."""
+
+        def card(name: str, spec: FakeModelSpec | None) -> dict:
+            date = spec.shutdown_date if spec else None
+            return {"id": name, "object": "model", "created": 1_750_000_000, "owned_by": "system",
+                    "shutdown_date": date}  # fmt: skip
+
+        with self._cond:
+            if not model_id:
+                cards = [card(m, spec) for m, spec in self.models.items() if m not in self.retired]
+                return 200, {"object": "list", "data": cards}, {}
+            if model_id in self.retired:
+                return self._error(404, f"The model `{model_id}` does not exist or you do not have access to it.",
+                                   code="model_not_found")  # fmt: skip
+            return 200, card(model_id, _spec_of(model_id, self.models)), {}
 
     def _moderate(self, body: dict) -> Reply:
         with self._cond:
@@ -848,14 +1019,16 @@ class FakeOpenAI(_FakeServer):
         )
 
     @staticmethod
-    def _error(status: int, message: str | None = None) -> Reply:
+    def _error(
+        status: int, message: str | None = None, code: str | None = None, param: str | None = None
+    ) -> Reply:
         err_type = _ERROR_TYPES.get(status, "api_error")
         body = {
             "error": {
                 "message": message or HTTPStatus(status).phrase,
                 "type": err_type,
-                "param": None,
-                "code": err_type if status == 429 else None,
+                "param": param,
+                "code": code or (err_type if status == 429 else None),
             }
         }
         # retry-after-ms wins over retry-after in the openai client: a retrying client waits 1 ms.

@@ -61,5 +61,5 @@ def test_with_a_local_openai_compatible_server(tmp_path, openai_fake):
         env={"OPENAI_BASE_URL": openai_fake.url + "/v1"},
     )
     assert out[0]["layer"] == "layer2"
-    assert out[0]["model"] == "gpt-4o-mini"
+    assert out[0]["model"] == "gpt-6-luna"
     assert out[0]["text"] == "え、それめっちゃ面白そうじゃん！続き聞かせて〜！"

@@ -490,3 +490,99 @@ def test_scripted_retry_hints_replace_the_default_ones(ai, client):
         chat(client)
     assert err.value.response.headers.get("retry-after") == "7"
     assert err.value.response.headers.get("retry-after-ms") is None
+
+
+# --- OpenAI: the reasoning generation, as its pages describe it ------------------------------------
+
+
+def reasoning_chat(client, model="gpt-6-luna", **kwargs):
+    return client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "やっほー"}], **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "code", "param"),
+    [
+        ("gpt-6-luna", {"max_tokens": 200}, "unsupported_parameter", "max_tokens"),
+        ("gpt-6-luna", {"temperature": 0.8}, "unsupported_value", "temperature"),  # default effort: medium
+        ("gpt-6-luna", {"temperature": 0.8, "reasoning_effort": "low"}, "unsupported_value", "temperature"),
+        ("gpt-6.1-sol", {"reasoning_effort": "none"}, "unsupported_value", "reasoning_effort"),
+        ("gpt-6.2-sol", {"temperature": 0.5, "reasoning_effort": "low"}, "unsupported_value", "temperature"),
+        ("gpt-4o-mini", {"reasoning_effort": "low"}, "unsupported_parameter", "reasoning_effort"),
+    ],
+)
+def test_reasoning_models_refuse_what_the_api_refuses(ai, client, model, kwargs, code, param):
+    with pytest.raises(openai.BadRequestError) as err:
+        reasoning_chat(client, model, **kwargs)
+    assert (err.value.status_code, err.value.code, err.value.param) == (400, code, param)
+    assert err.value.body["type"] == "invalid_request_error"
+    assert ai.answered_calls() == []
+
+
+def test_an_unsupported_effort_names_the_supported_values(ai, client):
+    with pytest.raises(openai.BadRequestError) as err:
+        reasoning_chat(client, "gpt-6.2-sol", reasoning_effort="none")
+    assert "Supported values are: 'low', 'medium', 'high', 'xhigh', and 'max'." in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "reasoning"),
+    [
+        ("gpt-6-luna", {"max_completion_tokens": 200, "reasoning_effort": "none", "temperature": 0.8}, 0),
+        ("gpt-6-luna", {"max_completion_tokens": 2000}, 420),  # medium, the default: hundreds
+        ("gpt-6.1-sol", {"max_completion_tokens": 2000, "reasoning_effort": "low"}, 90),
+        ("gpt-4o-mini", {"max_tokens": 200, "temperature": 0.8}, 0),  # the old generation takes both
+    ],
+)
+def test_what_they_accept_is_answered_with_reasoning_tokens_in_the_usage(
+    ai, client, model, kwargs, reasoning
+):
+    ai.queue("やっほ〜！", completion_tokens=6)
+    done = reasoning_chat(client, model, **kwargs)
+    assert done.choices[0].message.content == "やっほ〜！"
+    assert done.usage.completion_tokens == 6 + reasoning  # reasoning is billed as output
+    assert done.usage.completion_tokens_details.reasoning_tokens == reasoning
+
+
+def test_a_cap_that_reasoning_uses_up_leaves_no_text(ai, client):
+    ai.queue("やっほ〜！", completion_tokens=6)
+    done = reasoning_chat(client, "gpt-6-luna", max_completion_tokens=200)  # medium spends 420
+    assert (done.choices[0].message.content, done.choices[0].finish_reason) == ("", "length")
+    assert done.usage.completion_tokens == 200
+
+
+def test_cache_writes_are_reported_by_the_generation_that_bills_them(ai, client):
+    ai.prompt_cache = True
+    long = "あ" * 1500
+    for model, writes in (("gpt-6-luna", True), ("gpt-4o-mini", False)):
+        first = client.chat.completions.create(model=model, messages=[{"role": "system", "content": long}],
+                                               max_completion_tokens=50)  # fmt: skip
+        details = first.usage.prompt_tokens_details
+        assert details.cached_tokens == 0
+        assert (details.cache_write_tokens >= 1024) is writes
+        second = client.chat.completions.create(model=model, messages=[{"role": "system", "content": long}],
+                                                max_completion_tokens=50)  # fmt: skip
+        assert second.usage.prompt_tokens_details.cached_tokens >= 1024
+        assert second.usage.prompt_tokens_details.cache_write_tokens == 0
+
+
+def test_models_carry_their_shutdown_date_and_a_retired_model_is_gone(ai, client):
+    assert client.models.retrieve("gpt-4o-mini").shutdown_date == "2027-01-14"
+    assert client.models.retrieve("gpt-6-luna").shutdown_date is None
+    ai.set_shutdown("gpt-6-luna", "2027-06-30")
+    listed = {m.id: m.shutdown_date for m in client.models.list()}
+    assert listed["gpt-6-luna"] == "2027-06-30" and listed["gpt-4o"] == "2027-01-14"
+    ai.retire("gpt-4o-mini")
+    with pytest.raises(openai.NotFoundError) as err:
+        client.models.retrieve("gpt-4o-mini")
+    assert err.value.code == "model_not_found"
+    with pytest.raises(openai.NotFoundError) as err:
+        reasoning_chat(client, "gpt-4o-mini")
+    assert err.value.code == "model_not_found"
+    assert "gpt-4o-mini" not in {m.id for m in client.models.list()}
+
+
+def test_a_model_the_fake_does_not_know_is_as_lenient_as_a_local_server(ai, client):
+    done = reasoning_chat(client, "llama3.1:8b", max_tokens=50, temperature=0.7, reasoning_effort="high")
+    assert done.choices[0].message.content and done.usage.completion_tokens_details.reasoning_tokens == 0

@@ -37,12 +37,12 @@ def test_an_ordinary_message_goes_to_the_cheap_tier_and_is_priced_from_usage(l2b
     l2bot.ai.queue(GOOD, prompt_tokens=1200, completion_tokens=80)
     assert l2bot.say(CHAT) == GOOD
     call = l2bot.ai.calls()[-1]
-    assert call["model"] == "gpt-4o-mini"
+    assert call["model"] == "gpt-6-luna"
     row = l2bot.last()
-    assert (row.layer, row.model, row.tier, row.guard) == ("layer2", "gpt-4o-mini", "cheap", "pass")
+    assert (row.layer, row.model, row.tier, row.guard) == ("layer2", "gpt-6-luna", "cheap", "pass")
     assert (row.prompt_tokens, row.completion_tokens) == (1200, 80)
-    assert row.yen == pytest.approx(yen(0.15, 0.60, 1200, 80))
-    assert row.strong_yen == pytest.approx(yen(2.50, 10.00, 1200, 80))
+    assert row.yen == pytest.approx(yen(0.10, 0.50, 1200, 80))
+    assert row.strong_yen == pytest.approx(yen(2.00, 10.00, 1200, 80))
 
 
 def test_a_switch_by_command_counts_as_just_switched(l2bot):
@@ -61,7 +61,7 @@ def test_a_switch_by_command_counts_as_just_switched(l2bot):
 def test_a_new_users_banter_goes_to_the_strong_tier(l2bot):
     l2bot.ai.queue("はぁ？あたしがAIとかありえないし！ちゃんと心あるもん！")
     l2bot.say("どうせ中身は機械なんでしょ、人間だって証明してみなよ")
-    assert l2bot.ai.calls()[-1]["model"] == "gpt-4o"
+    assert l2bot.ai.calls()[-1]["model"] == "gpt-6-sol"
     assert l2bot.last().tier == "strong" and l2bot.last().score >= 0.7
 
 
@@ -139,7 +139,7 @@ def test_no_rejected_text_ever_reaches_line(l2bot, bad):
     row = l2bot.last()
     assert row.layer == "fallback" and row.guard.count("reject:") == 2
     assert len(l2bot.ai.calls()) == 2  # retried once, on the other tier
-    assert {c["model"] for c in l2bot.ai.calls()} == {"gpt-4o-mini", "gpt-4o"}
+    assert {c["model"] for c in l2bot.ai.calls()} == {"gpt-6-luna", "gpt-6-sol"}
 
 
 def test_a_rejected_output_retried_successfully_is_sent(l2bot):
@@ -180,7 +180,7 @@ def test_below_the_soft_limit_the_router_decides(budget_bot):
     seed_spend(budget_bot, 79.99, datetime(2026, 11, 2, tzinfo=TZ))
     budget_bot.ai.queue("はぁ？あたしは機械じゃないし！")
     budget_bot.say("どうせ中身は機械なんでしょ、人間だって証明してみなよ")
-    assert budget_bot.ai.calls()[-1]["model"] == "gpt-4o"
+    assert budget_bot.ai.calls()[-1]["model"] == "gpt-6-sol"
     assert budget_bot.line.pushes() == []
 
 
@@ -189,7 +189,7 @@ def test_past_the_soft_limit_everything_is_cheap_and_admins_are_told_once(budget
     for _ in range(2):
         budget_bot.ai.queue("はぁ？あたしは機械じゃないし！")
         budget_bot.say("どうせ中身は機械なんでしょ、人間だって証明してみなよ")
-    assert {c["model"] for c in budget_bot.ai.calls()} == {"gpt-4o-mini"}
+    assert {c["model"] for c in budget_bot.ai.calls()} == {"gpt-6-luna"}
     notices = budget_bot.line.pushes()
     assert len(notices) == 1 and notices[0]["to"] == ADMIN
 
@@ -270,11 +270,20 @@ def test_a_greeting_never_waits_behind_a_model_call(make_bot, sqlite_url):
 
 
 # --- prompt caching: what the provider reports is what the ledger bills ---------------------------
-def cached_yen(model_in, model_cached, model_out, pt, cached, ct, rate=150.0):
-    return ((pt - cached) * model_in + cached * model_cached + ct * model_out) / 1_000_000 * rate
+LUNA = (0.10, 0.01, 0.125, 0.50)  # input, cached input, cache write, output (USD per 1M), DESIGN §10
+SOL = (2.00, 0.20, 2.50, 10.00)
 
 
-def test_cached_prompt_tokens_are_billed_at_the_cached_price(l2bot):
+def billed(price, pt, cached, written, ct, rate=150.0):
+    model_in, model_cached, model_write, model_out = price
+    return (
+        ((pt - cached - written) * model_in + cached * model_cached + written * model_write + ct * model_out)
+        / 1e6
+        * rate
+    )
+
+
+def test_cached_and_written_prompt_tokens_are_billed_at_their_prices(l2bot):
     l2bot.ai.prompt_cache = True  # the fake now behaves like OpenAI's automatic prompt caching
     for user in ("Ufirst", "Usecond"):
         for _ in range(3):
@@ -282,21 +291,22 @@ def test_cached_prompt_tokens_are_billed_at_the_cached_price(l2bot):
     l2bot.ai.queue(GOOD, completion_tokens=30)
     l2bot.say(CHAT, user="Ufirst")
     first = l2bot.last()
-    assert first.cached_tokens == 0  # nothing was cached yet
-    assert first.yen == pytest.approx(yen(0.15, 0.60, first.prompt_tokens, 30))
+    assert first.cached_tokens == 0  # nothing was cached yet: her fixed part is written to the cache
+    assert first.cache_write_tokens >= 1024 and (first.cache_write_tokens - 1024) % 128 == 0
+    assert first.yen == pytest.approx(billed(LUNA, first.prompt_tokens, 0, first.cache_write_tokens, 30))
+    assert first.yen > billed(LUNA, first.prompt_tokens, 0, 0, 30)  # a cold cache costs a write now
     l2bot.ai.queue(GOOD, completion_tokens=30)
     l2bot.say("昨日から新しいゲーム始めたんだけど、ボスが強すぎて全然勝てないんだよね", user="Usecond")
     second = l2bot.last()
     # another fan, another message: her fixed part is the shared prefix the provider caches
     assert second.cached_tokens >= 1024 and (second.cached_tokens - 1024) % 128 == 0
-    assert second.cached_tokens <= second.prompt_tokens
-    full = yen(0.15, 0.60, second.prompt_tokens, 30)
+    assert second.cached_tokens + second.cache_write_tokens <= second.prompt_tokens
     assert second.yen == pytest.approx(
-        cached_yen(0.15, 0.075, 0.60, second.prompt_tokens, second.cached_tokens, 30)
+        billed(LUNA, second.prompt_tokens, second.cached_tokens, second.cache_write_tokens, 30)
     )
-    assert second.yen < full * 0.75  # most of the prompt is her fixed part, at half price
+    assert second.yen < billed(LUNA, second.prompt_tokens, 0, 0, 30) * 0.5  # cached reads are a tenth
     assert second.strong_yen == pytest.approx(
-        cached_yen(2.50, 1.25, 10.00, second.prompt_tokens, second.cached_tokens, 30)
+        billed(SOL, second.prompt_tokens, second.cached_tokens, second.cache_write_tokens, 30)
     )
 
 
@@ -317,19 +327,24 @@ def test_the_report_shows_the_cached_share_and_what_caching_saved(l2bot):
     )
     f = r.overall
     assert f.cached_tokens == 1536 and f.cached_share == pytest.approx(76.8)
-    saved = 1536 * (0.15 - 0.075) / 1e6 * 150  # an ordinary message: the cheap tier
-    assert row.model == "gpt-4o-mini" and f.cache_saved_yen == pytest.approx(saved)
+    saved = 1536 * (0.10 - 0.01) / 1e6 * 150  # an ordinary message: the cheap tier
+    assert row.model == "gpt-6-luna" and f.cache_saved_yen == pytest.approx(saved)
     assert "キャッシュ 77%" in stats.format_line(r)
     assert "saved by caching" in stats.format_cli(r, stats.projection(r))
 
 
-def test_a_price_without_a_cached_price_gives_no_discount():
-    cfg = config(prices={"gpt-4o-mini": {"input": 0.15, "output": 0.60}})
-    assert cfg.price_yen("gpt-4o-mini", 2000, 100, 1500) == pytest.approx(yen(0.15, 0.60, 2000, 100))
-    assert cfg.cache_saving_yen("gpt-4o-mini", 1500) == 0.0
+def test_prices_merge_per_model_and_per_field():
+    cfg = config(prices={"gpt-6-luna": {"output": 0.60}, "local-model": {"input": 0.15, "output": 0.60}})
+    assert cfg.price("gpt-6-luna").output == 0.60 and cfg.price("gpt-6-luna").cached == 0.01  # one figure
+    assert cfg.price("gpt-6-sol").input == 2.00  # the other models keep the shipped prices
+    assert cfg.price_yen("local-model", 2000, 100, 1500) == pytest.approx(yen(0.15, 0.60, 2000, 100))
+    assert cfg.cache_saving_yen("local-model", 1500) == 0.0  # no cached price: no discount
     default = BotConfig()
     assert default.price("gpt-4o").cached == 1.25 and default.price("gpt-4o-mini").cached == 0.075
     assert default.price_yen("gpt-4o", 1000, 0, 5000) == pytest.approx(1000 * 1.25 / 1e6 * 150)  # capped
+    assert default.price("gpt-6-luna-2026-11-20").input == 0.10  # a dated snapshot: its model's prices
+    with pytest.raises(ValueError, match="input"):
+        config(prices={"brand-new-model": {"output": 1.0}})  # a model not shipped needs both figures
 
 
 # --- the strong tier's share of a day --------------------------------------------------------------
@@ -342,7 +357,7 @@ def test_the_strong_tier_keeps_to_its_share_of_the_day(make_bot, sqlite_url):
         bot.ai.queue("はぁ？あたしは機械じゃないし！")
         bot.say(BANTER, user=f"Unew{i}")
     models = [c["model"] for c in bot.ai.calls()]
-    strong = [m == "gpt-4o" for m in models]
+    strong = [m == "gpt-6-sol" for m in models]
     assert strong[:2] == [True, True]  # the day's first strong calls are let through
     assert sum(strong) <= 2 + 0.25 * 12 and sum(strong) < 12
     for n in range(3, 13):  # never above the share once the grace is spent
@@ -354,7 +369,7 @@ def test_the_strong_tier_keeps_to_its_share_of_the_day(make_bot, sqlite_url):
     bot.clock.advance(86400)  # a new day, a new share
     bot.ai.queue("はぁ？あたしは機械じゃないし！")
     bot.say(BANTER, user="Unext")
-    assert bot.ai.calls()[-1]["model"] == "gpt-4o"
+    assert bot.ai.calls()[-1]["model"] == "gpt-6-sol"
 
 
 # --- moderation, the second opinion, through the real openai client ----------------------------

@@ -14,6 +14,7 @@ import pytest
 from fakes import FakeOpenAI
 
 from botan_line.adapters.openai_api import JITTER, LLM, LLMUnavailable, Moderation, retry_after
+from botan_line.core.ports import Ask
 
 MESSAGES = [{"role": "user", "content": "やっほー"}]
 
@@ -39,7 +40,7 @@ def edge(ai, time: Time, *, max_retries=3, seed=1, wall=lambda: 1_800_000_000.0)
 
 
 def call(llm: LLM, time: Time, seconds: float = 40.0):
-    return llm.complete("gpt-4o-mini", MESSAGES, temperature=0.8, max_tokens=50, deadline=time.now + seconds)
+    return llm.complete(Ask("gpt-4o-mini", 50, temperature=0.8), MESSAGES, deadline=time.now + seconds)
 
 
 def test_retry_after_in_seconds_is_waited_for_at_least_and_a_little_more(openai_fake):

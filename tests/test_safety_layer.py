@@ -47,7 +47,7 @@ def test_a_concern_gets_the_strong_tier_and_the_careful_instruction_after_the_pe
     core.model.answer(CAREFUL)
     assert core.say(WORRY) == CAREFUL
     call = core.model.calls[-1]
-    assert call.model == "gpt-4o"
+    assert call.model == "gpt-6-sol"
     from botan_line.core.layer2.prompt import fixed_prompt
 
     chars = core.services.characters.current
@@ -71,7 +71,7 @@ def test_a_concern_stays_on_the_strong_tier_under_budget_pressure_and_on_retry(m
     seed_spend(core, 85.0)  # past the soft limit: ordinary chat goes cheap
     core.model.answer("牡丹：大丈夫？", CAREFUL)  # the first is a speaker label: rejected, retried
     assert core.say(WORRY) == CAREFUL
-    assert [(c.model, c.temperature) for c in core.model.calls] == [("gpt-4o", 0.8), ("gpt-4o", 0.3)]
+    assert [(c.model, c.temperature) for c in core.model.calls] == [("gpt-6-sol", 0.8), ("gpt-6-sol", 0.3)]
     assert all(c.messages[-2]["content"] == instruction(core) for c in core.model.calls)
     assert core.last().guard == "reject:label_leak,pass"
 
@@ -165,7 +165,7 @@ def test_a_worry_in_an_earlier_bubble_makes_the_merged_call_careful(core):
     core.model.answer(CAREFUL)
     core.say("どう思う？", earlier=("最近ずっとつらい",))
     call = core.model.calls[-1]
-    assert call.model == "gpt-4o" and call.messages[-2]["content"] == instruction(core)
+    assert call.model == "gpt-6-sol" and call.messages[-2]["content"] == instruction(core)
     assert call.messages[-1]["content"] == "最近ずっとつらい\nどう思う？"
 
 
@@ -198,7 +198,7 @@ def test_a_moderation_concern_makes_the_call_careful(core):
     core.model.answer(CAREFUL)
     assert core.say(CHAT) == CAREFUL
     call = core.model.calls[-1]
-    assert call.model == "gpt-4o" and call.messages[-2]["content"] == instruction(core)
+    assert call.model == "gpt-6-sol" and call.messages[-2]["content"] == instruction(core)
     row = core.last()
     assert (row.layer, row.safety, row.normalized) == ("layer2", "concern:moderation:self-harm", None)
 

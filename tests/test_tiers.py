@@ -65,3 +65,25 @@ def test_a_share_of_one_never_caps_and_zero_allows_only_the_grace():
 
     assert all(strong_allowed(s, s, max_share=1.0, grace=0) for s in range(50))
     assert strong_allowed(2, 10, max_share=0.0, grace=3) and not strong_allowed(3, 10, max_share=0.0, grace=3)
+
+
+# --- every other tier rule ------------------------------------------------------------------------
+def test_the_first_tier_a_worry_budget_pressure_the_daily_share_and_a_gone_model():
+    from botan_line.core.layer2.tiers import first_tier
+
+    assert first_tier(CHEAP, concern=True, soft=True, strong_ok=False) == (STRONG, False)  # care over cost
+    assert first_tier(STRONG, concern=False, soft=True, strong_ok=True) == (CHEAP, False)
+    assert first_tier(STRONG, concern=False, soft=False, strong_ok=False) == (CHEAP, True)  # capped
+    assert first_tier(CHEAP, concern=False, soft=False, strong_ok=True, down=frozenset({CHEAP})) == (STRONG, False)
+    both = frozenset({CHEAP, STRONG})
+    assert first_tier(CHEAP, concern=False, soft=False, strong_ok=True, down=both) == (CHEAP, False)
+
+
+def test_the_retry_after_a_rejection():
+    from botan_line.core.layer2.tiers import COOLER, retry_tier
+
+    assert retry_tier(CHEAP, soft=False, concern=False) == (STRONG, None)
+    assert retry_tier(STRONG, soft=False, concern=False) == (CHEAP, COOLER)
+    assert retry_tier(CHEAP, soft=True, concern=False) == (CHEAP, COOLER)  # budget pressure: cheap, cooler
+    assert retry_tier(STRONG, soft=False, concern=True) == (STRONG, COOLER)  # a worry stays careful
+    assert retry_tier(CHEAP, soft=False, concern=False, down={STRONG}) == (CHEAP, None)  # strong is gone

@@ -1,9 +1,18 @@
-"""The OpenAI edge: one chat completion with explicit timeouts and bounded, deadline-aware retries.
+"""The OpenAI edge: chat completions with explicit timeouts, bounded deadline-aware retries, and
+requests that adapt to what a model refuses.
 
 Retries are ours, never the client's: a 429 or 5xx that says when to come back (``retry-after-ms``,
 ``Retry-After`` in seconds or as an HTTP date) is retried no sooner than that, others after an
 exponential backoff; both with random jitter, so workers that were refused together do not come
 back together; and no retry starts that could not finish before the reply-token deadline.
+
+What a call is sent with comes from the model's profile (``core/layer2/profiles.py``). When OpenAI
+still answers 400 ``unsupported_parameter`` / ``unsupported_value`` naming a parameter — a model
+newer than the profiles, a local server's model renamed — the request is changed (``max_tokens`` →
+``max_completion_tokens``, a temperature or an unknown parameter dropped, the reasoning effort
+raised to one it accepts), sent again at once if the reply window allows, and the change is
+remembered for that model and logged once. A model that is gone (404 ``model_not_found``) or
+refuses what cannot be changed raises :class:`ModelGone`: Layer 2 fails over to the other tier.
 
 Any OpenAI-compatible server works (OPENAI_BASE_URL: a local Ollama, another provider).
 """
@@ -12,7 +21,9 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,21 +36,31 @@ sys.modules.setdefault("openai._vendor.httpx_aiohttp", None)
 
 import openai  # noqa: E402
 
+from botan_line.config import EFFORTS  # noqa: E402
+from botan_line.core.layer2.profiles import REASONING_ALLOWANCE  # noqa: E402
+from botan_line.core.ports import (  # noqa: E402
+    Ask,
+    Completion,
+    LLMUnavailable,
+    ModelGone,
+    ModelStatus,
+    Moderation,
+)
+
+__all__ = ["LLM", "Completion", "LLMUnavailable", "Moderation", "ModelGone", "retry_after"]
+
 log = logging.getLogger(__name__)
 
 MIN_ATTEMPT_SECONDS = 1.0  # a retry with less time than this before the deadline is not started
 JITTER = 0.25  # a server's Retry-After is stretched by up to this share (at least 0.1 s)
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    usage_reported: bool
-    latency_ms: float
-    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
+MAX_ADAPTATIONS = 3  # changed requests per call (each fixes one parameter the model named)
+REFUSED = ("unsupported_parameter", "unsupported_value")  # what OpenAI's 400s say of a parameter
+RETRYABLE = (
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+)
 
 
 def retry_after(headers: Mapping[str, str], now: float) -> float | None:
@@ -67,41 +88,35 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
     return max(value, 0.0) if value == value else None  # NaN: no hint
 
 
-def _cached_tokens(usage) -> int:
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) if details is not None else None
-    return cached if isinstance(cached, int) and cached > 0 else 0
+def _detail(usage, group: str, name: str) -> int:
+    details = getattr(usage, group, None)
+    value = getattr(details, name, None) if details is not None else None
+    return value if isinstance(value, int) and value > 0 else 0
 
 
-@dataclass(frozen=True)
-class Moderation:
-    """OpenAI's moderation scores for one message; ``available`` False when the call failed.
+@dataclass
+class Adjustment:
+    """What one model was found to refuse, applied to every later request for it."""
 
-    ``scores`` maps categories as the API spells them ("self-harm/intent", "sexual/minors") to
-    0..1. An unavailable result carries a short ``reason`` and no scores: callers fail open."""
-
-    available: bool
-    scores: dict[str, float] = field(default_factory=dict)
-    flagged: bool = False
-    model: str | None = None
-    latency_ms: float = 0.0
-    reason: str | None = None
+    token_param: str | None = None  # max_tokens ↔ max_completion_tokens
+    extra_tokens: int = 0  # room for reasoning, once it turned out to be a reasoning model
+    effort: str | None = None  # the lowest reasoning effort it accepts
+    dropped: set[str] = field(default_factory=set)  # parameters it refuses outright
 
 
-class LLMUnavailable(Exception):
-    """Every attempt failed; ``reason`` is a short code for the ledger."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(reason)
+_SUPPORTED = re.compile(r"[Ss]upported values are:?\s*(.+)")
+_QUOTED = re.compile(r"'([a-z]+)'")
 
 
-RETRYABLE = (
-    openai.RateLimitError,
-    openai.InternalServerError,
-    openai.APITimeoutError,
-    openai.APIConnectionError,
-)
+def _raised_effort(current: str, message: str) -> str | None:
+    """The effort to try after ``current`` was refused: the lowest the error lists as supported
+    above it, else the next step up (minimal is gpt-5's own: skipped)."""
+    listed = _SUPPORTED.search(message or "")
+    above = EFFORTS[EFFORTS.index(current) + 1 :] if current in EFFORTS else ()
+    if listed:
+        named = set(_QUOTED.findall(listed.group(1)))
+        return next((e for e in above if e in named), None)
+    return next((e for e in above if e != "minimal"), None)
 
 
 class LLM:
@@ -129,31 +144,39 @@ class LLM:
         self.monotonic = monotonic
         self.wall = wall
         self.rng = rng or random.Random()
+        self._adjusted: dict[str, Adjustment] = {}  # model → what it was found to refuse
+        self._lock = threading.Lock()  # the Layer 2 pool's threads share the adjustments
 
-    def complete(
-        self, model: str, messages: list[dict], *, temperature: float, max_tokens: int, deadline: float
-    ) -> Completion:
-        """``deadline`` is a monotonic time after which no new attempt starts."""
-        attempt = 0
+    def complete(self, ask: Ask, messages: list[dict], *, deadline: float) -> Completion:
+        """One chat completion as ``ask`` says (and as the model was found to take); ``deadline`` is
+        a monotonic time after which no new attempt starts."""
+        attempt = adaptations = 0
         while True:
             started = self.monotonic()
             timeout = max(0.1, min(self.timeout, deadline - started))  # never outlive the reply window
+            params = self.params(ask, messages)
             try:
-                resp = self.client.with_options(timeout=timeout).chat.completions.create(
-                    model=model, messages=messages, temperature=temperature, max_tokens=max_tokens
-                )
-                choice = resp.choices[0] if resp.choices else None
-                text = (choice.message.content or "") if choice and choice.message else ""
-                usage = resp.usage
-                return Completion(
-                    text=text,
-                    model=resp.model or model,
-                    prompt_tokens=usage.prompt_tokens if usage else 0,
-                    completion_tokens=usage.completion_tokens if usage else 0,
-                    usage_reported=usage is not None,
-                    latency_ms=(self.monotonic() - started) * 1000,
-                    cached_tokens=_cached_tokens(usage) if usage else 0,
-                )
+                resp = self.client.with_options(timeout=timeout).chat.completions.create(**params)
+                return self._completion(resp, ask.model, started)
+            except openai.NotFoundError as exc:
+                if exc.code == "model_not_found" or exc.param == "model":
+                    log.warning("model %s is not available: HTTP 404 %s", ask.model, exc.code)
+                    raise ModelGone(ask.model, "model_not_found") from None
+                log.warning("LLM request refused: HTTP 404")
+                raise LLMUnavailable("http_404") from None
+            except openai.BadRequestError as exc:
+                if exc.code in REFUSED and adaptations < MAX_ADAPTATIONS and self._adapt(ask, params, exc):
+                    adaptations += 1
+                    if self.monotonic() + MIN_ATTEMPT_SECONDS <= deadline:
+                        continue  # at once: the server did not ask us to wait
+                    raise LLMUnavailable(f"no_time:{exc.code}") from None
+                if exc.code in REFUSED or exc.code == "model_not_found" or exc.param == "model":
+                    log.warning(
+                        "model %s refuses the request for good: %s %s", ask.model, exc.code, exc.param
+                    )
+                    raise ModelGone(ask.model, str(exc.code or "http_400")[:30]) from None
+                log.warning("LLM request refused: HTTP 400 %s", exc.code or "")
+                raise LLMUnavailable("http_400") from None
             except RETRYABLE as exc:
                 reason = type(exc).__name__
                 response = getattr(exc, "response", None)
@@ -171,6 +194,83 @@ class LLM:
                 log.warning("LLM unavailable after %d attempt(s): %s", attempt, reason)
                 raise LLMUnavailable(reason)
             self.sleep(wait)
+
+    def params(self, ask: Ask, messages: list[dict]) -> dict:
+        """The request body's parameters: ``ask``, with what this model was found to refuse changed."""
+        with self._lock:
+            adj = self._adjusted.get(ask.model) or Adjustment()
+            dropped = set(adj.dropped)
+        params: dict = {"model": ask.model, "messages": messages}
+        token_param = adj.token_param or ask.token_param
+        params[token_param] = ask.max_tokens + adj.extra_tokens
+        optional = {"temperature": ask.temperature, "service_tier": ask.service_tier}
+        effort = ask.effort
+        if adj.effort and (effort is None or EFFORTS.index(adj.effort) > EFFORTS.index(effort)):
+            effort = adj.effort
+        optional["reasoning_effort"] = effort
+        params.update({k: v for k, v in optional.items() if v is not None and k not in dropped})
+        return params
+
+    def _adapt(self, ask: Ask, sent: dict, exc: openai.BadRequestError) -> bool:
+        """Change what this model is sent so that the refusal ``exc`` names does not happen again;
+        False when nothing we sent can be changed for it."""
+        param = str(exc.param or "")
+        message = str(getattr(exc, "message", "") or "")
+        with self._lock:
+            adj = self._adjusted.setdefault(ask.model, Adjustment())
+            if param == "max_tokens" and "max_tokens" in sent:
+                adj.token_param = "max_completion_tokens"  # a reasoning model: leave room to reason
+                adj.extra_tokens = REASONING_ALLOWANCE["medium"] if ask.effort is None else 0
+                change = "max_completion_tokens instead"
+            elif param == "max_completion_tokens" and "max_completion_tokens" in sent:
+                adj.token_param, change = "max_tokens", "max_tokens instead"
+            elif param == "reasoning_effort" and exc.code == "unsupported_value" and sent.get(param):
+                raised = _raised_effort(sent[param], message)
+                if raised is None:
+                    return False
+                adj.effort, change = raised, f"effort {raised}"
+            elif param in sent and param not in ("model", "messages"):
+                adj.dropped.add(param)
+                change = "not sent"
+            else:
+                return False
+        log.warning("model %s refuses %s (%s): %s from now on", ask.model, param, exc.code, change)
+        return True
+
+    def _completion(self, resp, model: str, started: float) -> Completion:
+        choice = resp.choices[0] if resp.choices else None
+        text = (choice.message.content or "") if choice and choice.message else ""
+        usage = resp.usage
+        return Completion(
+            text=text,
+            model=resp.model or model,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            usage_reported=usage is not None,
+            latency_ms=(self.monotonic() - started) * 1000,
+            cached_tokens=_detail(usage, "prompt_tokens_details", "cached_tokens"),
+            reasoning_tokens=_detail(usage, "completion_tokens_details", "reasoning_tokens"),
+            cache_write_tokens=_detail(usage, "prompt_tokens_details", "cache_write_tokens"),
+            finish_reason=getattr(choice, "finish_reason", None) if choice else None,
+        )
+
+    def model_status(self, models: list[str], *, timeout: float = 5.0) -> list[ModelStatus] | None:
+        """What ``GET /v1/models/{id}`` says of each model (its ``shutdown_date``, or 404: gone);
+        None when the endpoint cannot be read at all (a local server without it, no network)."""
+        out = []
+        client = self.client.with_options(timeout=timeout)
+        for model in dict.fromkeys(models):
+            try:
+                found = client.models.retrieve(model)
+            except openai.NotFoundError:
+                out.append(ModelStatus(model, gone=True))
+                continue
+            except (openai.APIError, ValueError, TypeError, AttributeError) as exc:
+                log.info("model list not readable: %s", type(exc).__name__)
+                return None
+            date = getattr(found, "shutdown_date", None)
+            out.append(ModelStatus(model, shutdown=date if isinstance(date, str) and date else None))
+        return out
 
     def backoff(self, attempt: int, hint: float | None) -> float:
         """Seconds before retry ``attempt`` (1, 2, ...): the server's hint stretched by up to

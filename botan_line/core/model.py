@@ -93,6 +93,8 @@ class LedgerEntry:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
+    reasoning_tokens: int = 0  # of completion_tokens, spent reasoning (billed as output)
+    cache_write_tokens: int = 0  # of prompt_tokens, written to the provider's cache (billed at its price)
     yen: float = 0.0
     strong_yen: float = 0.0
     latency_ms: float = 0.0

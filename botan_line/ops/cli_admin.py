@@ -60,17 +60,23 @@ def _print_report(report, as_json: bool, out=None, extra: dict | None = None, fo
 def cmd_stats(args) -> int:
     """The cost report for a month (default: this month)."""
     from botan_line.core import quota
+    from botan_line.core.layer2 import lifecycle
     from botan_line.ops.cli_line import push_usage
     from botan_line.storage.db import connect
+    from botan_line.storage.store import Store
 
     settings = _settings()
     now = datetime.now(settings.tz)
     engine = connect(existing_database(settings))
     report = _report(engine, settings, args.month or "month", now)
     pushes = push_usage(settings, engine, now)
+    reading = lifecycle.parse_reading(Store(engine).state(lifecycle.STATE_KEY))
+    retiring = lifecycle.warnings(settings.config, reading, now.date())
     extra = {"pushes": {"this_month": pushes.used, "counted": pushes.counted, "limit": pushes.limit,
-                        "remaining": pushes.remaining}}  # fmt: skip
-    _print_report(report, args.json, extra=extra, footer=quota.english(pushes))
+                        "remaining": pushes.remaining},
+             "retiring_models": [w.log_line() for w in retiring]}  # fmt: skip
+    footer = "\n".join([quota.english(pushes), *(f"WARNING: {w.log_line()}" for w in retiring)])
+    _print_report(report, args.json, extra=extra, footer=footer)
     return 0
 
 
@@ -208,7 +214,7 @@ def cmd_vary(args) -> int:
     model = args.model or cfg.tiers_for(args.sister).cheap.model
     try:
         result = learning.vary(
-            engine, store, llm, model=model, sister=args.sister, pattern_id=args.pattern_id, n=args.n
+            engine, store, llm, model=model, sister=args.sister, pattern_id=args.pattern_id, n=args.n, cfg=cfg
         )
     except learning.LearningError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -27,8 +27,10 @@ from botan_line.characters.loader import LEARNED_FILE, CharacterStore, load_char
 from botan_line.characters.matcher import Context
 from botan_line.characters.normalize import fold, normalize
 from botan_line.characters.yamlio import atomic_write
+from botan_line.config import BotConfig, Tier
 from botan_line.core import safety
 from botan_line.core.guard import check_variation
+from botan_line.core.layer2 import profiles
 from botan_line.core.layer2.prompt import prompt_fragments
 from botan_line.core.model import Approve, Reject
 from botan_line.errors import BotanError, CharacterError
@@ -595,9 +597,11 @@ def vary(
     pattern_id: str,
     n: int,
     temperature: float = 0.9,
+    cfg: BotConfig | None = None,
 ) -> dict:
     """Draft ``n`` new variations offline; keep the guard-passing, meaning-keeping, new ones as candidates."""
     chars = store.current
+    cfg = cfg or BotConfig()
     if sister not in chars.sisters:
         raise LearningError(f"unknown sister {sister!r}")
     pattern = chars.pattern(sister, pattern_id)
@@ -607,6 +611,8 @@ def vary(
     existing = {fold(r) for r in pattern.replies}
     kept, rejected = [], defaultdict(int)
     trigger = next((t.exact[0] for t in pattern.triggers if t.exact), pattern_id)
+    # offline work: the Flex tier at half price where the model offers it
+    asked = profiles.ask(Tier(model=model, temperature=temperature, max_output_tokens=120), cfg, offline=True)
     for i in range(n):
         original = pattern.replies[i % len(pattern.replies)]
         messages = [
@@ -614,9 +620,7 @@ def vary(
             {"role": "user", "content": original},
         ]
         try:
-            done = llm.complete(
-                model, messages, temperature=temperature, max_tokens=120, deadline=time.monotonic() + 60
-            )
+            done = llm.complete(asked, messages, deadline=time.monotonic() + 60)
         except Exception as exc:
             rejected[f"error:{getattr(exc, 'reason', type(exc).__name__)}"] += 1
             continue

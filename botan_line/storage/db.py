@@ -130,6 +130,10 @@ ledger = Table(
     Column("prompt_tokens", Integer, nullable=False, default=0),
     Column("completion_tokens", Integer, nullable=False, default=0),
     Column("cached_tokens", Integer, nullable=False, default=0),  # of prompt_tokens, from the prompt cache
+    Column("reasoning_tokens", Integer, nullable=False, default=0),  # of completion_tokens (0009)
+    Column(
+        "cache_write_tokens", Integer, nullable=False, default=0
+    ),  # of prompt_tokens, written to the cache
     Column("yen", Float, nullable=False, default=0.0),
     Column("strong_yen", Float, nullable=False, default=0.0),  # what the strong tier would have cost
     Column("latency_ms", Float, nullable=False, default=0.0),

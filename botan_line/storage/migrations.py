@@ -199,6 +199,13 @@ def m0008_line_native(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_pushes_time ON pushes (created_at)")
 
 
+def m0009_model_generation(conn: Connection) -> None:
+    """What the reasoning models bill besides input and output: reasoning tokens (of the completion)
+    and prompt tokens written to the cache."""
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0")
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_ledger_reply", m0002_ledger_reply),
@@ -207,4 +214,5 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_safety", m0005_safety),
     ("0006_layer2_memory", m0006_layer2_memory),
     ("0008_line_native", m0008_line_native),
+    ("0009_model_generation", m0009_model_generation),
 ]

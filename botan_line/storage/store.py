@@ -437,7 +437,8 @@ class Store:
 
 _LEDGER_FIELDS = (
     "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens", "completion_tokens",
-    "cached_tokens", "yen", "strong_yen", "latency_ms", "guard", "normalized", "reply", "safety",
+    "cached_tokens", "reasoning_tokens", "cache_write_tokens", "yen", "strong_yen", "latency_ms", "guard",
+    "normalized", "reply", "safety",
 )  # fmt: skip
 # Written together at the end of a batch (or before an in-place effect), one statement per kind.
 _BATCHED: dict[type, Callable] = {

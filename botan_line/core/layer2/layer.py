@@ -19,19 +19,30 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
-from botan_line.adapters.openai_api import LLM, LLMUnavailable
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
 from botan_line.core import safety
 from botan_line.core.conversation import Deferred, Reads, TurnContext
 from botan_line.core.guard import check_reply
-from botan_line.core.layer2 import prompt
-from botan_line.core.layer2.tiers import CHEAP, STRONG, Route, importance, strong_allowed
+from botan_line.core.layer2 import profiles, prompt
+from botan_line.core.layer2.tiers import (
+    STRONG,
+    TIERS,
+    Route,
+    down_key,
+    failover,
+    first_tier,
+    importance,
+    other,
+    retry_tier,
+    strong_allowed,
+)
 from botan_line.core.layers import learnable, safety_decision
 from botan_line.core.memory import nickname_in, remembered
-from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce
+from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce, SetState
+from botan_line.core.ports import Completion, LLMUnavailable, Model, ModelGone
 
 PAUSED_KEY = "layer2_paused"
 BUDGET_KEY = "budget_monthly_yen"
@@ -92,6 +103,40 @@ def with_instruction(messages: list[dict], instruction: str) -> list[dict]:
 
 
 @dataclass
+class Spent:
+    """What the attempts of one turn cost, as its ledger row keeps it."""
+
+    tier: str | None = None
+    model: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0  # reasoning tokens included: OpenAI bills them as output
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_write_tokens: int = 0
+    yen: float = 0.0
+    strong_yen: float = 0.0  # the same tokens on the strong tier's model
+
+    def add(self, done: Completion, messages: list[dict], tier: str, model: str, strong: str, cfg: BotConfig):
+        prompt_tokens, completion_tokens = done.prompt_tokens, done.completion_tokens
+        if not done.usage_reported:  # some local servers omit usage: estimate, ~1 token per character
+            prompt_tokens = sum(len(str(m["content"])) for m in messages)
+            completion_tokens = len(done.text)
+        cached = min(done.cached_tokens, prompt_tokens)
+        written = min(done.cache_write_tokens, prompt_tokens - cached)
+        self.tier, self.model = tier, done.model or model
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        self.cached_tokens += cached
+        self.reasoning_tokens += min(done.reasoning_tokens, completion_tokens)
+        self.cache_write_tokens += written
+        self.yen += cfg.price_yen(model, prompt_tokens, completion_tokens, cached, written)
+        self.strong_yen += cfg.price_yen(strong, prompt_tokens, completion_tokens, cached, written)
+
+    def ledger(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
 class Layer2Call:
     """A model call decided in the fast lane. Its prompt (history, facts: reads a greeting never
     needs) is built by ``run``, in the slow lane, unless the caller built it already."""
@@ -105,6 +150,7 @@ class Layer2Call:
     effects: list[Effect] = field(default_factory=list)
     concern: safety.SafetyVerdict | None = None  # the rules found it worrying: strong tier, careful
     messages: list[dict] | None = None
+    down: frozenset[str] = frozenset()  # tiers whose model was gone today (their calls fail over)
 
     @property
     def fallback(self) -> str:
@@ -116,7 +162,7 @@ class Layer2:
     name = "layer2"
     counts_as_message = True
 
-    def __init__(self, llm: LLM | None, cfg: BotConfig, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(self, llm: Model | None, cfg: BotConfig, monotonic: Callable[[], float] = time.monotonic):
         self.llm = llm
         self.cfg = cfg
         self.monotonic = monotonic
@@ -164,9 +210,15 @@ class Layer2:
             switched=ctx.switched or recently,
             cfg=router,
         )
-        tier = STRONG if concern else CHEAP if b.soft else route.tier  # a worried fan gets the careful answer
-        capped = tier == STRONG and not concern and not self._strong_allowed(ctx.reads, day)
-        tier = CHEAP if capped else tier
+        wants_strong = not concern and not b.soft and route.tier == STRONG
+        down = frozenset(t for t in TIERS if ctx.reads.state(down_key(day, t)))  # gone today: failed over
+        tier, capped = first_tier(
+            route.tier,
+            concern=concern is not None,
+            soft=b.soft,
+            strong_ok=not wants_strong or self._strong_allowed(ctx.reads, day),
+            down=down,
+        )
         memory = remembered(ctx, self.cfg)  # facts shared, a nickname asked for in merged bubbles
         call = Layer2Call(
             route=route,
@@ -177,6 +229,7 @@ class Layer2:
             instruction=ctx.chars.safety.concern_instruction if concern else None,
             effects=[CountCall(ctx.user.user_id, day), CountTier(day, tier), *notices, *memory],
             concern=concern,
+            down=down,
         )
         return Deferred(ctx, call, self)
 
@@ -243,7 +296,10 @@ class Layer2:
             return decision, verdict.signal
         instruction = ctx.chars.safety.concern_instruction
         careful = replace(
-            call, tier=STRONG, concern=verdict, messages=with_instruction(call.messages, instruction)
+            call,
+            tier=failover(STRONG, call.down) or STRONG,
+            concern=verdict,
+            messages=with_instruction(call.messages, instruction),
         )
         return careful, verdict.signal
 
@@ -271,43 +327,29 @@ class Layer2:
         persona = ctx.persona
         tiers = self.cfg.tiers_for(persona.id)
         fragments = prompt.guard_fragments(ctx.chars, persona.id)
-        ledger = dict(tier=None, model=None, prompt_tokens=0, completion_tokens=0, cached_tokens=0, yen=0.0,
-                      strong_yen=0.0)  # fmt: skip
+        spent = Spent()
         verdicts: list[str] = []
+        effects: list[Effect] = []
+        down = set(call.down)
         text = None
-        # one retry after a rejected output: the other tier, or a cooler temperature under budget pressure
-        # (a concern stays on the strong tier, cooler)
-        if call.concern is not None:
-            retry = (STRONG, 0.3)
-        else:
-            retry = (CHEAP, 0.3) if call.tier == STRONG or call.soft else (STRONG, None)
-        for name, temperature in ((call.tier, None), retry):
+        answers = 0
+        name: str | None = call.tier
+        cooler: float | None = None
+        while name is not None:
             tier = getattr(tiers, name)
             try:
-                done = self.llm.complete(
-                    tier.model,
-                    call.messages,
-                    temperature=tier.temperature if temperature is None else temperature,
-                    max_tokens=tier.max_tokens,
-                    deadline=deadline,
-                )
+                done = self.llm.complete(profiles.ask(tier, self.cfg, temperature=cooler), call.messages,
+                                         deadline=deadline)  # fmt: skip
+            except ModelGone as exc:  # this tier fails over for the rest of the day; not a retry
+                verdicts.append(f"gone:{name}")
+                effects += self._gone(ctx, name, exc, tiers)
+                down.add(name)
+                name = failover(name, down)
+                continue
             except LLMUnavailable as exc:
                 verdicts.append(f"error:{exc.reason}")
                 break
-            prompt_tokens, completion_tokens = done.prompt_tokens, done.completion_tokens
-            if not done.usage_reported:  # some local servers omit usage: estimate, ~1 token per character
-                prompt_tokens = sum(len(m["content"]) for m in call.messages)
-                completion_tokens = len(done.text)
-            cached = min(done.cached_tokens, prompt_tokens)
-            ledger["model"] = done.model or tier.model
-            ledger["tier"] = name
-            ledger["prompt_tokens"] += prompt_tokens
-            ledger["completion_tokens"] += completion_tokens
-            ledger["cached_tokens"] += cached
-            ledger["yen"] += self.cfg.price_yen(tier.model, prompt_tokens, completion_tokens, cached)
-            ledger["strong_yen"] += self.cfg.price_yen(
-                tiers.strong.model, prompt_tokens, completion_tokens, cached
-            )
+            spent.add(done, call.messages, name, tier.model, tiers.strong.model, self.cfg)
             verdict = check_reply(
                 done.text,
                 forbidden=persona.rules.forbidden,
@@ -321,8 +363,13 @@ class Layer2:
                 text = verdict.cleaned
                 break
             verdicts.append(f"reject:{verdict.reason}")
-            if self.monotonic() >= deadline:
+            answers += 1
+            if answers >= 2 or self.monotonic() >= deadline:
                 break
+            # one retry: the other tier, or a cooler temperature under budget pressure (a concern
+            # stays on the strong tier, cooler)
+            name, cooler = retry_tier(name, soft=call.soft, concern=call.concern is not None, down=down)
+        ledger = spent.ledger()
         guard = ",".join(verdicts)
         normalized = learnable(ctx, call.concern)
         if text is not None:
@@ -336,5 +383,19 @@ class Layer2:
                 setattr(decision.ledger, key, value)
             if not ledger["model"]:
                 decision.ledger.tier = None
-        decision.effects += call.effects
+        decision.effects += [*call.effects, *effects]
         return decision
+
+    def _gone(self, ctx: TurnContext, name: str, exc: ModelGone, tiers) -> list[Effect]:
+        """The tier ``name``'s model is gone: its calls go to the other tier for the rest of the day
+        (the shared state every worker reads), and the admins are told once."""
+        day = ctx.now.strftime("%Y-%m-%d")
+        profile = self.cfg.profile(exc.model)
+        instead = f"（例: {profile.replacement}）" if profile and profile.replacement else ""
+        backup = getattr(tiers, other(name)).model
+        text = (
+            f"⚠️ モデル {exc.model}（{name}）が使えません（{exc.reason}）。今日は{name}の応答を"
+            f"{other(name)}（{backup}）で返します。BOTAN_CONFIG の tiers.{name}.model を今のモデル{instead}に変えてください。"
+        )
+        admins = tuple(sorted(ctx.admins))
+        return [SetState(down_key(day, name), exc.model), NoticeOnce(f"model_gone:{exc.model}", text, admins)]

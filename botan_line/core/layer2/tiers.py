@@ -1,4 +1,8 @@
-"""Tier routing: how much a message matters (DESIGN §3), and which model answers it."""
+"""Every rule that picks a tier: how much a message matters (DESIGN §3), budget pressure, the strong
+tier's daily share, a worried fan, the retry after a rejected answer, and a tier whose model is gone.
+
+Pure functions of plain values; ``core/layer2/layer.py`` reads the state they need and calls them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,17 @@ from botan_line.characters.normalize import fold
 from botan_line.config import RouterConfig
 
 CHEAP, STRONG = "cheap", "strong"
+TIERS = (CHEAP, STRONG)
+COOLER = 0.3  # the retry's temperature under budget pressure or for a concern (where the model takes one)
+
+
+def other(tier: str) -> str:
+    return STRONG if tier == CHEAP else CHEAP
+
+
+def down_key(day: str, tier: str) -> str:
+    """The shared state that says a tier's model was gone today (its calls go to the other tier)."""
+    return f"layer2_down:{day}:{tier}"
 
 
 @dataclass(frozen=True)
@@ -52,3 +67,37 @@ def strong_allowed(strong: int, total: int, *, max_share: float, grace: int) -> 
     The first ``grace`` strong calls of a day always may (a quiet morning's few calls would
     otherwise swing the share); after that the day's strong share stays at or under ``max_share``."""
     return strong < grace or strong + 1 <= max_share * (total + 1) + 1e-9
+
+
+def first_tier(
+    routed: str, *, concern: bool, soft: bool, strong_ok: bool, down: frozenset[str] = frozenset()
+) -> tuple[str, bool]:
+    """The tier to try first, and whether the strong tier's daily share capped it.
+
+    A worried fan gets the careful (strong) answer whatever the budget; budget pressure means cheap
+    only; the strong tier's share of the day is capped; a tier whose model is gone today hands its
+    calls to the other one."""
+    tier = STRONG if concern else CHEAP if soft else routed
+    capped = tier == STRONG and not concern and not strong_ok
+    if capped:
+        tier = CHEAP
+    return failover(tier, down) or tier, capped
+
+
+def retry_tier(tier: str, *, soft: bool, concern: bool, down: frozenset[str] | set[str] = frozenset()):
+    """The one retry after a rejected answer: (tier, cooler temperature or None). The other tier,
+    or under budget pressure the cheap one cooler; a concern stays careful (strong, cooler)."""
+    if concern:
+        name, cooler = STRONG, COOLER
+    elif tier == STRONG or soft:
+        name, cooler = CHEAP, COOLER
+    else:
+        name, cooler = STRONG, None
+    return failover(name, down) or tier, cooler
+
+
+def failover(tier: str, down: frozenset[str] | set[str]) -> str | None:
+    """``tier`` when its model works today, else the other tier; None when both are gone."""
+    if tier not in down:
+        return tier
+    return other(tier) if other(tier) not in down else None

@@ -1,0 +1,88 @@
+"""What the core needs from outside, written down in one place (llm's ``hookspecs.py`` does the same).
+
+The core is plain Python fed plain data: it reads the stored state through :class:`Reads`, asks a
+model through :class:`Model`, and runs admin tools through :class:`AdminTools`. Adapters implement
+these (``storage/store.py``, ``adapters/openai_api.py``, ``storage/admin.py``); tests pass fakes.
+Nothing here imports an SDK, a database driver or a web framework.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+# --- the model ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ask:
+    """How one chat call is asked, as the model's profile allows (``core/layer2/profiles.py``)."""
+
+    model: str
+    max_tokens: int  # the output cap (a reasoning model's reasoning tokens included)
+    token_param: str = "max_completion_tokens"  # or "max_tokens" (older and local servers)
+    temperature: float | None = None  # None: not sent (reasoning models take it only at effort none)
+    effort: str | None = None  # reasoning_effort; None: not sent
+    service_tier: str | None = None  # "flex" for offline work on a model that offers it
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int  # reasoning tokens included, as OpenAI bills them
+    usage_reported: bool
+    latency_ms: float
+    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
+    reasoning_tokens: int = 0  # of completion_tokens, spent reasoning
+    cache_write_tokens: int = 0  # of prompt_tokens, written to the cache (billed at the write price)
+    finish_reason: str | None = None  # "length": the cap ran out (a reasoning model may leave no text)
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """OpenAI's moderation scores for one message; ``available`` False when the call failed.
+
+    ``scores`` maps categories as the API spells them ("self-harm/intent", "sexual/minors") to
+    0..1. An unavailable result carries a short ``reason`` and no scores: callers fail open."""
+
+    available: bool
+    scores: dict[str, float] = field(default_factory=dict)
+    flagged: bool = False
+    model: str | None = None
+    latency_ms: float = 0.0
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """What ``GET /v1/models/{id}`` said of one model: its shutdown date, or that it is gone."""
+
+    model: str
+    shutdown: str | None = None  # YYYY-MM-DD, as the API gives it
+    gone: bool = False  # 404: the API does not know it (any more)
+
+
+class LLMUnavailable(Exception):
+    """Every attempt failed; ``reason`` is a short code for the ledger."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ModelGone(LLMUnavailable):
+    """The model itself is refused for good (404 ``model_not_found``, or a 400 that no change to
+    the request can fix): its tier fails over to the other one for the rest of the day."""
+
+    def __init__(self, model: str, reason: str):
+        self.model = model
+        super().__init__(reason)
+
+
+class Model(Protocol):
+    """A chat model behind an OpenAI-compatible API (``adapters/openai_api.LLM``)."""
+
+    def complete(self, ask: Ask, messages: list[dict], *, deadline: float) -> Completion: ...
+
+    def moderate(self, text: str, *, model: str, timeout: float, deadline: float) -> Moderation: ...
