@@ -152,6 +152,20 @@ def test_the_dashboard_embeds_the_days_of_the_ledger_and_loads_the_vendored_char
     assert f"/{TOKEN}/static/vendor/chart.umd.min.js" in page and "cdn" not in page.lower()
 
 
+def test_a_retiring_model_is_a_banner_on_every_page_until_it_is_resolved(sconsole):
+    from botan_line.core.layer2 import lifecycle
+    from botan_line.core.ports import ModelStatus
+
+    store = sconsole.services.store
+    soon = lifecycle.reading(0.0, [ModelStatus("gpt-6-luna", "2026-12-08")])  # the clock says 2026-11-28
+    store.set_state(lifecycle.STATE_KEY, json.dumps(soon))
+    for page in ("/chat", "/dashboard", "/review"):
+        html = unescape(sconsole.get(page).get_data(as_text=True))
+        assert "gpt-6-luna（cheap）: 2026-12-08 に提供終了（あと10日）" in html
+    store.set_state(lifecycle.STATE_KEY, json.dumps(lifecycle.reading(0.0, [ModelStatus("gpt-6-luna", None)])))
+    assert "提供終了" not in unescape(sconsole.get("/chat").get_data(as_text=True))
+
+
 def test_the_dashboard_offers_only_its_spans(sconsole):
     assert sconsole.get("/dashboard?days=5").status_code == 400
     assert sconsole.get("/dashboard?days=90").status_code == 200

@@ -33,7 +33,7 @@ HOUR = 3600
 CFG = BotConfig()
 # a typical exchange (1,700 prompt tokens, 1,408 of them cached, 60 completion) at the default
 # prices and ¥150/USD
-TYPICAL_CHEAP = (292 * 0.15 + 1408 * 0.075 + 60 * 0.60) / 1e6 * 150  # gpt-4o-mini: ¥0.027819
+TYPICAL_CHEAP = (292 * 0.10 + 1408 * 0.01 + 60 * 0.50) / 1e6 * 150  # gpt-6-luna: ¥0.010992
 
 
 @dataclass
@@ -130,9 +130,27 @@ def test_yen_spent_all_strong_and_reduction_with_layer2_rows():
     # 1 + 2 + 1.5 + 2 + 0.5 = 7.00; the five Layer 1 replies, the safety reply and the budget-stop
     # fallback (no model) count the mean strong_yen of the period's layer2 rows: (1 + 2 + 1.5 + 2) / 4 = 1.625
     assert f.all_strong_yen == pytest.approx(7.00 + 7 * 1.625)  # 18.375
-    assert f.reduction == pytest.approx(100 * (1 - 3.85 / 18.375))
     # the budget-stop fallback is not a Layer 2 message; it spent nothing, so layer2_yen is all of 3.85
     assert (f.layer2_messages, f.layer2_yen) == (5, pytest.approx(3.85))
+    # ... and it saved nothing either: it counts as spent at the strong price it was estimated at
+    assert f.fixed == 1
+    assert f.reduction == pytest.approx(100 * (1 - (3.85 + 1.625) / 18.375))
+
+
+def test_the_reduction_never_rises_when_layer2_fails():
+    """A day of Layer 1 and Layer 2 answers, then the same day with Layer 2 failing: the fixed lines
+    that replaced its answers are not savings."""
+    greetings = [l1(T0 + n * HOUR, f"U{n}", "botan:morning") for n in range(6)]
+    answered = [
+        *greetings,
+        *(l2(T0 + (6 + n) * HOUR, f"V{n}", "cheap", 1700, 60, 0.05, 0.80, None) for n in range(4)),
+    ]
+    failed = [*greetings, *(Row(T0 + (6 + n) * HOUR, f"V{n}", "botan", "fallback", pattern="lines:fallback",
+                                guard="error:http_404") for n in range(4))]  # fmt: skip
+    working, failing = report_of(answered, days=1).overall, report_of(failed, days=1).overall
+    assert failing.fixed == 4 and working.fixed == 0
+    assert failing.reduction <= working.reduction + 1e-9
+    assert "削減には数えません" in format_line(report_of(failed, days=1))
 
 
 def test_per_sister_figures_and_only_sisters_with_rows():
@@ -156,15 +174,16 @@ def test_per_sister_figures_and_only_sisters_with_rows():
 
 
 def test_all_strong_without_layer2_rows_prices_a_typical_exchange_per_sisters_strong_model():
-    prices = {
-        "gpt-4o": {"input": 2.50, "output": 10.00},
-        "gpt-4o-mini": {"input": 0.15, "output": 0.60},
+    prices = {  # models nobody ships a profile for: no cached price, so no discount
+        "medium": {"input": 2.50, "output": 10.00},
+        "small": {"input": 0.15, "output": 0.60},
         "big": {"input": 10.00, "output": 20.00},
     }
     cfg = BotConfig.model_validate(
         {
             "prices": prices,
-            "sisters": {"kasho": {"tiers": {"cheap": {"model": "gpt-4o-mini"}, "strong": {"model": "big"}}}},
+            "tiers": {"cheap": {"model": "small"}, "strong": {"model": "medium"}},
+            "sisters": {"kasho": {"tiers": {"cheap": {"model": "small"}, "strong": {"model": "big"}}}},
         }
     )
     rows = [
@@ -180,7 +199,8 @@ def test_all_strong_without_layer2_rows_prices_a_typical_exchange_per_sisters_st
     kasho_typical = (1700 * 10.00 + 60 * 20.00) / 1e6 * 150
     # botan: two Layer 1, one safety and the budget-stop fallback (no model) at botan's typical strong exchange
     assert f.all_strong_yen == pytest.approx(4 * botan_typical + kasho_typical)
-    assert f.yen == 0.0 and f.reduction == 100.0
+    # the fallback saved nothing: it counts as spent at botan's strong price
+    assert f.yen == 0.0 and f.reduction == pytest.approx(100 * (1 - botan_typical / f.all_strong_yen))
 
 
 def test_fallback_without_a_model_is_priced_like_layer1_and_with_a_model_keeps_its_own_strong_yen():

@@ -353,6 +353,7 @@ def _learn(ctx: CommandContext) -> str:
 def _stats(ctx: CommandContext) -> Decision | str:
     """利用状況とコスト（Layer 1の割合、AI代、削減率、プッシュ通数）"""
     from botan_line.core import quota
+    from botan_line.core.layer2 import lifecycle
     from botan_line.ops import cards, stats
 
     words = ctx.arg.lower().split()
@@ -363,9 +364,11 @@ def _stats(ctx: CommandContext) -> Decision | str:
     report = ctx.admin.report(kind, ctx.turn.now)
     pushes = quota.usage(ctx.turn.reads, ctx.turn.now)
     names = stats.short_names(ctx.turn.chars)
+    reading = lifecycle.parse_reading(ctx.turn.reads.state(lifecycle.STATE_KEY))
+    retiring = [w.short() for w in lifecycle.warnings(ctx.admin.cfg, reading, ctx.turn.now.date())]
     if as_text:
-        return stats.format_line(report, names) + "\n" + quota.line(pushes)
-    return _card(ctx, *cards.stats_card(report, names, pushes, kind))
+        return "\n".join([stats.format_line(report, names), quota.line(pushes), *retiring])
+    return _card(ctx, *cards.stats_card(report, names, pushes, kind, retiring))
 
 
 @command("announce", admin_only=True, usage="姉妹 本文 | confirm | cancel")

@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, redirect, render_template, request, send_from_directory, url_for
 from sqlalchemy.engine import make_url
 
+from botan_line.core.layer2 import lifecycle
 from botan_line.doors import console_guard
 from botan_line.doors.simulator import Exchange, Fan, Simulator
 from botan_line.ops import dashboard as dashboard_data
@@ -79,6 +80,7 @@ def create_app(
             "layer2": _layer2_state(services),
             "database": _database_label(services.settings.database_url),
             "admin_id": admin_id,
+            "retiring": _retiring(services, c.now()),
         }
 
     @ui.get("/static/<path:name>")
@@ -199,6 +201,13 @@ def _layer2_state(services) -> str:
     if not services.layer2.enabled:
         return "off (no OPENAI_API_KEY or OPENAI_BASE_URL): Layer 1 and fixed lines only"
     return "on: replies that reach Layer 2 call the model and cost yen"
+
+
+def _retiring(services, now: datetime) -> list[str]:
+    """A banner line per configured model that shuts down soon (the worker's last reading)."""
+    cfg = services.settings.config
+    reading = lifecycle.parse_reading(services.store.state(lifecycle.STATE_KEY))
+    return [w.short() for w in lifecycle.warnings(cfg, reading, now.date())]
 
 
 def _database_label(url: str) -> str:

@@ -85,7 +85,7 @@ class LineSide:
         now = self.clock()
         self.s.store.record_push(kind, recipients, key, event_id, now)
         for notice in self.check(now):
-            self._push_notice(notice, f"quota:{now:.0f}")
+            self.push_notice(notice, f"quota:{now:.0f}")
 
     def check(self, now: float) -> list[Notice]:
         """The once-a-month notice when the quota is nearly used (a NoticeOnce through the store)."""
@@ -103,12 +103,15 @@ class LineSide:
         )
         return self.s.store.apply(Decision(effects=[once]), when)
 
-    def _push_notice(self, notice: Notice, purpose: str) -> None:
+    def push_notice(self, notice: Notice, purpose: str) -> None:
+        if self.s.edge is None:
+            log.warning("admin notice not sent (no LINE credentials)")
+            return
         key = retry_key(purpose, f"notice:{notice.to}")
         try:
             self.s.edge.push(notice.to, [Outgoing("botan", notice.text)], key)
         except SendFailed as exc:
-            log.warning("quota notice failed: %s", exc.reason)
+            log.warning("admin notice failed: %s", exc.reason)
             return
         self.s.store.record_push("notice", 1, key, None, self.clock())
 
@@ -131,5 +134,5 @@ class LineSide:
         reading = quota.Reading(now, f"{when:%Y-%m}", kind, limit, used, reach, self.s.store.active_fans())
         self.s.store.set_state(quota.QUOTA_KEY, reading.to_json())
         for notice in self.check(now):
-            self._push_notice(notice, f"quota:{now:.0f}")
+            self.push_notice(notice, f"quota:{now:.0f}")
         return reading

@@ -41,6 +41,7 @@ from botan_line.core import delivery, native
 from botan_line.core.conversation import Deferred
 from botan_line.core.events import EventContext, decide, source_of, text_of
 from botan_line.core.model import Action, Decision, Notice, Outgoing, Turn, action_from_json, action_to_json
+from botan_line.doors import model_watch
 from botan_line.doors.line_actions import LineSide
 from botan_line.doors.overlay import Overlay
 from botan_line.storage import inbox
@@ -160,6 +161,7 @@ class Worker:
         self._last_renew = self._last_prune = self._last_checkpoint = self._last_claim = self._last_quota = (
             0.0
         )
+        self._last_models = 0.0  # the models' shutdown dates: read at start-up, then once a day
         self.line_side = LineSide(services, clock)
 
     # --- one pass of the dispatcher ------------------------------------------------------------
@@ -490,6 +492,16 @@ class Worker:
                 log.warning("admin notice failed: %s", exc.reason)
         return sent
 
+    def _watch_models(self) -> None:
+        """Read the configured models' shutdown dates; push the admins' notices (once each)."""
+        try:
+            notices = model_watch.check(self.s, self.clock())
+        except Exception as exc:  # never lose the pool thread
+            log.warning("model watch failed: %s", _reason(exc))
+            return
+        for notice in notices:
+            self.line_side.push_notice(notice, f"models:{self.clock():.0f}")
+
     def _refresh_quota(self) -> None:
         try:
             self.line_side.refresh()
@@ -714,6 +726,10 @@ class Worker:
         ):
             self._last_quota = now  # LINE's quota and follower count, read in the sender pool
             self._sender.submit(self._refresh_quota)
+        hours = self.settings.config.lifecycle.check_hours
+        if self.s.layer2.enabled and now - self._last_models > 3600 * hours:
+            self._last_models = now  # in the sender pool, off the fast lane, like the quota
+            self._sender.submit(self._watch_models)
         if now - self._last_checkpoint > 5:
             self._last_checkpoint = now
             checkpoint(self.s.engine)

@@ -8,6 +8,8 @@ and a client without Flex show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from botan_line.core.quota import PushUsage
 from botan_line.ops.stats import Report
 
@@ -58,15 +60,20 @@ def push_text(u: PushUsage) -> str:
     return f"{u.used:,} / {u.limit:,}通"
 
 
-def stats_card(report: Report, names: dict[str, str], pushes: PushUsage, period: str) -> tuple[str, dict]:
-    """The report as one bubble; the alt text carries the same key figures in one line."""
+def stats_card(
+    report: Report, names: dict[str, str], pushes: PushUsage, period: str, retiring: Sequence[str] = ()
+) -> tuple[str, dict]:
+    """The report as one bubble; the alt text carries the same key figures in one line.
+    ``retiring``: a line per configured model that shuts down soon (shown first, in the alt text too)."""
     f = report.overall
     share = pushes.share
     alt = (
         f"📊 {report.label}: メッセージ {f.messages:,}件、Layer1 {f.share('layer1'):.0f}%、"
         f"費用 {_yen(f.yen)}、削減 {f.reduction:.0f}%、プッシュ {push_text(pushes)}"
     )
-    body: list[dict] = [
+    alt = "\n".join([*retiring, alt])
+    body: list[dict] = [_text(line, size="xs", color=WARN) for line in retiring]
+    body += [
         _row("メッセージ", f"{f.messages:,}件"),
         _row("コマンド", f"{f.commands:,}件"),
         _row("AI費用", _yen(f.yen)),
@@ -76,6 +83,8 @@ def stats_card(report: Report, names: dict[str, str], pushes: PushUsage, period:
         _text("応答の内訳", size="xs", color=GREY, margin="md"),
     ]
     body += [_bar_row(label, f.share(key) / 100, color) for key, label, color in LAYER_BARS]
+    if f.fixed:
+        body.append(_row("AIの代わりの定型文", f"{f.fixed:,}件（削減に含めず）", WARN))
     body += [
         {"type": "separator", "margin": "md"},
         _text("プッシュ（今月）", size="xs", color=GREY, margin="md"),

@@ -53,14 +53,20 @@ def load_env_file(path: str) -> None:
 
 # --- subcommands ---------------------------------------------------------------------------------
 def cmd_check(args) -> int:
-    from botan_line.ops.check import check_characters
+    """The character files, then the configured models: one line per problem, exit status 1."""
+    from datetime import datetime
 
-    root = Path(args.dir) if args.dir else _settings().characters_dir
+    from botan_line.ops.check import check_characters, retiring_models
+
+    settings = _settings()
+    root = Path(args.dir) if args.dir else settings.characters_dir
     result = check_characters(root)
-    for problem in result.problems:
+    retiring = retiring_models(settings, datetime.now(settings.tz).date())
+    problems = [*result.problems, *retiring]
+    for problem in problems:
         print(problem)
-    if not result.ok:
-        print(f"{len(result.problems)} problem(s) found", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
     for line in result.summary:
         print(line)
@@ -168,9 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", help="delete handled events and history past the retention")
     p.set_defaults(func=cmd_prune)
 
-    from botan_line.ops import cli_admin, cli_backup, cli_console
+    from botan_line.ops import cli_admin, cli_backup, cli_console, cli_models
 
     cli_admin.register(sub)
+    cli_models.register(sub)
     cli_backup.register(sub)
     cli_console.register(sub)
     return parser

@@ -97,11 +97,15 @@ class Figures:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
+    cache_write_tokens: int = 0  # of prompt_tokens, written to the provider's cache (billed at its price)
+    reasoning_tokens: int = 0  # of completion_tokens, spent reasoning (billed as output)
     cache_saved_yen: float = 0.0  # what those tokens would have cost more at the full input price
     yen: float = 0.0
     all_strong_yen: float = 0.0  # the same messages, every one answered by the strong model
     layer2_messages: int = 0  # layer2 + fallback rows that called a model
     layer2_yen: float = 0.0
+    fixed: int = 0  # fallback lines said instead of a model's answer (off, paused, over budget, failing)
+    fixed_strong_yen: float = 0.0  # their share of all_strong_yen: what answering them would have cost
     typical_cheap_yen: float = 0.0  # cost per Layer 2 message when the period has no Layer 2 rows
     top_patterns: list[PatternUse] = field(default_factory=list)
     fallthrough: list[FallThrough] = field(default_factory=list)
@@ -119,7 +123,12 @@ class Figures:
 
     @property
     def reduction(self) -> float:
-        return 100.0 * (1 - self.yen / self.all_strong_yen) if self.all_strong_yen else 0.0
+        """What the bot saved against answering everything with the strong model. A fixed line said
+        instead of a model's answer saved nothing (it counts as spent at the strong price), so the
+        reduction never rises because Layer 2 failed."""
+        if not self.all_strong_yen:
+            return 0.0
+        return 100.0 * (1 - (self.yen + self.fixed_strong_yen) / self.all_strong_yen)
 
     @property
     def layer2_cost(self) -> float:
@@ -136,6 +145,9 @@ class Figures:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cached_tokens": self.cached_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "fixed": self.fixed,
             "cached_percent": round(self.cached_share, 1),
             "cache_saved_yen": round(self.cache_saved_yen, 2),
             "yen": round(self.yen, 2),
@@ -187,9 +199,12 @@ class LedgerRow(NamedTuple):
     yen: float
     strong_yen: float
     normalized: str | None
+    reasoning_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 _FIELDS = LedgerRow._fields
+_COUNTS = ("cached_tokens", "reasoning_tokens", "cache_write_tokens")  # 0 when a row has no such column
 
 
 def plain_rows(rows) -> list[LedgerRow]:
@@ -204,10 +219,7 @@ def plain_rows(rows) -> list[LedgerRow]:
     if fields is not None and set(_FIELDS) <= set(fields):
         pick = itemgetter(*(fields.index(name) for name in _FIELDS))
         return [LedgerRow._make(pick(r)) for r in rows]
-    return [
-        LedgerRow(*(getattr(r, name, 0 if name == "cached_tokens" else None) for name in _FIELDS))
-        for r in rows
-    ]
+    return [LedgerRow(*(getattr(r, name, 0 if name in _COUNTS else None) for name in _FIELDS)) for r in rows]
 
 
 def _typical_yen(cfg: BotConfig, sister: str, tier: str) -> float:
@@ -237,6 +249,7 @@ def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: in
     asked: dict[str, list] = defaultdict(list)
     sisters: Counter[str] = Counter()  # messages per sister (the typical prices are per sister)
     unpriced: Counter[str] = Counter()  # messages that called no model, per sister
+    fixed: Counter[str] = Counter()  # ... of them, fallback lines instead of a model's answer
     cached_by_model: Counter[str | None] = Counter()
     for i, r in counted:
         layer = r.layer
@@ -249,6 +262,8 @@ def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: in
         if cached:
             f.cached_tokens += cached
             cached_by_model[r.model] += cached
+        f.cache_write_tokens += r.cache_write_tokens or 0
+        f.reasoning_tokens += r.reasoning_tokens or 0
         f.yen += r.yen or 0.0
         if layer in PAID_LAYERS and r.normalized:
             asked[r.normalized].append(r.user_id)
@@ -260,10 +275,14 @@ def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: in
                 f.tiers[r.tier] += 1
         else:  # Layer 1, safety, and fallbacks that never called a model (off, paused, over budget)
             unpriced[r.sister] += 1
+            if layer == "fallback":
+                fixed[r.sister] += 1
+                f.fixed += 1
         if layer == "layer1" and r.pattern:
             uses[r.pattern] += 1
             rebound[r.pattern] += i in followed
     f.all_strong_yen += sum(strong_estimate(sister) * n for sister, n in unpriced.items())
+    f.fixed_strong_yen = sum(strong_estimate(sister) * n for sister, n in fixed.items())
     f.cache_saved_yen = sum(cfg.cache_saving_yen(model, n) for model, n in cached_by_model.items())
     f.typical_cheap_yen = (
         sum(_typical_yen(cfg, sister, "cheap") * n for sister, n in sisters.items()) / len(counted)
@@ -418,6 +437,12 @@ def format_line(report: Report, names: dict[str, str] | None = None) -> str:
         f"削減率 {f.reduction:.1f}%",
         f"キャッシュ {f.cached_share:.0f}%（入力{f.prompt_tokens:,}トークン中）節約 {_yen(f.cache_saved_yen)}",
     ]
+    if f.reasoning_tokens or f.cache_write_tokens:
+        out.append(
+            f"推論 {f.reasoning_tokens:,}トークン / キャッシュ書き込み {f.cache_write_tokens:,}トークン"
+        )
+    if f.fixed:
+        out.append(f"⚠️ AIの代わりの定型文 {f.fixed:,}件（削減には数えません）")
     if report.sisters:
         out.append("― 姉妹別 ―")
         for sister, s in report.sisters.items():
@@ -464,7 +489,10 @@ def format_cli(report: Report, projection: list[tuple[float, float]]) -> str:
         row("prompt tokens", lambda f: f"{f.prompt_tokens:,}"),
         row("completion tokens", lambda f: f"{f.completion_tokens:,}"),
         row("cached prompt", lambda f: f"{f.cached_tokens:,} {f.cached_share:5.1f}%"),
+        row("cache writes", lambda f: f"{f.cache_write_tokens:,}"),
+        row("reasoning tokens", lambda f: f"{f.reasoning_tokens:,}"),
         row("saved by caching", lambda f: f"¥{f.cache_saved_yen:,.2f}"),
+        row("fixed, not savings", lambda f: f"{f.fixed:,}"),
         row("spent", lambda f: f"¥{f.yen:,.2f}"),
         row("all strong model", lambda f: f"¥{f.all_strong_yen:,.2f}"),
         row("reduction", lambda f: f"{f.reduction:.1f}%"),
