@@ -17,6 +17,12 @@ Scenarios: a steady day (12% of the day's fans are new) with the default router,
 threshold at 0.5 (what a more generous router would cost); a raid (80% new fans after a stream,
 35% of messages teasing her) with the default router; the same raid with the generous router,
 without and with the cap on the strong tier's share of the day (the one case here that reaches it).
+
+``--generations`` instead puts model sets side by side on the steady day and the raid: the
+retiring gpt-4o-mini / gpt-4o, the default gpt-6-luna / gpt-6-sol (effort none), and gpt-6-luna with
+gpt-6.1-sol or gpt-6.2-sol (effort low). The fake answers as those models do (tests/fakes.py): it
+refuses what they refuse, bills cache writes on the gpt-6 generation, and spends reasoning tokens
+by effort (its assumption: 90 at low, 420 at medium).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from fakes import FakeOpenAI  # noqa: E402
+from sqlalchemy import func  # noqa: E402
 from traffic import day  # noqa: E402
 
 from botan_line.config import BotConfig  # noqa: E402
@@ -90,6 +97,10 @@ def run(
             rows = conn.execute(
                 ledger.select().where(ledger.c.layer == "layer2", ledger.c.model.is_not(None))
             ).all()
+            fixed = conn.scalar(
+                ledger.select().with_only_columns(func.count()).where(ledger.c.layer == "fallback")
+            )
+        refused = len(ai.calls()) - len(ai.answered_calls())
         chars = services.characters.current
         services.engine.dispose()
     shutil.rmtree(tmp, ignore_errors=True)
@@ -105,6 +116,11 @@ def run(
         "all_strong_yen": sum(r.strong_yen for r in rows),
         "prompt_tokens": sum(r.prompt_tokens for r in rows) / len(rows),
         "cached_share": sum(r.cached_tokens for r in rows) / max(1, sum(r.prompt_tokens for r in rows)),
+        "reasoning": sum(r.reasoning_tokens for r in rows) / len(rows),
+        "written": sum(r.cache_write_tokens for r in rows) / len(rows),
+        "rejected": sum("reject:" in (r.guard or "") for r in rows),
+        "fixed": fixed,
+        "refused": refused,
         "chars": chars,
     }
 
@@ -142,6 +158,35 @@ def report(name: str, results: list[dict]) -> None:
     print(f"  yen, with caching    ¥{yen:,.2f}")
     print(f"  yen, without caching ¥{uncached:,.2f}   (caching saves {1 - yen / uncached:.1%})")
     print(f"  yen, all strong      ¥{median(results, 'all_strong_yen'):,.2f}")
+    print(
+        f"  reasoning tokens/call {median(results, 'reasoning'):,.0f}   cache writes/call {median(results, 'written'):,.0f}"
+        f"   refused requests {median(results, 'refused'):.0f}   fixed lines {median(results, 'fixed'):.0f}"
+    )
+
+
+GENERATIONS = (  # (label, cheap, strong): every model at the effort its profile makes the default
+    ("gpt-4o-mini / gpt-4o (retiring 2027-01-14)", "gpt-4o-mini", "gpt-4o"),
+    ("gpt-6-luna / gpt-6-sol (the default)", "gpt-6-luna", "gpt-6-sol"),
+    ("gpt-6-luna / gpt-6.1-sol (low)", "gpt-6-luna", "gpt-6.1-sol"),
+    ("gpt-6-luna / gpt-6.2-sol (low)", "gpt-6-luna", "gpt-6.2-sol"),
+)
+
+
+def generations(seeds, n: int) -> None:
+    """The model sets side by side: yen per 1,000 Layer 2 replies, as each generation bills them."""
+    print("\nmodel sets, side by side (median of seeds; yen per 1,000 Layer 2 replies, prices as configured)")
+    print(f"  {'models':<44}{'scenario':<9}{'strong':>7}{'yen':>9}{'all strong':>11}{'reasoning':>10}"
+          f"{'writes':>8}{'cached':>8}{'refused':>8}{'fixed':>6}")  # fmt: skip
+    for label, cheap, strong in GENERATIONS:
+        cfg = BotConfig.model_validate({"tiers": {"cheap": {"model": cheap}, "strong": {"model": strong}}})
+        for scenario, kw in (("steady", {"new_share": 0.12}), ("raid", {"new_share": 0.8, "banter": 0.35})):
+            results = [run(s, cfg=cfg, target=n, **kw) for s in seeds]
+            scale = 1000 / results[0]["messages"]
+            print(f"  {label:<44}{scenario:<9}{median(results, 'strong_share'):>7.1%}"
+                  f"{median(results, 'yen') * scale:>9.2f}{median(results, 'all_strong_yen') * scale:>11.2f}"
+                  f"{median(results, 'reasoning'):>10.0f}{median(results, 'written'):>8.0f}"
+                  f"{median(results, 'cached_share'):>8.0%}{median(results, 'refused'):>8.0f}"
+                  f"{median(results, 'fixed'):>6.0f}")  # fmt: skip
 
 
 def main() -> int:
@@ -151,10 +196,16 @@ def main() -> int:
     parser.add_argument(
         "--exact", action="store_true", help="real token counts of the fixed prompts (bpe-openai)"
     )
+    parser.add_argument("--generations", action="store_true", help="model sets side by side instead")
     args = parser.parse_args()
-    print(f"botan-line Layer 2 cost — {platform.machine()}, {platform.python_version()}, "
-          f"prices per 1M: gpt-4o 2.50/1.25 cached/10.00, gpt-4o-mini 0.15/0.075 cached/0.60, ¥150/USD")  # fmt: skip
     default = BotConfig()
+    prices = ", ".join(f"{m} {p.input:g}/{p.cached:g}/{p.write:g}/{p.output:g}"
+                       for m, p in default.prices.items() if m in ("gpt-4o-mini", "gpt-4o", "gpt-6-luna", "gpt-6-sol", "gpt-6.1-sol"))  # fmt: skip
+    print(f"botan-line Layer 2 cost — {platform.machine()}, {platform.python_version()}, "
+          f"USD per 1M in/cached/write/out: {prices}; ¥{default.jpy_per_usd:g}/USD")  # fmt: skip
+    if args.generations:
+        generations(range(1, args.seeds + 1), args.messages)
+        return 0
     generous = BotConfig.model_validate({"router": {"threshold": 0.5}})
     uncapped = BotConfig.model_validate({"router": {"threshold": 0.5}, "budget": {"max_strong_share": 1.0}})
     seeds = range(1, args.seeds + 1)

@@ -256,6 +256,8 @@ def main() -> int:
     parser.add_argument("--fans", type=int, default=120)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default=None, help="keep the generated months and the database here")
+    parser.add_argument("--models", default=None, metavar="CHEAP,STRONG",
+                        help="the tiers' models (default: the configured defaults)")  # fmt: skip
     args = parser.parse_args()
     from fakes import FakeOpenAI
 
@@ -272,7 +274,7 @@ def main() -> int:
         months.append((path, len(msgs)))
     db = f"sqlite:///{work / 'month.db'}"
     (work / "month.db").unlink(missing_ok=True)
-    with FakeOpenAI(default=answer) as ai:
+    with FakeOpenAI(default=answer, prompt_cache=True) as ai:  # bills as OpenAI does: cached reads, cache writes
         env = dict(
             os.environ,
             BOTAN_CHARACTERS_DIR=str(chars),
@@ -282,6 +284,11 @@ def main() -> int:
             OPENAI_BASE_URL=ai.url + "/v1",
             BOTAN_LOG_LEVEL="ERROR",
         )
+        if args.models:
+            cheap, strong = args.models.split(",")
+            config = work / "botan.yaml"
+            config.write_text(f"tiers:\n  cheap: {{model: {cheap}}}\n  strong: {{model: {strong}}}\n")
+            env["BOTAN_CONFIG"] = str(config)
         first = replay(env, months[0][0], db)
         review = subprocess.run(
             [sys.executable, "-m", "botan_line", "review", "--admin", "Ubench"],
@@ -294,7 +301,7 @@ def main() -> int:
         )
         approved = review.stdout.count("  approved")
         second = replay(env, months[1][0], db)
-    print(f"fans: {args.fans}, seed {args.seed}; files in {work}")
+    print(f"fans: {args.fans}, seed {args.seed}, models {args.models or 'default'}; files in {work}")
     for label, report, (_path, n) in (("month 1", first, months[0]), ("month 2", second, months[1])):
         o = report["overall"]
         print(
