@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from botan_line.characters.yamlio import YamlProblem, load_with_lines, validate
 from botan_line.errors import SettingsError
+from botan_line.yamlio import YamlProblem, load_with_lines, validate
 
 
 class Strict(BaseModel):

@@ -18,10 +18,10 @@ from botan_line.core.conversation import Conversation
 from botan_line.core.layer2 import Layer2
 from botan_line.core.layers import default_layers
 from botan_line.core.nickname import NicknameLayer
-from botan_line.ops.admin import AdminTools
-from botan_line.ops.learning import LearnedSource
 from botan_line.settings import Settings
+from botan_line.storage.admin import AdminTools
 from botan_line.storage.db import connect
+from botan_line.storage.learned import LearnedSource
 from botan_line.storage.store import Store
 
 log = logging.getLogger(__name__)

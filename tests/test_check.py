@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from botan_line.ops.check import check_characters, where
+from botan_line.characters.check import check_characters, where
 
 
 def test_a_valid_set_gives_one_summary_line_per_sister(characters_dir):

@@ -160,7 +160,7 @@ def test_a_full_width_slash_is_a_command_not_a_paid_model_call(core):
 def test_a_fourth_sister_folder_gets_her_command_and_report_column(make_core, characters_dir):
     import shutil
 
-    from botan_line.ops.stats import short_names
+    from botan_line.core.stats import short_names
 
     shutil.copytree(characters_dir / "yuri", characters_dir / "ran")
     persona = characters_dir / "ran" / "persona.yaml"

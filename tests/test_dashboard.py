@@ -9,7 +9,7 @@ from conftest import TZ
 
 from botan_line.config import BotConfig
 from botan_line.core.model import Decision, LedgerEntry
-from botan_line.ops.dashboard import SPANS, dashboard
+from botan_line.doors.dashboard import SPANS, dashboard
 from botan_line.storage.db import connect
 from botan_line.storage.store import Store
 

@@ -280,7 +280,7 @@ def test_an_approval_overtaken_between_its_check_and_its_save_is_decided_again(s
     (the version moved), and the event is decided again against the new state."""
     from sqlalchemy import insert
 
-    from botan_line.ops import learning
+    from botan_line.storage import learned as learning
     from botan_line.storage.db import candidates, learned_audit
     from botan_line.storage.inbox import backoff
 

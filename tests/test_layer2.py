@@ -311,8 +311,8 @@ def test_cached_and_written_prompt_tokens_are_billed_at_their_prices(l2bot):
 
 
 def test_the_report_shows_the_cached_share_and_what_caching_saved(l2bot):
-    from botan_line.ops import stats
-    from botan_line.ops.admin import report
+    from botan_line.core import stats
+    from botan_line.storage.admin import report
 
     l2bot.ai.queue(GOOD, prompt_tokens=2000, cached_tokens=1536, completion_tokens=40)
     l2bot.say(CHAT)

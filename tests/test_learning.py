@@ -14,7 +14,7 @@ from conftest import ADMIN
 from botan_line.adapters.openai_api import LLM
 from botan_line.characters.loader import load_characters
 from botan_line.core.safety import has_personal_data
-from botan_line.ops import learning
+from botan_line.storage import learned as learning
 from botan_line.wiring import CHECK_SECONDS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import ADMIN
 from test_learning import learned_rows
 
-from botan_line.ops import learning
+from botan_line.storage import learned as learning
 from botan_line.wiring import CHECK_SECONDS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import os
 import pytest
 from conftest import SECRET, TOKEN
 
-from botan_line.ops import preflight
+from botan_line.doors import preflight
 
 
 @pytest.fixture

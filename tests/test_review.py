@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from botan_line.ops.review import ReviewError, approve_command, open_candidates, reject_command, weakest
+from botan_line.doors.review import ReviewError, approve_command, open_candidates, reject_command, weakest
 
 ORIGINAL = ["わかる〜！", "それな〜"]
 

@@ -7,10 +7,10 @@ import pytest
 from corpus import BLIND, CLASSES, SPLITS, load, ordinary_chat
 
 from botan_line.characters.loader import SafetyConfig, load_characters
+from botan_line.characters.safety_text import prepare
 from botan_line.config import BotConfig
 from botan_line.core import safety
 from botan_line.core.safety import SafetyVerdict, classify, compile_rules, from_moderation
-from botan_line.core.safety_text import prepare
 
 REPO = Path(__file__).resolve().parents[1]
 CHARS = load_characters(REPO / "characters")

@@ -13,7 +13,7 @@ from conftest import TZ
 from sqlalchemy import insert, select
 
 from botan_line.config import BotConfig
-from botan_line.ops.stats import (
+from botan_line.core.stats import (
     ANSWER_LAYERS,
     TIERS,
     build_report,

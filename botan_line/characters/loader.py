@@ -22,8 +22,8 @@ from botan_line.characters.normalize import fold
 from botan_line.characters.placeholders import CRISIS_PLACEHOLDERS, PLACEHOLDERS
 from botan_line.characters.placeholders import problem as placeholder_problem
 from botan_line.characters.timewords import contradictions, describe, hours_of
-from botan_line.characters.yamlio import YamlProblem, line_of, load_with_lines, validate
 from botan_line.errors import CharacterError
+from botan_line.yamlio import YamlProblem, line_of, load_with_lines, validate
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class SafetyConfig(Strict):
     @field_validator("crisis_words", "concern_words", "sexual_words", "personal_words", "safe_phrases")
     @classmethod
     def _words(cls, words: list[str]) -> list[str]:
-        from botan_line.core.safety_text import prepare  # the safety layer's own normalisation
+        from botan_line.characters.safety_text import prepare  # the safety layer's own normalisation
 
         for w in words:
             if not prepare(w).h.strip():

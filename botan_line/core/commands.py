@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
     from botan_line.characters.loader import CharacterSet
     from botan_line.config import BotConfig
-    from botan_line.ops.learning import Candidate
-    from botan_line.ops.stats import Report
+    from botan_line.core.stats import Report
+    from botan_line.storage.learned import Candidate
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def _candidates(ctx: CommandContext) -> Decision | str:
         return note + "いま承認待ちの候補はありません。"
     names = {sid: s.persona.display_name for sid, s in ctx.turn.chars.sisters.items()}
     if ctx.arg.lower() != "text":  # a card per candidate with 承認 / 却下 buttons (ops/cards.py)
-        from botan_line.ops import cards
+        from botan_line.core import cards
 
         alt, container = cards.candidates_card(found, names)
         return _card(ctx, note + alt, container)
@@ -301,7 +301,7 @@ def _candidate_number(ctx: CommandContext) -> tuple[int | None, str]:
 @command("approve", admin_only=True, usage="番号 [返事 | 返事…]", slow=True)  # checking loads every file
 def _approve(ctx: CommandContext) -> Decision | str:
     """候補を承認してLayer 1に追加（返事を書くと差し替え、先頭に + で追加）"""
-    from botan_line.ops.learning import LearningError, parse_edit
+    from botan_line.storage.learned import LearningError, parse_edit
 
     cand_id, edit = _candidate_number(ctx)
     if cand_id is None:
@@ -320,7 +320,7 @@ def _approve(ctx: CommandContext) -> Decision | str:
 @command("reject", admin_only=True, usage="番号")
 def _reject(ctx: CommandContext) -> Decision | str:
     """候補を却下"""
-    from botan_line.ops.learning import LearningError
+    from botan_line.storage.learned import LearningError
 
     cand_id, _ = _candidate_number(ctx)
     if cand_id is None:
@@ -335,7 +335,7 @@ def _reject(ctx: CommandContext) -> Decision | str:
 @command("learn", admin_only=True, usage="姉妹 言葉 => 返事", slow=True)
 def _learn(ctx: CommandContext) -> str:
     """レビュー済みのパターンを直接追加"""
-    from botan_line.ops.learning import LearningError
+    from botan_line.storage.learned import LearningError
 
     sister, *rest = ctx.typed.split(maxsplit=1) or [""]
     trigger, sep, replies = (rest[0] if rest else "").replace("＝＞", "=>").partition("=>")
@@ -352,9 +352,8 @@ def _learn(ctx: CommandContext) -> str:
 @command("stats", admin_only=True, usage="[today|week|month] [text]")
 def _stats(ctx: CommandContext) -> Decision | str:
     """利用状況とコスト（Layer 1の割合、AI代、削減率、プッシュ通数）"""
-    from botan_line.core import quota
+    from botan_line.core import cards, quota, stats
     from botan_line.core.layer2 import lifecycle
-    from botan_line.ops import cards, stats
 
     words = ctx.arg.lower().split()
     as_text = "text" in words

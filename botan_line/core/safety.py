@@ -25,8 +25,8 @@ from typing import Literal
 import ahocorasick
 
 from botan_line.characters.placeholders import CRISIS_PLACEHOLDERS, fill
+from botan_line.characters.safety_text import prepare
 from botan_line.core.safety_rules import KATA, REPORTED, RULES
-from botan_line.core.safety_text import prepare
 
 Kind = Literal["crisis", "concern", "sexual", "personal"]
 CRISIS, CONCERN, SEXUAL, PERSONAL = "crisis", "concern", "sexual", "personal"

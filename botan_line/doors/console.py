@@ -20,12 +20,11 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, redirect, render_template, request, send_from_directory, url_for
 from sqlalchemy.engine import make_url
 
+from botan_line.characters.check import check_characters, where
 from botan_line.core.layer2 import lifecycle
-from botan_line.doors import console_guard
+from botan_line.doors import console_guard, review
+from botan_line.doors import dashboard as dashboard_data
 from botan_line.doors.simulator import Exchange, Fan, Simulator
-from botan_line.ops import dashboard as dashboard_data
-from botan_line.ops import review
-from botan_line.ops.check import check_characters, where
 
 UI = Path(__file__).resolve().parent / "console_ui"
 CONSOLE_ADMIN = "Uconsole-admin"  # the console's own admin user: its /approve is recorded as this ID

@@ -21,7 +21,7 @@ from botan_line.settings import Settings, log_level
 _pid = os.fork()
 if _pid == 0:  # the child: check, migrate, report, leave (exit 2 = configuration error, see preflight)
     try:
-        from botan_line.ops.preflight import check
+        from botan_line.doors.preflight import check
 
         _code, _lines = check()
     except BaseException as _exc:  # never a traceback at start-up

@@ -10,8 +10,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from botan_line.doors.preflight import existing_database
 from botan_line.errors import BotanError, CharacterError
-from botan_line.ops.preflight import existing_database
 
 log = logging.getLogger("botan_line")
 
@@ -56,7 +56,7 @@ def cmd_check(args) -> int:
     """The character files, then the configured models: one line per problem, exit status 1."""
     from datetime import datetime
 
-    from botan_line.ops.check import check_characters, retiring_models
+    from botan_line.characters.check import check_characters, retiring_models
 
     settings = _settings()
     root = Path(args.dir) if args.dir else settings.characters_dir
@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line. Exit status 2 is a configuration error, printed as one line."""
-    from botan_line.ops.preflight import CHARACTERS_INVALID, CONFIG_ERROR, missing_driver
+    from botan_line.doors.preflight import CHARACTERS_INVALID, CONFIG_ERROR, missing_driver
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -228,7 +228,7 @@ def _unreachable(exc: Exception) -> str | None:
 
 
 def _sqlite_problem(exc: Exception) -> str | None:
-    from botan_line.ops.preflight import sqlite_problem
+    from botan_line.doors.preflight import sqlite_problem
 
     try:
         return sqlite_problem(_settings().database_url, exc)

@@ -8,7 +8,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from botan_line.ops.preflight import existing_database
+from botan_line.doors.preflight import existing_database
 
 
 def _settings():
@@ -18,7 +18,7 @@ def _settings():
 
 
 def _report(engine, settings, kind: str, now: datetime):
-    from botan_line.ops import stats
+    from botan_line.core import stats
     from botan_line.storage.store import ledger_rows
 
     since, until, label = stats.period_bounds(kind, now)
@@ -32,7 +32,7 @@ def _report(engine, settings, kind: str, now: datetime):
 
 
 def _print_report(report, as_json: bool, out=None, extra: dict | None = None, footer: str = "") -> None:
-    from botan_line.ops import stats
+    from botan_line.core import stats
 
     out = out or sys.stdout
     projection = stats.projection(report)
@@ -82,7 +82,7 @@ def cmd_stats(args) -> int:
 
 def _store(settings, engine):
     from botan_line.characters.loader import CharacterStore
-    from botan_line.ops.learning import LearnedSource
+    from botan_line.storage.learned import LearnedSource
 
     return CharacterStore(settings.characters_dir, learned=LearnedSource(engine))
 
@@ -108,7 +108,7 @@ REVIEW_HELP = (
 def cmd_review(args) -> int:
     """Approve or reject candidate lines in the terminal; answers come from stdin (a TTY or a pipe:
     `yes a | botan-line review` approves every open candidate)."""
-    from botan_line.ops import learning
+    from botan_line.storage import learned as learning
     from botan_line.storage.db import connect
 
     settings = _settings()
@@ -166,7 +166,7 @@ def cmd_review(args) -> int:
 
 def cmd_learned(args) -> int:
     """learned export | import | mine: the database's learned patterns and learned.yaml."""
-    from botan_line.ops import learning
+    from botan_line.storage import learned as learning
     from botan_line.storage.db import connect
 
     settings = _settings()
@@ -198,7 +198,7 @@ def cmd_vary(args) -> int:
     """Draft new variations of a pattern with any OpenAI-compatible model; keep what the guard passes."""
     from botan_line.adapters.openai_api import LLM
     from botan_line.errors import SettingsError
-    from botan_line.ops import learning
+    from botan_line.storage import learned as learning
     from botan_line.storage.db import connect
 
     settings = _settings()
@@ -255,8 +255,8 @@ def cmd_replay(args) -> int:
 
     from sqlalchemy import func, select
 
+    from botan_line.core import stats
     from botan_line.core.model import Turn
-    from botan_line.ops import stats
     from botan_line.storage.db import ledger
     from botan_line.storage.store import ledger_rows
     from botan_line.wiring import build

@@ -70,9 +70,9 @@ def cmd_backup(args) -> int:
 def cmd_restore(args) -> int:
     """Replace the database (and learned files) with a backup, after checking it is a botan-line one."""
     from botan_line.characters.loader import load_characters
-    from botan_line.characters.yamlio import atomic_write
     from botan_line.errors import CharacterError
     from botan_line.storage.db import connect
+    from botan_line.yamlio import atomic_write
 
     settings = _settings()
     info = backup.inspect(Path(args.file), _known_migrations())  # first: refuse what is not ours

@@ -21,13 +21,13 @@ from typing import Literal
 from pydantic import RootModel
 
 from botan_line.characters.loader import CharacterSet
-from botan_line.characters.yamlio import YamlProblem, load_with_lines, validate
 from botan_line.config import BotConfig, Strict, Tier
 from botan_line.core.guard import check_reply
 from botan_line.core.layer2 import profiles, prompt
 from botan_line.core.layer2.layer import with_instruction
 from botan_line.core.ports import LLMUnavailable, Model
 from botan_line.errors import SettingsError
+from botan_line.yamlio import YamlProblem, load_with_lines, validate
 
 EVALS_FILE = "evals.yaml"
 DEADLINE_SECONDS = 40.0  # what a live reply has: the reply token's window, with its margin

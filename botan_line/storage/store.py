@@ -417,12 +417,14 @@ class Store:
         return [Notice(admin, e.text) for admin in e.to] if res.rowcount == 1 else []
 
     def _approve(self, conn: Connection, e: Approve, ts: float) -> None:
-        from botan_line.ops import learning  # the learned patterns' rules live with the learning loop
+        from botan_line.storage import (
+            learned as learning,  # the learned patterns' rules live with the learning loop
+        )
 
         learning.write_approval(conn, e, ts)
 
     def _reject(self, conn: Connection, e: Reject, ts: float) -> None:
-        from botan_line.ops import learning
+        from botan_line.storage import learned as learning
 
         learning.write_rejection(conn, e, ts)
 

@@ -26,7 +26,6 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from botan_line.characters.loader import LEARNED_FILE, CharacterStore, load_characters
 from botan_line.characters.matcher import Context
 from botan_line.characters.normalize import fold, normalize
-from botan_line.characters.yamlio import atomic_write
 from botan_line.config import BotConfig, Tier
 from botan_line.core import safety
 from botan_line.core.guard import check_variation
@@ -42,6 +41,7 @@ from botan_line.storage.db import (
     learned_version,
     ledger,
 )
+from botan_line.yamlio import atomic_write
 
 log = logging.getLogger(__name__)
 LEADING = ("の", "って", "は", "も", "ってさ", "さ", "ね")  # left at the front once a name is taken out
@@ -536,7 +536,7 @@ def import_learned(
     conn: Connection, store: CharacterStore, root: Path, admin: str, now: float | None = None
 ) -> dict[str, int]:
     """Each sister's learned.yaml replaces her learned patterns (checked first, audited)."""
-    from botan_line.characters.yamlio import YamlProblem, load_with_lines
+    from botan_line.yamlio import YamlProblem, load_with_lines
 
     now = time.time() if now is None else now
     _bump(conn, now)

@@ -70,8 +70,8 @@ def _stored_reading(settings) -> dict | None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from botan_line.core.layer2 import lifecycle
+    from botan_line.doors.preflight import existing_database
     from botan_line.errors import SettingsError
-    from botan_line.ops.preflight import existing_database
     from botan_line.storage.db import make_engine, state
 
     try:

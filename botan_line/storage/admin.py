@@ -8,8 +8,9 @@ from sqlalchemy import Engine
 
 from botan_line.characters.loader import CharacterSet, CharacterStore
 from botan_line.config import BotConfig
+from botan_line.core import stats
 from botan_line.core.model import Approve, Reject
-from botan_line.ops import learning, stats
+from botan_line.storage import learned as learning
 from botan_line.storage.store import ledger_rows
 
 MINE_SECONDS = 120.0  # the longest /candidates waits for mining

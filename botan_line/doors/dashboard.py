@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from botan_line.config import BotConfig
-from botan_line.ops import stats
+from botan_line.core import stats
 from botan_line.storage.store import ledger_rows
 
 SPANS = (7, 14, 30, 90)  # the days the page offers

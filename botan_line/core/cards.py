@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from botan_line.core.quota import PushUsage
-from botan_line.ops.stats import Report
+from botan_line.core.stats import Report
 
 GREY, INK, ACCENT, WARN = "#8c8c8c", "#333333", "#d6457a", "#e03131"
 LAYER_BARS = (("layer1", "Layer 1", "#2f9e44"), ("layer2", "Layer 2", "#1c7ed6"),
