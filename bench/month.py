@@ -274,7 +274,9 @@ def main() -> int:
         months.append((path, len(msgs)))
     db = f"sqlite:///{work / 'month.db'}"
     (work / "month.db").unlink(missing_ok=True)
-    with FakeOpenAI(default=answer, prompt_cache=True) as ai:  # bills as OpenAI does: cached reads, cache writes
+    with FakeOpenAI(
+        default=answer, prompt_cache=True
+    ) as ai:  # bills as OpenAI does: cached reads, cache writes
         env = dict(
             os.environ,
             BOTAN_CHARACTERS_DIR=str(chars),

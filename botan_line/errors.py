@@ -19,3 +19,8 @@ class CharacterError(BotanError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class LearningError(BotanError):
+    """An approval, rejection or learned pattern that cannot be applied; the message is safe to
+    show to the admin (it is Japanese: admins read it in LINE)."""

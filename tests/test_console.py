@@ -162,7 +162,9 @@ def test_a_retiring_model_is_a_banner_on_every_page_until_it_is_resolved(sconsol
     for page in ("/chat", "/dashboard", "/review"):
         html = unescape(sconsole.get(page).get_data(as_text=True))
         assert "gpt-6-luna（cheap）: 2026-12-08 に提供終了（あと10日）" in html
-    store.set_state(lifecycle.STATE_KEY, json.dumps(lifecycle.reading(0.0, [ModelStatus("gpt-6-luna", None)])))
+    store.set_state(
+        lifecycle.STATE_KEY, json.dumps(lifecycle.reading(0.0, [ModelStatus("gpt-6-luna", None)]))
+    )
     assert "提供終了" not in unescape(sconsole.get("/chat").get_data(as_text=True))
 
 

@@ -23,7 +23,9 @@ def test_every_sisters_conversations_are_sent_as_layer2_sends_them(tmp_path, cha
     calls = openai_fake.calls()
     assert len(calls) == 18 and {c["model"] for c in calls} == {"gpt-6-luna"}
     assert all(c["reasoning_effort"] == "none" and "max_tokens" not in c for c in calls)
-    worried = [c for c in calls if c["messages"][-2]["role"] == "system" and "冗談" in c["messages"][-2]["content"]]
+    worried = [
+        c for c in calls if c["messages"][-2]["role"] == "system" and "冗談" in c["messages"][-2]["content"]
+    ]
     assert len(worried) == 3  # each sister's worry carries the careful instruction after the persona
     reaction = [c for c in calls if any(m["role"] == "assistant" for m in c["messages"])]
     assert len(reaction) == 3  # a reaction follows her own line
@@ -42,7 +44,18 @@ def test_rejections_are_listed_with_their_reasons_and_fail_the_check(tmp_path, c
 def test_a_candidate_model_is_tried_at_its_lowest_effort_and_priced(tmp_path, characters_dir, openai_fake,
                                                                    clean_environ, capsys):  # fmt: skip
     env = env_for(tmp_path, characters_dir, openai_fake)
-    argv = ["--env-file", env, "eval", "--tier", "strong", "--model", "gpt-6.1-sol", "--sister", "kasho", "--json"]
+    argv = [
+        "--env-file",
+        env,
+        "eval",
+        "--tier",
+        "strong",
+        "--model",
+        "gpt-6.1-sol",
+        "--sister",
+        "kasho",
+        "--json",
+    ]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     (summary,) = report["summary"]

@@ -280,7 +280,7 @@ def test_an_approval_overtaken_between_its_check_and_its_save_is_decided_again(s
     (the version moved), and the event is decided again against the new state."""
     from sqlalchemy import insert
 
-    from botan_line.storage import learned as learning
+    from botan_line.storage import learned
     from botan_line.storage.db import candidates, learned_audit
     from botan_line.storage.inbox import backoff
 
@@ -302,7 +302,7 @@ def test_an_approval_overtaken_between_its_check_and_its_save_is_decided_again(s
     def approval_then_someone_else(*args):
         plan = checked(*args)
         if not overtaken:  # between the check and the save, another admin's approval lands
-            overtaken.append(learning.decide_now(engine, characters, other, "Uother", approve_it=True))
+            overtaken.append(learned.decide_now(engine, characters, other, "Uother", approve_it=True))
         return plan
 
     admin.approval = approval_then_someone_else

@@ -14,7 +14,8 @@ from conftest import ADMIN
 from botan_line.adapters.openai_api import LLM
 from botan_line.characters.loader import load_characters
 from botan_line.core.safety import has_personal_data
-from botan_line.storage import learned as learning
+from botan_line.ops import learning
+from botan_line.storage import learned
 from botan_line.wiring import CHECK_SECONDS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,7 +137,7 @@ def test_concurrent_approvals_all_land_and_the_set_still_loads(sbot):
     engine, store = sbot.services.engine, sbot.services.characters
     ids = []
     for i in range(8):
-        ids.append(learning.learn(engine, store, "yuri", f"じっけんばんごう{i}", [f"実験{i}…かも"], ADMIN))
+        ids.append(learned.learn(engine, store, "yuri", f"じっけんばんごう{i}", [f"実験{i}…かも"], ADMIN))
     # now approve many candidates from several threads at once
     from sqlalchemy import insert
 
@@ -163,7 +164,7 @@ def test_concurrent_approvals_all_land_and_the_set_still_loads(sbot):
 
     def approve(cid):
         try:
-            learning.decide_now(engine, store, cid, ADMIN, approve_it=True)
+            learned.decide_now(engine, store, cid, ADMIN, approve_it=True)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -199,9 +200,9 @@ def test_vary_keeps_only_guard_passing_meaning_keeping_new_lines(sbot):
     assert sum(result["rejected"].values()) == 3
     assert result["rejected"].get("duplicate") == 1
     assert any(reason.startswith("meaning_drift") for reason in result["rejected"])
-    open_ = learning.open_candidates(sbot.services.engine)
+    open_ = learned.open_candidates(sbot.services.engine)
     assert [(c.kind, c.pattern_id) for c in open_] == [("variation", "morning")]
-    learning.decide_now(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN, approve_it=True)
+    learned.decide_now(sbot.services.engine, sbot.services.characters, open_[0].id, ADMIN, approve_it=True)
     assert (
         "おはよ〜！今日もいっしょにがんばろ〜ね！"
         in sbot.services.characters.current.pattern("botan", "morning").replies
@@ -278,18 +279,18 @@ def test_an_approval_checked_before_another_change_is_not_written(core):
     first = _open_candidate(engine, "れいのけん", '["例の件ですね。"]')
     other = _open_candidate(engine, "べつのけん", '["別の件ですね。"]')
     with engine.connect() as conn:
-        plan = learning.plan_approval(conn, characters, first, ADMIN)
-    learning.decide_now(engine, characters, other, ADMIN, approve_it=True)  # lands in between
-    with pytest.raises(learning.LearningError, match="重なりました"):
+        plan = learned.plan_approval(conn, characters, first, ADMIN)
+    learned.decide_now(engine, characters, other, ADMIN, approve_it=True)  # lands in between
+    with pytest.raises(learned.LearningError, match="重なりました"):
         core.services.store.apply(Decision(effects=[plan]), core.clock.now())
-    assert learning.get_candidate(engine, first).status == "open"
+    assert learned.get_candidate(engine, first).status == "open"
     assert [r.pattern_id for r in learned_rows(engine)] == [f"learned_{other}"]
     with engine.connect() as conn:  # planned again, it goes through
-        plan = learning.plan_approval(
+        plan = learned.plan_approval(
             conn, characters, first, ADMIN, replies=["例の件、承知しました。"], add=True
         )
     core.services.store.apply(Decision(effects=[plan]), core.clock.now())
-    assert learning.get_candidate(engine, first).replies == ["例の件ですね。", "例の件、承知しました。"]
+    assert learned.get_candidate(engine, first).replies == ["例の件ですね。", "例の件、承知しました。"]
 
 
 def test_an_approval_that_would_break_the_set_is_refused_while_deciding(core):
@@ -318,6 +319,6 @@ def test_approve_with_added_replies_and_full_width_punctuation(core):
 def test_reject_is_written_with_the_reply_and_a_decided_candidate_cannot_be_approved(core):
     cand = _open_candidate(core.services.engine, "きょうのてんき", '["晴れるといいですね。"]')
     assert "却下しました" in core.say(f"/reject {cand}", user=ADMIN)
-    assert learning.get_candidate(core.services.engine, cand).status == "rejected"
+    assert learned.get_candidate(core.services.engine, cand).status == "rejected"
     assert "すでに処理済み" in core.say(f"/approve {cand}", user=ADMIN)
     assert "番号を指定して" in core.say("/approve これ", user=ADMIN)

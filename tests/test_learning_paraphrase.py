@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import ADMIN
 from test_learning import learned_rows
 
-from botan_line.storage import learned as learning
+from botan_line.storage import learned
 from botan_line.wiring import CHECK_SECONDS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def test_three_wordings_from_three_fans_become_one_candidate_with_one_reply(bot)
     ask_all(bot, MANGA)
     cand_id, listing = only_candidate(bot)
     assert "3人" in listing
-    cand = learning.get_candidate(bot.services.engine, cand_id)
+    cand = learned.get_candidate(bot.services.engine, cand_id)
     assert len(cand.members) == 3 and cand.replies == [ANSWER]  # all the same: one reply is enough
     assert "承認しました" in bot.say(f"/approve {cand_id}", user=ADMIN)
     bot.clock.advance(CHECK_SECONDS)  # the next look at the learned patterns' version
@@ -52,7 +52,7 @@ def test_a_different_request_in_the_same_frame_stays_apart(sbot):
     ask_all(sbot, MANGA)
     ask_all(sbot, ["おすすめのアニメ教えて！"], prefix="Uanime")
     cand_id, _ = only_candidate(sbot)
-    assert "おすすめのあにめ教えて" not in learning.get_candidate(sbot.services.engine, cand_id).triggers
+    assert "おすすめのあにめ教えて" not in learned.get_candidate(sbot.services.engine, cand_id).triggers
 
 
 def test_questions_addressed_by_name_are_learned_without_the_name(bot):

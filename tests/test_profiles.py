@@ -80,7 +80,9 @@ def test_an_operator_profile_replaces_the_shipped_one_and_adds_new_models():
 
 # --- the shutdown watch ----------------------------------------------------------------------------
 def test_every_configured_model_is_watched_with_what_it_is_used_for():
-    c = cfg(sisters={"kasho": {"tiers": {"cheap": {"model": "gpt-6-luna"}, "strong": {"model": "gpt-6.2-sol"}}}})
+    c = cfg(
+        sisters={"kasho": {"tiers": {"cheap": {"model": "gpt-6-luna"}, "strong": {"model": "gpt-6.2-sol"}}}}
+    )
     watched = {w.model: w.uses for w in lifecycle.watched(c, transcription="gpt-transcribe")}
     assert watched == {
         "gpt-6-luna": ("cheap", "kasho:cheap"),
@@ -104,13 +106,20 @@ def test_the_apis_date_within_the_window_warns_and_outside_it_does_not():
     assert "2026-12-16" in near[0].notice() and "あと10日" in near[0].short()
     assert near[0].log_line() == "model gpt-6-luna (cheap) shuts down on 2026-12-16 (10 days left)"
     assert lifecycle.warnings(c, reading(**{"gpt-6-luna": "2027-02-01"}), TODAY) == []  # 57 days: not yet
-    assert lifecycle.warnings(cfg(lifecycle={"warn_days": 60}), reading(**{"gpt-6-luna": "2027-02-01"}), TODAY)
+    assert lifecycle.warnings(
+        cfg(lifecycle={"warn_days": 60}), reading(**{"gpt-6-luna": "2027-02-01"}), TODAY
+    )
 
 
 def test_without_a_reading_the_profiles_dates_stand_in_and_the_api_wins_when_it_answered():
     c = cfg(tiers={"cheap": {"model": "gpt-4o-mini"}}, lifecycle={"warn_days": 60})
     (w,) = lifecycle.warnings(c, None, TODAY)
-    assert (w.model, str(w.shutdown), w.days_left, w.replacement) == ("gpt-4o-mini", "2027-01-14", 39, "gpt-6-luna")
+    assert (w.model, str(w.shutdown), w.days_left, w.replacement) == (
+        "gpt-4o-mini",
+        "2027-01-14",
+        39,
+        "gpt-6-luna",
+    )
     assert lifecycle.warnings(c, reading(**{"gpt-4o-mini": None}), TODAY) == []  # the API says no date
 
 

@@ -74,7 +74,10 @@ def test_the_first_tier_a_worry_budget_pressure_the_daily_share_and_a_gone_model
     assert first_tier(CHEAP, concern=True, soft=True, strong_ok=False) == (STRONG, False)  # care over cost
     assert first_tier(STRONG, concern=False, soft=True, strong_ok=True) == (CHEAP, False)
     assert first_tier(STRONG, concern=False, soft=False, strong_ok=False) == (CHEAP, True)  # capped
-    assert first_tier(CHEAP, concern=False, soft=False, strong_ok=True, down=frozenset({CHEAP})) == (STRONG, False)
+    assert first_tier(CHEAP, concern=False, soft=False, strong_ok=True, down=frozenset({CHEAP})) == (
+        STRONG,
+        False,
+    )
     both = frozenset({CHEAP, STRONG})
     assert first_tier(CHEAP, concern=False, soft=False, strong_ok=True, down=both) == (CHEAP, False)
 

@@ -468,7 +468,7 @@ class CharacterStore:
         learned=None,
     ):
         self.root = Path(root)
-        self.learned = learned  # a LearnedSource (ops.learning), or None: no learned patterns
+        self.learned = learned  # a LearnedSource (storage/learned.py), or None: no learned patterns
         self._lock = threading.Lock()
         self._learned_version = None
         self._current = load_characters(self.root, self._learned_now())

@@ -16,35 +16,12 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
 
 from botan_line.core.conversation import TurnContext, switch_decision
-from botan_line.core.model import FLEX, Approve, Decision, Forget, Reject, SetState
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    from botan_line.characters.loader import CharacterSet
-    from botan_line.config import BotConfig
-    from botan_line.core.stats import Report
-    from botan_line.storage.learned import Candidate
+from botan_line.core.model import FLEX, Decision, Forget, SetState
+from botan_line.core.ports import AdminTools
 
 log = logging.getLogger(__name__)
-
-
-class AdminTools(Protocol):
-    """What admin commands may do beyond reading and returning effects (``ops.admin`` implements it)."""
-
-    layer2_enabled: bool
-    cfg: BotConfig
-
-    def reload(self) -> tuple[list[str] | None, CharacterSet]: ...  # problems (None: loaded), the live set
-    def candidates(self, limit: int, time_left: float | None) -> tuple[list[Candidate], bool]: ...  # mined?
-    # checked now, written by the effect with the reply; LearningError (safe to show) when it cannot be
-    def approval(self, candidate_id: int, admin: str, replies: list[str] | None, add: bool) -> Approve: ...
-    def rejection(self, candidate_id: int, admin: str) -> Reject: ...
-    def learn(self, sister: str, trigger: str, replies: list[str], admin: str) -> str: ...
-    def report(self, period: str, now: datetime) -> Report: ...
 
 
 @dataclass(frozen=True)
@@ -298,10 +275,20 @@ def _candidate_number(ctx: CommandContext) -> tuple[int | None, str]:
         return None, ""
 
 
+def parse_edit(text: str | None) -> tuple[list[str] | None, bool]:
+    """An admin's edit of a candidate's replies: "A | B" replaces them, "+ A | B" adds to them."""
+    text = (text or "").replace("｜", "|").strip()
+    if not text:
+        return None, False
+    add = text.startswith(("+", "＋"))
+    lines = [r.strip() for r in text.lstrip("+＋").split("|") if r.strip()]
+    return (lines or None), add
+
+
 @command("approve", admin_only=True, usage="番号 [返事 | 返事…]", slow=True)  # checking loads every file
 def _approve(ctx: CommandContext) -> Decision | str:
     """候補を承認してLayer 1に追加（返事を書くと差し替え、先頭に + で追加）"""
-    from botan_line.storage.learned import LearningError, parse_edit
+    from botan_line.errors import LearningError
 
     cand_id, edit = _candidate_number(ctx)
     if cand_id is None:
@@ -320,7 +307,7 @@ def _approve(ctx: CommandContext) -> Decision | str:
 @command("reject", admin_only=True, usage="番号")
 def _reject(ctx: CommandContext) -> Decision | str:
     """候補を却下"""
-    from botan_line.storage.learned import LearningError
+    from botan_line.errors import LearningError
 
     cand_id, _ = _candidate_number(ctx)
     if cand_id is None:
@@ -335,7 +322,7 @@ def _reject(ctx: CommandContext) -> Decision | str:
 @command("learn", admin_only=True, usage="姉妹 言葉 => 返事", slow=True)
 def _learn(ctx: CommandContext) -> str:
     """レビュー済みのパターンを直接追加"""
-    from botan_line.storage.learned import LearningError
+    from botan_line.errors import LearningError
 
     sister, *rest = ctx.typed.split(maxsplit=1) or [""]
     trigger, sep, replies = (rest[0] if rest else "").replace("＝＞", "=>").partition("=>")

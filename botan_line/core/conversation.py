@@ -24,7 +24,6 @@ from typing import Protocol
 from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, CharacterStore, Persona
 from botan_line.characters.normalize import Normalized, normalize
 from botan_line.characters.placeholders import fill
-from botan_line.characters.recall import LastReply
 from botan_line.characters.timewords import time_word
 from botan_line.clock import time_band
 from botan_line.core import native
@@ -40,21 +39,7 @@ from botan_line.core.model import (
     UserState,
     UseVariation,
 )
-
-
-class Reads(Protocol):
-    """What the core may read of the stored state (``storage.store.Store`` implements it)."""
-
-    def user(self, user_id: str) -> UserState: ...
-    def used_variations(self, user_id: str, sister: str, key: str) -> list[int]: ...
-    def history(self, user_id: str, sister: str, turns: int) -> list[tuple[str, str]]: ...
-    def state(self, key: str) -> str | None: ...
-    def spent_yen(self, since: float, until: float) -> float: ...
-    def daily_calls(self, user_id: str, day: str) -> int: ...
-    def pushes(self, since: float, until: float) -> int: ...  # messages LINE counted (core/quota.py)
-    def facts(self, user_id: str) -> dict[str, str]: ...
-    def tier_calls(self, day: str) -> dict[str, int]: ...
-    def last_reply(self, user_id: str, sister: str) -> LastReply | None: ...  # None: not hers
+from botan_line.core.ports import Reads
 
 
 def pick_variation(n: int, used: Sequence[int], rng: random.Random) -> tuple[int, tuple[int, ...]]:

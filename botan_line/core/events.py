@@ -14,8 +14,9 @@ from urllib.parse import parse_qs
 
 from botan_line.characters.loader import DEFAULT_SISTER
 from botan_line.core import native
-from botan_line.core.conversation import Conversation, Deferred, Reads
+from botan_line.core.conversation import Conversation, Deferred
 from botan_line.core.model import Decision, LinkMenu, SetActive, Turn
+from botan_line.core.ports import Reads
 
 log = logging.getLogger(__name__)
 

@@ -200,7 +200,7 @@ class NoticeOnce:
 
 @dataclass(frozen=True)
 class Approve:
-    """/approve: write a learned pattern that ``ops.learning.plan_approval`` checked (the character
+    """/approve: write a learned pattern that ``storage.learned.plan_approval`` checked (the character
     set still loads with it) — only if the learned patterns are still at ``version``."""
 
     candidate_id: int

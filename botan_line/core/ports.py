@@ -9,7 +9,71 @@ Nothing here imports an SDK, a database driver or a web framework.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # types only: the ports stay importable without loading what implements them
+    from botan_line.characters.loader import CharacterSet
+    from botan_line.characters.recall import LastReply
+    from botan_line.config import BotConfig
+    from botan_line.core.model import Approve, Reject, UserState
+    from botan_line.core.stats import Report
+
+
+# --- the stored state ---------------------------------------------------------------------------
+class Reads(Protocol):
+    """What the core may read of the stored state (``storage.store.Store`` implements it; the worker's
+    ``storage.overlay.Overlay`` adds a batch's unsaved effects on top)."""
+
+    def user(self, user_id: str) -> UserState: ...
+    def used_variations(self, user_id: str, sister: str, key: str) -> list[int]: ...
+    def history(self, user_id: str, sister: str, turns: int) -> list[tuple[str, str]]: ...
+    def state(self, key: str) -> str | None: ...
+    def spent_yen(self, since: float, until: float) -> float: ...
+    def daily_calls(self, user_id: str, day: str) -> int: ...
+    def pushes(self, since: float, until: float) -> int: ...  # messages LINE counted (core/quota.py)
+    def facts(self, user_id: str) -> dict[str, str]: ...
+    def tier_calls(self, day: str) -> dict[str, int]: ...
+    def last_reply(self, user_id: str, sister: str) -> LastReply | None: ...  # None: not hers
+
+
+class Profiles(Protocol):
+    """A fan's LINE profile, best effort (``adapters/line_api.LineEdge``)."""
+
+    def display_name(self, user_id: str) -> str | None: ...
+
+
+# --- the admin tools ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate Layer 1 line waiting for an admin (``storage/learned.py`` reads them)."""
+
+    id: int
+    sister: str
+    kind: str  # pattern | variation
+    pattern_id: str | None
+    trigger: str
+    replies: list[str]
+    users: int
+    status: str
+    triggers: tuple[str, ...] = ()  # every wording of the cluster (patterns); () for variations
+    members: tuple[dict, ...] = ()  # {"text": normalised message, "users": fans who sent it}
+
+
+class AdminTools(Protocol):
+    """What admin commands may do beyond reading and returning effects (``storage/admin.py`` implements
+    it). A refusal is a ``LearningError`` whose message is safe to show the admin."""
+
+    layer2_enabled: bool
+    cfg: BotConfig
+
+    def reload(self) -> tuple[list[str] | None, CharacterSet]: ...  # problems (None: loaded), the live set
+    def candidates(self, limit: int, time_left: float | None) -> tuple[list[Candidate], bool]: ...  # mined?
+    # checked now, written by the effect with the reply
+    def approval(self, candidate_id: int, admin: str, replies: list[str] | None, add: bool) -> Approve: ...
+    def rejection(self, candidate_id: int, admin: str) -> Reject: ...
+    def learn(self, sister: str, trigger: str, replies: list[str], admin: str) -> str: ...
+    def report(self, period: str, now: datetime) -> Report: ...
 
 
 # --- the model ---------------------------------------------------------------------------------

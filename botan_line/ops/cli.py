@@ -56,7 +56,8 @@ def cmd_check(args) -> int:
     """The character files, then the configured models: one line per problem, exit status 1."""
     from datetime import datetime
 
-    from botan_line.characters.check import check_characters, retiring_models
+    from botan_line.characters.check import check_characters
+    from botan_line.ops.cli_models import retiring_models
 
     settings = _settings()
     root = Path(args.dir) if args.dir else settings.characters_dir

@@ -108,7 +108,8 @@ REVIEW_HELP = (
 def cmd_review(args) -> int:
     """Approve or reject candidate lines in the terminal; answers come from stdin (a TTY or a pipe:
     `yes a | botan-line review` approves every open candidate)."""
-    from botan_line.storage import learned as learning
+    from botan_line.ops import learning
+    from botan_line.storage import learned
     from botan_line.storage.db import connect
 
     settings = _settings()
@@ -121,17 +122,17 @@ def cmd_review(args) -> int:
     who = args.admin
     try:
         if args.approve:
-            cand = learning.decide_now(engine, store, args.approve, who, approve_it=True, edit=args.replies)
+            cand = learned.decide_now(engine, store, args.approve, who, approve_it=True, edit=args.replies)
             print(f"approved #{cand.id} ({cand.sister}): every worker serves it within seconds")
             return 0
         if args.reject:
-            learning.decide_now(engine, store, args.reject, who, approve_it=False)
+            learned.decide_now(engine, store, args.reject, who, approve_it=False)
             print(f"rejected #{args.reject}")
             return 0
-    except learning.LearningError as exc:
+    except learned.LearningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    found = learning.open_candidates(engine, limit=10**6)
+    found = learned.open_candidates(engine, limit=10**6)
     print(f"{len(found)} open candidate(s) ({added} new)")
     if not args.list and found:
         print(REVIEW_HELP)
@@ -150,23 +151,24 @@ def cmd_review(args) -> int:
             head, edit = "a", answer
         try:
             if head == "a":
-                learning.decide_now(engine, store, c.id, who, approve_it=True, edit=edit or None)
+                learned.decide_now(engine, store, c.id, who, approve_it=True, edit=edit or None)
                 print("  approved")
             elif head == "r":
-                learning.decide_now(engine, store, c.id, who, approve_it=False)
+                learned.decide_now(engine, store, c.id, who, approve_it=False)
                 print("  rejected")
             elif head == "q":
                 break
             else:
                 print("  skipped")
-        except learning.LearningError as exc:
+        except learned.LearningError as exc:
             print(f"  error: {exc}")
     return 0
 
 
 def cmd_learned(args) -> int:
     """learned export | import | mine: the database's learned patterns and learned.yaml."""
-    from botan_line.storage import learned as learning
+    from botan_line.ops import learning
+    from botan_line.storage import learned
     from botan_line.storage.db import connect
 
     settings = _settings()
@@ -181,7 +183,7 @@ def cmd_learned(args) -> int:
         try:
             with engine.begin() as conn:
                 counts = learning.import_learned(conn, store, root, args.admin)
-        except learning.LearningError as exc:
+        except learned.LearningError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         for sister, n in sorted(counts.items()):
@@ -198,7 +200,8 @@ def cmd_vary(args) -> int:
     """Draft new variations of a pattern with any OpenAI-compatible model; keep what the guard passes."""
     from botan_line.adapters.openai_api import LLM
     from botan_line.errors import SettingsError
-    from botan_line.storage import learned as learning
+    from botan_line.ops import learning
+    from botan_line.storage import learned
     from botan_line.storage.db import connect
 
     settings = _settings()
@@ -216,7 +219,7 @@ def cmd_vary(args) -> int:
         result = learning.vary(
             engine, store, llm, model=model, sister=args.sister, pattern_id=args.pattern_id, n=args.n, cfg=cfg
         )
-    except learning.LearningError as exc:
+    except learned.LearningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:

@@ -1,9 +1,10 @@
-"""``botan-line eval``: check the sisters' voice on a model before a tier moves to it."""
+"""The model commands: ``botan-line eval`` (the sisters' voice on a model before a tier moves to it) and
+the configured models' shutdown dates that ``botan-line check`` reports."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from botan_line.errors import SettingsError
 
@@ -38,7 +39,9 @@ def cmd_eval(args) -> int:
               max_retries=cfg.llm.max_retries)  # fmt: skip
     results = evals.run(llm, chars, cfg, conversations, tiers)
     if args.json:
-        print(json.dumps(evals.as_json(results, datetime.now(settings.tz).date()), ensure_ascii=False, indent=2))
+        print(
+            json.dumps(evals.as_json(results, datetime.now(settings.tz).date()), ensure_ascii=False, indent=2)
+        )
     else:
         print(evals.table(results))
     return 0 if all(r.passed for r in results) else 1
@@ -55,3 +58,42 @@ def register(sub) -> None:
     p.add_argument("--sister", help="only this sister")
     p.add_argument("--json", action="store_true", help="every result and a summary as JSON")
     p.set_defaults(func=cmd_eval)
+
+
+def retiring_models(settings, today: date) -> list[str]:
+    """The configured models that shut down within ``lifecycle.warn_days`` (or are gone), one line
+    each: read from the API when Layer 2 is configured (an unreachable API, as a local server's, is
+    not an error), else from the service's last reading in the database, else from the profiles."""
+    from botan_line.core.layer2 import lifecycle
+
+    cfg = settings.config
+    reading = None
+    if settings.llm_enabled:
+        from botan_line.adapters.openai_api import LLM
+
+        llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=5, max_retries=0)
+        statuses = llm.model_status([w.model for w in lifecycle.watched(cfg)])
+        if statuses is not None:
+            reading = lifecycle.reading(0.0, statuses)
+    if reading is None:
+        reading = _stored_reading(settings)
+    return [w.log_line() for w in lifecycle.warnings(cfg, reading, today)]
+
+
+def _stored_reading(settings) -> dict | None:
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from botan_line.core.layer2 import lifecycle
+    from botan_line.doors.preflight import existing_database
+    from botan_line.errors import SettingsError
+    from botan_line.storage.db import make_engine, state
+
+    try:
+        engine = make_engine(existing_database(settings))
+        with engine.connect() as conn:
+            raw = conn.scalar(select(state.c.value).where(state.c.key == lifecycle.STATE_KEY))
+        engine.dispose()
+    except (SettingsError, SQLAlchemyError, ImportError):
+        return None  # no database yet, or not reachable: the profiles' dates decide
+    return lifecycle.parse_reading(raw)

@@ -168,8 +168,14 @@ def as_json(results: list[Result], today: date) -> dict:
         "date": today.isoformat(),
         "results": [dict(r.__dict__, passed=r.passed) for r in results],
         "summary": [
-            {"tier": tier, "model": model, "passed": sum(r.passed for r in group), "total": len(group),
-             "yen": round(sum(r.yen for r in group), 4), "reasoning_tokens": sum(r.reasoning_tokens for r in group)}
+            {
+                "tier": tier,
+                "model": model,
+                "passed": sum(r.passed for r in group),
+                "total": len(group),
+                "yen": round(sum(r.yen for r in group), 4),
+                "reasoning_tokens": sum(r.reasoning_tokens for r in group),
+            }
             for (tier, model), group in _groups(results).items()
         ],  # fmt: skip
     }

@@ -38,6 +38,7 @@ from botan_line.core.model import (
     UserState,
     UseVariation,
 )
+from botan_line.storage import learned
 from botan_line.storage.db import (
     daily_calls,
     daily_tiers,
@@ -417,16 +418,10 @@ class Store:
         return [Notice(admin, e.text) for admin in e.to] if res.rowcount == 1 else []
 
     def _approve(self, conn: Connection, e: Approve, ts: float) -> None:
-        from botan_line.storage import (
-            learned as learning,  # the learned patterns' rules live with the learning loop
-        )
-
-        learning.write_approval(conn, e, ts)
+        learned.write_approval(conn, e, ts)
 
     def _reject(self, conn: Connection, e: Reject, ts: float) -> None:
-        from botan_line.storage import learned as learning
-
-        learning.write_rejection(conn, e, ts)
+        learned.write_rejection(conn, e, ts)
 
     def _insert(self, table):
         return (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert(table)

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
 from botan_line.core import safety
-from botan_line.core.conversation import Deferred, Reads, TurnContext
+from botan_line.core.conversation import Deferred, TurnContext
 from botan_line.core.guard import check_reply
 from botan_line.core.layer2 import profiles, prompt
 from botan_line.core.layer2.tiers import (
@@ -42,7 +42,7 @@ from botan_line.core.layer2.tiers import (
 from botan_line.core.layers import learnable, safety_decision
 from botan_line.core.memory import nickname_in, remembered
 from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce, SetState
-from botan_line.core.ports import Completion, LLMUnavailable, Model, ModelGone
+from botan_line.core.ports import Completion, LLMUnavailable, Model, ModelGone, Reads
 
 PAUSED_KEY = "layer2_paused"
 BUDGET_KEY = "budget_monthly_yen"

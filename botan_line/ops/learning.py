@@ -1,0 +1,272 @@
+"""The offline half of the learning loop, run by operators and the miner's child process.
+
+- ``mine``: questions that reached Layer 2 from enough distinct fans become candidates — near
+  paraphrases across fans (with or without the sister's name) grouped into one candidate with
+  several triggers (``paraphrase.py``), with the guard-passing replies they got.
+- ``vary``: any OpenAI-compatible model (a small local one is fine) drafts new variations of an
+  existing pattern offline; only those the guard passes, meaning kept, become candidates.
+- ``export_learned`` / ``import_learned``: ``learned.yaml`` for review in git, and back.
+
+What the service itself needs — the learned patterns every worker reads, candidates, approvals
+written with their reply — lives in ``storage/learned.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from botan_line.characters.loader import LEARNED_FILE, CharacterStore
+from botan_line.characters.matcher import Context
+from botan_line.characters.normalize import fold
+from botan_line.config import BotConfig, Tier
+from botan_line.core import safety
+from botan_line.core.guard import check_variation
+from botan_line.core.layer2 import profiles
+from botan_line.core.layer2.prompt import prompt_fragments
+from botan_line.errors import LearningError
+from botan_line.storage.db import candidates, history, learned_audit, learned_patterns, ledger
+from botan_line.storage.learned import _bump, _check, _write, as_files
+from botan_line.yamlio import atomic_write
+
+log = logging.getLogger(__name__)
+LEADING = ("の", "って", "は", "も", "ってさ", "さ", "ね")  # left at the front once a name is taken out
+
+
+# --- mining -----------------------------------------------------------------------------------------
+def _trigger_forms(key: str) -> list[str]:
+    """The key Layer 1 saw, and the same without a particle left in front by a removed name."""
+    forms = [key]
+    for lead in sorted(LEADING, key=len, reverse=True):
+        if key.startswith(lead) and len(key) > len(lead) + 1:
+            forms.append(key[len(lead) :])
+            break
+    return forms
+
+
+def _asked(conn: Connection) -> list:
+    """Guard-passing Layer 2 answers with the key Layer 1 saw and, when still kept, the raw words."""
+    return conn.execute(
+        select(ledger.c.sister, ledger.c.normalized, ledger.c.user_id, ledger.c.reply, history.c.text)
+        .select_from(
+            ledger.outerjoin(
+                history,
+                (history.c.user_id == ledger.c.user_id)
+                & (history.c.created_at == ledger.c.created_at)
+                & (history.c.role == "user"),
+            )
+        )
+        .where(
+            ledger.c.layer == "layer2",
+            ledger.c.guard.like("%pass"),
+            ledger.c.normalized.is_not(None),
+            ledger.c.reply.is_not(None),
+        )
+        .order_by(ledger.c.id)
+    ).all()
+
+
+def mine(
+    engine: Engine, store: CharacterStore, *, min_users: int, max_replies: int, now: float | None = None
+) -> int:
+    """Turn recurring Layer 2 questions into open candidates, paraphrases grouped; returns how many."""
+    from botan_line.core.conversation import called_sister
+    from botan_line.ops import paraphrase  # the morphological analyser: the miner's process only
+
+    now = time.time() if now is None else now
+    chars = store.current
+    with engine.connect() as conn:
+        rows = _asked(conn)
+        known = defaultdict(set)
+        for r in conn.execute(select(candidates.c.sister, candidates.c.trigger, candidates.c.triggers)).all():
+            known[r.sister].update(json.loads(r.triggers) if r.triggers else [r.trigger])
+    groups: dict[tuple[str, str], dict] = defaultdict(lambda: {"users": set(), "replies": [], "raw": None})
+    for r in rows:
+        if r.sister not in chars.sisters or safety.classify(r.normalized, chars.safety):
+            continue
+        g = groups[(r.sister, r.normalized)]
+        g["users"].add(r.user_id)
+        g["raw"] = g["raw"] or (called_sister(r.text, chars)[1] if r.text else r.normalized)
+        if r.reply not in g["replies"]:
+            g["replies"].append(r.reply)
+    added = 0
+    for sister in chars.sisters:
+        keys = sorted(
+            (k for (s, k) in groups if s == sister and k not in known[sister]),
+            key=lambda k: (-len(groups[(sister, k)]["users"]), k),
+        )
+        keys = [k for k in keys if chars.matchers[sister].match(k, False, Context("daytime")) is None]
+        for members in paraphrase.cluster((k, groups[(sister, k)]["raw"]) for k in keys):
+            users = set().union(*(groups[(sister, k)]["users"] for k in members))
+            if len(users) < min_users:
+                continue
+            replies = list(dict.fromkeys(r for k in members for r in groups[(sister, k)]["replies"]))
+            triggers = list(dict.fromkeys(f for k in members for f in _trigger_forms(k)))
+            shown = [{"text": k, "users": len(groups[(sister, k)]["users"])} for k in members]
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(candidates).values(
+                        sister=sister,
+                        kind="pattern",
+                        trigger=members[0],
+                        triggers=json.dumps(triggers, ensure_ascii=False),
+                        members=json.dumps(shown, ensure_ascii=False),
+                        replies=json.dumps(replies[:max_replies], ensure_ascii=False),
+                        users=len(users),
+                        status="open",
+                        created_at=now,
+                    )
+                )
+            added += 1
+    return added
+
+
+# --- learned.yaml: export for review in git, import back ------------------------------------------
+HEADER = (
+    "# Exported by `botan-line learned export` from the database, which is the source of truth.\n"
+    "# Edit, review in git, then `botan-line learned import` (the whole file replaces this sister's).\n"
+)
+
+
+def export_learned(engine: Engine, root: Path) -> list[Path]:
+    """Write characters/<sister>/learned.yaml for every sister with learned patterns."""
+    written = []
+    with engine.connect() as conn:
+        rows = conn.execute(select(learned_patterns).order_by(learned_patterns.c.id)).all()
+    for sister, (_where, data) in sorted(as_files(rows).items()):
+        if not data["variations"]:
+            del data["variations"]
+        path = Path(root) / sister / LEARNED_FILE
+        atomic_write(path, HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000))
+        written.append(path)
+    return written
+
+
+def import_learned(
+    conn: Connection, store: CharacterStore, root: Path, admin: str, now: float | None = None
+) -> dict[str, int]:
+    """Each sister's learned.yaml replaces her learned patterns (checked first, audited)."""
+    from botan_line.yamlio import YamlProblem, load_with_lines
+
+    now = time.time() if now is None else now
+    _bump(conn, now)
+    changes, counts = [], {}
+    current = {(r.sister, r.kind, r.pattern_id) for r in conn.execute(select(learned_patterns)).all()}
+    for path in sorted(Path(root).glob(f"*/{LEARNED_FILE}")):
+        sister = path.parent.name
+        try:
+            data, _lines = load_with_lines(path)
+        except YamlProblem as exc:
+            raise LearningError(exc.problems[0]) from None
+        data = data or {}
+        wanted = {("pattern", p.get("id", "")): p for p in data.get("patterns", [])}
+        wanted |= {
+            ("variation", pid): {"replies": lines} for pid, lines in (data.get("variations") or {}).items()
+        }
+        changes += [
+            (sister, kind, pid, None)
+            for (s, kind, pid) in current
+            if s == sister and (kind, pid) not in wanted
+        ]
+        changes += [(sister, kind, pid, body) for (kind, pid), body in wanted.items()]
+        counts[sister] = len(wanted)
+    _check(conn, store, changes)
+    for sister, kind, pid, body in changes:
+        if body is None:
+            conn.execute(
+                delete(learned_patterns).where(
+                    learned_patterns.c.sister == sister,
+                    learned_patterns.c.kind == kind,
+                    learned_patterns.c.pattern_id == pid,
+                )
+            )
+            conn.execute(
+                insert(learned_audit).values(
+                    at=now, admin=admin, action="remove", sister=sister, pattern_id=pid
+                )
+            )
+        else:
+            _write(conn, sister, kind, pid, body, admin, now, action="import")
+    return counts
+
+
+# --- offline variations ----------------------------------------------------------------------------
+VARY_INSTRUCTION = (
+    "次のセリフを、同じ場面・同じ意味のまま、言い回しだけ変えて1つだけ書いてください。"
+    "あなたのキャラクターの口調で、説明・記号・かっこ書き・候補の列挙はせず、セリフだけを出力してください。"
+)
+
+
+def vary(
+    engine: Engine,
+    store: CharacterStore,
+    llm,
+    *,
+    model: str,
+    sister: str,
+    pattern_id: str,
+    n: int,
+    temperature: float = 0.9,
+    cfg: BotConfig | None = None,
+) -> dict:
+    """Draft ``n`` new variations offline; keep the guard-passing, meaning-keeping, new ones as candidates."""
+    chars = store.current
+    cfg = cfg or BotConfig()
+    if sister not in chars.sisters:
+        raise LearningError(f"unknown sister {sister!r}")
+    pattern = chars.pattern(sister, pattern_id)
+    if pattern is None:
+        raise LearningError(f"{sister} has no pattern {pattern_id!r}")
+    persona = chars.persona(sister)
+    existing = {fold(r) for r in pattern.replies}
+    kept, rejected = [], defaultdict(int)
+    trigger = next((t.exact[0] for t in pattern.triggers if t.exact), pattern_id)
+    # offline work: the Flex tier at half price where the model offers it
+    asked = profiles.ask(Tier(model=model, temperature=temperature, max_output_tokens=120), cfg, offline=True)
+    for i in range(n):
+        original = pattern.replies[i % len(pattern.replies)]
+        messages = [
+            {"role": "system", "content": persona.system_prompt + "\n" + VARY_INSTRUCTION},
+            {"role": "user", "content": original},
+        ]
+        try:
+            done = llm.complete(asked, messages, deadline=time.monotonic() + 60)
+        except Exception as exc:
+            rejected[f"error:{getattr(exc, 'reason', type(exc).__name__)}"] += 1
+            continue
+        verdict = check_variation(
+            original,
+            done.text,
+            forbidden=persona.rules.forbidden,
+            max_sentences=persona.rules.max_sentences,
+            prompt_fragments=prompt_fragments(persona.system_prompt + "\n" + VARY_INSTRUCTION),
+            names=chars.speaker_names,
+        )
+        if not verdict.ok:
+            rejected[verdict.reason or "rejected"] += 1
+            continue
+        if fold(verdict.cleaned) in existing:
+            rejected["duplicate"] += 1
+            continue
+        existing.add(fold(verdict.cleaned))
+        with engine.begin() as conn:
+            conn.execute(
+                insert(candidates).values(
+                    sister=sister,
+                    kind="variation",
+                    pattern_id=pattern_id,
+                    trigger=trigger,
+                    replies=json.dumps([verdict.cleaned], ensure_ascii=False),
+                    users=0,
+                    status="open",
+                    created_at=time.time(),
+                )
+            )
+        kept.append(verdict.cleaned)
+    return {"kept": kept, "rejected": dict(rejected)}
