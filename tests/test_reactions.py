@@ -127,7 +127,7 @@ def test_the_store_reads_her_last_reply_from_the_ledger_and_history(core):
 
 def test_the_overlay_sees_a_reply_decided_earlier_in_its_batch(core):
     from botan_line.core.model import Turn
-    from botan_line.doors.overlay import Overlay
+    from botan_line.storage.overlay import Overlay
 
     store = core.services.store
     overlay = Overlay(store)

@@ -20,7 +20,7 @@ from botan_line.core.model import (
     SetNickname,
     UserState,
 )
-from botan_line.doors.overlay import Overlay
+from botan_line.storage.overlay import Overlay
 from botan_line.storage.db import connect, ledger, metadata
 from botan_line.storage.migrations import MIGRATIONS
 from botan_line.storage.store import Store
