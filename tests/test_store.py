@@ -120,3 +120,14 @@ def test_prune_lets_old_facts_go_and_keeps_the_nickname(store):
     store.apply(Decision(effects=[SetFact("U1", "likes", "猫")]), NOW)
     inbox.prune(store.engine, retention_days=30, now=NOW.timestamp())
     assert store.facts("U1") == {"likes": "猫"} and store.user("U1").nickname == "ミカ"
+
+
+def test_every_effect_has_one_meaning_a_writer_and_what_a_batch_sees_of_it():
+    from typing import get_args
+
+    from botan_line.core.model import Effect, LedgerEntry
+    from botan_line.storage.effects import KINDS
+
+    assert set(get_args(Effect)) == set(KINDS) - {LedgerEntry}
+    in_place = {t.__name__ for t, k in KINDS.items() if not k.batched}
+    assert in_place == {"SetActive", "Forget", "SetState", "SetNickname", "SetFact", "NoticeOnce", "Approve", "Reject"}

@@ -43,10 +43,10 @@ from botan_line.core.events import EventContext, decide, source_of, text_of
 from botan_line.core.model import Action, Decision, Notice, Outgoing, Turn, action_from_json, action_to_json
 from botan_line.doors import model_watch
 from botan_line.doors.line_actions import LineSide
-from botan_line.storage.overlay import Overlay
 from botan_line.storage import inbox
 from botan_line.storage.db import checkpoint
 from botan_line.storage.db import inbox as inbox_table
+from botan_line.storage.overlay import Overlay
 from botan_line.wiring import Services
 
 log = logging.getLogger(__name__)

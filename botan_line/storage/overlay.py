@@ -10,24 +10,10 @@ per event.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import replace
 
 from botan_line.characters.recall import WINDOW_SECONDS, LastReply
-from botan_line.core.model import (
-    REMEMBERED_LAYERS,
-    AddHistory,
-    CountCall,
-    CountTier,
-    Decision,
-    Forget,
-    SaveUser,
-    SetActive,
-    SetFact,
-    SetNickname,
-    SetState,
-    UserState,
-    UseVariation,
-)
+from botan_line.core.model import REMEMBERED_LAYERS, Decision, UserState
+from botan_line.storage.effects import KINDS
 from botan_line.storage.store import Store
 
 
@@ -36,52 +22,50 @@ class Overlay:
         self.store = store
         self.now = now  # the batch's time (epoch seconds): what its fans' last replies are read against
         self._recent: dict[str, tuple[str, LastReply]] | None = None  # read on the first need
-        self._users: dict[str, UserState] = {}
-        self._variations: dict[tuple[str, str, str], list[int]] = {}
+        self.users: dict[str, UserState] = {}
+        self.variations: dict[tuple[str, str, str], list[int]] = {}
         self._prefetched: set[str] = set()  # users whose variation rows are all in _variations
-        self._history: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-        self._forgot: set[str] = set()
-        self._state: dict[str, str] = {}
-        self._calls: Counter[tuple[str, str]] = Counter()
+        self.history_of: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        self.forgot: set[str] = set()
+        self.states: dict[str, str] = {}
+        self.calls: Counter[tuple[str, str]] = Counter()
         self._calls_read: dict[tuple[str, str], int] = {}
         self._tiers_read: dict[str, dict[str, int]] = {}
-        self._tiers: Counter[tuple[str, str]] = Counter()
-        self._facts: dict[str, dict[str, str]] = {}
+        self.tiers: Counter[tuple[str, str]] = Counter()
+        self.facts_of: dict[str, dict[str, str]] = {}
         self._last: dict[str, tuple[str, LastReply]] = {}  # user → (sister, latest answer of this batch)
 
     def prefetch(self, user_ids) -> None:
         """Read the state of every fan in the batch at once."""
-        ids = [u for u in dict.fromkeys(user_ids) if u not in self._users]
+        ids = [u for u in dict.fromkeys(user_ids) if u not in self.users]
         if not ids:
             return
-        self._users.update(self.store.users(ids))
+        self.users.update(self.store.users(ids))
         for (uid, sister, key), used in self.store.variations(ids).items():
-            self._variations.setdefault((uid, sister, key), used)
+            self.variations.setdefault((uid, sister, key), used)
         self._prefetched.update(ids)
 
     # --- core.conversation.Reads ---------------------------------------------------------------
     def user(self, user_id: str) -> UserState:
-        if user_id not in self._users:
-            self._users[user_id] = self.store.user(user_id)
-        return self._users[user_id]
+        if user_id not in self.users:
+            self.users[user_id] = self.store.user(user_id)
+        return self.users[user_id]
 
     def used_variations(self, user_id: str, sister: str, key: str) -> list[int]:
-        found = self._variations.get((user_id, sister, key))
+        found = self.variations.get((user_id, sister, key))
         if found is None and user_id not in self._prefetched:
-            found = self._variations[(user_id, sister, key)] = self.store.used_variations(
-                user_id, sister, key
-            )
+            found = self.variations[(user_id, sister, key)] = self.store.used_variations(user_id, sister, key)
         return list(found or [])
 
     def history(self, user_id: str, sister: str, turns: int) -> list[tuple[str, str]]:
-        base = [] if user_id in self._forgot else self.store.history(user_id, sister, turns)
-        rows = base + self._history.get((user_id, sister), [])
+        base = [] if user_id in self.forgot else self.store.history(user_id, sister, turns)
+        rows = base + self.history_of.get((user_id, sister), [])
         return rows[-turns * 2 :] if turns > 0 else []
 
     def state(self, key: str) -> str | None:
-        if key not in self._state:  # one read per switch per batch
-            self._state[key] = self.store.state(key)
-        return self._state[key]
+        if key not in self.states:  # one read per switch per batch
+            self.states[key] = self.store.state(key)
+        return self.states[key]
 
     def spent_yen(self, since: float, until: float) -> float:
         return self.store.spent_yen(since, until)
@@ -92,18 +76,18 @@ class Overlay:
     def daily_calls(self, user_id: str, day: str) -> int:
         if (user_id, day) not in self._calls_read:
             self._calls_read[(user_id, day)] = self.store.daily_calls(user_id, day)
-        return self._calls_read[(user_id, day)] + self._calls[(user_id, day)]
+        return self._calls_read[(user_id, day)] + self.calls[(user_id, day)]
 
     def facts(self, user_id: str) -> dict[str, str]:
-        if user_id not in self._facts:
-            self._facts[user_id] = self.store.facts(user_id)
-        return dict(self._facts[user_id])
+        if user_id not in self.facts_of:
+            self.facts_of[user_id] = self.store.facts(user_id)
+        return dict(self.facts_of[user_id])
 
     def tier_calls(self, day: str) -> dict[str, int]:
         if day not in self._tiers_read:  # the day's counts once per batch
             self._tiers_read[day] = dict(self.store.tier_calls(day))
         found = Counter(self._tiers_read[day])
-        for (d, tier), n in self._tiers.items():
+        for (d, tier), n in self.tiers.items():
             if d == day:
                 found[tier] += n
         return dict(found)
@@ -121,37 +105,13 @@ class Overlay:
 
     # --- the batch's own writes ----------------------------------------------------------------
     def add(self, decision: Decision, at: float) -> None:
-        """A decision of this batch, saved with the batch at ``at`` (epoch seconds)."""
+        """A decision of this batch, saved with the batch at ``at`` (epoch seconds): its effects as each
+        kind says it is seen (``storage/effects.py``), and her answer as the fan's last reply."""
         entry = decision.ledger
         if entry is not None:  # what the store's last_reply will read once the batch is saved
             text = decision.text if entry.layer in REMEMBERED_LAYERS else ""
             self._last[entry.user_id] = (entry.sister, LastReply(entry.layer, entry.pattern, text, at))
-        for e in decision.effects:
-            if isinstance(e, SaveUser):  # SaveUser never changes the nickname: keep the batch's own
-                known = self._users.get(e.user.user_id)
-                self._users[e.user.user_id] = replace(e.user, nickname=known.nickname) if known else e.user
-            elif isinstance(e, SetNickname):
-                self._users[e.user_id] = replace(self.user(e.user_id), nickname=e.nickname)
-            elif isinstance(e, SetFact):
-                self._facts[e.user_id] = {**self.facts(e.user_id), e.key: e.value}
-            elif isinstance(e, SetActive):
-                user = self.user(e.user_id)
-                self._users[e.user_id] = replace(
-                    user, active=e.active, display_name=e.display_name or user.display_name
-                )
-            elif isinstance(e, UseVariation):
-                self._variations[(e.user_id, e.sister, e.key)] = list(e.used)
-            elif isinstance(e, AddHistory):
-                self._history[(e.user_id, e.sister)].append((e.role, e.text))
-            elif isinstance(e, Forget):
-                self._forgot.add(e.user_id)
-                self._users[e.user_id] = replace(self.user(e.user_id), nickname=None)
-                self._facts[e.user_id] = {}
-                for key in [k for k in self._history if k[0] == e.user_id]:
-                    del self._history[key]
-            elif isinstance(e, SetState):
-                self._state[e.key] = e.value
-            elif isinstance(e, CountCall):
-                self._calls[(e.user_id, e.day)] += 1
-            elif isinstance(e, CountTier):
-                self._tiers[(e.day, e.tier)] += 1
+        for effect in decision.effects:
+            view = KINDS[type(effect)].view
+            if view is not None:
+                view(self, effect)

@@ -9,36 +9,15 @@ here, never in process memory.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from botan_line.characters.recall import LastReply
-from botan_line.core.model import (
-    REMEMBERED_LAYERS,
-    AddHistory,
-    Approve,
-    CountCall,
-    CountTier,
-    Decision,
-    Forget,
-    LedgerEntry,
-    Notice,
-    NoticeOnce,
-    Reject,
-    SaveUser,
-    SetActive,
-    SetFact,
-    SetNickname,
-    SetState,
-    UserState,
-    UseVariation,
-)
-from botan_line.storage import learned
+from botan_line.core.model import REMEMBERED_LAYERS, Decision, LedgerEntry, Notice, SetState, UserState
 from botan_line.storage.db import (
     daily_calls,
     daily_tiers,
@@ -51,6 +30,7 @@ from botan_line.storage.db import (
     users,
     variation_use,
 )
+from botan_line.storage.effects import KINDS
 
 SPENT_CACHE_SECONDS = 5.0  # the monthly spend is summed at most this often (budgets need no more)
 
@@ -63,10 +43,6 @@ class Store:
         self.default_sister = default_sister
         self._clock = clock
         self._spent: dict[tuple[float, float], tuple[float, float]] = {}  # bounds → (value, read at)
-
-    def _upsert(self, table, values: dict, keys: list[str], update_cols: dict):
-        mod = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return mod.insert(table).values(**values).on_conflict_do_update(index_elements=keys, set_=update_cols)
 
     # --- reads (core.conversation.Reads) -------------------------------------------------------
     def user(self, user_id: str) -> UserState:
@@ -273,7 +249,8 @@ class Store:
     ) -> list[list[Notice]]:
         """Write many decisions (with the webhook event each decided) in one transaction, a few
         statements in all: effects of one kind are written together, in order; the rare effects
-        that others depend on (/forget, a switch, follow/unfollow, notices) are written in place."""
+        that others depend on (/forget, a switch, follow/unfollow, notices) are written in place
+        (``storage/effects.py`` says which is which, and what each one writes)."""
         if conn is None:
             with self.engine.begin() as conn:
                 return self.apply_many(items, now, conn)
@@ -282,181 +259,34 @@ class Store:
         pending: dict[type, list] = {}
 
         def flush() -> None:
-            for kind, write in _BATCHED.items():
-                if pending.get(kind):
-                    write(self, conn, pending.pop(kind), ts)
+            for kind in list(pending):
+                KINDS[kind].write(self, conn, pending.pop(kind), ts)
 
         for i, (decision, event_id) in enumerate(items):
             for effect in decision.effects:
-                write = _IN_PLACE.get(type(effect))
-                if write is None:
+                meaning = KINDS[type(effect)]
+                if meaning.batched:
                     pending.setdefault(type(effect), []).append(effect)
                     continue
                 flush()
-                notices[i] += write(self, conn, effect, ts) or []
+                notices[i] += meaning.write(self, conn, effect, ts) or []
             if decision.ledger is not None:
                 pending.setdefault(LedgerEntry, []).append((decision.ledger, event_id))
         flush()
         return notices
 
-    # --- writers: batched, one statement per kind ----------------------------------------------
-    def _save_users(self, conn: Connection, effects: list[SaveUser], ts: float) -> None:
-        latest = {e.user.user_id: e.user for e in effects}  # a later turn's state includes the earlier ones
-        rows = [
-            dict(user_id=u.user_id, sister=u.sister, display_name=(u.display_name or None) and u.display_name[:100],
-                 active=True, first_seen=ts, last_seen=ts, messages=u.messages, switched_at=u.switched_at)
-            for u in latest.values()
-        ]  # fmt: skip
-        stmt = self._insert(users)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["user_id"],
-                set_=dict(sister=stmt.excluded.sister, last_seen=stmt.excluded.last_seen, active=True,
-                          messages=stmt.excluded.messages, switched_at=stmt.excluded.switched_at,
-                          display_name=func.coalesce(stmt.excluded.display_name, users.c.display_name)),
-            ),
-            rows,
-        )  # fmt: skip
-
-    def _use_variations(self, conn: Connection, effects: list[UseVariation], ts: float) -> None:
-        latest = {(e.user_id, e.sister, e.key[:120]): e.used for e in effects}
-        rows = []
-        for (uid, sister, key), used in latest.items():
-            text = ",".join(map(str, used))
-            while len(text) > 400:  # the column's size: forget the oldest uses of a very long cycle
-                text = text.split(",", 1)[1]
-            rows.append(dict(user_id=uid, sister=sister, pattern=key, used=text))
-        stmt = self._insert(variation_use)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["user_id", "sister", "pattern"], set_=dict(used=stmt.excluded.used)
-            ),
-            rows,
-        )
-
-    def _add_history(self, conn: Connection, effects: list[AddHistory], ts: float) -> None:
-        conn.execute(
-            insert(history),
-            [
-                dict(user_id=e.user_id, sister=e.sister, role=e.role, text=e.text, created_at=ts)
-                for e in effects
-            ],
-        )
-
-    def _count_calls(self, conn: Connection, effects: list[CountCall], ts: float) -> None:
-        counts = Counter((e.user_id, e.day) for e in effects)
-        stmt = self._insert(daily_calls)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["user_id", "day"], set_=dict(calls=daily_calls.c.calls + stmt.excluded.calls)
-            ),
-            [dict(user_id=uid, day=day, calls=n) for (uid, day), n in counts.items()],
-        )
-
-    def _ledger(self, conn: Connection, entries: list[tuple[LedgerEntry, str | None]], ts: float) -> None:
-        rows = []
-        for e, event_id in entries:
-            values = {k: getattr(e, k) for k in _LEDGER_FIELDS}
-            for key, size in (
-                ("pattern", 120),
-                ("model", 80),
-                ("guard", 80),
-                ("safety", 80),
-            ):  # PostgreSQL enforces sizes
-                if values[key]:
-                    values[key] = values[key][:size]
-            rows.append(dict(values, created_at=ts, event_id=event_id))
-        conn.execute(insert(ledger), rows)
-
-    # --- writers: in place -------------------------------------------------------------------
-    def _set_active(self, conn: Connection, e: SetActive, ts: float) -> None:
-        values = dict(user_id=e.user_id, sister=self.default_sister, active=e.active, first_seen=ts, last_seen=ts,
-                      messages=0)  # fmt: skip
-        updates = dict(active=e.active, last_seen=ts)
-        if e.display_name:
-            values["display_name"] = updates["display_name"] = e.display_name[:100]
-        conn.execute(self._upsert(users, values, ["user_id"], updates))
-
-    def _forget(self, conn: Connection, e: Forget, ts: float) -> None:
-        conn.execute(delete(history).where(history.c.user_id == e.user_id))
-        conn.execute(update(users).where(users.c.user_id == e.user_id).values(nickname=None))
-        conn.execute(delete(fan_facts).where(fan_facts.c.user_id == e.user_id))
-        # what they wrote is gone from learning and reports too; the figures stay
-        conn.execute(
-            update(ledger)
-            .where(ledger.c.user_id == e.user_id, ledger.c.normalized.is_not(None))
-            .values(normalized=None, reply=None)
-        )
-
-    def _set_state(self, conn: Connection, e: SetState, ts: float) -> None:
-        conn.execute(self._upsert(state, dict(key=e.key, value=e.value), ["key"], dict(value=e.value)))
-
-    def _count_tiers(self, conn: Connection, effects: list[CountTier], ts: float) -> None:
-        counts = Counter((e.day, e.tier) for e in effects)
-        stmt = self._insert(daily_tiers)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["day", "tier"], set_=dict(calls=daily_tiers.c.calls + stmt.excluded.calls)
-            ),
-            [dict(day=day, tier=tier, calls=n) for (day, tier), n in counts.items()],
-        )
-
-    def _set_nickname(self, conn: Connection, e: SetNickname, ts: float) -> None:
-        nickname = e.nickname[:40] if e.nickname else None
-        values = dict(user_id=e.user_id, sister=self.default_sister, active=True, first_seen=ts, last_seen=ts,
-                      messages=0, nickname=nickname)  # fmt: skip
-        conn.execute(self._upsert(users, values, ["user_id"], dict(nickname=nickname)))
-
-    def _set_fact(self, conn: Connection, e: SetFact, ts: float) -> None:
-        values = dict(user_id=e.user_id, key=e.key[:20], value=e.value[:80], updated_at=ts)
-        conn.execute(
-            self._upsert(fan_facts, values, ["user_id", "key"], dict(value=values["value"], updated_at=ts))
-        )
-
-    def _notice_once(self, conn: Connection, e: NoticeOnce, ts: float) -> list[Notice]:
-        res = conn.execute(self._insert(state).values(key=e.key, value=str(int(ts))).on_conflict_do_nothing())
-        return [Notice(admin, e.text) for admin in e.to] if res.rowcount == 1 else []
-
-    def _approve(self, conn: Connection, e: Approve, ts: float) -> None:
-        learned.write_approval(conn, e, ts)
-
-    def _reject(self, conn: Connection, e: Reject, ts: float) -> None:
-        learned.write_rejection(conn, e, ts)
-
-    def _insert(self, table):
+    def insert(self, table):
+        """The dialect's INSERT (SQLite and PostgreSQL both take ON CONFLICT)."""
         return (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert(table)
+
+    def upsert(self, table, values: dict, keys: list[str], update_cols: dict):
+        return (
+            self.insert(table).values(**values).on_conflict_do_update(index_elements=keys, set_=update_cols)
+        )
 
     # --- shared switches outside a decision (operator tools) ------------------------------------
     def set_state(self, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
-            self._set_state(conn, SetState(key, value), time.time())
-
-
-_LEDGER_FIELDS = (
-    "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens", "completion_tokens",
-    "cached_tokens", "reasoning_tokens", "cache_write_tokens", "yen", "strong_yen", "latency_ms", "guard",
-    "normalized", "reply", "safety",
-)  # fmt: skip
-# Written together at the end of a batch (or before an in-place effect), one statement per kind.
-_BATCHED: dict[type, Callable] = {
-    SaveUser: Store._save_users,
-    UseVariation: Store._use_variations,
-    AddHistory: Store._add_history,
-    CountCall: Store._count_calls,
-    CountTier: Store._count_tiers,
-    LedgerEntry: Store._ledger,
-}
-# Written where they stand: what comes after them may depend on them.
-_IN_PLACE: dict[type, Callable] = {
-    SetActive: Store._set_active,
-    Forget: Store._forget,
-    SetState: Store._set_state,
-    SetNickname: Store._set_nickname,
-    SetFact: Store._set_fact,
-    NoticeOnce: Store._notice_once,
-    Approve: Store._approve,  # raises if the learned patterns changed since the check: re-decided
-    Reject: Store._reject,
-}
+        self.apply(Decision(effects=[SetState(key, value)]), datetime.fromtimestamp(time.time()))
 
 
 def _user(row) -> UserState:
