@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from botan_line.core.model import LAYERS
 from botan_line.core.quota import PushUsage
 from botan_line.core.stats import Report
 
 GREY, INK, ACCENT, WARN = "#8c8c8c", "#333333", "#d6457a", "#e03131"
-LAYER_BARS = (("layer1", "Layer 1", "#2f9e44"), ("layer2", "Layer 2", "#1c7ed6"),
-              ("fallback", "定型文", "#f59f00"), ("safety", "安全", "#868e96"))  # fmt: skip
+LAYER_BARS = tuple((n.key, n.label_ja, n.color) for n in LAYERS.values() if n.message)
 MAX_ALT = 400
 MAX_BUBBLES = 10
 

@@ -78,7 +78,50 @@ class Outgoing:
 _OPTIONAL = {"kind": TEXT, "sticker": None, "flex": None, "quote_token": None}
 
 
-REMEMBERED_LAYERS = ("layer1", "layer2", "fallback")  # answers that become conversation history
+@dataclass(frozen=True)
+class LayerName:
+    """One value of the ledger's ``layer``: how every report, card, page and terminal names and counts it."""
+
+    key: str
+    label: str  # English (the console, the terminal report)
+    label_ja: str  # Japanese (what an admin reads in LINE)
+    mark: str  # the terminal chat's short mark
+    color: str  # its colour in charts and cards
+    message: bool  # a fan's message (commands and event replies are not counted as messages)
+    remembered: bool  # her answer becomes conversation history
+    paid: bool  # it reached (or was meant for) Layer 2
+
+
+# The one vocabulary of layers, in the order reports show them.
+LAYERS: dict[str, LayerName] = {
+    n.key: n
+    for n in (
+        LayerName("layer1", "Layer 1", "Layer 1", "L1", "#2f9e44", message=True, remembered=True, paid=False),
+        LayerName("layer2", "Layer 2", "Layer 2", "L2", "#1c7ed6", message=True, remembered=True, paid=True),
+        LayerName(
+            "fallback",
+            "fixed lines",
+            "定型文",
+            "fallback",
+            "#f59f00",
+            message=True,
+            remembered=True,
+            paid=True,
+        ),
+        LayerName(
+            "safety", "safety", "安全", "safety", "#868e96", message=True, remembered=False, paid=False
+        ),
+        LayerName(
+            "command", "commands", "コマンド", "cmd", "#adb5bd", message=False, remembered=False, paid=False
+        ),
+        LayerName(
+            "event", "events", "イベント", "event", "#ced4da", message=False, remembered=False, paid=False
+        ),
+    )
+}
+REMEMBERED_LAYERS = tuple(k for k, n in LAYERS.items() if n.remembered)  # answers that become history
+MESSAGE_LAYERS = tuple(k for k, n in LAYERS.items() if n.message)  # what a report counts as fans' messages
+PAID_LAYERS = tuple(k for k, n in LAYERS.items() if n.paid)  # rows that reached (or were meant for) Layer 2
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
+from botan_line.core.model import LAYERS, MESSAGE_LAYERS, PAID_LAYERS
 
 # A typical Layer 2 exchange, used when the period has none to measure: her fixed prompt (about
 # 1,500 real tokens, 1,408 of them cached once any fan has talked to her in the last minutes), a
@@ -24,9 +25,7 @@ from botan_line.config import BotConfig
 TYPICAL_PROMPT_TOKENS = 1700
 TYPICAL_CACHED_TOKENS = 1408
 TYPICAL_COMPLETION_TOKENS = 60
-ANSWER_LAYERS = ("layer1", "layer2", "fallback", "safety")
-PAID_LAYERS = ("layer2", "fallback")  # rows that reached (or were meant for) Layer 2
-NOT_MESSAGES = ("event", "command")
+ANSWER_LAYERS = MESSAGE_LAYERS  # the layers a report shows, in order (core/model.py's vocabulary)
 TIERS = ("cheap", "strong")
 MIN_USES_FOR_WEAKEST = 3
 FOLLOWUP_SECONDS = 1800  # "the user wrote again within 30 minutes": callers fetch this much past the period
@@ -241,7 +240,7 @@ def _followed_rows(rows, followup_seconds: int) -> set[int]:
 
 def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: int) -> Figures:
     f = Figures()
-    counted = [(i, r) for i, r in items if r.layer not in NOT_MESSAGES]
+    counted = [(i, r) for i, r in items if r.layer in MESSAGE_LAYERS or r.layer not in LAYERS]
     f.commands = sum(r.layer == "command" for _, r in items)
     f.messages = len(counted)
     uses: Counter[str] = Counter()

@@ -7,18 +7,9 @@ import sys
 from dataclasses import replace
 from datetime import datetime
 
-from botan_line.core.model import Decision, SaveUser, Turn
+from botan_line.core.model import LAYERS, Decision, SaveUser, Turn
 from botan_line.settings import Settings
 from botan_line.wiring import build
-
-LAYER_MARK = {
-    "command": "cmd",
-    "safety": "safety",
-    "layer1": "L1",
-    "layer2": "L2",
-    "fallback": "fallback",
-    "event": "event",
-}
 
 
 def run_chat(
@@ -93,7 +84,7 @@ def run_chat(
                     if message.sister in chars.sisters
                     else message.sister
                 )
-                mark = LAYER_MARK.get(entry.layer, "?") if entry else "?"
+                mark = LAYERS[entry.layer].mark if entry and entry.layer in LAYERS else "?"
                 stdout.write(f"{display} [{mark}]> {message.text}\n")
         stdout.flush()
     return 0

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from botan_line.config import BotConfig
 from botan_line.core import stats
+from botan_line.core.model import LAYERS
 from botan_line.storage.store import ledger_rows
 
 SPANS = (7, 14, 30, 90)  # the days the page offers
@@ -34,6 +35,7 @@ def dashboard(engine: Engine, cfg: BotConfig, now: datetime, days: int = DEFAULT
     return {
         "span": days,
         "label": label,
+        "layers": [[n.key, n.label, n.color] for n in LAYERS.values() if n.message],  # the charts' series
         "days": [d.to_json() for d in per_day],
         "report": report.to_json(),
         "projection": [

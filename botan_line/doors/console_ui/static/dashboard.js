@@ -4,12 +4,7 @@
 (function () {
   const data = JSON.parse(document.getElementById("dashboard-data").textContent);
   const days = data.days.map((d) => d.day.slice(5));
-  const LAYERS = [
-    ["layer1", "Layer 1", "#2f9e44"],
-    ["layer2", "Layer 2", "#1c7ed6"],
-    ["fallback", "fixed lines", "#f59f00"],
-    ["safety", "safety", "#868e96"],
-  ];
+  const LAYERS = data.layers;  // [key, label, colour] from the one vocabulary of layers (core/model.py)
   Chart.defaults.animation = false;  // drawn at once: the page is read, not watched
   Chart.defaults.maintainAspectRatio = false;
 
