@@ -26,7 +26,7 @@ from botan_line.characters.normalize import Normalized, normalize
 from botan_line.characters.placeholders import fill
 from botan_line.characters.timewords import time_word
 from botan_line.clock import time_band
-from botan_line.core import native
+from botan_line.core import native, safety
 from botan_line.core.model import (
     REMEMBERED_LAYERS,
     AddHistory,
@@ -140,6 +140,14 @@ class TurnContext:
         used = self.reads.used_variations(self.user.user_id, sister, key)
         idx, used = pick_variation(count, used, self.rng)
         return idx, UseVariation(self.user.user_id, sister, key, used)
+
+    def learnable(self, verdict=None) -> str | None:
+        """The message as reports and learning may keep it — normalised, without the sister's name, so
+        exactly what Layer 1 matched — never personal data, never merged bubbles, never a message a
+        safety signal flagged (``verdict``: a concern must not become a Layer 1 pattern)."""
+        if verdict is not None or self.turn.earlier or safety.has_personal_data(self.turn.text):
+            return None
+        return self.rest or None
 
     def line(self, key: str, sister: str | None = None) -> tuple[str, UseVariation]:
         """One of the sister's fixed persona lines (welcome, fallback, ...), filled, without repeats."""
@@ -292,6 +300,12 @@ class Conversation:
         """A sister's fixed line for an event (sticker, media, welcome, join)."""
         ctx = self.event_context(turn, reads, sister)
         return ctx.say_line(key, "event", quick_reply=quick_reply)
+
+    def apology(self, turn: Turn, reads: Reads) -> Decision:
+        """Deciding failed: a text gets her fallback line rather than silence (ledger guard ``error``)."""
+        from botan_line.core.fallback import fallback  # the fallback speaks through a TurnContext
+
+        return fallback(self.event_context(turn, reads), "error")
 
     def holding_line(self, turn: Turn, reads: Reads) -> Outgoing:
         """A short "still thinking" line, sent by reply while the real answer follows by push."""

@@ -15,6 +15,7 @@ from botan_line.characters import recall
 from botan_line.characters.matcher import Context
 from botan_line.core import safety
 from botan_line.core.conversation import Deferred, Layer, TurnContext
+from botan_line.core.fallback import fallback
 from botan_line.core.model import Decision
 from botan_line.core.nickname import NicknameLayer
 
@@ -143,19 +144,7 @@ class FallbackLayer:
     counts_as_message = True
 
     def answer(self, ctx: TurnContext) -> Decision:
-        decision = ctx.say_line("fallback", "fallback")
-        decision.ledger.guard = "layer2_off"
-        decision.ledger.normalized = learnable(ctx)  # what fell through is still worth knowing
-        return decision
-
-
-def learnable(ctx: TurnContext, verdict: safety.SafetyVerdict | None = None) -> str | None:
-    """The message as reports and learning may keep it — normalised, without the sister's name, so
-    exactly what Layer 1 matched — never personal data, never merged bubbles, never a message a
-    safety signal flagged (a concern must not become a Layer 1 pattern)."""
-    if verdict is not None or ctx.turn.earlier or safety.has_personal_data(ctx.turn.text):
-        return None
-    return ctx.rest or None
+        return fallback(ctx, "layer2_off")
 
 
 def default_layers(commands, layer2, nickname=None) -> Sequence[Layer]:

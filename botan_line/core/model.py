@@ -342,6 +342,14 @@ class Decision:
     def layer(self) -> str | None:
         return self.ledger.layer if self.ledger else None
 
+    def record(self, **fields) -> Decision:
+        """Set fields of its ledger row (a decision that answers always has one)."""
+        if self.ledger is None:
+            raise ValueError("this decision has no ledger row to record in")
+        for key, value in fields.items():
+            setattr(self.ledger, key, value)
+        return self
+
     @property
     def text(self) -> str:
         return "\n".join(m.text for m in self.messages if m.kind != STICKER)

@@ -281,8 +281,7 @@ class Worker:
         try:
             source = source_of(event)
             turn = Turn(source.user_id, found[0], self._local(now), chat=source.kind)
-            decision = self.s.conversation.fixed_line(turn, reads, "fallback")
-            decision.ledger.layer, decision.ledger.guard = "fallback", "error"
+            decision = self.s.conversation.apology(turn, reads)
             self._apologies[id(decision)] = reason
             return decision
         except Exception as exc:

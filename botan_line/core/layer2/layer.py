@@ -25,6 +25,7 @@ from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
 from botan_line.core import safety
 from botan_line.core.conversation import Deferred, TurnContext
+from botan_line.core.fallback import fallback
 from botan_line.core.guard import check_reply
 from botan_line.core.layer2 import profiles, prompt
 from botan_line.core.layer2.tiers import (
@@ -39,7 +40,7 @@ from botan_line.core.layer2.tiers import (
     retry_tier,
     strong_allowed,
 )
-from botan_line.core.layers import learnable, safety_decision
+from botan_line.core.layers import safety_decision
 from botan_line.core.memory import nickname_in, remembered
 from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce, SetState
 from botan_line.core.ports import Completion, LLMUnavailable, Model, ModelGone, Reads
@@ -152,11 +153,6 @@ class Layer2Call:
     messages: list[dict] | None = None
     down: frozenset[str] = frozenset()  # tiers whose model was gone today (their calls fail over)
 
-    @property
-    def fallback(self) -> str:
-        """Her line when no model answer can be used: gentle for a concern, never a joke."""
-        return "concern" if self.concern is not None else "fallback"
-
 
 class Layer2:
     name = "layer2"
@@ -186,7 +182,9 @@ class Layer2:
         if b.stopped:
             text = f"今月のLayer 2予算（¥{b.monthly:,.0f}）に達しました。月が変わるまでLayer 1と定型文だけで応答します。"
             notices.append(NoticeOnce(f"budget_notice:{month}:hard", text, admins))
-            return self._fixed(ctx, "concern" if concern else "budget_stop", "budget_hard", notices, concern)
+            decision = fallback(ctx, "budget_hard", concern=concern, line="budget_stop")
+            decision.effects += notices
+            return decision
         if b.soft:
             text = (
                 f"今月の予算の{self.cfg.budget.soft_ratio:.0%}を超えました（¥{b.spent:,.0f} / ¥{b.monthly:,.0f}）。"
@@ -195,7 +193,9 @@ class Layer2:
             notices.append(NoticeOnce(f"budget_notice:{month}:soft", text, admins))
         day = ctx.now.strftime("%Y-%m-%d")
         if ctx.reads.daily_calls(ctx.user.user_id, day) >= self.cfg.budget.per_user_daily_calls:
-            return self._fixed(ctx, "concern" if concern else "daily_cap", "daily_cap", notices, concern)
+            decision = fallback(ctx, "daily_cap", concern=concern, line="daily_cap")
+            decision.effects += notices
+            return decision
 
         persona = ctx.persona
         router = self.cfg.router_for(persona.id)
@@ -251,21 +251,6 @@ class Layer2:
             grace=b.strong_grace_calls,
         )
 
-    def _fixed(
-        self,
-        ctx: TurnContext,
-        key: str,
-        guard: str,
-        effects: list[Effect],
-        concern: safety.SafetyVerdict | None = None,
-    ) -> Decision:
-        decision = ctx.say_line(key, "fallback")
-        decision.ledger.guard = guard
-        decision.ledger.normalized = learnable(ctx, concern)
-        decision.ledger.safety = concern.signal if concern else None
-        decision.effects += effects
-        return decision
-
     # --- slow: the second opinion ----------------------------------------------------------
     def _second_opinion(
         self, ctx: TurnContext, call: Layer2Call, deadline: float
@@ -288,8 +273,7 @@ class Layer2:
         if verdict is None:
             return call, None
         if verdict.kind != safety.CONCERN:
-            decision = safety_decision(ctx, verdict)
-            decision.ledger.score = call.route.score
+            decision = safety_decision(ctx, verdict).record(score=call.route.score)
             decision.effects += [
                 e for e in call.effects if not isinstance(e, CountCall | CountTier)
             ]  # no chat call
@@ -312,10 +296,7 @@ class Layer2:
             else min(self.cfg.llm.deadline_seconds, time_left)
         )
         if limit < MIN_CALL_SECONDS:
-            decision = ctx.say_line(call.fallback, "fallback")
-            decision.ledger.guard = "no_time_left"
-            decision.ledger.score = call.route.score
-            decision.ledger.safety = call.concern.signal if call.concern else None
+            decision = fallback(ctx, "no_time_left", concern=call.concern, score=call.route.score)
             decision.effects += [e for e in call.effects if not isinstance(e, CountCall | CountTier)]
             return decision
         deadline = self.monotonic() + limit
@@ -371,18 +352,15 @@ class Layer2:
             name, cooler = retry_tier(name, soft=call.soft, concern=call.concern is not None, down=down)
         ledger = spent.ledger()
         guard = ",".join(verdicts)
-        normalized = learnable(ctx, call.concern)
         if text is not None:
-            decision = ctx.reply(text, "layer2", score=call.route.score, guard=guard, normalized=normalized,
-                                 reply=text, safety=signal, **ledger)  # fmt: skip
+            decision = ctx.reply(text, "layer2", score=call.route.score, guard=guard,
+                                 normalized=ctx.learnable(call.concern), reply=text, safety=signal,
+                                 **ledger)  # fmt: skip
         else:
-            decision = ctx.say_line(call.fallback, "fallback")
-            for key, value in dict(
-                ledger, score=call.route.score, guard=guard, normalized=normalized, safety=signal
-            ).items():
-                setattr(decision.ledger, key, value)
             if not ledger["model"]:
-                decision.ledger.tier = None
+                ledger["tier"] = None  # no model answered: no tier to count
+            decision = fallback(ctx, guard, concern=call.concern, score=call.route.score, **ledger)
+            decision.record(safety=signal)
         decision.effects += [*call.effects, *effects]
         return decision
 
