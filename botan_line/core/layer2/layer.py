@@ -16,18 +16,17 @@ a joking fallback.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
-from botan_line.clock import month_bounds
 from botan_line.config import BotConfig
 from botan_line.core import safety
 from botan_line.core.conversation import Deferred, TurnContext
 from botan_line.core.fallback import fallback
 from botan_line.core.guard import check_reply
 from botan_line.core.layer2 import profiles, prompt
+from botan_line.core.layer2.budget import budget
 from botan_line.core.layer2.tiers import (
     STRONG,
     TIERS,
@@ -46,37 +45,7 @@ from botan_line.core.model import CountCall, CountTier, Decision, Effect, Notice
 from botan_line.core.ports import Completion, LLMUnavailable, Model, ModelGone, Reads
 
 PAUSED_KEY = "layer2_paused"
-BUDGET_KEY = "budget_monthly_yen"
 MIN_CALL_SECONDS = 1.0  # less reply-token life than this: don't start a call nobody will see
-
-
-@dataclass(frozen=True)
-class Budget:
-    monthly: float
-    spent: float
-    soft_ratio: float
-
-    @property
-    def stopped(self) -> bool:
-        return self.monthly <= 0 or self.spent >= self.monthly
-
-    @property
-    def soft(self) -> bool:
-        return self.spent >= self.monthly * self.soft_ratio
-
-
-def monthly_budget(reads: Reads, cfg: BotConfig) -> float:
-    """The budget an admin set with /budget, else the configured one."""
-    raw = reads.state(BUDGET_KEY)
-    try:
-        value = float(raw) if raw else None
-    except ValueError:
-        value = None
-    return value if value is not None and math.isfinite(value) and value >= 0 else cfg.budget.monthly_yen
-
-
-def budget(reads: Reads, cfg: BotConfig, now) -> Budget:
-    return Budget(monthly_budget(reads, cfg), reads.spent_yen(*month_bounds(now)), cfg.budget.soft_ratio)
 
 
 def build_messages(
