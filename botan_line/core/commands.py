@@ -17,9 +17,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from botan_line.core import announce, cards, quota, stats
 from botan_line.core.conversation import TurnContext, switch_decision
+from botan_line.core.layer2 import BUDGET_KEY, PAUSED_KEY, budget, lifecycle
+from botan_line.core.layers import command_text, command_words
 from botan_line.core.model import FLEX, Decision, Forget, SetState
 from botan_line.core.ports import AdminTools
+from botan_line.errors import LearningError
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +112,6 @@ class Commands:
 
     def run(self, ctx: TurnContext) -> Decision | SlowCommand:
         """The command's answer, or (``slow`` commands) what ``execute`` will run in the Layer 2 lane."""
-        from botan_line.core.layers import command_text
-
         name, _, arg = (command_text(ctx.turn.text) or "/")[1:].partition(" ")
         name = name.lower()
         if name in ctx.chars.sisters:  # /botan, /kasho, /yuri …: one per character folder
@@ -129,8 +131,6 @@ class Commands:
         return self.execute(ctx, cmd, arg.strip())
 
     def execute(self, ctx: TurnContext, cmd: Command, arg: str, time_left: float | None = None) -> Decision:
-        from botan_line.core.layers import command_words
-
         typed = command_words(ctx.turn.text)
         result = cmd.func(CommandContext(ctx, arg, self.admin, time_left, typed))
         name = cmd.name
@@ -194,8 +194,6 @@ def _switch_state(key: str, value: str, text: str) -> Callable[[CommandContext],
 @command("pause", admin_only=True)
 def _pause(ctx: CommandContext) -> Decision:
     """Layer 2（AI応答）を止める"""
-    from botan_line.core.layer2 import PAUSED_KEY
-
     text = "Layer 2を停止しました。Layer 1と定型文だけで応答します。/resume で再開。"
     return _switch_state(PAUSED_KEY, "1", text)(ctx)
 
@@ -203,8 +201,6 @@ def _pause(ctx: CommandContext) -> Decision:
 @command("resume", admin_only=True)
 def _resume(ctx: CommandContext) -> Decision:
     """Layer 2を再開する"""
-    from botan_line.core.layer2 import PAUSED_KEY
-
     enabled = ctx.admin is not None and ctx.admin.layer2_enabled
     state = "再開しました。" if enabled else "再開しましたが、APIキーが未設定なのでLayer 2はオフのままです。"
     return _switch_state(PAUSED_KEY, "0", f"Layer 2を{state}")(ctx)
@@ -213,8 +209,6 @@ def _resume(ctx: CommandContext) -> Decision:
 @command("budget", admin_only=True, usage="[円]")
 def _budget(ctx: CommandContext) -> Decision | str:
     """今月の予算の確認・変更"""
-    from botan_line.core.layer2 import BUDGET_KEY, budget
-
     cfg = ctx.admin.cfg
     b = budget(ctx.turn.reads, cfg, ctx.turn.now)
     monthly, effects = b.monthly, []
@@ -243,8 +237,6 @@ def _candidates(ctx: CommandContext) -> Decision | str:
         return note + "いま承認待ちの候補はありません。"
     names = {sid: s.persona.display_name for sid, s in ctx.turn.chars.sisters.items()}
     if ctx.arg.lower() != "text":  # a card per candidate with 承認 / 却下 buttons (ops/cards.py)
-        from botan_line.core import cards
-
         alt, container = cards.candidates_card(found, names)
         return _card(ctx, note + alt, container)
     lines = [note + "承認待ちの候補（/approve 番号 [返事 | 返事…] か /reject 番号）:"]
@@ -288,8 +280,6 @@ def parse_edit(text: str | None) -> tuple[list[str] | None, bool]:
 @command("approve", admin_only=True, usage="番号 [返事 | 返事…]", slow=True)  # checking loads every file
 def _approve(ctx: CommandContext) -> Decision | str:
     """候補を承認してLayer 1に追加（返事を書くと差し替え、先頭に + で追加）"""
-    from botan_line.errors import LearningError
-
     cand_id, edit = _candidate_number(ctx)
     if cand_id is None:
         return (
@@ -307,8 +297,6 @@ def _approve(ctx: CommandContext) -> Decision | str:
 @command("reject", admin_only=True, usage="番号")
 def _reject(ctx: CommandContext) -> Decision | str:
     """候補を却下"""
-    from botan_line.errors import LearningError
-
     cand_id, _ = _candidate_number(ctx)
     if cand_id is None:
         return "番号を指定してね（例: /reject 12）"
@@ -322,8 +310,6 @@ def _reject(ctx: CommandContext) -> Decision | str:
 @command("learn", admin_only=True, usage="姉妹 言葉 => 返事", slow=True)
 def _learn(ctx: CommandContext) -> str:
     """レビュー済みのパターンを直接追加"""
-    from botan_line.errors import LearningError
-
     sister, *rest = ctx.typed.split(maxsplit=1) or [""]
     trigger, sep, replies = (rest[0] if rest else "").replace("＝＞", "=>").partition("=>")
     if not sep:
@@ -339,9 +325,6 @@ def _learn(ctx: CommandContext) -> str:
 @command("stats", admin_only=True, usage="[today|week|month] [text]")
 def _stats(ctx: CommandContext) -> Decision | str:
     """利用状況とコスト（Layer 1の割合、AI代、削減率、プッシュ通数）"""
-    from botan_line.core import cards, quota, stats
-    from botan_line.core.layer2 import lifecycle
-
     words = ctx.arg.lower().split()
     as_text = "text" in words
     kind = next((w for w in words if w != "text"), "today")
@@ -360,8 +343,6 @@ def _stats(ctx: CommandContext) -> Decision | str:
 @command("announce", admin_only=True, usage="姉妹 本文 | confirm | cancel")
 def _announce(ctx: CommandContext) -> Decision | str:
     """友だち全員へのお知らせ（プレビューと通数の確認のあと confirm で送信）"""
-    from botan_line.core import announce
-
     return announce.command(ctx)
 
 

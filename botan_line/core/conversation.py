@@ -301,12 +301,6 @@ class Conversation:
         ctx = self.event_context(turn, reads, sister)
         return ctx.say_line(key, "event", quick_reply=quick_reply)
 
-    def apology(self, turn: Turn, reads: Reads) -> Decision:
-        """Deciding failed: a text gets her fallback line rather than silence (ledger guard ``error``)."""
-        from botan_line.core.fallback import fallback  # the fallback speaks through a TurnContext
-
-        return fallback(self.event_context(turn, reads), "error")
-
     def holding_line(self, turn: Turn, reads: Reads) -> Outgoing:
         """A short "still thinking" line, sent by reply while the real answer follows by push."""
         ctx = self.event_context(turn, reads)

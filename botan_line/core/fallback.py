@@ -8,8 +8,9 @@ never a joke or 「もう一回言って」.
 
 from __future__ import annotations
 
-from botan_line.core.conversation import TurnContext
-from botan_line.core.model import Decision
+from botan_line.core.conversation import Conversation, TurnContext
+from botan_line.core.model import Decision, Turn
+from botan_line.core.ports import Reads
 
 
 def fallback(ctx: TurnContext, reason: str, *, concern=None, line: str = "fallback", **ledger) -> Decision:
@@ -24,3 +25,8 @@ def fallback(ctx: TurnContext, reason: str, *, concern=None, line: str = "fallba
         safety=concern.signal if concern is not None else None,
         **ledger,
     )
+
+
+def apology(conversation: Conversation, turn: Turn, reads: Reads) -> Decision:
+    """Deciding failed: a text gets her fallback line rather than silence (ledger guard ``error``)."""
+    return fallback(conversation.event_context(turn, reads), "error")

@@ -40,6 +40,7 @@ from botan_line.adapters.line_api import ReplyTokenInvalid, SendFailed, retry_ke
 from botan_line.core import delivery, native
 from botan_line.core.conversation import Deferred
 from botan_line.core.events import EventContext, decide, source_of, text_of
+from botan_line.core.fallback import apology
 from botan_line.core.model import Action, Decision, Notice, Outgoing, Turn, action_from_json, action_to_json
 from botan_line.doors import model_watch
 from botan_line.doors.line_actions import LineSide
@@ -281,7 +282,7 @@ class Worker:
         try:
             source = source_of(event)
             turn = Turn(source.user_id, found[0], self._local(now), chat=source.kind)
-            decision = self.s.conversation.apology(turn, reads)
+            decision = apology(self.s.conversation, turn, reads)
             self._apologies[id(decision)] = reason
             return decision
         except Exception as exc:
