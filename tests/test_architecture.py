@@ -44,7 +44,9 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("botan_line"):
             found.append((node.lineno, node.module))
-            found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names if node.module == "botan_line"]
+            found += [
+                (node.lineno, f"{node.module}.{a.name}") for a in node.names if node.module == "botan_line"
+            ]
         elif isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if a.name.startswith("botan_line")]
     return found
@@ -72,7 +74,9 @@ def test_no_import_goes_against_the_direction():
 
 def test_the_checker_sees_imports_inside_functions(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("def f():\n    from botan_line.ops import learning\n    import botan_line.doors.worker\n")
+    sample.write_text(
+        "def f():\n    from botan_line.ops import learning\n    import botan_line.doors.worker\n"
+    )
     assert imports_of(sample) == [(2, "botan_line.ops"), (3, "botan_line.doors.worker")]
 
 

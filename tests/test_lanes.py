@@ -257,6 +257,7 @@ ADMIN2 = "Uadmin0000000000000000000000000002"
 
 def test_two_admins_approving_one_candidate_at_once_get_one_approval(make_bot, sqlite_url):
     from botan_line.storage.db import learned_patterns
+    from botan_line.storage.inbox import backoff
 
     bot = make_bot(sqlite_url, admin_user_ids=frozenset({ADMIN, ADMIN2}))
     for i in range(3):
@@ -267,6 +268,8 @@ def test_two_admins_approving_one_candidate_at_once_get_one_approval(make_bot, s
     first = text_event(f"/approve {cand_id}", ADMIN, timestamp_ms=bot.clock.ms)
     second = text_event(f"/approve {cand_id}", ADMIN2, timestamp_ms=bot.clock.ms + 10)
     bot.post(first, second)
+    bot.work()  # both checked against the same version: the second save fails and is decided again
+    bot.clock.advance(backoff(2) + 1)
     bot.work()
     replies = {r["replyToken"]: r["messages"][0]["text"] for r in bot.line.replies()}
     assert "承認しました" in replies[first["replyToken"]]

@@ -20,9 +20,9 @@ from botan_line.core.model import (
     SetNickname,
     UserState,
 )
-from botan_line.storage.overlay import Overlay
 from botan_line.storage.db import connect, ledger, metadata
 from botan_line.storage.migrations import MIGRATIONS
+from botan_line.storage.overlay import Overlay
 from botan_line.storage.store import Store
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=TZ)
@@ -130,4 +130,13 @@ def test_every_effect_has_one_meaning_a_writer_and_what_a_batch_sees_of_it():
 
     assert set(get_args(Effect)) == set(KINDS) - {LedgerEntry}
     in_place = {t.__name__ for t, k in KINDS.items() if not k.batched}
-    assert in_place == {"SetActive", "Forget", "SetState", "SetNickname", "SetFact", "NoticeOnce", "Approve", "Reject"}
+    assert in_place == {
+        "SetActive",
+        "Forget",
+        "SetState",
+        "SetNickname",
+        "SetFact",
+        "NoticeOnce",
+        "Approve",
+        "Reject",
+    }

@@ -114,11 +114,25 @@ def test_groups_answer_only_when_a_sister_is_named_or_the_bot_mentioned(sbot):
 
 
 def test_unknown_and_uninteresting_events_are_acked_and_send_nothing(sbot):
-    response = sbot.post(unknown_event("somethingNew"), unknown_event("beacon"))
+    beacon = unknown_event("beacon", replyToken="r" * 32, beacon={"hwid": "d41d8cd98f", "type": "enter"})
+    response = sbot.post(unknown_event("somethingNew"), beacon)
     assert response.status_code == 200
     sbot.work()
     assert sbot.line.requests == []
     assert outcomes(sbot) == ["nothing", "nothing"]
+
+
+def test_an_event_lines_schema_refuses_is_finished_as_refused_and_never_answered(sbot, caplog):
+    broken = text_event("おはよう", timestamp_ms=sbot.clock.ms)
+    broken["replyToken"] = 12345  # LINE's webhook.yml: a string
+    response = sbot.post(broken, unknown_event("beacon"))  # a beacon without its beacon or token
+    assert response.status_code == 200  # signed: acknowledged and stored (LINE must not redeliver it)
+    sbot.work()
+    assert sbot.line.requests == []
+    assert outcomes(sbot) == ["refused", "refused"]
+    refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == 2 and "replyToken: expected string, got int" in refusals[0]
+    assert "おはよう" not in caplog.text
 
 
 def test_every_fixture_event_is_handled_without_failure(bot):
@@ -223,12 +237,16 @@ def test_events_without_a_usable_source_are_done_at_once_and_block_nobody(sbot, 
     with sbot.services.engine.connect() as conn:
         rows = {r.event_id: r for r in conn.execute(select(inbox_table))}
     assert rows[good["webhookEventId"]].outcome == "replied"
-    assert {(rows[e["webhookEventId"]].status, rows[e["webhookEventId"]].outcome) for e in nobody} == {
-        ("done", "nothing")
+    outcome = {
+        e["webhookEventId"]: (rows[e["webhookEventId"]].status, rows[e["webhookEventId"]].outcome)
+        for e in nobody
     }
-    assert all(
-        rows[e["webhookEventId"]].attempts == 1 and not rows[e["webhookEventId"]].error for e in nobody
-    )
+    assert {outcome[e["webhookEventId"]] for e in nobody[:30]} == {("done", "nothing")}  # no source: allowed
+    assert {outcome[e["webhookEventId"]] for e in nobody[30:]} == {
+        ("done", "refused")
+    }  # LINE's schema says object
+    assert all(rows[e["webhookEventId"]].attempts == 1 for e in nobody)
+    assert not any(rows[e["webhookEventId"]].error for e in nobody[:30])
     assert "ERROR" not in caplog.text
 
 

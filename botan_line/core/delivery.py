@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from botan_line.core.inbound import Inbound
+
 REPLY_WINDOW_SECONDS = 50.0  # LINE guarantees a reply token for one minute; keep a margin
 HOLD_BEFORE_SECONDS = 8.0  # with push on, a holding line goes out when the token has this little life left
 
@@ -25,12 +27,11 @@ def event_seconds(event: dict) -> float | None:
     return ts / 1000.0
 
 
-def token_time_left(event: dict, now: float, window: float = REPLY_WINDOW_SECONDS) -> float | None:
+def token_time_left(event: Inbound, now: float, window: float = REPLY_WINDOW_SECONDS) -> float | None:
     """Seconds the event's reply token has left (within our margin), or None if there is none to use."""
-    seconds = event_seconds(event)
-    if not event.get("replyToken") or seconds is None:
+    if not event.reply_token:
         return None
-    left = window - (now - seconds)
+    left = window - (now - event.time)
     return min(left, window) if left > 0 else None  # a clock a little ahead of ours is still fresh
 
 

@@ -1,7 +1,8 @@
 """LINE webhook events → Decisions, dispatched through a table (``@on("message")``).
 
-Handlers return a Decision (or the Deferred Layer 2 call of a text message); the worker saves and
-sends it. Unknown and uninteresting event types, and events without a source, get nothing.
+Handlers read the event as the worker parsed it once (``core/inbound.Inbound``) and return a Decision
+(or the Deferred Layer 2 call of a text message); the worker saves and sends it. Unknown and
+uninteresting event types, and events without a source, get nothing.
 """
 
 from __future__ import annotations
@@ -15,36 +16,18 @@ from urllib.parse import parse_qs
 from botan_line.characters.loader import DEFAULT_SISTER
 from botan_line.core import native
 from botan_line.core.conversation import Conversation, Deferred
+from botan_line.core.inbound import MEDIA, Inbound
 from botan_line.core.model import Decision, LinkMenu, SetActive, Turn
-from botan_line.core.ports import Reads
+from botan_line.core.ports import Profiles, Reads
 
 log = logging.getLogger(__name__)
 
-MEDIA = {"image", "video", "audio", "file", "location"}
 
+class NoProfiles:
+    """No LINE to ask (the terminal, tests): nobody's display name is known."""
 
-@dataclass(frozen=True)
-class Source:
-    user_id: str  # whose state this is (the chat itself when LINE gives no user)
-    chat_id: str  # where a push goes
-    kind: str  # one_on_one | group
-
-    @property
-    def one_on_one(self) -> bool:
-        return self.kind == "one_on_one"
-
-
-def source_of(event: dict) -> Source | None:
-    """Who sent the event, or None when LINE gave no usable source (PNP delivery events …)."""
-    src = event.get("source")
-    if not isinstance(src, dict):
+    def display_name(self, user_id: str) -> str | None:
         return None
-    chat_id = src.get("groupId") or src.get("roomId") or src.get("userId") or ""
-    if not isinstance(chat_id, str) or not chat_id:
-        return None
-    kind = "one_on_one" if src.get("type", "user") == "user" else "group"
-    user_id = src.get("userId") if isinstance(src.get("userId"), str) and src.get("userId") else chat_id
-    return Source(user_id, chat_id, kind)
 
 
 @dataclass(frozen=True)
@@ -55,58 +38,28 @@ class EventContext:
     reads: Reads
     now: datetime
     time_left: float | None = None  # seconds of reply-token life left
-    profile: Callable[[str], str | None] = lambda _uid: None  # LINE display name (best effort)
+    profiles: Profiles = NoProfiles()  # LINE display names (best effort)
 
 
-def _utf16_cut(text: str, start: int, length: int) -> str:
-    """``text`` without the span LINE gives in UTF-16 code units (mention index/length)."""
-    units = text.encode("utf-16-le")
-    a, b = 2 * start, 2 * (start + length)
-    if not 0 <= a <= b <= len(units):
-        return text
-    return (units[:a] + units[b:]).decode("utf-16-le", "replace")
-
-
-def text_of(event: dict) -> tuple[str, bool] | None:
-    """A text message's text with the bot's own @mentions taken out, and whether it mentioned the bot."""
-    message = event.get("message") or {}
-    if (
-        not isinstance(message, dict)
-        or message.get("type") != "text"
-        or not isinstance(message.get("text"), str)
-    ):
-        return None
-    text = message["text"]
-    mention = message.get("mention") if isinstance(message.get("mention"), dict) else {}
-    mentions = mention.get("mentionees") if isinstance(mention.get("mentionees"), list) else []
-    mine = [m for m in mentions if isinstance(m, dict) and m.get("isSelf")]
-    for m in sorted(
-        mine, key=lambda m: m.get("index", 0) if isinstance(m.get("index"), int) else 0, reverse=True
-    ):
-        start, length = m.get("index"), m.get("length")  # "@牡丹bot おはよう" → "おはよう"
-        if isinstance(start, int) and isinstance(length, int) and not isinstance(start, bool):
-            text = _utf16_cut(text, start, length)
-    return (text.strip() or text), bool(mine)
-
-
-def turn_of(event: dict, ctx: EventContext, text: str = "", mentioned: bool = False) -> Turn:
-    source = source_of(event)
+def turn_of(event: Inbound, ctx: EventContext, text: str = "", mentioned: bool = False) -> Turn:
+    assert event.source is not None  # decide() answers source-less events with nothing
     return Turn(
-        user_id=source.user_id,
+        user_id=event.source.user_id,
         text=text,
         now=ctx.now,
-        chat=source.kind,
+        chat=event.source.kind,
         mentioned=mentioned,
         time_left=ctx.time_left,
-        quote_token=native.quote_token_of(event),
+        quote_token=event.quote_token,
     )
 
 
-HANDLERS: dict[str, Callable[[dict, EventContext], Decision | Deferred]] = {}
+Handler = Callable[[Inbound, EventContext], Decision | Deferred]
+HANDLERS: dict[str, Handler] = {}
 
 
 def on(event_type: str):
-    def register(func):
+    def register(func: Handler) -> Handler:
         HANDLERS[event_type] = func
         return func
 
@@ -114,29 +67,24 @@ def on(event_type: str):
 
 
 @on("message")
-def _message(event: dict, ctx: EventContext) -> Decision | Deferred:
-    found = text_of(event)
-    if found is not None:
-        text, mentioned = found
-        return ctx.conversation.decide(turn_of(event, ctx, text, mentioned), ctx.reads)
-    kind = (event.get("message") or {}).get("type")
-    if not source_of(event).one_on_one:
+def _message(event: Inbound, ctx: EventContext) -> Decision | Deferred:
+    if event.text is not None:
+        return ctx.conversation.decide(turn_of(event, ctx, event.text, event.mentioned), ctx.reads)
+    if event.source is None or not event.source.one_on_one:
         return Decision()  # stickers and media in groups are not addressed to the sisters
-    if kind == "sticker":  # her line, or sometimes a sticker back (core/native.py)
+    if event.message_kind == "sticker":  # her line, or sometimes a sticker back (core/native.py)
         turn = turn_of(event, ctx)
-        return native.sticker_answer(
-            ctx.conversation.event_context(turn, ctx.reads), native.sticker_keywords(event)
-        )
-    if kind in MEDIA:
+        return native.sticker_answer(ctx.conversation.event_context(turn, ctx.reads), event.keywords)
+    if event.message_kind in MEDIA:
         return ctx.conversation.fixed_line(turn_of(event, ctx), ctx.reads, "media")
-    log.info("message type %r ignored", str(kind)[:20])
+    log.info("message type %r ignored", str(event.message_kind)[:20])
     return Decision()
 
 
 @on("follow")
-def _follow(event: dict, ctx: EventContext) -> Decision:
-    user_id = source_of(event).user_id
-    name = ctx.profile(user_id)
+def _follow(event: Inbound, ctx: EventContext) -> Decision:
+    user_id = turn_of(event, ctx).user_id
+    name = ctx.profiles.display_name(user_id)
     turn = replace(turn_of(event, ctx), display_name=name)
     decision = ctx.conversation.fixed_line(
         turn, ctx.reads, "welcome", quick_reply=True, sister=DEFAULT_SISTER
@@ -150,18 +98,18 @@ def _follow(event: dict, ctx: EventContext) -> Decision:
 
 
 @on("unfollow")
-def _unfollow(event: dict, ctx: EventContext) -> Decision:
-    return Decision(effects=[SetActive(source_of(event).user_id, False)])
+def _unfollow(event: Inbound, ctx: EventContext) -> Decision:
+    return Decision(effects=[SetActive(turn_of(event, ctx).user_id, False)])
 
 
 @on("join")
-def _join(event: dict, ctx: EventContext) -> Decision:
+def _join(event: Inbound, ctx: EventContext) -> Decision:
     return ctx.conversation.fixed_line(turn_of(event, ctx), ctx.reads, "join", sister=DEFAULT_SISTER)
 
 
 @on("postback")
-def _postback(event: dict, ctx: EventContext) -> Decision:
-    data = parse_qs(str((event.get("postback") or {}).get("data", "")))
+def _postback(event: Inbound, ctx: EventContext) -> Decision:
+    data = parse_qs(event.postback or "")
     sister = (data.get("sister") or [""])[0]
     if sister in ctx.conversation.characters.current.sisters:
         return ctx.conversation.switch(turn_of(event, ctx), ctx.reads, sister)
@@ -169,12 +117,12 @@ def _postback(event: dict, ctx: EventContext) -> Decision:
     return Decision()
 
 
-def decide(event: dict, ctx: EventContext) -> Decision | Deferred:
+def decide(event: Inbound, ctx: EventContext) -> Decision | Deferred:
     """The Decision for one event (nothing for unknown types and events without a source)."""
-    if source_of(event) is None:
+    if event.source is None:
         return Decision()
-    handler = HANDLERS.get(str(event.get("type")))
+    handler = HANDLERS.get(event.type)
     if handler is None:
-        log.info("event type %r ignored", str(event.get("type"))[:40])
+        log.info("event type %r ignored", event.type[:40])
         return Decision()
     return handler(event, ctx)

@@ -36,23 +36,7 @@ def link_on_switch(decision: Decision, before: str) -> Decision:
     return decision
 
 
-def quote_token_of(event: dict) -> str | None:
-    """The webhook message's quoteToken (text and sticker messages carry one)."""
-    message = event.get("message")
-    token = message.get("quoteToken") if isinstance(message, dict) else None
-    return token if isinstance(token, str) and token else None
-
-
 # --- stickers in kind --------------------------------------------------------------------------
-def sticker_keywords(event: dict) -> tuple[str, ...]:
-    """LINE's keywords for the fan's sticker (up to 15, random for big sets; absent for some)."""
-    message = event.get("message") if isinstance(event.get("message"), dict) else {}
-    words = message.get("keywords")
-    if not isinstance(words, list):
-        return ()
-    return tuple(w.casefold().strip() for w in words if isinstance(w, str) and w.strip())
-
-
 def choose_sticker(kit, keywords: tuple[str, ...], rng) -> object | None:
     """The sister's sticker that best answers these keywords (most shared words), else one of her
     general ones (no keywords), else None. ``kit`` is the sister's ``characters.loader.StickerSet``."""

@@ -24,9 +24,20 @@ from botan_line.adapters.line_api import line_messages
 from botan_line.characters.where import pattern_source
 from botan_line.core import events
 from botan_line.core.conversation import Deferred
+from botan_line.core.inbound import parse
 from botan_line.core.model import Announce, Decision, LinkMenu, Turn
 
 KEEP = 200  # exchanges kept in memory per run
+
+
+@dataclass(frozen=True)
+class _FanProfile:
+    """The display name the operator typed for the simulated fan, as LINE's profile would give it."""
+
+    fan: Fan
+
+    def display_name(self, user_id: str) -> str | None:
+        return self.fan.display_name
 
 
 @dataclass(frozen=True)
@@ -103,7 +114,8 @@ class Simulator:
     ) -> Exchange:
         """A sticker message with LINE's keywords for it (her sticker line, or sometimes a sticker back)."""
         message = {"id": uuid.uuid4().hex[:16], "type": "sticker", "packageId": package_id,
-                   "stickerId": sticker_id, "stickerResourceType": "STATIC", "keywords": keywords}  # fmt: skip
+                   "stickerId": sticker_id, "stickerResourceType": "STATIC", "keywords": keywords[:15],
+                   "quoteToken": uuid.uuid4().hex}  # fmt: skip
         event = self._event(fan, now, "message", message=message)
         with self._lock:
             said = f"[sticker {package_id}/{sticker_id}]"
@@ -139,9 +151,11 @@ class Simulator:
         }
 
     def _event_decision(self, event: dict, now: datetime, fan: Fan | None = None) -> Decision:
-        profile = (lambda _uid: fan.display_name) if fan is not None else (lambda _uid: None)
-        ctx = events.EventContext(self.s.conversation, self.s.store, now, profile=profile)
-        result = events.decide(event, ctx)
+        profiles = _FanProfile(fan) if fan is not None else events.NoProfiles()
+        ctx = events.EventContext(self.s.conversation, self.s.store, now, profiles=profiles)
+        result = events.decide(
+            parse(event), ctx
+        )  # the event as LINE would send it, parsed as the worker does
         return self.s.conversation.complete(result) if isinstance(result, Deferred) else result
 
     def _record(self, fan: Fan, now: datetime, kind: str, said: str, decision: Decision) -> Exchange:

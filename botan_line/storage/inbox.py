@@ -25,6 +25,8 @@ from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from botan_line.core.delivery import event_seconds
+from botan_line.core.inbound import Inbound
 from botan_line.storage.db import chat_leases, fan_facts, history, inbox, ledger, state
 
 MAX_ATTEMPTS = 5
@@ -38,6 +40,7 @@ class Claimed:
     event: dict[str, Any]
     attempts: int
     outgoing: dict | None  # what was decided, when a previous attempt got that far
+    inbound: Inbound | None = None  # the event as parsed once at claim time (doors/dispatcher.py)
 
 
 def chat_key(event: dict[str, Any]) -> str:
@@ -51,8 +54,6 @@ def chat_key(event: dict[str, Any]) -> str:
 
 
 def _event_time(event: dict[str, Any], now: float) -> float:
-    from botan_line.core.delivery import event_seconds
-
     seconds = event_seconds(event)
     return now if seconds is None else seconds
 
