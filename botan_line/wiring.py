@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -24,6 +25,9 @@ from botan_line.storage.db import connect
 from botan_line.storage.learned import LearnedSource
 from botan_line.storage.store import Store
 
+if TYPE_CHECKING:  # the LINE SDK loads only where it is used (the elected worker, operator commands)
+    from botan_line.adapters.line_api import LineEdge
+
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 2.0  # how often a process looks for changed character files and learned patterns
 
@@ -36,7 +40,7 @@ class Services:
     characters: CharacterStore
     layer2: Layer2
     conversation: Conversation
-    edge: object | None  # adapters.line_api.LineEdge when built with_line
+    edge: LineEdge | None  # when built with_line
     admin: AdminTools | None = None  # what the admin commands are bound to (the console reads through it)
 
 

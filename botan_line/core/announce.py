@@ -77,8 +77,8 @@ def _cost_lines(u: quota.PushUsage, recipients: int, exact: bool, now: datetime)
         else "このボットが知っているファン（LINEの友だち数が読めないため推定）"
     )
     lines = [f"送り先: {who} {recipients:,}人", f"使う通数: {recipients:,}通（1人1通として数えられます）"]
-    read = datetime.fromtimestamp(u.reading.read_at, now.tzinfo)
-    if u.limit is None:
+    read = datetime.fromtimestamp(u.reading.read_at if u.reading else now.timestamp(), now.tzinfo)
+    if u.limit is None or u.remaining is None:
         lines.append(f"今月の上限: なし（送った分だけ課金されます）。今月の使用 {u.used:,}通")
     else:
         lines.append(

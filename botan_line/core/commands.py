@@ -57,6 +57,13 @@ class CommandContext:
         return self.turn.is_admin
 
     @property
+    def tools(self) -> AdminTools:
+        """The admin tools (an admin command runs only on a bot that has them)."""
+        if self.admin is None:
+            raise RuntimeError("admin commands need the admin tools (wiring.build binds them)")
+        return self.admin
+
+    @property
     def in_group(self) -> bool:
         return self.turn.turn.chat == "group"
 
@@ -124,8 +131,7 @@ class Commands:
             cmd = None  # user IDs, reports and admin switches stay out of group chats
         if cmd is None:
             decision = ctx.say_line("unknown_command", "command")
-            decision.ledger.pattern = "unknown"  # a non-admin cannot tell an admin command from a typo
-            return decision
+            return decision.record(pattern="unknown")  # a non-admin cannot tell an admin command from a typo
         if cmd.slow:
             return SlowCommand(cmd, arg.strip())
         return self.execute(ctx, cmd, arg.strip())
@@ -175,7 +181,7 @@ def _whoami(ctx: CommandContext) -> str:
 @command("reload", admin_only=True, slow=True)  # loads and checks every character file
 def _reload(ctx: CommandContext) -> str:
     """キャラクターファイルを再読み込み"""
-    problems, chars = ctx.admin.reload()
+    problems, chars = ctx.tools.reload()
     if problems:
         shown = "\n".join(problems[:5])
         more = f"\n…ほか{len(problems) - 5}件" if len(problems) > 5 else ""
@@ -209,7 +215,7 @@ def _resume(ctx: CommandContext) -> Decision:
 @command("budget", admin_only=True, usage="[円]")
 def _budget(ctx: CommandContext) -> Decision | str:
     """今月の予算の確認・変更"""
-    cfg = ctx.admin.cfg
+    cfg = ctx.tools.cfg
     b = budget(ctx.turn.reads, cfg, ctx.turn.now)
     monthly, effects = b.monthly, []
     if ctx.arg:
@@ -231,7 +237,7 @@ def _budget(ctx: CommandContext) -> Decision | str:
 @command("candidates", admin_only=True, usage="[text]", slow=True)
 def _candidates(ctx: CommandContext) -> Decision | str:
     """Layer 1に追加する候補の一覧"""
-    found, mined = ctx.admin.candidates(10, ctx.time_left)
+    found, mined = ctx.tools.candidates(10, ctx.time_left)
     note = "" if mined else "（新しい集計は間に合いませんでした。前回までの候補です）\n"
     if not found:
         return note + "いま承認待ちの候補はありません。"
@@ -287,7 +293,7 @@ def _approve(ctx: CommandContext) -> Decision | str:
         )
     replies, add = parse_edit(edit)
     try:
-        effect = ctx.admin.approval(cand_id, ctx.turn.user.user_id, replies, add)
+        effect = ctx.tools.approval(cand_id, ctx.turn.user.user_id, replies, add)
     except LearningError as exc:
         return str(exc)
     text = f"#{cand_id} を承認しました（返事{len(effect.replies)}件）。数秒以内にすべての応答で使われます。"
@@ -301,7 +307,7 @@ def _reject(ctx: CommandContext) -> Decision | str:
     if cand_id is None:
         return "番号を指定してね（例: /reject 12）"
     try:
-        effect = ctx.admin.rejection(cand_id, ctx.turn.user.user_id)
+        effect = ctx.tools.rejection(cand_id, ctx.turn.user.user_id)
     except LearningError as exc:
         return str(exc)
     return ctx.turn.reply(f"#{cand_id} を却下しました。", "command", effects=[effect])
@@ -316,7 +322,7 @@ def _learn(ctx: CommandContext) -> str:
         return "書き方: /learn botan 推し活 => わかる〜！推し活って最高だよね！（返事は | で複数）"
     lines = [r.strip() for r in replies.replace("｜", "|").split("|") if r.strip()]
     try:
-        pattern_id = ctx.admin.learn(sister.strip().lower(), trigger.strip(), lines, ctx.turn.user.user_id)
+        pattern_id = ctx.tools.learn(sister.strip().lower(), trigger.strip(), lines, ctx.turn.user.user_id)
     except LearningError as exc:
         return str(exc)
     return f"{sister.strip()} に {pattern_id} を追加しました（返事{len(lines)}件）。"
@@ -330,11 +336,11 @@ def _stats(ctx: CommandContext) -> Decision | str:
     kind = next((w for w in words if w != "text"), "today")
     if kind not in ("today", "week", "month") or len(words) > 2:
         return "期間は today / week / month のどれかだよ（例: /stats week、文字だけなら /stats week text）"
-    report = ctx.admin.report(kind, ctx.turn.now)
+    report = ctx.tools.report(kind, ctx.turn.now)
     pushes = quota.usage(ctx.turn.reads, ctx.turn.now)
     names = stats.short_names(ctx.turn.chars)
     reading = lifecycle.parse_reading(ctx.turn.reads.state(lifecycle.STATE_KEY))
-    retiring = [w.short() for w in lifecycle.warnings(ctx.admin.cfg, reading, ctx.turn.now.date())]
+    retiring = [w.short() for w in lifecycle.warnings(ctx.tools.cfg, reading, ctx.turn.now.date())]
     if as_text:
         return "\n".join([stats.format_line(report, names), quota.line(pushes), *retiring])
     return _card(ctx, *cards.stats_card(report, names, pushes, kind, retiring))

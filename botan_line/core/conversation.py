@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botan_line.characters.loader import DEFAULT_SISTER, CharacterSet, CharacterStore, Persona
 from botan_line.characters.normalize import Normalized, normalize
@@ -40,6 +40,10 @@ from botan_line.core.model import (
     UseVariation,
 )
 from botan_line.core.ports import Reads
+
+if TYPE_CHECKING:  # both import this module
+    from botan_line.core.commands import SlowCommand
+    from botan_line.core.layer2.layer import Layer2Call
 
 
 def pick_variation(n: int, used: Sequence[int], rng: random.Random) -> tuple[int, tuple[int, ...]]:
@@ -137,8 +141,8 @@ class TurnContext:
     def pick(self, key: str, count: int, sister: str | None = None) -> tuple[int, UseVariation]:
         """Which of ``count`` variations to use for ``key``, and the effect that remembers it."""
         sister = sister or self.sister
-        used = self.reads.used_variations(self.user.user_id, sister, key)
-        idx, used = pick_variation(count, used, self.rng)
+        before = self.reads.used_variations(self.user.user_id, sister, key)
+        idx, used = pick_variation(count, before, self.rng)
         return idx, UseVariation(self.user.user_id, sister, key, used)
 
     def learnable(self, verdict=None) -> str | None:
@@ -191,13 +195,20 @@ class Layer(Protocol):
     def answer(self, ctx: TurnContext) -> Decision | Deferred | None: ...
 
 
+class SlowLayer(Layer, Protocol):
+    """A layer whose answer may be deferred: it runs the call later, in the Layer 2 lane."""
+
+    def run(self, ctx: TurnContext, call: Any, time_left: float | None = None) -> Decision: ...
+
+
 @dataclass
 class Deferred:
-    """A Layer 2 call prepared by ``decide``; ``Conversation.complete`` runs it and finishes the decision."""
+    """A call prepared by ``decide`` (a model call, or a slow command); ``Conversation.complete``
+    runs it and finishes the decision."""
 
     ctx: TurnContext
-    call: object  # core.layer2.Layer2Call, or a slow command (core.commands.SlowCommand)
-    layer: Layer
+    call: Layer2Call | SlowCommand
+    layer: SlowLayer
 
 
 class Conversation:

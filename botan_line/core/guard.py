@@ -307,7 +307,8 @@ _HALF = _ECHO_WINDOW // 2
 @lru_cache(maxsize=64)
 def _fragment_grams(fragments: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
     """The 6- and 12-letter stretches of the squashed fragments (fragments under 12: none)."""
-    halves, windows = set(), set()
+    halves: set[str] = set()
+    windows: set[str] = set()
     for frag in fragments:
         f = _squash(frag)
         if len(f) >= _ECHO_WINDOW:

@@ -126,8 +126,9 @@ def check(value: Any, schema: dict, where: str = "event", seen: frozenset = froz
         if len(value) > schema.get("maxItems", len(value)):
             raise InvalidEvent(f"{where}: more than {schema['maxItems']} items")
         items = schema.get("items")
-        for i, item in enumerate(value if items else ()):
-            check(item, items, f"{where}[{i}]")
+        if items is not None:
+            for i, item in enumerate(value):
+                check(item, items, f"{where}[{i}]")
     if not isinstance(value, dict):
         return
     for name in schema.get("required", ()):

@@ -7,9 +7,15 @@ rich menu) is added to ``Decision.actions``; the worker runs it after the decisi
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from botan_line.characters.loader import StickerChoice, StickerSet
 from botan_line.core.model import STICKER, TEXT, Decision, LinkMenu, Outgoing, SaveUser, Turn
+
+if TYPE_CHECKING:  # the conversation imports this module
+    from botan_line.core.conversation import TurnContext
 
 QUOTABLE = (TEXT, STICKER)  # LINE lets text and sticker messages quote (quoteToken)
 
@@ -37,7 +43,7 @@ def link_on_switch(decision: Decision, before: str) -> Decision:
 
 
 # --- stickers in kind --------------------------------------------------------------------------
-def choose_sticker(kit, keywords: tuple[str, ...], rng) -> object | None:
+def choose_sticker(kit: StickerSet, keywords: tuple[str, ...], rng: random.Random) -> StickerChoice | None:
     """The sister's sticker that best answers these keywords (most shared words), else one of her
     general ones (no keywords), else None. ``kit`` is the sister's ``characters.loader.StickerSet``."""
     wanted = set(keywords)
@@ -49,7 +55,7 @@ def choose_sticker(kit, keywords: tuple[str, ...], rng) -> object | None:
     return rng.choice(general) if general else None
 
 
-def sticker_answer(ctx, keywords: tuple[str, ...]) -> Decision:
+def sticker_answer(ctx: TurnContext, keywords: tuple[str, ...]) -> Decision:
     """A fan's sticker: her sticker line, or sometimes a sticker back, alone or with her line.
 
     ``ctx`` is the event's TurnContext; its ``rng`` decides (tests inject it). Recorded as layer
@@ -67,5 +73,4 @@ def sticker_answer(ctx, keywords: tuple[str, ...]) -> Decision:
     else:
         decision.messages = [sticker]
         decision.effects = []  # her line was not used: the variation is still fresh
-    decision.ledger.pattern = f"sticker:{choice.package_id}/{choice.sticker_id}"
-    return decision
+    return decision.record(pattern=f"sticker:{choice.package_id}/{choice.sticker_id}")

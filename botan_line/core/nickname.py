@@ -236,9 +236,7 @@ class NicknameLayer:
         if name is None:
             return None
         if why is not None:
-            decision = ctx.say_line("nickname_refused", "layer1")
-            decision.ledger.guard = f"nickname:{why}"
-            return decision
+            return ctx.say_line("nickname_refused", "layer1").record(guard=f"nickname:{why}")
         named = replace(ctx, user=replace(ctx.user, nickname=name))
         decision = named.say_line("nickname_set", "layer1")
         decision.effects.append(SetNickname(ctx.user.user_id, name))

@@ -218,7 +218,9 @@ def plain_rows(rows) -> list[LedgerRow]:
     if fields is not None and set(_FIELDS) <= set(fields):
         pick = itemgetter(*(fields.index(name) for name in _FIELDS))
         return [LedgerRow._make(pick(r)) for r in rows]
-    return [LedgerRow(*(getattr(r, name, 0 if name in _COUNTS else None) for name in _FIELDS)) for r in rows]
+    return [
+        LedgerRow._make(getattr(r, name, 0 if name in _COUNTS else None) for name in _FIELDS) for r in rows
+    ]
 
 
 def _typical_yen(cfg: BotConfig, sister: str, tier: str) -> float:

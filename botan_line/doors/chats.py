@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from botan_line.core.conversation import Deferred
 from botan_line.core.model import Action, Decision, Notice, Outgoing, action_from_json, action_to_json
 from botan_line.storage import inbox
 
@@ -56,7 +57,7 @@ class Job:
 
     rows: list[inbox.Claimed]
     opened: float
-    deferred: object | None = None  # core.conversation.Deferred of the first bubble (reused when alone)
+    deferred: Deferred | None = None  # the first bubble's prepared call (run as it is when alone)
     started: bool = False
     answered: bool = False
     held: bool = False

@@ -25,6 +25,7 @@ from botan_line.core.layer2 import lifecycle
 from botan_line.doors import console_guard, review
 from botan_line.doors import dashboard as dashboard_data
 from botan_line.doors.simulator import Exchange, Fan, Simulator
+from botan_line.wiring import Services
 
 UI = Path(__file__).resolve().parent / "console_ui"
 CONSOLE_ADMIN = "Uconsole-admin"  # the console's own admin user: its /approve is recorded as this ID
@@ -35,7 +36,7 @@ DEFAULT_FAN = "Uconsole"  # the terminal chat's default fan
 class Console:
     """What the routes share: the services, the simulator on them, the clock and the admin ID."""
 
-    services: object  # wiring.Services
+    services: Services
     sim: Simulator
     clock: Callable[[], float]
     admin_id: str

@@ -92,7 +92,9 @@ def store(engine: Engine, events: list[dict[str, Any]], now: float | None = None
     if engine.dialect.name == "sqlite":
         return _store_sqlite(engine, rows)
     with engine.begin() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None  # an open connection has its DB-API connection
+        cursor = dbapi.cursor()
         try:
             cursor.executemany(_STORE_SQL["postgresql"], rows)
             return max(cursor.rowcount, 0)
@@ -110,7 +112,7 @@ def _store_sqlite(engine: Engine, rows: list[tuple]) -> int:
     holds the lock for a few milliseconds, so that schedule alone makes the slowest acks tens of
     milliseconds. Here the wait is ours (busy_timeout 0 for this one statement), in short steps."""
     with engine.connect() as conn:
-        dbapi = conn.connection.dbapi_connection
+        dbapi: Any = conn.connection.dbapi_connection  # sqlite3's: execute/executemany on the connection
         dbapi.execute("PRAGMA busy_timeout=0")
         try:
             deadline, pause = time.monotonic() + WAIT_FOR_LOCK, 0.0002
@@ -191,7 +193,7 @@ def _lease_stmt(dialect):
     ).returning(chat_leases.c.chat_key)
 
 
-_LEASE = {}
+_LEASE: dict[str, Any] = {}  # dialect name → the prepared lease statement
 
 
 def claim(

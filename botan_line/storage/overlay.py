@@ -27,7 +27,7 @@ class Overlay:
         self._prefetched: set[str] = set()  # users whose variation rows are all in _variations
         self.history_of: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         self.forgot: set[str] = set()
-        self.states: dict[str, str] = {}
+        self.states: dict[str, str | None] = {}
         self.calls: Counter[tuple[str, str]] = Counter()
         self._calls_read: dict[tuple[str, str], int] = {}
         self._tiers_read: dict[str, dict[str, int]] = {}
@@ -63,7 +63,7 @@ class Overlay:
         return rows[-turns * 2 :] if turns > 0 else []
 
     def state(self, key: str) -> str | None:
-        if key not in self.states:  # one read per switch per batch
+        if key not in self.states:  # one read per switch per batch (None remembered too)
             self.states[key] = self.store.state(key)
         return self.states[key]
 
@@ -93,6 +93,7 @@ class Overlay:
         return dict(found)
 
     def last_reply(self, user_id: str, sister: str) -> LastReply | None:
+        found: tuple[str, LastReply] | None
         if user_id in self._last:
             found = self._last[user_id]
         elif self.now is not None and user_id in self._prefetched:

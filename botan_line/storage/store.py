@@ -297,8 +297,10 @@ def _user(row) -> UserState:
 
 def ledger_rows(engine: Engine, since: float, until: float) -> list:
     with engine.connect() as conn:
-        return conn.execute(
-            select(ledger)
-            .where(and_(ledger.c.created_at >= since, ledger.c.created_at < until))
-            .order_by(ledger.c.id)
-        ).all()
+        return list(
+            conn.execute(
+                select(ledger)
+                .where(and_(ledger.c.created_at >= since, ledger.c.created_at < until))
+                .order_by(ledger.c.id)
+            ).all()
+        )

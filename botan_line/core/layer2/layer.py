@@ -122,6 +122,13 @@ class Layer2Call:
     messages: list[dict] | None = None
     down: frozenset[str] = frozenset()  # tiers whose model was gone today (their calls fail over)
 
+    @property
+    def built(self) -> list[dict]:
+        """The messages, once ``Layer2.prompt`` built them (in the Layer 2 lane, before the call)."""
+        if self.messages is None:
+            raise ValueError("the prompt is built before the call")
+        return self.messages
+
 
 class Layer2:
     name = "layer2"
@@ -232,7 +239,7 @@ class Layer2:
         moderate = getattr(self.llm, "moderate", None)
         if call.concern is not None or not cfg.moderation_enabled or moderate is None:
             return call, call.concern.signal if call.concern else None
-        text = call.messages[-1]["content"]  # what the model would answer
+        text = call.built[-1]["content"]  # what the model would answer
         result = moderate(
             text, model=cfg.model, timeout=cfg.timeout_seconds, deadline=deadline - MIN_CALL_SECONDS
         )
@@ -252,7 +259,7 @@ class Layer2:
             call,
             tier=failover(STRONG, call.down) or STRONG,
             concern=verdict,
-            messages=with_instruction(call.messages, instruction),
+            messages=with_instruction(call.built, instruction),
         )
         return careful, verdict.signal
 
@@ -269,6 +276,9 @@ class Layer2:
             decision.effects += [e for e in call.effects if not isinstance(e, CountCall | CountTier)]
             return decision
         deadline = self.monotonic() + limit
+        llm = self.llm
+        if llm is None:  # a Deferred call exists only when a model is configured
+            raise RuntimeError("Layer 2 has no model to call")
         call = self.prompt(ctx, call)
         checked, signal = self._second_opinion(ctx, call, deadline)
         if isinstance(checked, Decision):
@@ -288,8 +298,8 @@ class Layer2:
         while name is not None:
             tier = getattr(tiers, name)
             try:
-                done = self.llm.complete(profiles.ask(tier, self.cfg, temperature=cooler), call.messages,
-                                         deadline=deadline)  # fmt: skip
+                done = llm.complete(profiles.ask(tier, self.cfg, temperature=cooler), call.built,
+                                    deadline=deadline)  # fmt: skip
             except ModelGone as exc:  # this tier fails over for the rest of the day; not a retry
                 verdicts.append(f"gone:{name}")
                 effects += self._gone(ctx, name, exc, tiers)
@@ -299,7 +309,7 @@ class Layer2:
             except LLMUnavailable as exc:
                 verdicts.append(f"error:{exc.reason}")
                 break
-            spent.add(done, call.messages, name, tier.model, tiers.strong.model, self.cfg)
+            spent.add(done, call.built, name, tier.model, tiers.strong.model, self.cfg)
             verdict = check_reply(
                 done.text,
                 forbidden=persona.rules.forbidden,

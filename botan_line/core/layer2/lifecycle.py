@@ -45,7 +45,8 @@ class Warning:
         instead = f"; move to {self.replacement}" if self.replacement else ""
         if self.gone:
             return f"model {self.model} ({self.where}) is not available from the API{instead}"
-        when = f"{self.days_left} days left" if self.days_left >= 0 else "already past"
+        days = self.days_left or 0
+        when = f"{days} days left" if days >= 0 else "already past"
         return f"model {self.model} ({self.where}) shuts down on {self.shutdown} ({when}){instead}"
 
     def notice(self) -> str:
@@ -123,7 +124,10 @@ def warnings(
             out.append(Warning(watch.model, watch.uses, None, None, replacement, gone=True))
             continue
         # the API's word when it answered for this model, else the date its profile knows
-        shutdown = _date(found.get("shutdown")) if isinstance(found, dict) else (profile and profile.shutdown)
+        if isinstance(found, dict):
+            shutdown = _date(found.get("shutdown"))
+        else:
+            shutdown = profile.shutdown if profile is not None else None
         if shutdown is None:
             continue
         days = (shutdown - today).days
