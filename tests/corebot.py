@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -56,6 +56,10 @@ class FakeModel:
     def answer(self, *texts: str) -> None:
         self.queue.extend(texts)
 
+    def answer_with(self, text: str, prompt_tokens: int, completion_tokens: int, **usage: int) -> None:
+        """The next answer with the usage the provider would report (cached, reasoning, cache writes)."""
+        self.queue.append(Completion(text, "", prompt_tokens, completion_tokens, True, 1.0, **usage))
+
     def fail(self, reason: str = "APITimeoutError") -> None:
         self.queue.append(LLMUnavailable(reason))
 
@@ -68,6 +72,8 @@ class FakeModel:
         item = self.queue.popleft() if self.queue else self.default
         if isinstance(item, Exception):
             raise item
+        if isinstance(item, Completion):
+            return replace(item, model=item.model or ask.model)
         prompt = sum(len(str(m["content"])) for m in messages)
         return Completion(item, ask.model, prompt, len(item), True, 1.0)
 
@@ -79,6 +85,7 @@ class CoreBot:
         self.services = services
         self.model = model
         self.clock = clock
+        self.notices: list = []  # admin notices the decisions carried (what the worker would push)
 
     @property
     def conversation(self):
@@ -89,8 +96,29 @@ class CoreBot:
         decision = self.conversation.on_text(
             Turn(user_id=user, text=text, now=now, **turn), self.services.store
         )
-        self.services.store.apply(decision, now)
+        self.notices += self.services.store.apply(decision, now)
         return decision
+
+    def event(self, event: dict) -> Decision:
+        """A webhook event as the worker handles it: parsed once, decided by the event table, a
+        deferred call completed at once, saved."""
+        from botan_line.core.conversation import Deferred
+        from botan_line.core.events import EventContext, decide
+        from botan_line.core.inbound import parse
+
+        now = self.clock.now()
+        result = decide(parse(event), EventContext(self.conversation, self.services.store, now))
+        decision = self.conversation.complete(result) if isinstance(result, Deferred) else result
+        self.notices += self.services.store.apply(decision, now)
+        return decision
+
+    def spend(self, yen: float, when) -> None:
+        """A Layer 2 row that spent ``yen`` at ``when`` (the month's budget reads the ledger)."""
+        from sqlalchemy import insert
+
+        with self.services.engine.begin() as conn:
+            conn.execute(insert(ledger).values(created_at=when.timestamp(), user_id="Useed", sister="botan",
+                                               layer="layer2", model="gpt-6-sol", yen=yen))  # fmt: skip
 
     def say(self, text: str, user: str = "Utest1", **turn) -> str:
         return self.decide(text, user, **turn).text

@@ -107,27 +107,14 @@ def test_budget_command_changes_the_monthly_budget(core):
     assert budget() == 1200
 
 
-def test_in_groups_only_harmless_commands_run_and_only_when_addressed(sbot):
-    from fakes import text_event
-
-    ts = sbot.clock.ms
-    assert (
-        sbot.deliver(text_event("/whoami", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts)) == []
-    )
-    shown = sbot.deliver(
-        text_event(
-            "@bot /whoami", "Um1", source_type="group", group_id="Cg", mentioned_self=True, timestamp_ms=ts
-        )
-    )
-    assert shown and "Um1" not in shown[0]  # no user IDs in front of a group
-    stats = sbot.deliver(
-        text_event(
-            "@bot /stats", ADMIN, source_type="group", group_id="Cg", mentioned_self=True, timestamp_ms=ts
-        )
-    )
-    assert stats and "メッセージ" not in stats[0]  # no reports either, even for an admin
-    assert sbot.deliver(text_event("/yuri", "Um1", source_type="group", group_id="Cg", timestamp_ms=ts))
-    assert sbot.user_sister("Um1") == "yuri"
+def test_in_groups_only_harmless_commands_run_and_only_when_addressed(core):
+    assert core.say("/whoami", user="Um1", chat="group") == ""  # not addressed: she keeps quiet
+    shown = core.say("/whoami", user="Um1", chat="group", mentioned=True)
+    assert shown and "Um1" not in shown  # no user IDs in front of a group
+    stats = core.say("/stats", user=ADMIN, chat="group", mentioned=True)
+    assert stats and "メッセージ" not in stats  # no reports either, even for an admin
+    assert core.say("/yuri", user="Um1", chat="group")
+    assert core.user_sister("Um1") == "yuri"
 
 
 def test_commands_never_reach_layer1_or_layer2(core):

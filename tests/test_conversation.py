@@ -53,13 +53,13 @@ def test_no_repeat_is_per_user(core):
     assert core.services.store.used_variations("Ub", "botan", "morning").__len__() == 1
 
 
-def test_naming_a_sister_switches_to_her_and_she_answers(bot):
-    bot.clock.set("2026-11-28T07:30")
-    reply = bot.say("ユリちゃん、おはよう")
-    assert bot.user_sister() == "yuri"
-    assert bot.line.replies()[-1]["messages"][0]["sender"]["name"] == "ユリ"
-    assert bot.last().pattern == "yuri:morning"
-    assert reply in filled(bot, "yuri", "morning")
+def test_naming_a_sister_switches_to_her_and_she_answers(core):
+    core.clock.set("2026-11-28T07:30")
+    decision = core.decide("ユリちゃん、おはよう")
+    assert core.user_sister() == "yuri"
+    assert decision.messages[0].sister == "yuri"  # her name and icon on LINE (the adapter's sender)
+    assert core.last().pattern == "yuri:morning"
+    assert decision.text in filled(core, "yuri", "morning")
 
 
 def test_just_her_name_gets_her_answer(core):
@@ -83,14 +83,14 @@ def test_the_switch_is_remembered(core):
     assert core.last().sister == "yuri"
 
 
-def test_crisis_gets_the_fixed_careful_reply_from_the_current_sister(bot):
-    bot.say("/kasho")
-    reply = bot.say("もう死にたい")
-    assert "0120-279-338" in reply  # a public consultation service from safety.yaml
-    assert bot.line.replies()[-1]["messages"][0]["sender"]["name"] == "Kasho（花相）"
-    row = bot.last()
+def test_crisis_gets_the_fixed_careful_reply_from_the_current_sister(core):
+    core.say("/kasho")
+    decision = core.decide("もう死にたい")
+    assert "0120-279-338" in decision.text  # a public consultation service from safety.yaml
+    assert decision.messages[0].sister == "kasho"
+    row = core.last()
     assert (row.layer, row.pattern, row.model, row.yen) == ("safety", "safety:crisis", None, 0)
-    assert bot.ai.calls() == []
+    assert core.model.calls == []
 
 
 def test_crisis_even_when_it_contains_a_greeting(core):

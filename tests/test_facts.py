@@ -63,29 +63,29 @@ def test_a_date_said_in_november_for_january_is_next_year(chars):
 CHAT = "ユリ推しなんだけど、最近ユリの配信を見られてなくてちょっと寂しいんだよね"
 
 
-def test_a_fact_is_kept_shown_to_layer2_and_forgotten(bot):
-    bot.ai.queue("えっ、ユリ推しなの！？あたしじゃないの〜？でも寂しいのはわかる！")
-    bot.say(CHAT)
-    assert bot.services.store.facts("Utest1") == {"oshi": "ユリ"}
-    bot.ai.queue("テストかぁ…キミなら絶対いけるって！")
-    bot.say("そういえば期末テストが12月3日からなんだよね、ちょっと不安かも")
-    assert bot.services.store.facts("Utest1") == {"oshi": "ユリ", "exam": "2026-12-03 期末テスト"}
-    bot.ai.queue("それな〜！")
-    bot.say("今日は学校で友達とずっとしゃべってて楽しかった")
-    note = bot.ai.calls()[-1]["messages"][1]
+def test_a_fact_is_kept_shown_to_layer2_and_forgotten(core):
+    core.model.answer("えっ、ユリ推しなの！？あたしじゃないの〜？でも寂しいのはわかる！")
+    core.say(CHAT)
+    assert core.services.store.facts("Utest1") == {"oshi": "ユリ"}
+    core.model.answer("テストかぁ…キミなら絶対いけるって！")
+    core.say("そういえば期末テストが12月3日からなんだよね、ちょっと不安かも")
+    assert core.services.store.facts("Utest1") == {"oshi": "ユリ", "exam": "2026-12-03 期末テスト"}
+    core.model.answer("それな〜！")
+    core.say("今日は学校で友達とずっとしゃべってて楽しかった")
+    note = core.model.calls[-1].messages[1]
     assert (
         note["role"] == "system"
         and "推し：ユリ" in note["content"]
         and "12月3日の期末テスト（あと5日）" in note["content"]
     )
-    bot.say("/forget")
-    assert bot.services.store.facts("Utest1") == {}
-    bot.ai.queue("うんうん！")
-    bot.say("今日は学校で友達とずっとしゃべってて楽しかった")
-    assert not any("推し" in m["content"] for m in bot.ai.calls()[-1]["messages"][1:])
+    core.say("/forget")
+    assert core.services.store.facts("Utest1") == {}
+    core.model.answer("うんうん！")
+    core.say("今日は学校で友達とずっとしゃべってて楽しかった")
+    assert not any("推し" in m["content"] for m in core.model.calls[-1].messages[1:])
 
 
-def test_nothing_is_kept_from_a_message_with_personal_data(sbot):
-    sbot.ai.queue("そうなんだ！")
-    sbot.say("ユリ推しです！連絡はmika@example.comにちょうだい")
-    assert sbot.services.store.facts("Utest1") == {}
+def test_nothing_is_kept_from_a_message_with_personal_data(core):
+    core.model.answer("そうなんだ！")
+    core.say("ユリ推しです！連絡はmika@example.comにちょうだい")
+    assert core.services.store.facts("Utest1") == {}

@@ -342,3 +342,17 @@ def test_a_batch_of_reactions_reads_every_fans_last_reply_in_two_statements(sbot
     assert [r.pattern for r in sbot.ledger()[-len(fans) :]] == ["botan:i_see"] * len(fans)
     reads = [s for s in seen if s.startswith("SELECT") and ("FROM ledger" in s or "FROM history" in s)]
     assert len(reads) == 2, reads
+
+
+NICKNAME_CHAT = "最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？"
+
+
+def test_a_request_in_bubbles_merged_behind_a_layer2_call_is_kept_by_layer2(sbot):
+    sbot.ai.queue("え〜そうなんだ！じゃあこれからミカって呼ぶね！")
+    first = text_event(NICKNAME_CHAT, "Umerge", timestamp_ms=sbot.clock.ms)
+    second = text_event("あ、これからはミカって呼んでね", "Umerge", timestamp_ms=sbot.clock.ms + 500)
+    sbot.deliver(first, second)
+    calls = sbot.ai.calls()
+    assert len(calls) == 1  # one answer for the merged thought
+    assert "「ミカ」" in calls[0]["messages"][1]["content"]
+    assert sbot.services.store.user("Umerge").nickname == "ミカ"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from fakes import text_event
 
 from botan_line.characters.loader import load_characters
 from botan_line.core.nickname import REFUSED, TOO_LONG, find_request, refusal
@@ -106,74 +105,63 @@ def test_personal_data_in_the_message_keeps_nothing(chars):
 
 
 # --- through the bot --------------------------------------------------------------------------
-def filled(bot, sister: str, key: str, name: str) -> set[str]:
-    persona = bot.services.characters.current.persona(sister)
+def filled(core, sister: str, key: str, name: str) -> set[str]:
+    persona = core.services.characters.current.persona(sister)
     return {line.replace("{name}", name) for line in getattr(persona.lines, key)}
 
 
-def name_lines(bot, sister: str, pattern: str, name: str) -> set[str]:
-    replies = bot.services.characters.current.pattern(sister, pattern).replies
+def name_lines(core, sister: str, pattern: str, name: str) -> set[str]:
+    replies = core.services.characters.current.pattern(sister, pattern).replies
     return {r.replace("{name}", name) for r in replies if "{name}" in r}
 
 
-def test_the_nickname_survives_many_turns_and_sisters_and_goes_with_forget(bot):
-    reply = bot.say("これからはミカって呼んでね")
-    assert reply in filled(bot, "botan", "nickname_set", "ミカ")
-    assert bot.services.store.user("Utest1").nickname == "ミカ"
-    assert (bot.last().layer, bot.last().pattern) == ("layer1", "lines:nickname_set")
-    said = [bot.say("ありがとう") for _ in range(10)]  # Layer 1, ten further turns
-    assert name_lines(bot, "botan", "thanks", "ミカ") <= set(said)  # {name} is her chosen name
+def test_the_nickname_survives_many_turns_and_sisters_and_goes_with_forget(core):
+    reply = core.say("これからはミカって呼んでね")
+    assert reply in filled(core, "botan", "nickname_set", "ミカ")
+    assert core.services.store.user("Utest1").nickname == "ミカ"
+    assert (core.last().layer, core.last().pattern) == ("layer1", "lines:nickname_set")
+    said = [core.say("ありがとう") for _ in range(10)]  # Layer 1, ten further turns
+    assert name_lines(core, "botan", "thanks", "ミカ") <= set(said)  # {name} is her chosen name
     for i in range(3):  # Layer 2, long after the request left the history
-        bot.ai.queue(f"{i}、それめっちゃ気になる！続き聞かせて〜！")
-        bot.say(CHAT)
-    messages = bot.ai.calls()[-1]["messages"]
+        core.model.answer(f"{i}、それめっちゃ気になる！続き聞かせて〜！")
+        core.say(CHAT)
+    messages = core.model.calls[-1].messages
     assert messages[1]["role"] == "system" and "「ミカ」" in messages[1]["content"]
     assert not any("これからはミカ" in m["content"] for m in messages[2:])  # the request is long gone
-    bot.say("/yuri")
-    hello = [bot.say("やっほ") for _ in range(3)]
-    assert name_lines(bot, "yuri", "hi_casual", "ミカ") <= set(hello)  # shared by the sisters
-    bot.say("/forget")
-    assert bot.services.store.user("Utest1").nickname is None
-    after = [bot.say("やっほ") for _ in range(3)]
+    core.say("/yuri")
+    hello = [core.say("やっほ") for _ in range(3)]
+    assert name_lines(core, "yuri", "hi_casual", "ミカ") <= set(hello)  # shared by the sisters
+    core.say("/forget")
+    assert core.services.store.user("Utest1").nickname is None
+    after = [core.say("やっほ") for _ in range(3)]
     assert not any("ミカ" in text for text in after)
-    bot.ai.queue("そうなんだ…。聞かせてくれて、うれしいな。")
-    bot.say(CHAT)
-    messages = bot.ai.calls()[-1]["messages"]
+    core.model.answer("そうなんだ…。聞かせてくれて、うれしいな。")
+    core.say(CHAT)
+    messages = core.model.calls[-1].messages
     assert [m["role"] for m in messages[:2]] != ["system", "system"]  # no note about this fan any more
     assert not any("ミカ" in m["content"] for m in messages)
 
 
-def test_a_refused_nickname_is_answered_in_character_and_not_kept(sbot):
-    reply = sbot.say("バカって呼んで")
-    assert reply in filled(sbot, "botan", "nickname_refused", "")
-    assert sbot.services.store.user("Utest1").nickname is None
-    assert sbot.last().guard == "nickname:refused_word"
-    assert sbot.ai.calls() == []
+def test_a_refused_nickname_is_answered_in_character_and_not_kept(core):
+    reply = core.say("バカって呼んで")
+    assert reply in filled(core, "botan", "nickname_refused", "")
+    assert core.services.store.user("Utest1").nickname is None
+    assert core.last().guard == "nickname:refused_word"
+    assert core.model.calls == []
 
 
-def test_kashos_confirmation_is_hers(sbot):
-    sbot.say("/kasho")
-    reply = sbot.say("私のことはアヤと呼んでください")
-    assert reply in filled(sbot, "kasho", "nickname_set", "アヤ")
+def test_kashos_confirmation_is_hers(core):
+    core.say("/kasho")
+    reply = core.say("私のことはアヤと呼んでください")
+    assert reply in filled(core, "kasho", "nickname_set", "アヤ")
 
 
-def test_a_bare_answer_counts_only_after_she_asked(sbot):
-    sbot.ai.queue("ねえねえ、キミのことなんて呼べばいい？")
-    sbot.say(CHAT)
-    assert sbot.say("ミカでいいよ") in filled(sbot, "botan", "nickname_set", "ミカ")
-    assert sbot.services.store.user("Utest1").nickname == "ミカ"
-    calls = len(sbot.ai.calls())
-    sbot.ai.queue("いいね〜！それにしよ！")
-    sbot.say("ラーメンでいいよ", user="Ucold")  # nobody asked: not a name
-    assert sbot.services.store.user("Ucold").nickname is None and len(sbot.ai.calls()) == calls + 1
-
-
-def test_a_request_in_bubbles_merged_behind_a_layer2_call_is_kept_by_layer2(sbot):
-    sbot.ai.queue("え〜そうなんだ！じゃあこれからミカって呼ぶね！")
-    first = text_event(CHAT, "Umerge", timestamp_ms=sbot.clock.ms)
-    second = text_event("あ、これからはミカって呼んでね", "Umerge", timestamp_ms=sbot.clock.ms + 500)
-    sbot.deliver(first, second)
-    calls = sbot.ai.calls()
-    assert len(calls) == 1  # one answer for the merged thought
-    assert "「ミカ」" in calls[0]["messages"][1]["content"]
-    assert sbot.services.store.user("Umerge").nickname == "ミカ"
+def test_a_bare_answer_counts_only_after_she_asked(core):
+    core.model.answer("ねえねえ、キミのことなんて呼べばいい？")
+    core.say(CHAT)
+    assert core.say("ミカでいいよ") in filled(core, "botan", "nickname_set", "ミカ")
+    assert core.services.store.user("Utest1").nickname == "ミカ"
+    calls = len(core.model.calls)
+    core.model.answer("いいね〜！それにしよ！")
+    core.say("ラーメンでいいよ", user="Ucold")  # nobody asked: not a name
+    assert core.services.store.user("Ucold").nickname is None and len(core.model.calls) == calls + 1

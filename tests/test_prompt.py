@@ -136,28 +136,30 @@ CHATS = [
 ]
 
 
-def test_the_leading_system_message_is_the_same_bytes_for_every_fan_and_turn(sbot):
-    sbot.say("これからはミカって呼んでね", user="Umika")
+def test_the_leading_system_message_is_the_same_bytes_for_every_fan_and_turn(core):
+    core.say("これからはミカって呼んでね", user="Umika")
     for turn, text in enumerate(CHATS * 2):
         for user in ("Umika", "Uother", "Uthird"):
-            sbot.ai.queue(f"{turn}回目、聞かせてくれてありがと〜！")
-            sbot.say(text, user=user)
-            sbot.clock.advance(30)
-    sbot.say("/yuri", user="Uother")
-    sbot.ai.queue("そうなんだ…。もう少し聞かせてほしいな。")
-    sbot.say(CHATS[0], user="Uother")
-    calls = sbot.ai.calls()
-    botan = [c["messages"] for c in calls[:-1]]
+            core.model.answer(f"{turn}回目、聞かせてくれてありがと〜！")
+            core.say(text, user=user)
+            core.clock.advance(30)
+    core.say("/yuri", user="Uother")
+    core.model.answer("そうなんだ…。もう少し聞かせてほしいな。")
+    core.say(CHATS[0], user="Uother")
+    calls = core.model.calls
+    botan = [c.messages for c in calls[:-1]]
     assert len(botan) == 24
     assert len({m[0]["content"] for m in botan}) == 1  # byte-identical, whoever and whenever
     assert all(m[0]["role"] == "system" for m in botan)
-    chars = sbot.services.characters.current
+    chars = core.services.characters.current
     assert botan[0][0]["content"] == fixed_prompt(chars, "botan", TARGET)
     assert estimate_tokens(botan[0][0]["content"]) >= CACHE_MIN_TOKENS
-    yuri = calls[-1]["messages"][0]["content"]
+    yuri = calls[-1].messages[0]["content"]
     assert yuri != botan[0][0]["content"] and yuri == fixed_prompt(chars, "yuri", TARGET)
     # what is about one fan comes after the fixed part, and only in that fan's calls
     mika = [m for m in botan if "ミカ" in m[1]["content"]]
     assert len(mika) == 8 and all(m[1]["role"] == "system" and "「ミカ」" in m[1]["content"] for m in mika)
     others = [m for m in botan if m not in mika]
     assert not any("ミカ" in x["content"] for m in others for x in m[:-1] if x["role"] == "system")
+
+
