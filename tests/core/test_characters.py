@@ -12,7 +12,7 @@ import pytest
 from botan_line.characters.loader import CharacterStore, load_characters
 from botan_line.errors import CharacterError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def problems(root: Path) -> list[str]:

@@ -129,10 +129,10 @@ def test_the_readme_command_table_is_generated_from_the_command_table():
     from botan_line.characters.loader import load_characters
     from botan_line.core.commands import markdown_table
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- commands:start")[1].split("\n", 1)[1].split("<!-- commands:end -->")[0]
     assert block.strip() == markdown_table(
-        load_characters(Path(__file__).resolve().parents[1] / "characters")
+        load_characters(Path(__file__).resolve().parents[2] / "characters")
     )
 
 

@@ -158,7 +158,7 @@ def test_only_a_real_call_switches_sister(text, sister):
     from botan_line.characters.loader import load_characters
     from botan_line.core.conversation import called_sister
 
-    chars = load_characters(Path(__file__).resolve().parents[1] / "characters")
+    chars = load_characters(Path(__file__).resolve().parents[2] / "characters")
     assert called_sister(text, chars)[0] == sister
 
 

@@ -14,7 +14,7 @@ from botan_line.characters.loader import load_characters
 from botan_line.core.facts import describe, extract
 from botan_line.core.nickname import sister_forms
 
-CORPUS = Path(__file__).resolve().parent / "data" / "facts.jsonl"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "facts.jsonl"
 SAID_ON = datetime(2026, 11, 28, 12, tzinfo=TZ)
 
 

@@ -19,7 +19,7 @@ from botan_line.core.guard import (
     similarity,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NAMES = load_characters(REPO / "characters").speaker_names  # what Layer 2 passes: every sister's names
 
 KASHO = {"forbidden": ("マジ", "ヤバ", "ガチ", "じゃん"), "max_sentences": 4}

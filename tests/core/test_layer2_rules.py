@@ -1,7 +1,7 @@
 """Layer 2's rules in-process (the core and a model fed from a queue): the tier router, the guard and its
 retry, budgets, the daily cap, the strong tier's daily share, pause, the prompt's shape and history, and
 what the ledger prices. The OpenAI client itself, retries and moderation over HTTP are edge tests
-(tests/test_layer2.py, tests/test_models.py)."""
+(tests/edges/test_layer2.py, tests/edges/test_models.py)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from botan_line.characters.loader import Pattern, load_characters
 from botan_line.characters.matcher import Context, Matcher, required_literal
 from botan_line.characters.normalize import normalize
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

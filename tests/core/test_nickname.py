@@ -14,7 +14,7 @@ from conftest import REPO
 from botan_line.characters.loader import load_characters
 from botan_line.core.nickname import REFUSED, TOO_LONG, find_request, refusal
 
-CORPUS = Path(__file__).resolve().parent / "data" / "nicknames.jsonl"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "nicknames.jsonl"
 CHAT = "最近見た映画がすごく良かったんだけど、ちょっと聞いてくれる？"
 
 

@@ -12,7 +12,7 @@ from botan_line.config import BotConfig
 from botan_line.core import safety
 from botan_line.core.safety import SafetyVerdict, classify, compile_rules, from_moderation
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CHARS = load_characters(REPO / "characters")
 RULES = CHARS.safety
 

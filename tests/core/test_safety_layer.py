@@ -1,6 +1,6 @@
 """The safety layer in the conversation, in-process: every bubble classified, concerns answered with
 care (the strong tier and the careful instruction, or her gentle line), moderation as a second
-opinion, and the signal that decided recorded in the ledger. Over HTTP: tests/test_layer2.py."""
+opinion, and the signal that decided recorded in the ledger. Over HTTP: tests/edges/test_layer2.py."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from botan_line.characters.loader import load_characters
 from botan_line.characters.timewords import contradictions, fits, hours_of, time_word
 from botan_line.errors import CharacterError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

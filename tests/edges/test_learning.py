@@ -18,7 +18,7 @@ from botan_line.ops import learning
 from botan_line.storage import learned
 from botan_line.wiring import CHECK_SECONDS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 QUESTION = "推しの配信が終わっちゃって寂しいんだけど、どうしたらいい？"
 ANSWERS = [
     "わかる〜！推しロスってマジしんどいよね。アーカイブ見返そ！",

@@ -15,7 +15,7 @@ from test_learning import learned_rows
 from botan_line.storage import learned
 from botan_line.wiring import CHECK_SECONDS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MANGA = ["おすすめの漫画教えて！", "なんかおすすめのマンガない？", "最近おすすめの漫画ある？"]
 SWEETS = ["牡丹ちゃんの好きなスイーツってなに？", "牡丹の好きなスイーツは？", "好きなスイーツある？"]
 ANSWER = "最近は恋愛ものにハマってる！キュンキュンしたいならマジおすすめ〜！"

@@ -81,7 +81,7 @@ def test_over_many_stickers_each_sister_answers_in_kind_about_as_often_as_her_fi
 
 
 def test_every_sticker_in_the_character_files_is_one_bots_may_send():
-    chars = load_characters(__import__("pathlib").Path(__file__).resolve().parents[1] / "characters")
+    chars = load_characters(__import__("pathlib").Path(__file__).resolve().parents[2] / "characters")
     for sister in chars.sisters.values():
         assert sister.stickers is not None and len(sister.stickers.stickers) >= 10
         for s in sister.stickers.stickers:
@@ -189,7 +189,7 @@ def test_the_reply_json_is_exactly_what_the_sdks_models_make():
     from botan_line.characters.loader import load_characters
     from botan_line.core.model import STICKER, Outgoing
 
-    chars = load_characters(Path(__file__).resolve().parents[1] / "characters")
+    chars = load_characters(Path(__file__).resolve().parents[2] / "characters")
     edge = LineEdge("http://127.0.0.1:9", "t", personas=lambda: chars)
     cases = [
         [Outgoing("botan", "おはよ〜！")],

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from botan_line.storage.db import inbox as inbox_table
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def outcomes(bot) -> list[str]:

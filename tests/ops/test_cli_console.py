@@ -16,7 +16,7 @@ from botan_line.ops.cli import main
 from botan_line.ops.cli_console import NotLoopback, loopback_host, make_console
 from botan_line.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(("host", "bound"), [("127.0.0.1", "127.0.0.1"), ("127.0.0.2", "127.0.0.2"),

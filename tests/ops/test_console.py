@@ -331,4 +331,4 @@ def test_a_short_token_is_refused(sconsole):
 def test_templates_and_static_files_ship_inside_the_package():
     shipped = {p.relative_to(UI).as_posix() for p in UI.rglob("*") if p.is_file()}
     assert {"templates/chat.html", "static/console.js", "static/vendor/chart.umd.min.js"} <= shipped
-    assert Path(UI).is_relative_to(Path(__file__).resolve().parents[1] / "botan_line")
+    assert Path(UI).is_relative_to(Path(__file__).resolve().parents[2] / "botan_line")

@@ -1,7 +1,7 @@
 """The console in a real headless Chromium: chat as a fan, watch the charts draw, approve a candidate.
 
 Few and end to end (one browser for the module); the endpoints' details are tested in-process in
-tests/test_console.py.
+tests/ops/test_console.py.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from sqlalchemy import insert
 
 from botan_line.storage.db import connect, ledger
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "tests" / "data" / "replay_sample.jsonl"
 
 

@@ -14,7 +14,7 @@ import pytest
 from botan_line.errors import SettingsError
 from botan_line.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_need_no_credentials():

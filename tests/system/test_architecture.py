@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "botan_line"
+PACKAGE = Path(__file__).resolve().parents[2] / "botan_line"
 RANK = {
     "errors": 0, "clock": 0, "yamlio": 0, "envfile": 0, "__init__": 0,
     "config": 1,

@@ -22,7 +22,7 @@ import requests
 from conftest import SECRET
 from fakes import sign, text_event, webhook_body
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CADDY = shutil.which("caddy")
 
 if CADDY is None and os.environ.get("BOTAN_TEST_CADDY") == "1":

@@ -13,7 +13,7 @@ import pytest
 
 from botan_line import envfile
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
 UNITS = ("botan-line.service", "botan-line-backup.service", "botan-line-backup.timer")
 SERVICES = ("botan-line.service", "botan-line-backup.service")

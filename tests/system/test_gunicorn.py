@@ -13,7 +13,7 @@ import requests
 from conftest import SECRET, TOKEN
 from fakes import sign, sticker_event, text_event, webhook_body
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 

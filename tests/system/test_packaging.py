@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from wheelbuild import build_wheel, clean_env
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from systemd_sandbox import Sandbox, unavailable
 from test_gunicorn import free_port
 from wheelbuild import build_wheel
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 VENV = "/opt/botan-line/venv"
 
 pytestmark = [
