@@ -139,4 +139,8 @@ def test_every_effect_has_one_meaning_a_writer_and_what_a_batch_sees_of_it():
         "NoticeOnce",
         "Approve",
         "Reject",
+        "SetNotify",
+        "Unsend",
+        "ScheduleNotice",
+        "CancelNotice",
     }

@@ -38,9 +38,14 @@ class Context:
     # one of AFTER, or a function that finds it out: called only when a pattern with when.after
     # is in the running (it reads the store), so most messages never pay for it
     after: str | Callable[[], str] = "nothing"
+    # she remembers a notice that named its stream (when.stream), or a function that finds it out
+    stream: bool | Callable[[], bool] = False
 
     def said_last(self) -> str:
         return self.after() if callable(self.after) else self.after
+
+    def knows_stream(self) -> bool:
+        return self.stream() if callable(self.stream) else self.stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +80,20 @@ def _conditions_hold(pattern, ctx: Context) -> bool:
         return False
     if when.chat is not None and when.chat != ctx.chat:
         return False
+    if when.stream and not ctx.knows_stream():
+        return False
     return when.after is None or ctx.said_last() in when.after  # last: it may read the store
 
 
+def _streams(pattern) -> bool:
+    return bool(pattern.when and pattern.when.stream)
+
+
 def _overlap(a, b) -> bool:
-    """Can both patterns' conditions hold at once?"""
+    """Can both patterns' conditions hold at once? A pattern for while a stream is remembered
+    (``when.stream``) is tried before one without, so the two share triggers without a conflict."""
+    if _streams(a) != _streams(b):
+        return False
     wa, wb = a.when, b.when
     if wa is None or wb is None:
         return True
@@ -122,7 +136,8 @@ class Matcher:
         self._longest = 0  # no contained trigger matches a message longer than this
         self._typo: dict[str, dict[str, list]] = {}  # one character deleted → {trigger: patterns}
         claimed: dict[tuple, list] = {}
-        for pattern in patterns:
+        # the patterns for while a stream is remembered first: they win a shared trigger when they hold
+        for pattern in sorted(patterns, key=lambda p: not _streams(p)):
             for trigger in pattern.triggers:
                 if trigger.exact is not None:
                     for phrase in trigger.exact:
@@ -198,7 +213,7 @@ class Matcher:
             pattern = entry.pattern
             if (
                 len(text) > pattern.max_length
-                or entry.length <= best_len
+                or entry.length + (1000 if _streams(pattern) else 0) <= best_len
                 or not _conditions_hold(pattern, ctx)
             ):
                 continue
@@ -208,7 +223,8 @@ class Matcher:
                     rest = rest.replace(w, " ")
                 if asks_something(rest, question):
                     continue
-            best, best_len = Match(pattern, KEYWORDS, " + ".join(entry.words)), entry.length
+            best = Match(pattern, KEYWORDS, " + ".join(entry.words))
+            best_len = entry.length + (1000 if _streams(pattern) else 0)
         if best is not None:
             return best
         if self._typo and not question and TYPO_MIN <= len(text) <= 20:
