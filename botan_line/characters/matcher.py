@@ -90,10 +90,7 @@ def _streams(pattern) -> bool:
 
 
 def _overlap(a, b) -> bool:
-    """Can both patterns' conditions hold at once? A pattern for while a stream is remembered
-    (``when.stream``) is tried before one without, so the two share triggers without a conflict."""
-    if _streams(a) != _streams(b):
-        return False
+    """Can both patterns' conditions hold at once?"""
     wa, wb = a.when, b.when
     if wa is None or wb is None:
         return True
@@ -125,7 +122,7 @@ def required_literal(regex: str) -> str | None:
 
 
 class Matcher:
-    def __init__(self, patterns: Iterable):
+    def __init__(self, patterns: Iterable, *, split_streams: bool = True):
         self.exact: dict[str, list] = {}
         self.keywords: list[_Keywords] = []
         self.regexes: list[_Regex] = []
@@ -136,8 +133,16 @@ class Matcher:
         self._longest = 0  # no contained trigger matches a message longer than this
         self._typo: dict[str, dict[str, list]] = {}  # one character deleted → {trigger: patterns}
         claimed: dict[tuple, list] = {}
-        # the patterns for while a stream is remembered first: they win a shared trigger when they hold
-        for pattern in sorted(patterns, key=lambda p: not _streams(p)):
+        patterns = list(patterns)
+        # Patterns for while a stream is remembered (when.stream) are matched first, on their own: when
+        # one holds it wins over any other, whatever the kind of trigger, so they may share triggers
+        # with the everyday ones (「配信見たよ」) without a conflict.
+        streams = [p for p in patterns if _streams(p)] if split_streams else []
+        self._streams = Matcher(streams, split_streams=False) if streams else None
+        if self._streams is not None:
+            self.conflicts += self._streams.conflicts
+            patterns = [p for p in patterns if not _streams(p)]
+        for pattern in patterns:
             for trigger in pattern.triggers:
                 if trigger.exact is not None:
                     for phrase in trigger.exact:
@@ -189,6 +194,10 @@ class Matcher:
     def match(self, text: str, question: bool, ctx: Context) -> Match | None:
         if not text:
             return None
+        if self._streams is not None:
+            found = self._streams.match(text, question, ctx)
+            if found is not None:
+                return found
         for pattern in self.exact.get(text, ()):
             if _conditions_hold(pattern, ctx):
                 return Match(pattern, EXACT, text)
@@ -213,7 +222,7 @@ class Matcher:
             pattern = entry.pattern
             if (
                 len(text) > pattern.max_length
-                or entry.length + (1000 if _streams(pattern) else 0) <= best_len
+                or entry.length <= best_len
                 or not _conditions_hold(pattern, ctx)
             ):
                 continue
@@ -223,8 +232,7 @@ class Matcher:
                     rest = rest.replace(w, " ")
                 if asks_something(rest, question):
                     continue
-            best = Match(pattern, KEYWORDS, " + ".join(entry.words))
-            best_len = entry.length + (1000 if _streams(pattern) else 0)
+            best, best_len = Match(pattern, KEYWORDS, " + ".join(entry.words)), entry.length
         if best is not None:
             return best
         if self._typo and not question and TYPO_MIN <= len(text) <= 20:
