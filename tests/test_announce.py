@@ -180,6 +180,9 @@ def test_a_scheduled_notice_is_listed_and_can_be_cancelled_by_its_number(sbot):
     sbot.clock.set("2026-11-28T21:01")
     sbot.work()
     assert sbot.line.multicasts() == []
+    both, _ = admin(sbot, "/announce all at 2026-11-28T22:00 kasho 22時から『歌枠』です。")
+    assert "ブロードキャスト" in both[1]["text"] and "送信: 11月28日(土) 22:00（日本時間）" in both[1]["text"]
+    admin(sbot, "/announce cancel")
     past, _ = admin(sbot, "/announce at 2026-11-28T20:00 yuri もう過ぎた時間")
     assert "もう過ぎています" in past[0]["text"]
     bad, _ = admin(sbot, "/announce at あした yuri 配信")

@@ -223,17 +223,19 @@ class Dispatcher:
         if not force and now - self.last_notices < NOTICES_EVERY:
             return False
         self.last_notices = now
-        line = self.settings.config.line
-        reach = quota.usage(self.s.store, self.local(now)).reach
-        claimed, dropped = notices.claim_due(
-            self.s.engine, self.owner, now, 60 * line.notice_grace_minutes, reach[0] if reach else None
-        )
+        grace = 60 * self.settings.config.line.notice_grace_minutes
+        claimed, dropped = notices.claim_due(self.s.engine, self.owner, now, grace, lambda: self._reach(now))
         for notice in claimed:
             self.sender.notice(notice)
         for info in dropped:
             log.warning("notice #%d dropped: its time passed %.0f s ago", info.id, now - info.due_at)
             self.sender.notice_dropped(info)
         return bool(claimed or dropped)
+
+    def _reach(self, now: float) -> int | None:
+        """Who a broadcast reaches, as the quota reading says (LINE's followers, else the fans we know)."""
+        reach = quota.usage(self.s.store, self.local(now)).reach
+        return reach[0] if reach else None
 
     # --- holding lines -------------------------------------------------------------------------------
     def _watch_holds(self, now: float) -> bool:

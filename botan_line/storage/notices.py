@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, and_, delete, func, or_, select, update
@@ -126,11 +127,11 @@ def _batches(conn: Connection, notice_id: int) -> list[Batch]:
     ]  # fmt: skip
 
 
-def _freeze(conn: Connection, row, reach: int | None) -> list[Batch]:
+def _freeze(conn: Connection, row, reach: Callable[[], int | None]) -> list[Batch]:
     """The audience as it is now, in batches with their retry keys (written once, on the first claim)."""
     base = uuid.UUID(row.key) if _is_uuid(row.key) else uuid.uuid5(uuid.NAMESPACE_URL, row.key)
     if row.audience == ALL:
-        made = [Batch(0, str(base), None, max(0, reach or 0), False)]
+        made = [Batch(0, str(base), None, max(0, reach() or 0), False)]
     else:
         fans = list(conn.scalars(select(users.c.user_id).where(_FANS).order_by(users.c.user_id)))
         made = [
@@ -156,11 +157,16 @@ def _is_uuid(text: str) -> bool:
 
 
 def claim_due(
-    engine: Engine, owner: str, now: float, grace_seconds: float, reach: int | None = None
+    engine: Engine,
+    owner: str,
+    now: float,
+    grace_seconds: float,
+    reach: Callable[[], int | None] = lambda: None,
 ) -> tuple[list[Claimed], list[NoticeInfo]]:
     """Claim every due notice nobody is sending: (the ones to send now, the ones dropped as too late).
 
-    ``reach``: what a broadcast reaches (LINE's follower figure), counted for the quota."""
+    ``reach``: what a broadcast reaches (LINE's follower figure), counted for the quota; read only when a
+    broadcast is claimed for the first time."""
     claimed: list[Claimed] = []
     dropped: list[NoticeInfo] = []
     runnable = or_(
