@@ -103,9 +103,13 @@ class _SaveUser:
         )  # fmt: skip
 
     @staticmethod
-    def view(o: Overlay, e: SaveUser) -> None:  # SaveUser never changes the nickname: keep the batch's own
+    def view(
+        o: Overlay, e: SaveUser
+    ) -> None:  # SaveUser never changes the nickname or notices: keep the batch's
         known = o.users.get(e.user.user_id)
-        o.users[e.user.user_id] = replace(e.user, nickname=known.nickname) if known else e.user
+        o.users[e.user.user_id] = (
+            replace(e.user, nickname=known.nickname, notify=known.notify) if known else e.user
+        )
 
 
 @kind(UseVariation, batched=True)
