@@ -219,6 +219,8 @@ def confirm(ctx) -> Decision | str:
         return ctx.turn.reply("予約の時刻が過ぎてしまったので取り消しました。もう一度 /announce からどうぞ。",
                               "command", effects=[clear])  # fmt: skip
     newest = ctx.turn.reads.notices(1)
+    # the next number; two admins confirming in the same instant cannot both have it: the second insert
+    # fails with its transaction and the worker decides that confirm again, with the number after
     notice_id = (newest[0].id if newest else 0) + 1
     audience = ALL if draft.get("audience") == ALL else OPTIN
     text = draft["text"]
