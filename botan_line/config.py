@@ -228,10 +228,16 @@ class LineConfig(Strict):
         0.8, gt=0, le=1, description="tell the admins once when this share of the push quota is used"
     )
     quota_refresh_minutes: float = Field(
-        10, gt=0, description="how often the worker reads the quota from LINE"
+        10, gt=0, description="how often the worker reads the quota (and the read mode) from LINE"
     )
     announce_expiry_minutes: float = Field(
         10, gt=0, description="an unconfirmed /announce is dropped after this"
+    )
+    notice_grace_minutes: float = Field(
+        30, ge=0, description="a notice whose time passed while the bot was down goes out this late at most"
+    )
+    notice_memory_hours: float = Field(
+        36, ge=0, description="how long after a notice the sisters know what it announced"
     )
 
 

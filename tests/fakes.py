@@ -190,6 +190,8 @@ class FakeLine(_FakeServer):
         self.images: dict[str, tuple[str, bytes]] = {}  # richMenuId -> (content type, bytes)
         self.default_menu: str | None = None
         self.user_menus: dict[str, str] = {}  # userId -> richMenuId
+        self.read_mode = "auto"  # markAsReadMode: "manual" when Chat is on in the Official Account Manager
+        self.issued_read_tokens: set[str] | None = None  # tokens webhooks carried; None: accept any
         self._delivered: list[Request] = []
         self._used_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
@@ -203,6 +205,7 @@ class FakeLine(_FakeServer):
             ("POST", "/v2/bot/message/multicast"): self._multicast,
             ("POST", "/v2/bot/message/broadcast"): self._broadcast,
             ("POST", "/v2/bot/chat/loading/start"): self._loading,
+            ("POST", "/v2/bot/chat/markAsRead"): self._mark_read,
             ("POST", "/v2/bot/richmenu"): self._create_menu,
             ("POST", "/v2/bot/richmenu/bulk/link"): self._bulk_link,
         }
@@ -214,6 +217,7 @@ class FakeLine(_FakeServer):
             ),
             "/v2/bot/message/quota/consumption": lambda r: (200, {"totalUsage": self.usage}, {}),
             "/v2/bot/insight/followers": self._followers,
+            "/v2/bot/info": self._bot_info,
             "/v2/bot/richmenu/list": lambda r: (200, {"richmenus": [self._menu(m) for m in self.menus]}, {}),
             "/v2/bot/user/all/richmenu": lambda r: (
                 (200, {"richMenuId": self.default_menu}, {})
@@ -246,6 +250,10 @@ class FakeLine(_FakeServer):
 
     def broadcasts(self) -> list[dict]:
         return self._bodies("/v2/bot/message/broadcast")
+
+    def read_tokens(self) -> list[str]:
+        """Every markAsReadToken the bot marked read, in order."""
+        return [b["markAsReadToken"] for b in self._bodies("/v2/bot/chat/markAsRead")]
 
     def menu_of(self, user_id: str) -> str | None:
         """The rich menu this user sees: their own link, else the default."""
@@ -567,6 +575,23 @@ class FakeLine(_FakeServer):
             return self._bad_request(errors)
         self._deliver(req)
         return 202, {}, {}
+
+    def _bot_info(self, req: Request) -> Reply:
+        """LINE answers ``manual`` exactly when Chat is on in the Official Account Manager."""
+        chat = "chat" if self.read_mode == "manual" else "bot"
+        return 200, {"userId": "Ubot0000000000000000000000000000", "basicId": "@botan", "displayName": "botan-line",
+                     "chatMode": chat, "markAsReadMode": self.read_mode}, {}  # fmt: skip
+
+    def _mark_read(self, req: Request, request_id: str) -> Reply:
+        token = req.json.get("markAsReadToken")
+        if not isinstance(token, str) or not token:
+            return self._bad_request([{"message": "must be specified", "property": "markAsReadToken"}])
+        with self._cond:
+            known = self.issued_read_tokens
+        if known is not None and token not in known:
+            return 400, {"message": "Invalid markAsReadToken"}, {}
+        self._deliver(req)
+        return 200, {}, {}
 
     def _profile(self, user_id: str) -> Reply:
         with self._cond:
@@ -1090,7 +1115,8 @@ def _message_id() -> str:
 
 def text_event(text: str, user_id: str = "Utest1", *, mentioned_self: bool = False, **common: Any) -> dict:
     """common: event_id, timestamp_ms, reply_token, redelivery, mode, source_type, group_id."""
-    message = {"id": _message_id(), "type": "text", "text": text, "quoteToken": "q" + _new_id()}
+    message = {"id": _message_id(), "type": "text", "text": text, "quoteToken": "q" + _new_id(),
+               "markAsReadToken": "r" + _new_id()}  # fmt: skip
     if mentioned_self:
         message["mention"] = {
             "mentionees": [{"index": 0, "length": 4, "type": "user", "userId": "Ubot", "isSelf": True}]
@@ -1109,6 +1135,7 @@ def sticker_event(
         "stickerResourceType": "STATIC",
         "keywords": ["happy"],
         "quoteToken": "q" + _new_id(),
+        "markAsReadToken": "r" + _new_id(),
     }
     return _event("message", user_id, message=message, **common)
 
@@ -1124,7 +1151,12 @@ _MEDIA = {
 
 def media_event(kind: str, user_id: str = "Utest1", **common: Any) -> dict:
     """kind: image, video, audio, file or location."""
-    message = {"id": _message_id(), "type": kind, **copy.deepcopy(_MEDIA[kind])}
+    message = {
+        "id": _message_id(),
+        "type": kind,
+        **copy.deepcopy(_MEDIA[kind]),
+        "markAsReadToken": "r" + _new_id(),
+    }
     if kind in ("image", "video"):  # the SDK requires quoteToken on these (and on text, sticker)
         message["quoteToken"] = "q" + _new_id()
     return _event("message", user_id, message=message, **common)
@@ -1147,6 +1179,11 @@ def join_event(group_id: str = "Cgroup1", **common: Any) -> dict:
 def postback_event(data: str, user_id: str = "Utest1", *, params: dict | None = None, **common: Any) -> dict:
     postback = {"data": data, **({"params": params} if params else {})}
     return _event("postback", user_id, postback=postback, **common)
+
+
+def unsend_event(message_id: str, user_id: str = "Utest1", **common: Any) -> dict:
+    """The fan took back (送信取消) the message with this id."""
+    return _event("unsend", user_id, replyable=False, unsend={"messageId": message_id}, **common)
 
 
 def unknown_event(type_name: str, user_id: str = "Utest1", **common: Any) -> dict:

@@ -4,7 +4,8 @@ Turns Outgoing messages into LINE messages (texts with sender per sister, quick-
 UTF-16-aware splitting into ≤ 5 messages; stickers; Flex cards; quote tokens), and sends them with
 explicit timeouts. Push, multicast and broadcast use a retry key, so a resend after a crash is
 dropped by LINE instead of delivered twice. Also: rich menus (create, image upload on the api-data
-host, default, per-user links), the monthly quota and the follower count.
+host, default, per-user links), the monthly quota and the follower count, the channel's read mode and
+read receipts (``markAsRead`` by token).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from linebot.v3.messaging.models import (  # noqa: E402
     BroadcastRequest,
     FlexContainer,
     FlexMessage,
+    MarkMessagesAsReadByTokenRequest,
     MulticastRequest,
     PostbackAction,
     PushMessageRequest,
@@ -326,6 +328,19 @@ class LineEdge:
             )
         except Exception as exc:
             log.info("loading animation not shown: %s", type(exc).__name__)
+
+    def read_mode(self) -> str:
+        """The channel's ``markAsReadMode`` (``GET /v2/bot/info``): ``manual`` when Chat is on in the
+        Official Account Manager (LINE then shows 既読 only when the bot marks a message read), ``auto``
+        otherwise. Raises SendFailed when LINE cannot be read."""
+        info = self._call("bot_info", lambda: self.api.get_bot_info(_request_timeout=self.timeout))
+        return str(info.mark_as_read_mode)
+
+    def mark_read(self, token: str) -> None:
+        """Mark a fan's message (and every earlier one in that chat) read with its ``markAsReadToken``."""
+        request = MarkMessagesAsReadByTokenRequest(mark_as_read_token=token)
+        self._call("mark_read", lambda: self.api.mark_messages_as_read_by_token(
+            request, _request_timeout=self.timeout))  # fmt: skip
 
     def display_name(self, user_id: str) -> str | None:
         try:

@@ -19,7 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from botan_line.characters.matcher import Matcher
 from botan_line.characters.normalize import fold
-from botan_line.characters.placeholders import CRISIS_PLACEHOLDERS, PLACEHOLDERS
+from botan_line.characters.placeholders import (
+    CRISIS_PLACEHOLDERS,
+    PATTERN_PLACEHOLDERS,
+    PLACEHOLDERS,
+    STREAM,
+    names,
+)
 from botan_line.characters.placeholders import problem as placeholder_problem
 from botan_line.characters.timewords import contradictions, describe, hours_of
 from botan_line.errors import CharacterError
@@ -97,6 +103,7 @@ class When(Strict):
     first_visit: bool | None = None
     chat: Literal["one_on_one", "group"] | None = None
     after: list[After] | None = Field(None, min_length=1)  # what she said last to this fan
+    stream: Literal[True] | None = None  # only while she remembers a notice that named its stream ({stream})
 
 
 class Pattern(Strict):
@@ -118,7 +125,13 @@ class Pattern(Strict):
         for r in replies:
             if not r.strip():
                 raise ValueError("empty reply")
-        return _fillable(replies)
+        return _fillable(replies, PATTERN_PLACEHOLDERS)
+
+    @model_validator(mode="after")
+    def _stream_named_only_when_known(self):
+        if any(names(r, STREAM) for r in self.replies) and not (self.when and self.when.stream):
+            raise ValueError("{stream} needs when.stream: true (it names the stream of her latest notice)")
+        return self
 
 
 def _fillable(lines: list[str], allowed: frozenset[str] = PLACEHOLDERS) -> list[str]:
@@ -156,6 +169,10 @@ class Lines(Strict):
     unknown_command: list[str] = _lines()  # also what a non-admin gets for an admin command
     nickname_set: list[str] = _lines()  # 「ミカって呼んで」: {name} is already the new nickname
     nickname_refused: list[str] = _lines()  # a nickname she won't use (insult, pet name, personal data)
+    notify_on: list[str] = (
+        _lines()
+    )  # the fan asked for notices (/notify on, 「配信通知オンにして」, the menu)
+    notify_off: list[str] = _lines()  # ... and to stop them (/notify off, 「通知いらない」)
 
     @field_validator("*")
     @classmethod

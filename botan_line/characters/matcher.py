@@ -38,9 +38,14 @@ class Context:
     # one of AFTER, or a function that finds it out: called only when a pattern with when.after
     # is in the running (it reads the store), so most messages never pay for it
     after: str | Callable[[], str] = "nothing"
+    # she remembers a notice that named its stream (when.stream), or a function that finds it out
+    stream: bool | Callable[[], bool] = False
 
     def said_last(self) -> str:
         return self.after() if callable(self.after) else self.after
+
+    def knows_stream(self) -> bool:
+        return self.stream() if callable(self.stream) else self.stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +80,13 @@ def _conditions_hold(pattern, ctx: Context) -> bool:
         return False
     if when.chat is not None and when.chat != ctx.chat:
         return False
+    if when.stream and not ctx.knows_stream():
+        return False
     return when.after is None or ctx.said_last() in when.after  # last: it may read the store
+
+
+def _streams(pattern) -> bool:
+    return bool(pattern.when and pattern.when.stream)
 
 
 def _overlap(a, b) -> bool:
@@ -111,7 +122,7 @@ def required_literal(regex: str) -> str | None:
 
 
 class Matcher:
-    def __init__(self, patterns: Iterable):
+    def __init__(self, patterns: Iterable, *, split_streams: bool = True):
         self.exact: dict[str, list] = {}
         self.keywords: list[_Keywords] = []
         self.regexes: list[_Regex] = []
@@ -122,6 +133,15 @@ class Matcher:
         self._longest = 0  # no contained trigger matches a message longer than this
         self._typo: dict[str, dict[str, list]] = {}  # one character deleted → {trigger: patterns}
         claimed: dict[tuple, list] = {}
+        patterns = list(patterns)
+        # Patterns for while a stream is remembered (when.stream) are matched first, on their own: when
+        # one holds it wins over any other, whatever the kind of trigger, so they may share triggers
+        # with the everyday ones (「配信見たよ」) without a conflict.
+        streams = [p for p in patterns if _streams(p)] if split_streams else []
+        self._streams = Matcher(streams, split_streams=False) if streams else None
+        if self._streams is not None:
+            self.conflicts += self._streams.conflicts
+            patterns = [p for p in patterns if not _streams(p)]
         for pattern in patterns:
             for trigger in pattern.triggers:
                 if trigger.exact is not None:
@@ -174,6 +194,10 @@ class Matcher:
     def match(self, text: str, question: bool, ctx: Context) -> Match | None:
         if not text:
             return None
+        if self._streams is not None:
+            found = self._streams.match(text, question, ctx)
+            if found is not None:
+                return found
         for pattern in self.exact.get(text, ()):
             if _conditions_hold(pattern, ctx):
                 return Match(pattern, EXACT, text)

@@ -1,14 +1,23 @@
 """The one way a character line's placeholders are filled, and checked the same way.
 
 A line may name ``{name}`` (what the sister calls this fan) and ``{band}`` (the time of day in
-words); the crisis reply may also name ``{contacts}``. Filling and checking both go through
-``str.format_map``, so a line that passes :func:`problem` can always be filled.
+words); a pattern's reply that holds only while a notice is remembered (``when.stream``) may also
+name ``{stream}``, the stream her latest notice announced; the crisis reply may also name
+``{contacts}``. Filling and checking both go through ``str.format_map``, so a line that passes
+:func:`problem` can always be filled.
 """
 
 from __future__ import annotations
 
 PLACEHOLDERS = frozenset({"name", "band"})
+STREAM = "stream"
+PATTERN_PLACEHOLDERS = PLACEHOLDERS | {STREAM}  # {stream} only where when.stream makes sure there is one
 CRISIS_PLACEHOLDERS = frozenset({"name", "contacts"})
+
+
+def names(template: str, placeholder: str) -> bool:
+    """Does ``template`` use ``{placeholder}``?"""
+    return "{" + placeholder + "}" in template.replace("{{", "").replace("}}", "")
 
 
 class _Strict(dict):
@@ -22,7 +31,7 @@ class _Strict(dict):
         raise KeyError(key)
 
 
-def fill(template: str, allowed: frozenset[str] = PLACEHOLDERS, **values: str) -> str:
+def fill(template: str, allowed: frozenset[str] = PATTERN_PLACEHOLDERS, **values: str) -> str:
     """``template`` with its placeholders replaced; an allowed placeholder without a value becomes ""."""
     return template.format_map(_Strict(allowed, values))
 

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from botan_line.core import announce, cards, quota, stats
+from botan_line.core import announce, cards, optin, quota, stats
 from botan_line.core.conversation import TurnContext, switch_decision
 from botan_line.core.layer2 import BUDGET_KEY, PAUSED_KEY, budget, lifecycle
 from botan_line.core.layers import command_text, command_words
@@ -162,7 +162,7 @@ def _help(ctx: CommandContext) -> str:
 
 @command("forget")
 def _forget(ctx: CommandContext) -> Decision:
-    """会話の記録をぜんぶ消す"""
+    """会話の記録をぜんぶ消す（配信通知もオフに）"""
     decision = ctx.turn.say_line("forget", "command")
     decision.effects.append(Forget(ctx.turn.user.user_id))
     return decision
@@ -173,9 +173,23 @@ def _whoami(ctx: CommandContext) -> str:
     """自分のLINEユーザーIDを表示"""
     role = "管理者" if ctx.is_admin else "ユーザー"
     uid = ctx.turn.user.user_id
+    notify = "オン（/notify off で止める）" if ctx.turn.user.notify else "オフ（/notify on で受け取る）"
     return (
-        f"あなたのユーザーID: {uid}\n権限: {role}\n（管理者にするには BOTAN_ADMIN_USER_IDS にこのIDを追加）"
+        f"あなたのユーザーID: {uid}\n権限: {role}\n配信通知: {notify}\n"
+        "（管理者にするには BOTAN_ADMIN_USER_IDS にこのIDを追加）"
     )
+
+
+@command("notify", usage="on | off")
+def _notify(ctx: CommandContext) -> Decision | str:
+    """配信のお知らせを受け取る（on）・止める（off）"""
+    arg = ctx.arg.strip().lower()
+    if arg in ("on", "おん", "オン"):
+        return optin.confirm(ctx.turn, True, "command")
+    if arg in ("off", "おふ", "オフ"):
+        return optin.confirm(ctx.turn, False, "command")
+    now = "オン" if ctx.turn.user.notify else "オフ"
+    return f"配信通知はいま{now}です。/notify on で受け取る、/notify off で止める。"
 
 
 @command("reload", admin_only=True, slow=True)  # loads and checks every character file
@@ -346,9 +360,9 @@ def _stats(ctx: CommandContext) -> Decision | str:
     return _card(ctx, *cards.stats_card(report, names, pushes, kind, retiring))
 
 
-@command("announce", admin_only=True, usage="姉妹 本文 | confirm | cancel")
+@command("announce", admin_only=True, usage="[all] [at 日時] 姉妹 本文 | confirm | cancel [番号] | list")
 def _announce(ctx: CommandContext) -> Decision | str:
-    """友だち全員へのお知らせ（プレビューと通数の確認のあと confirm で送信）"""
+    """配信通知をオンにしたファンへのお知らせ（プレビューと通数の確認のあと confirm で送信・予約。all は友だち全員）"""
     return announce.command(ctx)
 
 

@@ -26,7 +26,7 @@ from botan_line.characters.normalize import Normalized, normalize
 from botan_line.characters.placeholders import fill
 from botan_line.characters.timewords import time_word
 from botan_line.clock import time_band
-from botan_line.core import native, safety
+from botan_line.core import native, notices, safety
 from botan_line.core.model import (
     REMEMBERED_LAYERS,
     AddHistory,
@@ -35,6 +35,8 @@ from botan_line.core.model import (
     LedgerEntry,
     Outgoing,
     SaveUser,
+    SetFact,
+    SetNickname,
     Turn,
     UserState,
     UseVariation,
@@ -135,8 +137,16 @@ class TurnContext:
         return user.nickname or user.display_name or self.chars.persona(sister or self.sister).address
 
     def fill(self, template: str, sister: str | None = None) -> str:
-        """A line's placeholders: ``{name}``, and ``{band}`` as the word for this hour (夜 at 21:30)."""
-        return fill(template, name=self.name(sister), band=time_word(self.now))
+        """A line's placeholders: ``{name}``, ``{band}`` as the word for this hour (夜 at 21:30), and
+        ``{stream}``, the stream her latest notice named (read only for a line that names it)."""
+        stream = (self.stream_title or "") if "{stream}" in template else ""
+        return fill(template, name=self.name(sister), band=time_word(self.now), stream=stream)
+
+    @functools.cached_property
+    def stream_title(self) -> str | None:
+        """The stream her latest remembered notice named (``core/notices.py``), if any: what
+        ``when.stream`` patterns need and ``{stream}`` says."""
+        return notices.stream_title(self.reads, self.sister, self.now)
 
     def pick(self, key: str, count: int, sister: str | None = None) -> tuple[int, UseVariation]:
         """Which of ``count`` variations to use for ``key``, and the effect that remembers it."""
@@ -290,10 +300,14 @@ class Conversation:
             if decision.ledger.layer in REMEMBERED_LAYERS:
                 uid = ctx.user.user_id
                 said = [*ctx.turn.earlier, ctx.turn.text.strip()]
-                decision.effects += [AddHistory(uid, ctx.sister, "user", t) for t in said]
+                decision.effects += [
+                    AddHistory(uid, ctx.sister, "user", t, ctx.turn.message_id(i)) for i, t in enumerate(said)
+                ]
                 decision.effects.append(AddHistory(uid, ctx.sister, "assistant", decision.text))
         if decision.ledger is not None:
             decision.ledger.latency_ms = (time.perf_counter() - ctx.started) * 1000
+            decision.ledger.message_id = ctx.turn.message_id()
+        _said_in(decision, ctx.turn)
         native.link_on_switch(decision, ctx.user.sister)  # her rich menu follows the fan (LINE side)
         return native.quote(decision, ctx.turn)  # groups: quote the message answered
 
@@ -321,6 +335,19 @@ class Conversation:
         """Postback, quick reply or /command: make ``sister`` this fan's current sister."""
         ctx = self.event_context(turn, reads, sister)
         return native.link_on_switch(switch_decision(ctx, sister), ctx.user.sister)
+
+
+def _said_in(decision: Decision, turn: Turn) -> None:
+    """What a turn keeps of the fan (a fact, a nickname) records the LINE message it was said in, so an
+    unsend can take it back; merged bubbles' facts are attributed bubble by bubble (``core/memory.py``)."""
+    if not turn.message_ids:
+        return
+    decision.effects = [
+        replace(e, message_id=turn.message_id())
+        if isinstance(e, SetFact | SetNickname) and e.message_id is None
+        else e
+        for e in decision.effects
+    ]
 
 
 def switch_decision(ctx: TurnContext, sister: str) -> Decision:

@@ -14,10 +14,10 @@ from datetime import datetime
 from urllib.parse import parse_qs
 
 from botan_line.characters.loader import DEFAULT_SISTER
-from botan_line.core import native
+from botan_line.core import native, optin
 from botan_line.core.conversation import Conversation, Deferred
 from botan_line.core.inbound import MEDIA, Inbound
-from botan_line.core.model import Decision, LinkMenu, SetActive, Turn
+from botan_line.core.model import Decision, LinkMenu, SetActive, Turn, Unsend
 from botan_line.core.ports import Profiles, Reads
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def turn_of(event: Inbound, ctx: EventContext, text: str = "", mentioned: bool =
         mentioned=mentioned,
         time_left=ctx.time_left,
         quote_token=event.quote_token,
+        message_ids=(event.message_id,) if event.message_id else (),
     )
 
 
@@ -99,7 +100,16 @@ def _follow(event: Inbound, ctx: EventContext) -> Decision:
 
 @on("unfollow")
 def _unfollow(event: Inbound, ctx: EventContext) -> Decision:
+    """Blocked: nothing more is sent to this fan (their notices end too)."""
     return Decision(effects=[SetActive(turn_of(event, ctx).user_id, False)])
+
+
+@on("unsend")
+def _unsend(event: Inbound, ctx: EventContext) -> Decision:
+    """送信取消: the message's words leave what she keeps; her reply, already sent, stays sent."""
+    if not event.unsent_id or event.source is None:
+        return Decision()
+    return Decision(effects=[Unsend(event.source.user_id, event.unsent_id, event.source.chat_id)])
 
 
 @on("join")
@@ -113,6 +123,12 @@ def _postback(event: Inbound, ctx: EventContext) -> Decision:
     sister = (data.get("sister") or [""])[0]
     if sister in ctx.conversation.characters.current.sisters:
         return ctx.conversation.switch(turn_of(event, ctx), ctx.reads, sister)
+    notify = (data.get("notify") or [""])[0]
+    if notify in ("on", "off", "toggle") and event.source is not None and event.source.one_on_one:
+        # the rich menu's 配信通知 button: notify=on|off, or toggle (one button that flips it)
+        turn_ctx = ctx.conversation.event_context(turn_of(event, ctx), ctx.reads)
+        on = not turn_ctx.user.notify if notify == "toggle" else notify == "on"
+        return optin.confirm(turn_ctx, on, "event")
     log.info("postback without a known action ignored")
     return Decision()
 

@@ -18,6 +18,7 @@ from botan_line.core.conversation import Deferred, Layer, TurnContext
 from botan_line.core.fallback import fallback
 from botan_line.core.model import Decision
 from botan_line.core.nickname import NicknameLayer
+from botan_line.core.optin import NotifyLayer
 
 _LEAD = re.compile(r"^[\s\u200d\ufe0e\ufe0f\U0001f000-\U0001faff\u2600-\u27bf]*")  # spaces and emoji
 
@@ -127,7 +128,8 @@ class Layer1:
         after = functools.cache(
             lambda: recall.after_for(ctx.reads, ctx.chars, ctx.user.user_id, ctx.sister, ctx.now.timestamp())
         )
-        match_ctx = Context(band=ctx.band, first_visit=ctx.user.first_visit, chat=ctx.turn.chat, after=after)
+        match_ctx = Context(band=ctx.band, first_visit=ctx.user.first_visit, chat=ctx.turn.chat, after=after,
+                            stream=lambda: ctx.stream_title is not None)  # fmt: skip
         match = ctx.chars.matchers[ctx.sister].match(ctx.rest, ctx.norm.question, match_ctx)
         if match is None:
             return None
@@ -148,13 +150,14 @@ class FallbackLayer:
 
 
 def default_layers(commands, layer2, nickname=None) -> Sequence[Layer]:
-    """commands → safety → sister call → nickname → Layer 1 → Layer 2 → fallback."""
+    """commands → safety → sister call → nickname → notices opt-in → Layer 1 → Layer 2 → fallback."""
     nickname = nickname if nickname is not None else NicknameLayer()
     return (
         CommandLayer(commands),
         SafetyLayer(layer2),
         SisterCallLayer(),
         nickname,
+        NotifyLayer(),
         Layer1(),
         layer2,
         FallbackLayer(),

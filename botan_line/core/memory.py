@@ -5,6 +5,8 @@ answer; the nickname also goes into the call's per-fan note at once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from botan_line.config import BotConfig
 from botan_line.core import facts
 from botan_line.core.conversation import TurnContext
@@ -17,17 +19,17 @@ def remembered(ctx: TurnContext, cfg: BotConfig) -> list[Effect]:
     names = sister_forms(n for s in ctx.chars.sisters.values() for n in s.persona.nicknames)
     bubbles = (*ctx.turn.earlier, ctx.turn.text)
     found: dict[str, Effect] = {}
-    for bubble in bubbles:
+    for i, bubble in enumerate(bubbles):  # each remembers the LINE message it was said in (unsend)
         for effect in facts.remember(ctx.user.user_id, bubble, ctx.now, ctx.chars.safety, names):
-            found[effect.key] = effect
+            found[effect.key] = replace(effect, message_id=ctx.turn.message_id(i))
     effects = list(found.values())
     if ctx.turn.earlier:
-        for bubble in reversed(bubbles):
+        for i in reversed(range(len(bubbles))):
             name, why = chosen(
-                ctx, bubble, max_chars=cfg.nickname.max_chars, refused_words=cfg.nickname.refused_words
+                ctx, bubbles[i], max_chars=cfg.nickname.max_chars, refused_words=cfg.nickname.refused_words
             )
             if name is not None and why is None:
-                effects.append(SetNickname(ctx.user.user_id, name))
+                effects.append(SetNickname(ctx.user.user_id, name, ctx.turn.message_id(i)))
                 break
     return effects
 

@@ -25,6 +25,14 @@ class Turn:
     time_left: float | None = None  # seconds until the reply token expires (None: no token to race)
     earlier: tuple[str, ...] = ()  # the same fan's earlier bubbles, answered together with this one
     quote_token: str | None = None  # LINE's quoteToken of the message answered (groups quote it)
+    message_ids: tuple[str, ...] = ()  # LINE's ids of the bubbles, ``earlier`` first (an unsend finds them)
+
+    def message_id(self, bubble: int = -1) -> str | None:
+        """The LINE message id of one bubble (the last by default); None when it did not come from LINE."""
+        try:
+            return self.message_ids[bubble] or None
+        except IndexError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class UserState:
     switched_at: float | None = None
     active: bool = True
     nickname: str | None = None  # what the fan asked to be called (SetNickname; never changed by SaveUser)
+    notify: bool = False  # asked for notices (SetNotify; never changed by SaveUser)
 
     @property
     def first_visit(self) -> bool:
@@ -145,6 +154,7 @@ class LedgerEntry:
     normalized: str | None = None  # the normalised message, when Layer 2 was asked
     reply: str | None = None  # the guard-passing Layer 2 reply (learning)
     safety: str | None = None  # which safety signal decided (a rule id, moderation:<category>), never words
+    message_id: str | None = None  # the LINE message answered (the last bubble of a merged turn)
 
 
 # --- side effects, as data ------------------------------------------------------------------
@@ -172,6 +182,7 @@ class AddHistory:
     sister: str
     role: str  # user | assistant
     text: str
+    message_id: str | None = None  # a fan's bubble: the LINE message it came from
 
 
 @dataclass(frozen=True)
@@ -221,6 +232,7 @@ class SetNickname:
 
     user_id: str
     nickname: str | None
+    message_id: str | None = None  # the LINE message that asked for it
 
 
 @dataclass(frozen=True)
@@ -230,6 +242,48 @@ class SetFact:
     user_id: str
     key: str
     value: str
+    message_id: str | None = None  # the LINE message it was said in
+
+
+@dataclass(frozen=True)
+class SetNotify:
+    """The fan asked for notices, or to stop them (``/notify``, her words, the rich menu)."""
+
+    user_id: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class Unsend:
+    """The fan took a message back (送信取消): its text leaves her history, what she kept from it, learning,
+    and the stored event; the ledger keeps its figures without text; a reply already sent stays sent."""
+
+    user_id: str
+    message_id: str
+    chat_id: str = ""  # where it was sent (a group's id): the inbox keeps events by chat
+
+
+@dataclass(frozen=True)
+class ScheduleNotice:
+    """A confirmed /announce: kept as notice ``id``, sent by the worker at ``due_at`` (now, or a set time)."""
+
+    id: int
+    key: str  # the draft's UUID (LINE's retry keys derive from it)
+    sister: str
+    text: str
+    title: str | None
+    audience: str  # optin | all
+    due_at: float
+    created_by: str
+
+
+@dataclass(frozen=True)
+class CancelNotice:
+    """/announce cancel ID: a scheduled notice is not sent. Raises NoticeChanged when it is no longer
+    scheduled (another worker started sending it meanwhile): the command is decided again."""
+
+    id: int
+    admin: str
 
 
 @dataclass(frozen=True)
@@ -278,6 +332,10 @@ Effect = (
     | NoticeOnce
     | Approve
     | Reject
+    | SetNotify
+    | Unsend
+    | ScheduleNotice
+    | CancelNotice
 )
 
 
@@ -293,19 +351,16 @@ class LinkMenu:
 
 
 @dataclass(frozen=True)
-class Announce:
-    """Send a confirmed announcement once: broadcast (``to`` empty) or multicast, with ``retry_key``."""
+class MarkRead:
+    """Mark the messages she answered as read, each with its own markAsReadToken, oldest first
+    (``POST /v2/bot/chat/markAsRead``; only when the channel's markAsReadMode is manual, and only
+    once her answer was delivered)."""
 
-    announcement: str  # the draft's id
-    sister: str
-    text: str
-    retry_key: str  # a UUID: LINE accepts one request per key, so a resend never reaches anyone twice
-    to: tuple[str, ...] = ()
-    recipients: int = 0  # what the preview said it would cost (pushes are counted from what LINE accepted)
+    tokens: tuple[str, ...]
 
 
-Action = LinkMenu | Announce
-ACTIONS: dict[str, type] = {"link_menu": LinkMenu, "announce": Announce}
+Action = LinkMenu | MarkRead
+ACTIONS: dict[str, type] = {"link_menu": LinkMenu, "mark_read": MarkRead}
 
 
 def action_to_json(action: Action) -> dict:
@@ -316,9 +371,7 @@ def action_to_json(action: Action) -> dict:
 def action_from_json(data: dict) -> Action:
     data = dict(data)
     kind = ACTIONS[data.pop("action")]
-    if "to" in data:
-        data["to"] = tuple(data["to"])
-    return kind(**data)
+    return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # types only: the ports stay importable without loading what 
     from botan_line.characters.recall import LastReply
     from botan_line.config import BotConfig
     from botan_line.core.model import Approve, Reject, UserState
+    from botan_line.core.notices import NoticeInfo
     from botan_line.core.stats import Report
 
 
@@ -35,6 +36,9 @@ class Reads(Protocol):
     def facts(self, user_id: str) -> dict[str, str]: ...
     def tier_calls(self, day: str) -> dict[str, int]: ...
     def last_reply(self, user_id: str, sister: str) -> LastReply | None: ...  # None: not hers
+    def subscribers(self) -> int: ...  # fans who asked for notices (core/announce.py)
+    def notices(self, limit: int) -> list[NoticeInfo]: ...  # the newest notices by id
+    def remembered_notices(self, now: float) -> list[NoticeInfo]: ...  # what the sisters still know
 
 
 class Profiles(Protocol):

@@ -9,6 +9,11 @@ job of the Layer 2 lane. Per chat, nothing is answered before the message in fro
 
 A decision that cannot be saved is tried once more, then answered with her fallback line unsaved; a
 chat another worker took over (this one stopped renewing its lease) is dropped.
+
+Two things ride along: every decision that answers fans' messages carries a ``MarkRead`` of each
+message's own read token (the sender marks them once her answer is delivered, when the channel reads
+manually), and once a second — at once when a pass saved a confirmed ``/announce`` — the due notices
+are claimed (``storage/notices.py``: exactly one worker sends each) and handed to the sender.
 """
 
 from __future__ import annotations
@@ -19,23 +24,24 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from botan_line.core import delivery
+from botan_line.core import delivery, quota
 from botan_line.core.conversation import Deferred
 from botan_line.core.events import EventContext, NoProfiles, decide
 from botan_line.core.fallback import apology
 from botan_line.core.inbound import InvalidEvent, parse
-from botan_line.core.model import Decision, Turn
+from botan_line.core.model import Decision, MarkRead, ScheduleNotice, Turn
 from botan_line.doors.chats import Answer, Board, Chat, Job, Send, reason, send_of
 from botan_line.doors.layer2_lane import Layer2Lane, mergeable
 from botan_line.doors.saving import Saver, Saving
 from botan_line.doors.sender import Sender
-from botan_line.storage import inbox
+from botan_line.storage import inbox, notices
 from botan_line.storage.overlay import Overlay
 
 log = logging.getLogger(__name__)
 
 NEW_CHATS_PER_CLAIM = 64  # chats taken per pass
 CLAIM_EVERY = 0.05  # seconds between claims: a busy inbox is taken in batches, each a few statements
+NOTICES_EVERY = 1.0  # seconds between looks for due notices (and at once after a confirmed /announce)
 MAX_CHATS = 1024  # chats one worker holds at once (the rest wait for it, or for another worker)
 
 
@@ -52,6 +58,7 @@ class Dispatcher:
         self.local = local
         self.saver = Saver(services, board, owner, local, self._apology)
         self.last_claim = self.last_renew = 0.0
+        self.last_notices = float("-inf")
 
     @property
     def chats(self) -> dict[str, Chat]:
@@ -68,12 +75,16 @@ class Dispatcher:
         with self.board.lock:
             answers, self.board.answers = self.board.answers, []
         saving = batch + [s for a in answers if (s := self._answered(a))]
+        for item in saving:
+            _read_receipt(item)
         if saving or finished:
             self.saver.save(saving, finished, now)
+        confirmed = any(isinstance(e, ScheduleNotice) for item in saving for e in item.decision.effects)
+        due = self._due_notices(now, force=confirmed)
         started = self.lane.start_due(now)
         held = self._watch_holds(now)
         sent = self.sender.flush(now)
-        return bool(claimed or saving or finished or answers or started or held or sent)
+        return bool(claimed or saving or finished or answers or started or held or sent or due)
 
     def _claim(self, now: float, force: bool) -> list[inbox.Claimed]:
         if not force and time.monotonic() - self.last_claim < CLAIM_EVERY:
@@ -206,6 +217,26 @@ class Dispatcher:
             return None
         return Saving(job.newest, answer.decision, answer.failure, job, merged)
 
+    # --- notices -------------------------------------------------------------------------------------
+    def _due_notices(self, now: float, force: bool = False) -> bool:
+        """Claim the notices that are due (or drop those too late) and hand them to the sender."""
+        if not force and now - self.last_notices < NOTICES_EVERY:
+            return False
+        self.last_notices = now
+        grace = 60 * self.settings.config.line.notice_grace_minutes
+        claimed, dropped = notices.claim_due(self.s.engine, self.owner, now, grace, lambda: self._reach(now))
+        for notice in claimed:
+            self.sender.notice(notice)
+        for info in dropped:
+            log.warning("notice #%d dropped: its time passed %.0f s ago", info.id, now - info.due_at)
+            self.sender.notice_dropped(info)
+        return bool(claimed or dropped)
+
+    def _reach(self, now: float) -> int | None:
+        """Who a broadcast reaches, as the quota reading says (LINE's followers, else the fans we know)."""
+        reach = quota.usage(self.s.store, self.local(now)).reach
+        return reach[0] if reach else None
+
     # --- holding lines -------------------------------------------------------------------------------
     def _watch_holds(self, now: float) -> bool:
         """Push on: before a running job's token expires, she says she is still thinking. The inbox
@@ -259,3 +290,14 @@ class Dispatcher:
             inbox.release(
                 conn, self.owner, [k for k, c in self.chats.items() if not c.sending and c.job is None]
             )
+
+
+def _read_receipt(item: Saving) -> None:
+    """She answers these messages: mark each read with its own token once the answer is delivered (the
+    sender does, when the channel's markAsReadMode is manual). Merged bubbles oldest first."""
+    if not item.decision.messages:
+        return
+    rows = [*item.merged, item.row]
+    tokens = tuple(r.inbound.read_token for r in rows if r.inbound is not None and r.inbound.read_token)
+    if tokens and not any(isinstance(a, MarkRead) for a in item.decision.actions):
+        item.decision.actions.append(MarkRead(tokens))

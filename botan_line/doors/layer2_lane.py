@@ -93,6 +93,7 @@ class Layer2Lane:
             mentioned=any(e.mentioned for e in events),
             time_left=delivery.token_time_left(newest, now),
             earlier=tuple(e.text or "" for e in events[:-1]),
+            message_ids=tuple(e.message_id or "" for e in events),  # each bubble's, so an unsend finds it
             quote_token=newest.quote_token,
         )
 

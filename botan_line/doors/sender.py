@@ -1,7 +1,8 @@
 """The sender: the one part of the worker that talks to LINE.
 
-Replies, pushes, holding lines, admin notices, a decision's LINE-side actions (rich-menu links,
-announcements: ``line_actions.py``), the typing dots, and the quota reading. Sends run in a small
+Replies, pushes, holding lines, admin notices, a decision's LINE-side actions (rich-menu links, read
+receipts once her answer is delivered: ``line_actions.py``), the notices the dispatcher claimed, the
+typing dots, and the quota reading. Sends run in a small
 pool (``BOTAN_SEND_THREADS``), one at a time per chat so her bubbles arrive in order; how each goes
 out — reply, push or give up — is ``core/delivery.py``'s pure decision. Outcomes are handed back to
 the dispatcher (``Board.finish``), which alone writes them to the inbox.
@@ -28,6 +29,7 @@ from botan_line.storage import inbox
 log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 4
+ANSWERED = ("replied", "pushed", "held_pushed", "already_sent")  # outcomes that mean she answered
 MAX_DOTS_WAITING = 50  # loading animations queued at most; more are skipped (they are only a courtesy)
 
 
@@ -97,11 +99,13 @@ class Sender:
         """Send one event's messages the way core.delivery says, then its actions; the inbox outcome."""
         if item.holding:
             return self._send_holding(item)
+        outcome = None
         try:
-            return self._deliver_messages(item)
+            outcome = self._deliver_messages(item)
+            return outcome
         finally:
-            if item.actions and self.s.edge is not None:  # rich-menu links, announcements
-                notices = self.line_side.run(item.actions, item.row.event_id)
+            if item.actions and self.s.edge is not None:  # rich-menu links, read receipts
+                notices = self.line_side.run(item.actions, item.row.event_id, answered=outcome in ANSWERED)
                 self.notify(notices, item.row.event_id, "action")
 
     def _deliver_messages(self, item: Send) -> str:
@@ -154,6 +158,14 @@ class Sender:
             except SendFailed as exc:
                 log.warning("admin notice failed: %s", exc.reason)
         return sent
+
+    # --- notices ------------------------------------------------------------------------------------
+    def notice(self, claimed) -> None:
+        """Send a notice the dispatcher claimed (``storage/notices.Claimed``), in the pool."""
+        self.pool.submit(self._guarded, "notice", lambda: self.line_side.send_notice(claimed))
+
+    def notice_dropped(self, info) -> None:
+        self.pool.submit(self._guarded, "notice dropped", lambda: self.line_side.notice_dropped(info))
 
     # --- off the fast lane: the quota, the models' shutdown dates ----------------------------------
     def refresh_quota(self) -> None:

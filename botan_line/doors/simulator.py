@@ -25,7 +25,7 @@ from botan_line.characters.where import pattern_source
 from botan_line.core import events
 from botan_line.core.conversation import Deferred
 from botan_line.core.inbound import parse
-from botan_line.core.model import Announce, Decision, LinkMenu, Turn
+from botan_line.core.model import Decision, LinkMenu, Turn
 
 KEEP = 200  # exchanges kept in memory per run
 
@@ -202,8 +202,4 @@ def _stickers_shown(decision: Decision, chars) -> dict[str, str]:
 def _action(action) -> str:
     if isinstance(action, LinkMenu):
         return f"rich menu of {action.sister} linked to {action.user_id}"
-    if isinstance(action, Announce):
-        return (
-            f"announcement {action.announcement} by {action.sister} to {len(action.to) or 'every'} friend(s)"
-        )
     return type(action).__name__

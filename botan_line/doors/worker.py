@@ -1,10 +1,12 @@
 """The inbox worker: starts, stops and supervises its three roles (dramatiq's Worker, in small).
 
 - ``dispatcher.py`` — the fast lane and the only writer of the inbox: claims chats, parses each event
-  once, decides, saves before anything is sent;
+  once, decides, saves before anything is sent; once a second it also claims the notices that are due
+  (``storage/notices.py``: one worker sends each, even across restarts and crashes);
 - ``layer2_lane.py`` — model calls in a bounded pool (``BOTAN_LAYER2_SLOTS``), bubbles merged, each
   answer handed back to the dispatcher to save;
-- ``sender.py`` — the one part that talks to LINE (``BOTAN_SEND_THREADS``).
+- ``sender.py`` — the one part that talks to LINE (``BOTAN_SEND_THREADS``): answers, then their read
+  receipts, notices batch by batch.
 
 No fan is left on read: a call is bounded by its reply token's life, so a slow model ends in one of
 her fallback lines in time; with ``BOTAN_PUSH_FALLBACK`` on, she sends a short holding line before

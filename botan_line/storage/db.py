@@ -90,6 +90,8 @@ users = Table(
     Column("messages", Integer, nullable=False, default=0),
     Column("switched_at", Float),
     Column("nickname", String(40)),  # what the fan asked to be called (SetNickname); /forget clears it
+    Column("notify", Boolean, nullable=False, default=False),  # asked for notices (/notify on); 0012
+    Column("nickname_message_id", String(64)),  # the LINE message that asked for the nickname (unsend); 0012
 )
 
 # A few small things a fan chose to share (core/facts.py), one row per key; /forget deletes them.
@@ -100,6 +102,7 @@ fan_facts = Table(
     Column("key", String(20), primary_key=True),
     Column("value", String(80), nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("message_id", String(64)),  # the LINE message it was said in (an unsend takes it back); 0012
 )
 
 history = Table(
@@ -111,6 +114,7 @@ history = Table(
     Column("role", String(10), nullable=False),  # user|assistant
     Column("text", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("message_id", String(64)),  # a fan's row: the LINE message it came from (unsend); 0012
 )
 Index("ix_history_user", history.c.user_id, history.c.sister, history.c.id)
 
@@ -144,6 +148,7 @@ ledger = Table(
     # which safety signal decided: "<kind>:<rule id>", "<kind>:moderation:<category>", or
     # "moderation_unavailable:<reason>" when the second opinion could not be heard; never the fan's words
     Column("safety", String(80)),
+    Column("message_id", String(64)),  # the LINE message answered (the last bubble of a merged turn); 0012
 )
 Index("ix_ledger_time", ledger.c.created_at)
 Index("ix_ledger_user", ledger.c.user_id, ledger.c.created_at)
@@ -228,6 +233,43 @@ pushes = Table(
     Column("event_id", String(64)),
 )
 Index("ix_pushes_time", pushes.c.created_at)
+
+# Notices to fans (/announce): sent now or at a time, each exactly once across workers and crashes (0012).
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # what /announce list and cancel show
+    Column(
+        "key", String(64), nullable=False, unique=True
+    ),  # the draft's UUID: LINE retry keys derive from it
+    Column("sister", String(20), nullable=False),  # sent as her
+    Column("text", Text, nullable=False),
+    Column("title", String(100)),  # the stream's name (『…』 【…】 「…」 in the text), what her lines name
+    Column("audience", String(10), nullable=False),  # optin (multicast to fans who asked) | all (broadcast)
+    Column("due_at", Float, nullable=False),
+    Column("status", String(12), nullable=False),  # scheduled | sending | sent | cancelled | dropped | failed
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("claimed_by", String(80)),  # the worker sending it (a lapsed lease is taken over)
+    Column("lease_until", Float),
+    Column("sent_at", Float),
+    Column("recipients", Integer),  # messages LINE accepted (one per recipient)
+    Column("remember_until", Float),  # the sisters know what it announced until then
+    Column("error", String(80)),  # why it was dropped or failed (never a fan's words)
+)
+Index("ix_notices_due", notices.c.status, notices.c.due_at)
+# The requests a notice went out in: ≤ 500 fans each, each with its own retry key, recorded when
+# LINE accepted it, so a notice taken over after a crash resends only what LINE has not accepted.
+notice_batches = Table(
+    "notice_batches",
+    metadata,
+    Column("notice_id", Integer, primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("retry_key", String(64), nullable=False),
+    Column("user_ids", Text),  # JSON list (multicast); None: a broadcast
+    Column("recipients", Integer, nullable=False),
+    Column("sent_at", Float),
+)
 
 # Learned Layer 1 patterns: the source of truth for every machine (0004). One row per learned
 # pattern, or per set of approved variations of a file pattern; ``body`` is its YAML-schema dict.

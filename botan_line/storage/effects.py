@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from botan_line.core.model import (
     AddHistory,
     Approve,
+    CancelNotice,
     CountCall,
     CountTier,
     Forget,
@@ -29,13 +30,16 @@ from botan_line.core.model import (
     NoticeOnce,
     Reject,
     SaveUser,
+    ScheduleNotice,
     SetActive,
     SetFact,
     SetNickname,
+    SetNotify,
     SetState,
+    Unsend,
     UseVariation,
 )
-from botan_line.storage import learned
+from botan_line.storage import learned, notices, unsend
 from botan_line.storage.db import (
     daily_calls,
     daily_tiers,
@@ -99,9 +103,13 @@ class _SaveUser:
         )  # fmt: skip
 
     @staticmethod
-    def view(o: Overlay, e: SaveUser) -> None:  # SaveUser never changes the nickname: keep the batch's own
+    def view(
+        o: Overlay, e: SaveUser
+    ) -> None:  # SaveUser never changes the nickname or notices: keep the batch's
         known = o.users.get(e.user.user_id)
-        o.users[e.user.user_id] = replace(e.user, nickname=known.nickname) if known else e.user
+        o.users[e.user.user_id] = (
+            replace(e.user, nickname=known.nickname, notify=known.notify) if known else e.user
+        )
 
 
 @kind(UseVariation, batched=True)
@@ -133,13 +141,16 @@ class _AddHistory:
     @staticmethod
     def write(store: Store, conn: Connection, effects: list[AddHistory], ts: float) -> None:
         rows = [
-            dict(user_id=e.user_id, sister=e.sister, role=e.role, text=e.text, created_at=ts) for e in effects
-        ]
+            dict(user_id=e.user_id, sister=e.sister, role=e.role, text=e.text, created_at=ts,
+                 message_id=(e.message_id or None) and e.message_id[:64])
+            for e in effects
+        ]  # fmt: skip
         conn.execute(insert(history), rows)
 
     @staticmethod
     def view(o: Overlay, e: AddHistory) -> None:
         o.history_of[(e.user_id, e.sister)].append((e.role, e.text))
+        o.history_ids[(e.user_id, e.sister)].append(e.message_id)
 
 
 @kind(CountCall, batched=True)
@@ -181,9 +192,15 @@ class _CountTier:
 LEDGER_FIELDS = (
     "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens", "completion_tokens",
     "cached_tokens", "reasoning_tokens", "cache_write_tokens", "yen", "strong_yen", "latency_ms", "guard",
-    "normalized", "reply", "safety",
+    "normalized", "reply", "safety", "message_id",
 )  # fmt: skip
-LEDGER_SIZES = (("pattern", 120), ("model", 80), ("guard", 80), ("safety", 80))  # PostgreSQL enforces sizes
+LEDGER_SIZES = (
+    ("pattern", 120),
+    ("model", 80),
+    ("guard", 80),
+    ("safety", 80),
+    ("message_id", 64),
+)  # PostgreSQL enforces sizes
 
 
 @kind(LedgerEntry, batched=True)
@@ -212,6 +229,8 @@ class _SetActive:
         values = dict(user_id=e.user_id, sister=store.default_sister, active=e.active, first_seen=ts, last_seen=ts,
                       messages=0)  # fmt: skip
         updates: dict[str, object] = dict(active=e.active, last_seen=ts)
+        if not e.active:  # a fan who blocks the bot has asked for nothing more
+            updates["notify"] = False
         if e.display_name:
             values["display_name"] = updates["display_name"] = e.display_name[:100]
         conn.execute(store.upsert(users, values, ["user_id"], updates))
@@ -219,17 +238,22 @@ class _SetActive:
     @staticmethod
     def view(o: Overlay, e: SetActive) -> None:
         user = o.user(e.user_id)
-        o.users[e.user_id] = replace(user, active=e.active, display_name=e.display_name or user.display_name)
+        o.users[e.user_id] = replace(user, active=e.active, display_name=e.display_name or user.display_name,
+                                     notify=user.notify and e.active)  # fmt: skip
 
 
 @kind(Forget, batched=False)
 class _Forget:
-    """/forget: the fan's history, nickname and facts go, and what they wrote leaves learning and reports."""
+    """/forget: the fan's history, nickname, facts and notices go, and what they wrote leaves learning and reports."""
 
     @staticmethod
     def write(store: Store, conn: Connection, e: Forget, ts: float) -> None:
         conn.execute(delete(history).where(history.c.user_id == e.user_id))
-        conn.execute(update(users).where(users.c.user_id == e.user_id).values(nickname=None))
+        conn.execute(
+            update(users)
+            .where(users.c.user_id == e.user_id)
+            .values(nickname=None, nickname_message_id=None, notify=False)
+        )
         conn.execute(delete(fan_facts).where(fan_facts.c.user_id == e.user_id))
         # what they wrote is gone from learning and reports too; the figures stay
         conn.execute(
@@ -241,7 +265,7 @@ class _Forget:
     @staticmethod
     def view(o: Overlay, e: Forget) -> None:
         o.forgot.add(e.user_id)
-        o.users[e.user_id] = replace(o.user(e.user_id), nickname=None)
+        o.users[e.user_id] = replace(o.user(e.user_id), nickname=None, notify=False)
         o.facts_of[e.user_id] = {}
         for key in [k for k in o.history_of if k[0] == e.user_id]:
             del o.history_of[key]
@@ -263,9 +287,12 @@ class _SetNickname:
     @staticmethod
     def write(store: Store, conn: Connection, e: SetNickname, ts: float) -> None:
         nickname = e.nickname[:40] if e.nickname else None
+        asked_in = (e.message_id or None) and e.message_id[:64] if nickname else None
         values = dict(user_id=e.user_id, sister=store.default_sister, active=True, first_seen=ts, last_seen=ts,
-                      messages=0, nickname=nickname)  # fmt: skip
-        conn.execute(store.upsert(users, values, ["user_id"], dict(nickname=nickname)))
+                      messages=0, nickname=nickname, nickname_message_id=asked_in)  # fmt: skip
+        conn.execute(
+            store.upsert(users, values, ["user_id"], dict(nickname=nickname, nickname_message_id=asked_in))
+        )
 
     @staticmethod
     def view(o: Overlay, e: SetNickname) -> None:
@@ -276,10 +303,14 @@ class _SetNickname:
 class _SetFact:
     @staticmethod
     def write(store: Store, conn: Connection, e: SetFact, ts: float) -> None:
-        values = dict(user_id=e.user_id, key=e.key[:20], value=e.value[:80], updated_at=ts)
-        conn.execute(
-            store.upsert(fan_facts, values, ["user_id", "key"], dict(value=values["value"], updated_at=ts))
+        said_in = (e.message_id or None) and e.message_id[:64]
+        values = dict(
+            user_id=e.user_id, key=e.key[:20], value=e.value[:80], updated_at=ts, message_id=said_in
         )
+        conn.execute(
+            store.upsert(fan_facts, values, ["user_id", "key"],
+                         dict(value=values["value"], updated_at=ts, message_id=said_in))
+        )  # fmt: skip
 
     @staticmethod
     def view(o: Overlay, e: SetFact) -> None:
@@ -310,3 +341,50 @@ class _Reject:
     @staticmethod
     def write(store: Store, conn: Connection, e: Reject, ts: float) -> None:
         learned.write_rejection(conn, e, ts)
+
+
+@kind(SetNotify, batched=False)
+class _SetNotify:
+    """/notify on|off (her words, the rich menu): the fan's notices, stored with the fan."""
+
+    @staticmethod
+    def write(store: Store, conn: Connection, e: SetNotify, ts: float) -> None:
+        values = dict(user_id=e.user_id, sister=store.default_sister, active=True, first_seen=ts, last_seen=ts,
+                      messages=0, notify=e.on)  # fmt: skip
+        conn.execute(store.upsert(users, values, ["user_id"], dict(notify=e.on)))
+
+    @staticmethod
+    def view(o: Overlay, e: SetNotify) -> None:
+        o.users[e.user_id] = replace(o.user(e.user_id), notify=e.on)
+
+
+@kind(Unsend, batched=False)
+class _Unsend:
+    """送信取消: the message's words leave every table (``storage/unsend.py``); its figures stay."""
+
+    @staticmethod
+    def write(store: Store, conn: Connection, e: Unsend, ts: float) -> None:
+        unsend.take_back(conn, e)
+
+    @staticmethod
+    def view(o: Overlay, e: Unsend) -> None:
+        o.unsent.add(e.message_id)
+        o.facts_of.pop(e.user_id, None)  # read again: the facts said in it are gone once the batch is saved
+
+
+@kind(ScheduleNotice, batched=False)
+class _ScheduleNotice:
+    """A confirmed /announce, kept until the worker sends it (at once, or at its time)."""
+
+    @staticmethod
+    def write(store: Store, conn: Connection, e: ScheduleNotice, ts: float) -> None:
+        notices.write_schedule(conn, e, ts)
+
+
+@kind(CancelNotice, batched=False)
+class _CancelNotice:
+    """Raises NoticeChanged when the notice is no longer scheduled: the command is decided again."""
+
+    @staticmethod
+    def write(store: Store, conn: Connection, e: CancelNotice, ts: float) -> None:
+        notices.write_cancel(conn, e, ts)

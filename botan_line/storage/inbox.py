@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from botan_line.core.delivery import event_seconds
 from botan_line.core.inbound import Inbound
+from botan_line.storage import notices
 from botan_line.storage.db import chat_leases, fan_facts, history, inbox, ledger, state
 
 MAX_ATTEMPTS = 5
@@ -339,4 +340,5 @@ def prune(engine: Engine, retention_days: int, now: float | None = None) -> int:
             .values(normalized=None, reply=None)
         ).rowcount
         n += conn.execute(delete(chat_leases).where(chat_leases.c.lease_until < now - 3600)).rowcount
+        n += notices.prune(conn, cutoff)  # who a notice went to; the notice and its figures stay
     return n

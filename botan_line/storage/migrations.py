@@ -206,6 +206,30 @@ def m0009_model_generation(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0")
 
 
+def m0012_stream_nights(conn: Connection) -> None:
+    """Stream nights: fans who asked for notices, notices (sent now or at a time, each once) and the
+    batches they went out in, and which LINE message each stored text came from (so an unsend can
+    take it back)."""
+    conn.exec_driver_sql("ALTER TABLE users ADD COLUMN notify BOOLEAN NOT NULL DEFAULT FALSE")
+    conn.exec_driver_sql("ALTER TABLE users ADD COLUMN nickname_message_id VARCHAR(64)")
+    conn.exec_driver_sql("ALTER TABLE history ADD COLUMN message_id VARCHAR(64)")
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN message_id VARCHAR(64)")
+    conn.exec_driver_sql("ALTER TABLE fan_facts ADD COLUMN message_id VARCHAR(64)")
+    conn.exec_driver_sql(
+        "CREATE TABLE notices (id INTEGER NOT NULL PRIMARY KEY, key VARCHAR(64) NOT NULL UNIQUE, "
+        "sister VARCHAR(20) NOT NULL, text TEXT NOT NULL, title VARCHAR(100), audience VARCHAR(10) NOT NULL, "
+        "due_at FLOAT NOT NULL, status VARCHAR(12) NOT NULL, created_by VARCHAR(64) NOT NULL, "
+        "created_at FLOAT NOT NULL, claimed_by VARCHAR(80), lease_until FLOAT, sent_at FLOAT, "
+        "recipients INTEGER, remember_until FLOAT, error VARCHAR(80))"
+    )
+    conn.exec_driver_sql("CREATE INDEX ix_notices_due ON notices (status, due_at)")
+    conn.exec_driver_sql(
+        "CREATE TABLE notice_batches (notice_id INTEGER NOT NULL, n INTEGER NOT NULL, "
+        "retry_key VARCHAR(64) NOT NULL, user_ids TEXT, recipients INTEGER NOT NULL, sent_at FLOAT, "
+        "PRIMARY KEY (notice_id, n))"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_ledger_reply", m0002_ledger_reply),
@@ -215,4 +239,5 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0006_layer2_memory", m0006_layer2_memory),
     ("0008_line_native", m0008_line_native),
     ("0009_model_generation", m0009_model_generation),
+    ("0012_stream_nights", m0012_stream_nights),
 ]

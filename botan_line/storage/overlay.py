@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 
 from botan_line.characters.recall import WINDOW_SECONDS, LastReply
 from botan_line.core.model import REMEMBERED_LAYERS, Decision, UserState
+from botan_line.core.notices import NoticeInfo
 from botan_line.storage.effects import KINDS
 from botan_line.storage.store import Store
 
@@ -26,6 +27,10 @@ class Overlay:
         self.variations: dict[tuple[str, str, str], list[int]] = {}
         self._prefetched: set[str] = set()  # users whose variation rows are all in _variations
         self.history_of: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        self.history_ids: dict[tuple[str, str], list[str | None]] = defaultdict(
+            list
+        )  # their LINE message ids
+        self.unsent: set[str] = set()  # message ids taken back in this batch
         self.forgot: set[str] = set()
         self.states: dict[str, str | None] = {}
         self.calls: Counter[tuple[str, str]] = Counter()
@@ -34,6 +39,7 @@ class Overlay:
         self.tiers: Counter[tuple[str, str]] = Counter()
         self.facts_of: dict[str, dict[str, str]] = {}
         self._last: dict[str, tuple[str, LastReply]] = {}  # user → (sister, latest answer of this batch)
+        self._remembered: list[NoticeInfo] | None = None
 
     def prefetch(self, user_ids) -> None:
         """Read the state of every fan in the batch at once."""
@@ -59,7 +65,9 @@ class Overlay:
 
     def history(self, user_id: str, sister: str, turns: int) -> list[tuple[str, str]]:
         base = [] if user_id in self.forgot else self.store.history(user_id, sister, turns)
-        rows = base + self.history_of.get((user_id, sister), [])
+        added = zip(self.history_of.get((user_id, sister), []), self.history_ids.get((user_id, sister), []),
+                    strict=True)  # fmt: skip
+        rows = base + [row for row, mid in added if mid is None or mid not in self.unsent]
         return rows[-turns * 2 :] if turns > 0 else []
 
     def state(self, key: str) -> str | None:
@@ -82,6 +90,17 @@ class Overlay:
         if user_id not in self.facts_of:
             self.facts_of[user_id] = self.store.facts(user_id)
         return dict(self.facts_of[user_id])
+
+    def subscribers(self) -> int:
+        return self.store.subscribers()
+
+    def notices(self, limit: int) -> list[NoticeInfo]:
+        return self.store.notices(limit)
+
+    def remembered_notices(self, now: float) -> list[NoticeInfo]:
+        if self._remembered is None:  # once per batch: every Layer 2 prompt and stream line reads it
+            self._remembered = self.store.remembered_notices(now)
+        return [n for n in self._remembered if (n.remember_until or 0) > now]
 
     def tier_calls(self, day: str) -> dict[str, int]:
         if day not in self._tiers_read:  # the day's counts once per batch

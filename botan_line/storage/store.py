@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 
 from botan_line.characters.recall import LastReply
 from botan_line.core.model import REMEMBERED_LAYERS, Decision, LedgerEntry, Notice, SetState, UserState
+from botan_line.core.notices import NoticeInfo
+from botan_line.storage import notices
 from botan_line.storage.db import (
     daily_calls,
     daily_tiers,
@@ -132,6 +134,18 @@ class Store:
                 select(daily_calls.c.calls).where(daily_calls.c.user_id == user_id, daily_calls.c.day == day)
             )
         return int(n or 0)
+
+    def subscribers(self) -> int:
+        """Fans who asked for notices (what /announce reaches by multicast)."""
+        return notices.subscribers(self.engine)
+
+    def notices(self, limit: int) -> list[NoticeInfo]:
+        """The newest notices by id."""
+        return notices.latest(self.engine, limit)
+
+    def remembered_notices(self, now: float) -> list[NoticeInfo]:
+        """Sent notices the sisters still remember, newest first."""
+        return notices.remembered(self.engine, now)
 
     def pushes(self, since: float, until: float) -> int:
         """Messages LINE counted against the quota (one per recipient) with since <= time < until."""
@@ -291,7 +305,14 @@ class Store:
 
 def _user(row) -> UserState:
     return UserState(
-        row.user_id, row.sister, row.messages, row.display_name, row.switched_at, row.active, row.nickname
+        row.user_id,
+        row.sister,
+        row.messages,
+        row.display_name,
+        row.switched_at,
+        row.active,
+        row.nickname,
+        bool(row.notify),
     )
 
 

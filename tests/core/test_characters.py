@@ -92,6 +92,34 @@ def test_duplicate_id_and_claimed_trigger(characters_dir):
     assert any(p.startswith(f"{path}:7:") and "also claimed" in p for p in found), found
 
 
+def test_stream_lines_name_the_stream_only_under_when_stream_and_share_triggers_freely(characters_dir):
+    path = add_patterns(
+        characters_dir,
+        "botan",
+        """patterns:
+  - id: everyday
+    category: compliment
+    triggers:
+      - exact: [配信見たよ]
+    replies: [ありがと〜！, うれしい〜！]
+  - id: named
+    category: compliment
+    triggers:
+      - exact: [配信見たよ]
+    when:
+      stream: true
+    replies: ["{stream}見てくれたの！？", "{stream}ありがと！"]
+  - id: named_without_condition
+    category: compliment
+    triggers:
+      - exact: [配信見てた]
+    replies: ["{stream}見てくれたの？", ありがと！]
+""",
+    )
+    found = problems(characters_dir)
+    assert len(found) == 1 and found[0].startswith(f"{path}:14:") and "when.stream" in found[0], found
+
+
 def test_sender_name_over_20_characters_and_broken_yaml(characters_dir):
     persona = characters_dir / "botan" / "persona.yaml"
     persona.write_text(

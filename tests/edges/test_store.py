@@ -54,6 +54,31 @@ def test_a_nickname_set_on_a_first_message_survives_the_save_that_follows(store)
     assert store.users(["Unew", "Unknown"])["Unew"].nickname == "ミカ"
 
 
+def test_notices_turned_on_survive_the_save_that_follows_in_the_batch_and_the_store(store):
+    from botan_line.core.model import SetNotify
+
+    new = UserState("Unew", "botan")
+    overlay = Overlay(store)
+    decision = Decision(effects=[SetNotify("Unew", True), SaveUser(replace_messages(new, 1))])
+    overlay.add(decision, NOW.timestamp())
+    assert overlay.user("Unew").notify is True  # what the next bubble of the batch reads
+    store.apply(decision, NOW)
+    assert store.user("Unew").notify is True and store.subscribers() == 1
+
+
+def test_a_notice_cancelled_after_it_started_sending_is_decided_again(store):
+    from botan_line.core.model import CancelNotice, ScheduleNotice
+    from botan_line.core.notices import NoticeChanged
+    from botan_line.storage import notices
+
+    store.apply(Decision(effects=[ScheduleNotice(1, "k1", "botan", "今夜は歌枠", None, "optin", NOW.timestamp(),
+                                                 "Uadmin")]), NOW)  # fmt: skip
+    notices.claim_due(store.engine, "w1", NOW.timestamp(), 1800)  # another worker starts sending it
+    with pytest.raises(NoticeChanged):
+        store.apply(Decision(effects=[CancelNotice(1, "Uadmin")]), NOW)
+    assert [n.status for n in store.notices(5)] == ["sending"]
+
+
 def replace_messages(user: UserState, n: int) -> UserState:
     return replace(user, messages=n)
 
@@ -139,4 +164,8 @@ def test_every_effect_has_one_meaning_a_writer_and_what_a_batch_sees_of_it():
         "NoticeOnce",
         "Approve",
         "Reject",
+        "SetNotify",
+        "Unsend",
+        "ScheduleNotice",
+        "CancelNotice",
     }

@@ -42,6 +42,7 @@ from botan_line.core.layer2.tiers import (
 from botan_line.core.layers import safety_decision
 from botan_line.core.memory import nickname_in, remembered
 from botan_line.core.model import CountCall, CountTier, Decision, Effect, NoticeOnce, SetState
+from botan_line.core.notices import stream_note
 from botan_line.core.ports import Completion, LLMUnavailable, Model, ModelGone, Reads
 
 PAUSED_KEY = "layer2_paused"
@@ -63,6 +64,7 @@ def build_messages(
         history_turns=cfg.llm.history_turns,
         history_tokens=cfg.llm.history_tokens,
         max_input_chars=cfg.llm.max_input_chars,
+        streams=stream_note(ctx.reads, ctx.chars, sister, ctx.now),  # what recent notices announced
     )
     return with_instruction(messages, instruction) if instruction else messages
 

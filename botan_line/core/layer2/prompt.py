@@ -5,8 +5,10 @@ tokens (DESIGN §8), and bills the cached tokens at half price. So each sister's
 message is built only from her character files — ``persona.yaml``'s ``system_prompt`` plus a
 stable selection of her own approved Layer 1 lines as style examples — and is byte-identical for
 every fan and every turn. It is rebuilt only when the character files change (``fixed_prompt``
-keys its cache on the CharacterSet's file signature). Everything about one fan (the nickname and
-facts they chose to share, then their history and message) comes after it.
+keys its cache on the CharacterSet's file signature). What the recent notices announced follows it
+(``core/notices.stream_note``: the same for every fan until a notice is sent or forgotten, so the
+cache holds), then everything about one fan (the nickname and facts they chose to share, then their
+history and message).
 
 Token counts are estimated, never measured (tiktoken cannot download its data here), and the
 estimate errs low: see :func:`estimate_tokens`.
@@ -178,8 +180,10 @@ def build_messages(
     history_turns: int,
     history_tokens: int,
     max_input_chars: int,
+    streams: str | None = None,
 ) -> list[dict]:
-    """Her fixed part, this fan's note, the bounded history, the truncated message — in that order."""
+    """Her fixed part, what the recent notices announced (``streams``), this fan's note, the bounded
+    history, the truncated message — in that order."""
     budget = history_tokens
     kept: list[dict] = []
     recent = list(history[-history_turns * 2 :]) if history_turns else []
@@ -193,6 +197,8 @@ def build_messages(
     if kept and kept[0]["role"] == "assistant":
         kept = kept[1:]
     messages = [{"role": "system", "content": fixed}]
+    if streams:  # shared by every fan: after her cached part, before anything of this fan's
+        messages.append({"role": "system", "content": streams})
     if note:
         messages.append({"role": "system", "content": note})
     return [*messages, *kept, {"role": "user", "content": text[:max_input_chars]}]
