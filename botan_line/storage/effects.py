@@ -22,6 +22,7 @@ from botan_line.core.model import (
     AddHistory,
     Approve,
     CountCall,
+    CountMedia,
     CountTier,
     Forget,
     LedgerEntry,
@@ -38,6 +39,7 @@ from botan_line.core.model import (
 from botan_line.storage import learned
 from botan_line.storage.db import (
     daily_calls,
+    daily_media,
     daily_tiers,
     fan_facts,
     history,
@@ -178,12 +180,30 @@ class _CountTier:
         o.tiers[(e.day, e.tier)] += 1
 
 
+@kind(CountMedia, batched=True)
+class _CountMedia:
+    @staticmethod
+    def write(store: Store, conn: Connection, effects: list[CountMedia], ts: float) -> None:
+        counts = Counter((e.user_id, e.day) for e in effects)
+        stmt = store.insert(daily_media)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id", "day"], set_=dict(turns=daily_media.c.turns + stmt.excluded.turns)
+            ),
+            [dict(user_id=uid, day=day, turns=n) for (uid, day), n in counts.items()],
+        )
+
+    @staticmethod
+    def view(o: Overlay, e: CountMedia) -> None:
+        o.media[(e.user_id, e.day)] += 1
+
+
 LEDGER_FIELDS = (
     "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens", "completion_tokens",
     "cached_tokens", "reasoning_tokens", "cache_write_tokens", "yen", "strong_yen", "latency_ms", "guard",
-    "normalized", "reply", "safety",
+    "normalized", "reply", "safety", "media", "image_tokens", "audio_seconds",
 )  # fmt: skip
-LEDGER_SIZES = (("pattern", 120), ("model", 80), ("guard", 80), ("safety", 80))  # PostgreSQL enforces sizes
+LEDGER_SIZES = (("pattern", 120), ("model", 80), ("guard", 80), ("safety", 80), ("media", 20))  # PostgreSQL enforces sizes
 
 
 @kind(LedgerEntry, batched=True)

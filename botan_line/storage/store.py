@@ -20,6 +20,7 @@ from botan_line.characters.recall import LastReply
 from botan_line.core.model import REMEMBERED_LAYERS, Decision, LedgerEntry, Notice, SetState, UserState
 from botan_line.storage.db import (
     daily_calls,
+    daily_media,
     daily_tiers,
     fan_facts,
     history,
@@ -130,6 +131,14 @@ class Store:
         with self.engine.connect() as conn:
             n = conn.scalar(
                 select(daily_calls.c.calls).where(daily_calls.c.user_id == user_id, daily_calls.c.day == day)
+            )
+        return int(n or 0)
+
+    def daily_media(self, user_id: str, day: str) -> int:
+        """Photo and voice turns this fan had today (media.per_user_daily)."""
+        with self.engine.connect() as conn:
+            n = conn.scalar(
+                select(daily_media.c.turns).where(daily_media.c.user_id == user_id, daily_media.c.day == day)
             )
         return int(n or 0)
 
