@@ -293,8 +293,12 @@ class MediaConfig(Strict):
     voice: bool = Field(True, description="voice notes are transcribed and answered like a text")
     transcription_model: str = "gpt-transcribe"
     language: str | None = Field("ja", description="the language voice notes are transcribed as (ISO-639-1)")
-    max_voice_seconds: float = Field(60, gt=0, le=600, description="a longer voice note gets her line, unheard")
-    max_image_bytes: int = Field(10_000_000, ge=100_000, description="a larger photo is not fetched past this")
+    max_voice_seconds: float = Field(
+        60, gt=0, le=600, description="a longer voice note gets her line, unheard"
+    )
+    max_image_bytes: int = Field(
+        10_000_000, ge=100_000, description="a larger photo is not fetched past this"
+    )
     max_audio_bytes: int = Field(
         10_000_000, ge=100_000, le=25_000_000, description="OpenAI takes at most 25 MB per transcription"
     )

@@ -3,8 +3,9 @@
 Turns Outgoing messages into LINE messages (texts with sender per sister, quick-reply buttons,
 UTF-16-aware splitting into ≤ 5 messages; stickers; Flex cards; quote tokens), and sends them with
 explicit timeouts. Push, multicast and broadcast use a retry key, so a resend after a crash is
-dropped by LINE instead of delivered twice. Also: rich menus (create, image upload on the api-data
-host, default, per-user links), the monthly quota and the follower count.
+dropped by LINE instead of delivered twice. Also: a fan's photo or voice note (``content``, from the
+api-data host, streamed under a size cap), rich menus (create, image upload on the api-data host,
+default, per-user links), the monthly quota and the follower count.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import time
 import types
 import uuid
 from collections.abc import Callable
+from urllib.parse import quote, urlsplit
 
 from botan_line.core.model import FLEX, STICKER, Outgoing
+from botan_line.core.ports import ContentUnavailable
 
 
 def _skip_sdk_package_inits() -> None:
@@ -88,6 +91,8 @@ MAX_TEXT_UTF16 = 5000
 MAX_MESSAGES = 5
 MAX_ALT_TEXT = 400  # LINE allows 1500; a notification shows far less
 MULTICAST_MAX = 500
+CHUNK = 64 * 1024  # a photo or voice note is read this much at a time, and never past its cap
+NOT_READY_WAIT = 1.0  # LINE answers 202 while a voice note is still being prepared: ask again after this
 RETRY_NAMESPACE = uuid.UUID("6f0a4f43-3a53-4c6e-9a59-0c1c2b8f7d11")
 
 
@@ -367,6 +372,60 @@ class LineEdge:
             return None
         return int(data["followers"]), int(data.get("blocks") or 0)
 
+    # --- a fan's photo or voice note -------------------------------------------------------------
+    def content(self, message_id: str, *, url: str | None, max_bytes: int, timeout: float) -> bytes:
+        """The bytes of a fan's photo or voice note, in memory only: ``GET /v2/bot/message/{id}/content``
+        on the api-data host (the blob API's operation, through the SDK's own client: its host, token,
+        connection pool and errors), or LINE's ``external`` URL without our token. The body is streamed
+        and refused past ``max_bytes``, so a huge file never reaches memory; ``timeout`` bounds it all.
+        Raises ContentUnavailable with a reason for the ledger (``not_found``, ``expired``,
+        ``too_large``, ``not_ready``, ``timeout``, ``http_<status>``)."""
+        deadline = time.monotonic() + timeout
+        if url is not None:
+            return self._external(url, max_bytes, deadline)
+        host = self._data[0].rstrip("/")
+        path = f"{host}/v2/bot/message/{quote(message_id, safe='')}/content"
+        api = self._blob_api().api_client
+        headers = {**api.default_headers, "Accept": "*/*", "Authorization": f"Bearer {self._data[1]}"}
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ContentUnavailable("timeout")
+            try:
+                response = api.request(
+                    "GET", path, headers=headers, _preload_content=False, _request_timeout=left
+                )
+            except ApiException as exc:
+                raise ContentUnavailable(_content_error(exc.status)) from None
+            except Exception as exc:
+                raise ContentUnavailable(_transport_error(exc)) from None
+            if response.status != 202:
+                return _read_capped(response, max_bytes, deadline)
+            response.close()  # still being prepared (audio, video): ask again while time allows
+            if deadline - time.monotonic() < NOT_READY_WAIT * 2:
+                raise ContentUnavailable("not_ready")
+            self.sleep(NOT_READY_WAIT)
+
+    def _external(self, url: str, max_bytes: int, deadline: float) -> bytes:
+        """``contentProvider.type: external``: the fan's content lives at ``url`` (https; plain http only
+        when LINE itself is reached over http, i.e. a local fake). Our token is never sent there."""
+        scheme = urlsplit(url).scheme
+        allowed = ("https", "http") if self._data[0].startswith("http://") else ("https",)
+        if scheme not in allowed:
+            raise ContentUnavailable("external_scheme")
+        pool = self._blob_api().api_client.rest_client.pool_manager
+        try:
+            response = pool.request(
+                "GET", url, preload_content=False, redirect=False,
+                timeout=max(0.1, deadline - time.monotonic()),
+            )  # fmt: skip
+        except Exception as exc:
+            raise ContentUnavailable(_transport_error(exc)) from None
+        if response.status != 200:
+            response.close()
+            raise ContentUnavailable(_content_error(response.status))
+        return _read_capped(response, max_bytes, deadline)
+
     # --- rich menus ------------------------------------------------------------------------------
     def _blob_api(self) -> MessagingApiBlob:
         if self._blob is None:
@@ -432,3 +491,43 @@ class LineEdge:
             request = RichMenuBulkLinkRequest(rich_menu_id=menu_id, user_ids=user_ids[i : i + MULTICAST_MAX])
             self._call("richmenu_bulk", lambda r=request: self.api.link_rich_menu_id_to_users(
                 r, _request_timeout=self.timeout))  # fmt: skip
+
+
+def _content_error(status: int | None) -> str:
+    return {404: "not_found", 410: "expired", 413: "too_large"}.get(status or 0, f"http_{status}")
+
+
+def _transport_error(exc: Exception) -> str:
+    name = type(exc).__name__
+    return "timeout" if "Timeout" in name else name[:30]
+
+
+def _read_capped(response, max_bytes: int, deadline: float) -> bytes:
+    """The response body, read in chunks; ContentUnavailable("too_large") as soon as it passes the
+    cap (or announces more in Content-Length), "timeout" past the deadline. A body left unread
+    closes its connection rather than going back to the pool half-read."""
+    done = False
+    try:
+        declared = int(response.headers.get("Content-Length") or 0)
+        if declared > max_bytes:
+            raise ContentUnavailable("too_large")
+        body = bytearray()
+        for chunk in response.stream(CHUNK):
+            body += chunk
+            if len(body) > max_bytes:
+                raise ContentUnavailable("too_large")
+            if time.monotonic() > deadline:
+                raise ContentUnavailable("timeout")
+        done = True
+        if not body:
+            raise ContentUnavailable("empty")
+        return bytes(body)
+    except ContentUnavailable:
+        raise
+    except Exception as exc:  # the connection broke or timed out mid-body
+        raise ContentUnavailable(_transport_error(exc)) from None
+    finally:
+        if done:
+            response.release_conn()
+        else:
+            response.close()

@@ -168,7 +168,14 @@ class Model(Protocol):
         ...
 
     def transcribe(
-        self, audio: bytes, *, filename: str, model: str, language: str | None, timeout: float, deadline: float
+        self,
+        audio: bytes,
+        *,
+        filename: str,
+        model: str,
+        language: str | None,
+        timeout: float,
+        deadline: float,
     ) -> Transcript:
         """The words of a voice note; raises LLMUnavailable (``reason``: a short code) when it cannot."""
         ...

@@ -203,7 +203,13 @@ LEDGER_FIELDS = (
     "cached_tokens", "reasoning_tokens", "cache_write_tokens", "yen", "strong_yen", "latency_ms", "guard",
     "normalized", "reply", "safety", "media", "image_tokens", "audio_seconds",
 )  # fmt: skip
-LEDGER_SIZES = (("pattern", 120), ("model", 80), ("guard", 80), ("safety", 80), ("media", 20))  # PostgreSQL enforces sizes
+LEDGER_SIZES = (
+    ("pattern", 120),
+    ("model", 80),
+    ("guard", 80),
+    ("safety", 80),
+    ("media", 20),
+)  # PostgreSQL enforces sizes
 
 
 @kind(LedgerEntry, batched=True)
