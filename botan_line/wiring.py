@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from botan_line.adapters.images import shrink
+from botan_line.adapters.images import release_large_blocks, shrink
 from botan_line.adapters.openai_api import LLM
 from botan_line.characters.loader import CharacterStore
 from botan_line.core.commands import commands
@@ -73,6 +73,8 @@ def build(
     admin = AdminTools(engine, characters, cfg, layer2.enabled)
     nickname = NicknameLayer(cfg.nickname.max_chars, cfg.nickname.refused_words)
     edge = line_edge(settings, lambda: characters.current, sleep) if with_line else None
+    if edge is not None:  # the process that fetches fans' photos: freed buffers go back at once
+        release_large_blocks()
     media = MediaLayer(layer2, content if content is not None else edge, shrink, cfg)
     conversation = Conversation(
         characters,

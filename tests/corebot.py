@@ -8,6 +8,7 @@ milliseconds here; the edges (webhook, inbox, worker, LINE, OpenAI) have their o
 
 from __future__ import annotations
 
+import io
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -136,14 +137,14 @@ class FakeContent:
     def gone(self, message_id: str, reason: str = "expired") -> None:
         self.items[message_id] = ContentUnavailable(reason)
 
-    def content(self, message_id, *, url, max_bytes, timeout) -> bytes:
+    def open_content(self, message_id, *, url, max_bytes, timeout) -> io.BytesIO:
         self.fetched.append((message_id, url, max_bytes))
         found = self.items.get(url or message_id, ContentUnavailable("not_found"))
         if isinstance(found, Exception):
             raise found
         if len(found) > max_bytes:
             raise ContentUnavailable("too_large")
-        return found
+        return io.BytesIO(found)
 
 
 class CoreBot:
@@ -213,8 +214,6 @@ def timed(fn, *args) -> float:
 
 def photo(width: int = 1600, height: int = 1200, color: tuple[int, int, int] = (220, 120, 60)) -> bytes:
     """A JPEG as a phone sends it (noise, so it does not compress to nothing)."""
-    import io
-
     from PIL import Image
 
     img = Image.effect_noise((width, height), 40).convert("RGB")

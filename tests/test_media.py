@@ -39,7 +39,8 @@ def test_a_photo_is_fetched_once_scaled_down_moderated_and_answered_by_layer2_in
     assert call.model == "gpt-6-luna"  # the cheap tier takes images
     text, image = parts(call)
     assert text["type"] == "text" and image["type"] == "image_url" and image["image_url"]["detail"] == "low"
-    assert max(decode_image_url(image["image_url"]["url"])) == 512  # 4032×3024 → 512×384
+    # 4032×3024, decoded at 1/8 as it arrives: 504×378 ("about 512", never the 36 MB of full pixels)
+    assert decode_image_url(image["image_url"]["url"]) == (504, 378)
     assert core.model.images_moderated == [image["image_url"]["url"]]  # the same image, checked first
     assert "写真" in call.messages[-2]["content"] and call.messages[-2]["role"] == "system"
     row = core.last()

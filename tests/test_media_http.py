@@ -42,7 +42,7 @@ def test_a_photo_is_fetched_from_the_data_host_moderated_seen_and_answered(sbot,
     assert sbot.deliver(event) == [KITTY]
     assert sbot.line.content_fetches() == ["901"]  # once
     (image,) = chat_images(sbot.ai)
-    assert max(sbot.ai.images_seen[0]) == 512  # 3000×4000 → 384×512
+    assert sbot.ai.images_seen == [(375, 500)]  # 3000×4000, decoded at 1/8 as it arrived
     assert sbot.ai.image_moderations()[0]["input"][0]["image_url"]["url"] == image
     assert sbot.line.replies()[0]["replyToken"] == event["replyToken"]
     row = sbot.last()

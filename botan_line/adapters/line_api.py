@@ -11,6 +11,7 @@ default, per-user links), the monthly quota and the follower count.
 from __future__ import annotations
 
 import importlib.util
+import io
 import logging
 import sys
 import time
@@ -373,13 +374,15 @@ class LineEdge:
         return int(data["followers"]), int(data.get("blocks") or 0)
 
     # --- a fan's photo or voice note -------------------------------------------------------------
-    def content(self, message_id: str, *, url: str | None, max_bytes: int, timeout: float) -> bytes:
-        """The bytes of a fan's photo or voice note, in memory only: ``GET /v2/bot/message/{id}/content``
-        on the api-data host (the blob API's operation, through the SDK's own client: its host, token,
-        connection pool and errors), or LINE's ``external`` URL without our token. The body is streamed
-        and refused past ``max_bytes``, so a huge file never reaches memory; ``timeout`` bounds it all.
-        Raises ContentUnavailable with a reason for the ledger (``not_found``, ``expired``,
-        ``too_large``, ``not_ready``, ``timeout``, ``http_<status>``)."""
+    def open_content(
+        self, message_id: str, *, url: str | None, max_bytes: int, timeout: float
+    ) -> io.BufferedReader:
+        """A fan's photo or voice note as it arrives: ``GET /v2/bot/message/{id}/content`` on the api-data
+        host (the blob API's operation, through the SDK's own client: its host, token, connection pool
+        and errors), or LINE's ``external`` URL without our token. Nothing is read yet: the caller reads
+        the stream (a photo straight into the decoder, so the file is never in memory whole) and closes
+        it. Past ``max_bytes`` or ``timeout`` the stream raises ContentUnavailable, as do the answers
+        LINE gives instead of the content (``not_found``, ``expired``, ``not_ready``, ``http_<status>``)."""
         deadline = time.monotonic() + timeout
         if url is not None:
             return self._external(url, max_bytes, deadline)
@@ -400,13 +403,13 @@ class LineEdge:
             except Exception as exc:
                 raise ContentUnavailable(_transport_error(exc)) from None
             if response.status != 202:
-                return _read_capped(response, max_bytes, deadline)
+                return io.BufferedReader(Incoming(response, max_bytes, deadline), CHUNK)
             response.close()  # still being prepared (audio, video): ask again while time allows
             if deadline - time.monotonic() < NOT_READY_WAIT * 2:
                 raise ContentUnavailable("not_ready")
             self.sleep(NOT_READY_WAIT)
 
-    def _external(self, url: str, max_bytes: int, deadline: float) -> bytes:
+    def _external(self, url: str, max_bytes: int, deadline: float) -> io.BufferedReader:
         """``contentProvider.type: external``: the fan's content lives at ``url`` (https; plain http only
         when LINE itself is reached over http, i.e. a local fake). Our token is never sent there."""
         scheme = urlsplit(url).scheme
@@ -424,7 +427,7 @@ class LineEdge:
         if response.status != 200:
             response.close()
             raise ContentUnavailable(_content_error(response.status))
-        return _read_capped(response, max_bytes, deadline)
+        return io.BufferedReader(Incoming(response, max_bytes, deadline), CHUNK)
 
     # --- rich menus ------------------------------------------------------------------------------
     def _blob_api(self) -> MessagingApiBlob:
@@ -502,32 +505,84 @@ def _transport_error(exc: Exception) -> str:
     return "timeout" if "Timeout" in name else name[:30]
 
 
-def _read_capped(response, max_bytes: int, deadline: float) -> bytes:
-    """The response body, read in chunks; ContentUnavailable("too_large") as soon as it passes the
-    cap (or announces more in Content-Length), "timeout" past the deadline. A body left unread
-    closes its connection rather than going back to the pool half-read."""
-    done = False
-    try:
+class Incoming(io.RawIOBase):
+    """A fan's content as it arrives over HTTP (read through an ``io.BufferedReader``): forward, never
+    more than ``max_bytes`` (LINE's ``Content-Length`` is checked first), never past the deadline. Its
+    first ``KEEP`` bytes stay, so a reader may seek back into them (Pillow reads a photo's first bytes
+    again once it knows the format, and its header up to the pixels); seeking forward reads on.
+    Anything else raises OSError. Closing it returns the connection to the pool when the body was read
+    to its end, else drops it."""
+
+    KEEP = 1 << 20  # a JPEG's headers (EXIF, an ICC profile) fit well within this
+
+    def __init__(self, response, max_bytes: int, deadline: float):
+        super().__init__()
         declared = int(response.headers.get("Content-Length") or 0)
         if declared > max_bytes:
-            raise ContentUnavailable("too_large")
-        body = bytearray()
-        for chunk in response.stream(CHUNK):
-            body += chunk
-            if len(body) > max_bytes:
-                raise ContentUnavailable("too_large")
-            if time.monotonic() > deadline:
-                raise ContentUnavailable("timeout")
-        done = True
-        if not body:
-            raise ContentUnavailable("empty")
-        return bytes(body)
-    except ContentUnavailable:
-        raise
-    except Exception as exc:  # the connection broke or timed out mid-body
-        raise ContentUnavailable(_transport_error(exc)) from None
-    finally:
-        if done:
-            response.release_conn()
-        else:
             response.close()
+            raise ContentUnavailable("too_large")
+        self._response, self._max, self._deadline = response, max_bytes, deadline
+        self._head = bytearray()  # the first KEEP bytes
+        self._got = 0  # bytes taken from the network
+        self._at = 0  # where the reader is
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._at
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._at
+        elif whence != io.SEEK_SET:
+            raise OSError("a fan's content is read forward: its end is not known")
+        if offset < 0 or (len(self._head) <= offset < self._got):
+            raise OSError("cannot seek back that far into a fan's content")
+        self._at = offset
+        return offset
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._at < len(self._head):  # again, from what was kept
+            n = min(len(view), len(self._head) - self._at)
+            view[:n] = self._head[self._at : self._at + n]
+            self._at += n
+            return n
+        while self._got < self._at:  # a seek forward: read on and let it go
+            if not self._pull(memoryview(bytearray(min(CHUNK, self._at - self._got)))):
+                return 0
+        return self._pull(view)
+
+    def _pull(self, view: memoryview) -> int:
+        if self._ended or not len(view):
+            return 0
+        if time.monotonic() > self._deadline:
+            raise ContentUnavailable("timeout")
+        try:
+            n = self._response.readinto(view)
+        except Exception as exc:  # the connection broke or timed out mid-body
+            raise ContentUnavailable(_transport_error(exc)) from None
+        if not n:
+            self._ended = True
+            return 0
+        if self._got + n > self._max:
+            raise ContentUnavailable("too_large")
+        if self._got < self.KEEP:
+            self._head += view[: min(n, self.KEEP - self._got)]
+        self._got += n
+        self._at = self._got
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            if self._ended:
+                self._response.release_conn()
+            else:
+                self._response.close()
+            self._head = bytearray()
+        super().close()

@@ -342,7 +342,8 @@ class LLM:
             budget = min(timeout, deadline - started)
             if budget < MIN_ATTEMPT_SECONDS:
                 raise LLMUnavailable("no_time")
-            params: dict = {"model": model, "file": (filename, audio), "response_format": "json"}
+            upload = audio if isinstance(audio, bytes) else bytes(audio)  # a voice note: well under 1 MB
+            params: dict = {"model": model, "file": (filename, upload), "response_format": "json"}
             if language:
                 params["language"] = language
             try:

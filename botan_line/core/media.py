@@ -6,8 +6,9 @@ each gets her own line for it, at once. Otherwise it returns a Deferred that the
 Layer 2 lane (``MediaLayer.run``):
 
 - **A photo** (or an image set: the photos sent together, one turn): the fan's words sent with it
-  are read by the safety rules first; each photo is fetched once from LINE (``ContentSource``),
-  scaled down in memory to at most ``media.image_px`` (``Shrinker``), and moderated as an image. A
+  are read by the safety rules first; each photo is fetched once from LINE (``ContentSource``) and
+  decoded as it arrives, scaled down in memory to about ``media.image_px`` (``Shrinker``; at most
+  ``media.concurrent`` at once per process), and moderated as an image. A
   sexual or self-harm image gets the safety layer's answer, never a model's comment (two of the
   sisters are minors: a sexual image is refused whatever the caption); when moderation cannot be
   heard the photo is not shown to a model at all. Then Layer 2 answers with the photos as image
@@ -16,7 +17,8 @@ Layer 2 lane (``MediaLayer.run``):
   the same layers as a text (``Conversation.hear``): safety reads them first, a spoken 「おはよう」 is
   answered by Layer 1 without a chat call.
 
-Never kept, always priced: the bytes live in this call's memory only (no file, no row, no log). The
+Never kept, always priced: the bytes live in this call's memory only (no file, no row, no log; a
+photo's file is not even held whole, only its small copy for the model). The
 history keeps a short note (「［写真］」, 「［ボイス 8秒］おはよう」), which ``/forget`` removes like any
 text; the ledger keeps the kind of turn, the photos' estimated tokens and the seconds transcribed,
 priced in yen. A failure — content that cannot be fetched, an unreadable image, a transcription
@@ -345,12 +347,12 @@ class MediaLayer:
                 left = deadline - MIN_CALL_SECONDS - self.monotonic()
                 if left <= 0:
                     raise ContentUnavailable("timeout")
-                data = content.content(
+                with content.open_content(
                     item.message_id, url=item.url, max_bytes=media.max_image_bytes,
                     timeout=min(media.fetch_timeout_seconds, left),
-                )  # fmt: skip
-                small = shrink(data, media.image_px, media.jpeg_quality)
-                del data  # the fan's original photo goes now; only the small copy lives on, for this call
+                ) as stream:  # fmt: skip
+                    # decoded as it arrives: only the small copy lives on, for this call
+                    small = shrink(stream, media.image_px, media.jpeg_quality)
             finally:
                 self._gate.release()
             out.append(
@@ -380,10 +382,11 @@ class MediaLayer:
             return self._failed(ctx, call, "layer2_off", spent=False)
         item = call.items[0]
         try:
-            audio = content.content(
+            with content.open_content(
                 item.message_id, url=item.url, max_bytes=media.max_audio_bytes,
                 timeout=min(media.fetch_timeout_seconds, deadline - MIN_CALL_SECONDS - self.monotonic()),
-            )  # fmt: skip
+            ) as stream:  # fmt: skip
+                audio = stream.read()  # a voice note: well under a megabyte a minute
         except ContentUnavailable as exc:
             return self._failed(ctx, call, f"fetch:{exc.reason}", spent=False)
         seconds = call.seconds

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 if TYPE_CHECKING:  # types only: the ports stay importable without loading what implements them
     from botan_line.characters.loader import CharacterSet
@@ -210,13 +210,18 @@ class Shrunk:
 
 class ContentSource(Protocol):
     """Where a fan's photo or voice note is fetched from (``adapters/line_api.LineEdge``): LINE's data
-    host for ``message_id``, or ``url`` when LINE says the content is external. The bytes are held in
-    memory only, never more than ``max_bytes`` of them; raises :class:`ContentUnavailable`."""
+    host for ``message_id``, or ``url`` when LINE says the content is external. The content comes as a
+    readable binary stream that the caller closes (a photo goes straight into the decoder, never into
+    memory whole), never more than ``max_bytes`` of it; opening or reading raises
+    :class:`ContentUnavailable`."""
 
-    def content(self, message_id: str, *, url: str | None, max_bytes: int, timeout: float) -> bytes: ...
+    def open_content(
+        self, message_id: str, *, url: str | None, max_bytes: int, timeout: float
+    ) -> BinaryIO: ...
 
 
 class Shrinker(Protocol):
-    """Scales a photo down in memory (``adapters/images.shrink``); raises :class:`UnreadableImage`."""
+    """Scales a photo down in memory, reading it from a stream (``adapters/images.shrink``); raises
+    :class:`UnreadableImage` (and lets the stream's ContentUnavailable through)."""
 
-    def __call__(self, data: bytes, max_px: int, quality: int) -> Shrunk: ...
+    def __call__(self, stream: BinaryIO, max_px: int, quality: int) -> Shrunk: ...
