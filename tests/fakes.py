@@ -860,6 +860,7 @@ class ScriptedTranscript:
     status: int = 200
     delay: float = 0.0
     message: str = ""
+    param: str | None = None
 
 
 @dataclass
@@ -934,12 +935,18 @@ class FakeOpenAI(_FakeServer):
                 and any(isinstance(i, dict) and i.get("type") == "image_url" for i in b["input"])]  # fmt: skip
 
     def queue_transcript(
-        self, text: str = "", *, status: int = 200, delay: float = 0.0, message: str = ""
+        self,
+        text: str = "",
+        *,
+        status: int = 200,
+        delay: float = 0.0,
+        message: str = "",
+        param: str | None = None,
     ) -> None:
-        """Script the next transcription: what it heard (``text``), or an OpenAI error (status >= 400).
-        Unscripted, the fake hears what :func:`voice` wrote into the audio."""
+        """Script the next transcription: what it heard (``text``), or an OpenAI error (status >= 400,
+        naming ``param``). Unscripted, the fake hears what :func:`voice` wrote into the audio."""
         with self._cond:
-            self._transcript_script.append(ScriptedTranscript(text, status, delay, message))
+            self._transcript_script.append(ScriptedTranscript(text, status, delay, message, param))
 
     def transcriptions(self) -> list[dict]:
         """Each transcription upload as the fake read it: model, language, filename, size in bytes."""
@@ -1193,7 +1200,7 @@ class FakeOpenAI(_FakeServer):
         if step is not None:
             self._pause(step.delay)
             if step.status >= 400:
-                return self._error(step.status, step.message or None)
+                return self._error(step.status, step.message or None, param=step.param)
             text = step.text
         else:
             text = data.split(VOICE_MARK, 1)[1].decode("utf-8", "replace") if VOICE_MARK in data else ""
