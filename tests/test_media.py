@@ -313,6 +313,8 @@ def test_the_report_shows_photos_voice_minutes_and_their_cost(core):
     assert f.media_yen == pytest.approx(sum(r.yen for r in rows))
     assert "写真 1件 / ボイス 1件（0.5分）" in stats.format_line(report)
     assert report.to_json()["overall"]["media"]["photos"] == 1
+    cli = stats.format_cli(report, stats.projection(report))
+    assert "photo turns" in cli and "voice notes" in cli
 
 
 def test_the_transcription_model_is_watched_for_its_shutdown():

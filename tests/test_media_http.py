@@ -192,3 +192,16 @@ def test_with_layer2_off_photos_and_voice_get_her_own_lines_at_once(make_bot, sq
         "botan", "voice_later"
     )
     assert bot.line.content_fetches() == []
+
+
+def test_content_comes_from_the_data_host_not_the_api_host(make_bot, sqlite_url):
+    from conftest import spec_checked_line
+
+    with spec_checked_line() as data:
+        bot = make_bot(sqlite_url, line_api_data_url=data.url)
+        data.add_content("d1", photo())
+        bot.ai.queue(KITTY)
+        assert bot.deliver(image_event(message_id="d1", timestamp_ms=bot.clock.ms)) == [KITTY]
+        assert data.content_fetches() == ["d1"] and bot.line.content_fetches() == []
+        assert len(bot.line.replies()) == 1  # replies go to the API host
+    assert data.violations == []
