@@ -150,6 +150,12 @@ class ModelProfile(Strict):
     sampling: Sampling = Field("always", description="when it takes temperature")
     token_param: Literal["max_completion_tokens", "max_tokens"] = "max_completion_tokens"
     images: bool = False
+    image_tokens: int | None = Field(
+        None,
+        ge=0,
+        description="prompt tokens one image of at most 512 px costs at detail low (an estimate: the chat "
+        "usage does not say which of its prompt tokens were the image's); None: one per 32×32 patch",
+    )
     flex: bool = Field(False, description="offers service_tier=flex at half price (offline work only)")
     shutdown: dt.date | None = None
     replacement: str | None = None
@@ -286,6 +292,39 @@ class Lifecycle(Strict):
     check_hours: float = Field(24, gt=0, description="how often the worker reads the dates")
 
 
+class MediaConfig(Strict):
+    """Fans' photos and voice notes (``core/media.py``): fetched from LINE, never kept, always priced."""
+
+    photos: bool = Field(True, description="photos are seen by the model (False: her fixed media line)")
+    voice: bool = Field(True, description="voice notes are transcribed and answered like a text")
+    transcription_model: str = "gpt-transcribe"
+    language: str | None = Field("ja", description="the language voice notes are transcribed as (ISO-639-1)")
+    max_voice_seconds: float = Field(
+        60, gt=0, le=600, description="a longer voice note gets her line, unheard"
+    )
+    max_image_bytes: int = Field(
+        10_000_000, ge=100_000, description="a larger photo is not fetched past this"
+    )
+    max_audio_bytes: int = Field(
+        10_000_000, ge=100_000, le=25_000_000, description="OpenAI takes at most 25 MB per transcription"
+    )
+    image_px: int = Field(512, ge=128, le=2048, description="the longer side a photo is scaled down to")
+    jpeg_quality: int = Field(80, ge=30, le=95)
+    images_per_turn: int = Field(4, ge=1, le=10, description="photos of one image set the model sees")
+    image_set_wait_seconds: float = Field(
+        5.0, ge=0, le=20, description="how long the first photo of a set waits for the others"
+    )
+    fetch_timeout_seconds: float = Field(10, gt=0, le=30)
+    transcribe_timeout_seconds: float = Field(20, gt=0, le=40)
+    per_user_daily: int = Field(10, ge=0, description="photo and voice turns per fan per day")
+    group_window_seconds: float = Field(
+        90, ge=0, description="in a group, a photo is answered when she answered that fan this recently"
+    )
+    concurrent: int = Field(
+        2, ge=1, le=16, description="photos fetched and decoded at once per process (bounds the memory)"
+    )
+
+
 class SisterOverride(Strict):
     tiers: Tiers | None = None
     router: RouterConfig | None = None
@@ -305,6 +344,7 @@ class BotConfig(Strict):
 
     safety: SafetySection = SafetySection()
     lifecycle: Lifecycle = Lifecycle()
+    media: MediaConfig = MediaConfig()
     sisters: dict[str, SisterOverride] = Field(default_factory=dict)
 
     @field_validator("models", mode="before")
@@ -343,6 +383,12 @@ class BotConfig(Strict):
                 raise ValueError(
                     f"{where}.reasoning_effort: {tier.model} does not take {effort!r} ({accepted})"
                 )
+        heard = self.profile(self.media.transcription_model)
+        if heard is not None and heard.kind != "transcription":
+            raise ValueError(
+                f"media.transcription_model: {self.media.transcription_model} is a {heard.kind} model, "
+                "not a transcription model"
+            )
         return self
 
     def profile(self, model: str | None) -> ModelProfile | None:
@@ -391,6 +437,16 @@ class BotConfig(Strict):
             + completion_tokens * price.output
         ) / 1_000_000
         return usd * self.jpy_per_usd
+
+    def minutes_yen(self, model: str | None, seconds: float) -> float:
+        """Yen for ``seconds`` of audio transcribed by ``model`` (billed per minute, by the second)."""
+        per_minute = self.price(model).per_minute or 0.0
+        return max(seconds, 0.0) / 60 * per_minute * self.jpy_per_usd
+
+    def takes_images(self, model: str | None) -> bool:
+        """Whether ``model`` takes image parts in a chat request (a model nobody described: assumed not)."""
+        profile = self.profile(model)
+        return profile is not None and profile.images
 
     def cache_saving_yen(self, model: str | None, cached_tokens: int) -> float:
         """What ``cached_tokens`` would have cost more at the full input price."""

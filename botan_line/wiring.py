@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from botan_line.adapters.images import release_large_blocks, shrink
 from botan_line.adapters.openai_api import LLM
 from botan_line.characters.loader import CharacterStore
 from botan_line.core.commands import commands
 from botan_line.core.conversation import Conversation
 from botan_line.core.layer2 import Layer2
 from botan_line.core.layers import default_layers
+from botan_line.core.media import MediaLayer
 from botan_line.core.nickname import NicknameLayer
 from botan_line.settings import Settings
 from botan_line.storage.admin import AdminTools
@@ -44,13 +46,16 @@ class Services:
     admin: AdminTools | None = None  # what the admin commands are bound to (the console reads through it)
 
 
-def build(settings: Settings, *, with_line: bool = False, sleep=None, llm=None, check_clock=None) -> Services:
+def build(
+    settings: Settings, *, with_line: bool = False, sleep=None, llm=None, check_clock=None, content=None
+) -> Services:
     """Raises SettingsError / CharacterError with a message fit for one line of start-up output.
 
     ``sleep`` replaces time.sleep for retry backoffs (tests pass a no-op); ``llm`` replaces the
     OpenAI adapter (in-process core tests pass a model fed from a queue); ``check_clock`` the
     monotonic clock that paces the character store's checks for changed files and learned patterns
-    (every ``CHECK_SECONDS``).
+    (every ``CHECK_SECONDS``); ``content`` where fans' photos and voice notes are fetched from (the
+    LINE edge when built ``with_line``; in-process core tests pass a dictionary of bytes).
     """
     if with_line:
         settings.require_line()
@@ -67,10 +72,16 @@ def build(settings: Settings, *, with_line: bool = False, sleep=None, llm=None, 
     layer2 = Layer2(llm, cfg)
     admin = AdminTools(engine, characters, cfg, layer2.enabled)
     nickname = NicknameLayer(cfg.nickname.max_chars, cfg.nickname.refused_words)
-    conversation = Conversation(
-        characters, default_layers(commands.bind(admin), layer2, nickname), admins=settings.admin_user_ids
-    )
     edge = line_edge(settings, lambda: characters.current, sleep) if with_line else None
+    if edge is not None:  # the process that fetches fans' photos: freed buffers go back at once
+        release_large_blocks()
+    media = MediaLayer(layer2, content if content is not None else edge, shrink, cfg)
+    conversation = Conversation(
+        characters,
+        default_layers(commands.bind(admin), layer2, nickname),
+        admins=settings.admin_user_ids,
+        media=media,
+    )
     return Services(settings, engine, store, characters, layer2, conversation, edge, admin)
 
 

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corebot import CoreBot, FakeModel  # noqa: E402
+from corebot import CoreBot, FakeContent, FakeModel  # noqa: E402
 from fakes import FakeLine, FakeOpenAI, sign, text_event, webhook_body  # noqa: E402
 
 from botan_line.characters.timewords import FILL_WORDS  # noqa: E402
@@ -265,9 +265,12 @@ def make_core(tmp_path, characters_dir, clock):
         )
         values.update(overrides)
         model = FakeModel()
-        services = build(Settings(**values), llm=model if layer2 else None, check_clock=clock)
+        content = FakeContent()
+        services = build(
+            Settings(**values), llm=model if layer2 else None, check_clock=clock, content=content
+        )
         made.append(services)
-        return CoreBot(services, model, clock)
+        return CoreBot(services, model, clock, content)
 
     yield make
     for services in made:

@@ -1,12 +1,14 @@
 """The conversation core in-process, like errbot's testbot: no HTTP, no worker, a model fed from a queue.
 
 ``core.say("おはよう")`` runs one turn through ``Conversation.on_text`` and the store, and returns
-the text she answered (``core.last()`` is its ledger row). A turn costs milliseconds here; the
-edges (webhook, inbox, worker, LINE, OpenAI) have their own tests over real HTTP.
+the text she answered (``core.last()`` is its ledger row); ``core.send(image_event(...))`` does the
+same for a photo or a voice note, whose bytes come from ``core.content`` (a dictionary). A turn costs
+milliseconds here; the edges (webhook, inbox, worker, LINE, OpenAI) have their own tests over real HTTP.
 """
 
 from __future__ import annotations
 
+import io
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -14,8 +16,20 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 
 from botan_line.characters.timewords import FILL_WORDS
+from botan_line.core import media
+from botan_line.core.conversation import Deferred
+from botan_line.core.inbound import parse
+from botan_line.core.layer2.prompt import image_parts, text_of
 from botan_line.core.model import Decision, Turn
-from botan_line.core.ports import Ask, Completion, LLMUnavailable, ModelGone, Moderation
+from botan_line.core.ports import (
+    Ask,
+    Completion,
+    ContentUnavailable,
+    LLMUnavailable,
+    ModelGone,
+    Moderation,
+    Transcript,
+)
 from botan_line.storage.db import ledger
 
 
@@ -29,8 +43,9 @@ class Call:
 
 
 class FakeModel:
-    """The OpenAI adapter's interface (``complete``, ``moderate``), answered from queues: chat with
-    ``default`` when its queue is empty, moderation with "nothing flagged"."""
+    """The OpenAI adapter's interface (``complete``, ``moderate``, ``moderate_image``, ``transcribe``),
+    answered from queues: chat with ``default`` when its queue is empty, moderation with "nothing
+    flagged", transcription with what ``fakes.voice`` wrote into the audio."""
 
     def __init__(self, default: str = "そうなんだ、もっと聞かせて！"):
         self.default = default
@@ -38,6 +53,43 @@ class FakeModel:
         self.calls: list[Call] = []
         self.moderation_queue: deque[Moderation] = deque()
         self.moderated: list[str] = []  # the texts sent to moderation
+        self.image_moderation_queue: deque[Moderation] = deque()
+        self.images_moderated: list[str] = []  # the data URLs sent to moderation
+        self.transcripts: deque = deque()  # what the next transcriptions hear (str) or raise
+        self.transcribed: list[dict] = []  # model, language, filename, size of every upload
+
+    def flag_image(self, **scores: float) -> None:
+        """The next image moderation: scores by category (self_harm__intent for "self-harm/intent")."""
+        named = {k.replace("__", "/").replace("_", "-"): v for k, v in scores.items()}
+        self.image_moderation_queue.append(
+            Moderation(True, named, any(v >= 0.5 for v in named.values()), "omni")
+        )
+
+    def image_moderation_fails(self, reason: str = "timeout") -> None:
+        self.image_moderation_queue.append(Moderation(False, reason=reason))
+
+    def moderate_image(self, image_url, *, model, timeout, deadline) -> Moderation:
+        self.images_moderated.append(image_url)
+        queued = self.image_moderation_queue
+        return queued.popleft() if queued else Moderation(True, {}, False, model)
+
+    def hears(self, *texts: str) -> None:
+        self.transcripts.extend(texts)
+
+    def transcription_fails(self, reason: str = "APITimeoutError") -> None:
+        self.transcripts.append(LLMUnavailable(reason))
+
+    def transcribe(self, audio, *, filename, model, language, timeout, deadline) -> Transcript:
+        self.transcribed.append(
+            {"model": model, "language": language, "filename": filename, "size": len(audio)}
+        )
+        item = self.transcripts.popleft() if self.transcripts else None
+        if isinstance(item, Exception):
+            raise item
+        if item is None:
+            mark = b"\x00botan-voice:"  # fakes.voice
+            item = audio.split(mark, 1)[1].decode() if mark in audio else ""
+        return Transcript(item, model, 1.0)
 
     def flag(self, **scores: float) -> None:
         """The next moderation answer: scores by category, "self-harm/intent" spelled self_harm__intent."""
@@ -74,18 +126,56 @@ class FakeModel:
             raise item
         if isinstance(item, Completion):
             return replace(item, model=item.model or ask.model)
-        prompt = sum(len(str(m["content"])) for m in messages)
+        prompt = sum(len(text_of(m["content"])) + 256 * image_parts(m["content"]) for m in messages)
         return Completion(item, ask.model, prompt, len(item), True, 1.0)
+
+
+class FakeContent:
+    """Fans' photos and voice notes by message id (``ContentSource``): bytes, or the reason LINE gave."""
+
+    def __init__(self):
+        self.items: dict[str, bytes | ContentUnavailable] = {}
+        self.fetched: list[tuple[str, str | None, int]] = []  # (message id, url, max_bytes)
+
+    def add(self, message_id: str, data: bytes) -> None:
+        self.items[message_id] = data
+
+    def gone(self, message_id: str, reason: str = "expired") -> None:
+        self.items[message_id] = ContentUnavailable(reason)
+
+    def open_content(self, message_id, *, url, max_bytes, timeout) -> io.BytesIO:
+        self.fetched.append((message_id, url, max_bytes))
+        found = self.items.get(url or message_id, ContentUnavailable("not_found"))
+        if isinstance(found, Exception):
+            raise found
+        if len(found) > max_bytes:
+            raise ContentUnavailable("too_large")
+        return io.BytesIO(found)
 
 
 class CoreBot:
     """One bot's core on a fresh SQLite file: ``say`` like a fan, read what happened."""
 
-    def __init__(self, services, model: FakeModel, clock):
+    def __init__(self, services, model: FakeModel, clock, content: FakeContent | None = None):
         self.services = services
         self.model = model
         self.clock = clock
         self.notices: list = []  # admin notices the decisions carried (what the worker would push)
+        self.content = content
+
+    def send(self, *events: dict, time_left: float | None = None) -> Decision:
+        """A photo turn (its photos and the words sent with them, as webhook events) or a voice note,
+        decided and completed as the worker's two lanes would, and saved."""
+        inbound = [parse(e) for e in events]
+        first = inbound[0]
+        assert first.source is not None
+        now = self.clock.now()
+        turn = Turn(first.source.user_id, "", now, chat=first.source.kind,
+                    mentioned=any(e.mentioned for e in inbound), time_left=time_left)  # fmt: skip
+        result = media.media_turn(self.conversation, inbound, turn, self.services.store)
+        decision = self.conversation.complete(result, time_left) if isinstance(result, Deferred) else result
+        self.services.store.apply(decision, now)
+        return decision
 
     @property
     def conversation(self):
@@ -148,3 +238,14 @@ def timed(fn, *args) -> float:
     started = time.perf_counter()
     fn(*args)
     return time.perf_counter() - started
+
+
+def photo(width: int = 1600, height: int = 1200, color: tuple[int, int, int] = (220, 120, 60)) -> bytes:
+    """A JPEG as a phone sends it (noise, so it does not compress to nothing)."""
+    from PIL import Image
+
+    img = Image.effect_noise((width, height), 40).convert("RGB")
+    img = Image.blend(img, Image.new("RGB", (width, height), color), 0.6)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return out.getvalue()

@@ -13,7 +13,10 @@ thread. Nothing sleeps except a scripted delay, and that wakes up as soon as the
 from __future__ import annotations
 
 import base64
+import binascii
 import copy
+import email.parser
+import email.policy
 import hashlib
 import hmac
 import itertools
@@ -82,10 +85,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif not isinstance(payload, bytes):
             payload = json.dumps(payload, ensure_ascii=False).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        kind = next((v for k, v in extra_headers.items() if k.lower() == "content-type"), None)
+        self.send_header("Content-Type", kind or "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         for name, value in extra_headers.items():
-            self.send_header(name, value)
+            if name.lower() != "content-type":
+                self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -192,6 +197,9 @@ class FakeLine(_FakeServer):
         self.user_menus: dict[str, str] = {}  # userId -> richMenuId
         self.read_mode = "auto"  # markAsReadMode: "manual" when Chat is on in the Official Account Manager
         self.issued_read_tokens: set[str] | None = None  # tokens webhooks carried; None: accept any
+        self.contents: dict[str, tuple[str, bytes]] = {}  # messageId -> (content type, bytes) a fan sent
+        self._expired_contents: set[str] = set()
+        self._preparing: dict[str, int] = {}  # messageId -> 202 answers left before the content is ready
         self._delivered: list[Request] = []
         self._used_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
@@ -228,6 +236,7 @@ class FakeLine(_FakeServer):
         # templated paths: (method, regex) -> handler(request, *groups)
         self._templated: list[tuple[str, re.Pattern, Callable]] = [
             ("POST", re.compile(r"^/v2/bot/richmenu/([^/]+)/content$"), self._upload_image),
+            ("GET", re.compile(r"^/v2/bot/message/([^/]+)/content$"), self._content),
             ("GET", re.compile(r"^/v2/bot/richmenu/([^/]+)$"), self._get_menu),
             ("DELETE", re.compile(r"^/v2/bot/richmenu/([^/]+)$"), self._delete_menu),
             ("POST", re.compile(r"^/v2/bot/user/all/richmenu/([^/]+)$"), self._set_default),
@@ -303,6 +312,28 @@ class FakeLine(_FakeServer):
     def expire_token(self, token: str) -> None:
         with self._cond:
             self._expired_tokens.add(token)
+
+    def add_content(self, message_id: str, data: bytes, content_type: str = "image/jpeg", *,
+                    preparing: int = 0) -> None:  # fmt: skip
+        """What a fan sent: ``GET /v2/bot/message/{message_id}/content`` on the data host answers it
+        (after ``preparing`` answers of 202, as LINE gives while a voice note is still being prepared)."""
+        with self._cond:
+            self.contents[message_id] = (content_type, data)
+            self._preparing[message_id] = preparing
+
+    def expire_content(self, message_id: str) -> None:
+        """LINE no longer keeps it: 410 Gone (a message id LINE never had: 404)."""
+        with self._cond:
+            self._expired_contents.add(message_id)
+
+    def content_fetches(self) -> list[str]:
+        """Message ids whose content was asked for, in order (failed attempts too)."""
+        with self._cond:
+            return [
+                r.path.split("/")[4]
+                for r in self.requests
+                if re.match(r"^/v2/bot/message/[^/]+/content$", r.path)
+            ]
 
     def delay(self, path_suffix: str, seconds: float) -> None:
         """Answer paths ending with path_suffix `seconds` late, from now on (0 turns it off)."""
@@ -508,6 +539,17 @@ class FakeLine(_FakeServer):
         self.images[menu_id] = (kind, req.raw)
         return 200, {}, {}
 
+    def _content(self, req: Request, message_id: str) -> Reply:
+        if message_id in self._expired_contents:
+            return 410, {"message": "Gone"}, {}
+        if message_id not in self.contents:
+            return 404, {"message": "Not found"}, {}
+        if self._preparing.get(message_id, 0) > 0:
+            self._preparing[message_id] -= 1
+            return 202, b"", {}
+        kind, data = self.contents[message_id]
+        return 200, data, {"Content-Type": kind}
+
     def _get_menu(self, req: Request, menu_id: str) -> Reply:
         if menu_id not in self.menus:
             return 404, {"message": "Not found"}, {}
@@ -626,6 +668,8 @@ class FakeModelSpec:
     sampling: str = "always"  # always | at_none | never (temperature/top_p other than 1)
     shutdown_date: str | None = None
     cache_writes: bool = False  # bills prompt tokens written to the cache (the gpt-6 generation)
+    images: bool = True  # takes image parts (every chat model listed here does)
+    image_tokens: int | None = None  # per image at detail low where OpenAI gives a fixed figure; else patches
 
 
 _GPT6 = ("none", "low", "medium", "high", "xhigh", "max")
@@ -636,8 +680,8 @@ FAKE_MODELS: dict[str, FakeModelSpec] = {
     "gpt-6.2-sol": FakeModelSpec(True, _GPT6[1:], "medium", "never", None, True),
     "gpt-5": FakeModelSpec(True, ("minimal", "low", "medium", "high"), "medium", "never", "2026-12-11"),
     "gpt-5-mini": FakeModelSpec(True, ("minimal", "low", "medium", "high"), "medium", "never", "2026-12-11"),
-    "gpt-4o": FakeModelSpec(shutdown_date="2027-01-14"),
-    "gpt-4o-mini": FakeModelSpec(shutdown_date="2027-01-14"),
+    "gpt-4o": FakeModelSpec(shutdown_date="2027-01-14", image_tokens=85),
+    "gpt-4o-mini": FakeModelSpec(shutdown_date="2027-01-14", image_tokens=2833),
     "gpt-4.1": FakeModelSpec(shutdown_date="2027-01-14"),
     "gpt-4.1-mini": FakeModelSpec(shutdown_date="2027-01-14"),
     "omni-moderation-latest": FakeModelSpec(),
@@ -720,14 +764,68 @@ class Scripted:
 CACHE_MIN_TOKENS, CACHE_STEP = 1024, 128  # OpenAI's automatic prompt caching (DESIGN §8)
 
 
-def prompt_tokens_of(body: dict) -> str:
+def prompt_tokens_of(body: dict, spec: FakeModelSpec | None = None) -> str:
     """The fake's tokenizer, as a string with one character per token: two tokens open each
-    message (a marker and its role), then one token per character of its content."""
+    message (a marker and its role), then one token per character of its content; an image part
+    counts what the model bills for it (:func:`image_tokens`)."""
     parts = []
     for m in body.get("messages") or []:
         if isinstance(m, dict):
-            parts.append(f"\ue001{str(m.get('role'))[:1]}{m.get('content') or ''}")
+            content = m.get("content") or ""
+            if isinstance(content, list):
+                text = "".join(
+                    p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+                )
+                text += "".join("\ue002" * image_tokens(p, spec) for p in content
+                                if isinstance(p, dict) and p.get("type") == "image_url")  # fmt: skip
+                content = text
+            parts.append(f"\ue001{str(m.get('role'))[:1]}{content}")
     return "".join(parts)
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header, or None when ``data`` is not a JPEG."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(data[i + 7 : i + 9], "big"), int.from_bytes(data[i + 5 : i + 7], "big")
+        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+    return None
+
+
+def decode_image_url(url: str) -> tuple[int, int] | None:
+    """The size of the JPEG in a ``data:image/jpeg;base64,…`` URL (None: not one)."""
+    prefix = "data:image/jpeg;base64,"
+    if not isinstance(url, str) or not url.startswith(prefix):
+        return None
+    try:
+        return jpeg_size(base64.b64decode(url[len(prefix) :], validate=True))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def image_tokens(part: dict, spec: FakeModelSpec | None) -> int:
+    """What one image part costs: the model's fixed figure at detail low, else one token per 32×32
+    patch (at most 1,536), as OpenAI's vision guide gives them."""
+    if (
+        spec is not None
+        and spec.image_tokens is not None
+        and (part.get("image_url") or {}).get("detail") == "low"
+    ):
+        return spec.image_tokens
+    size = decode_image_url((part.get("image_url") or {}).get("url", "")) or (512, 512)
+    return min(1536, -(-size[0] // 32) * -(-size[1] // 32))
 
 
 def _common(a: str, b: str) -> int:
@@ -765,6 +863,29 @@ MODERATION_CATEGORIES = (
     "violence",
     "violence/graphic",
 )
+
+
+IMAGE_CATEGORIES = ("self-harm", "self-harm/instructions", "self-harm/intent", "sexual", "violence",
+                    "violence/graphic")  # fmt: skip
+TRANSCRIPTION_FORMATS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm")
+VOICE_MARK = b"\x00botan-voice:"  # what the fake transcription "hears" follows this in the audio
+
+
+def voice(words: str, seconds: float = 8.0) -> bytes:
+    """A voice note as LINE serves it (an m4a's first box) carrying ``words`` for the fake to hear."""
+    header = b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00M4A mp42isom\x00\x00\x00\x00"
+    return header + b"\x00" * int(seconds * 100) + VOICE_MARK + words.encode("utf-8")
+
+
+@dataclass
+class ScriptedTranscript:
+    """One answer of FakeOpenAI's transcription endpoint; see FakeOpenAI.queue_transcript."""
+
+    text: str = ""
+    status: int = 200
+    delay: float = 0.0
+    message: str = ""
+    param: str | None = None
 
 
 @dataclass
@@ -806,6 +927,8 @@ class FakeOpenAI(_FakeServer):
         self._ids = itertools.count(1)
         self._prompts: dict[str, list[str]] = {}  # model → prompts the simulated cache has seen
         self._statuses: list[tuple[Request, int]] = []  # each request with the status it was answered
+        self._transcript_script: list[ScriptedTranscript] = []
+        self.images_seen: list[tuple[int, int]] = []  # (width, height) of every image part in a chat request
 
     def queue_moderation(
         self,
@@ -830,6 +953,31 @@ class FakeOpenAI(_FakeServer):
         """Parsed bodies of the moderation requests (model, input)."""
         with self._cond:
             return [r.json for r in self.requests if r.path.endswith("/moderations")]
+
+    def image_moderations(self) -> list[dict]:
+        """The moderation requests whose input holds an image."""
+        return [b for b in self.moderations() if isinstance(b.get("input"), list)
+                and any(isinstance(i, dict) and i.get("type") == "image_url" for i in b["input"])]  # fmt: skip
+
+    def queue_transcript(
+        self,
+        text: str = "",
+        *,
+        status: int = 200,
+        delay: float = 0.0,
+        message: str = "",
+        param: str | None = None,
+    ) -> None:
+        """Script the next transcription: what it heard (``text``), or an OpenAI error (status >= 400,
+        naming ``param``). Unscripted, the fake hears what :func:`voice` wrote into the audio."""
+        with self._cond:
+            self._transcript_script.append(ScriptedTranscript(text, status, delay, message, param))
+
+    def transcriptions(self) -> list[dict]:
+        """Each transcription upload as the fake read it: model, language, filename, size in bytes."""
+        with self._cond:
+            found = [r for r in self.requests if r.path.endswith("/audio/transcriptions")]
+        return [self._form(r)[0] for r in found]
 
     def queue(
         self,
@@ -901,7 +1049,8 @@ class FakeOpenAI(_FakeServer):
             self._statuses.append((req, status))
 
     def _handle(self, req: Request) -> Reply:
-        routes = ("/v1/chat/completions", "/chat/completions", "/v1/moderations", "/moderations")
+        routes = ("/v1/chat/completions", "/chat/completions", "/v1/moderations", "/moderations",
+                  "/v1/audio/transcriptions", "/audio/transcriptions")  # fmt: skip
         if self.api_key is not None and req.headers.get("authorization") != f"Bearer {self.api_key}":
             return self._error(401, "Incorrect API key provided.")
         if req.method == "GET" and re.fullmatch(r"(/v1)?/models(/[^/]+)?", req.path):
@@ -911,6 +1060,8 @@ class FakeOpenAI(_FakeServer):
         body = req.json if isinstance(req.json, dict) else {}
         if req.path.endswith("/moderations"):
             return self._moderate(body)
+        if req.path.endswith("/audio/transcriptions"):
+            return self._transcribe(req)
         model = str(body.get("model"))
         if model in self.retired:
             return self._error(404, f"The model `{model}` does not exist or you do not have access to it.",
@@ -920,6 +1071,9 @@ class FakeOpenAI(_FakeServer):
         if refused is not None:
             code, param, message = refused
             return self._error(400, message, code=code, param=param)
+        problem = self._images(body, spec)
+        if problem is not None:
+            return self._error(400, problem, code="invalid_image", param="messages")
         with self._cond:
             step = self._script.pop(0) if self._script else None
         if step is None:
@@ -927,7 +1081,7 @@ class FakeOpenAI(_FakeServer):
             if self.prompt_cache:  # the fake's tokenizer: one token per character
                 step = Scripted(content, prompt_tokens=None, completion_tokens=len(content))
             else:
-                prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
+                prompt_tokens = self._plain_prompt_tokens(body, spec)
                 step = Scripted(content, prompt_tokens=prompt_tokens, completion_tokens=len(content) // 2)
         self._pause(step.delay)
         while step.gate is not None and not step.gate.wait(0.05) and not self._stopped.is_set():
@@ -985,7 +1139,7 @@ class FakeOpenAI(_FakeServer):
                 step.cached_tokens or 0,
                 written,
             )
-        tokens = prompt_tokens_of(body)
+        tokens = prompt_tokens_of(body, spec)
         with self._cond:  # a cache per model, as the provider keeps
             seen = self._prompts.setdefault(str(body.get("model")), [])
             cached = cached_prefix(tokens, seen)
@@ -995,6 +1149,92 @@ class FakeOpenAI(_FakeServer):
         if step.cache_write_tokens is None and spec is not None and spec.cache_writes:
             written = max(0, cached_prefix(tokens, [tokens]) - cached)
         return prompt_tokens, cached, min(written, prompt_tokens - cached)
+
+    def _images(self, body: dict, spec: FakeModelSpec | None) -> str | None:
+        """Image parts as the chat API checks them (the message of its 400, or None): a model that
+        takes images, a ``data:image/jpeg;base64`` URL of a real JPEG, a known detail."""
+        for m in body.get("messages") or []:
+            content = m.get("content") if isinstance(m, dict) else None
+            if not isinstance(content, list):
+                continue
+            for part in content:
+                kind = part.get("type") if isinstance(part, dict) else None
+                if kind == "text" and isinstance(part.get("text"), str):
+                    continue
+                if kind != "image_url":
+                    return f"Invalid content part type: {kind!r}"
+                if spec is not None and not spec.images:
+                    return "Invalid content type. image_url is only supported by certain models."
+                image = part.get("image_url") or {}
+                size = decode_image_url(image.get("url", ""))
+                if size is None:
+                    return "You uploaded an unsupported image. Please make sure your image is valid."
+                if image.get("detail", "auto") not in ("low", "high", "auto"):
+                    return "Invalid value for detail"
+                with self._cond:
+                    self.images_seen.append(size)
+        return None
+
+    @staticmethod
+    def _plain_prompt_tokens(body: dict, spec: FakeModelSpec | None) -> int:
+        """Without the simulated cache: a quarter of the messages' JSON, image parts at their price."""
+        plain, images = [], 0
+        for m in body.get("messages") or []:
+            content = m.get("content") if isinstance(m, dict) else None
+            if isinstance(content, list):
+                images += sum(image_tokens(p, spec) for p in content if p.get("type") == "image_url")
+                m = {**m, "content": "".join(p.get("text", "") for p in content if p.get("type") == "text")}
+            plain.append(m)
+        return len(json.dumps(plain)) // 4 + images
+
+    @staticmethod
+    def _form(req: Request) -> tuple[dict, bytes]:
+        """A multipart upload's fields (and its file's bytes): what the transcription endpoint reads."""
+        head = f"Content-Type: {req.headers.get('content-type', '')}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + req.raw)
+        fields: dict = {}
+        data = b""
+        if message.is_multipart():
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                payload = part.get_payload(decode=True) or b""
+                if part.get_filename() is not None:
+                    fields["filename"], fields["size"], data = part.get_filename(), len(payload), payload
+                elif name:
+                    fields[name] = payload.decode("utf-8", "replace")
+        return fields, data
+
+    def _transcribe(self, req: Request) -> Reply:
+        """``POST /v1/audio/transcriptions`` as OpenAI answers it: a known transcription model, a file
+        in a format it takes, at most 25 MB; the text it heard."""
+        fields, data = self._form(req)
+        model = fields.get("model", "")
+        with self._cond:
+            step = self._transcript_script.pop(0) if self._transcript_script else None
+        if model in self.retired or model not in self.models:
+            return self._error(404, f"The model `{model}` does not exist or you do not have access to it.",
+                               code="model_not_found")  # fmt: skip
+        name = fields.get("filename") or ""
+        if not data:
+            return self._error(400, "[] is too short - 'file'", param="file")
+        if len(data) > 25 * 1024 * 1024:
+            return self._error(400, "Maximum content size limit (26214400) exceeded.", param="file")
+        if name.rsplit(".", 1)[-1].lower() not in TRANSCRIPTION_FORMATS:
+            return self._error(400, f"Invalid file format. Supported formats: {list(TRANSCRIPTION_FORMATS)}",
+                               param="file")  # fmt: skip
+        if step is not None:
+            self._pause(step.delay)
+            if step.status >= 400:
+                return self._error(step.status, step.message or None, param=step.param)
+            text = step.text
+        else:
+            text = data.split(VOICE_MARK, 1)[1].decode("utf-8", "replace") if VOICE_MARK in data else ""
+        n = next(self._ids)
+        return (
+            200,
+            {"text": text, "usage": {"type": "duration", "seconds": 8}},
+            {"x-request-id": f"req_fake{n}"},
+        )
 
     def _models(self, model_id: str) -> Reply:
         """``GET /v1/models`` and ``/v1/models/{id}``, with each model's ``shutdown_date``."""
@@ -1025,15 +1265,26 @@ class FakeOpenAI(_FakeServer):
         if not inputs:
             return self._error(400, "[] is too short - 'input'")
         n = next(self._ids)
-        scores = {c: step.scores.get(c, 1e-5) for c in MODERATION_CATEGORIES}
+        parts = inputs if isinstance(inputs, list) else [inputs]
+        image = any(isinstance(p, dict) and p.get("type") == "image_url" for p in parts)
+        text = any(isinstance(p, str) or (isinstance(p, dict) and p.get("type") == "text") for p in parts)
+        for p in parts:
+            if isinstance(p, dict) and p.get("type") == "image_url":
+                if decode_image_url((p.get("image_url") or {}).get("url", "")) is None:
+                    return self._error(400, "Invalid image.", param="input")
+        # an image is scored for the image categories only; sexual/minors and the rest read text
+        scores = {c: (step.scores.get(c, 1e-5) if text or c in IMAGE_CATEGORIES else 0.0)
+                  for c in MODERATION_CATEGORIES}  # fmt: skip
         categories = {c: s >= 0.5 for c, s in scores.items()}
+        applied = {c: (["text"] if text else []) + (["image"] if image and c in IMAGE_CATEGORIES else [])
+                   for c in MODERATION_CATEGORIES}  # fmt: skip
         result = {
             "flagged": any(categories.values()),
             "categories": categories,
             "category_scores": scores,
-            "category_applied_input_types": {c: ["text"] for c in MODERATION_CATEGORIES},
+            "category_applied_input_types": applied,
         }
-        count = len(inputs) if isinstance(inputs, list) else 1
+        count = 1 if image else len(inputs) if isinstance(inputs, list) else 1
         model = body.get("model") or "omni-moderation-latest"
         if model == "omni-moderation-latest":
             model = "omni-moderation-2024-09-26"  # the API answers with the dated snapshot
@@ -1160,6 +1411,51 @@ def media_event(kind: str, user_id: str = "Utest1", **common: Any) -> dict:
     if kind in ("image", "video"):  # the SDK requires quoteToken on these (and on text, sticker)
         message["quoteToken"] = "q" + _new_id()
     return _event("message", user_id, message=message, **common)
+
+
+def image_event(
+    user_id: str = "Utest1",
+    *,
+    message_id: str | None = None,
+    image_set: tuple[str, int, int] | None = None,
+    external_url: str | None = None,
+    **common: Any,
+) -> dict:
+    """A photo: its content on LINE's data host under ``message_id`` (or at ``external_url``);
+    ``image_set`` = (set id, index, total) for photos sent together."""
+    message: dict = {"id": message_id or _message_id(), "type": "image", "quoteToken": "q" + _new_id()}
+    message["contentProvider"] = (
+        {"type": "external", "originalContentUrl": external_url, "previewImageUrl": external_url}
+        if external_url
+        else {"type": "line"}
+    )
+    if image_set is not None:
+        message["imageSet"] = {"id": image_set[0], "index": image_set[1], "total": image_set[2]}
+    return _event("message", user_id, message=message, **common)
+
+
+def audio_event(
+    user_id: str = "Utest1", *, message_id: str | None = None, duration_ms: int = 8000, **common: Any
+) -> dict:
+    """A voice note of ``duration_ms`` whose content is on LINE's data host under ``message_id``."""
+    message = {"id": message_id or _message_id(), "type": "audio", "duration": duration_ms,
+               "contentProvider": {"type": "line"}}  # fmt: skip
+    return _event("message", user_id, message=message, **common)
+
+
+class FakeFiles(_FakeServer):
+    """A plain file host: where ``contentProvider.type: external`` content lives (``files[path]``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: dict[str, tuple[str, bytes]] = {}
+
+    def _handle(self, req: Request) -> Reply:
+        found = self.files.get(req.path) if req.method == "GET" else None
+        if found is None:
+            return 404, {"message": "Not found"}, {}
+        kind, data = found
+        return 200, data, {"Content-Type": kind}
 
 
 def follow_event(user_id: str = "Utest1", *, unblocked: bool = False, **common: Any) -> dict:

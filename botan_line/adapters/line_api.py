@@ -3,22 +3,26 @@
 Turns Outgoing messages into LINE messages (texts with sender per sister, quick-reply buttons,
 UTF-16-aware splitting into ≤ 5 messages; stickers; Flex cards; quote tokens), and sends them with
 explicit timeouts. Push, multicast and broadcast use a retry key, so a resend after a crash is
-dropped by LINE instead of delivered twice. Also: rich menus (create, image upload on the api-data
-host, default, per-user links), the monthly quota and the follower count, the channel's read mode and
+dropped by LINE instead of delivered twice. Also: a fan's photo or voice note (``content``, from the
+api-data host, streamed under a size cap), rich menus (create, image upload on the api-data host,
+default, per-user links), the monthly quota and the follower count, the channel's read mode and
 read receipts (``markAsRead`` by token).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import logging
 import sys
 import time
 import types
 import uuid
 from collections.abc import Callable
+from urllib.parse import quote, urlsplit
 
 from botan_line.core.model import FLEX, STICKER, Outgoing
+from botan_line.core.ports import ContentUnavailable
 
 
 def _skip_sdk_package_inits() -> None:
@@ -90,6 +94,8 @@ MAX_TEXT_UTF16 = 5000
 MAX_MESSAGES = 5
 MAX_ALT_TEXT = 400  # LINE allows 1500; a notification shows far less
 MULTICAST_MAX = 500
+CHUNK = 64 * 1024  # a photo or voice note is read this much at a time, and never past its cap
+NOT_READY_WAIT = 1.0  # LINE answers 202 while a voice note is still being prepared: ask again after this
 RETRY_NAMESPACE = uuid.UUID("6f0a4f43-3a53-4c6e-9a59-0c1c2b8f7d11")
 
 
@@ -382,6 +388,62 @@ class LineEdge:
             return None
         return int(data["followers"]), int(data.get("blocks") or 0)
 
+    # --- a fan's photo or voice note -------------------------------------------------------------
+    def open_content(
+        self, message_id: str, *, url: str | None, max_bytes: int, timeout: float
+    ) -> io.BufferedReader:
+        """A fan's photo or voice note as it arrives: ``GET /v2/bot/message/{id}/content`` on the api-data
+        host (the blob API's operation, through the SDK's own client: its host, token, connection pool
+        and errors), or LINE's ``external`` URL without our token. Nothing is read yet: the caller reads
+        the stream (a photo straight into the decoder, so the file is never in memory whole) and closes
+        it. Past ``max_bytes`` or ``timeout`` the stream raises ContentUnavailable, as do the answers
+        LINE gives instead of the content (``not_found``, ``expired``, ``not_ready``, ``http_<status>``)."""
+        deadline = time.monotonic() + timeout
+        if url is not None:
+            return self._external(url, max_bytes, deadline)
+        host = self._data[0].rstrip("/")
+        path = f"{host}/v2/bot/message/{quote(message_id, safe='')}/content"
+        api = self._blob_api().api_client
+        headers = {**api.default_headers, "Accept": "*/*", "Authorization": f"Bearer {self._data[1]}"}
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ContentUnavailable("timeout")
+            try:
+                response = api.request(
+                    "GET", path, headers=headers, _preload_content=False, _request_timeout=left
+                )
+            except ApiException as exc:
+                raise ContentUnavailable(_content_error(exc.status)) from None
+            except Exception as exc:
+                raise ContentUnavailable(_transport_error(exc)) from None
+            if response.status != 202:
+                return io.BufferedReader(Incoming(response, max_bytes, deadline), CHUNK)
+            response.close()  # still being prepared (audio, video): ask again while time allows
+            if deadline - time.monotonic() < NOT_READY_WAIT * 2:
+                raise ContentUnavailable("not_ready")
+            self.sleep(NOT_READY_WAIT)
+
+    def _external(self, url: str, max_bytes: int, deadline: float) -> io.BufferedReader:
+        """``contentProvider.type: external``: the fan's content lives at ``url`` (https; plain http only
+        when LINE itself is reached over http, i.e. a local fake). Our token is never sent there."""
+        scheme = urlsplit(url).scheme
+        allowed = ("https", "http") if self._data[0].startswith("http://") else ("https",)
+        if scheme not in allowed:
+            raise ContentUnavailable("external_scheme")
+        pool = self._blob_api().api_client.rest_client.pool_manager
+        try:
+            response = pool.request(
+                "GET", url, preload_content=False, redirect=False,
+                timeout=max(0.1, deadline - time.monotonic()),
+            )  # fmt: skip
+        except Exception as exc:
+            raise ContentUnavailable(_transport_error(exc)) from None
+        if response.status != 200:
+            response.close()
+            raise ContentUnavailable(_content_error(response.status))
+        return io.BufferedReader(Incoming(response, max_bytes, deadline), CHUNK)
+
     # --- rich menus ------------------------------------------------------------------------------
     def _blob_api(self) -> MessagingApiBlob:
         if self._blob is None:
@@ -447,3 +509,95 @@ class LineEdge:
             request = RichMenuBulkLinkRequest(rich_menu_id=menu_id, user_ids=user_ids[i : i + MULTICAST_MAX])
             self._call("richmenu_bulk", lambda r=request: self.api.link_rich_menu_id_to_users(
                 r, _request_timeout=self.timeout))  # fmt: skip
+
+
+def _content_error(status: int | None) -> str:
+    return {404: "not_found", 410: "expired", 413: "too_large"}.get(status or 0, f"http_{status}")
+
+
+def _transport_error(exc: Exception) -> str:
+    name = type(exc).__name__
+    return "timeout" if "Timeout" in name else name[:30]
+
+
+class Incoming(io.RawIOBase):
+    """A fan's content as it arrives over HTTP (read through an ``io.BufferedReader``): forward, never
+    more than ``max_bytes`` (LINE's ``Content-Length`` is checked first), never past the deadline. Its
+    first ``KEEP`` bytes stay, so a reader may seek back into them (Pillow reads a photo's first bytes
+    again once it knows the format, and its header up to the pixels); seeking forward reads on.
+    Anything else raises OSError. Closing it returns the connection to the pool when the body was read
+    to its end, else drops it."""
+
+    KEEP = 1 << 20  # a JPEG's headers (EXIF, an ICC profile) fit well within this
+
+    def __init__(self, response, max_bytes: int, deadline: float):
+        super().__init__()
+        declared = int(response.headers.get("Content-Length") or 0)
+        if declared > max_bytes:
+            response.close()
+            raise ContentUnavailable("too_large")
+        self._response, self._max, self._deadline = response, max_bytes, deadline
+        self._head = bytearray()  # the first KEEP bytes
+        self._got = 0  # bytes taken from the network
+        self._at = 0  # where the reader is
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._at
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._at
+        elif whence != io.SEEK_SET:
+            raise OSError("a fan's content is read forward: its end is not known")
+        if offset < 0 or (len(self._head) <= offset < self._got):
+            raise OSError("cannot seek back that far into a fan's content")
+        self._at = offset
+        return offset
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._at < len(self._head):  # again, from what was kept
+            n = min(len(view), len(self._head) - self._at)
+            view[:n] = self._head[self._at : self._at + n]
+            self._at += n
+            return n
+        while self._got < self._at:  # a seek forward: read on and let it go
+            if not self._pull(memoryview(bytearray(min(CHUNK, self._at - self._got)))):
+                return 0
+        return self._pull(view)
+
+    def _pull(self, view: memoryview) -> int:
+        if self._ended or not len(view):
+            return 0
+        if time.monotonic() > self._deadline:
+            raise ContentUnavailable("timeout")
+        try:
+            n = self._response.readinto(view)
+        except Exception as exc:  # the connection broke or timed out mid-body
+            raise ContentUnavailable(_transport_error(exc)) from None
+        if not n:
+            self._ended = True
+            return 0
+        if self._got + n > self._max:
+            raise ContentUnavailable("too_large")
+        if self._got < self.KEEP:
+            self._head += view[: min(n, self.KEEP - self._got)]
+        self._got += n
+        self._at = self._got
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            if self._ended:
+                self._response.release_conn()
+            else:
+                self._response.close()
+            self._head = bytearray()
+        super().close()

@@ -1,5 +1,5 @@
 """The OpenAI edge: chat completions with explicit timeouts, bounded deadline-aware retries, and
-requests that adapt to what a model refuses.
+requests that adapt to what a model refuses; moderation (texts and images) and transcription.
 
 Retries are ours, never the client's: a 429 or 5xx that says when to come back (``retry-after-ms``,
 ``Retry-After`` in seconds or as an HTTP date) is retried no sooner than that, others after an
@@ -45,6 +45,7 @@ from botan_line.core.ports import (  # noqa: E402
     ModelGone,
     ModelStatus,
     Moderation,
+    Transcript,
 )
 
 __all__ = ["LLM", "Completion", "LLMUnavailable", "Moderation", "ModelGone", "retry_after"]
@@ -286,12 +287,22 @@ class LLM:
         ``timeout`` bounds the call and ``deadline`` (monotonic) caps it further; a timeout, an
         HTTP error or an odd answer returns ``Moderation(available=False, reason=…)`` so that the
         caller falls back to its own rules. Nothing of the message is logged."""
+        return self._moderation(text, model, timeout, deadline)
+
+    def moderate_image(self, image_url: str, *, model: str, timeout: float, deadline: float) -> Moderation:
+        """Moderation of one image (``image_url``: a ``data:`` URL), as ``moderate`` does a text. The
+        image categories are sexual, self-harm (and its intent and instructions) and violence."""
+        return self._moderation(
+            [{"type": "image_url", "image_url": {"url": image_url}}], model, timeout, deadline
+        )
+
+    def _moderation(self, given, model: str, timeout: float, deadline: float) -> Moderation:
         started = self.monotonic()
         budget = min(timeout, deadline - started)
         if budget <= 0.05:
             return Moderation(False, reason="no_time")
         try:
-            resp = self.client.with_options(timeout=budget).moderations.create(model=model, input=text)
+            resp = self.client.with_options(timeout=budget).moderations.create(model=model, input=given)
             result = resp.results[0]
             scores = {
                 k: float(v)
@@ -311,3 +322,57 @@ class LLM:
             reason = "timeout" if isinstance(exc, openai.APITimeoutError) else type(exc).__name__
         log.warning("moderation unavailable: %s", reason)
         return Moderation(False, reason=reason, latency_ms=(self.monotonic() - started) * 1000)
+
+    def transcribe(
+        self,
+        audio: bytes,
+        *,
+        filename: str,
+        model: str,
+        language: str | None,
+        timeout: float,
+        deadline: float,
+    ) -> Transcript:
+        """The words of a voice note (``POST /v1/audio/transcriptions``, multipart), retried like a chat
+        call on 429/5xx while the deadline allows; a ``language`` the model refuses is dropped once.
+        The audio is sent from memory and never logged; raises LLMUnavailable with a short reason."""
+        attempt = 0
+        while True:
+            started = self.monotonic()
+            budget = min(timeout, deadline - started)
+            if budget < MIN_ATTEMPT_SECONDS:
+                raise LLMUnavailable("no_time")
+            upload = audio if isinstance(audio, bytes) else bytes(audio)  # a voice note: well under 1 MB
+            params: dict = {"model": model, "file": (filename, upload), "response_format": "json"}
+            if language:
+                params["language"] = language
+            try:
+                resp = self.client.with_options(timeout=budget).audio.transcriptions.create(**params)
+                text = resp if isinstance(resp, str) else resp.text
+                return Transcript(str(text or "").strip(), model, (self.monotonic() - started) * 1000)
+            except openai.NotFoundError:
+                log.warning("transcription model %s is not available: HTTP 404", model)
+                raise LLMUnavailable("model_not_found") from None
+            except openai.BadRequestError as exc:
+                if language and exc.param == "language":
+                    log.warning("transcription model %s refuses language: not sent from now on", model)
+                    language = None
+                    continue
+                log.warning("transcription refused: HTTP 400 %s", exc.code or "")
+                raise LLMUnavailable("http_400") from None
+            except RETRYABLE as exc:
+                reason = type(exc).__name__
+                response = getattr(exc, "response", None)
+                hint = retry_after(response.headers, self.wall()) if response is not None else None
+            except openai.APIStatusError as exc:
+                log.warning("transcription refused: HTTP %s", exc.status_code)
+                raise LLMUnavailable(f"http_{exc.status_code}") from None
+            except (openai.APIError, ValueError, AttributeError, TypeError) as exc:
+                log.warning("transcription unusable: %s", type(exc).__name__)
+                raise LLMUnavailable("malformed_response") from None
+            attempt += 1
+            wait = self.backoff(attempt, hint)
+            if attempt > self.max_retries or self.monotonic() + wait + MIN_ATTEMPT_SECONDS > deadline:
+                log.warning("transcription unavailable after %d attempt(s): %s", attempt, reason)
+                raise LLMUnavailable(reason)
+            self.sleep(wait)

@@ -157,7 +157,13 @@ class Lines(Strict):
     join: list[str] = _lines()
     switched: list[str] = _lines()
     sticker: list[str] = _lines()
-    media: list[str] = _lines()
+    media: list[str] = _lines()  # what she cannot look at (video, file, location; photos/voice when off)
+    photo_later: list[str] = _lines()  # a photo she cannot look at now (Layer 2 off, paused, over budget)
+    voice_later: list[str] = _lines()  # a voice note she cannot listen to now
+    media_cap: list[str] = _lines()  # today's photos and voice notes are used up
+    photo_failed: list[str] = _lines()  # a photo that could not be fetched or read
+    voice_failed: list[str] = _lines()  # a voice note that could not be fetched or transcribed
+    voice_too_long: list[str] = _lines()  # over media.max_voice_seconds
     fallback: list[str] = _lines()
     holding: list[str] = _lines()  # the answer is late: "still thinking", then it follows by push
     daily_cap: list[str] = _lines()

@@ -43,9 +43,10 @@ from botan_line.core.model import (
 )
 from botan_line.core.ports import Reads
 
-if TYPE_CHECKING:  # both import this module
+if TYPE_CHECKING:  # they import this module
     from botan_line.core.commands import SlowCommand
     from botan_line.core.layer2.layer import Layer2Call
+    from botan_line.core.media import MediaCall, MediaLayer
 
 
 def pick_variation(n: int, used: Sequence[int], rng: random.Random) -> tuple[int, tuple[int, ...]]:
@@ -205,19 +206,33 @@ class Layer(Protocol):
     def answer(self, ctx: TurnContext) -> Decision | Deferred | None: ...
 
 
-class SlowLayer(Layer, Protocol):
-    """A layer whose answer may be deferred: it runs the call later, in the Layer 2 lane."""
+@dataclass
+class Heard:
+    """A voice note's words (``core/media.py``), to be answered like a text: ``Conversation.hear``."""
 
-    def run(self, ctx: TurnContext, call: Any, time_left: float | None = None) -> Decision: ...
+    text: str  # what the transcription model heard
+    note: str  # what the history keeps before the words: 「［ボイス 8秒］」
+    media: str  # the ledger's kind of turn ("audio")
+    seconds: float  # transcribed
+    yen: float  # what the transcription cost
+    effects: list[Effect]  # the daily media count
+    time_left: float | None  # reply-token life left once the words were heard
+
+
+class SlowLayer(Layer, Protocol):
+    """A layer whose answer may be deferred: it runs the call later, in the Layer 2 lane (a voice
+    note's layer returns the words it heard, which the other layers then answer)."""
+
+    def run(self, ctx: TurnContext, call: Any, time_left: float | None = None) -> Decision | Heard: ...
 
 
 @dataclass
 class Deferred:
-    """A call prepared by ``decide`` (a model call, or a slow command); ``Conversation.complete``
-    runs it and finishes the decision."""
+    """A call prepared by ``decide`` (a model call, a slow command, a photo or voice turn);
+    ``Conversation.complete`` runs it and finishes the decision."""
 
     ctx: TurnContext
-    call: Layer2Call | SlowCommand
+    call: Layer2Call | SlowCommand | MediaCall
     layer: SlowLayer
 
 
@@ -231,11 +246,13 @@ class Conversation:
         *,
         admins: frozenset[str] = frozenset(),
         rng: random.Random | None = None,
+        media: MediaLayer | None = None,
     ):
         self.characters = characters
         self.layers = tuple(layers)
         self.admins = admins
         self.rng = rng or random.Random()
+        self.media = media  # fans' photos and voice notes (core/media.py); None: her fixed media line
 
     # --- text: the main path -----------------------------------------------------------------
     def context(self, turn: Turn, reads: Reads) -> TurnContext:
@@ -278,8 +295,43 @@ class Conversation:
 
     def complete(self, deferred: Deferred, time_left: float | None = None) -> Decision:
         """Run a deferred Layer 2 call (``time_left``: seconds of reply-token life left now)."""
-        decision = deferred.layer.run(deferred.ctx, deferred.call, time_left)
-        return self.finish(deferred.ctx, decision, deferred.layer)
+        result = deferred.layer.run(deferred.ctx, deferred.call, time_left)
+        if isinstance(result, Heard):
+            return self.hear(deferred.ctx, result)
+        return self.finish(deferred.ctx, result, deferred.layer)
+
+    def hear(self, ctx: TurnContext, heard: Heard) -> Decision:
+        """A voice note's words through the same layers as a text (commands aside: a spoken word is
+        never a command): safety reads them first, Layer 1 answers a spoken 「おはよう」 without a
+        model. The history keeps the note with the words; the ledger row carries the transcription's
+        seconds and price on top of whatever answered."""
+        inner = self.context(
+            replace(ctx.turn, text=heard.text, earlier=(), time_left=heard.time_left), ctx.reads
+        )
+        by: Layer
+        decision: Decision
+        for layer in self.layers:
+            if layer.name == "commands":
+                continue
+            result = layer.answer(inner)
+            if isinstance(result, Deferred):
+                answered = result.layer.run(result.ctx, result.call, heard.time_left)
+                if isinstance(answered, Heard):  # no layer hears twice
+                    raise RuntimeError("a voice note's words were heard again")
+                decision, by = answered, result.layer
+                break
+            if result is not None:
+                decision, by = result, layer
+                break
+        else:
+            raise RuntimeError("no layer answered: the table must end with one that always does")
+        decision.effects += heard.effects
+        if decision.ledger is not None:
+            entry = decision.ledger
+            decision.record(media=heard.media, audio_seconds=heard.seconds, yen=entry.yen + heard.yen,
+                            strong_yen=entry.strong_yen + heard.yen)  # fmt: skip
+        noted = replace(inner, turn=replace(inner.turn, text=f"{heard.note}{heard.text}"))
+        return self.finish(noted, decision, by)
 
     def on_text(self, turn: Turn, reads: Reads) -> Decision:
         """Decide and, when Layer 2 is needed, call it at once (chat console, replay, tests)."""

@@ -1,8 +1,9 @@
 """LINE webhook events → Decisions, dispatched through a table (``@on("message")``).
 
 Handlers read the event as the worker parsed it once (``core/inbound.Inbound``) and return a Decision
-(or the Deferred Layer 2 call of a text message); the worker saves and sends it. Unknown and
-uninteresting event types, and events without a source, get nothing.
+(or the Deferred Layer 2 call of a text message, a photo or a voice note: ``core/media.py``); the
+worker saves and sends it. Unknown and uninteresting event types, and events without a source, get
+nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from urllib.parse import parse_qs
 
 from botan_line.characters.loader import DEFAULT_SISTER
-from botan_line.core import native, optin
+from botan_line.core import media, native, optin
 from botan_line.core.conversation import Conversation, Deferred
 from botan_line.core.inbound import MEDIA, Inbound
 from botan_line.core.model import Decision, LinkMenu, SetActive, Turn, Unsend
@@ -71,8 +72,10 @@ def on(event_type: str):
 def _message(event: Inbound, ctx: EventContext) -> Decision | Deferred:
     if event.text is not None:
         return ctx.conversation.decide(turn_of(event, ctx, event.text, event.mentioned), ctx.reads)
+    if event.message_kind in media.KINDS and ctx.conversation.media is not None:  # photos, voice notes
+        return media.media_turn(ctx.conversation, [event], turn_of(event, ctx), ctx.reads)
     if event.source is None or not event.source.one_on_one:
-        return Decision()  # stickers and media in groups are not addressed to the sisters
+        return Decision()  # stickers and other media in groups are not addressed to the sisters
     if event.message_kind == "sticker":  # her line, or sometimes a sticker back (core/native.py)
         turn = turn_of(event, ctx)
         return native.sticker_answer(ctx.conversation.event_context(turn, ctx.reads), event.keywords)

@@ -155,6 +155,9 @@ class LedgerEntry:
     reply: str | None = None  # the guard-passing Layer 2 reply (learning)
     safety: str | None = None  # which safety signal decided (a rule id, moderation:<category>), never words
     message_id: str | None = None  # the LINE message answered (the last bubble of a merged turn)
+    media: str | None = None  # a photo or voice turn: "image", "image:3" (a set), "audio"; None for texts
+    image_tokens: int = 0  # of prompt_tokens, the photos' (an estimate: OpenAI's usage does not split them)
+    audio_seconds: float = 0.0  # transcribed (its price is in yen and strong_yen)
 
 
 # --- side effects, as data ------------------------------------------------------------------
@@ -224,6 +227,14 @@ class CountTier:
 
     day: str
     tier: str
+
+
+@dataclass(frozen=True)
+class CountMedia:
+    """One more photo or voice turn for this fan today (``media.per_user_daily``)."""
+
+    user_id: str
+    day: str
 
 
 @dataclass(frozen=True)
@@ -327,6 +338,7 @@ Effect = (
     | SetState
     | CountCall
     | CountTier
+    | CountMedia
     | SetNickname
     | SetFact
     | NoticeOnce

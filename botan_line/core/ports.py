@@ -1,8 +1,9 @@
 """What the core needs from outside, written down in one place (llm's ``hookspecs.py`` does the same).
 
 The core is plain Python fed plain data: it reads the stored state through :class:`Reads`, asks a
-model through :class:`Model`, and runs admin tools through :class:`AdminTools`. Adapters implement
-these (``storage/store.py``, ``adapters/openai_api.py``, ``storage/admin.py``); tests pass fakes.
+model through :class:`Model`, fetches a fan's photo or voice note through :class:`ContentSource`,
+and runs admin tools through :class:`AdminTools`. Adapters implement these (``storage/store.py``,
+``adapters/openai_api.py``, ``adapters/line_api.py``, ``storage/admin.py``); tests pass fakes.
 Nothing here imports an SDK, a database driver or a web framework.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 if TYPE_CHECKING:  # types only: the ports stay importable without loading what implements them
     from botan_line.characters.loader import CharacterSet
@@ -39,6 +40,7 @@ class Reads(Protocol):
     def subscribers(self) -> int: ...  # fans who asked for notices (core/announce.py)
     def notices(self, limit: int) -> list[NoticeInfo]: ...  # the newest notices by id
     def remembered_notices(self, now: float) -> list[NoticeInfo]: ...  # what the sisters still know
+    def daily_media(self, user_id: str, day: str) -> int: ...  # photo and voice turns today
 
 
 class Profiles(Protocol):
@@ -148,9 +150,82 @@ class ModelGone(LLMUnavailable):
         super().__init__(reason)
 
 
+@dataclass(frozen=True)
+class Transcript:
+    """What a transcription model heard in one voice note."""
+
+    text: str
+    model: str
+    latency_ms: float = 0.0
+
+
 class Model(Protocol):
-    """A chat model behind an OpenAI-compatible API (``adapters/openai_api.LLM``)."""
+    """A chat model behind an OpenAI-compatible API (``adapters/openai_api.LLM``), with the moderation
+    and transcription endpoints beside it."""
 
     def complete(self, ask: Ask, messages: list[dict], *, deadline: float) -> Completion: ...
 
     def moderate(self, text: str, *, model: str, timeout: float, deadline: float) -> Moderation: ...
+
+    def moderate_image(self, image_url: str, *, model: str, timeout: float, deadline: float) -> Moderation:
+        """Moderation of one image (a ``data:`` URL): unavailable results carry a reason, as for text."""
+        ...
+
+    def transcribe(
+        self,
+        audio: bytes,
+        *,
+        filename: str,
+        model: str,
+        language: str | None,
+        timeout: float,
+        deadline: float,
+    ) -> Transcript:
+        """The words of a voice note; raises LLMUnavailable (``reason``: a short code) when it cannot."""
+        ...
+
+
+# --- a fan's photo or voice note ------------------------------------------------------------------
+class ContentUnavailable(Exception):
+    """A photo or voice note could not be fetched; ``reason`` (``expired``, ``not_found``,
+    ``too_large``, ``timeout``, ``not_ready``, ``http_500`` …) goes to the ledger, never the bytes."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class UnreadableImage(Exception):
+    """The bytes are not an image the bot can read (or one too large to decode safely)."""
+
+    def __init__(self, reason: str = "unreadable"):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Shrunk:
+    """A photo scaled down for the model: JPEG bytes and their size in pixels."""
+
+    jpeg: bytes
+    width: int
+    height: int
+
+
+class ContentSource(Protocol):
+    """Where a fan's photo or voice note is fetched from (``adapters/line_api.LineEdge``): LINE's data
+    host for ``message_id``, or ``url`` when LINE says the content is external. The content comes as a
+    readable binary stream that the caller closes (a photo goes straight into the decoder, never into
+    memory whole), never more than ``max_bytes`` of it; opening or reading raises
+    :class:`ContentUnavailable`."""
+
+    def open_content(
+        self, message_id: str, *, url: str | None, max_bytes: int, timeout: float
+    ) -> BinaryIO: ...
+
+
+class Shrinker(Protocol):
+    """Scales a photo down in memory, reading it from a stream (``adapters/images.shrink``); raises
+    :class:`UnreadableImage` (and lets the stream's ContentUnavailable through)."""
+
+    def __call__(self, stream: BinaryIO, max_px: int, quality: int) -> Shrunk: ...

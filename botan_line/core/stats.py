@@ -106,6 +106,11 @@ class Figures:
     fixed: int = 0  # fallback lines said instead of a model's answer (off, paused, over budget, failing)
     fixed_strong_yen: float = 0.0  # their share of all_strong_yen: what answering them would have cost
     typical_cheap_yen: float = 0.0  # cost per Layer 2 message when the period has no Layer 2 rows
+    photos: int = 0  # photo turns (an image set is one)
+    voices: int = 0  # voice notes
+    image_tokens: int = 0  # of prompt_tokens, the photos' (estimated)
+    audio_seconds: float = 0.0  # transcribed
+    media_yen: float = 0.0  # what the photo and voice turns cost (their chat calls and transcription)
     top_patterns: list[PatternUse] = field(default_factory=list)
     fallthrough: list[FallThrough] = field(default_factory=list)
     weakest: list[Followup] = field(default_factory=list)
@@ -153,6 +158,13 @@ class Figures:
             "all_strong_yen": round(self.all_strong_yen, 2),
             "reduction_percent": round(self.reduction, 1),
             "layer2_cost_yen": round(self.layer2_cost, 4),
+            "media": {
+                "photos": self.photos,
+                "voices": self.voices,
+                "image_tokens": self.image_tokens,
+                "audio_minutes": round(self.audio_seconds / 60, 2),
+                "yen": round(self.media_yen, 2),
+            },
             "top_patterns": [asdict(p) for p in self.top_patterns],
             "fallthrough": [asdict(f) for f in self.fallthrough],
             "weakest": [{**asdict(w), "percent": round(w.percent, 1)} for w in self.weakest],
@@ -200,10 +212,14 @@ class LedgerRow(NamedTuple):
     normalized: str | None
     reasoning_tokens: int = 0
     cache_write_tokens: int = 0
+    media: str | None = None  # image | image:<n> | audio (0011)
+    image_tokens: int = 0
+    audio_seconds: float = 0.0
 
 
 _FIELDS = LedgerRow._fields
-_COUNTS = ("cached_tokens", "reasoning_tokens", "cache_write_tokens")  # 0 when a row has no such column
+# 0 when a row has no such column
+_COUNTS = ("cached_tokens", "reasoning_tokens", "cache_write_tokens", "image_tokens", "audio_seconds")
 
 
 def plain_rows(rows) -> list[LedgerRow]:
@@ -279,6 +295,14 @@ def _figures(items, followed: set[int], strong_estimate, cfg: BotConfig, top: in
             if layer == "fallback":
                 fixed[r.sister] += 1
                 f.fixed += 1
+        if r.media:
+            f.photos += r.media.startswith("image")
+            f.voices += r.media == "audio"
+            f.image_tokens += r.image_tokens or 0
+            f.audio_seconds += r.audio_seconds or 0.0
+            f.media_yen += r.yen or 0.0
+            if r.audio_seconds and not (layer in PAID_LAYERS and r.model):  # its transcription was paid
+                f.all_strong_yen += r.strong_yen or 0.0
         if layer == "layer1" and r.pattern:
             uses[r.pattern] += 1
             rebound[r.pattern] += i in followed
@@ -444,6 +468,10 @@ def format_line(report: Report, names: dict[str, str] | None = None) -> str:
         )
     if f.fixed:
         out.append(f"⚠️ AIの代わりの定型文 {f.fixed:,}件（削減には数えません）")
+    if f.photos or f.voices:
+        out.append(
+            f"写真 {f.photos:,}件 / ボイス {f.voices:,}件（{f.audio_seconds / 60:,.1f}分）{_yen(f.media_yen)}"
+        )
     if report.sisters:
         out.append("― 姉妹別 ―")
         for sister, s in report.sisters.items():
@@ -494,6 +522,10 @@ def format_cli(report: Report, projection: list[tuple[float, float]]) -> str:
         row("reasoning tokens", lambda f: f"{f.reasoning_tokens:,}"),
         row("saved by caching", lambda f: f"¥{f.cache_saved_yen:,.2f}"),
         row("fixed, not savings", lambda f: f"{f.fixed:,}"),
+        row("photo turns", lambda f: f"{f.photos:,}"),
+        row("image tokens (est.)", lambda f: f"{f.image_tokens:,}"),
+        row("voice notes", lambda f: f"{f.voices:,} {f.audio_seconds / 60:5.1f}m"),
+        row("photos and voice", lambda f: f"¥{f.media_yen:,.2f}"),
         row("spent", lambda f: f"¥{f.yen:,.2f}"),
         row("all strong model", lambda f: f"¥{f.all_strong_yen:,.2f}"),
         row("reduction", lambda f: f"{f.reduction:.1f}%"),

@@ -31,7 +31,7 @@ from botan_line.core.fallback import apology
 from botan_line.core.inbound import InvalidEvent, parse
 from botan_line.core.model import Decision, MarkRead, ScheduleNotice, Turn
 from botan_line.doors.chats import Answer, Board, Chat, Job, Send, reason, send_of
-from botan_line.doors.layer2_lane import Layer2Lane, mergeable
+from botan_line.doors.layer2_lane import Layer2Lane, joins
 from botan_line.doors.saving import Saver, Saving
 from botan_line.doors.sender import Sender
 from botan_line.storage import inbox, notices
@@ -146,8 +146,8 @@ class Dispatcher:
             row = chat.queue[0]
             job = chat.job
             if job is not None:
-                if job.started or not mergeable(row) or not mergeable(job.rows[0]):
-                    return  # behind a Layer 2 call (or a slow command): wait for its answer
+                if job.started or not joins(job, row):
+                    return  # behind a Layer 2 call (or a slow command, a photo): wait for its answer
                 job.rows.append(chat.queue.popleft())
                 continue
             saved = row.outgoing or {}

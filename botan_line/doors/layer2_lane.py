@@ -2,7 +2,8 @@
 
 A text that needs a model becomes a *job* for its chat. The fan's next bubbles within
 ``BOTAN_MERGE_SECONDS`` (or while the call waits) join it: one model call, one reply with the newest
-reply token. A job is started when it is due, the most urgent first, while ``BOTAN_LAYER2_SLOTS``
+reply token. A photo turn takes the other photos of its image set (waiting up to
+``media.image_set_wait_seconds`` for them) and the words the fan writes right after the photos. A job is started when it is due, the most urgent first, while ``BOTAN_LAYER2_SLOTS``
 calls are in flight; in the pool it completes the call and hands the answer back to the dispatcher
 (``Board.answers``), which saves it and queues its send. A job of one bubble runs the Layer 2 call the
 fast lane already prepared (the layer table is walked once); merged bubbles are decided again as one
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from botan_line.core import delivery
+from botan_line.core import delivery, media
 from botan_line.core.conversation import Deferred
 from botan_line.core.fallback import apology
 from botan_line.core.model import Decision, Turn
@@ -43,6 +44,30 @@ def mergeable(row: inbox.Claimed) -> bool:
     )
 
 
+def photo_job(job: Job) -> bool:
+    """A photo turn (``core/media.py``): it gathers its image set and the words sent with it."""
+    deferred = job.deferred
+    return (
+        deferred is not None
+        and isinstance(deferred.call, media.MediaCall)
+        and deferred.call.kind == media.PHOTO
+    )
+
+
+def joins(job: Job, row: inbox.Claimed) -> bool:
+    """May ``row`` join the job in front of it (before its call starts)? A text bubble joins a text's
+    call; a photo turn takes the other photos of its set and the fan's words sent right after."""
+    if photo_job(job):
+        first = job.rows[0].inbound
+        return (
+            row.outgoing is None
+            and row.inbound is not None
+            and first is not None
+            and media.joins(first, row.inbound)
+        )
+    return mergeable(row) and mergeable(job.rows[0])
+
+
 class Layer2Lane:
     def __init__(self, services, board: Board, sender: Sender, clock: Callable[[], float],
                  local: Callable[[float], datetime], *, inline: bool = False):  # fmt: skip
@@ -57,11 +82,14 @@ class Layer2Lane:
 
     def due(self, chat: Chat, job: Job, now: float) -> bool:
         """Start now? When nothing more can join it, its token is running out, or the window closed."""
-        if chat.queue or not mergeable(job.rows[0]):  # nothing will join it: start now
+        photos = photo_job(job)
+        if chat.queue or not (photos or mergeable(job.rows[0])):  # nothing will join it: start now
             return True
         left = delivery.token_time_left(job.newest.inbound, now)
         if left is not None and left < self.merge + 10:
             return True
+        if photos and not media.complete_set([r.inbound for r in job.rows]):  # the rest of the set
+            return now >= job.opened + self.s.settings.config.media.image_set_wait_seconds
         last = max(r.inbound.time for r in job.rows)
         return now >= min(max(last, job.opened) + self.merge, job.opened + MERGE_CAP_FACTOR * self.merge)
 
@@ -101,8 +129,13 @@ class Layer2Lane:
         """In the pool: the call (a failure gets her fallback line), handed back to the dispatcher."""
         newest = job.newest
         try:
-            prepared = job.deferred if len(job.rows) == 1 else None
-            result = prepared or self.s.conversation.decide(turn, self.s.store)
+            if len(job.rows) == 1:  # the call the fast lane prepared
+                result = job.deferred
+            elif photo_job(job):  # the photos of a set and the words sent with them: one turn
+                events = [r.inbound for r in job.rows]
+                result = media.media_turn(self.s.conversation, events, turn, self.s.store)
+            else:
+                result = self.s.conversation.decide(turn, self.s.store)
             answer = Answer(chat, job, self._complete(job, result))
         except Exception as exc:
             why = reason(exc)

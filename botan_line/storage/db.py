@@ -149,6 +149,9 @@ ledger = Table(
     # "moderation_unavailable:<reason>" when the second opinion could not be heard; never the fan's words
     Column("safety", String(80)),
     Column("message_id", String(64)),  # the LINE message answered (the last bubble of a merged turn); 0012
+    Column("media", String(20)),  # a photo or voice turn: image | image:<n> | audio (0011)
+    Column("image_tokens", Integer, nullable=False, default=0),  # of prompt_tokens, the photos' (estimated)
+    Column("audio_seconds", Float, nullable=False, default=0.0),  # transcribed (priced in yen)
 )
 Index("ix_ledger_time", ledger.c.created_at)
 Index("ix_ledger_user", ledger.c.user_id, ledger.c.created_at)
@@ -199,6 +202,15 @@ daily_calls = Table(
     Column("user_id", String(64), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("calls", Integer, nullable=False, default=0),
+)
+
+# Photo and voice turns per fan and day (media.per_user_daily); never the bytes (0011).
+daily_media = Table(
+    "daily_media",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("turns", Integer, nullable=False, default=0),
 )
 
 # Layer 2 calls per day and tier, all fans together (the strong tier's daily share).

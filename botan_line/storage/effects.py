@@ -23,6 +23,7 @@ from botan_line.core.model import (
     Approve,
     CancelNotice,
     CountCall,
+    CountMedia,
     CountTier,
     Forget,
     LedgerEntry,
@@ -42,6 +43,7 @@ from botan_line.core.model import (
 from botan_line.storage import learned, notices, unsend
 from botan_line.storage.db import (
     daily_calls,
+    daily_media,
     daily_tiers,
     fan_facts,
     history,
@@ -189,10 +191,28 @@ class _CountTier:
         o.tiers[(e.day, e.tier)] += 1
 
 
+@kind(CountMedia, batched=True)
+class _CountMedia:
+    @staticmethod
+    def write(store: Store, conn: Connection, effects: list[CountMedia], ts: float) -> None:
+        counts = Counter((e.user_id, e.day) for e in effects)
+        stmt = store.insert(daily_media)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id", "day"], set_=dict(turns=daily_media.c.turns + stmt.excluded.turns)
+            ),
+            [dict(user_id=uid, day=day, turns=n) for (uid, day), n in counts.items()],
+        )
+
+    @staticmethod
+    def view(o: Overlay, e: CountMedia) -> None:
+        o.media[(e.user_id, e.day)] += 1
+
+
 LEDGER_FIELDS = (
     "user_id", "sister", "layer", "pattern", "model", "tier", "score", "prompt_tokens", "completion_tokens",
     "cached_tokens", "reasoning_tokens", "cache_write_tokens", "yen", "strong_yen", "latency_ms", "guard",
-    "normalized", "reply", "safety", "message_id",
+    "normalized", "reply", "safety", "message_id", "media", "image_tokens", "audio_seconds",
 )  # fmt: skip
 LEDGER_SIZES = (
     ("pattern", 120),
@@ -200,6 +220,7 @@ LEDGER_SIZES = (
     ("guard", 80),
     ("safety", 80),
     ("message_id", 64),
+    ("media", 20),
 )  # PostgreSQL enforces sizes
 
 

@@ -206,6 +206,19 @@ def m0009_model_generation(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0")
 
 
+def m0011_media(conn: Connection) -> None:
+    """Fans' photos and voice notes: what kind of turn a ledger row was, its photos' estimated prompt
+    tokens and the seconds of audio transcribed; photo and voice turns per fan and day (the daily cap).
+    No bytes of a photo or a voice note are ever stored."""
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN media VARCHAR(20)")
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN image_tokens INTEGER NOT NULL DEFAULT 0")
+    conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN audio_seconds FLOAT NOT NULL DEFAULT 0")
+    conn.exec_driver_sql(
+        "CREATE TABLE daily_media (user_id VARCHAR(64) NOT NULL, day VARCHAR(10) NOT NULL, "
+        "turns INTEGER NOT NULL, PRIMARY KEY (user_id, day))"
+    )
+
+
 def m0012_stream_nights(conn: Connection) -> None:
     """Stream nights: fans who asked for notices, notices (sent now or at a time, each once) and the
     batches they went out in, and which LINE message each stored text came from (so an unsend can
@@ -239,5 +252,6 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0006_layer2_memory", m0006_layer2_memory),
     ("0008_line_native", m0008_line_native),
     ("0009_model_generation", m0009_model_generation),
+    ("0011_media", m0011_media),  # 0010 is the learning work's
     ("0012_stream_nights", m0012_stream_nights),
 ]

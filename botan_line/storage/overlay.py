@@ -35,6 +35,8 @@ class Overlay:
         self.states: dict[str, str | None] = {}
         self.calls: Counter[tuple[str, str]] = Counter()
         self._calls_read: dict[tuple[str, str], int] = {}
+        self.media: Counter[tuple[str, str]] = Counter()  # photo and voice turns of this batch
+        self._media_read: dict[tuple[str, str], int] = {}
         self._tiers_read: dict[str, dict[str, int]] = {}
         self.tiers: Counter[tuple[str, str]] = Counter()
         self.facts_of: dict[str, dict[str, str]] = {}
@@ -85,6 +87,11 @@ class Overlay:
         if (user_id, day) not in self._calls_read:
             self._calls_read[(user_id, day)] = self.store.daily_calls(user_id, day)
         return self._calls_read[(user_id, day)] + self.calls[(user_id, day)]
+
+    def daily_media(self, user_id: str, day: str) -> int:
+        if (user_id, day) not in self._media_read:
+            self._media_read[(user_id, day)] = self.store.daily_media(user_id, day)
+        return self._media_read[(user_id, day)] + self.media[(user_id, day)]
 
     def facts(self, user_id: str) -> dict[str, str]:
         if user_id not in self.facts_of:

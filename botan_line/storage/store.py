@@ -22,6 +22,7 @@ from botan_line.core.notices import NoticeInfo
 from botan_line.storage import notices
 from botan_line.storage.db import (
     daily_calls,
+    daily_media,
     daily_tiers,
     fan_facts,
     history,
@@ -146,6 +147,14 @@ class Store:
     def remembered_notices(self, now: float) -> list[NoticeInfo]:
         """Sent notices the sisters still remember, newest first."""
         return notices.remembered(self.engine, now)
+
+    def daily_media(self, user_id: str, day: str) -> int:
+        """Photo and voice turns this fan had today (media.per_user_daily)."""
+        with self.engine.connect() as conn:
+            n = conn.scalar(
+                select(daily_media.c.turns).where(daily_media.c.user_id == user_id, daily_media.c.day == day)
+            )
+        return int(n or 0)
 
     def pushes(self, since: float, until: float) -> int:
         """Messages LINE counted against the quota (one per recipient) with since <= time < until."""

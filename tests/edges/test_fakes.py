@@ -586,3 +586,84 @@ def test_models_carry_their_shutdown_date_and_a_retired_model_is_gone(ai, client
 def test_a_model_the_fake_does_not_know_is_as_lenient_as_a_local_server(ai, client):
     done = reasoning_chat(client, "llama3.1:8b", max_tokens=50, temperature=0.7, reasoning_effort="high")
     assert done.choices[0].message.content and done.usage.completion_tokens_details.reasoning_tokens == 0
+
+
+# --- fans' photos and voice notes -------------------------------------------------------------------
+def test_the_data_host_serves_content_through_the_sdks_blob_api_404_410_and_202(line):
+    from linebot.v3.messaging import MessagingApiBlob
+    from linebot.v3.messaging.exceptions import ApiException
+
+    line.add_content("m1", b"\xff\xd8jpeg", "image/jpeg")
+    line.add_content("v1", b"m4a", "audio/x-m4a", preparing=1)
+    line.expire_content("gone")
+    with ApiClient(Configuration(host=line.url, access_token="test-token")) as client:
+        blob = MessagingApiBlob(client)
+        assert bytes(blob.get_message_content("m1", _request_timeout=5)) == b"\xff\xd8jpeg"
+        first = blob.get_message_content_with_http_info("v1", _request_timeout=5)
+        assert first.status_code == 202  # still being prepared
+        assert bytes(blob.get_message_content("v1", _request_timeout=5)) == b"m4a"
+        for mid, status in (("gone", 410), ("never", 404)):
+            with pytest.raises(ApiException) as err:
+                blob.get_message_content(mid, _request_timeout=5)
+            assert err.value.status == status
+    assert line.content_fetches() == ["m1", "v1", "v1", "gone", "never"]
+
+
+def test_the_builders_make_photos_image_sets_external_content_and_voice_notes():
+    from fakes import audio_event, image_event
+    from linebot.v3.webhooks import AudioMessageContent, ImageMessageContent
+
+    events = parse(
+        image_event(message_id="p1", image_set=("S", 2, 3)),
+        image_event(external_url="https://example.com/a.jpg"),
+        audio_event(message_id="v1", duration_ms=8000),
+    )
+    photo, external, voice_note = events
+    assert isinstance(photo.message, ImageMessageContent) and photo.message.image_set.total == 3
+    assert external.message.content_provider.type == "external"
+    assert isinstance(voice_note.message, AudioMessageContent) and voice_note.message.duration == 8000
+
+
+def image_part(width=640, height=480, detail="low"):
+    import base64
+
+    from corebot import photo
+
+    data = base64.b64encode(photo(width, height)).decode()
+    return {"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{data}", "detail": detail}}
+
+
+def test_image_parts_are_checked_and_billed_as_the_model_bills_them(ai, client):
+    from fakes import FakeModelSpec
+
+    message = {"role": "user", "content": [{"type": "text", "text": "見て"}, image_part(512, 384)]}
+    ai.queue("かわいい！", completion_tokens=5)
+    client.chat.completions.create(model="gpt-6-luna", messages=[message])
+    assert ai.images_seen == [(512, 384)]
+    plain = client.chat.completions.create(model="gpt-6-luna", messages=[{"role": "user", "content": "見て"}])
+    with_image = client.chat.completions.create(model="gpt-6-luna", messages=[message])
+    assert with_image.usage.prompt_tokens - plain.usage.prompt_tokens == 16 * 12  # one per 32×32 patch
+    fixed = client.chat.completions.create(model="gpt-4o", messages=[message])
+    assert fixed.usage.prompt_tokens - plain.usage.prompt_tokens == 85  # gpt-4o at detail low
+    broken = {
+        "role": "user",
+        "content": [{"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,AAAA"}}],
+    }
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="gpt-6-luna", messages=[broken])
+    ai.models["text-only"] = FakeModelSpec(images=False)
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(model="text-only", messages=[message])
+    assert "only supported by certain models" in err.value.message
+
+
+def test_transcriptions_take_the_formats_and_models_openai_takes(ai, client):
+    from fakes import voice
+
+    done = client.audio.transcriptions.create(model="gpt-transcribe", file=("voice.m4a", voice("やっほー")))
+    assert done.text == "やっほー"
+    with pytest.raises(openai.BadRequestError):
+        client.audio.transcriptions.create(model="gpt-transcribe", file=("voice.aac", voice("x")))
+    with pytest.raises(openai.NotFoundError):
+        client.audio.transcriptions.create(model="whisper-9", file=("voice.m4a", voice("x")))
+    assert [t["filename"] for t in ai.transcriptions()] == ["voice.m4a", "voice.aac", "voice.m4a"]

@@ -214,3 +214,64 @@ def test_no_time_left_means_no_call(ai):
     result = moderate(ai, deadline_in=0.0)
     assert (result.available, result.reason) == (False, "no_time")
     assert ai.moderations() == []
+
+
+# --- a fan's photo, moderated as an image ------------------------------------------------------
+def test_an_image_is_moderated_for_the_image_categories_only(ai):
+    import base64
+
+    from corebot import photo
+
+    url = "data:image/jpeg;base64," + base64.b64encode(photo(64, 48)).decode()
+    ai.queue_moderation({"sexual": 0.8, "sexual/minors": 0.9, "harassment": 0.7})
+    llm = LLM("k", ai.url + "/v1", timeout=5, max_retries=0)
+    result = llm.moderate_image(url, model="omni-moderation-latest", timeout=2, deadline=time.monotonic() + 5)
+    assert result.available and result.scores["sexual"] == pytest.approx(0.8)
+    assert result.scores["sexual/minors"] == 0 and result.scores["harassment"] == 0  # text only
+    (sent,) = ai.image_moderations()
+    assert sent["input"] == [{"type": "image_url", "image_url": {"url": url}}]
+
+
+# --- a voice note, transcribed ---------------------------------------------------------------------
+def transcribe(ai, audio, t: Time, *, model="gpt-transcribe", language="ja", filename="voice.m4a", retries=2):
+    return edge(ai, t, max_retries=retries).transcribe(
+        audio, filename=filename, model=model, language=language, timeout=20, deadline=t.now + 40
+    )
+
+
+def test_a_voice_note_is_uploaded_as_multipart_and_its_words_come_back(ai):
+    from fakes import voice
+
+    heard = transcribe(ai, bytearray(voice("おはよう")), Time())
+    assert (heard.text, heard.model) == ("おはよう", "gpt-transcribe")
+    (upload,) = ai.transcriptions()
+    assert upload == {"model": "gpt-transcribe", "language": "ja", "response_format": "json",
+                      "filename": "voice.m4a", "size": len(voice("おはよう"))}  # fmt: skip
+
+
+def test_a_language_the_model_refuses_is_dropped_once(ai):
+    from fakes import voice
+
+    ai.queue_transcript(status=400, message="Unsupported parameter: 'language'", param="language")
+    assert transcribe(ai, voice("こんにちは"), Time()).text == "こんにちは"
+    assert [u.get("language") for u in ai.transcriptions()] == ["ja", None]
+
+
+@pytest.mark.parametrize(
+    ("arrange", "kwargs", "reason"),
+    [
+        (lambda ai: [ai.queue_transcript(status=500) for _ in range(3)], {}, "InternalServerError"),
+        (lambda ai: None, {"model": "whisper-9"}, "model_not_found"),
+        (lambda ai: ai.retire("gpt-transcribe"), {}, "model_not_found"),
+        (lambda ai: None, {"filename": "voice.aac"}, "http_400"),
+    ],
+)
+def test_a_transcription_that_fails_says_why_in_a_short_code(ai, arrange, kwargs, reason):
+    from fakes import voice
+
+    arrange(ai)
+    t = Time()
+    with pytest.raises(LLMUnavailable) as found:
+        transcribe(ai, voice("もしもし"), t, **kwargs)
+    assert found.value.reason == reason
+    assert len(t.slept) == (2 if reason == "InternalServerError" else 0)  # retried like a chat call

@@ -66,8 +66,8 @@ def test_gunicorn_serves_the_webhook_and_one_elected_worker_answers(
         assert response.status_code == 200
         assert line.wait_for(lambda: len(line.replies()) == 6, timeout=20)
         assert (tmp_path / "worker.lock").exists()
-        # a sticker and a sister switch go through the LINE-native paths; Pillow (for `richmenu
-        # sync` only) must not be loaded by any process of the service
+        # a sticker and a sister switch go through the LINE-native paths; Pillow (for fans' photos and
+        # `richmenu sync`) must not be loaded by any process of the service before a photo arrives
         more = webhook_body(sticker_event("Ug0", timestamp_ms=int(time.time() * 1000)),
                             text_event("/yuri", "Ug1", timestamp_ms=int(time.time() * 1000)))  # fmt: skip
         requests.post(f"http://127.0.0.1:{port}/callback", data=more, timeout=5,

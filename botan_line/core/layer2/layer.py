@@ -91,7 +91,12 @@ class Spent:
     def add(self, done: Completion, messages: list[dict], tier: str, model: str, strong: str, cfg: BotConfig):
         prompt_tokens, completion_tokens = done.prompt_tokens, done.completion_tokens
         if not done.usage_reported:  # some local servers omit usage: estimate, ~1 token per character
-            prompt_tokens = sum(len(str(m["content"])) for m in messages)
+            profile = cfg.profile(model)
+            per_image = (profile.image_tokens if profile else None) or prompt.patches(512, 512)
+            prompt_tokens = sum(
+                len(prompt.text_of(m["content"])) + per_image * prompt.image_parts(m["content"])
+                for m in messages
+            )
             completion_tokens = len(done.text)
         cached = min(done.cached_tokens, prompt_tokens)
         written = min(done.cache_write_tokens, prompt_tokens - cached)
@@ -123,6 +128,7 @@ class Layer2Call:
     concern: safety.SafetyVerdict | None = None  # the rules found it worrying: strong tier, careful
     messages: list[dict] | None = None
     down: frozenset[str] = frozenset()  # tiers whose model was gone today (their calls fail over)
+    images: int = 0  # photos in the fan's message (``core/media.py``): only a model that takes images
 
     @property
     def built(self) -> list[dict]:
@@ -241,7 +247,10 @@ class Layer2:
         moderate = getattr(self.llm, "moderate", None)
         if call.concern is not None or not cfg.moderation_enabled or moderate is None:
             return call, call.concern.signal if call.concern else None
-        text = call.built[-1]["content"]  # what the model would answer
+        # what the model would answer (with photos: the fan's words; the photos were moderated already)
+        text = call.text if call.images else call.built[-1]["content"]
+        if not text.strip():
+            return call, None
         result = moderate(
             text, model=cfg.model, timeout=cfg.timeout_seconds, deadline=deadline - MIN_CALL_SECONDS
         )
@@ -299,6 +308,11 @@ class Layer2:
         cooler: float | None = None
         while name is not None:
             tier = getattr(tiers, name)
+            if call.images and not self.cfg.takes_images(tier.model):  # never a photo to a model without eyes
+                verdicts.append(f"no_images:{name}")
+                down.add(name)
+                name = failover(name, down)
+                continue
             try:
                 done = llm.complete(profiles.ask(tier, self.cfg, temperature=cooler), call.built,
                                     deadline=deadline)  # fmt: skip

@@ -73,9 +73,16 @@ class Warning:
         return f"model_shutdown:{self.model}:{self.shutdown or 'gone'}"
 
 
+def transcription_model(cfg: BotConfig) -> str | None:
+    """The model voice notes are transcribed with, when they are (``media.voice``)."""
+    return cfg.media.transcription_model if cfg.media.voice else None
+
+
 def watched(cfg: BotConfig, transcription: str | None = None) -> list[Watch]:
     """Every model the configuration uses: each tier (the sisters' overrides too), moderation when
-    it is on, and the transcription model when voice notes are answered."""
+    it is on, and the transcription model when voice notes are answered (``transcription``, else
+    the configured one)."""
+    transcription = transcription or transcription_model(cfg)
     uses: dict[str, list[str]] = {}
     for who, name, tier in cfg.all_tiers():
         uses.setdefault(tier.model, []).append(name if who == "all" else f"{who}:{name}")

@@ -202,3 +202,53 @@ def build_messages(
     if note:
         messages.append({"role": "system", "content": note})
     return [*messages, *kept, {"role": "user", "content": text[:max_input_chars]}]
+
+
+# --- a fan's photos ---------------------------------------------------------------------------------
+def photo_note(count: int) -> str:
+    """What the history keeps of a photo turn (never the photo): 「［写真］」, 「［写真3枚］」."""
+    return "［写真］" if count <= 1 else f"［写真{count}枚］"
+
+
+def voice_note(seconds: float) -> str:
+    """What the history keeps of a voice note before its words: 「［ボイス 8秒］」."""
+    return f"［ボイス {max(1, round(seconds))}秒］"
+
+
+def photo_instruction(display_name: str, count: int) -> str:
+    """How she looks at a fan's photo: after everything cacheable, just before the photo itself."""
+    what = "写真" if count <= 1 else f"写真（{count}枚）"
+    return (
+        f"ファンが{what}を送ってくれました。写っているものをよく見て、{display_name}としていつもの口調で"
+        "短く反応してください。食べ物、ペット、景色、配信の画面、イラストなど、写っているものに具体的に触れること。"
+        f"{display_name}自身を描いたイラスト（ファンアート）なら、素直に大喜びしてお礼を言う。"
+        "写っている人が誰かを推測したり、顔や体つきを評価したりしない。写真に写った住所、名前、学校などの個人情報には触れない。"
+        "何が写っているかよくわからないときは、正直にそう言って聞き返す。性的な内容には一切乗らない。"
+    )
+
+
+def with_images(messages: list[dict], text: str, data_urls: list[str]) -> list[dict]:
+    """The same messages with the fan's last message as text and image parts (the chat API's
+    ``image_url`` parts, at detail low: the photos are 512 px at most anyway)."""
+    parts: list[dict] = [{"type": "text", "text": text}]
+    parts += [{"type": "image_url", "image_url": {"url": url, "detail": "low"}} for url in data_urls]
+    return [*messages[:-1], {"role": messages[-1]["role"], "content": parts}]
+
+
+def text_of(content) -> str:
+    """A message's text: the content itself, or the text parts of a content list (images left out)."""
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return str(content or "")
+
+
+def image_parts(content) -> int:
+    """How many image parts a message's content holds."""
+    if not isinstance(content, list):
+        return 0
+    return sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url")
+
+
+def patches(width: int, height: int) -> int:
+    """Image tokens by OpenAI's patch rule: one per 32×32 patch (a 512×512 photo: 256)."""
+    return math.ceil(width / 32) * math.ceil(height / 32)
