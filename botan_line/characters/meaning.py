@@ -1,0 +1,314 @@
+"""Matching questions by meaning: two wordings of one question meet, two questions that share words do not.
+
+No model and no morphological analyser at run time. A message (already folded by ``normalize``) is
+read in one pass of an Aho-Corasick automaton over every known form: the concepts of ``lexicon.py``
+(スイーツ = 甘いもの = デザート), the content words of the sister's own meaning patterns (found offline
+by the miner), question words, negations, the sisters' names and the words that only frame a
+question (ねえねえ, 教えて, ですか). The reading is compact:
+
+- ``concepts``: what it is about (like + food), each with a weight (time words such as 最近 weigh half);
+- ``asks``: the kind of question (when / where / who / how-why / what-which / amount), or none;
+- ``negated``, ``fan`` (about the fan: 私は…), ``about`` (another sister named);
+- ``unknown``: content nobody explained (kanji or long kana runs outside every known form).
+
+A pattern's ``Signature`` holds the concepts its question needs (``required``), those some of its
+wordings had (``optional``), its kind, negation and subject. It answers a message when the kind,
+negation and subject agree, every required concept is there (one may be missing from four or more)
+and the score — required weight found over required weight + extra concepts + unexplained content —
+reaches the pattern's threshold (0.75 unless the admin set another).
+
+A question often comes after some context (「昨日の配信楽しかった！で、次いつ？」): everything before the
+last clause break (けど, ところで, ました …) may supply a required concept but never counts against one.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from botan_line.characters import lexicon
+from botan_line.characters.normalize import fold
+
+DEFAULT_THRESHOLD = 0.75
+EXTRA_LIGHT = 0.25  # an unasked light concept (最近) counts this much against a match
+MAX_LENGTH = 120  # longer messages are stories, not questions to answer from a file
+CONTENT, TIME, ASK, REQUEST, NEG, FAN, FRAME, CUT, NAME = range(9)
+CUTS = (
+    "けど けれど けれども だけど ですが ますが ましたが のですが んですが たんですが ところで ちなみに そもそも "
+    "さて 逆に いから たいから ので んで てさ けどさ ました でした です ます ております しております てます "
+    "だよね んだよね よね"
+).split()
+ASK_FAMILY = {"what": "open", "where": "open", "who": "open", "how": "open", "amount": "amount", "when": "when"}
+NEG_NOUN = ("日", "こと", "時", "とき")  # 練習しない日: a negation that is itself a thing asked about
+STATEMENT_ENDS = ("です", "ます", "ました", "でした", "た", "だよ", "だね", "よ", "ね", "てる", "ってる", "る")
+_KANJI = re.compile(r"[\u4e00-\u9fff\u3005a-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    kind: int
+    ids: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Reading:
+    """What a message says, as far as meaning matching cares."""
+
+    concepts: dict[str, float] = field(default_factory=dict)  # anywhere in the message
+    tail: dict[str, float] = field(default_factory=dict)  # in its last clause: what it asks about
+    asks: set[str] = field(default_factory=set)  # ask groups (lexicon.ASK_GROUPS values)
+    request: bool = False
+    negated: bool = False
+    fan: bool = False
+    about: frozenset[str] = frozenset()  # other sisters named
+    unknown: float = 0.0  # unexplained content in the last clause
+    unknown_words: tuple[str, ...] = ()
+    statement: bool = False
+
+    @property
+    def content(self) -> bool:
+        return bool(self.concepts) or self.unknown > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What a question pattern asks, as stored in its ``meaning`` (see ``loader.Meaning``)."""
+
+    required: Mapping[str, float]
+    optional: frozenset[str] = frozenset()
+    ask: str | None = None  # an ask group, or None: any
+    negated: bool = False
+    fan: bool = False
+    about: frozenset[str] = frozenset()
+    threshold: float = DEFAULT_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    score: float
+    ok: bool
+    reason: str  # "" when ok: why not, for the review
+
+
+def weight(concept: str) -> float:
+    return 0.5 if concept in lexicon.LIGHT else 1.0
+
+
+def _lines(block: str):
+    for line in block.strip().splitlines():
+        name, _, forms = line.partition(":")
+        yield name.strip(), forms.split()
+
+
+@functools.cache
+def base_entries() -> dict[str, Entry]:
+    """Every form of the shared lexicon, folded, to what it is (the first kind listed wins)."""
+    out: dict[str, Entry] = {}
+
+    def put(form: str, entry: Entry) -> None:
+        key = fold(form, contained=True)
+        if not key:
+            return
+        old = out.get(key)
+        if old is None:
+            out[key] = entry
+        elif old.kind == entry.kind == CONTENT:
+            out[key] = Entry(CONTENT, tuple(dict.fromkeys(old.ids + entry.ids)))
+
+    for name, forms in _lines(lexicon.CONCEPTS):
+        for form in forms:
+            word, *more = form.split("+")
+            put(word, Entry(CONTENT, (name, *more)))
+    for name, forms in _lines(lexicon.TIMES):
+        for form in forms:
+            put(form, Entry(CONTENT, (name,)))
+    for name, forms in _lines(lexicon.ASKS):
+        for form in forms:
+            put(form, Entry(ASK, (lexicon.ASK_GROUPS[name],)))
+    for form in lexicon.REQUEST.split():
+        put(form, Entry(REQUEST))
+    for form in lexicon.NEGATIONS.split():
+        put(form, Entry(NEG))
+    for form in lexicon.FAN.split():
+        put(form, Entry(FAN))
+    for form in CUTS:
+        put(form, Entry(CUT))
+    for form in lexicon.FRAME.split():
+        put(form, Entry(FRAME))
+    return out
+
+
+def concept_forms(concept: str) -> list[str]:
+    """The lexicon's folded forms of a concept (for the review and the miner)."""
+    return [k for k, e in base_entries().items() if e.kind == CONTENT and concept in e.ids]
+
+
+class Reader:
+    """One sister's reader: the lexicon, her meaning patterns' own forms and the sisters' names."""
+
+    def __init__(self, extra: Mapping[str, Iterable[str]] = {}, names: Mapping[str, Iterable[str]] = {},
+                 own: str | None = None):  # fmt: skip
+        entries = dict(base_entries())
+        for concept, forms in extra.items():
+            for form in forms:
+                key = fold(form, contained=True)
+                if not key:
+                    continue
+                old = entries.get(key)
+                if old is None or old.kind in (FRAME, CUT):
+                    entries[key] = Entry(CONTENT, (concept,))
+                elif old.kind == CONTENT and concept not in old.ids:
+                    entries[key] = Entry(CONTENT, old.ids + (concept,))
+        for sid, nicks in names.items():
+            for nick in nicks:
+                key = fold(nick, contained=True)
+                if key and len(key) > 1:
+                    entries[key] = Entry(FRAME) if sid == own else Entry(NAME, (sid,))
+        self.automaton = ahocorasick.Automaton()
+        for key, entry in entries.items():
+            self.automaton.add_word(key, (len(key), entry))
+        self.automaton.make_automaton()
+
+    def read(self, text: str, question: bool = False) -> Reading:
+        spans = []
+        for end, (length, entry) in self.automaton.iter(text):
+            spans.append((end - length + 1, end + 1, entry))
+        spans.sort(key=lambda s: (s[0] - s[1], s[0]))
+        taken = bytearray(len(text))
+        chosen = []
+        for start, end, entry in spans:  # longest first: からおけ before のか, いろいろ before いろ
+            if not any(taken[start:end]):
+                chosen.append((start, end, entry))
+                taken[start:end] = b"\1" * (end - start)
+        chosen.sort(key=lambda s: s[0])
+        cut = 0
+        for start, end, entry in chosen:
+            if entry.kind == CUT and end < len(text) - 1:
+                cut = end
+        r = Reading()
+        gaps = []
+        pos = 0
+        names = set()
+        negs: list[tuple[int, bool]] = []
+        for start, end, entry in chosen:
+            if start > pos:
+                gaps.append((pos, start))
+            pos = end
+            kind = entry.kind
+            in_tail = start >= cut
+            if kind == CONTENT:
+                for cid in entry.ids:
+                    w = weight(cid)
+                    r.concepts[cid] = w
+                    if in_tail:
+                        r.tail[cid] = w
+            elif not in_tail:
+                continue
+            elif kind == ASK:
+                r.asks.add(entry.ids[0])
+            elif kind == REQUEST:
+                r.request = True
+            elif kind == NEG:
+                negs.append((end, text[start:end].endswith(NEG_NOUN)))
+            elif kind == FAN:
+                r.fan = True
+            elif kind == NAME:
+                names.add(entry.ids[0])
+        if pos < len(text):
+            gaps.append((pos, len(text)))
+        unknown, words = 0.0, []
+        for start, end in gaps:
+            if end <= cut:
+                continue
+            piece = text[max(start, cut) : end]
+            if _KANJI.search(piece):
+                unknown += 1.0
+                words.append(piece)
+            elif len(piece) >= 2:
+                unknown += 0.5
+                words.append(piece)
+        r.unknown, r.unknown_words = unknown, tuple(words)
+        # a negation counts when it says what is asked about (好きじゃないアニメ, 練習しない日), not when it
+        # only closes the question (いただけませんか, しないの？, ありませんか)
+        content_starts = [s for s, _e, entry in chosen if entry.kind == CONTENT]
+        r.negated = any(noun or any(s >= end for s in content_starts) for end, noun in negs)
+        r.about = frozenset(names)
+        if not r.asks:  # no question word in the last clause: perhaps earlier (次の予定ある？いつ？ has one)
+            for _s, _e, entry in chosen:
+                if entry.kind == ASK:
+                    r.asks.add(entry.ids[0])
+        r.statement = not (question or r.asks or r.request) and text.endswith(STATEMENT_ENDS)
+        return r
+
+
+def judge(sig: Signature, r: Reading) -> Verdict:
+    """Does a message with this reading ask the signature's question? The score and, if not, why."""
+    if r.statement:
+        return Verdict(0.0, False, "a statement, not a question")
+    if sig.negated != r.negated:
+        return Verdict(0.0, False, "negation differs")
+    if sig.fan != r.fan:
+        return Verdict(0.0, False, "about the fan" if r.fan else "not about the fan")
+    if sig.about != r.about:
+        return Verdict(0.0, False, "about another sister" if r.about else "not about her sister")
+    if sig.ask is not None and r.asks and sig.ask not in r.asks:
+        family = ASK_FAMILY[sig.ask]
+        if any(ASK_FAMILY[a] != family for a in r.asks):
+            return Verdict(0.0, False, f"asks {'/'.join(sorted(r.asks))}, not {sig.ask}")
+    found = total = 0.0
+    missed = []
+    solid = any(w >= 1.0 for w in sig.required.values())
+    for cid, w in sig.required.items():
+        if cid in r.concepts:
+            found += w
+            total += w
+        elif w < 1.0 and solid:
+            continue  # a light concept (最近, 一日) may be left unsaid when the topic is there
+        else:
+            total += w
+            missed.append(cid)
+    if missed and (len(missed) > 1 or len(sig.required) < 4):
+        return Verdict(found / (total or 1.0), False, "missing " + ", ".join(missed))
+    extra = sum(
+        EXTRA_LIGHT if cid in lexicon.SOFT else w
+        for cid, w in r.tail.items()
+        if cid not in sig.required and cid not in sig.optional
+    )
+    score = found / (total + extra + r.unknown) if total else 0.0
+    if score < sig.threshold:
+        words = [c for c in r.tail if c not in sig.required and c not in sig.optional]
+        why = "other content: " + ", ".join(words + list(r.unknown_words))
+        return Verdict(score, False, why)
+    return Verdict(score, True, "")
+
+
+def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) -> Signature:
+    """The question several wordings ask: concepts most of them share are required, the rest optional;
+    the most common kind of question, negation and subject."""
+    n = len(readings)
+    counts: dict[str, int] = {}
+    for r in readings:
+        for cid in r.concepts:
+            counts[cid] = counts.get(cid, 0) + 1
+    need = (n + 1) // 2 if n > 2 else n
+    required = {cid: weight(cid) for cid, c in counts.items() if c >= need}
+    optional = frozenset(cid for cid in counts if cid not in required)
+    asks: dict[str, int] = {}
+    for r in readings:
+        for a in r.asks:
+            asks[a] = asks.get(a, 0) + 1
+    ask = max(sorted(asks), key=lambda a: asks[a]) if asks else None
+    half = n / 2
+    return Signature(
+        required=required,
+        optional=optional,
+        ask=ask,
+        negated=sum(r.negated for r in readings) > half,
+        fan=sum(r.fan for r in readings) > half,
+        about=max((r.about for r in readings), key=lambda a: sum(x.about == a for x in readings)),
+        threshold=threshold,
+    )
