@@ -90,6 +90,28 @@ class Trigger(Strict):
 
 
 After = Literal["told", "asked", "cared", "greeted", "reacted", "nothing"]  # matcher.AFTER
+Ask = Literal["when", "where", "who", "how", "what", "amount"]  # meaning.ASK_FAMILY
+
+
+class Meaning(Strict):
+    """A question matched by meaning (characters/meaning.py): every wording of it, not only the
+    ones written down. ``examples`` alone is enough for a hand-written pattern (they are read with
+    the shared lexicon when the files load); the miner also writes what it found in them."""
+
+    examples: list[str] = Field(default_factory=list)  # the question in fans' words
+    concepts: dict[str, list[str]] | None = None  # required concept id → its own forms (lexicon ids: [])
+    optional: dict[str, list[str]] = Field(default_factory=dict)  # concepts some wordings had
+    ask: Ask | None = None  # the kind of question; None: any
+    negated: bool = False
+    fan: bool = False  # about the fan (私は…)
+    about: list[str] = Field(default_factory=list)  # another sister it is about
+    threshold: float = Field(0.75, ge=0.3, le=1.0)  # an admin may make a pattern stricter or looser
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.examples and not self.concepts:
+            raise ValueError("meaning needs examples or concepts")
+        return self
 
 
 class When(Strict):
@@ -102,11 +124,18 @@ class When(Strict):
 class Pattern(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=80)
     category: Category
-    triggers: list[Trigger] = Field(min_length=1)
+    triggers: list[Trigger] = Field(default_factory=list)
+    meaning: Meaning | None = None  # questions: also every other wording of the same question
     when: When | None = None
     max_length: int = Field(20, ge=1, le=5000)
     allow_question: bool = False
     replies: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _matchable(self):
+        if not self.triggers and self.meaning is None:
+            raise ValueError("a pattern needs triggers or a meaning")
+        return self
 
     @field_validator("replies")
     @classmethod
@@ -438,8 +467,9 @@ def load_characters(root: Path, learned: dict[str, tuple[str, dict | None]] | No
             if sid not in safety.crisis_reply:
                 problems.append(f"{root / 'safety.yaml'}:1: crisis_reply has no entry for {sid!r}")
     matchers: dict[str, Matcher] = {}
+    names = {sid: sister.persona.nicknames for sid, sister in sisters.items()}
     for sid, sister in sisters.items():
-        matcher = Matcher(sister.patterns.values())
+        matcher = Matcher(sister.patterns.values(), sister=sid, names=names)
         for pattern_id, other_id, trigger in matcher.conflicts:
             path, line = sister.source[other_id]
             problems.append(

@@ -18,9 +18,10 @@ try:  # the regex parser moved in 3.11; the old name warns
 except ImportError:  # pragma: no cover
     import sre_parse
 
+from botan_line.characters import meaning as meanings
 from botan_line.characters.normalize import asks_something, fold
 
-EXACT, KEYWORDS, TYPO, REGEX = 4, 3, 2, 1  # priority: a whole-message match beats a contained one
+EXACT, KEYWORDS, MEANING, TYPO, REGEX = 5, 4, 3, 2, 1  # priority: a whole-message match beats a contained one
 
 # What the sister said last to this fan (``when.after``), so that a reaction is read as a reaction
 # to it: see ``characters/recall.py`` for how a line is classified.
@@ -110,8 +111,41 @@ def required_literal(regex: str) -> str | None:
     return folded if folded == best and best else None
 
 
+def signature(pattern, reader: meanings.Reader | None = None) -> meanings.Signature:
+    """A pattern's ``meaning`` as the matcher uses it: the concepts written down, or else those its
+    examples share as the reader reads them."""
+    m = pattern.meaning
+    if m.concepts:
+        return meanings.Signature(
+            required={cid: meanings.weight(cid) for cid in m.concepts},
+            optional=frozenset(m.optional),
+            ask=m.ask,
+            negated=m.negated,
+            fan=m.fan,
+            about=frozenset(m.about),
+            threshold=m.threshold,
+        )
+    reader = reader or meanings.Reader()
+    readings = [reader.read(*_folded(e)) for e in m.examples]
+    sig = meanings.signature_of(readings, m.threshold)
+    changes = {"ask": m.ask} if m.ask else {}
+    return sig if not changes else meanings.Signature(**{**_fields(sig), **changes})
+
+
+def _fields(sig) -> dict:
+    return {f: getattr(sig, f) for f in sig.__slots__}
+
+
+def _folded(text: str) -> tuple[str, bool]:
+    from botan_line.characters.normalize import normalize
+
+    n = normalize(text)
+    return n.text, n.question
+
+
 class Matcher:
-    def __init__(self, patterns: Iterable):
+    def __init__(self, patterns: Iterable, sister: str | None = None, names: dict | None = None):
+        patterns = list(patterns)
         self.exact: dict[str, list] = {}
         self.keywords: list[_Keywords] = []
         self.regexes: list[_Regex] = []
@@ -157,6 +191,19 @@ class Matcher:
         for automaton in (self._automaton, self._whole):
             if len(automaton):
                 automaton.make_automaton()
+        self._meaning: dict[str, list[tuple[object, meanings.Signature]]] = {}  # concept → patterns
+        self.reader: meanings.Reader | None = None
+        asking = [p for p in patterns if p.meaning is not None]
+        if asking:
+            forms: dict[str, list[str]] = {}
+            for p in asking:
+                for cid, words in {**(p.meaning.concepts or {}), **p.meaning.optional}.items():
+                    forms.setdefault(cid, []).extend(words)
+            self.reader = meanings.Reader(forms, names or {}, sister)
+            for p in asking:
+                sig = signature(p, self.reader)
+                for cid in sig.required:
+                    self._meaning.setdefault(cid, []).append((p, sig))
 
     @staticmethod
     def _add(automaton, word: str, ref: tuple) -> None:
@@ -211,6 +258,10 @@ class Matcher:
             best, best_len = Match(pattern, KEYWORDS, " + ".join(entry.words)), entry.length
         if best is not None:
             return best
+        if self._meaning and len(text) <= meanings.MAX_LENGTH:
+            found = self.by_meaning(text, question, ctx)
+            if found is not None:
+                return found
         if self._typo and not question and TYPO_MIN <= len(text) <= 20:
             typo = self._near_greeting(text, ctx)
             if typo is not None:
@@ -233,17 +284,45 @@ class Matcher:
                 return Match(pattern, REGEX, entry.source)
         return None
 
+    def by_meaning(self, text: str, question: bool, ctx: Context) -> Match | None:
+        """The question pattern that asks what this message asks, best score first."""
+        reading = self.reader.read(text, question)
+        if reading.statement:
+            return None
+        best, best_key = None, None
+        seen = set()
+        for cid in reading.concepts:
+            for pattern, sig in self._meaning.get(cid, ()):
+                if id(pattern) in seen:
+                    continue
+                seen.add(id(pattern))
+                verdict = meanings.judge(sig, reading)
+                key = (verdict.score, len(sig.required))
+                if verdict.ok and (best_key is None or key > best_key) and _conditions_hold(pattern, ctx):
+                    best, best_key = pattern, key
+        return Match(best, MEANING, "meaning") if best is not None else None
+
+    def explain(self, pattern, text: str, question: bool = False) -> meanings.Verdict:
+        """Why a question pattern would (or would not) answer a message: its score and reason."""
+        reader = self.reader or meanings.Reader()
+        return meanings.judge(signature(pattern, reader), reader.read(text, question))
+
     def _near_greeting(self, text: str, ctx: Context) -> Match | None:
-        """A greeting, thanks, apology or goodbye one edit away (おはようござます, また明日ね): a
-        character missing, one too many, or one wrong. Only when exactly one pattern is that near,
-        and never when the slip adds a negation."""
-        found: list[tuple[str, object]] = [
-            (key, p) for key, ps in self._typo.get(text, {}).items() for p in ps
-        ]  # one missing
-        for i in range(len(text)):
+        """A greeting, thanks, apology or goodbye one slip away (おはようござます, こんにちわ): a character
+        missing, one too many, or one wrong — where a finger slips, not where another word begins:
+        never at the first character, and a wrong one only for a kana on the same key of a phone's
+        flick keyboard (よ/や) or a voiced or small twin (ず/す, っ/つ, は/わ). Only when exactly one
+        pattern is that near, and never when the slip adds a negation."""
+        found: list[tuple[str, object]] = []
+        for key, ps in self._typo.get(text, {}).items():  # one missing
+            if key[0] == text[0]:
+                found += [(key, p) for p in ps]
+        for i in range(1, len(text)):
             shorter = text[:i] + text[i + 1 :]
             found += [(shorter, p) for p in self.exact.get(shorter, ())]  # one too many
-            found += [(key, p) for key, ps in self._typo.get(shorter, {}).items() for p in ps]  # one wrong
+            for key, ps in self._typo.get(shorter, {}).items():  # one wrong, at the same place
+                if len(key) == len(text) and key[:i] == text[:i] and _same_key(key[i], text[i]):
+                    found += [(key, p) for p in ps]
         hits = [
             (key, p)
             for key, p in found
@@ -255,3 +334,15 @@ class Matcher:
             return None
         key, pattern = hits[0]
         return Match(pattern, TYPO, key)
+
+
+# the keys of a phone's flick keyboard (one consonant row each), with voiced and small kana
+_ROWS = ("あいうえおぁぃぅぇぉ", "かきくけこがぎぐげご", "さしすせそざじずぜぞ", "たちつてとだぢづでどっ", "なにぬねの",
+         "はひふへほばびぶべぼぱぴぷぺぽ", "まみむめも", "やゆよゃゅょ", "らりるれろ", "わをんゎー")  # fmt: skip
+_ROW = {ch: i for i, row in enumerate(_ROWS) for ch in row}
+_TWINS = {frozenset(p) for p in ("はわ", "おを", "えへ")}  # particles written as they sound
+
+
+def _same_key(a: str, b: str) -> bool:
+    row = _ROW.get(a)
+    return (row is not None and row == _ROW.get(b)) or frozenset((a, b)) in _TWINS
