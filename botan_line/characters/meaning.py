@@ -186,7 +186,7 @@ class Reader:
                 taken[start:end] = b"\1" * (end - start)
         chosen.sort(key=lambda s: s[0])
         cut = 0
-        for start, end, entry in chosen:
+        for _start, end, entry in chosen:
             if entry.kind == CUT and end < len(text) - 1:
                 cut = end
         r = Reading()
