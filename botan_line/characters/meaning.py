@@ -42,9 +42,29 @@ CUTS = (
     "さて 逆に いから たいから ので んで てさ けどさ ました でした です ます ております しております てます "
     "だよね んだよね よね"
 ).split()
-ASK_FAMILY = {"what": "open", "where": "open", "who": "open", "how": "open", "amount": "amount", "when": "when"}
+ASK_FAMILY = {
+    "what": "open",
+    "where": "open",
+    "who": "open",
+    "how": "open",
+    "amount": "amount",
+    "when": "when",
+}
 NEG_NOUN = ("日", "こと", "時", "とき")  # 練習しない日: a negation that is itself a thing asked about
-STATEMENT_ENDS = ("です", "ます", "ました", "でした", "た", "だよ", "だね", "よ", "ね", "てる", "ってる", "る")
+STATEMENT_ENDS = (
+    "です",
+    "ます",
+    "ました",
+    "でした",
+    "た",
+    "だよ",
+    "だね",
+    "よ",
+    "ね",
+    "てる",
+    "ってる",
+    "る",
+)
 _KANJI = re.compile(r"[\u4e00-\u9fff\u3005a-z0-9]")
 
 
@@ -177,7 +197,7 @@ class Reader:
         spans = []
         for end, (length, entry) in self.automaton.iter(text):
             spans.append((end - length + 1, end + 1, entry))
-        spans.sort(key=lambda s: (s[0] - s[1], s[0]))
+        spans.sort(key=lambda s: (s[0] - s[1], s[2].kind != CONTENT, s[0]))
         taken = bytearray(len(text))
         chosen = []
         for start, end, entry in spans:  # longest first: からおけ before のか, いろいろ before いろ

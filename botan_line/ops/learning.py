@@ -77,17 +77,26 @@ def _answered(matcher, key: str) -> bool:
     return any(matcher.match(key, False, Context("daytime", after=after)) for after in AFTER)
 
 
-def _lines_of_others(chars, sister: str) -> set[str]:
-    return {
-        r for sid, s in chars.sisters.items() if sid != sister for p in s.patterns.values() for r in p.replies
-    }
+def _owners(chars, conn) -> dict[str, str]:
+    """Every line a sister says or an open candidate of hers would say → that sister."""
+    owner = {r: sid for sid, s in chars.sisters.items() for p in s.patterns.values() for r in p.replies}
+    rows = conn.execute(
+        select(candidates.c.sister, candidates.c.replies).where(candidates.c.status == "open")
+    )
+    for row in rows.all():
+        for r in json.loads(row.replies):
+            owner.setdefault(r, row.sister)
+    return owner
 
 
-def _own_replies(chars, sister: str, replies: list[str], question: str, draft, limit: int):
-    """Her replies, without lines another sister already says (a line belongs to one sister); those
-    are replaced by fresh ones drafted for her when a model is configured. Returns (replies, note)."""
-    taken = _lines_of_others(chars, sister)
-    own = [r for r in replies if r not in taken]
+def _own_replies(owner: dict[str, str], sister: str, replies: list[str], question: str, draft, limit: int):
+    """Her replies, without lines another sister already says or will say (a line belongs to one
+    sister); those are replaced by fresh ones drafted for her when a model is configured. Returns
+    (replies, note); the lines kept are hers from now on."""
+    taken = {r for r, sid in owner.items() if sid != sister}
+    own = [r for r in replies if r not in taken][:limit]
+    for r in own:
+        owner.setdefault(r, sister)
     if len(own) == len(replies):
         return own[:limit], None
     missing = max(1, min(limit, len(replies)) - len(own))
@@ -95,6 +104,8 @@ def _own_replies(chars, sister: str, replies: list[str], question: str, draft, l
         note = "返事の一部がほかの姉妹のセリフと同じなので外しました。モデルが設定されていないため、新しい返事は書けていません"
         return own[:limit], note + ("（承認のときに返事を書いてください）" if not own else "")
     fresh = [r for r in draft(sister, question, missing) if r not in taken and r not in own]
+    for r in fresh:
+        owner.setdefault(r, sister)
     note = (
         None
         if fresh or own
@@ -125,6 +136,7 @@ def mine(
     chars = store.current
     with engine.connect() as conn:
         rows = _asked(conn)
+        owner = _owners(chars, conn)
         known = defaultdict(set)
         for r in conn.execute(select(candidates.c.sister, candidates.c.trigger, candidates.c.triggers)).all():
             known[r.sister].update(json.loads(r.triggers) if r.triggers else [r.trigger])
@@ -166,7 +178,7 @@ def mine(
             body = paraphrase.meaning_of(members, analyst)
             review = {"meaning": body, **paraphrase.preview(members, body, analyst, asked, others)}
             replies = list(dict.fromkeys(r for m in members for r in groups[(sister, m.text)]["replies"]))
-            replies, note = _own_replies(chars, sister, replies, members[0].raw, draft, max_replies)
+            replies, note = _own_replies(owner, sister, replies, members[0].raw, draft, max_replies)
             shown = [{"text": m.text, "users": len(groups[(sister, m.text)]["users"])} for m in members]
             with engine.begin() as conn:
                 conn.execute(

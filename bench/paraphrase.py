@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Does an approved question answer the other wordings of it, and only those? (a benchmark, not a test)
+
+    .venv/bin/python bench/paraphrase.py [--dir tests/data/learning/authors] [--misses] [--json]
+
+Author files (``*_questions.jsonl``, see BRIEF_COMMON.md there): per intent 10 wordings and 3
+contrasts that share words but ask something else, and ``to``: the sister asked (``any``: 牡丹, the
+default). For each file and each of three splits (wordings 1–3, 4–6, 7–9), in a fresh database
+through the real core:
+
+1. every intent's three training wordings are sent by three fans (a fan who talks to Kasho or ユリ
+   switches to her first, and a wording that names a sister goes to her, as in the service) and
+   answered by a fake model in each sister's voice;
+2. the real miner (``learning.mine``: clustering, meaning, triggers) runs and every candidate is
+   approved with the code ``/approve`` runs (``learned.decide_now``);
+3. every other wording and every contrast is sent by a new fan. A learned pattern belongs to the
+   intent most of its merged wordings came from.
+
+- paraphrases answered: an intent's untrained wordings answered by Layer 1 with a pattern learned
+  from that intent / all of them (target on held-out authors ≥ 80%);
+- wrong matches: contrasts answered by the pattern of the intent they contrast, and other intents'
+  wordings answered by a pattern learned from another intent, over all of them (≤ 1%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from botan_line.core.model import Turn  # noqa: E402
+from botan_line.core.ports import Completion, Moderation  # noqa: E402
+from botan_line.errors import LearningError  # noqa: E402
+from botan_line.ops import learning  # noqa: E402
+from botan_line.settings import Settings  # noqa: E402
+from botan_line.storage import learned  # noqa: E402
+from botan_line.wiring import build  # noqa: E402
+
+TZ = ZoneInfo("Asia/Tokyo")
+ADMIN = "Ubench-admin"
+VOICES = {  # the fake model answers in each sister's register (one line per sister, all different)
+    "kasho": "ふふ、いい質問ですね。それはまた配信でゆっくりお話ししますね。",
+    "yuri": "えっと…それはね、今度ゆっくり話したいかも。",
+    "botan": "それ聞いちゃう？マジで今度配信で話すね！",
+}
+
+
+class VoiceModel:
+    """Layer 2 for the benchmark: her own line, chosen by her system prompt; moderation flags nothing."""
+
+    def complete(self, ask, messages, *, deadline) -> Completion:
+        system = messages[0]["content"][:40] if messages else ""  # あなたは「花相（かしょう）」です…
+        sid = "kasho" if "花相" in system else "yuri" if "ユリ" in system else "botan"
+        text = VOICES[sid]
+        return Completion(
+            text, ask.model, sum(len(str(m["content"])) for m in messages), len(text), True, 1.0
+        )
+
+    def moderate(self, text, *, model, timeout, deadline) -> Moderation:
+        return Moderation(True, {}, False, model)
+
+
+def sister_of(intent: dict) -> str:
+    return intent["to"] if intent["to"] in ("botan", "kasho", "yuri") else "botan"
+
+
+class Run:
+    """One fresh database, one author file, one split."""
+
+    def __init__(self, work: Path, name: str, chars_dir: Path):
+        settings = Settings(data_dir=work, database_url=f"sqlite:///{work / (name + '.db')}",
+                            characters_dir=chars_dir, admin_user_ids=frozenset({ADMIN}), worker=False)  # fmt: skip
+        self.services = build(settings, llm=VoiceModel())
+        self.n = 0
+        self.now = datetime(2026, 11, 20, 20, 0, tzinfo=TZ)
+
+    def ask(self, sister: str, text: str):
+        """A new fan talking to ``sister`` asks ``text``; the ledger row of the answer."""
+        self.n += 1
+        user = f"Ufan{self.n:05d}"
+        if sister != "botan":
+            self._turn(user, f"/{sister}")
+        decision = self._turn(user, text)
+        return decision.ledger
+
+    def _turn(self, user: str, text: str):
+        s = self.services
+        decision = s.conversation.on_text(Turn(user_id=user, text=text, now=self.now), s.store)
+        s.store.apply(decision, self.now)
+        return decision
+
+
+def run_file(path: Path, split: int, work: Path, chars_dir: Path, misses: list | None) -> dict:
+    intents = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    run = Run(work, f"{path.stem}-{split}", chars_dir)
+    train = {i: d["wordings"][split * 3 : split * 3 + 3] for i, d in enumerate(intents)}
+    origin: dict[str, int] = {}  # normalised key → intent
+    for i, d in enumerate(intents):
+        for text in train[i]:
+            row = run.ask(sister_of(d), text)
+            if row.normalized:
+                origin[row.normalized] = i
+    s = run.services
+    t0 = time.perf_counter()
+    cfg = s.settings.config.learning
+    mined = learning.mine(s.engine, s.characters, min_users=cfg.min_distinct_users,
+                          max_replies=cfg.max_replies_per_candidate)  # fmt: skip
+    mine_s = time.perf_counter() - t0
+    owner: dict[str, int | None] = {}  # "sister:learned_N" → intent
+    failed = 0
+    for cand in learned.open_candidates(s.engine, limit=10**6):
+        try:
+            learned.decide_now(s.engine, s.characters, cand.id, ADMIN, approve_it=True)
+        except LearningError as exc:
+            failed += 1
+            if misses is not None:
+                misses.append(("approval failed", cand.trigger, str(exc)))
+            continue
+        votes = Counter(origin.get(m["text"]) for m in cand.members)
+        owner[f"{cand.sister}:learned_{cand.id}"] = votes.most_common(1)[0][0]
+    s.characters.reload()
+    out = Counter()
+    for i, d in enumerate(intents):
+        sister = sister_of(d)
+        for text in d["wordings"]:
+            if text in train[i]:
+                continue
+            row = run.ask(sister, text)
+            out["paraphrases"] += 1
+            hit = row.layer == "layer1" and owner.get(row.pattern) == i
+            out["answered"] += hit
+            if not hit and misses is not None:
+                misses.append(("miss", d["intent"], text, row.pattern or row.layer))
+            if row.layer == "layer1" and row.pattern in owner and owner[row.pattern] != i:
+                out["wrong_paraphrase"] += 1
+                if misses is not None:
+                    misses.append(("WRONG", d["intent"], text, intents[owner[row.pattern]]["intent"]))
+        for text in d["contrasts"]:
+            row = run.ask(sister, text)
+            out["contrasts"] += 1
+            if row.layer == "layer1" and row.pattern in owner:
+                wrong = owner[row.pattern] == i
+                out["wrong_contrast"] += wrong
+                out["contrast_other_learned"] += not wrong
+                if misses is not None:
+                    tag = "WRONG contrast" if wrong else "contrast answered by"
+                    misses.append((tag, d["intent"], text, intents[owner[row.pattern]]["intent"]))
+    out.update(candidates=mined, approved=len(owner), failed=failed, intents=len(intents))
+    out["mine_seconds"] = round(mine_s, 1)
+    covered = {v for v in owner.values() if v is not None}
+    out["intents_learned"] = len(covered)
+    s.engine.dispose()
+    return dict(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", default=str(ROOT / "tests/data/learning/authors"), help="author files")
+    parser.add_argument("--misses", action="store_true", help="list every miss and wrong match")
+    parser.add_argument("--splits", default="0,1,2", help="which thirds of the wordings train (0,1,2)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    files = sorted(Path(args.dir).glob("*_questions.jsonl"))
+    if not files:
+        print(f"no *_questions.jsonl in {args.dir}", file=sys.stderr)
+        return 2
+    misses: list | None = [] if args.misses else None
+    total = Counter()
+    per_file = {}
+    with tempfile.TemporaryDirectory(prefix="botan-paraphrase-") as tmp:
+        work = Path(tmp)
+        chars = ROOT / "characters"
+        for path in files:
+            acc = Counter()
+            for split in map(int, args.splits.split(",")):
+                acc.update(run_file(path, split, work, chars, misses))
+            per_file[path.stem] = acc
+            total.update(acc)
+    rows = {**per_file, "all": total}
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        print(f"{'file':<32}{'answered':>10}{'wrong':>8}{'wrong c.':>10}{'cands':>7}{'failed':>7}")
+        for name, c in rows.items():
+            wrongs = c["wrong_paraphrase"] + c["wrong_contrast"]
+            tried = c["paraphrases"] + c["contrasts"]
+            print(
+                f"{name:<32}{c['answered'] / c['paraphrases']:>10.1%}{wrongs / tried:>8.2%}"
+                f"{c['wrong_contrast'] / c['contrasts']:>10.2%}{c['approved']:>7}{c['failed']:>7}"
+            )
+        print("answered: untrained wordings answered with their intent's pattern; wrong: contrasts and other "
+              "intents' wordings answered by a pattern of another intent; wrong c.: contrasts alone")  # fmt: skip
+        _ = statistics
+    for miss in misses or []:
+        print("  ", *miss)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
