@@ -233,7 +233,9 @@ def generate(fans: int, seed: int, month: datetime, questions: Questions, everyd
             first = False
             lines.append((rng.choice(GREETINGS[band(hour)]), "greeting"))
             for _ in range(rng.randint(2, 6)):
-                kind = rng.choices(("ask", "everyday", "react", "small", "personal"), weights=(3, 1, 3, 1, 2))[0]
+                kind = rng.choices(
+                    ("ask", "everyday", "react", "small", "personal"), weights=(3, 1, 3, 1, 2)
+                )[0]
                 if kind == "ask":
                     d, text = questions.pick(rng, sister, number)
                     named = any(n.lower() in text.lower() for s in SISTERS for n in s[2] + [s[2][0][:2]])
@@ -397,22 +399,34 @@ def layer1_answers(db: str, month_file: Path, out: Path) -> dict:
     with engine.connect() as conn:
         rows = conn.execute(
             select(ledger.c.user_id, ledger.c.sister, ledger.c.pattern, ledger.c.reply, history.c.text)
-            .select_from(ledger.outerjoin(history, (history.c.user_id == ledger.c.user_id)
-                                          & (history.c.created_at == ledger.c.created_at)
-                                          & (history.c.role == "user")))  # fmt: skip
+            .select_from(
+                ledger.outerjoin(
+                    history,
+                    (history.c.user_id == ledger.c.user_id)
+                    & (history.c.created_at == ledger.c.created_at)
+                    & (history.c.role == "user"),
+                )
+            )  # fmt: skip
             .where(ledger.c.layer == "layer1", ledger.c.created_at >= first)
             .order_by(ledger.c.id)
         ).all()
         cands = {f"{r.sister}:learned_{r.id}": r for r in conn.execute(select(candidates)).all()}
     engine.dispose()
-    month1 = [json.loads(x) for x in month_file.with_name("month1.jsonl").read_text(encoding="utf-8").splitlines()]
+    month1 = [
+        json.loads(x) for x in month_file.with_name("month1.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     meant1 = {}
     for m in month1:
         meant1.setdefault(m["text"], m["intent"])
     counts = {"answers": 0, "learned": 0, "agree": 0}
     with out.open("w", encoding="utf-8") as f:
         for r in rows:
-            item = {"fan": r.text, "reply": r.reply, "pattern": r.pattern, "meant": meant.get((r.user_id, r.text))}
+            item = {
+                "fan": r.text,
+                "reply": r.reply,
+                "pattern": r.pattern,
+                "meant": meant.get((r.user_id, r.text)),
+            }
             cand = cands.get(r.pattern or "")
             if cand is not None:
                 members = [m["text"] for m in json.loads(cand.members or "[]")]
