@@ -200,10 +200,15 @@ class Matcher:
                 for cid, words in {**(p.meaning.concepts or {}), **p.meaning.optional}.items():
                     forms.setdefault(cid, []).extend(words)
             self.reader = meanings.Reader(forms, names or {}, sister)
-            for p in asking:
-                sig = signature(p, self.reader)
+            sigs = [(p, signature(p, self.reader)) for p in asking]
+            freq: dict[str, int] = {}
+            for _p, sig in sigs:
                 for cid in sig.required:
-                    self._meaning.setdefault(cid, []).append((p, sig))
+                    freq[cid] = freq.get(cid, 0) + 1
+            for p, sig in sigs:  # under its rarest concept only: few patterns to judge per message
+                if sig.required:
+                    rarest = min(sig.required, key=lambda c: (sig.required[c] < 1.0, freq[c], c))
+                    self._meaning.setdefault(rarest, []).append((p, sig))
 
     @staticmethod
     def _add(automaton, word: str, ref: tuple) -> None:
