@@ -88,6 +88,7 @@ QUESTION_WORDS = (
 class Normalized:
     text: str  # the folded form patterns are matched against
     question: bool  # the raw message carried a question mark
+    breaks: tuple[int, ...] = ()  # where a sentence ended (。！？) inside ``text``: for meaning matching
 
 
 def fold(text: str, *, contained: bool = False) -> str:
@@ -107,8 +108,32 @@ def fold(text: str, *, contained: bool = False) -> str:
     return t.replace(_BREAK, "").replace(_KEEP_LONG, "ー")
 
 
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+
+
+def sentence_breaks(text: str, folded: str) -> tuple[int, ...]:
+    """Where each sentence of ``text`` but the last ends inside its folded form (empty when the
+    sentences do not fold to the pieces of the whole, which only odd spellings do)."""
+    pieces = [p for p in _SENTENCE_END.split(text) if p.strip()]
+    if len(pieces) < 2:
+        return ()
+    out, pos = [], 0
+    for piece in pieces:
+        part = fold(piece)
+        if not part:
+            continue
+        at = folded.find(part, pos)
+        if at < 0:
+            return ()
+        pos = at + len(part)
+        if 0 < pos < len(folded):
+            out.append(pos)
+    return tuple(out)
+
+
 def normalize(text: str) -> Normalized:
-    return Normalized(fold(text), bool(_QUESTION_MARKS.search(text)))
+    folded = fold(text)
+    return Normalized(folded, bool(_QUESTION_MARKS.search(text)), sentence_breaks(text, folded))
 
 
 def asks_something(remainder: str, question_mark: bool) -> bool:

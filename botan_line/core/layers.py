@@ -127,7 +127,7 @@ class Layer1:
             lambda: recall.after_for(ctx.reads, ctx.chars, ctx.user.user_id, ctx.sister, ctx.now.timestamp())
         )
         match_ctx = Context(band=ctx.band, first_visit=ctx.user.first_visit, chat=ctx.turn.chat, after=after)
-        match = ctx.chars.matchers[ctx.sister].match(ctx.rest, ctx.norm.question, match_ctx)
+        match = ctx.chars.matchers[ctx.sister].match(ctx.rest, ctx.norm.question, match_ctx, ctx.rest_breaks)
         if match is None:
             return None
         pattern = match.pattern
