@@ -101,6 +101,7 @@ class Meaning(Strict):
     examples: list[str] = Field(default_factory=list)  # the question in fans' words
     concepts: dict[str, list[str]] | None = None  # required concept id → its own forms (lexicon ids: [])
     optional: dict[str, list[str]] = Field(default_factory=dict)  # concepts some wordings had
+    loose: list[str] = Field(default_factory=list)  # required, but some wordings left it out
     ask: Ask | None = None  # the kind of question; None: any
     negated: bool = False
     fan: bool = False  # about the fan (私は…)

@@ -119,6 +119,7 @@ def signature(pattern, reader: meanings.Reader | None = None) -> meanings.Signat
         return meanings.Signature(
             required={cid: meanings.weight(cid) for cid in m.concepts},
             optional=frozenset(m.optional),
+            loose=frozenset(m.loose),
             ask=m.ask,
             negated=m.negated,
             fan=m.fan,
@@ -126,7 +127,7 @@ def signature(pattern, reader: meanings.Reader | None = None) -> meanings.Signat
             threshold=m.threshold,
         )
     reader = reader or meanings.Reader()
-    readings = [reader.read(*_folded(e)) for e in m.examples]
+    readings = [reader.read(*_folded(e)) for e in m.examples]  # text, question, breaks
     sig = meanings.signature_of(readings, m.threshold)
     changes = {"ask": m.ask} if m.ask else {}
     return sig if not changes else meanings.Signature(**{**_fields(sig), **changes})
@@ -136,11 +137,11 @@ def _fields(sig) -> dict:
     return {f: getattr(sig, f) for f in sig.__slots__}
 
 
-def _folded(text: str) -> tuple[str, bool]:
+def _folded(text: str) -> tuple[str, bool, tuple[int, ...]]:
     from botan_line.characters.normalize import normalize
 
     n = normalize(text)
-    return n.text, n.question
+    return n.text, n.question, n.breaks
 
 
 class Matcher:
@@ -223,7 +224,8 @@ class Matcher:
                 self.conflicts.append((other.id, pattern.id, shown))
         claimed.setdefault(key, []).append(pattern)
 
-    def match(self, text: str, question: bool, ctx: Context) -> Match | None:
+    def match(self, text: str, question: bool, ctx: Context, breaks: tuple[int, ...] = ()) -> Match | None:
+        """``breaks``: where sentences end inside ``text`` (``Normalized.breaks``), for meaning matching."""
         if not text:
             return None
         for pattern in self.exact.get(text, ()):
@@ -264,7 +266,7 @@ class Matcher:
         if best is not None:
             return best
         if self._meaning and len(text) <= meanings.MAX_LENGTH:
-            found = self.by_meaning(text, question, ctx)
+            found = self.by_meaning(text, question, ctx, breaks)
             if found is not None:
                 return found
         if self._typo and not question and TYPO_MIN <= len(text) <= 20:
@@ -289,9 +291,11 @@ class Matcher:
                 return Match(pattern, REGEX, entry.source)
         return None
 
-    def by_meaning(self, text: str, question: bool, ctx: Context) -> Match | None:
+    def by_meaning(
+        self, text: str, question: bool, ctx: Context, breaks: tuple[int, ...] = ()
+    ) -> Match | None:
         """The question pattern that asks what this message asks, best score first."""
-        reading = self.reader.read(text, question)
+        reading = self.reader.read(text, question, breaks)
         if reading.statement:
             return None
         best, best_key = None, None
@@ -307,10 +311,12 @@ class Matcher:
                     best, best_key = pattern, key
         return Match(best, MEANING, "meaning") if best is not None else None
 
-    def explain(self, pattern, text: str, question: bool = False) -> meanings.Verdict:
+    def explain(
+        self, pattern, text: str, question: bool = False, breaks: tuple[int, ...] = ()
+    ) -> meanings.Verdict:
         """Why a question pattern would (or would not) answer a message: its score and reason."""
         reader = self.reader or meanings.Reader()
-        return meanings.judge(signature(pattern, reader), reader.read(text, question))
+        return meanings.judge(signature(pattern, reader), reader.read(text, question, breaks))
 
     def _near_greeting(self, text: str, ctx: Context) -> Match | None:
         """A greeting, thanks, apology or goodbye one slip away (おはようござます, こんにちわ): a character

@@ -35,6 +35,7 @@ from botan_line.characters.normalize import fold
 
 DEFAULT_THRESHOLD = 0.75
 EXTRA_LIGHT = 0.25  # an unasked light concept (最近) counts this much against a match
+LOOSE_COST = 0.25  # a loosely required concept left out counts this much against a match
 MAX_LENGTH = 120  # longer messages are stories, not questions to answer from a file
 CONTENT, TIME, ASK, REQUEST, NEG, FAN, FRAME, CUT, NAME = range(9)
 CUTS = (
@@ -65,6 +66,8 @@ STATEMENT_ENDS = (
     "ってる",
     "る",
 )
+YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん")  # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？
+PRECISE = ("when", "amount")  # a yes/no question is not one of these: 誕生日配信やる？ asks no date
 _KANJI = re.compile(r"[\u4e00-\u9fff\u3005a-z0-9]")
 
 
@@ -72,6 +75,7 @@ _KANJI = re.compile(r"[\u4e00-\u9fff\u3005a-z0-9]")
 class Entry:
     kind: int
     ids: tuple[str, ...] = ()
+    ask: str | None = None  # a content word that is also a question word (何時間: hours, asks an amount)
 
 
 @dataclass(slots=True)
@@ -88,6 +92,12 @@ class Reading:
     unknown: float = 0.0  # unexplained content in the last clause
     unknown_words: tuple[str, ...] = ()
     statement: bool = False
+    yes_no: bool = False
+    # a form with several concepts (好物: like + food, デビュー: start + debut): when the question
+    # explains one of them, the others come with it
+    along: dict[str, tuple[str, ...]] = field(
+        default_factory=dict
+    )  # no question word, no request, ends in a predicate: 誕生日配信やる？
 
     @property
     def content(self) -> bool:
@@ -100,6 +110,7 @@ class Signature:
 
     required: Mapping[str, float]
     optional: frozenset[str] = frozenset()
+    loose: frozenset[str] = frozenset()  # required, but some wordings left it out: one may be missing
     ask: str | None = None  # an ask group, or None: any
     negated: bool = False
     fan: bool = False
@@ -137,7 +148,9 @@ def base_entries() -> dict[str, Entry]:
         if old is None:
             out[key] = entry
         elif old.kind == entry.kind == CONTENT:
-            out[key] = Entry(CONTENT, tuple(dict.fromkeys(old.ids + entry.ids)))
+            out[key] = Entry(CONTENT, tuple(dict.fromkeys(old.ids + entry.ids)), old.ask)
+        elif old.kind == CONTENT and entry.kind == ASK:
+            out[key] = Entry(CONTENT, old.ids, entry.ids[0])
 
     for name, forms in _lines(lexicon.CONCEPTS):
         for form in forms:
@@ -149,6 +162,12 @@ def base_entries() -> dict[str, Entry]:
     for name, forms in _lines(lexicon.ASKS):
         for form in forms:
             put(form, Entry(ASK, (lexicon.ASK_GROUPS[name],)))
+    asks = sorted(((k, e.ids[0]) for k, e in out.items() if e.kind == ASK), key=lambda x: -len(x[0]))
+    for key, entry in list(out.items()):  # 週に何回, 何時起き: a content word with a question word in it
+        if entry.kind == CONTENT and entry.ask is None:
+            inner = next((a for k, a in asks if "何" in k and k in key and k != key), None)
+            if inner:
+                out[key] = Entry(CONTENT, entry.ids, inner)
     for form in lexicon.REQUEST.split():
         put(form, Entry(REQUEST))
     for form in lexicon.NEGATIONS.split():
@@ -182,7 +201,9 @@ class Reader:
                 if old is None or old.kind in (FRAME, CUT):
                     entries[key] = Entry(CONTENT, (concept,))
                 elif old.kind == CONTENT and concept not in old.ids:
-                    entries[key] = Entry(CONTENT, old.ids + (concept,))
+                    entries[key] = Entry(CONTENT, old.ids + (concept,), old.ask)
+                elif old.kind == ASK:
+                    entries[key] = Entry(CONTENT, (concept,), old.ids[0])
         for sid, nicks in names.items():
             for nick in nicks:
                 key = fold(nick, contained=True)
@@ -193,7 +214,9 @@ class Reader:
             self.automaton.add_word(key, (len(key), entry))
         self.automaton.make_automaton()
 
-    def read(self, text: str, question: bool = False) -> Reading:
+    def read(self, text: str, question: bool = False, breaks: tuple[int, ...] = ()) -> Reading:
+        """``breaks``: where a sentence ended inside ``text`` (normalize's ``breaks``): the sentence that
+        asks is the question, the others only context (誕生日いつ？お祝いしたい)."""
         spans = []
         for end, (length, entry) in self.automaton.iter(text):
             spans.append((end - length + 1, end + 1, entry))
@@ -205,9 +228,16 @@ class Reader:
                 chosen.append((start, end, entry))
                 taken[start:end] = b"\1" * (end - start)
         chosen.sort(key=lambda s: s[0])
-        cut = 0
-        for _start, end, entry in chosen:
-            if entry.kind == CUT and end < len(text) - 1:
+        qs, qe = 0, len(text)  # the sentence that asks
+        if breaks:
+            bounds = [0, *(b for b in breaks if 0 < b < len(text)), len(text)]
+            sentences = list(zip(bounds, bounds[1:], strict=False))
+            asking = [i for i, (a, b) in enumerate(sentences)
+                      if any(a <= s < b and (e.kind in (ASK, REQUEST) or e.ask) for s, _e, e in chosen)]  # fmt: skip
+            qs, qe = sentences[asking[-1] if asking else -1]
+        cut = qs  # and within it, what comes before a clause break (けど, ところで) is context too
+        for start, end, entry in chosen:
+            if entry.kind == CUT and start >= qs and end < qe - 1:
                 cut = end
         r = Reading()
         gaps = []
@@ -219,21 +249,26 @@ class Reader:
                 gaps.append((pos, start))
             pos = end
             kind = entry.kind
-            in_tail = start >= cut
+            in_tail = cut <= start < qe
             if kind == CONTENT:
                 for cid in entry.ids:
                     w = weight(cid)
                     r.concepts[cid] = w
                     if in_tail:
                         r.tail[cid] = w
+                if entry.ask and in_tail:
+                    r.asks.add(entry.ask)
+                if len(entry.ids) > 1:
+                    for cid in entry.ids:
+                        r.along[cid] = tuple(dict.fromkeys(r.along.get(cid, ()) + entry.ids))
             elif not in_tail:
                 continue
             elif kind == ASK:
                 r.asks.add(entry.ids[0])
             elif kind == REQUEST:
                 r.request = True
-            elif kind == NEG:
-                negs.append((end, text[start:end].endswith(NEG_NOUN)))
+            elif kind == NEG:  # 練習しない日: the negation says which thing is asked about
+                negs.append((end, text[start:end].endswith(NEG_NOUN) or text.startswith(NEG_NOUN, end)))
             elif kind == FAN:
                 r.fan = True
             elif kind == NAME:
@@ -242,26 +277,31 @@ class Reader:
             gaps.append((pos, len(text)))
         unknown, words = 0.0, []
         for start, end in gaps:
-            if end <= cut:
+            if end <= cut or start >= qe:
                 continue
-            piece = text[max(start, cut) : end]
-            if _KANJI.search(piece):
-                unknown += 1.0
+            piece = text[max(start, cut) : min(end, qe)]
+            if _KANJI.search(
+                piece
+            ):  # a word nobody explained; one kanji is often part of a known one (入門書)
+                unknown += 1.0 if len(piece) > 1 else 0.5
                 words.append(piece)
-            elif len(piece) >= 2:
+            elif len(piece) >= 3:
                 unknown += 0.5
                 words.append(piece)
         r.unknown, r.unknown_words = unknown, tuple(words)
         # a negation counts when it says what is asked about (好きじゃないアニメ, 練習しない日), not when it
         # only closes the question (いただけませんか, しないの？, ありませんか)
-        content_starts = [s for s, _e, entry in chosen if entry.kind == CONTENT]
+        content_starts = [s for s, _e, entry in chosen if entry.kind == CONTENT and s < qe]
         r.negated = any(noun or any(s >= end for s in content_starts) for end, noun in negs)
         r.about = frozenset(names)
         if not r.asks:  # no question word in the last clause: perhaps earlier (次の予定ある？いつ？ has one)
             for _s, _e, entry in chosen:
                 if entry.kind == ASK:
                     r.asks.add(entry.ids[0])
+                elif entry.ask:
+                    r.asks.add(entry.ask)
         r.statement = not (question or r.asks or r.request) and text.endswith(STATEMENT_ENDS)
+        r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
         return r
 
 
@@ -275,12 +315,14 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         return Verdict(0.0, False, "about the fan" if r.fan else "not about the fan")
     if sig.about != r.about:
         return Verdict(0.0, False, "about another sister" if r.about else "not about her sister")
+    if sig.ask in PRECISE and r.yes_no:
+        return Verdict(0.0, False, f"a yes/no question, not {sig.ask}")
     if sig.ask is not None and r.asks and sig.ask not in r.asks:
         family = ASK_FAMILY[sig.ask]
         if any(ASK_FAMILY[a] != family for a in r.asks):
             return Verdict(0.0, False, f"asks {'/'.join(sorted(r.asks))}, not {sig.ask}")
     found = total = 0.0
-    missed = []
+    missed, loose = [], []
     solid = any(w >= 1.0 for w in sig.required.values())
     for cid, w in sig.required.items():
         if cid in r.concepts:
@@ -288,26 +330,32 @@ def judge(sig: Signature, r: Reading) -> Verdict:
             total += w
         elif w < 1.0 and solid:
             continue  # a light concept (最近, 一日) may be left unsaid when the topic is there
+        elif cid in sig.loose:
+            loose.append(cid)
         else:
             total += w
             missed.append(cid)
     if missed and (len(missed) > 1 or len(sig.required) < 4):
         return Verdict(found / (total or 1.0), False, "missing " + ", ".join(missed))
-    extra = sum(
-        EXTRA_LIGHT if cid in lexicon.SOFT else w
-        for cid, w in r.tail.items()
-        if cid not in sig.required and cid not in sig.optional
-    )
+    known = sig.required.keys() | sig.optional
+    extras = [cid for cid in r.tail if cid not in known and not known.intersection(r.along.get(cid, ()))]
+    extra = sum(EXTRA_LIGHT if cid in lexicon.SOFT else weight(cid) for cid in extras)
+    if loose:
+        # a word some wordings left out may be left out again, once, when nothing takes its place
+        if missed or len(loose) > 1 or any(c not in lexicon.SOFT for c in extras) or not found:
+            return Verdict(found / (total + sum(weight(c) for c in loose)), False,
+                           "missing " + ", ".join(missed + loose))  # fmt: skip
+        total += LOOSE_COST * sum(weight(c) for c in loose)
     score = found / (total + extra + r.unknown) if total else 0.0
     if score < sig.threshold:
-        words = [c for c in r.tail if c not in sig.required and c not in sig.optional]
-        why = "other content: " + ", ".join(words + list(r.unknown_words))
+        why = "other content: " + ", ".join(extras + list(r.unknown_words))
         return Verdict(score, False, why)
     return Verdict(score, True, "")
 
 
 def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) -> Signature:
-    """The question several wordings ask: concepts most of them share are required, the rest optional;
+    """The question several wordings ask: concepts most of them share are required — those every
+    wording said strictly, the others loosely (one of them may be left out) — the rest optional;
     the most common kind of question, negation and subject."""
     n = len(readings)
     counts: dict[str, int] = {}
@@ -317,6 +365,7 @@ def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) 
     need = (n + 1) // 2 if n > 2 else n
     required = {cid: weight(cid) for cid, c in counts.items() if c >= need}
     optional = frozenset(cid for cid in counts if cid not in required)
+    loose = frozenset(cid for cid in required if counts[cid] < n)
     asks: dict[str, int] = {}
     for r in readings:
         for a in r.asks:
@@ -326,6 +375,7 @@ def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) 
     return Signature(
         required=required,
         optional=optional,
+        loose=loose,
         ask=ask,
         negated=sum(r.negated for r in readings) > half,
         fan=sum(r.fan for r in readings) > half,

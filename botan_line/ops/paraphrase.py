@@ -105,7 +105,7 @@ class Analyst:
         base = meanings.Reader({}, self.names, self.sister)
         for w in wordings:
             n = normalize(w.raw)
-            first = base.read(n.text, n.question)
+            first = base.read(n.text, n.question, n.breaks)
             w.words = new_words(w.raw, first.unknown_words)
             for cid, forms in w.words.items():
                 have = self.extra.setdefault(cid, [])
@@ -113,11 +113,11 @@ class Analyst:
         self._reader = None
         for w in wordings:
             n = normalize(w.raw)
-            w.reading = self.reader.read(n.text, n.question)
+            w.reading = self.reader.read(n.text, n.question, n.breaks)
 
     def read(self, text: str) -> meanings.Reading:
         n = normalize(text)
-        return self.reader.read(n.text, n.question)
+        return self.reader.read(n.text, n.question, n.breaks)
 
 
 def similarity(a: meanings.Reading, b: meanings.Reading) -> float:
@@ -166,6 +166,7 @@ def meaning_of(
         "examples": [m.raw for m in members],
         "concepts": {cid: forms(cid) for cid in sig.required},
         "optional": {cid: forms(cid) for cid in sorted(sig.optional)},
+        "loose": sorted(sig.loose),
         "ask": sig.ask,
         "negated": sig.negated,
         "fan": sig.fan,
@@ -178,6 +179,7 @@ def signature(body: dict) -> meanings.Signature:
     return meanings.Signature(
         required={cid: meanings.weight(cid) for cid in body["concepts"]},
         optional=frozenset(body.get("optional", {})),
+        loose=frozenset(body.get("loose", [])),
         ask=body.get("ask"),
         negated=body.get("negated", False),
         fan=body.get("fan", False),
