@@ -192,7 +192,11 @@ class Matcher:
         for automaton in (self._automaton, self._whole):
             if len(automaton):
                 automaton.make_automaton()
-        self._meaning: dict[str, list[tuple[object, meanings.Signature]]] = {}  # concept → patterns
+        # questions matched by meaning: an inverted index, concept → the patterns to judge when a message
+        # has it; each pattern is filed under a concept every message it answers must have (its rarest),
+        # and judged only when its other needed concepts are there too (one frozenset test)
+        self._asking: list[tuple[object, meanings.Signature, meanings.Needs, tuple]] = []
+        self._meaning: dict[str, tuple[int, ...]] = {}
         self.reader: meanings.Reader | None = None
         asking = [p for p in patterns if p.meaning is not None]
         if asking:
@@ -206,10 +210,16 @@ class Matcher:
             for _p, sig in sigs:
                 for cid in sig.required:
                     freq[cid] = freq.get(cid, 0) + 1
-            for p, sig in sigs:  # under its rarest concept only: few patterns to judge per message
-                if sig.required:
-                    rarest = min(sig.required, key=lambda c: (sig.required[c] < 1.0, freq[c], c))
-                    self._meaning.setdefault(rarest, []).append((p, sig))
+            index: dict[str, list[int]] = {}
+            for p, sig in sigs:
+                if not sig.required:
+                    continue
+                needs = meanings.needs(sig)
+                keys = sorted(needs.keys, key=lambda c: (freq[c], c))
+                for key in keys[: 1 if needs.need else 2]:  # of two solid ones at most one is missing
+                    index.setdefault(key, []).append(len(self._asking))
+                self._asking.append((p, sig, needs, (sig.negated, sig.fan, sig.about)))
+            self._meaning = {cid: tuple(ids) for cid, ids in index.items()}
 
     @staticmethod
     def _add(automaton, word: str, ref: tuple) -> None:
@@ -296,15 +306,29 @@ class Matcher:
     ) -> Match | None:
         """The question pattern that asks what this message asks, best score first."""
         reading = self.reader.read(text, question, breaks)
-        if reading.statement:
+        if reading.statement or not reading.concepts:
             return None
+        present, firm = frozenset(reading.concepts), reading.firm
+        flags = (reading.negated, reading.fan, reading.about)
+        asks = reading.asks
+        families = {meanings.ASK_FAMILY[a] for a in asks}
         best, best_key = None, None
-        seen = set()
+        seen: set[int] = set()
         for cid in reading.concepts:
-            for pattern, sig in self._meaning.get(cid, ()):
-                if id(pattern) in seen:
+            for i in self._meaning.get(cid, ()):
+                if i in seen:
                     continue
-                seen.add(id(pattern))
+                seen.add(i)
+                pattern, sig, needs, sig_flags = self._asking[i]
+                # what judge() would refuse first, without calling it: a needed concept missing,
+                # too much else, another negation or subject, another kind of question
+                if sig_flags != flags or not needs.allow(present, firm, sig.threshold):
+                    continue
+                if sig.ask is not None and (
+                    (asks and sig.ask not in asks and families != {meanings.ASK_FAMILY[sig.ask]})
+                    or (reading.yes_no and sig.ask in meanings.PRECISE)
+                ):
+                    continue
                 verdict = meanings.judge(sig, reading)
                 key = (verdict.score, len(sig.required))
                 if verdict.ok and (best_key is None or key > best_key) and _conditions_hold(pattern, ctx):

@@ -24,6 +24,7 @@ last clause break (けど, ところで, ました …) may supply a required co
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from botan_line.characters.normalize import fold
 DEFAULT_THRESHOLD = 0.75
 EXTRA_LIGHT = 0.25  # an unasked light concept (最近) counts this much against a match
 LOOSE_COST = 0.25  # a loosely required concept left out counts this much against a match
+MISS_ONE_OF = 4  # from this many required concepts on, one may be missing
 MAX_LENGTH = 120  # longer messages are stories, not questions to answer from a file
 CONTENT, TIME, ASK, REQUEST, NEG, FAN, FRAME, CUT, NAME = range(9)
 CUTS = (
@@ -68,6 +70,8 @@ STATEMENT_ENDS = (
 )
 YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん")  # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？
 PRECISE = ("when", "amount")  # a yes/no question is not one of these: 誕生日配信やる？ asks no date
+_BY_SIZE = operator.itemgetter(0, 1, 2)
+_FIRST = operator.itemgetter(0)
 _KANJI = re.compile(r"[\u4e00-\u9fff\u3005a-z0-9]")
 
 
@@ -76,6 +80,10 @@ class Entry:
     kind: int
     ids: tuple[str, ...] = ()
     ask: str | None = None  # a content word that is also a question word (何時間: hours, asks an amount)
+
+    @property
+    def weights(self) -> tuple[tuple[str, float], ...]:
+        return _weights(self.ids)
 
 
 @dataclass(slots=True)
@@ -92,16 +100,19 @@ class Reading:
     unknown: float = 0.0  # unexplained content in the last clause
     unknown_words: tuple[str, ...] = ()
     statement: bool = False
-    yes_no: bool = False
+    yes_no: bool = False  # no question word, no request, ends in a predicate: 誕生日配信やる？
     # a form with several concepts (好物: like + food, デビュー: start + debut): when the question
     # explains one of them, the others come with it
-    along: dict[str, tuple[str, ...]] = field(
-        default_factory=dict
-    )  # no question word, no request, ends in a predicate: 誕生日配信やる？
+    along: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def content(self) -> bool:
         return bool(self.concepts) or self.unknown > 0
+
+    @property
+    def firm(self) -> frozenset[str]:
+        """Concepts of the question that count at least half a point when nothing explains them."""
+        return frozenset(c for c in self.tail if c not in lexicon.SOFT and c not in self.along)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +138,11 @@ class Verdict:
 
 def weight(concept: str) -> float:
     return 0.5 if concept in lexicon.LIGHT else 1.0
+
+
+@functools.lru_cache(maxsize=4096)
+def _weights(ids: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    return tuple((cid, weight(cid)) for cid in ids)
 
 
 def _lines(block: str):
@@ -210,24 +226,26 @@ class Reader:
                 if key and len(key) > 1:
                     entries[key] = Entry(FRAME) if sid == own else Entry(NAME, (sid,))
         self.automaton = ahocorasick.Automaton()
-        for key, entry in entries.items():
-            self.automaton.add_word(key, (len(key), entry))
+        for key, entry in entries.items():  # longest first, content before the rest on a tie
+            self.automaton.add_word(key, (len(key), entry.kind != CONTENT, entry))
         self.automaton.make_automaton()
 
     def read(self, text: str, question: bool = False, breaks: tuple[int, ...] = ()) -> Reading:
         """``breaks``: where a sentence ended inside ``text`` (normalize's ``breaks``): the sentence that
         asks is the question, the others only context (誕生日いつ？お祝いしたい)."""
-        spans = []
-        for end, (length, entry) in self.automaton.iter(text):
-            spans.append((end - length + 1, end + 1, entry))
-        spans.sort(key=lambda s: (s[0] - s[1], s[2].kind != CONTENT, s[0]))
-        taken = bytearray(len(text))
+        spans = [
+            (-length, later, end - length + 1, entry)
+            for end, (length, later, entry) in self.automaton.iter(text)
+        ]
+        spans.sort(key=_BY_SIZE)
+        taken = 0  # a bit per character
         chosen = []
-        for start, end, entry in spans:  # longest first: からおけ before のか, いろいろ before いろ
-            if not any(taken[start:end]):
-                chosen.append((start, end, entry))
-                taken[start:end] = b"\1" * (end - start)
-        chosen.sort(key=lambda s: s[0])
+        for neg, _later, start, entry in spans:  # longest first: からおけ before のか, いろいろ before いろ
+            bits = ((1 << -neg) - 1) << start
+            if not taken & bits:
+                taken |= bits
+                chosen.append((start, start - neg, entry))
+        chosen.sort(key=_FIRST)
         qs, qe = 0, len(text)  # the sentence that asks
         if breaks:
             bounds = [0, *(b for b in breaks if 0 < b < len(text)), len(text)]
@@ -240,6 +258,7 @@ class Reader:
             if entry.kind == CUT and start >= qs and end < qe - 1:
                 cut = end
         r = Reading()
+        concepts, tail, asks = r.concepts, r.tail, r.asks
         gaps = []
         pos = 0
         names = set()
@@ -249,22 +268,23 @@ class Reader:
                 gaps.append((pos, start))
             pos = end
             kind = entry.kind
+            if kind == FRAME:
+                continue
             in_tail = cut <= start < qe
             if kind == CONTENT:
-                for cid in entry.ids:
-                    w = weight(cid)
-                    r.concepts[cid] = w
+                for cid, w in entry.weights:
+                    concepts[cid] = w
                     if in_tail:
-                        r.tail[cid] = w
+                        tail[cid] = w
                 if entry.ask and in_tail:
-                    r.asks.add(entry.ask)
+                    asks.add(entry.ask)
                 if len(entry.ids) > 1:
                     for cid in entry.ids:
                         r.along[cid] = tuple(dict.fromkeys(r.along.get(cid, ()) + entry.ids))
             elif not in_tail:
                 continue
             elif kind == ASK:
-                r.asks.add(entry.ids[0])
+                asks.add(entry.ids[0])
             elif kind == REQUEST:
                 r.request = True
             elif kind == NEG:  # 練習しない日: the negation says which thing is asked about
@@ -280,9 +300,7 @@ class Reader:
             if end <= cut or start >= qe:
                 continue
             piece = text[max(start, cut) : min(end, qe)]
-            if _KANJI.search(
-                piece
-            ):  # a word nobody explained; one kanji is often part of a known one (入門書)
+            if _KANJI.search(piece):  # a word nobody explained (one kanji: often part of a known one, 入門書)
                 unknown += 1.0 if len(piece) > 1 else 0.5
                 words.append(piece)
             elif len(piece) >= 3:
@@ -335,7 +353,7 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         else:
             total += w
             missed.append(cid)
-    if missed and (len(missed) > 1 or len(sig.required) < 4):
+    if missed and (len(missed) > 1 or len(sig.required) < MISS_ONE_OF):
         return Verdict(found / (total or 1.0), False, "missing " + ", ".join(missed))
     known = sig.required.keys() | sig.optional
     extras = [cid for cid in r.tail if cid not in known and not known.intersection(r.along.get(cid, ()))]
@@ -351,6 +369,37 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         why = "other content: " + ", ".join(extras + list(r.unknown_words))
         return Verdict(score, False, why)
     return Verdict(score, True, "")
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What ``judge`` asks of a message before anything else, precomputed for an index: every concept
+    of ``need`` present, at most ``slack`` of ``some`` missing, and no more unexplained concepts than
+    the threshold allows (``firm``: each such concept costs at least half a point)."""
+
+    need: frozenset[str]
+    some: frozenset[str]
+    slack: int
+    keys: frozenset[str]  # file the signature under one of these: every message it answers has one
+    weight: float  # the required weight: the most a message can find
+    known: frozenset[str]  # required and optional: explained
+
+    def allow(self, present: frozenset[str], firm: frozenset[str], threshold: float) -> bool:
+        if not self.need <= present or len(self.some - present) > self.slack:
+            return False
+        extra = len(firm - self.known)
+        return not extra or self.weight / (self.weight + 0.5 * extra) >= threshold
+
+
+def needs(sig: Signature) -> Needs:
+    solid = frozenset(c for c, w in sig.required.items() if w >= 1.0)
+    base = solid or frozenset(sig.required)
+    if len(sig.required) >= MISS_ONE_OF:  # one of them may be missing
+        need, some = frozenset(), base
+    else:
+        need, some = base - sig.loose, base & sig.loose
+    keys = need or (solid if len(solid) >= 2 else frozenset(sig.required))
+    return Needs(need, some, 1, keys, sum(sig.required.values()), frozenset(sig.required) | sig.optional)
 
 
 def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) -> Signature:
