@@ -69,7 +69,6 @@ INTENTS: dict[str, tuple[str, ...]] = {
     "you_are_funny": ("you_are_funny", "impressed"),
     "cool": ("cool",),
     "exam": ("exam",),
-    "stream_was_fun": ("stream_was_fun", "stream_seen"),  # issue 22: stream reactions got a pattern
 }
 SISTERS = ("botan", "kasho", "yuri")
 TZ = ZoneInfo("Asia/Tokyo")

@@ -152,6 +152,11 @@ class Matcher:
         self.regexes: list[_Regex] = []
         self.unanchored: list[_Regex] = []
         self.conflicts: list[tuple[str, str, str]] = []
+        # a message that still names a sister once her call was taken out talks about her (ユリの
+        # おすすめ読んだ, 牡丹とユリのコラボ): a line picked by words inside it is not for that
+        nicks = {fold(n, contained=True) for ns in (names or {}).values() for n in ns}
+        nicks = sorted((n for n in nicks if len(n) > 1), key=len, reverse=True)
+        self._named = re.compile("|".join(map(re.escape, nicks))) if nicks else None
         self._automaton = ahocorasick.Automaton()  # contained keywords and contained-regex anchors
         self._whole = ahocorasick.Automaton()  # anchors of whole-message regexes
         self._longest = 0  # no contained trigger matches a message longer than this
@@ -255,6 +260,11 @@ class Matcher:
                         hits_r.add(idx)
         best: Match | None = None
         best_len = -1
+        named = bool(
+            (hits_k or hits_r or self.unanchored) and self._named is not None and self._named.search(text)
+        )
+        if named:  # contained words do not answer a message about a sister by name
+            hits_k = {}
         for idx, count in hits_k.items():
             entry = self.keywords[idx]
             if count < len(entry.words) or not all(w in text for w in entry.words):
@@ -288,7 +298,7 @@ class Matcher:
             if entry.whole:
                 m = entry.regex.fullmatch(text)
             else:
-                if len(text) > pattern.max_length:
+                if len(text) > pattern.max_length or named:
                     continue
                 m = entry.regex.search(text)
                 if (
