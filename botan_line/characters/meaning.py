@@ -101,9 +101,6 @@ class Reading:
     unknown_words: tuple[str, ...] = ()
     statement: bool = False
     yes_no: bool = False  # no question word, no request, ends in a predicate: 誕生日配信やる？
-    # a form with several concepts (好物: like + food, デビュー: start + debut): when the question
-    # explains one of them, the others come with it
-    along: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def content(self) -> bool:
@@ -112,7 +109,7 @@ class Reading:
     @property
     def firm(self) -> frozenset[str]:
         """Concepts of the question that count at least half a point when nothing explains them."""
-        return frozenset(c for c in self.tail if c not in lexicon.SOFT and c not in self.along)
+        return frozenset(c for c in self.tail if c not in lexicon.SOFT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +175,10 @@ def base_entries() -> dict[str, Entry]:
     for name, forms in _lines(lexicon.ASKS):
         for form in forms:
             put(form, Entry(ASK, (lexicon.ASK_GROUPS[name],)))
-    asks = sorted(((k, e.ids[0]) for k, e in out.items() if e.kind == ASK), key=lambda x: -len(x[0]))
+    asks = sorted(
+        ((k, e.ids[0] if e.kind == ASK else e.ask) for k, e in out.items() if e.kind == ASK or e.ask),
+        key=lambda x: -len(x[0]),
+    )
     for key, entry in list(out.items()):  # 週に何回, 何時起き: a content word with a question word in it
         if entry.kind == CONTENT and entry.ask is None:
             inner = next((a for k, a in asks if "何" in k and k in key and k != key), None)
@@ -278,9 +278,6 @@ class Reader:
                         tail[cid] = w
                 if entry.ask and in_tail:
                     asks.add(entry.ask)
-                if len(entry.ids) > 1:
-                    for cid in entry.ids:
-                        r.along[cid] = tuple(dict.fromkeys(r.along.get(cid, ()) + entry.ids))
             elif not in_tail:
                 continue
             elif kind == ASK:
@@ -356,7 +353,7 @@ def judge(sig: Signature, r: Reading) -> Verdict:
     if missed and (len(missed) > 1 or len(sig.required) < MISS_ONE_OF):
         return Verdict(found / (total or 1.0), False, "missing " + ", ".join(missed))
     known = sig.required.keys() | sig.optional
-    extras = [cid for cid in r.tail if cid not in known and not known.intersection(r.along.get(cid, ()))]
+    extras = [cid for cid in r.tail if cid not in known]
     extra = sum(EXTRA_LIGHT if cid in lexicon.SOFT else weight(cid) for cid in extras)
     if loose:
         # a word some wordings left out may be left out again, once, when nothing takes its place

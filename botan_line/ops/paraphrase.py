@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from botan_line.characters import meaning as meanings
 from botan_line.characters.normalize import fold, normalize
 
-THRESHOLD = 0.5  # weighted Jaccard of two wordings' concepts to meet; measured in bench/paraphrase.py
+THRESHOLD = 0.6  # weighted Jaccard of two wordings' concepts to meet; measured in bench/paraphrase.py
 CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
 
 
@@ -120,36 +120,63 @@ class Analyst:
         return self.reader.read(n.text, n.question, n.breaks)
 
 
+TOPIC_ADDED = 0.5  # ... and a topic this much
+ADDED = 0.3  # what one wording only adds (context, a time word) weighs this much against sharing
+
+
+def _weight(cid: str) -> float:
+    return meanings.weight(cid)
+
+
 def similarity(a: meanings.Reading, b: meanings.Reading) -> float:
-    """Weighted Jaccard of two readings' concepts, 0 when they ask different kinds of thing."""
+    """How surely two wordings ask one question, 0..1: the concepts they share, against what one says
+    where the other says something else (another object, the opposite: counted in full) and what one
+    only adds (context, a time word: counted lightly). 0 when the negation, the subject or the kind
+    of question differs."""
     if (a.negated, a.fan, a.about) != (b.negated, b.fan, b.about):
         return 0.0
     fa = {meanings.ASK_FAMILY[x] for x in a.asks}
     fb = {meanings.ASK_FAMILY[x] for x in b.asks}
     if fa and fb and not fa & fb:
         return 0.0
-    keys = set(a.concepts) | set(b.concepts)
-    if not keys:
+    if (a.yes_no and b.asks & set(meanings.PRECISE)) or (b.yes_no and a.asks & set(meanings.PRECISE)):
+        return 0.0  # 誕生日配信やる？ is not 誕生日いつ？
+    shared = sum(_weight(c) for c in a.concepts if c in b.concepts)
+    if not shared:
         return 0.0
-    both = sum(meanings.weight(k) for k in keys if k in a.concepts and k in b.concepts)
-    return both / sum(meanings.weight(k) for k in keys)
+    only_a = sum(_weight(c) for c in a.tail if c not in b.concepts)
+    only_b = sum(_weight(c) for c in b.tail if c not in a.concepts)
+    instead = min(only_a, only_b)
+    return shared / (shared + instead + ADDED * (max(only_a, only_b) - instead))
 
 
 def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[Wording]]:
-    """Group read wordings, most frequent first in, each joining the first group whose every member
-    it resembles (complete link: no chains of near-misses). A wording with no content words (a bare
-    verb, a reaction) never joins anything and is never a candidate on its own."""
-    groups: list[list[Wording]] = []
-    for w in wordings:
-        if not w.reading or not w.reading.concepts:
+    """Group read wordings: the most similar pairs first, two groups merging only when every wording of
+    one resembles every wording of the other (complete link: no chains of near-misses). A wording
+    with no content words (a bare verb, a reaction) never joins anything and is never a candidate."""
+    read = [w for w in wordings if w.reading and w.reading.concepts]
+    pairs = []
+    close: set[tuple[int, int]] = set()
+    for i, a in enumerate(read):
+        for j in range(i + 1, len(read)):
+            sim = similarity(a.reading, read[j].reading)
+            if sim >= threshold:
+                pairs.append((-sim, i, j))
+                close.add((i, j))
+    group = {i: [i] for i in range(len(read))}  # wording → the members of its group (shared lists)
+    for _sim, i, j in sorted(pairs):
+        gi, gj = group[i], group[j]
+        if gi is gj or not all((min(x, y), max(x, y)) in close for x in gi for y in gj):
             continue
-        for members in groups:
-            if all(similarity(w.reading, m.reading) >= threshold for m in members):
-                members.append(w)
-                break
-        else:
-            groups.append([w])
-    return groups
+        gi.extend(gj)
+        for y in gj:
+            group[y] = gi
+    out, done = [], set()
+    for i in range(len(read)):
+        if id(group[i]) not in done:
+            done.add(id(group[i]))
+            out.append([read[x] for x in sorted(group[i])])
+    return out
 
 
 def meaning_of(
