@@ -296,8 +296,9 @@ def main() -> int:
             done = [_job(j) for j in jobs]
     for stem, truth, figures, misses in done:
         rows[truth].setdefault(stem, Counter()).update(figures)
-        rows[truth].setdefault("all", Counter()).update(figures)
         listed[truth] += misses
+    for truth in modes:
+        rows[truth]["all"] = sum(rows[truth].values(), Counter())
     if args.json:
         print(
             json.dumps(

@@ -157,6 +157,9 @@ LIGHT = frozenset({"feeling", "start", "first", "watch", "listen", "read", "plac
 # count little against a match when a message adds them (最近好きな食べ物ある？): a question that needs
 # one of them has it among its required concepts
 SOFT = frozenset({"now", "this_year"}) | LIGHT
+# say how a thing is asked about (好き, おすすめ, 欲しい), never which thing: two wordings that share only
+# these share no topic
+GENERIC = frozenset({"like", "dislike", "recommend", "want", "skill_good", "skill_bad", "good_thing"}) | SOFT
 
 # time words: a different time is a different question (今日 vs 昨日, 次 vs 前回)
 TIMES = """

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from botan_line.characters.matcher import Matcher
 from botan_line.characters.normalize import fold
@@ -93,20 +95,39 @@ After = Literal["told", "asked", "cared", "greeted", "reacted", "nothing"]  # ma
 Ask = Literal["when", "where", "who", "how", "what", "amount"]  # meaning.ASK_FAMILY
 
 
-class Meaning(Strict):
+def _ids(value):
+    """Concept ids and forms interned: thousands of learned patterns share a few hundred of them."""
+    if isinstance(value, dict):
+        return {sys.intern(k): tuple(sys.intern(f) for f in v) if isinstance(v, list | tuple) else v
+                for k, v in value.items()}  # fmt: skip
+    if isinstance(value, list | tuple):
+        return tuple(sys.intern(v) if isinstance(v, str) else v for v in value)
+    return value
+
+
+@pydantic_dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
+class Meaning:
     """A question matched by meaning (characters/meaning.py): every wording of it, not only the
     ones written down. ``examples`` alone is enough for a hand-written pattern (they are read with
-    the shared lexicon when the files load); the miner also writes what it found in them."""
+    the shared lexicon when the files load); the miner also writes what it found in them. A slotted
+    dataclass of tuples and interned ids, not a model: a worker may hold thousands of them."""
 
-    examples: list[str] = Field(default_factory=list)  # the question in fans' words
-    concepts: dict[str, list[str]] | None = None  # required concept id → its own forms (lexicon ids: [])
-    optional: dict[str, list[str]] = Field(default_factory=dict)  # concepts some wordings had
-    loose: list[str] = Field(default_factory=list)  # required, but some wordings left it out
+    examples: tuple[str, ...] = ()  # the question in fans' words
+    concepts: dict[str, tuple[str, ...]] | None = (
+        None  # required concept id → its own forms (lexicon ids: [])
+    )
+    optional: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # concepts some wordings had
+    loose: tuple[str, ...] = ()  # required, but some wordings left it out
     ask: Ask | None = None  # the kind of question; None: any
     negated: bool = False
     fan: bool = False  # about the fan (私は…)
-    about: list[str] = Field(default_factory=list)  # another sister it is about
+    about: tuple[str, ...] = ()  # another sister it is about
     threshold: float = Field(0.75, ge=0.3, le=1.0)  # an admin may make a pattern stricter or looser
+
+    @field_validator("concepts", "optional", "loose", "about", mode="before")
+    @classmethod
+    def _interned(cls, value):
+        return _ids(value)
 
     @model_validator(mode="after")
     def _something(self):

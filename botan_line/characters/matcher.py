@@ -111,19 +111,24 @@ def required_literal(regex: str) -> str | None:
     return folded if folded == best and best else None
 
 
-def signature(pattern, reader: meanings.Reader | None = None) -> meanings.Signature:
+def signature(
+    pattern, reader: meanings.Reader | None = None, canon: dict | None = None
+) -> meanings.Signature:
     """A pattern's ``meaning`` as the matcher uses it: the concepts written down, or else those its
-    examples share as the reader reads them."""
+    examples share as the reader reads them. ``canon``: identical sets and weights shared."""
     m = pattern.meaning
     if m.concepts:
+        required = {cid: meanings.weight(cid) for cid in m.concepts}
+        if canon is not None:
+            required = canon.setdefault(tuple(required.items()), required)
         return meanings.Signature(
-            required={cid: meanings.weight(cid) for cid in m.concepts},
-            optional=frozenset(m.optional),
-            loose=frozenset(m.loose),
+            required=required,
+            optional=meanings.compact(m.optional, canon),
+            loose=meanings.compact(m.loose, canon),
             ask=m.ask,
             negated=m.negated,
             fan=m.fan,
-            about=frozenset(m.about),
+            about=meanings.compact(m.about, canon),
             threshold=m.threshold,
         )
     reader = reader or meanings.Reader()
@@ -210,7 +215,8 @@ class Matcher:
                 for cid, words in {**(p.meaning.concepts or {}), **p.meaning.optional}.items():
                     forms.setdefault(cid, []).extend(words)
             self.reader = meanings.Reader(forms, names or {}, sister)
-            sigs = [(p, signature(p, self.reader)) for p in asking]
+            canon: dict = {}  # one object for each distinct set: thousands of patterns share few
+            sigs = [(p, signature(p, self.reader, canon)) for p in asking]
             freq: dict[str, int] = {}
             for _p, sig in sigs:
                 for cid in sig.required:
@@ -219,11 +225,12 @@ class Matcher:
             for p, sig in sigs:
                 if not sig.required:
                     continue
-                needs = meanings.needs(sig)
-                keys = sorted(needs.keys, key=lambda c: (freq[c], c))
+                needs, keys = meanings.needs(sig, canon)
+                keys = sorted(keys, key=lambda c: (freq[c], c))
                 for key in keys[: 1 if needs.need else 2]:  # of two solid ones at most one is missing
                     index.setdefault(key, []).append(len(self._asking))
-                self._asking.append((p, sig, needs, (sig.negated, sig.fan, sig.about)))
+                flags = (sig.negated, sig.fan, sig.about)
+                self._asking.append((p, sig, needs, canon.setdefault(flags, flags)))
             self._meaning = {cid: tuple(ids) for cid, ids in index.items()}
 
     @staticmethod
@@ -332,7 +339,7 @@ class Matcher:
                 pattern, sig, needs, sig_flags = self._asking[i]
                 # what judge() would refuse first, without calling it: a needed concept missing,
                 # too much else, another negation or subject, another kind of question
-                if sig_flags != flags or not needs.allow(present, firm, sig.threshold):
+                if sig_flags != flags or not needs.allow(sig, present, firm):
                     continue
                 if sig.ask is not None and (
                     (asks and sig.ask not in asks and families != {meanings.ASK_FAMILY[sig.ask]})

@@ -209,13 +209,14 @@ class Reader:
                  own: str | None = None):  # fmt: skip
         entries = dict(base_entries())
         for concept, forms in extra.items():
+            own = Entry(CONTENT, (concept,))  # one for all its forms
             for form in forms:
                 key = fold(form, contained=True)
                 if not key:
                     continue
                 old = entries.get(key)
                 if old is None or old.kind in (FRAME, CUT):
-                    entries[key] = Entry(CONTENT, (concept,))
+                    entries[key] = own
                 elif old.kind == CONTENT and concept not in old.ids:
                     entries[key] = Entry(CONTENT, old.ids + (concept,), old.ask)
                 elif old.kind == ASK:
@@ -226,8 +227,10 @@ class Reader:
                 if key and len(key) > 1:
                     entries[key] = Entry(FRAME) if sid == own else Entry(NAME, (sid,))
         self.automaton = ahocorasick.Automaton()
+        values: dict = {}
         for key, entry in entries.items():  # longest first, content before the rest on a tie
-            self.automaton.add_word(key, (len(key), entry.kind != CONTENT, entry))
+            value = (len(key), entry.kind != CONTENT, entry)
+            self.automaton.add_word(key, values.setdefault(value, value))
         self.automaton.make_automaton()
 
     def read(self, text: str, question: bool = False, breaks: tuple[int, ...] = ()) -> Reading:
@@ -371,24 +374,26 @@ def judge(sig: Signature, r: Reading) -> Verdict:
 @dataclass(frozen=True, slots=True)
 class Needs:
     """What ``judge`` asks of a message before anything else, precomputed for an index: every concept
-    of ``need`` present, at most ``slack`` of ``some`` missing, and no more unexplained concepts than
-    the threshold allows (``firm``: each such concept costs at least half a point)."""
+    of ``need`` present, at most one of ``some`` missing, and no more unexplained concepts than the
+    threshold allows (``firm``: each such concept costs at least half a point)."""
 
-    need: frozenset[str]
-    some: frozenset[str]
-    slack: int
-    keys: frozenset[str]  # file the signature under one of these: every message it answers has one
+    need: tuple[str, ...]
+    some: tuple[str, ...]
     weight: float  # the required weight: the most a message can find
-    known: frozenset[str]  # required and optional: explained
 
-    def allow(self, present: frozenset[str], firm: frozenset[str], threshold: float) -> bool:
-        if not self.need <= present or len(self.some - present) > self.slack:
+    def allow(self, sig: Signature, present: frozenset[str], firm: frozenset[str]) -> bool:
+        for c in self.need:
+            if c not in present:
+                return False
+        if self.some and sum(c not in present for c in self.some) > 1:
             return False
-        extra = len(firm - self.known)
-        return not extra or self.weight / (self.weight + 0.5 * extra) >= threshold
+        extra = sum(1 for c in firm if c not in sig.required and c not in sig.optional)
+        return not extra or self.weight / (self.weight + 0.5 * extra) >= sig.threshold
 
 
-def needs(sig: Signature) -> Needs:
+def needs(sig: Signature, canon: dict | None = None) -> tuple[Needs, frozenset[str]]:
+    """The signature's ``Needs``, and the concepts to file it under in an index: one of ``need``,
+    or when nothing is needed for sure, its solid concepts (at most one of them is missing)."""
     solid = frozenset(c for c, w in sig.required.items() if w >= 1.0)
     base = solid or frozenset(sig.required)
     if len(sig.required) >= MISS_ONE_OF:  # one of them may be missing
@@ -396,7 +401,17 @@ def needs(sig: Signature) -> Needs:
     else:
         need, some = base - sig.loose, base & sig.loose
     keys = need or (solid if len(solid) >= 2 else frozenset(sig.required))
-    return Needs(need, some, 1, keys, sum(sig.required.values()), frozenset(sig.required) | sig.optional)
+    found = Needs(tuple(sorted(need)), tuple(sorted(some)), sum(sig.required.values()))
+    return (canon.setdefault(found, found) if canon is not None else found), keys
+
+
+def compact(items, canon: dict | None = None) -> frozenset[str]:
+    """A frozenset, the one empty frozenset when empty, and one shared object per set in ``canon``."""
+    out = frozenset(items) if items else EMPTY
+    return canon.setdefault(out, out) if canon is not None else out
+
+
+EMPTY: frozenset[str] = frozenset()
 
 
 def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) -> Signature:

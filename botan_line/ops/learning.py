@@ -168,10 +168,10 @@ def mine(
             users = set().union(*(groups[(sister, m.text)]["users"] for m in members))
             if len(users) < min_users:
                 continue
-            triggers = [
+            triggers = [  # content words, and none another pattern of hers already answers (approval would fail)
                 f
                 for f in dict.fromkeys(f for m in members for f in _trigger_forms(m.text))
-                if analyst.read(f).content
+                if analyst.read(f).content and not _answered(chars.matchers[sister], f)
             ]
             if not triggers:
                 continue

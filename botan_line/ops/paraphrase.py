@@ -22,10 +22,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from botan_line.characters import lexicon
 from botan_line.characters import meaning as meanings
 from botan_line.characters.normalize import fold, normalize
 
-THRESHOLD = 0.6  # weighted Jaccard of two wordings' concepts to meet; measured in bench/paraphrase.py
+THRESHOLD = 0.55  # how alike two wordings must be to meet (similarity below); measured in bench/paraphrase.py
 CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
 
 
@@ -142,12 +143,25 @@ def similarity(a: meanings.Reading, b: meanings.Reading) -> float:
     if (a.yes_no and b.asks & set(meanings.PRECISE)) or (b.yes_no and a.asks & set(meanings.PRECISE)):
         return 0.0  # 誕生日配信やる？ is not 誕生日いつ？
     shared = sum(_weight(c) for c in a.concepts if c in b.concepts)
-    if not shared:
-        return 0.0
-    only_a = sum(_weight(c) for c in a.tail if c not in b.concepts)
-    only_b = sum(_weight(c) for c in b.tail if c not in a.concepts)
+    if not any(c in b.concepts and c not in lexicon.GENERIC for c in a.concepts):
+        return 0.0  # sharing only 好き or 今 is sharing no topic
+    only_a = sum(_weight(c) for c in (a.tail or a.concepts) if c not in b.concepts)
+    only_b = sum(_weight(c) for c in (b.tail or b.concepts) if c not in a.concepts)
     instead = min(only_a, only_b)
     return shared / (shared + instead + ADDED * (max(only_a, only_b) - instead))
+
+
+def _apart(a: list[meanings.Reading], b: list[meanings.Reading]) -> bool:
+    """Two groups of two or more wordings each, one of which always says what the other never does
+    (好きなアニソン ×2 and 好きなアニメ ×2): two questions, however alike each pair looks. One wording
+    leaving a word out (次いつ？ next to 次の配信いつ？) is no such evidence."""
+    if len(a) < 2 or len(b) < 2:
+        return False
+    for one, other in ((a, b), (b, a)):
+        always = set.intersection(*(set(r.concepts) for r in one)) - lexicon.SOFT
+        if any(all(c not in r.concepts for r in other) for c in always):
+            return True
+    return False
 
 
 def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[Wording]]:
@@ -167,6 +181,8 @@ def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[
     for _sim, i, j in sorted(pairs):
         gi, gj = group[i], group[j]
         if gi is gj or not all((min(x, y), max(x, y)) in close for x in gi for y in gj):
+            continue
+        if _apart([read[x].reading for x in gi], [read[y].reading for y in gj]):
             continue
         gi.extend(gj)
         for y in gj:
