@@ -24,7 +24,7 @@ def matcher(*examples_by_id):
 
 def ask(m, text):
     n = normalize(text)
-    found = m.match(n.text, n.question, Context("daytime"))
+    found = m.match(n.text, n.question, Context("daytime"), n.breaks)
     return found.pattern.id if found else None
 
 
@@ -76,3 +76,64 @@ def test_a_greeting_forgives_only_a_slip_of_the_finger(text, expected):
                  Pattern.model_validate({"id": "morning", "category": "greeting", "replies": ["c", "d"],
                                          "triggers": [{"exact": ["おはようございます"]}]})])  # fmt: skip
     assert ask(m, text) == expected
+
+
+def test_a_question_followed_by_its_reason_is_read_from_the_sentence_that_asks():
+    m = matcher(BIRTHDAY)
+    assert ask(m, "ねえねえ、誕生日いつなの？お祝いしたい") == "birthday"
+    assert normalize("誕生日いつ？お祝いしたい").breaks == (5,)
+
+
+def test_a_yes_no_question_is_not_a_when_question():
+    m = matcher(BIRTHDAY)
+    assert ask(m, "誕生日配信やる？") is None
+
+
+def test_a_word_most_wordings_said_may_be_left_out_once_when_nothing_takes_its_place():
+    m = matcher(("rank", ["今のランク教えて", "ランクいまどのへん？", "ランクどこ？"]))
+    assert ask(m, "ランク何帯？") == "rank"  # 今 left out
+    assert ask(m, "最高ランクどこまでいった？") is None  # something else in its place
+
+
+def test_a_negation_before_a_noun_is_what_is_asked():
+    m = matcher(("hours", ["一日何時間練習してる？", "練習時間どれくらい？", "毎日何時間練習してるの？"]))
+    assert ask(m, "練習しない日ある？") is None
+
+
+def test_sharing_only_a_frame_is_sharing_no_topic():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    ws = [Wording(t, t) for t in ["好きなすいつなに", "好きなすいつは", "すいつ何派", "好きなあにめなに"]]
+    Analyst({}, "botan").learn(ws)
+    groups = [[w.text for w in g] for g in cluster(ws)]
+    assert ["好きなすいつなに", "好きなすいつは", "すいつ何派"] in groups
+    assert ["好きなあにめなに"] in groups
+
+
+def test_two_groups_one_of_which_always_says_what_the_other_never_does_stay_apart():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    texts = ["好きなあにそんなに", "一番好きなあにそん教えて", "好きなあにめなに", "一番好きなあにめ教えて"]
+    ws = [Wording(t, t) for t in texts]
+    Analyst({}, "botan").learn(ws)
+    groups = sorted(sorted(w.text for w in g) for g in cluster(ws))
+    assert groups == [sorted(texts[:2]), sorted(texts[2:])]
+
+
+def test_a_message_naming_a_sister_is_not_answered_by_words_inside_it():
+    m = Matcher([Pattern.model_validate({"id": "tried", "category": "smalltalk", "replies": ["a", "b"],
+                                         "triggers": [{"regex": "おすすめ.*読んだ", "scope": "contains"}]})],
+                sister="botan", names=NAMES)  # fmt: skip
+    assert ask(m, "おすすめ読んだよ") == "tried"
+    assert ask(m, "ユリのおすすめ読んだよ") is None
+
+
+def test_learned_meanings_are_compact():
+    p = Pattern.model_validate({"id": "q", "category": "learned", "replies": ["a", "b"],
+                                "meaning": {"examples": ["誕生日いつ？"], "concepts": {"birthday": [], "w:x": ["えっくす"]},
+                                            "loose": ["w:x"], "ask": "when"}})  # fmt: skip
+    assert p.meaning.concepts == {"birthday": (), "w:x": ("えっくす",)} and p.meaning.loose == ("w:x",)
+    assert not hasattr(p.meaning, "__dict__")
+    with pytest.raises(ValueError):
+        Pattern.model_validate({"id": "q", "category": "learned", "replies": ["a", "b"],
+                                "meaning": {"examples": ["x"], "nonsense": 1}})  # fmt: skip
