@@ -270,13 +270,17 @@ def answer(body: dict) -> str:
     system = next((m["content"] for m in body.get("messages", []) if m["role"] == "system"), "")
     question = body["messages"][-1]["content"] if body.get("messages") else ""
     n = sum(map(ord, question)) % 3
-    if "Kasho" in system[:200] or "花相" in system[:200]:
+    # whose prompt: the name in its first line (あなたは「花相（かしょう）」です). Every prompt names her sisters
+    # a little later, so looking further (the first 200 characters, as this did before) gave 牡丹 and ユリ
+    # Kasho's lines — which 牡丹's guard rejects (ございます), twice, at both tiers' price
+    head = system.split("\n", 1)[0]
+    if "Kasho" in head or "花相" in head:
         return [
             "それは素敵な質問ですね。私なら、まずは身近なところから試してみると思います。",
             "ふふ、少し考えてしまいますね。あなたはどう思いますか？",
             "教えてくれてありがとうございます。よかったら、もう少し聞かせてください。",
         ][n]
-    if "ユリ" in system[:200]:
+    if "ユリ" in head:
         return [
             "うーん…わたしなら、のんびり考えてみるかも。",
             "そうなんだ…なんだか気になるね。もっと聞かせて？",
