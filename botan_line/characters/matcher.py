@@ -7,6 +7,7 @@ the cost depends on the message, not on how many patterns the files hold.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -205,8 +206,8 @@ class Matcher:
         # questions matched by meaning: an inverted index, concept → the patterns to judge when a message
         # has it; each pattern is filed under a concept every message it answers must have (its rarest),
         # and judged only when its other needed concepts are there too (one frozenset test)
-        self._asking: list[tuple[object, meanings.Signature, meanings.Needs, tuple]] = []
-        self._meaning: dict[str, tuple[int, ...]] = {}
+        self._asking: list[tuple[object, meanings.Signature, meanings.Needs]] = []
+        self._meaning: dict[tuple, tuple[tuple[int, tuple[str, ...], bool], ...]] = {}
         self.reader: meanings.Reader | None = None
         asking = [p for p in patterns if p.meaning is not None]
         if asking:
@@ -227,11 +228,17 @@ class Matcher:
                     continue
                 needs, keys = meanings.needs(sig, canon)
                 keys = sorted(keys, key=lambda c: (freq[c], c))
-                for key in keys[: 1 if needs.need else 2]:  # of two solid ones at most one is missing
-                    index.setdefault(key, []).append(len(self._asking))
-                flags = (sig.negated, sig.fan, sig.about)
-                self._asking.append((p, sig, needs, canon.setdefault(flags, flags)))
-            self._meaning = {cid: tuple(ids) for cid, ids in index.items()}
+                i = len(self._asking)
+                flags = canon.setdefault((sig.negated, sig.fan, sig.about), (sig.negated, sig.fan, sig.about))
+                if needs.need:  # under its rarest needed concept, with the others to check
+                    rest = tuple(c for c in needs.need if c != keys[0])
+                    filed = [(keys[0], canon.setdefault(rest, rest), False)]
+                else:  # of two solid ones at most one is missing: under both
+                    filed = [(key, (), True) for key in keys[:2]]
+                for key, rest, shared in filed:  # by concept, negation and subject, and kind of question
+                    index.setdefault((key, flags, sig.ask), []).append((i, rest, shared))
+                self._asking.append((p, sig, needs))
+            self._meaning = {key: tuple(entries) for key, entries in index.items()}
 
     @staticmethod
     def _add(automaton, word: str, ref: tuple) -> None:
@@ -327,30 +334,34 @@ class Matcher:
             return None
         present, firm = frozenset(reading.concepts), reading.firm
         flags = (reading.negated, reading.fan, reading.about)
-        asks = reading.asks
-        families = {meanings.ASK_FAMILY[a] for a in asks}
+        kinds = self._kinds(reading)
         best, best_key = None, None
         seen: set[int] = set()
+        asking, index = self._asking, self._meaning
         for cid in reading.concepts:
-            for i in self._meaning.get(cid, ()):
-                if i in seen:
-                    continue
-                seen.add(i)
-                pattern, sig, needs, sig_flags = self._asking[i]
-                # what judge() would refuse first, without calling it: a needed concept missing,
-                # too much else, another negation or subject, another kind of question
-                if sig_flags != flags or not needs.allow(sig, present, firm):
-                    continue
-                if sig.ask is not None and (
-                    (asks and sig.ask not in asks and families != {meanings.ASK_FAMILY[sig.ask]})
-                    or (reading.yes_no and sig.ask in meanings.PRECISE)
-                ):
-                    continue
-                verdict = meanings.judge(sig, reading)
-                key = (verdict.score, len(sig.required))
-                if verdict.ok and (best_key is None or key > best_key) and _conditions_hold(pattern, ctx):
-                    best, best_key = pattern, key
+            for kind in kinds:
+                for i, rest, shared in index.get((cid, flags, kind), ()):
+                    if shared:  # filed under two concepts: judge it once
+                        if i in seen:
+                            continue
+                        seen.add(i)
+                    pattern, sig, needs = asking[i]
+                    # what judge() would refuse first, without calling it: a needed concept missing,
+                    # too much else
+                    if rest and not all(c in present for c in rest) or not needs.allow(sig, present, firm):
+                        continue
+                    verdict = meanings.judge(sig, reading)
+                    key = (verdict.score, len(sig.required))
+                    if verdict.ok and (best_key is None or key > best_key) and _conditions_hold(pattern, ctx):
+                        best, best_key = pattern, key
         return Match(best, MEANING, "meaning") if best is not None else None
+
+    @staticmethod
+    def _kinds(reading: meanings.Reading) -> tuple[str | None, ...]:
+        """The kinds of question (``Signature.ask``) whose patterns may answer this reading, as judge()
+        decides: any (None); the message's own; one of its family when all it asks is of one family;
+        anything but when/amount for a question without a question word, unless it is a yes/no one."""
+        return _kinds(tuple(sorted(reading.asks)), reading.yes_no)
 
     def explain(
         self, pattern, text: str, question: bool = False, breaks: tuple[int, ...] = ()
@@ -386,6 +397,15 @@ class Matcher:
             return None
         key, pattern = hits[0]
         return Match(pattern, TYPO, key)
+
+
+@functools.cache
+def _kinds(asks: tuple[str, ...], yes_no: bool) -> tuple[str | None, ...]:
+    if not asks:
+        return (None, *(k for k in meanings.ASK_FAMILY if not (yes_no and k in meanings.PRECISE)))
+    families = {meanings.ASK_FAMILY[a] for a in asks}
+    same = [k for k, f in meanings.ASK_FAMILY.items() if len(families) == 1 and f in families]
+    return (None, *dict.fromkeys([*asks, *same]))
 
 
 # the keys of a phone's flick keyboard (one consonant row each), with voiced and small kana

@@ -70,6 +70,7 @@ STATEMENT_ENDS = (
 )
 YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん")  # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？
 PRECISE = ("when", "amount")  # a yes/no question is not one of these: 誕生日配信やる？ asks no date
+_SOFT = lexicon.SOFT
 _BY_SIZE = operator.itemgetter(0, 1, 2)
 _FIRST = operator.itemgetter(0)
 _KANJI = re.compile(r"[\u4e00-\u9fff\u3005a-z0-9]")
@@ -101,15 +102,12 @@ class Reading:
     unknown_words: tuple[str, ...] = ()
     statement: bool = False
     yes_no: bool = False  # no question word, no request, ends in a predicate: 誕生日配信やる？
+    # concepts of the question that count at least half a point when nothing explains them
+    firm: set[str] = field(default_factory=set)
 
     @property
     def content(self) -> bool:
         return bool(self.concepts) or self.unknown > 0
-
-    @property
-    def firm(self) -> frozenset[str]:
-        """Concepts of the question that count at least half a point when nothing explains them."""
-        return frozenset(c for c in self.tail if c not in lexicon.SOFT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +277,8 @@ class Reader:
                     concepts[cid] = w
                     if in_tail:
                         tail[cid] = w
+                        if cid not in _SOFT:
+                            r.firm.add(cid)
                 if entry.ask and in_tail:
                     asks.add(entry.ask)
             elif not in_tail:
@@ -381,13 +381,19 @@ class Needs:
     some: tuple[str, ...]
     weight: float  # the required weight: the most a message can find
 
-    def allow(self, sig: Signature, present: frozenset[str], firm: frozenset[str]) -> bool:
-        for c in self.need:
-            if c not in present:
+    def allow(self, sig: Signature, present: frozenset[str], firm: set[str]) -> bool:
+        """``need`` beyond the concept it was found by is checked by the index (``Matcher``)."""
+        if self.some:
+            missing = 0
+            for c in self.some:
+                if c not in present:
+                    missing += 1
+            if missing > 1:
                 return False
-        if self.some and sum(c not in present for c in self.some) > 1:
-            return False
-        extra = sum(1 for c in firm if c not in sig.required and c not in sig.optional)
+        extra = 0
+        for c in firm:
+            if c not in sig.required and c not in sig.optional:
+                extra += 1
         return not extra or self.weight / (self.weight + 0.5 * extra) >= sig.threshold
 
 
