@@ -111,9 +111,11 @@ def _fold(text: str, contained: bool) -> str:
         t = _LONG_BEFORE_N.sub(_KEEP_LONG, t)
     t = _EMOJI.sub(_BREAK, t.translate(_TABLE))
     if len(t) > 1:
-        t = _SMALL_VOWEL.sub("", t)
+        if "ぁ" in t or "ぃ" in t or "ぅ" in t or "ぇ" in t or "ぉ" in t:  # a regex pass only when it can match
+            t = _SMALL_VOWEL.sub("", t)
         t = _STRETCH.sub(r"\1", t)
-        t = _LAUGH.sub("", t)
+        if "笑" in t or "w" in t:
+            t = _LAUGH.sub("", t)
         cut = _FINAL_VOWEL.sub("", t)
         if not contained or len(cut.replace(_BREAK, "").replace(_SENT, "")) > 1:
             t = cut
