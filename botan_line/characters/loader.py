@@ -119,6 +119,7 @@ class Meaning:
     optional: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # concepts some wordings had
     loose: tuple[str, ...] = ()  # required, but some wordings left it out
     ask: Ask | None = None  # the kind of question; None: any
+    closed: bool = False  # every wording asked yes or no (まだ起きてる？): not when or how much
     negated: bool = False
     fan: bool = False  # about the fan (私は…)
     about: tuple[str, ...] = ()  # another sister it is about

@@ -126,6 +126,7 @@ def signature(
             required=required,
             optional=meanings.compact(m.optional, canon),
             loose=meanings.compact(m.loose, canon),
+            closed=m.closed,
             ask=m.ask,
             negated=m.negated,
             fan=m.fan,

@@ -69,7 +69,19 @@ STATEMENT_ENDS = (
     "る",
 )
 YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん")  # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？
-PRECISE = ("when", "amount")  # a yes/no question is not one of these: 誕生日配信やる？ asks no date
+PRECISE = ("when", "amount")
+AFTERTHOUGHT = (
+    "で",
+    "の",
+    "に",
+    "は",
+    "が",
+    "を",
+    "も",
+    "と",
+    "から",
+    "まで",
+)  # a yes/no question is not one of these: 誕生日配信やる？ asks no date
 _SOFT = lexicon.SOFT
 _BY_SIZE = operator.itemgetter(0, 1, 2)
 _FIRST = operator.itemgetter(0)
@@ -117,6 +129,7 @@ class Signature:
     required: Mapping[str, float]
     optional: frozenset[str] = frozenset()
     loose: frozenset[str] = frozenset()  # required, but some wordings left it out: one may be missing
+    closed: bool = False  # asked only yes/no (まだ起きてる？): not an answer to when or how much
     ask: str | None = None  # an ask group, or None: any
     negated: bool = False
     fan: bool = False
@@ -253,7 +266,12 @@ class Reader:
             sentences = list(zip(bounds, bounds[1:], strict=False))
             asking = [i for i, (a, b) in enumerate(sentences)
                       if any(a <= s < b and (e.kind in (ASK, REQUEST) or e.ask) for s, _e, e in chosen)]  # fmt: skip
-            qs, qe = sentences[asking[-1] if asking else -1]
+            at = asking[-1] if asking else len(sentences) - 1
+            qs, qe = sentences[at]
+            for a, b in sentences[at + 1 :]:  # an afterthought that ends in a particle narrows the question
+                if not text[a:b].endswith(AFTERTHOUGHT):  # (好きなキャラ誰？ラノベ限定で)
+                    break
+                qe = b
         cut = qs  # and within it, what comes before a clause break (けど, ところで) is context too
         for start, end, entry in chosen:
             if entry.kind == CUT and start >= qs and end < qe - 1:
@@ -335,6 +353,8 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         return Verdict(0.0, False, "about another sister" if r.about else "not about her sister")
     if sig.ask in PRECISE and r.yes_no:
         return Verdict(0.0, False, f"a yes/no question, not {sig.ask}")
+    if sig.closed and r.asks.intersection(PRECISE):
+        return Verdict(0.0, False, "a yes/no question, not " + "/".join(sorted(r.asks)))
     if sig.ask is not None and r.asks and sig.ask not in r.asks:
         family = ASK_FAMILY[sig.ask]
         if any(ASK_FAMILY[a] != family for a in r.asks):
@@ -443,6 +463,7 @@ def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) 
         required=required,
         optional=optional,
         loose=loose,
+        closed=all(r.yes_no for r in readings),
         ask=ask,
         negated=sum(r.negated for r in readings) > half,
         fan=sum(r.fan for r in readings) > half,

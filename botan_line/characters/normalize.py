@@ -111,7 +111,9 @@ def _fold(text: str, contained: bool) -> str:
         t = _LONG_BEFORE_N.sub(_KEEP_LONG, t)
     t = _EMOJI.sub(_BREAK, t.translate(_TABLE))
     if len(t) > 1:
-        if "ぁ" in t or "ぃ" in t or "ぅ" in t or "ぇ" in t or "ぉ" in t:  # a regex pass only when it can match
+        if (
+            "ぁ" in t or "ぃ" in t or "ぅ" in t or "ぇ" in t or "ぉ" in t
+        ):  # a regex pass only when it can match
             t = _SMALL_VOWEL.sub("", t)
         t = _STRETCH.sub(r"\1", t)
         if "笑" in t or "w" in t:
