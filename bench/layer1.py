@@ -7,16 +7,27 @@ regexes; messages are a mix of exact hits, contained hits, questions that must f
 long misses. Sizes are measured interleaved in one process, so the growth ratio is not skewed by
 the machine's mood; each figure is the median of several rounds.
 
-    .venv/bin/python bench/layer1.py [--rounds 5] [--decisions 20000]
+The meaning case (``--meaning N``, 3,000 by default) is 10,000 patterns of which N are learned
+questions matched by meaning (``meaning``: two or three concepts of the shared lexicon and often a
+word of their own, an optional concept, a kind of question, an exact trigger each, as the miner
+writes them), with questions among the messages: wordings of a pattern's question (which it
+answers), the same with one concept swapped (a different question: nothing answers it) and a
+sentence of context before one. ``--memory`` also measures what the N meaning patterns add to a
+process (PSS, each case in a fresh interpreter: the patterns as the loader keeps them plus the
+matcher built from them).
+
+    .venv/bin/python bench/layer1.py [--rounds 5] [--decisions 20000] [--meaning 3000] [--memory]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -55,6 +66,100 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[Pattern], list[str]]:
     return patterns, phrases
 
 
+def _concepts() -> tuple[list[str], dict[str, list[str]]]:
+    """The shared lexicon's content concepts and their forms (as a fan would type them)."""
+    from botan_line.characters import lexicon
+
+    forms = {}
+    for line in lexicon.CONCEPTS.strip().splitlines():
+        name, _, rest = line.partition(":")
+        forms[name.strip()] = [f.split("+")[0] for f in rest.split()]
+    return list(forms), forms
+
+
+ASK_WORDS = {"what": "なに", "when": "いつ", "how": "どうやって", "amount": "どのくらい", None: "教えて"}
+
+
+def with_meaning(n_total: int, n_meaning: int, seed: int = 7) -> tuple[list[Pattern], list[str], list[dict]]:
+    """``n_total`` synthetic patterns of which ``n_meaning`` are learned questions with a meaning."""
+    patterns, phrases = synthetic(n_total - n_meaning, seed)
+    rng = random.Random(seed + 1)
+    ids, forms = _concepts()
+    questions = []
+    for i in range(n_meaning):
+        need = rng.sample(ids, rng.choice((1, 2, 2, 3)))
+        concepts = {cid: [] for cid in need}
+        if rng.random() < 0.6:  # a content word the lexicon did not know, with its forms
+            own = word(rng, rng.randint(3, 4))
+            concepts[f"w:{own}"] = [own, own[:-1] + "る"]
+        optional = {cid: [] for cid in rng.sample(ids, rng.choice((0, 1, 2))) if cid not in concepts}
+        ask = rng.choice(("what", "what", "when", "how", "amount", None))
+        text = "の".join(rng.choice(forms[c]) if not c.startswith("w:") else concepts[c][0] for c in concepts)
+        questions.append({"concepts": list(concepts), "text": text, "ask": ask})
+        patterns.append(
+            Pattern.model_validate(
+                {
+                    "id": f"learned_{i}",
+                    "category": "learned",
+                    "triggers": [{"exact": [text + ASK_WORDS[ask]]}],
+                    "meaning": {
+                        "examples": [text + ASK_WORDS[ask] + "？"],
+                        "concepts": concepts,
+                        "optional": optional,
+                        "ask": ask,
+                    },
+                    "replies": ["うん", "そっか"],
+                }
+            )  # fmt: skip
+        )
+    return patterns, phrases, questions
+
+
+def meaning_messages(
+    phrases: list[str], questions: list[dict], rng: random.Random, count: int = 400
+) -> list[str]:
+    """The usual mix, and as many questions: a pattern's question in other words, the same with one
+    concept swapped, and one after a sentence of context."""
+    ids, forms = _concepts()
+    out = messages(phrases, rng, count // 2)
+    for i in range(count - len(out)):
+        q = rng.choice(questions)
+        parts = [rng.choice(forms[c]) if not c.startswith("w:") else c[2:] for c in q["concepts"]]
+        if i % 3 == 1:  # another question sharing words
+            parts[rng.randrange(len(parts))] = rng.choice(forms[rng.choice(ids)])
+        text = "ねえねえ" + "の".join(parts) + ("って" + ASK_WORDS[q["ask"]] if q["ask"] else "ある") + "？"
+        if i % 3 == 2:
+            text = "昨日の配信楽しかった！ところで" + text
+        out.append(text)
+    rng.shuffle(out)
+    return out
+
+
+def pss_kb() -> int:
+    with open("/proc/self/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def memory_case(n_meaning: int) -> dict:
+    """In this (fresh) process: PSS before and after 10,000 patterns with ``n_meaning`` meaning ones."""
+    import gc
+
+    from botan_line.characters import meaning  # noqa: F401 - imported before the baseline, as in the service
+
+    gc.collect()
+    before = pss_kb()
+    patterns, _phrases, _q = with_meaning(10_000, n_meaning)
+    matcher = Matcher(patterns, sister="botan", names={"yuri": ["ユリ", "ユリちゃん"]})
+    normalize("ねえねえ好きな食べ物なに？")
+    matcher.match("好きな食べ物なに", True, Context("evening"))
+    gc.collect()
+    after = pss_kb()
+    return {"meaning": n_meaning, "pss_kb": after - before}
+
+
 def messages(phrases: list[str], rng: random.Random, count: int = 400) -> list[str]:
     out = []
     for i in range(count):
@@ -81,7 +186,7 @@ def measure(matcher: Matcher, texts: list[str], decisions: int) -> list[float]:
         raw = texts[i % n]
         t0 = perf()
         norm = normalize(raw)
-        matcher.match(norm.text, norm.question, ctx)
+        matcher.match(norm.text, norm.question, ctx, norm.breaks)
         timings.append((perf() - t0) / 1000)
     return timings
 
@@ -90,7 +195,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Layer 1 decision benchmark")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--decisions", type=int, default=20000)
+    parser.add_argument("--meaning", type=int, default=3000, help="meaning patterns among 10,000")
+    parser.add_argument("--memory", action="store_true", help="also the PSS the meaning patterns add")
+    parser.add_argument("--memory-case", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_case is not None:
+        print(json.dumps(memory_case(args.memory_case)))
+        return
     sizes = [100, 1_000, 10_000]
     rng = random.Random(11)
     setups = {}
@@ -99,9 +210,14 @@ def main() -> None:
         t0 = time.perf_counter()
         matcher = Matcher(patterns)
         setups[n] = (matcher, messages(phrases, rng), time.perf_counter() - t0)
-    results = {n: {"median": [], "p99": []} for n in sizes}
+    patterns, phrases, questions = with_meaning(10_000, args.meaning)
+    t0 = time.perf_counter()
+    matcher = Matcher(patterns, sister="botan", names={"yuri": ["ユリ", "ユリちゃん"], "kasho": ["花相"]})
+    setups["meaning"] = (matcher, meaning_messages(phrases, questions, rng), time.perf_counter() - t0)
+    cases = [*sizes, "meaning"]
+    results = {n: {"median": [], "p99": []} for n in cases}
     for _ in range(args.rounds):
-        for n in sizes:  # interleaved: every size sees the same machine conditions
+        for n in cases:  # interleaved: every size sees the same machine conditions
             matcher, texts, _ = setups[n]
             measure(matcher, texts, 2000)  # warm up
             t = sorted(measure(matcher, texts, args.decisions))
@@ -115,17 +231,39 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"{'patterns':>9} {'median µs':>10} {'p99 µs':>8} {'index build s':>14}")
-    for n in sizes:
+    for n in cases:
+        label = f"{n:>9,}" if n != "meaning" else f"{'10,000*':>9}"
         print(
-            f"{n:>9,} {statistics.median(results[n]['median']):>10.2f} "
+            f"{label} {statistics.median(results[n]['median']):>10.2f} "
             f"{statistics.median(results[n]['p99']):>8.2f} {setups[n][2]:>14.3f}"
         )
+    print(f"* {args.meaning:,} of them questions matched by meaning, half the messages questions")
+    matcher, texts, _ = setups["meaning"]
+    answered = sum(
+        1
+        for t in texts
+        if (m := matcher.match(normalize(t).text, normalize(t).question, Context("morning"), normalize(t).breaks))
+        and m.kind == 3
+    )  # fmt: skip
+    print(f"  messages answered by meaning: {answered} of {len(texts)}")
     growth = statistics.median(results[10_000]["median"]) / statistics.median(results[100]["median"])
     print(f"growth of the median from 100 to 10,000 patterns: {growth:.2f}x")
     print(
         f"real files (botan, {real_n} patterns): median {real_t[len(real_t) // 2]:.2f} µs, "
         f"p99 {real_t[int(len(real_t) * 0.99)]:.2f} µs"
     )
+    if args.memory:
+        figures = {}
+        for n in (0, args.meaning):
+            runs = []
+            for _ in range(3):
+                done = subprocess.run([sys.executable, __file__, "--memory-case", str(n)], capture_output=True,
+                                      text=True, check=True)  # fmt: skip
+                runs.append(json.loads(done.stdout)["pss_kb"])
+            figures[n] = statistics.median(runs)
+        extra = (figures[args.meaning] - figures[0]) / 1024
+        print(f"PSS of 10,000 patterns: {figures[0] / 1024:.1f} MB plain, {figures[args.meaning] / 1024:.1f} MB with "
+              f"{args.meaning:,} meaning ones: +{extra:.1f} MB ({extra * 1024 / max(1, args.meaning):.2f} KB each)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A month of synthetic fan traffic, and what Layer 1 saves before and after one review cycle.
 
-    .venv/bin/python bench/month.py [--fans 120] [--seed 1] [--out var/month]
+    .venv/bin/python bench/month.py [--fans 120] [--seed 1] [--dir tests/data/learning/authors] [--out var/month]
 
 The generator (``generate``) writes one JSON line per message (``user``, ``text``, ``time``), the
 format ``botan-line replay`` reads. It is synthetic but shaped like the traffic the sisters get:
@@ -10,18 +10,26 @@ format ``botan-line replay`` reads. It is synthetic but shaped like the traffic 
   who prefers another sister switches with her /command first) and chats on 4–12 days of the month,
   mostly in the evening (weights per hour below), one session a day;
 - a session: a greeting that fits the hour (with the usual spellings, stretches and slips), then
-  2–6 turns drawn from: a common question from a pool of 24 intents, each asked in 3–4 wordings
-  (a third of them addressed by name, 「牡丹ちゃん、…」); a reaction to her last line (なるほど,
-  うんうん, 笑, すごいですね …); small talk (疲れた, 眠い …); a line about the fan's own day made
+  2–6 turns drawn from: a question from the author files in ``--dir`` (``*_questions.jsonl``: per
+  intent the sister it is for and 10 wordings; a quarter of those without her name get it in front,
+  「牡丹ちゃん、…」); an everyday line from the same authors (``*_everyday.jsonl``: reactions to a
+  stream, an archive, a recommendation tried, "is this really you?", cheers …); a reaction to her
+  last line (なるほど, うんうん, 笑 …); small talk (疲れた, 眠い …); a line about the fan's own day made
   of random parts, so no two are alike (these always need a real answer); then often a goodbye;
-- month 2 uses the same pools with another seed: the same intents come back in their usual
-  wordings, the personal lines are new.
+- month 1 asks 60% of the intents (popular ones more often); month 2 asks mostly the same intents
+  again (83% of its question lines carry a month-1 intent), a third of those in a wording month 1
+  already had (about 29% of month 2's question lines repeat a month-1 text exactly) and the rest in
+  wordings month 1 never used; the personal lines are new. ``--seed`` changes every choice.
 
 Layer 2 is a fake OpenAI server (tests/fakes.py) that answers each question the same way every
 time, with token counts from the prompt it was sent; prices are the configured ones. The cycle:
 replay month 1 into a kept database (``replay --db``), ``botan-line review`` with every candidate
 approved from a pipe, replay month 2 into the same database. Printed: Layer 1 share and the saving
-against answering everything with the strong model, per month.
+against answering everything with the strong model, per month. Written: ``month2_layer1.jsonl`` in
+the work folder, every Layer 1 answer of month 2 (the fan's line, her reply, the pattern, what a
+learned pattern was learned from, and the intent or category the generator meant), for a reader who
+did not write the patterns to judge; ``label agreement`` is the share of learned-pattern answers
+whose fan line carries an intent the pattern was learned from.
 """
 
 from __future__ import annotations
@@ -36,10 +44,12 @@ import sys
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+TZ = ZoneInfo("Asia/Tokyo")
 HOUR_WEIGHTS = [2, 1, 1, 0, 0, 0, 1, 4, 5, 2, 2, 2, 5, 3, 2, 2, 3, 5, 6, 8, 10, 10, 9, 6]
 SISTERS = (
     ("botan", 2, ["牡丹ちゃん", "牡丹"]),
@@ -88,32 +98,65 @@ SMALLTALK = [
     "明日休み！",
     "テスト勉強中",
 ]
-INTENTS = [
-    ["おすすめの漫画教えて！", "なんかおすすめのマンガない？", "最近おすすめの漫画ある？"],
-    ["{name}の好きなスイーツってなに？", "好きなスイーツある？", "{name}の好きなスイーツは？"],
-    ["休みの日って何してるの？", "休日は何して過ごしてる？", "{name}って休みの日なにしてる？"],
-    ["好きな季節はいつ？", "どの季節が一番好き？", "{name}の好きな季節って？"],
-    ["朝ごはんはパン派？ごはん派？", "朝ごはんってパン？ご飯？", "朝はパン派？ご飯派？"],
-    ["好きな動物ってなに？", "好きな動物いる？", "{name}の好きな動物は？"],
-    ["カラオケで何歌う？", "カラオケの十八番ってなに？", "カラオケだと何歌うの？"],
-    ["おすすめのアニメある？", "最近おすすめのアニメ教えて", "なんかおすすめのアニメない？"],
-    ["好きなゲームある？", "{name}はどんなゲームが好き？", "好きなゲームってなに？"],
-    ["犬派？猫派？", "犬と猫どっちが好き？", "{name}って犬派？猫派？"],
-    ["夏休みの思い出ある？", "夏休みって何してた？", "夏休みの思い出教えて"],
-    ["得意な料理ってある？", "料理得意？", "{name}って料理できるの？"],
-    ["好きなお菓子なに？", "好きなお菓子ある？", "一番好きなお菓子は？"],
-    ["最近ハマってることある？", "最近なにかハマってる？", "{name}が最近ハマってることは？"],
-    ["おすすめの映画ある？", "最近おすすめの映画教えて", "なんかいい映画ない？"],
-    ["苦手な食べ物ある？", "嫌いな食べ物ってある？", "{name}の苦手な食べ物は？"],
-    ["どうやったら早起きできる？", "早起きのコツ教えて", "早起きするにはどうしたらいい？"],
-    ["テスト勉強のコツある？", "勉強に集中するコツ教えて", "どうやったら勉強集中できる？"],
-    ["推し活ってどうやったら楽しく続けられる？", "推し活を楽しく続けるコツある？", "推し活続けるコツ教えて"],
-    ["好きな色は何色？", "何色が好きなの？", "{name}の好きな色は？"],
-    ["誕生日いつ？", "{name}の誕生日っていつ？", "誕生日教えて"],
-    ["行ってみたい国ある？", "海外で行きたいところある？", "どこの国に行ってみたい？"],
-    ["三姉妹で一番しっかりしてるのは誰？", "姉妹で一番しっかり者は誰？", "三姉妹のしっかり者って誰？"],
-    ["最近読んだ本でよかったのある？", "最近読んでよかった本ある？", "おすすめの本教えて"],
-]
+MONTH1_SHARE = 0.6  # of the intents, asked in month 1
+RETURNING = 0.83  # of month 2's questions: an intent month 1 had
+REPEAT = 0.35  # of those: a text month 1 used (≈ 29% of month 2's question lines)
+
+
+def load_authors(folder: Path) -> tuple[list[dict], list[dict]]:
+    """Every intent (with its file, so the same id in two files stays two intents) and every
+    everyday category of the author files."""
+    intents, everyday = [], []
+    for path in sorted(folder.glob("*_questions.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                d = json.loads(line)
+                intents.append({**d, "key": f"{path.stem.removesuffix('_questions')}:{d['intent']}"})
+    for path in sorted(folder.glob("*_everyday.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                everyday.append(json.loads(line))
+    if not intents:
+        raise SystemExit(f"no *_questions.jsonl in {folder}")
+    return intents, everyday
+
+
+class Questions:
+    """Which intent a fan asks about, in which wording, month by month."""
+
+    def __init__(self, intents: list[dict], seed: int):
+        rng = random.Random(seed * 7919 + 1)
+        self.intents = intents
+        order = list(range(len(intents)))
+        rng.shuffle(order)
+        cut = max(1, int(len(order) * MONTH1_SHARE))
+        self.month1 = order[:cut]
+        self.new = order[cut:] or order
+        self.weight = {i: 1 / (1 + rank) ** 0.5 for rank, i in enumerate(order)}  # some are asked more
+        self.used: dict[int, list[str]] = {}  # month 1: intent → texts asked
+
+    def pick(self, rng: random.Random, sister: str, month: int) -> tuple[dict, str]:
+        def fits(i: int) -> bool:
+            return self.intents[i]["to"] in (sister, "any")
+
+        if month == 1 or rng.random() < RETURNING:
+            pool = [i for i in (self.month1 if month == 1 else self.used) if fits(i)]
+        else:
+            pool = [i for i in self.new if fits(i)]
+        pool = pool or [i for i in range(len(self.intents)) if fits(i)] or list(range(len(self.intents)))
+        i = rng.choices(pool, weights=[self.weight[i] for i in pool])[0]
+        d = self.intents[i]
+        if month == 1:
+            text = rng.choice(d["wordings"][:7])  # month 1 draws from seven of the ten
+            self.used.setdefault(i, []).append(text)
+        elif i in self.used and rng.random() < REPEAT:
+            text = rng.choice(self.used[i])
+        else:
+            fresh = [w for w in d["wordings"] if w not in self.used.get(i, ())]
+            text = rng.choice(fresh or d["wordings"])
+        return d, text
+
+
 PERSONAL_A = [
     "今日",
     "さっき",
@@ -170,47 +213,54 @@ def band(hour: int) -> str:
     )
 
 
-def generate(fans: int, seed: int, month: datetime) -> list[dict]:
-    """The month's messages, in time order."""
+def generate(fans: int, seed: int, month: datetime, questions: Questions, everyday: list[dict],
+             number: int) -> list[dict]:  # fmt: skip
+    """The month's messages, in time order (``intent``: what a question or everyday line means)."""
     rng = random.Random(seed)
     out = []
     days = 30
     for f in range(fans):
-        user = f"Ufan{f:04d}"
+        # month 2: the first half are month 1's fans coming back, the rest are new
+        user = f"Ufan{f if number == 1 or f < fans // 2 else f + fans:04d}"
         sister, _w, names = rng.choices(SISTERS, weights=[w for _s, w, _n in SISTERS])[0]
         first = True
         for day in sorted(rng.sample(range(days), rng.randint(4, 12))):
             hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
             t = month + timedelta(days=day, hours=hour, minutes=rng.randint(0, 50))
-            lines = []
+            lines: list[tuple[str, str | None]] = []
             if first and sister != "botan":
-                lines.append(f"/{sister}")
+                lines.append((f"/{sister}", None))
             first = False
-            lines.append(rng.choice(GREETINGS[band(hour)]))
+            lines.append((rng.choice(GREETINGS[band(hour)]), "greeting"))
             for _ in range(rng.randint(2, 6)):
-                kind = rng.choices(("ask", "react", "small", "personal"), weights=(3, 4, 1, 2))[0]
+                kind = rng.choices(
+                    ("ask", "everyday", "react", "small", "personal"), weights=(3, 1, 3, 1, 2)
+                )[0]
                 if kind == "ask":
-                    text = rng.choice(rng.choice(INTENTS))
-                    if "{name}" in text:
-                        text = text.replace("{name}", rng.choice(names))
-                    elif rng.random() < 0.25:
+                    d, text = questions.pick(rng, sister, number)
+                    named = any(n.lower() in text.lower() for s in SISTERS for n in s[2] + [s[2][0][:2]])
+                    if not named and rng.random() < 0.25:
                         text = f"{rng.choice(names)}、{text}"
-                    lines.append(text)
+                    lines.append((text, d["key"]))
+                elif kind == "everyday" and everyday:
+                    cat = rng.choice(everyday)
+                    lines.append((rng.choice(cat["lines"]), f"everyday:{cat['category']}"))
                 elif kind == "react":
-                    lines.append(rng.choice(REACTIONS))
+                    lines.append((rng.choice(REACTIONS), "reaction"))
                 elif kind == "small":
-                    lines.append(rng.choice(SMALLTALK))
+                    lines.append((rng.choice(SMALLTALK), "smalltalk"))
                 else:
                     x = rng.choice(PERSONAL_X)
-                    lines.append(
+                    lines.append((
                         rng.choice(PERSONAL_A)
                         + rng.choice(PERSONAL_B).replace("{x}", x)
-                        + rng.choice(["", "んだよね", "笑", "…"])
-                    )
+                        + rng.choice(["", "んだよね", "笑", "…"]), "personal"
+                    ))  # fmt: skip
             if rng.random() < 0.6:
-                lines.append(rng.choice(GOODBYES["night" if band(hour) == "night" else "other"]))
-            for i, text in enumerate(lines):
-                out.append({"user": user, "text": text, "time": (t + timedelta(minutes=i)).isoformat()})
+                lines.append((rng.choice(GOODBYES["night" if band(hour) == "night" else "other"]), "goodbye"))
+            for i, (text, intent) in enumerate(lines):
+                out.append({"user": user, "text": text, "time": (t + timedelta(minutes=i)).isoformat(),
+                            "intent": intent})  # fmt: skip
     out.sort(key=lambda m: m["time"])
     return out
 
@@ -220,13 +270,17 @@ def answer(body: dict) -> str:
     system = next((m["content"] for m in body.get("messages", []) if m["role"] == "system"), "")
     question = body["messages"][-1]["content"] if body.get("messages") else ""
     n = sum(map(ord, question)) % 3
-    if "Kasho" in system[:200] or "花相" in system[:200]:
+    # whose prompt: the name in its first line (あなたは「花相（かしょう）」です). Every prompt names her sisters
+    # a little later, so looking further (the first 200 characters, as this did before) gave 牡丹 and ユリ
+    # Kasho's lines — which 牡丹's guard rejects (ございます), twice, at both tiers' price
+    head = system.split("\n", 1)[0]
+    if "Kasho" in head or "花相" in head:
         return [
             "それは素敵な質問ですね。私なら、まずは身近なところから試してみると思います。",
             "ふふ、少し考えてしまいますね。あなたはどう思いますか？",
             "教えてくれてありがとうございます。よかったら、もう少し聞かせてください。",
         ][n]
-    if "ユリ" in system[:200]:
+    if "ユリ" in head:
         return [
             "うーん…わたしなら、のんびり考えてみるかも。",
             "そうなんだ…なんだか気になるね。もっと聞かせて？",
@@ -255,6 +309,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fans", type=int, default=120)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dir", default=str(ROOT / "tests/data/learning/authors"),
+                        help="author files: *_questions.jsonl (and *_everyday.jsonl)")  # fmt: skip
     parser.add_argument("--out", default=None, help="keep the generated months and the database here")
     parser.add_argument("--models", default=None, metavar="CHEAP,STRONG",
                         help="the tiers' models (default: the configured defaults)")  # fmt: skip
@@ -266,10 +322,12 @@ def main() -> int:
     chars = work / "characters"
     shutil.rmtree(chars, ignore_errors=True)
     shutil.copytree(ROOT / "characters", chars, ignore=shutil.ignore_patterns("learned.yaml"))
+    intents, everyday = load_authors(Path(args.dir))
+    questions = Questions(intents, args.seed)
     months = []
     for i, start in enumerate((datetime(2026, 11, 1), datetime(2026, 12, 1)), 1):
         path = work / f"month{i}.jsonl"
-        msgs = generate(args.fans, args.seed * 100 + i, start)
+        msgs = generate(args.fans, args.seed * 100 + i, start, questions, everyday, i)
         path.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in msgs), encoding="utf-8")
         months.append((path, len(msgs)))
     db = f"sqlite:///{work / 'month.db'}"
@@ -303,7 +361,18 @@ def main() -> int:
         )
         approved = review.stdout.count("  approved")
         second = replay(env, months[1][0], db)
-    print(f"fans: {args.fans}, seed {args.seed}, models {args.models or 'default'}; files in {work}")
+    judged = layer1_answers(db, months[1][0], work / "month2_layer1.jsonl")
+    print(f"fans: {args.fans}, seed {args.seed}, authors {args.dir}, models {args.models or 'default'}; "
+          f"files in {work}")  # fmt: skip
+    asked = [m for m in map(json.loads, months[1][0].read_text(encoding="utf-8").splitlines())
+             if m["intent"] and ":" in m["intent"] and not m["intent"].startswith("everyday:")]  # fmt: skip
+    firsts = [m for m in map(json.loads, months[0][0].read_text(encoding="utf-8").splitlines())
+              if m["intent"] and ":" in m["intent"] and not m["intent"].startswith("everyday:")]  # fmt: skip
+    seen_intents, seen_texts = {m["intent"] for m in firsts}, {m["text"] for m in firsts}
+    if asked:
+        print(f"month 2 questions: {len(asked)}, {sum(m['intent'] in seen_intents for m in asked) / len(asked):.0%} "
+              f"with a month-1 intent, {sum(m['text'] in seen_texts for m in asked) / len(asked):.0%} "
+              "a month-1 text exactly")  # fmt: skip
     for label, report, (_path, n) in (("month 1", first, months[0]), ("month 2", second, months[1])):
         o = report["overall"]
         print(
@@ -313,7 +382,77 @@ def main() -> int:
         )
         if label == "month 1":
             print(f"review: {approved} candidate(s) approved from a pipe")
+    print(f"month 2's Layer 1 answers for judging: {work / 'month2_layer1.jsonl'} ({judged['answers']} answers; "
+          f"{judged['learned']} by learned patterns, label agreement {judged['agree']}/{judged['learned']})")  # fmt: skip
     return 0
+
+
+def layer1_answers(db: str, month_file: Path, out: Path) -> dict:
+    """Every Layer 1 answer of month 2, in order: the fan's line, her reply, the pattern, and for a
+    learned pattern the wordings it was learned from (and what the generator meant by each)."""
+    from sqlalchemy import create_engine, select
+
+    from botan_line.storage.db import candidates, history, ledger
+
+    lines = [json.loads(x) for x in month_file.read_text(encoding="utf-8").splitlines() if x.strip()]
+    meant: dict[tuple[str, str], str] = {}
+    for m in lines:
+        meant[(m["user"], m["text"])] = m["intent"]
+    first = datetime.fromisoformat(lines[0]["time"]).replace(tzinfo=TZ).timestamp() if lines else 0
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ledger.c.user_id, ledger.c.sister, ledger.c.pattern, ledger.c.reply, history.c.text)
+            .select_from(
+                ledger.outerjoin(
+                    history,
+                    (history.c.user_id == ledger.c.user_id)
+                    & (history.c.created_at == ledger.c.created_at)
+                    & (history.c.role == "user"),
+                )
+            )  # fmt: skip
+            .where(ledger.c.layer == "layer1", ledger.c.created_at >= first)
+            .order_by(ledger.c.id)
+        ).all()
+        cands = {f"{r.sister}:learned_{r.id}": r for r in conn.execute(select(candidates)).all()}
+    engine.dispose()
+    month1 = [
+        json.loads(x) for x in month_file.with_name("month1.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    meant1 = {}
+    for m in month1:
+        meant1.setdefault(m["text"], m["intent"])
+    counts = {"answers": 0, "learned": 0, "agree": 0}
+    with out.open("w", encoding="utf-8") as f:
+        for r in rows:
+            item = {
+                "fan": r.text,
+                "reply": r.reply,
+                "pattern": r.pattern,
+                "meant": meant.get((r.user_id, r.text)),
+            }
+            cand = cands.get(r.pattern or "")
+            if cand is not None:
+                members = [m["text"] for m in json.loads(cand.members or "[]")]
+                item["learned_from"] = members
+                item["learned_intents"] = sorted({meant1.get(t) or "?" for t in _raw_of(members, month1)})
+                counts["learned"] += 1
+                counts["agree"] += item["meant"] in item["learned_intents"]
+            counts["answers"] += 1
+            f.write(json.dumps(item, ensure_ascii=False) + "\n")
+    return counts
+
+
+def _raw_of(keys: list[str], month1: list[dict]) -> list[str]:
+    """The month-1 texts whose normalised form (without a sister's name) is one of ``keys``."""
+    from botan_line.characters.normalize import normalize
+
+    out = []
+    for m in month1:
+        text = normalize(m["text"]).text
+        if any(k and (k == text or k in text) for k in keys):
+            out.append(m["text"])
+    return out
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from botan_line.characters.matcher import Matcher
 from botan_line.characters.normalize import fold
@@ -96,6 +98,49 @@ class Trigger(Strict):
 
 
 After = Literal["told", "asked", "cared", "greeted", "reacted", "nothing"]  # matcher.AFTER
+Ask = Literal["when", "where", "who", "how", "what", "amount"]  # meaning.ASK_FAMILY
+
+
+def _ids(value):
+    """Concept ids and forms interned: thousands of learned patterns share a few hundred of them."""
+    if isinstance(value, dict):
+        return {sys.intern(k): tuple(sys.intern(f) for f in v) if isinstance(v, list | tuple) else v
+                for k, v in value.items()}  # fmt: skip
+    if isinstance(value, list | tuple):
+        return tuple(sys.intern(v) if isinstance(v, str) else v for v in value)
+    return value
+
+
+@pydantic_dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
+class Meaning:
+    """A question matched by meaning (characters/meaning.py): every wording of it, not only the
+    ones written down. ``examples`` alone is enough for a hand-written pattern (they are read with
+    the shared lexicon when the files load); the miner also writes what it found in them. A slotted
+    dataclass of tuples and interned ids, not a model: a worker may hold thousands of them."""
+
+    examples: tuple[str, ...] = ()  # the question in fans' words
+    concepts: dict[str, tuple[str, ...]] | None = (
+        None  # required concept id → its own forms (lexicon ids: [])
+    )
+    optional: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # concepts some wordings had
+    loose: tuple[str, ...] = ()  # required, but some wordings left it out
+    ask: Ask | None = None  # the kind of question; None: any
+    closed: bool = False  # every wording asked yes or no (まだ起きてる？): not when or how much
+    negated: bool = False
+    fan: bool = False  # about the fan (私は…)
+    about: tuple[str, ...] = ()  # another sister it is about
+    threshold: float = Field(0.75, ge=0.3, le=1.0)  # an admin may make a pattern stricter or looser
+
+    @field_validator("concepts", "optional", "loose", "about", mode="before")
+    @classmethod
+    def _interned(cls, value):
+        return _ids(value)
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.examples and not self.concepts:
+            raise ValueError("meaning needs examples or concepts")
+        return self
 
 
 class When(Strict):
@@ -109,11 +154,18 @@ class When(Strict):
 class Pattern(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=80)
     category: Category
-    triggers: list[Trigger] = Field(min_length=1)
+    triggers: list[Trigger] = Field(default_factory=list)
+    meaning: Meaning | None = None  # questions: also every other wording of the same question
     when: When | None = None
     max_length: int = Field(20, ge=1, le=5000)
     allow_question: bool = False
     replies: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _matchable(self):
+        if not self.triggers and self.meaning is None:
+            raise ValueError("a pattern needs triggers or a meaning")
+        return self
 
     @field_validator("replies")
     @classmethod
@@ -461,8 +513,9 @@ def load_characters(root: Path, learned: dict[str, tuple[str, dict | None]] | No
             if sid not in safety.crisis_reply:
                 problems.append(f"{root / 'safety.yaml'}:1: crisis_reply has no entry for {sid!r}")
     matchers: dict[str, Matcher] = {}
+    names = {sid: sister.persona.nicknames for sid, sister in sisters.items()}
     for sid, sister in sisters.items():
-        matcher = Matcher(sister.patterns.values())
+        matcher = Matcher(sister.patterns.values(), sister=sid, names=names)
         for pattern_id, other_id, trigger in matcher.conflicts:
             path, line = sister.source[other_id]
             problems.append(

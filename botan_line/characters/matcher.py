@@ -7,6 +7,7 @@ the cost depends on the message, not on how many patterns the files hold.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ try:  # the regex parser moved in 3.11; the old name warns
 except ImportError:  # pragma: no cover
     import sre_parse
 
+from botan_line.characters import meaning as meanings
 from botan_line.characters.normalize import asks_something, fold
 
-EXACT, KEYWORDS, TYPO, REGEX = 4, 3, 2, 1  # priority: a whole-message match beats a contained one
+EXACT, KEYWORDS, MEANING, TYPO, REGEX = 5, 4, 3, 2, 1  # priority: a whole-message match beats a contained one
 
 # What the sister said last to this fan (``when.after``), so that a reaction is read as a reaction
 # to it: see ``characters/recall.py`` for how a line is classified.
@@ -121,13 +123,59 @@ def required_literal(regex: str) -> str | None:
     return folded if folded == best and best else None
 
 
+def signature(
+    pattern, reader: meanings.Reader | None = None, canon: dict | None = None
+) -> meanings.Signature:
+    """A pattern's ``meaning`` as the matcher uses it: the concepts written down, or else those its
+    examples share as the reader reads them. ``canon``: identical sets and weights shared."""
+    m = pattern.meaning
+    if m.concepts:
+        required = {cid: meanings.weight(cid) for cid in m.concepts}
+        if canon is not None:
+            required = canon.setdefault(tuple(required.items()), required)
+        return meanings.Signature(
+            required=required,
+            optional=meanings.compact(m.optional, canon),
+            loose=meanings.compact(m.loose, canon),
+            closed=m.closed,
+            ask=m.ask,
+            negated=m.negated,
+            fan=m.fan,
+            about=meanings.compact(m.about, canon),
+            threshold=m.threshold,
+        )
+    reader = reader or meanings.Reader()
+    readings = [reader.read(*_folded(e)) for e in m.examples]  # text, question, breaks
+    sig = meanings.signature_of(readings, m.threshold)
+    changes = {"ask": m.ask} if m.ask else {}
+    return sig if not changes else meanings.Signature(**{**_fields(sig), **changes})
+
+
+def _fields(sig) -> dict:
+    return {f: getattr(sig, f) for f in sig.__slots__}
+
+
+def _folded(text: str) -> tuple[str, bool, tuple[int, ...]]:
+    from botan_line.characters.normalize import normalize
+
+    n = normalize(text)
+    return n.text, n.question, n.breaks
+
+
 class Matcher:
-    def __init__(self, patterns: Iterable, *, split_streams: bool = True):
+    def __init__(
+        self, patterns: Iterable, sister: str | None = None, names: dict | None = None, *, split_streams: bool = True
+    ):
         self.exact: dict[str, list] = {}
         self.keywords: list[_Keywords] = []
         self.regexes: list[_Regex] = []
         self.unanchored: list[_Regex] = []
         self.conflicts: list[tuple[str, str, str]] = []
+        # a message that still names a sister once her call was taken out talks about her (ユリの
+        # おすすめ読んだ, 牡丹とユリのコラボ): a line picked by words inside it is not for that
+        nicks = {fold(n, contained=True) for ns in (names or {}).values() for n in ns}
+        nicks = sorted((n for n in nicks if len(n) > 1), key=len, reverse=True)
+        self._named = re.compile("|".join(map(re.escape, nicks))) if nicks else None
         self._automaton = ahocorasick.Automaton()  # contained keywords and contained-regex anchors
         self._whole = ahocorasick.Automaton()  # anchors of whole-message regexes
         self._longest = 0  # no contained trigger matches a message longer than this
@@ -138,7 +186,7 @@ class Matcher:
         # one holds it wins over any other, whatever the kind of trigger, so they may share triggers
         # with the everyday ones (「配信見たよ」) without a conflict.
         streams = [p for p in patterns if _streams(p)] if split_streams else []
-        self._streams = Matcher(streams, split_streams=False) if streams else None
+        self._streams = Matcher(streams, sister, names, split_streams=False) if streams else None
         if self._streams is not None:
             self.conflicts += self._streams.conflicts
             patterns = [p for p in patterns if not _streams(p)]
@@ -177,6 +225,42 @@ class Matcher:
         for automaton in (self._automaton, self._whole):
             if len(automaton):
                 automaton.make_automaton()
+        # questions matched by meaning: an inverted index, concept → the patterns to judge when a message
+        # has it; each pattern is filed under a concept every message it answers must have (its rarest),
+        # and judged only when its other needed concepts are there too (one frozenset test)
+        self._asking: list[tuple[object, meanings.Signature, meanings.Needs]] = []
+        self._meaning: dict[tuple, tuple[tuple[int, tuple[str, ...], bool], ...]] = {}
+        self.reader: meanings.Reader | None = None
+        asking = [p for p in patterns if p.meaning is not None]
+        if asking:
+            forms: dict[str, list[str]] = {}
+            for p in asking:
+                for cid, words in {**(p.meaning.concepts or {}), **p.meaning.optional}.items():
+                    forms.setdefault(cid, []).extend(words)
+            self.reader = meanings.Reader(forms, names or {}, sister)
+            canon: dict = {}  # one object for each distinct set: thousands of patterns share few
+            sigs = [(p, signature(p, self.reader, canon)) for p in asking]
+            freq: dict[str, int] = {}
+            for _p, sig in sigs:
+                for cid in sig.required:
+                    freq[cid] = freq.get(cid, 0) + 1
+            index: dict[str, list[int]] = {}
+            for p, sig in sigs:
+                if not sig.required:
+                    continue
+                needs, keys = meanings.needs(sig, canon)
+                keys = sorted(keys, key=lambda c: (freq[c], c))
+                i = len(self._asking)
+                flags = canon.setdefault((sig.negated, sig.fan, sig.about), (sig.negated, sig.fan, sig.about))
+                if needs.need:  # under its rarest needed concept, with the others to check
+                    rest = tuple(c for c in needs.need if c != keys[0])
+                    filed = [(keys[0], canon.setdefault(rest, rest), False)]
+                else:  # of two solid ones at most one is missing: under both
+                    filed = [(key, (), True) for key in keys[:2]]
+                for key, rest, shared in filed:  # by concept, negation and subject, and kind of question
+                    index.setdefault((key, flags, sig.ask), []).append((i, rest, shared))
+                self._asking.append((p, sig, needs))
+            self._meaning = {key: tuple(entries) for key, entries in index.items()}
 
     @staticmethod
     def _add(automaton, word: str, ref: tuple) -> None:
@@ -191,11 +275,12 @@ class Matcher:
                 self.conflicts.append((other.id, pattern.id, shown))
         claimed.setdefault(key, []).append(pattern)
 
-    def match(self, text: str, question: bool, ctx: Context) -> Match | None:
+    def match(self, text: str, question: bool, ctx: Context, breaks: tuple[int, ...] = ()) -> Match | None:
+        """``breaks``: where sentences end inside ``text`` (``Normalized.breaks``), for meaning matching."""
         if not text:
             return None
         if self._streams is not None:
-            found = self._streams.match(text, question, ctx)
+            found = self._streams.match(text, question, ctx, breaks)
             if found is not None:
                 return found
         for pattern in self.exact.get(text, ()):
@@ -215,6 +300,11 @@ class Matcher:
                         hits_r.add(idx)
         best: Match | None = None
         best_len = -1
+        named = bool(
+            (hits_k or hits_r or self.unanchored) and self._named is not None and self._named.search(text)
+        )
+        if named:  # contained words do not answer a message about a sister by name
+            hits_k = {}
         for idx, count in hits_k.items():
             entry = self.keywords[idx]
             if count < len(entry.words) or not all(w in text for w in entry.words):
@@ -235,6 +325,10 @@ class Matcher:
             best, best_len = Match(pattern, KEYWORDS, " + ".join(entry.words)), entry.length
         if best is not None:
             return best
+        if self._meaning and len(text) <= meanings.MAX_LENGTH:
+            found = self.by_meaning(text, question, ctx, breaks)
+            if found is not None:
+                return found
         if self._typo and not question and TYPO_MIN <= len(text) <= 20:
             typo = self._near_greeting(text, ctx)
             if typo is not None:
@@ -244,7 +338,7 @@ class Matcher:
             if entry.whole:
                 m = entry.regex.fullmatch(text)
             else:
-                if len(text) > pattern.max_length:
+                if len(text) > pattern.max_length or named:
                     continue
                 m = entry.regex.search(text)
                 if (
@@ -257,17 +351,67 @@ class Matcher:
                 return Match(pattern, REGEX, entry.source)
         return None
 
+    def by_meaning(
+        self, text: str, question: bool, ctx: Context, breaks: tuple[int, ...] = ()
+    ) -> Match | None:
+        """The question pattern that asks what this message asks, best score first."""
+        reading = self.reader.read(text, question, breaks)
+        if reading.statement or not reading.concepts:
+            return None
+        present, firm = frozenset(reading.concepts), reading.firm
+        flags = (reading.negated, reading.fan, reading.about)
+        kinds = self._kinds(reading)
+        best, best_key = None, None
+        seen: set[int] = set()
+        asking, index = self._asking, self._meaning
+        for cid in reading.concepts:
+            for kind in kinds:
+                for i, rest, shared in index.get((cid, flags, kind), ()):
+                    if shared:  # filed under two concepts: judge it once
+                        if i in seen:
+                            continue
+                        seen.add(i)
+                    pattern, sig, needs = asking[i]
+                    # what judge() would refuse first, without calling it: a needed concept missing,
+                    # too much else
+                    if rest and not all(c in present for c in rest) or not needs.allow(sig, present, firm):
+                        continue
+                    verdict = meanings.judge(sig, reading)
+                    key = (verdict.score, len(sig.required))
+                    if verdict.ok and (best_key is None or key > best_key) and _conditions_hold(pattern, ctx):
+                        best, best_key = pattern, key
+        return Match(best, MEANING, "meaning") if best is not None else None
+
+    @staticmethod
+    def _kinds(reading: meanings.Reading) -> tuple[str | None, ...]:
+        """The kinds of question (``Signature.ask``) whose patterns may answer this reading, as judge()
+        decides: any (None); the message's own; one of its family when all it asks is of one family;
+        anything but when/amount for a question without a question word, unless it is a yes/no one."""
+        return _kinds(tuple(sorted(reading.asks)), reading.yes_no)
+
+    def explain(
+        self, pattern, text: str, question: bool = False, breaks: tuple[int, ...] = ()
+    ) -> meanings.Verdict:
+        """Why a question pattern would (or would not) answer a message: its score and reason."""
+        reader = self.reader or meanings.Reader()
+        return meanings.judge(signature(pattern, reader), reader.read(text, question, breaks))
+
     def _near_greeting(self, text: str, ctx: Context) -> Match | None:
-        """A greeting, thanks, apology or goodbye one edit away (おはようござます, また明日ね): a
-        character missing, one too many, or one wrong. Only when exactly one pattern is that near,
-        and never when the slip adds a negation."""
-        found: list[tuple[str, object]] = [
-            (key, p) for key, ps in self._typo.get(text, {}).items() for p in ps
-        ]  # one missing
-        for i in range(len(text)):
+        """A greeting, thanks, apology or goodbye one slip away (おはようござます, こんにちわ): a character
+        missing, one too many, or one wrong — where a finger slips, not where another word begins:
+        never at the first character, and a wrong one only for a kana on the same key of a phone's
+        flick keyboard (よ/や) or a voiced or small twin (ず/す, っ/つ, は/わ). Only when exactly one
+        pattern is that near, and never when the slip adds a negation."""
+        found: list[tuple[str, object]] = []
+        for key, ps in self._typo.get(text, {}).items():  # one missing
+            if key[0] == text[0]:
+                found += [(key, p) for p in ps]
+        for i in range(1, len(text)):
             shorter = text[:i] + text[i + 1 :]
             found += [(shorter, p) for p in self.exact.get(shorter, ())]  # one too many
-            found += [(key, p) for key, ps in self._typo.get(shorter, {}).items() for p in ps]  # one wrong
+            for key, ps in self._typo.get(shorter, {}).items():  # one wrong, at the same place
+                if len(key) == len(text) and key[:i] == text[:i] and _same_key(key[i], text[i]):
+                    found += [(key, p) for p in ps]
         hits = [
             (key, p)
             for key, p in found
@@ -279,3 +423,24 @@ class Matcher:
             return None
         key, pattern = hits[0]
         return Match(pattern, TYPO, key)
+
+
+@functools.cache
+def _kinds(asks: tuple[str, ...], yes_no: bool) -> tuple[str | None, ...]:
+    if not asks:
+        return (None, *(k for k in meanings.ASK_FAMILY if not (yes_no and k in meanings.PRECISE)))
+    families = {meanings.ASK_FAMILY[a] for a in asks}
+    same = [k for k, f in meanings.ASK_FAMILY.items() if len(families) == 1 and f in families]
+    return (None, *dict.fromkeys([*asks, *same]))
+
+
+# the keys of a phone's flick keyboard (one consonant row each), with voiced and small kana
+_ROWS = ("あいうえおぁぃぅぇぉ", "かきくけこがぎぐげご", "さしすせそざじずぜぞ", "たちつてとだぢづでどっ", "なにぬねの",
+         "はひふへほばびぶべぼぱぴぷぺぽ", "まみむめも", "やゆよゃゅょ", "らりるれろ", "わをんゎー")  # fmt: skip
+_ROW = {ch: i for i, row in enumerate(_ROWS) for ch in row}
+_TWINS = {frozenset(p) for p in ("はわ", "おを", "えへ")}  # particles written as they sound
+
+
+def _same_key(a: str, b: str) -> bool:
+    row = _ROW.get(a)
+    return (row is not None and row == _ROW.get(b)) or frozenset((a, b)) in _TWINS

@@ -30,8 +30,16 @@ _BREAKS = (  # spaces, punctuation and symbols: dropped too, but first they end 
 )
 _KEEP_LONG = "\ue000"  # private-use stand-ins that survive the tables until the end
 _BREAK = "\ue001"
+_SENT = "\ue002"  # a break that ends a sentence (after NFKC: ！→!, ？→?); ``normalize`` notes where
+_ANY_BREAK = _BREAK + _SENT
 _TABLE = str.maketrans(
-    {**_KANA, **_VU, **{ord(c): None for c in _LONG_MARKS}, **{ord(c): _BREAK for c in _BREAKS}}
+    {
+        **_KANA,
+        **_VU,
+        **{ord(c): None for c in _LONG_MARKS},
+        **{ord(c): _BREAK for c in _BREAKS},
+        **{ord(c): _SENT for c in "!?。\n"},
+    }
 )
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002190-\U000021ff\U00002300-\U000023ff\U000025a0-\U000027bf"
@@ -41,7 +49,7 @@ _STRETCH = re.compile(r"(.)\1{2,}")  # すごいいいい → すごい, wwwww �
 # after NFKC and before the table: う〜ん, ウーーン → う(ー)ん
 _LONG_BEFORE_N = re.compile("[ー―‐\\-~〜〰ｰ]+(?=[んン])")
 # a laugh closing a kana message: ありがとう笑, 確かに(笑), なるほどw (爆笑, 苦笑, www stay)
-_LAUGH = re.compile(f"(?<=[ぁ-ゖ])(?:{_BREAK}*(?:笑|w)+)+{_BREAK}*$")
+_LAUGH = re.compile(f"(?<=[ぁ-ゖ])(?:[{_ANY_BREAK}]*(?:笑|w)+)+[{_ANY_BREAK}]*$")
 _VOWEL_ROWS = {
     "ぁ": "あかさたなはまやらわがざだばぱゃ",
     "ぃ": "いきしちにひみりぎじぢびぴ",
@@ -53,7 +61,7 @@ _FULL = {"ぁ": "あ", "ぃ": "い", "ぅ": "う", "ぇ": "え", "ぉ": "お"}
 # a small vowel repeating the vowel of the kana before it, anywhere: おはよぉ → おはよ, ねぇ → ね
 _SMALL_VOWEL = re.compile("|".join(f"(?<=[{row}]){small}+" for small, row in _VOWEL_ROWS.items()))
 # a full-size one, where a word ends (before a break, a kanji or the end): へえ → へ, ねえ聞いて → ね聞いて
-_WORD_END = f"(?=[{_BREAK}\u4e00-\u9fff]|$)"
+_WORD_END = f"(?=[{_ANY_BREAK}\u4e00-\u9fff]|$)"
 _FINAL_VOWEL = re.compile(
     "|".join(f"(?<=[{row}]){_FULL[small]}+{_WORD_END}" for small, row in _VOWEL_ROWS.items())
 )
@@ -88,27 +96,45 @@ QUESTION_WORDS = (
 class Normalized:
     text: str  # the folded form patterns are matched against
     question: bool  # the raw message carried a question mark
+    breaks: tuple[int, ...] = ()  # where a sentence ended (。！？) inside ``text``: for meaning matching
 
 
 def fold(text: str, *, contained: bool = False) -> str:
     """The form triggers are matched in. ``contained``: a word looked for inside messages, which
     keeps a stretched final vowel when dropping it would leave a single character (へえ, いい)."""
+    return _fold(text, contained).replace(_SENT, "")
+
+
+def _fold(text: str, contained: bool) -> str:
     t = unicodedata.normalize("NFKC", text).lower()
     if "ん" in t or "ン" in t:
         t = _LONG_BEFORE_N.sub(_KEEP_LONG, t)
     t = _EMOJI.sub(_BREAK, t.translate(_TABLE))
     if len(t) > 1:
-        t = _SMALL_VOWEL.sub("", t)
+        if (
+            "ぁ" in t or "ぃ" in t or "ぅ" in t or "ぇ" in t or "ぉ" in t
+        ):  # a regex pass only when it can match
+            t = _SMALL_VOWEL.sub("", t)
         t = _STRETCH.sub(r"\1", t)
-        t = _LAUGH.sub("", t)
+        if "笑" in t or "w" in t:
+            t = _LAUGH.sub("", t)
         cut = _FINAL_VOWEL.sub("", t)
-        if not contained or len(cut.replace(_BREAK, "")) > 1:
+        if not contained or len(cut.replace(_BREAK, "").replace(_SENT, "")) > 1:
             t = cut
     return t.replace(_BREAK, "").replace(_KEEP_LONG, "ー")
 
 
 def normalize(text: str) -> Normalized:
-    return Normalized(fold(text), bool(_QUESTION_MARKS.search(text)))
+    marked = _fold(text, False)
+    if _SENT not in marked:
+        return Normalized(marked, bool(_QUESTION_MARKS.search(text)))
+    breaks, pos = [], 0
+    for piece in marked.split(_SENT)[:-1]:
+        pos += len(piece)
+        if pos and (not breaks or breaks[-1] != pos):
+            breaks.append(pos)
+    folded = marked.replace(_SENT, "")
+    return Normalized(folded, bool(_QUESTION_MARKS.search(text)), tuple(b for b in breaks if b < len(folded)))
 
 
 def asks_something(remainder: str, question_mark: bool) -> bool:

@@ -119,6 +119,28 @@ def _button(label: str, text: str, style: str = "link") -> dict:
             "action": {"type": "message", "label": label, "text": text}}  # fmt: skip
 
 
+STRICTER = 0.9  # the 厳しめ button: answer only wordings the question explains almost wholly
+
+
+def _meaning_lines(c) -> list[dict]:
+    """What approving a question pattern will catch: a few unseen wordings it would answer, the
+    nearest different questions it will not (with why), its threshold and a note for the admin."""
+    out = []
+    if getattr(c, "note", None):
+        out.append(_text(f"⚠ {c.note[:90]}", size="xs", color=WARN))
+    meaning = getattr(c, "meaning", None)
+    if not meaning:
+        return out
+    out.append(_text(f"言い換えにも答えます（しきい値 {meaning.get('threshold', 0.75):g}）", size="xs", color=GREY,
+                     margin="md"))  # fmt: skip
+    out += [_text(f"○「{w['text'][:30]}」", size="xs", color=INK) for w in getattr(c, "would", ())[:2]]
+    out += [
+        _text(f"×「{w['text'][:30]}」 {w['why'][:24]}", size="xs", color=GREY)
+        for w in getattr(c, "wont", ())[:2]
+    ]
+    return out
+
+
 def candidates_card(found, names: dict[str, str]) -> tuple[str, dict]:
     """One bubble per candidate (at most ten), each with 承認 and 却下 buttons that send the command."""
     shown = list(found)[:MAX_BUBBLES]
@@ -126,6 +148,7 @@ def candidates_card(found, names: dict[str, str]) -> tuple[str, dict]:
     for c in shown:
         what = f"「{c.trigger[:60]}」" if c.kind == "pattern" else f"{c.pattern_id} の言い換え"
         replies = [_text(f"→ {r[:80]}", size="sm", color=INK) for r in c.replies[:3]]
+        replies += _meaning_lines(c)
         bubbles.append({
             "type": "bubble",
             "size": "kilo",
@@ -138,6 +161,7 @@ def candidates_card(found, names: dict[str, str]) -> tuple[str, dict]:
             "footer": {"type": "box", "layout": "horizontal", "spacing": "sm", "contents": [
                 _button("承認", f"/approve {c.id}", "primary"),
                 _button("却下", f"/reject {c.id}", "secondary"),
+                *([_button("厳しめ", f"/approve {c.id} しきい値{STRICTER:g}")] if getattr(c, "meaning", None) else []),
             ]},
         })  # fmt: skip
     heads = "、".join(

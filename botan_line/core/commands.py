@@ -267,8 +267,25 @@ def _candidates(ctx: CommandContext) -> Decision | str:
         else:
             what = f"{c.pattern_id}の言い換え"
         who = f"（{c.users}人）" if c.users else ""
-        lines.append(f"#{c.id} {names.get(c.sister, c.sister)} {what}{who}\n　→ {c.replies[0][:40]}")
+        reply = c.replies[0][:40] if c.replies else "（返事なし: 承認のときに書いてください）"
+        lines.append(f"#{c.id} {names.get(c.sister, c.sister)} {what}{who}\n　→ {reply}")
+        lines += _meaning_summary(c)
     return "\n".join(lines)
+
+
+def _meaning_summary(c) -> list[str]:
+    """Under a question candidate: what else it would answer, what it will not, its threshold."""
+    out = [f"　⚠ {c.note}"] if getattr(c, "note", None) else []
+    meaning = getattr(c, "meaning", None)
+    if meaning:
+        would = "／".join(f"「{w['text'][:14]}」" for w in getattr(c, "would", ())[:2])
+        wont = "／".join(f"「{w['text'][:14]}」" for w in getattr(c, "wont", ())[:2])
+        out.append(
+            f"　言い換えにも答えます（しきい値{meaning.get('threshold', 0.75):g}、/approve {c.id} しきい値0.9 で厳しく）"
+        )
+        out += [f"　○ {would}"] if would else []
+        out += [f"　× {wont}"] if wont else []
+    return out
 
 
 def _card(ctx: CommandContext, alt: str, container: dict) -> Decision:

@@ -119,6 +119,7 @@ class TurnContext:
     admins: frozenset[str]
     rng: random.Random
     started: float = field(default_factory=time.perf_counter)
+    rest_breaks: tuple[int, ...] = ()  # where sentences end inside ``rest``
 
     @property
     def persona(self) -> Persona:
@@ -265,6 +266,7 @@ class Conversation:
         text = turn.text.strip()
         called, rest_raw = called_sister(text, chars)
         norm = normalize(text)
+        rest = normalize(rest_raw) if called else norm
         return TurnContext(
             turn=turn,
             user=user,
@@ -272,7 +274,8 @@ class Conversation:
             called=called is not None,
             switched=bool(called and called != user.sister),
             norm=norm,
-            rest=normalize(rest_raw).text if called else norm.text,
+            rest=rest.text,
+            rest_breaks=rest.breaks,
             band=time_band(turn.now),
             chars=chars,
             reads=reads,

@@ -187,7 +187,9 @@ def _review_routes(ui: Blueprint, c: Console) -> None:
     def approve(cand_id: int):
         edited = request.form.get("replies", "").splitlines()
         try:  # the replies as the page showed them: an added line is "+ …", any other change replaces
-            command = review.approve_command(cand_id, edited, request.form.getlist("original"))
+            command = review.approve_command(cand_id, edited, request.form.getlist("original"),
+                                             request.form.get("threshold"),
+                                             request.form.get("default_threshold", type=float))  # fmt: skip
         except review.ReviewError as exc:
             return page(error=str(exc)), 400
         return as_admin(command)

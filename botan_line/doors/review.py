@@ -21,10 +21,37 @@ class ReviewError(ValueError):
     """An edit that /approve could not read as meant; the message is safe to show."""
 
 
-def approve_command(cand_id: int, replies: list[str], original: list[str]) -> str:
+def approve_command(cand_id: int, replies: list[str], original: list[str], threshold: str | None = None,
+                    default: float | None = None) -> str:  # fmt: skip
     """The ``/approve`` an admin would type for these replies (one per list item, blanks ignored):
     the bare command when unchanged, ``+ new | …`` when replies were only added at the end, else the
-    whole new list."""
+    whole new list; ``しきい値0.85`` first when the admin changed the pattern's threshold."""
+    command = _approve_replies(cand_id, replies, original)
+    value = _threshold(threshold)
+    if value is None or (default is not None and abs(value - default) < 1e-9):
+        return command
+    head, _, rest = command.partition(f"/approve {cand_id}")
+    rest = rest.strip()
+    if rest.startswith("+"):
+        return f"/approve {cand_id} + しきい値{value:g} | {rest[1:].strip()}"
+    return f"/approve {cand_id} しきい値{value:g}" + (f" | {rest}" if rest else "")
+
+
+def _threshold(text: str | None) -> float | None:
+    if text is None or not str(text).strip():
+        return None
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ReviewError("the threshold is a number from 0.3 to 1.0") from None
+    if not 0.3 <= value <= 1.0:
+        raise ReviewError(
+            "the threshold is a number from 0.3 to 1.0 (higher: stricter, fewer wordings answered)"
+        )
+    return value
+
+
+def _approve_replies(cand_id: int, replies: list[str], original: list[str]) -> str:
     replies = [r.strip() for r in replies if r.strip()]
     original = [r.strip() for r in original]
     if not replies:

@@ -87,21 +87,59 @@ def _store(settings, engine):
     return CharacterStore(settings.characters_dir, learned=LearnedSource(engine))
 
 
+def _draft(settings, store):
+    """``mine``'s drafter when a model is configured (else None: the candidate says so)."""
+    if not settings.llm_enabled:
+        return None
+    from botan_line.adapters.openai_api import LLM
+    from botan_line.ops import learning
+
+    cfg = settings.config
+    llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=60, max_retries=cfg.llm.max_retries)
+    return learning.drafter(llm, cfg.tiers_for("botan").cheap.model, store, cfg)
+
+
 def _show(c) -> None:
     if c.kind == "pattern":
         print(f"\n#{c.id} [{c.sister}] {len(c.members)} wording(s) from {c.users} fan(s):")
         for m in c.members:
             print(f"    「{m['text']}」  ({m['users']} fan(s))")
         print(f"  triggers: {' / '.join(c.triggers)}")
+        meaning = getattr(c, "meaning", None)
+        if meaning:
+            print(f"  means: {describe(meaning)}  (threshold {meaning.get('threshold', 0.75)})")
+            for w in getattr(c, "would", ()):
+                print(
+                    f"    would also answer 「{w['text']}」 ({w['score']:.2f}{'' if w.get('seen') else ', made up'})"
+                )
+            for w in getattr(c, "wont", ()):
+                print(f"    will not answer  「{w['text']}」 ({w['score']:.2f}: {w['why']})")
     else:
         print(f"\n#{c.id} [{c.sister}] new variation of {c.pattern_id}")
+    if getattr(c, "note", None):
+        print(f"  note: {c.note}")
     for reply in c.replies:
         print(f"    → {reply}")
 
 
+def describe(meaning: dict) -> str:
+    """A signature in one line: concepts (their first form), kind of question, negation, subject."""
+    from botan_line.characters.meaning import concept_forms
+
+    def shown(cid: str, forms: list[str]) -> str:
+        return (forms or concept_forms(cid) or [cid])[0] if cid.startswith("w:") or not concept_forms(cid) \
+            else f"{cid}({concept_forms(cid)[0]})"  # fmt: skip
+
+    parts = [shown(cid, forms) for cid, forms in meaning.get("concepts", {}).items()]
+    extra = [f"asks {meaning['ask']}"] if meaning.get("ask") else []
+    extra += ["negated"] * bool(meaning.get("negated")) + ["about the fan"] * bool(meaning.get("fan"))
+    extra += [f"about {a}" for a in meaning.get("about", [])]
+    return " + ".join(parts) + (f" [{', '.join(extra)}]" if extra else "")
+
+
 REVIEW_HELP = (
     "[a]pprove · a 返事 | 返事 (approve with your own replies) · + 返事 | 返事 (add replies, approve) · "
-    "[r]eject · [s]kip · [q]uit"
+    "a しきい値0.85 [| 返事…] (approve with a stricter or looser threshold, 0.3–1.0) · [r]eject · [s]kip · [q]uit"
 )
 
 
@@ -117,8 +155,9 @@ def cmd_review(args) -> int:
     store = _store(settings, engine)
     cfg = settings.config.learning
     added = learning.mine(
-        engine, store, min_users=cfg.min_distinct_users, max_replies=cfg.max_replies_per_candidate
-    )
+        engine, store, min_users=cfg.min_distinct_users, max_replies=cfg.max_replies_per_candidate,
+        draft=_draft(settings, store),
+    )  # fmt: skip
     who = args.admin
     try:
         if args.approve:
@@ -189,8 +228,9 @@ def cmd_learned(args) -> int:
         for sister, n in sorted(counts.items()):
             print(f"{sister}: {n} learned pattern(s) and variation set(s) now in the database")
         return 0
+    draft = _draft(settings, store)
     print(
-        learning.mine(engine, store, min_users=args.min_users, max_replies=args.max_replies),
+        learning.mine(engine, store, min_users=args.min_users, max_replies=args.max_replies, draft=draft),
         "new candidate(s)",
     )
     return 0
@@ -316,7 +356,8 @@ def register(sub) -> None:
     p = sub.add_parser("review", help="approve or reject candidate Layer 1 lines (answers from stdin)")
     p.add_argument("--list", action="store_true", help="only list open candidates")
     p.add_argument("--approve", type=int, metavar="ID")
-    p.add_argument("--replies", metavar="TEXT", help='with --approve: "A | B" replaces, "+ A | B" adds')
+    p.add_argument("--replies", metavar="TEXT",
+                   help='with --approve: "A | B" replaces, "+ A | B" adds, "しきい値0.85 | A" sets the threshold')  # fmt: skip
     p.add_argument("--reject", type=int, metavar="ID")
     p.add_argument("--admin", default="terminal", help="who approves, for the audit (default terminal)")
     p.set_defaults(func=cmd_review)

@@ -23,7 +23,7 @@ import yaml
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from botan_line.characters.loader import LEARNED_FILE, CharacterStore
-from botan_line.characters.matcher import Context
+from botan_line.characters.matcher import AFTER, Context
 from botan_line.characters.normalize import fold
 from botan_line.config import BotConfig, Tier
 from botan_line.core import safety
@@ -72,10 +72,63 @@ def _asked(conn: Connection) -> list:
     ).all()
 
 
+def _answered(matcher, key: str) -> bool:
+    """Would Layer 1 answer this already, after any line of hers (a reaction waits for one)?"""
+    return any(matcher.match(key, False, Context("daytime", after=after)) for after in AFTER)
+
+
+def _owners(chars, conn) -> dict[str, str]:
+    """Every line a sister says or an open candidate of hers would say → that sister."""
+    owner = {r: sid for sid, s in chars.sisters.items() for p in s.patterns.values() for r in p.replies}
+    rows = conn.execute(
+        select(candidates.c.sister, candidates.c.replies).where(candidates.c.status == "open")
+    )
+    for row in rows.all():
+        for r in json.loads(row.replies):
+            owner.setdefault(r, row.sister)
+    return owner
+
+
+def _own_replies(owner: dict[str, str], sister: str, replies: list[str], question: str, draft, limit: int):
+    """Her replies, without lines another sister already says or will say (a line belongs to one
+    sister); those are replaced by fresh ones drafted for her when a model is configured. Returns
+    (replies, note); the lines kept are hers from now on."""
+    taken = {r for r, sid in owner.items() if sid != sister}
+    own = [r for r in replies if r not in taken][:limit]
+    for r in own:
+        owner.setdefault(r, sister)
+    if len(own) == len(replies):
+        return own[:limit], None
+    missing = max(1, min(limit, len(replies)) - len(own))
+    if draft is None:
+        note = "返事の一部がほかの姉妹のセリフと同じなので外しました。モデルが設定されていないため、新しい返事は書けていません"
+        return own[:limit], note + ("（承認のときに返事を書いてください）" if not own else "")
+    fresh = [r for r in draft(sister, question, missing) if r not in taken and r not in own]
+    for r in fresh:
+        owner.setdefault(r, sister)
+    note = (
+        None
+        if fresh or own
+        else "ほかの姉妹のセリフと重なったため新しい返事を下書きしましたが、品質チェックを通りませんでした"
+    )
+    return (own + fresh)[:limit], note
+
+
 def mine(
-    engine: Engine, store: CharacterStore, *, min_users: int, max_replies: int, now: float | None = None
+    engine: Engine,
+    store: CharacterStore,
+    *,
+    min_users: int,
+    max_replies: int,
+    now: float | None = None,
+    draft=None,
 ) -> int:
-    """Turn recurring Layer 2 questions into open candidates, paraphrases grouped; returns how many."""
+    """Turn recurring Layer 2 questions into open candidates, paraphrases grouped; returns how many.
+
+    A candidate's triggers are its wordings that carry content words (never a bare verb, function
+    word or reaction); its ``meaning`` (what every later wording is matched against) and a preview of
+    what it would and would not answer are stored with it. ``draft(sister, question, n)`` writes fresh
+    lines in her voice (offline, through the guard) when the replies fans got are another sister's."""
     from botan_line.core.conversation import called_sister
     from botan_line.ops import paraphrase  # the morphological analyser: the miner's process only
 
@@ -83,6 +136,7 @@ def mine(
     chars = store.current
     with engine.connect() as conn:
         rows = _asked(conn)
+        owner = _owners(chars, conn)
         known = defaultdict(set)
         for r in conn.execute(select(candidates.c.sister, candidates.c.trigger, candidates.c.triggers)).all():
             known[r.sister].update(json.loads(r.triggers) if r.triggers else [r.trigger])
@@ -95,36 +149,98 @@ def mine(
         g["raw"] = g["raw"] or (called_sister(r.text, chars)[1] if r.text else r.normalized)
         if r.reply not in g["replies"]:
             g["replies"].append(r.reply)
+    names = {sid: s.persona.nicknames for sid, s in chars.sisters.items()}
     added = 0
     for sister in chars.sisters:
+        asked = [k for (s, k) in groups if s == sister]
         keys = sorted(
-            (k for (s, k) in groups if s == sister and k not in known[sister]),
+            (k for k in asked if k not in known[sister]),
             key=lambda k: (-len(groups[(sister, k)]["users"]), k),
         )
-        keys = [k for k in keys if chars.matchers[sister].match(k, False, Context("daytime")) is None]
-        for members in paraphrase.cluster((k, groups[(sister, k)]["raw"]) for k in keys):
-            users = set().union(*(groups[(sister, k)]["users"] for k in members))
+        keys = [k for k in keys if not _answered(chars.matchers[sister], k)]
+        analyst = paraphrase.Analyst(names, sister)
+        wordings = [paraphrase.Wording(k, groups[(sister, k)]["raw"] or k) for k in keys]
+        analyst.learn(wordings)
+        others = {
+            sid: s.persona.display_name.split("（")[0] for sid, s in chars.sisters.items() if sid != sister
+        }
+        for members in paraphrase.cluster(wordings):
+            users = set().union(*(groups[(sister, m.text)]["users"] for m in members))
             if len(users) < min_users:
                 continue
-            replies = list(dict.fromkeys(r for k in members for r in groups[(sister, k)]["replies"]))
-            triggers = list(dict.fromkeys(f for k in members for f in _trigger_forms(k)))
-            shown = [{"text": k, "users": len(groups[(sister, k)]["users"])} for k in members]
+            triggers = [  # content words, and none another pattern of hers already answers (approval would fail)
+                f
+                for f in dict.fromkeys(f for m in members for f in _trigger_forms(m.text))
+                if analyst.read(f).content and not _answered(chars.matchers[sister], f)
+            ]
+            if not triggers:
+                continue
+            body = paraphrase.meaning_of(members, analyst)
+            review = {"meaning": body, **paraphrase.preview(members, body, analyst, asked, others)}
+            replies = list(dict.fromkeys(r for m in members for r in groups[(sister, m.text)]["replies"]))
+            replies, note = _own_replies(owner, sister, replies, members[0].raw, draft, max_replies)
+            shown = [{"text": m.text, "users": len(groups[(sister, m.text)]["users"])} for m in members]
             with engine.begin() as conn:
                 conn.execute(
                     insert(candidates).values(
                         sister=sister,
                         kind="pattern",
-                        trigger=members[0],
+                        trigger=members[0].text,
                         triggers=json.dumps(triggers, ensure_ascii=False),
                         members=json.dumps(shown, ensure_ascii=False),
-                        replies=json.dumps(replies[:max_replies], ensure_ascii=False),
+                        replies=json.dumps(replies, ensure_ascii=False),
                         users=len(users),
                         status="open",
                         created_at=now,
+                        meaning=json.dumps(review, ensure_ascii=False),
+                        note=note,
                     )
                 )
             added += 1
     return added
+
+
+ANSWER_INSTRUCTION = (
+    "次のファンの質問に、あなたとして1〜2文で答えてください。"
+    "あなたのキャラクターの口調で、説明・記号・かっこ書き・候補の列挙はせず、セリフだけを出力してください。"
+)
+
+
+def drafter(llm, model: str, store: CharacterStore, cfg: BotConfig | None = None):
+    """``draft(sister, question, n)`` for ``mine``: up to ``n`` fresh answers in her voice from the
+    configured model (offline, the Flex tier where offered), each through the guard."""
+    from botan_line.core.guard import check_reply
+
+    cfg = cfg or BotConfig()
+    asked = profiles.ask(Tier(model=model, temperature=0.9, max_output_tokens=160), cfg, offline=True)
+
+    def draft(sister: str, question: str, n: int) -> list[str]:
+        chars = store.current
+        persona = chars.persona(sister)
+        system = persona.system_prompt + "\n" + ANSWER_INSTRUCTION
+        out: list[str] = []
+        for _ in range(n + 1):  # one more try than lines wanted
+            if len(out) >= n:
+                break
+            try:
+                done = llm.complete(asked, [{"role": "system", "content": system},
+                                            {"role": "user", "content": question}],
+                                    deadline=time.monotonic() + 60)  # fmt: skip
+            except Exception as exc:
+                log.warning("drafting a reply failed (%s)", type(exc).__name__)
+                continue
+            verdict = check_reply(
+                done.text,
+                forbidden=persona.rules.forbidden,
+                max_sentences=persona.rules.max_sentences,
+                prompt_fragments=prompt_fragments(system),
+                names=chars.speaker_names,
+            )
+            if verdict.ok and verdict.cleaned not in out:
+                out.append(verdict.cleaned)
+        return out
+
+    return draft
 
 
 # --- learned.yaml: export for review in git, import back ------------------------------------------

@@ -1,29 +1,33 @@
-"""Which fan questions mean the same thing: content words by reading, grouped greedily.
+"""Which fan questions mean the same thing, and what a learned question pattern must ask.
 
-「おすすめの漫画教えて！」, 「なんかおすすめのマンガない？」 and 「最近おすすめの漫画ある？」 share
-their content words once each is read by a morphological analyser (MeCab through fugashi, with
-the UniDic-lite dictionary): 勧める + 漫画 (read マンガ, whatever the script), while the frame —
-教えて, ない？, ある？, 最近, なんか, the sister's name and honorific — carries no intent.
-「おすすめのアニメ教えて」 keeps アニメ and stays apart: one different content word in two is too many.
+Each wording is read twice, offline: by the run-time reader (``characters/meaning.py``: the shared
+lexicon, question kind, negation, subject), and by a morphological analyser (MeCab through fugashi,
+with the UniDic-lite dictionary) for the content words the lexicon does not know — each becomes a
+concept of its own with every form it may take (surface, base form, reading: 読ん = 読む = よむ), so
+the service can spot it later without the analyser. Wordings whose readings agree (same kind of
+question, negation and subject, most concepts shared) form one candidate; its ``meaning`` is what
+the service matches every later wording against.
 
 Only the miner imports this (offline: ``botan-line review``, ``botan-line learned mine``, or a child
 process for ``/candidates``), so the dictionary (≈14 MB of mapped pages) never weighs on the
-service's workers.
+service's workers. A synonym dictionary (Sudachi's, as ``chikkarpy``) was tried and left out: its
+only release builds with ``pkg_resources``, which current setuptools no longer ships, so a fresh
+clone could not install it; the lexicon holds the synonyms this domain needs.
 """
 
 from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
-THRESHOLD = 0.6  # Jaccard of content-word sets; measured in bench/paraphrase.py
+from botan_line.characters import lexicon
+from botan_line.characters import meaning as meanings
+from botan_line.characters.normalize import fold, normalize
+
+THRESHOLD = 0.55  # how alike two wordings must be to meet (similarity below); measured in bench/paraphrase.py
 CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
-# words that frame a question rather than say what it is about (lemmas)
-FRAME = frozenset(
-    "有る 在る 無い 居る 為る 成る 出来る 教える 知る 言う 思う 聞く 下さる 呉れる 貰う 最近 今 今日 何 "
-    "何か 此れ 其れ 彼れ 事 物 方 人 感じ 本当 ちょっと 一寸 色々 良い 矢張り ね よ ちゃん さん 様 どう 如何 遣る 為す".split()
-)
 
 
 @functools.cache
@@ -33,35 +37,263 @@ def _tagger():
     return fugashi.Tagger()
 
 
-def content(text: str) -> frozenset[str]:
-    """The content words of a message, each by the reading of its lemma (漫画 = まんが = マンガ)."""
-    words = set()
+def _hira(text: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if 0x30A1 <= ord(c) <= 0x30F6 else c for c in text)
+
+
+def _usable(form: str) -> bool:
+    """A form worth spotting: two characters or more, or a single kanji (読, 歌)."""
+    return len(form) >= 2 or (len(form) == 1 and ord(form) in range(0x4E00, 0xA000))
+
+
+def new_words(text: str, unknown: Iterable[str]) -> dict[str, list[str]]:
+    """Concepts for the content words inside the pieces the reader could not explain:
+    ``w:<reading>`` → its forms (surface, base form, stem, reading), folded as messages are."""
+    pieces = [p for p in unknown if p]
+    if not pieces:
+        return {}
+    out: dict[str, list[str]] = {}
     for w in _tagger()(unicodedata.normalize("NFKC", text)):
         f = w.feature
-        if f.pos1 not in CONTENT_POS or f.lemma in FRAME or f.pos2 == "数詞":
+        surface = fold(w.surface, contained=True)
+        if f.pos1 not in CONTENT_POS or f.pos2 == "数詞" or not surface:
             continue
-        words.add(f.lForm or f.lemma or w.surface)
-    return frozenset(words)
-
-
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 1.0 if a == b else 0.0
-    return len(a & b) / len(a | b)
-
-
-def cluster(items: Iterable[tuple[str, str]], threshold: float = THRESHOLD) -> list[list[str]]:
-    """Group ``(key, raw text)`` pairs, most frequent first in, each key joining the first group
-    whose every member it resembles (complete link: no chains of near-misses). Keys with the same
-    content-word set always meet; a message with no content words only meets its own key."""
-    groups: list[tuple[list[str], list[frozenset[str]]]] = []
-    for key, raw in items:
-        words = content(raw)
-        for members, sets in groups:
-            if words and all(similarity(words, s) >= threshold for s in sets):
-                members.append(key)
-                sets.append(words)
-                break
+        if not any(surface in p or p in surface for p in pieces):
+            continue
+        reading = _hira(f.lForm or f.kana or w.surface)
+        forms = {surface, fold(f.lemma or "", contained=True), fold(f.orthBase or "", contained=True)}
+        if f.pos1 in ("動詞", "形容詞"):  # inflected: the stem is what every form shares (読ん, 読む → 読)
+            stem = fold(w.surface, contained=True)
+            base = fold(f.orthBase or w.surface, contained=True)
+            common = "".join(a for a, b in zip(stem, base, strict=False) if a == b)
+            forms = {common, base} if common else {base}
         else:
-            groups.append(([key], [words]))
-    return [members for members, _ in groups]
+            forms.add(fold(reading, contained=True))
+        forms = sorted(x for x in forms if x and _usable(x))
+        if forms:
+            have = out.setdefault(f"w:{fold(reading, contained=True) or surface}", [])
+            have += [x for x in forms if x not in have]
+    return out
+
+
+@dataclass
+class Wording:
+    text: str  # the key Layer 1 saw (normalised, without her name)
+    raw: str  # the words as the fan typed them (without her name), for the analyser
+    reading: meanings.Reading | None = None
+    words: dict[str, list[str]] = field(default_factory=dict)  # its own new concepts
+
+
+class Analyst:
+    """Reads wordings for one sister: the shared lexicon, the sisters' names, and every new word met."""
+
+    def __init__(self, names: Mapping[str, Iterable[str]] = {}, sister: str | None = None,
+                 extra: Mapping[str, Iterable[str]] = {}):  # fmt: skip
+        self.names = {k: list(v) for k, v in names.items()}
+        self.sister = sister
+        self.extra: dict[str, list[str]] = {k: list(v) for k, v in extra.items()}
+        self._reader = None
+
+    @property
+    def reader(self) -> meanings.Reader:
+        if self._reader is None:
+            self._reader = meanings.Reader(self.extra, self.names, self.sister)
+        return self._reader
+
+    def learn(self, wordings: Iterable[Wording]) -> None:
+        """Find the new content words of every wording, then read each with all of them known."""
+        wordings = list(wordings)
+        base = meanings.Reader({}, self.names, self.sister)
+        for w in wordings:
+            n = normalize(w.raw)
+            first = base.read(n.text, n.question, n.breaks)
+            w.words = new_words(w.raw, first.unknown_words)
+            for cid, forms in w.words.items():
+                have = self.extra.setdefault(cid, [])
+                have += [f for f in forms if f not in have]
+        self._reader = None
+        for w in wordings:
+            n = normalize(w.raw)
+            w.reading = self.reader.read(n.text, n.question, n.breaks)
+
+    def read(self, text: str) -> meanings.Reading:
+        n = normalize(text)
+        return self.reader.read(n.text, n.question, n.breaks)
+
+
+TOPIC_ADDED = 0.5  # ... and a topic this much
+ADDED = 0.3  # what one wording only adds (context, a time word) weighs this much against sharing
+
+
+def _weight(cid: str) -> float:
+    return meanings.weight(cid)
+
+
+def similarity(a: meanings.Reading, b: meanings.Reading) -> float:
+    """How surely two wordings ask one question, 0..1: the concepts they share, against what one says
+    where the other says something else (another object, the opposite: counted in full) and what one
+    only adds (context, a time word: counted lightly). 0 when the negation, the subject or the kind
+    of question differs."""
+    if (a.negated, a.fan, a.about) != (b.negated, b.fan, b.about):
+        return 0.0
+    fa = {meanings.ASK_FAMILY[x] for x in a.asks}
+    fb = {meanings.ASK_FAMILY[x] for x in b.asks}
+    if fa and fb and not fa & fb:
+        return 0.0
+    if (a.yes_no and b.asks & set(meanings.PRECISE)) or (b.yes_no and a.asks & set(meanings.PRECISE)):
+        return 0.0  # 誕生日配信やる？ is not 誕生日いつ？
+    shared = sum(_weight(c) for c in a.concepts if c in b.concepts)
+    if not any(c in b.concepts and c not in lexicon.GENERIC for c in a.concepts):
+        return 0.0  # sharing only 好き or 今 is sharing no topic
+    only_a = sum(_weight(c) for c in (a.tail or a.concepts) if c not in b.concepts)
+    only_b = sum(_weight(c) for c in (b.tail or b.concepts) if c not in a.concepts)
+    instead = min(only_a, only_b)
+    return shared / (shared + instead + ADDED * (max(only_a, only_b) - instead))
+
+
+def _apart(a: list[meanings.Reading], b: list[meanings.Reading]) -> bool:
+    """Two groups of two or more wordings each, one of which always says what the other never does
+    (好きなアニソン ×2 and 好きなアニメ ×2): two questions, however alike each pair looks. One wording
+    leaving a word out (次いつ？ next to 次の配信いつ？) is no such evidence."""
+    if len(a) < 2 or len(b) < 2:
+        return False
+    for one, other in ((a, b), (b, a)):
+        always = set.intersection(*(set(r.concepts) for r in one)) - lexicon.SOFT
+        if any(all(c not in r.concepts for r in other) for c in always):
+            return True
+    return False
+
+
+def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[Wording]]:
+    """Group read wordings: the most similar pairs first, two groups merging only when every wording of
+    one resembles every wording of the other (complete link: no chains of near-misses). A wording
+    with no content words (a bare verb, a reaction) never joins anything and is never a candidate."""
+    read = [w for w in wordings if w.reading and w.reading.concepts]
+    pairs = []
+    close: set[tuple[int, int]] = set()
+    for i, a in enumerate(read):
+        for j in range(i + 1, len(read)):
+            sim = similarity(a.reading, read[j].reading)
+            if sim >= threshold:
+                pairs.append((-sim, i, j))
+                close.add((i, j))
+    group = {i: [i] for i in range(len(read))}  # wording → the members of its group (shared lists)
+    for _sim, i, j in sorted(pairs):
+        gi, gj = group[i], group[j]
+        if gi is gj or not all((min(x, y), max(x, y)) in close for x in gi for y in gj):
+            continue
+        if _apart([read[x].reading for x in gi], [read[y].reading for y in gj]):
+            continue
+        gi.extend(gj)
+        for y in gj:
+            group[y] = gi
+    out, done = [], set()
+    for i in range(len(read)):
+        if id(group[i]) not in done:
+            done.add(id(group[i]))
+            out.append([read[x] for x in sorted(group[i])])
+    return out
+
+
+def meaning_of(
+    members: list[Wording], analyst: Analyst, threshold: float = meanings.DEFAULT_THRESHOLD
+) -> dict:
+    """The ``meaning`` of a learned pattern (loader.Meaning, as stored in its body) for these wordings."""
+    sig = meanings.signature_of([m.reading for m in members], threshold)
+    own = analyst.extra
+
+    def forms(cid: str) -> list[str]:
+        return list(own.get(cid, [])) if cid.startswith("w:") else []
+
+    return {
+        "examples": [m.raw for m in members],
+        "concepts": {cid: forms(cid) for cid in sig.required},
+        "optional": {cid: forms(cid) for cid in sorted(sig.optional)},
+        "loose": sorted(sig.loose),
+        "closed": sig.closed,
+        "ask": sig.ask,
+        "negated": sig.negated,
+        "fan": sig.fan,
+        "about": sorted(sig.about),
+        "threshold": sig.threshold,
+    }
+
+
+def signature(body: dict) -> meanings.Signature:
+    return meanings.Signature(
+        required={cid: meanings.weight(cid) for cid in body["concepts"]},
+        optional=frozenset(body.get("optional", {})),
+        loose=frozenset(body.get("loose", [])),
+        closed=body.get("closed", False),
+        ask=body.get("ask"),
+        negated=body.get("negated", False),
+        fan=body.get("fan", False),
+        about=frozenset(body.get("about", [])),
+        threshold=body.get("threshold", meanings.DEFAULT_THRESHOLD),
+    )
+
+
+# --- what an approval will catch -----------------------------------------------------------------
+SWAPS = (  # a different question made from one of the merged wordings: (what it changes, from, to)
+    ("好き嫌い", "好き", "嫌い"),
+    ("好き嫌い", "すき", "きらい"),
+    ("好き嫌い", "苦手", "好き"),
+    ("いつ→どこ", "いつ", "どこ"),
+    ("何→いつ", "何", "いつ"),
+    ("なに→いつ", "なに", "いつ"),
+    ("今→昨日", "今日", "昨日"),
+    ("次→前回", "次", "前回"),
+    ("最近→昔", "最近", "昔"),
+)
+
+
+def preview(members: list[Wording], body: dict, analyst: Analyst, others: Iterable[str],
+            sisters: Mapping[str, str], limit: int = 4) -> dict:  # fmt: skip
+    """For the review: unseen wordings it would answer and the nearest different questions it will
+    not, each with its score — from what fans really sent (``others``), and made from the merged
+    wordings (a synonym swapped in; a sister's name, the opposite, another question word)."""
+    sig = signature(body)
+    mine = {m.text for m in members}
+    would, wont = [], []
+    for text in dict.fromkeys(others):
+        if text in mine:
+            continue
+        r = analyst.read(text)
+        if not set(r.concepts) & set(sig.required):
+            continue
+        v = meanings.judge(sig, r)
+        (would if v.ok else wont).append({"text": text, "score": round(v.score, 2), "why": v.reason,
+                                          "seen": True})  # fmt: skip
+    made_yes, made_no = [], []
+    for m in members:
+        for cid in sig.required:
+            if cid.startswith("w:"):
+                continue
+            forms = meanings.concept_forms(cid)
+            here = [f for f in forms if f in m.text]
+            if not here:
+                continue
+            old = max(here, key=len)
+            for new in forms:
+                if new != old and len(new) > 1 and new not in m.text:
+                    text = m.text.replace(old, new, 1)
+                    v = meanings.judge(sig, analyst.reader.read(text, True))
+                    if v.ok:
+                        made_yes.append({"text": text, "score": round(v.score, 2), "why": "", "seen": False})
+                    break
+        for _what, old, new in SWAPS:
+            if old in m.text:
+                text = m.text.replace(old, new, 1)
+                v = meanings.judge(sig, analyst.reader.read(text, True))
+                (made_yes if v.ok else made_no).append(
+                    {"text": text, "score": round(v.score, 2), "why": v.reason, "seen": False})  # fmt: skip
+        for name in list(sisters.values())[:3]:
+            text = f"{name}の{m.text}"
+            v = meanings.judge(sig, analyst.reader.read(fold(text), True))
+            (made_yes if v.ok else made_no).append(
+                {"text": text, "score": round(v.score, 2), "why": v.reason, "seen": False})  # fmt: skip
+    would += [w for w in made_yes if w["text"] not in mine]
+    wont += made_no
+    would = list({w["text"]: w for w in sorted(would, key=lambda w: -w["score"])}.values())[:limit]
+    wont = list({w["text"]: w for w in sorted(wont, key=lambda w: -w["score"])}.values())[:limit]
+    return {"would": would, "wont": wont}

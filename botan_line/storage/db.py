@@ -192,6 +192,8 @@ candidates = Table(
     Column("decided_by", String(64)),
     Column("triggers", Text),  # JSON list: every wording of the cluster, as Layer 1 sees it (0004)
     Column("members", Text),  # JSON list of {"text", "users"}: what the review shows (0004)
+    Column("meaning", Text),  # JSON: {"meaning": signature, "would": [...], "wont": [...]} (0010)
+    Column("note", Text),  # for the admin: why the replies need writing (0010)
 )
 Index("ix_candidates_trigger", candidates.c.sister, candidates.c.trigger)
 

@@ -15,7 +15,9 @@ Mining, ``learned.yaml`` export and import, and drafting variations are offline 
 from __future__ import annotations
 
 import json
+import re
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
@@ -29,10 +31,27 @@ from botan_line.errors import CharacterError, LearningError
 from botan_line.storage.db import candidates, learned_audit, learned_patterns, learned_version
 
 
-def _candidate(row) -> Candidate:
+@dataclass(frozen=True)
+class ReviewedCandidate(Candidate):
+    """A candidate with what the review shows besides its wordings: the meaning its pattern will match
+    by, a few unseen wordings it would answer and the nearest questions it will not (``would`` and
+    ``wont``: {"text", "score", "why", "seen"}), and a note for the admin."""
+
+    meaning: dict | None = None
+    would: tuple[dict, ...] = ()
+    wont: tuple[dict, ...] = ()
+    note: str | None = None
+
+    @property
+    def threshold(self) -> float | None:
+        return self.meaning.get("threshold") if self.meaning else None
+
+
+def _candidate(row) -> ReviewedCandidate:
     triggers = tuple(json.loads(row.triggers)) if row.triggers else (row.trigger,)
     members = tuple(json.loads(row.members)) if row.members else ({"text": row.trigger, "users": row.users},)
-    return Candidate(
+    review = json.loads(row.meaning) if getattr(row, "meaning", None) else {}
+    return ReviewedCandidate(
         row.id,
         row.sister,
         row.kind,
@@ -43,7 +62,35 @@ def _candidate(row) -> Candidate:
         row.status,
         triggers,
         members,
+        review.get("meaning"),
+        tuple(review.get("would", ())),
+        tuple(review.get("wont", ())),
+        getattr(row, "note", None),
     )
+
+
+THRESHOLD_WORDS = re.compile(
+    r"^\s*(?:しきい値|閾値|threshold|t)\s*[=:＝：]?\s*([0-9０-９.．]+)\s*$", re.IGNORECASE
+)
+
+
+def threshold_from(replies: list[str] | None) -> tuple[float | None, list[str] | None]:
+    """``/approve 12 しきい値0.8 | 返事…``: a first item that sets the pattern's threshold (0.3–1.0,
+    higher is stricter), taken out of the replies."""
+    if not replies:
+        return None, replies
+    m = THRESHOLD_WORDS.match(unicodedata.normalize("NFKC", replies[0]))
+    if not m:
+        return None, replies
+    try:
+        value = float(m.group(1))
+    except ValueError:
+        raise LearningError("しきい値は 0.3〜1.0 の数で書いてね（例: しきい値0.8）") from None
+    if not 0.3 <= value <= 1.0:
+        raise LearningError(
+            "しきい値は 0.3〜1.0 の数で書いてね（大きいほど厳しく、言い換えに答えにくくなります）"
+        )
+    return value, (replies[1:] or None)
 
 
 def open_candidates(engine: Engine, limit: int = 50) -> list[Candidate]:
@@ -202,6 +249,11 @@ def plan_approval(
     for /approve) as long as no other change of the learned patterns came in between."""
     version = _version(conn)
     cand = _open(conn, cand_id)
+    threshold, replies = threshold_from(replies)
+    if not (replies or cand.replies):
+        raise LearningError(
+            f"#{cand_id} には返事がありません。/approve {cand_id} 返事 | 返事 で書いてください"
+        )
     lines = (
         [*cand.replies, *(r for r in replies or [] if r not in cand.replies)]
         if add
@@ -225,6 +277,8 @@ def plan_approval(
             "triggers": [{"exact": list(cand.triggers)}],
             "replies": lines,
         }
+        if cand.meaning and cand.meaning.get("concepts"):
+            body["meaning"] = {**cand.meaning, **({"threshold": threshold} if threshold else {})}
     _check(conn, store, [(cand.sister, cand.kind, key, body)])
     return Approve(cand.id, admin, cand.sister, cand.kind, key, json.dumps(body, ensure_ascii=False),
                    tuple(lines), version)  # fmt: skip

@@ -206,6 +206,13 @@ def m0009_model_generation(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE ledger ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0")
 
 
+def m0010_candidate_meaning(conn: Connection) -> None:
+    """What a candidate means, for its approval and its review: the signature its learned pattern will
+    match by (and what it would and would not answer), and a note for the admin (lines to write)."""
+    conn.exec_driver_sql("ALTER TABLE candidates ADD COLUMN meaning TEXT")
+    conn.exec_driver_sql("ALTER TABLE candidates ADD COLUMN note TEXT")
+
+
 def m0011_media(conn: Connection) -> None:
     """Fans' photos and voice notes: what kind of turn a ledger row was, its photos' estimated prompt
     tokens and the seconds of audio transcribed; photo and voice turns per fan and day (the daily cap).
@@ -252,6 +259,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0006_layer2_memory", m0006_layer2_memory),
     ("0008_line_native", m0008_line_native),
     ("0009_model_generation", m0009_model_generation),
-    ("0011_media", m0011_media),  # 0010 is the learning work's
+    ("0010_candidate_meaning", m0010_candidate_meaning),
+    ("0011_media", m0011_media),
     ("0012_stream_nights", m0012_stream_nights),
 ]

@@ -107,6 +107,6 @@ def test_after_a_notice_about_a_named_stream_a_fans_words_reach_her_with_its_tit
     sbot.clock.set("2026-11-29T10:00")
     said = sbot.say("昨日の配信見たよ！", user="Ufan1")
     assert "マイクラ建築" in said and sbot.last().layer == "layer1"
-    sbot.say("昨日の配信、建築のとこ神だった", user="Ufan1")
+    sbot.say("昨日の配信で建ててたお城、完成までどのくらいかかったの？", user="Ufan1")
     (call,) = sbot.ai.calls()
     assert any("マイクラ建築" in m["content"] for m in call["messages"][1:-1] if m["role"] == "system")

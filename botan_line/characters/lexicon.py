@@ -1,0 +1,226 @@
+"""The shared vocabulary of meaning matching: concepts with every way fans write them, and the words
+that frame a question rather than say what it is about.
+
+Written for the sisters' domain (what fans ask a VTuber: her likes, her day, streams, games, books,
+music, her sisters) and kept as plain data: ``meaning.py`` folds every form the way messages are
+folded and builds one Aho-Corasick automaton from it. A learned pattern adds the forms of its own
+content words (found offline by the morphological analyser), so this list is the synonyms that
+differ in their letters (スイーツ = 甘いもの = デザート), not every word a fan may use.
+
+Format, one entry a line: ``id: form form …``. A form may carry several concepts (``好物`` is
+like + food: write it under one id and add ``+food`` after the form). Ids in ``LIGHT`` weigh half
+as much: a time word such as 最近 narrows a question less than a topic does.
+"""
+
+from __future__ import annotations
+
+# --- content: what a question is about ---------------------------------------------------------
+CONCEPTS = """
+like: 好き すき スキ 好み このみ お気に入り 気に入り 推し 最推し 大好き 好ん 愛用 好物+food 大好物+food 推してる 推せる ベスト オールタイムベスト 最強 刺さ 思い入れ 人生 生涯 no.1 ナンバーワン 神 一番好き 派 何派 なに派
+dislike: 嫌い きらい 苦手 にがて 無理な むりな 好き嫌い 食べられない+food 食べたくない+food 避け
+recommend: おすすめ オススメ お勧め お薦め おすすめ 推奨 すすめ 勧め イチオシ 一推し いちおし 紹介 見るべき 読むべき 勧める 面白い おもしろい 面白 おもろい
+food: 食べ物 たべもの 食べもの 食べ 食べる 食う 食事 ごはん ご飯 ごはん フード グルメ 料理 食材 おいしい 美味しい
+sweets: スイーツ 甘いもの 甘い物 あまいもの 甘味 お菓子 おかし 菓子 デザート ケーキ
+drink: 飲み物 のみもの 飲みもの 飲む 飲んで 飲み ドリンク 飲料
+cook: 自炊 料理する 料理を作 料理作 料理は作 料理はされ 料理をされ 料理をし 料理し キッチン ご飯を作 ごはんを作 料理を
+meal: 朝ごはん 朝ご飯 朝食 昼ごはん お昼ごはん 昼食 晩ごはん 夜ごはん 夕飯 夕ご飯
+spicy: 辛い物 辛いもの からいもの 辛党 辛い
+birthday: 誕生日 たんじょうび たんじょび たんじょーび バースデー バースデイ 生まれ うまれ 生年月日 たんおめ 誕生 お生まれ 生まれた日
+height: 身長 しんちょう しんちょ 背丈 せたけ 背が 背は 背って 背どの 背なん 背の 背たか 高身長 センチ cm 小柄 背
+size: サイズ
+shoes: 靴 くつ スニーカー
+stream: 配信 はいしん 枠 生放送 生配信 ライブ配信 枠とる
+after: 後 終わって 終わった おわって おわった 終わり おわり 閉じた 配信後 終わってから
+content_plan: 内容 企画 ネタ
+release: 出す 出る 出して 出さない 出ない 発売 リリース 公開 投稿 販売 出るの 出すの
+per_day: 一日 1日 一日あたり 1日あたり 一日に 1日に
+stream_archive: アーカイブ アーカ 切り抜き 見逃し リアタイ
+collab: コラボ
+solo: ソロ配信 ソロ枠 ソロで ソロライブ 一人で ひとりで
+sisters: 姉妹 しまい 三姉妹 さんしまい 3人 三人 さんにん きょうだい 妹さん 妹たち 妹 いもうと お姉ちゃん おねえちゃん 姉 3姉妹 姉妹喧嘩+fight 姉妹ゲンカ+fight 姉妹げんか+fight きょうだいげんか+fight 皆さん 三人のうち ご姉妹
+eldest: 長女 年上 最年長 一番上 いちばん上 いちばんうえ 一番年上 いちばん年上 一番お姉ちゃん いちばんお姉ちゃん 上のお姉ちゃん
+youngest: 末っ子 年下 最年少 一番下 いちばん下 いちばん年下
+game: ゲーム げーむ ゲーマー プレイ ぷれい 遊ん 遊び ゲームタイトル 神ゲー+like 良ゲー+like クソゲー+dislike 積みゲー
+fps: fps fpsゲーム シューティングゲーム エフピーエス シューター シューティング
+valorant: ヴァロ ヴァロラント バロラント valorant
+apex: エペ エーペックス apex
+cod: cod コールオブデューティ
+horror: ホラー ホラゲ ほらげ 怖いゲーム こわいゲーム 怖い
+mobile_game: ソシャゲ スマホゲー スマホゲーム スマホのゲーム ガチャゲー アプリゲー ソーシャルゲーム
+gacha: ガチャ 引き運 爆死 ガチャ運 引き
+rank: ランク ランクマ 帯 ダイヤ
+character: キャラ キャラクター 登場人物 推しキャラ+like 最推しキャラ+like 持ちキャラ エージェント ピック レジェンド
+device: パッド pad マウス キーマウ kbm コントローラー デバイス キーボード
+anime: アニメ あにめ アニメ化 アニメ作品 映像化 アニソン+music アニメソング+music
+manga: 漫画 まんが マンガ コミック
+light_novel: ラノベ らのべ ライトノベル ライトノベル 小説 ノベル
+book: 本 書籍 読書 よみもの 読み物
+label: レーベル
+genre: ジャンル 系統
+author: 作家 作者
+read: 読 読んで 読ん 読み
+watch: 見て 見る 見た 観て 観る 観た 視聴 みて みる みてる 見てる 観てる 追って 追ってる 追いかけ
+movie: 映画 えいが ムービー シネマ
+drama: ドラマ
+music: 音楽 おんがく ミュージック 楽曲 bgm プレイリスト ボカロ 曲 きょく ソング 一曲 神曲
+sing: 歌う うたう 歌い 歌っ 歌え 歌 うた 歌唱 歌声 うたう
+artist: アーティスト 歌手 かしゅ ミュージシャン バンド シンガー
+listen: 聴 聞いて 聴いて 聴く 聞く
+karaoke: カラオケ からおけ
+signature_song: 十八番 おはこ 定番 鉄板 持ち歌 得意曲
+cover_song: 歌ってみた 歌みた カバー
+original_song: オリ曲 オリジナル曲 オリジナルソング オリジナル楽曲 自分の曲 オリジナル
+instrument: 楽器 がっき ピアノ ギター 弾け 弾く 弾き 演奏 ベース ドラム
+practice: 練習 れんしゅう ボイトレ ボイストレーニング 発声 トレーニング 練習法 練習量+hours 練習時間+hours
+improve: 上手くな うまくな 上手にな 上達 うまく歌 上手く歌 上げる 上げたい 克服 上手になり 上手くなり うまくなり 歌唱力
+voice: 声 こえ
+throat: 喉
+care: ケア 手入れ 管理 守る 守るため 気をつけ 気を遣 大事にする 痛めない
+color: 色 いろ カラー診断 カラーリング
+nail: ネイル
+hair: 髪 かみがた 髪型 ヘア
+season: 季節 きせつ 四季 春夏秋冬 シーズン
+summer: 夏
+winter: 冬
+spring: 春
+autumn: 秋
+animal: 動物 どうぶつ 生き物 いきもの 犬 猫 犬派 猫派
+pet: ペット 飼って 飼う
+bug: 虫
+hobby: 趣味 しゅみ 好きなこと ハマってること ハマってる事
+day_off: 休み やすみ 休日 きゅうじつ オフ お休み 配信ない日 配信のない日 予定のない日 休みの日
+sleep: 寝 ねる 就寝 布団 眠 夜ふかし 夜更かし ねるじかん お休みになる 寝落ち
+wake: 起き 起床 目が覚め おきる おきて 朝早い 何時起き
+vtuber: vtuber ブイチューバー ぶいちゅーばー vチューバー v 配信者 配信活動 vtuber活動 ブイ
+start: 始め はじめ 始まる 始めた はじめた デビュー 初め なろうと やろうと なったきっかけ 決めた
+first: 初 はじめて 初めて 最初 一冊目 最初の一冊 入門+beginner
+beginner: 初心者 しょしんしゃ 入門 ビギナー デビューしたい 初めて読む 読んだことない 読んだことのない 見たことない
+advanced: 上級者 玄人
+la: la エルエー ロサンゼルス ロス アメリカ 海外 向こう あっち 米国 la時代
+life: 生活 暮らし 住んで 住んでた 日々 育ち
+fashion: ファッション コーデ コーディネート 服 服屋 アパレル おしゃれ 洋服 秋服 夏服 冬服 着る 着たら 着て
+brand: ブランド
+cosmetics: コスメ 化粧品 メイク 化粧 アイシャドウ リップ メイク道具
+shop: お店 店 ショップ 服屋 屋さん
+stress: ストレス イライラ いらいら 落ち込 疲れた 参って
+refresh: リフレッシュ 発散 解消 気分転換 切り替え 元気が出 息抜き
+focus: 集中 しゅうちゅう 没頭 気が散 捗る
+nerves: 緊張 きんちょう あがり症 ドキドキ どきどき 落ち着け 落ち着く
+work: 作業 仕事 しごと 勉強 べんきょう デスクワーク 在宅 在宅勤務 会社 職場 宿題
+fight: 喧嘩 ケンカ けんか げんか ゲンカ 言い合い 揉め もめ ぶつか バチバチ
+makeup: 仲直り
+callname: 呼び方 呼び名 呼んで 呼ぶ 呼んでる 呼び あだ名
+opinion_person: どんな子 どんな人 どういう子 どんな妹 どんな姉 どんな存在 どんな性格 どういうお姉ちゃん どんなお姉ちゃん
+merch: グッズ ぐっず アクスタ 缶バッジ 公式グッズ グッズ化
+present: プレゼント 誕プレ 贈り物
+want: 欲しい ほしい 希望 欲しがって したい やりたい 行きたい 見たい
+good_thing: 楽しい たのしい 楽しかった よかった 良かった 嬉しい うれしい 大変 楽しいこと 残念
+cake: ケーキ
+travel: 旅行 旅 りょこう トラベル 観光
+country: 国 外国
+place: 場所 スポット ところ
+goal: 目標
+highest: 最高 さいこう 自己ベスト
+skill_good: 得意 とくい 上手 じょうず うまい 上手い 強い つよい 腕前 スキル 腕 いける 平気 へいき 大丈夫 耐性 勝つ トップ 優勝
+skill_bad: 下手 へた 弱い よわい 苦戦
+luck: 運
+feeling: 気持ち きもち 気分 心境 感じて 思い出 覚えて
+name_word: 名前
+age: 何歳 なんさい 年齢 歳
+hours: 時間 じかん 何時間 なんじかん
+frequency: 頻度 ペース 週何回 週に何回 何回 なんかい 何枠 週何枠
+isekai: 異世界 いせかい なろう系 転生
+romcom: ラブコメ 恋愛
+fantasy: ファンタジー
+movie_ticket: チケット
+live: ライブ
+photo: 写真 しゃしん
+drawing: 絵 イラスト
+sport: スポーツ 運動 筋トレ
+diet: ダイエット
+weather: 天気 てんき 雨 晴れ
+pc: パソコン pc ゲーミングpc
+phone: スマホ 携帯
+coffee: コーヒー 珈琲
+tea: 紅茶 お茶 ハーブティー
+ramen: ラーメン
+subscribers: 登録者 チャンネル登録
+goal_dream: 夢 将来
+type_kind: タイプ 性格
+into: ハマって ハマってる はまってる ハマり ハマった はまった ハマってます ハマっている 没頭 夢中
+main: メイン 主に
+use: 使う 使って 使ってる 使い
+"""
+
+# half weight: they narrow a question less than a topic does
+LIGHT = frozenset({"feeling", "start", "first", "watch", "listen", "read", "place", "sing", "release"})
+# count little against a match when a message adds them (最近好きな食べ物ある？): a question that needs
+# one of them has it among its required concepts
+SOFT = frozenset({"now", "this_year"}) | LIGHT
+# say how a thing is asked about (好き, おすすめ, 欲しい), never which thing: two wordings that share only
+# these share no topic
+GENERIC = frozenset({"like", "dislike", "recommend", "want", "skill_good", "skill_bad", "good_thing"}) | SOFT
+
+# time words: a different time is a different question (今日 vs 昨日, 次 vs 前回)
+TIMES = """
+today: 今日 きょう 本日 今日一日 きょう一日
+yesterday: 昨日 きのう 昨夜 昨晩 ゆうべ 昨日の夜
+tomorrow: 明日 あした あす
+next: 次 つぎ 次回 今度 こんど 来週 次に この次
+previous: 前回 この前 こないだ 前の 最後に 最近の最後 先週
+now: 今 いま 最近 さいきん 現在 このごろ 近頃 ここ最近 現在進行形 さっき
+this_season: 今期 今クール 今シーズン
+next_season: 来期 来クール
+last_season: 前期
+past: 今まで 今までで これまで いままで 昔 むかし 以前 かつて 子供の頃 小さい頃 去年 きょねん 昨年 当時 時代
+this_year: 今年 ことし
+"""
+
+# the kind of question: a different kind is a different question (いつ vs 何 vs どこ)
+ASKS = """
+when: いつ いつごろ いつ頃 何月 なんがつ 何日 なんにち 何曜 なんよう 何時 なんじ 何時から 何時ごろ 何時頃 なんじごろ 日程 日時 日付 何年 なんねん
+where: どこ どっか どちらに どこで どこの 何処
+who: だれ 誰 どなた どの子 どいつ
+why: なんで なぜ 何故 どうして 理由 きっかけ 経緯 わけ
+how: どう どうやって どうしたら どうすれば どうやったら どうやれば どんなふう どんな風 コツ こつ 方法 やり方 やりかた 秘訣 アドバイス しかた 仕方 工夫 対処 どうする どうしてる いかが どないし 評価 感想 印象
+what: 何から なにから 何を なにを なに 何 なん なんの 何の どんな どういう なにを 何を なにが 何が どんなの どんなもの なにいろ
+which: どっち どれ どちら どの 何派 なに派
+amount: いくつ 何センチ なんせんち 何cm なんcm どのくらい どれくらい どれぐらい どのぐらい どんくらい 何時間 なんじかん 何回 なんかい 何人 何歳 なんさい なんぼ 何番 どれだけ 何冊 何分 何キロ どんなもん
+"""
+ASK_GROUPS = {"when": "when", "where": "where", "who": "who", "why": "how", "how": "how", "what": "what",
+              "which": "what", "amount": "amount"}  # fmt: skip
+
+# asking without a question word: 教えて, 知りたい (compatible with any kind of question)
+# (予定ある？ 決まってる？ ask for the plan, not yes or no)
+REQUEST = "予定 計画 決まって 決まった 決まり 教えて おしえて 教えてください 知りたい しりたい 聞きたい ききたい 気にな きにな 伺 うかが 聞かせて きかせて ください ちょうだい 頂け いただけ お聞き 質問"
+
+# negation of what is asked (見ない, 好きじゃない). A bare final ない is an ask (おすすめない？), not this.
+NEGATIONS = (
+    "じゃない じゃなく じゃなかった ではない ではなく ではありません くない くなかった しない しなかった "
+    "できない できなかった られない れない ません なかった ないの ないん ないで ないこと ない日 ない時 ないとき ずに"
+)
+
+# who the question is about, besides her: the fan (私は …); another sister is found by her name
+FAN = "私は 私の 私も わたしは わたしの わたしも 僕は 僕の ぼくは ぼくの 俺は 俺の おれは おれの うちは うちの あたしは 自分は"
+
+# words that frame a question and say nothing about what it asks (they are explained, weight 0)
+FRAME = """
+ねえねえ ねえね ねえ ねぇ ね てか てかさ ちなみに ところで そもそも ぶっちゃけ ずばり 実際 結局 まじ マジ まじで めっちゃ めちゃ すごく とても ちょっと ちょっとだけ
+いつも 普段 ふだん よく 毎日 毎朝 毎晩 毎回 大体 だいたい 基本 基本的に 平日 絶対 必ず 特に とくに 一番 いちばん 最も もっとも 1番
+ある あり あります ありますか ありません ない いる います いますか いない 居る する して した します しますか してる してた してる してます していますか しています していました
+される されて された されてる されています されていますか されました されましたか なさって なさっていた
+やる やって やった やってる やってます やってん やってんの やり やれ やれる できる できます できますか でき 出来る 出来
+なる なって なった なり なれ 行く 行っ いく いっ いった 来る
+です でした ですか でしょう でしょうか でしょ ます ました ましたか ますか だ だっけ だった だったっけ だよ だね なの なん なんだ なんです なんですか なんでしょう なのか
+か かな かなあ かね の ので のが のは のも のって のか んだ んです んですか んでしょう ん よ よね わ ぞ ぜ さ ってさ って っての とは は が を に で と も や へ から まで より など とか なんか なにか 何か 何も なんでも
+ちゃん さん さま 様 くん たん 氏 的 的に 流 目線 から見て からみて にとって
+いい よい いいの いいか いいかな いいですか いいでしょう よろしい よろしいですか
+思う 思います 思って 思った おもう 言う 言って 言ってた いって 聞く 聞いて 感じ かんじ 感じる 的な意味で
+もの 物 こと 事 やつ ヤツ の方 ほう 方 ひと 人 みんな 皆 自分 自身 ご自身 そっち あなた きみ キミ
+それとも または それ これ あれ この その あの こういう そういう どうなの どうなん
+最近は 今は ほんと 本当 ほんとう ガチ ガチで 正直 ずっと もう まだ また 全部 いろいろ 色々 いっぱい たくさん
+はじめまして 初めまして こんにちは こんばんは おはよう おつかれ お疲れ おつ 乙 失礼 失礼します すみません
+うん あ え えっ へえ ほう おお お なるほど そうなんだ そっか あはは 笑 w ｗ 草
+多い 少ない 気になる 気になって 気になります きになる
+いつまで とき 時 ている 派 予定 計画 つもり お祝い 祝い タイトル 過ごし 過ごす 過ごして 過ごされ 日 てん てんの なんな なんなん だろ だろう ような ように すれば ばいい ればいい たら ったら 中 向け った ため いらっしゃ 進め 決ま 決まって 話題 作品 いろんな 放送中 すると なら ならば しか だけ くらい ぐらい 頃 ごろ ていた ている て てる てた ちゃう ちゃった たい たく れる られ せる けど
+"""

@@ -1,0 +1,472 @@
+"""Matching questions by meaning: two wordings of one question meet, two questions that share words do not.
+
+No model and no morphological analyser at run time. A message (already folded by ``normalize``) is
+read in one pass of an Aho-Corasick automaton over every known form: the concepts of ``lexicon.py``
+(スイーツ = 甘いもの = デザート), the content words of the sister's own meaning patterns (found offline
+by the miner), question words, negations, the sisters' names and the words that only frame a
+question (ねえねえ, 教えて, ですか). The reading is compact:
+
+- ``concepts``: what it is about (like + food), each with a weight (time words such as 最近 weigh half);
+- ``asks``: the kind of question (when / where / who / how-why / what-which / amount), or none;
+- ``negated``, ``fan`` (about the fan: 私は…), ``about`` (another sister named);
+- ``unknown``: content nobody explained (kanji or long kana runs outside every known form).
+
+A pattern's ``Signature`` holds the concepts its question needs (``required``), those some of its
+wordings had (``optional``), its kind, negation and subject. It answers a message when the kind,
+negation and subject agree, every required concept is there (one may be missing from four or more)
+and the score — required weight found over required weight + extra concepts + unexplained content —
+reaches the pattern's threshold (0.75 unless the admin set another).
+
+A question often comes after some context (「昨日の配信楽しかった！で、次いつ？」): everything before the
+last clause break (けど, ところで, ました …) may supply a required concept but never counts against one.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from botan_line.characters import lexicon
+from botan_line.characters.normalize import fold
+
+DEFAULT_THRESHOLD = 0.75
+EXTRA_LIGHT = 0.25  # an unasked light concept (最近) counts this much against a match
+LOOSE_COST = 0.25  # a loosely required concept left out counts this much against a match
+MISS_ONE_OF = 4  # from this many required concepts on, one may be missing
+MAX_LENGTH = 120  # longer messages are stories, not questions to answer from a file
+CONTENT, TIME, ASK, REQUEST, NEG, FAN, FRAME, CUT, NAME = range(9)
+CUTS = (
+    "けど けれど けれども だけど ですが ますが ましたが のですが んですが たんですが ところで ちなみに そもそも "
+    "さて 逆に いから たいから ので んで てさ けどさ ました でした です ます ております しております てます "
+    "だよね んだよね よね"
+).split()
+ASK_FAMILY = {
+    "what": "open",
+    "where": "open",
+    "who": "open",
+    "how": "open",
+    "amount": "amount",
+    "when": "when",
+}
+NEG_NOUN = ("日", "こと", "時", "とき")  # 練習しない日: a negation that is itself a thing asked about
+STATEMENT_ENDS = (
+    "です",
+    "ます",
+    "ました",
+    "でした",
+    "た",
+    "だよ",
+    "だね",
+    "よ",
+    "ね",
+    "てる",
+    "ってる",
+    "る",
+)
+YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん")  # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？
+PRECISE = ("when", "amount")
+AFTERTHOUGHT = (
+    "で",
+    "の",
+    "に",
+    "は",
+    "が",
+    "を",
+    "も",
+    "と",
+    "から",
+    "まで",
+)  # a yes/no question is not one of these: 誕生日配信やる？ asks no date
+_SOFT = lexicon.SOFT
+_BY_SIZE = operator.itemgetter(0, 1, 2)
+_FIRST = operator.itemgetter(0)
+_KANJI = re.compile(r"[\u4e00-\u9fff\u3005a-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    kind: int
+    ids: tuple[str, ...] = ()
+    ask: str | None = None  # a content word that is also a question word (何時間: hours, asks an amount)
+
+    @property
+    def weights(self) -> tuple[tuple[str, float], ...]:
+        return _weights(self.ids)
+
+
+@dataclass(slots=True)
+class Reading:
+    """What a message says, as far as meaning matching cares."""
+
+    concepts: dict[str, float] = field(default_factory=dict)  # anywhere in the message
+    tail: dict[str, float] = field(default_factory=dict)  # in its last clause: what it asks about
+    asks: set[str] = field(default_factory=set)  # ask groups (lexicon.ASK_GROUPS values)
+    request: bool = False
+    negated: bool = False
+    fan: bool = False
+    about: frozenset[str] = frozenset()  # other sisters named
+    unknown: float = 0.0  # unexplained content in the last clause
+    unknown_words: tuple[str, ...] = ()
+    statement: bool = False
+    yes_no: bool = False  # no question word, no request, ends in a predicate: 誕生日配信やる？
+    # concepts of the question that count at least half a point when nothing explains them
+    firm: set[str] = field(default_factory=set)
+
+    @property
+    def content(self) -> bool:
+        return bool(self.concepts) or self.unknown > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What a question pattern asks, as stored in its ``meaning`` (see ``loader.Meaning``)."""
+
+    required: Mapping[str, float]
+    optional: frozenset[str] = frozenset()
+    loose: frozenset[str] = frozenset()  # required, but some wordings left it out: one may be missing
+    closed: bool = False  # asked only yes/no (まだ起きてる？): not an answer to when or how much
+    ask: str | None = None  # an ask group, or None: any
+    negated: bool = False
+    fan: bool = False
+    about: frozenset[str] = frozenset()
+    threshold: float = DEFAULT_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    score: float
+    ok: bool
+    reason: str  # "" when ok: why not, for the review
+
+
+def weight(concept: str) -> float:
+    return 0.5 if concept in lexicon.LIGHT else 1.0
+
+
+@functools.lru_cache(maxsize=4096)
+def _weights(ids: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    return tuple((cid, weight(cid)) for cid in ids)
+
+
+def _lines(block: str):
+    for line in block.strip().splitlines():
+        name, _, forms = line.partition(":")
+        yield name.strip(), forms.split()
+
+
+@functools.cache
+def base_entries() -> dict[str, Entry]:
+    """Every form of the shared lexicon, folded, to what it is (the first kind listed wins)."""
+    out: dict[str, Entry] = {}
+
+    def put(form: str, entry: Entry) -> None:
+        key = fold(form, contained=True)
+        if not key:
+            return
+        old = out.get(key)
+        if old is None:
+            out[key] = entry
+        elif old.kind == entry.kind == CONTENT:
+            out[key] = Entry(CONTENT, tuple(dict.fromkeys(old.ids + entry.ids)), old.ask)
+        elif old.kind == CONTENT and entry.kind == ASK:
+            out[key] = Entry(CONTENT, old.ids, entry.ids[0])
+
+    for name, forms in _lines(lexicon.CONCEPTS):
+        for form in forms:
+            word, *more = form.split("+")
+            put(word, Entry(CONTENT, (name, *more)))
+    for name, forms in _lines(lexicon.TIMES):
+        for form in forms:
+            put(form, Entry(CONTENT, (name,)))
+    for name, forms in _lines(lexicon.ASKS):
+        for form in forms:
+            put(form, Entry(ASK, (lexicon.ASK_GROUPS[name],)))
+    asks = sorted(
+        ((k, e.ids[0] if e.kind == ASK else e.ask) for k, e in out.items() if e.kind == ASK or e.ask),
+        key=lambda x: -len(x[0]),
+    )
+    for key, entry in list(out.items()):  # 週に何回, 何時起き: a content word with a question word in it
+        if entry.kind == CONTENT and entry.ask is None:
+            inner = next((a for k, a in asks if "何" in k and k in key and k != key), None)
+            if inner:
+                out[key] = Entry(CONTENT, entry.ids, inner)
+    for form in lexicon.REQUEST.split():
+        put(form, Entry(REQUEST))
+    for form in lexicon.NEGATIONS.split():
+        put(form, Entry(NEG))
+    for form in lexicon.FAN.split():
+        put(form, Entry(FAN))
+    for form in CUTS:
+        put(form, Entry(CUT))
+    for form in lexicon.FRAME.split():
+        put(form, Entry(FRAME))
+    return out
+
+
+def concept_forms(concept: str) -> list[str]:
+    """The lexicon's folded forms of a concept (for the review and the miner)."""
+    return [k for k, e in base_entries().items() if e.kind == CONTENT and concept in e.ids]
+
+
+class Reader:
+    """One sister's reader: the lexicon, her meaning patterns' own forms and the sisters' names."""
+
+    def __init__(self, extra: Mapping[str, Iterable[str]] = {}, names: Mapping[str, Iterable[str]] = {},
+                 own: str | None = None):  # fmt: skip
+        entries = dict(base_entries())
+        for concept, forms in extra.items():
+            own = Entry(CONTENT, (concept,))  # one for all its forms
+            for form in forms:
+                key = fold(form, contained=True)
+                if not key:
+                    continue
+                old = entries.get(key)
+                if old is None or old.kind in (FRAME, CUT):
+                    entries[key] = own
+                elif old.kind == CONTENT and concept not in old.ids:
+                    entries[key] = Entry(CONTENT, old.ids + (concept,), old.ask)
+                elif old.kind == ASK:
+                    entries[key] = Entry(CONTENT, (concept,), old.ids[0])
+        for sid, nicks in names.items():
+            for nick in nicks:
+                key = fold(nick, contained=True)
+                if key and len(key) > 1:
+                    entries[key] = Entry(FRAME) if sid == own else Entry(NAME, (sid,))
+        self.automaton = ahocorasick.Automaton()
+        values: dict = {}
+        for key, entry in entries.items():  # longest first, content before the rest on a tie
+            value = (len(key), entry.kind != CONTENT, entry)
+            self.automaton.add_word(key, values.setdefault(value, value))
+        self.automaton.make_automaton()
+
+    def read(self, text: str, question: bool = False, breaks: tuple[int, ...] = ()) -> Reading:
+        """``breaks``: where a sentence ended inside ``text`` (normalize's ``breaks``): the sentence that
+        asks is the question, the others only context (誕生日いつ？お祝いしたい)."""
+        spans = [
+            (-length, later, end - length + 1, entry)
+            for end, (length, later, entry) in self.automaton.iter(text)
+        ]
+        spans.sort(key=_BY_SIZE)
+        taken = 0  # a bit per character
+        chosen = []
+        for neg, _later, start, entry in spans:  # longest first: からおけ before のか, いろいろ before いろ
+            bits = ((1 << -neg) - 1) << start
+            if not taken & bits:
+                taken |= bits
+                chosen.append((start, start - neg, entry))
+        chosen.sort(key=_FIRST)
+        qs, qe = 0, len(text)  # the sentence that asks
+        if breaks:
+            bounds = [0, *(b for b in breaks if 0 < b < len(text)), len(text)]
+            sentences = list(zip(bounds, bounds[1:], strict=False))
+            asking = [i for i, (a, b) in enumerate(sentences)
+                      if any(a <= s < b and (e.kind in (ASK, REQUEST) or e.ask) for s, _e, e in chosen)]  # fmt: skip
+            at = asking[-1] if asking else len(sentences) - 1
+            qs, qe = sentences[at]
+            for a, b in sentences[at + 1 :]:  # an afterthought that ends in a particle narrows the question
+                if not text[a:b].endswith(AFTERTHOUGHT):  # (好きなキャラ誰？ラノベ限定で)
+                    break
+                qe = b
+        cut = qs  # and within it, what comes before a clause break (けど, ところで) is context too
+        for start, end, entry in chosen:
+            if entry.kind == CUT and start >= qs and end < qe - 1:
+                cut = end
+        r = Reading()
+        concepts, tail, asks = r.concepts, r.tail, r.asks
+        gaps = []
+        pos = 0
+        names = set()
+        negs: list[tuple[int, bool]] = []
+        for start, end, entry in chosen:
+            if start > pos:
+                gaps.append((pos, start))
+            pos = end
+            kind = entry.kind
+            if kind == FRAME:
+                continue
+            in_tail = cut <= start < qe
+            if kind == CONTENT:
+                for cid, w in entry.weights:
+                    concepts[cid] = w
+                    if in_tail:
+                        tail[cid] = w
+                        if cid not in _SOFT:
+                            r.firm.add(cid)
+                if entry.ask and in_tail:
+                    asks.add(entry.ask)
+            elif not in_tail:
+                continue
+            elif kind == ASK:
+                asks.add(entry.ids[0])
+            elif kind == REQUEST:
+                r.request = True
+            elif kind == NEG:  # 練習しない日: the negation says which thing is asked about
+                negs.append((end, text[start:end].endswith(NEG_NOUN) or text.startswith(NEG_NOUN, end)))
+            elif kind == FAN:
+                r.fan = True
+            elif kind == NAME:
+                names.add(entry.ids[0])
+        if pos < len(text):
+            gaps.append((pos, len(text)))
+        unknown, words = 0.0, []
+        for start, end in gaps:
+            if end <= cut or start >= qe:
+                continue
+            piece = text[max(start, cut) : min(end, qe)]
+            if _KANJI.search(piece):  # a word nobody explained (one kanji: often part of a known one, 入門書)
+                unknown += 1.0 if len(piece) > 1 else 0.5
+                words.append(piece)
+            elif len(piece) >= 3:
+                unknown += 0.5
+                words.append(piece)
+        r.unknown, r.unknown_words = unknown, tuple(words)
+        # a negation counts when it says what is asked about (好きじゃないアニメ, 練習しない日), not when it
+        # only closes the question (いただけませんか, しないの？, ありませんか)
+        content_starts = [s for s, _e, entry in chosen if entry.kind == CONTENT and s < qe]
+        r.negated = any(noun or any(s >= end for s in content_starts) for end, noun in negs)
+        r.about = frozenset(names)
+        if not r.asks:  # no question word in the last clause: perhaps earlier (次の予定ある？いつ？ has one)
+            for _s, _e, entry in chosen:
+                if entry.kind == ASK:
+                    r.asks.add(entry.ids[0])
+                elif entry.ask:
+                    r.asks.add(entry.ask)
+        r.statement = not (question or r.asks or r.request) and text.endswith(STATEMENT_ENDS)
+        r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
+        return r
+
+
+def judge(sig: Signature, r: Reading) -> Verdict:
+    """Does a message with this reading ask the signature's question? The score and, if not, why."""
+    if r.statement:
+        return Verdict(0.0, False, "a statement, not a question")
+    if sig.negated != r.negated:
+        return Verdict(0.0, False, "negation differs")
+    if sig.fan != r.fan:
+        return Verdict(0.0, False, "about the fan" if r.fan else "not about the fan")
+    if sig.about != r.about:
+        return Verdict(0.0, False, "about another sister" if r.about else "not about her sister")
+    if sig.ask in PRECISE and r.yes_no:
+        return Verdict(0.0, False, f"a yes/no question, not {sig.ask}")
+    if sig.closed and r.asks.intersection(PRECISE):
+        return Verdict(0.0, False, "a yes/no question, not " + "/".join(sorted(r.asks)))
+    if sig.ask is not None and r.asks and sig.ask not in r.asks:
+        family = ASK_FAMILY[sig.ask]
+        if any(ASK_FAMILY[a] != family for a in r.asks):
+            return Verdict(0.0, False, f"asks {'/'.join(sorted(r.asks))}, not {sig.ask}")
+    found = total = 0.0
+    missed, loose = [], []
+    solid = any(w >= 1.0 for w in sig.required.values())
+    for cid, w in sig.required.items():
+        if cid in r.concepts:
+            found += w
+            total += w
+        elif w < 1.0 and solid:
+            continue  # a light concept (最近, 一日) may be left unsaid when the topic is there
+        elif cid in sig.loose:
+            loose.append(cid)
+        else:
+            total += w
+            missed.append(cid)
+    if missed and (len(missed) > 1 or len(sig.required) < MISS_ONE_OF):
+        return Verdict(found / (total or 1.0), False, "missing " + ", ".join(missed))
+    known = sig.required.keys() | sig.optional
+    extras = [cid for cid in r.tail if cid not in known]
+    extra = sum(EXTRA_LIGHT if cid in lexicon.SOFT else weight(cid) for cid in extras)
+    if loose:
+        # a word some wordings left out may be left out again, once, when nothing takes its place
+        if missed or len(loose) > 1 or any(c not in lexicon.SOFT for c in extras) or not found:
+            return Verdict(found / (total + sum(weight(c) for c in loose)), False,
+                           "missing " + ", ".join(missed + loose))  # fmt: skip
+        total += LOOSE_COST * sum(weight(c) for c in loose)
+    score = found / (total + extra + r.unknown) if total else 0.0
+    if score < sig.threshold:
+        why = "other content: " + ", ".join(extras + list(r.unknown_words))
+        return Verdict(score, False, why)
+    return Verdict(score, True, "")
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What ``judge`` asks of a message before anything else, precomputed for an index: every concept
+    of ``need`` present, at most one of ``some`` missing, and no more unexplained concepts than the
+    threshold allows (``firm``: each such concept costs at least half a point)."""
+
+    need: tuple[str, ...]
+    some: tuple[str, ...]
+    weight: float  # the required weight: the most a message can find
+
+    def allow(self, sig: Signature, present: frozenset[str], firm: set[str]) -> bool:
+        """``need`` beyond the concept it was found by is checked by the index (``Matcher``)."""
+        if self.some:
+            missing = 0
+            for c in self.some:
+                if c not in present:
+                    missing += 1
+            if missing > 1:
+                return False
+        extra = 0
+        for c in firm:
+            if c not in sig.required and c not in sig.optional:
+                extra += 1
+        return not extra or self.weight / (self.weight + 0.5 * extra) >= sig.threshold
+
+
+def needs(sig: Signature, canon: dict | None = None) -> tuple[Needs, frozenset[str]]:
+    """The signature's ``Needs``, and the concepts to file it under in an index: one of ``need``,
+    or when nothing is needed for sure, its solid concepts (at most one of them is missing)."""
+    solid = frozenset(c for c, w in sig.required.items() if w >= 1.0)
+    base = solid or frozenset(sig.required)
+    if len(sig.required) >= MISS_ONE_OF:  # one of them may be missing
+        need, some = frozenset(), base
+    else:
+        need, some = base - sig.loose, base & sig.loose
+    keys = need or (solid if len(solid) >= 2 else frozenset(sig.required))
+    found = Needs(tuple(sorted(need)), tuple(sorted(some)), sum(sig.required.values()))
+    return (canon.setdefault(found, found) if canon is not None else found), keys
+
+
+def compact(items, canon: dict | None = None) -> frozenset[str]:
+    """A frozenset, the one empty frozenset when empty, and one shared object per set in ``canon``."""
+    out = frozenset(items) if items else EMPTY
+    return canon.setdefault(out, out) if canon is not None else out
+
+
+EMPTY: frozenset[str] = frozenset()
+
+
+def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) -> Signature:
+    """The question several wordings ask: concepts most of them share are required — those every
+    wording said strictly, the others loosely (one of them may be left out) — the rest optional;
+    the most common kind of question, negation and subject."""
+    n = len(readings)
+    counts: dict[str, int] = {}
+    for r in readings:
+        for cid in r.concepts:
+            counts[cid] = counts.get(cid, 0) + 1
+    need = (n + 1) // 2 if n > 2 else n
+    required = {cid: weight(cid) for cid, c in counts.items() if c >= need}
+    optional = frozenset(cid for cid in counts if cid not in required)
+    loose = frozenset(cid for cid in required if counts[cid] < n)
+    asks: dict[str, int] = {}
+    for r in readings:
+        for a in r.asks:
+            asks[a] = asks.get(a, 0) + 1
+    ask = max(sorted(asks), key=lambda a: asks[a]) if asks else None
+    half = n / 2
+    return Signature(
+        required=required,
+        optional=optional,
+        loose=loose,
+        closed=all(r.yes_no for r in readings),
+        ask=ask,
+        negated=sum(r.negated for r in readings) > half,
+        fan=sum(r.fan for r in readings) > half,
+        about=max((r.about for r in readings), key=lambda a: sum(x.about == a for x in readings)),
+        threshold=threshold,
+    )

@@ -1,0 +1,139 @@
+"""Meaning matching: two wordings of one question meet, two questions sharing words do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from botan_line.characters.loader import Pattern
+from botan_line.characters.matcher import Context, Matcher
+from botan_line.characters.normalize import normalize
+from botan_line.storage.learned import threshold_from
+
+NAMES = {"botan": ["牡丹", "牡丹ちゃん", "ぼたんちゃん"], "yuri": ["ユリ", "ユリちゃん"]}
+
+
+def matcher(*examples_by_id):
+    patterns = [
+        Pattern.model_validate(
+            {"id": pid, "category": "question", "meaning": {"examples": ex}, "replies": ["うん", "そうだよ"]}
+        )  # fmt: skip
+        for pid, ex in examples_by_id
+    ]
+    return Matcher(patterns, sister="botan", names=NAMES)
+
+
+def ask(m, text):
+    n = normalize(text)
+    found = m.match(n.text, n.question, Context("daytime"), n.breaks)
+    return found.pattern.id if found else None
+
+
+FOOD = ("food", ["好きな食べ物なに？", "好物ってなに？", "好きな食べ物教えて"])
+BIRTHDAY = ("birthday", ["誕生日いつ？", "誕生日っていつ？", "誕生日教えて"])
+
+
+@pytest.mark.parametrize(
+    "text", ["牡丹ちゃんの好きな食べ物ってなんですか？", "すきなたべもの教えて〜", "好物は？"]
+)
+def test_other_wordings_of_the_question_meet(text):
+    assert ask(matcher(FOOD, BIRTHDAY), text) == "food"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["嫌いな食べ物は？", "好きな飲み物は？", "ユリちゃんの好きな食べ物は？", "配信いつ？", "誕生日プレゼント何がいい？",
+     "ちなみに私の好きな食べ物はカレーです"],
+)  # fmt: skip
+def test_different_questions_sharing_words_do_not(text):
+    assert ask(matcher(FOOD, BIRTHDAY), text) not in ("food", "birthday")
+
+
+def test_when_is_not_what():
+    m = matcher(("next_when", ["次の配信いつ？", "次の配信っていつ？", "次いつ配信する？"]))
+    assert ask(m, "次の枠いつ〜？") == "next_when"
+    assert ask(m, "次の配信なにやるの？") is None
+    assert ask(m, "前回の配信いつだった？") is None
+
+
+def test_a_stricter_threshold_answers_fewer_wordings():
+    loose = matcher(("food", FOOD[1]))
+    strict = Matcher([Pattern.model_validate({"id": "food", "category": "question", "replies": ["a", "b"],
+                      "meaning": {"examples": FOOD[1], "threshold": 1.0}})], sister="botan", names=NAMES)  # fmt: skip
+    text = "最近好きな食べ物ある？"
+    assert ask(loose, text) == "food" and ask(strict, text) is None
+
+
+def test_threshold_is_read_from_an_approval():
+    assert threshold_from(["しきい値0.85", "返事"]) == (0.85, ["返事"])
+    assert threshold_from(["返事"]) == (None, ["返事"])
+
+
+@pytest.mark.parametrize("text, expected", [("こんにちわ", "hello"), ("おはようござます", "morning"),
+                                            ("ごんにちは", None), ("こんにちか", None)])  # fmt: skip
+def test_a_greeting_forgives_only_a_slip_of_the_finger(text, expected):
+    m = Matcher([Pattern.model_validate({"id": "hello", "category": "greeting", "replies": ["a", "b"],
+                                         "triggers": [{"exact": ["こんにちは"]}]}),
+                 Pattern.model_validate({"id": "morning", "category": "greeting", "replies": ["c", "d"],
+                                         "triggers": [{"exact": ["おはようございます"]}]})])  # fmt: skip
+    assert ask(m, text) == expected
+
+
+def test_a_question_followed_by_its_reason_is_read_from_the_sentence_that_asks():
+    m = matcher(BIRTHDAY)
+    assert ask(m, "ねえねえ、誕生日いつなの？お祝いしたい") == "birthday"
+    assert normalize("誕生日いつ？お祝いしたい").breaks == (5,)
+
+
+def test_a_yes_no_question_is_not_a_when_question():
+    m = matcher(BIRTHDAY)
+    assert ask(m, "誕生日配信やる？") is None
+
+
+def test_a_word_most_wordings_said_may_be_left_out_once_when_nothing_takes_its_place():
+    m = matcher(("rank", ["今のランク教えて", "ランクいまどのへん？", "ランクどこ？"]))
+    assert ask(m, "ランク何帯？") == "rank"  # 今 left out
+    assert ask(m, "最高ランクどこまでいった？") is None  # something else in its place
+
+
+def test_a_negation_before_a_noun_is_what_is_asked():
+    m = matcher(("hours", ["一日何時間練習してる？", "練習時間どれくらい？", "毎日何時間練習してるの？"]))
+    assert ask(m, "練習しない日ある？") is None
+
+
+def test_sharing_only_a_frame_is_sharing_no_topic():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    ws = [Wording(t, t) for t in ["好きなすいつなに", "好きなすいつは", "すいつ何派", "好きなあにめなに"]]
+    Analyst({}, "botan").learn(ws)
+    groups = [[w.text for w in g] for g in cluster(ws)]
+    assert ["好きなすいつなに", "好きなすいつは", "すいつ何派"] in groups
+    assert ["好きなあにめなに"] in groups
+
+
+def test_two_groups_one_of_which_always_says_what_the_other_never_does_stay_apart():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    texts = ["好きなあにそんなに", "一番好きなあにそん教えて", "好きなあにめなに", "一番好きなあにめ教えて"]
+    ws = [Wording(t, t) for t in texts]
+    Analyst({}, "botan").learn(ws)
+    groups = sorted(sorted(w.text for w in g) for g in cluster(ws))
+    assert groups == [sorted(texts[:2]), sorted(texts[2:])]
+
+
+def test_a_message_naming_a_sister_is_not_answered_by_words_inside_it():
+    m = Matcher([Pattern.model_validate({"id": "tried", "category": "smalltalk", "replies": ["a", "b"],
+                                         "triggers": [{"regex": "おすすめ.*読んだ", "scope": "contains"}]})],
+                sister="botan", names=NAMES)  # fmt: skip
+    assert ask(m, "おすすめ読んだよ") == "tried"
+    assert ask(m, "ユリのおすすめ読んだよ") is None
+
+
+def test_learned_meanings_are_compact():
+    p = Pattern.model_validate({"id": "q", "category": "learned", "replies": ["a", "b"],
+                                "meaning": {"examples": ["誕生日いつ？"], "concepts": {"birthday": [], "w:x": ["えっくす"]},
+                                            "loose": ["w:x"], "ask": "when"}})  # fmt: skip
+    assert p.meaning.concepts == {"birthday": (), "w:x": ("えっくす",)} and p.meaning.loose == ("w:x",)
+    assert not hasattr(p.meaning, "__dict__")
+    with pytest.raises(ValueError):
+        Pattern.model_validate({"id": "q", "category": "learned", "replies": ["a", "b"],
+                                "meaning": {"examples": ["x"], "nonsense": 1}})  # fmt: skip
