@@ -157,6 +157,9 @@ class ModelProfile(Strict):
         "usage does not say which of its prompt tokens were the image's); None: one per 32×32 patch",
     )
     flex: bool = Field(False, description="offers service_tier=flex at half price (offline work only)")
+    structured: bool = Field(
+        False, description="keeps to a JSON schema (response_format json_schema, strict)"
+    )
     shutdown: dt.date | None = None
     replacement: str | None = None
     price: Price | None = None
@@ -283,6 +286,11 @@ class SafetySection(Strict):
         default_factory=lambda: {"sexual/minors": 0.3, "sexual": 0.6}
     )
     concern: dict[ModerationCategory, Threshold] = Field(default_factory=lambda: {"self-harm": 0.3})
+    model_verdict: bool = Field(
+        True,
+        description="a chat model that keeps to a JSON schema also gives its own reading of the fan's "
+        "message (crisis, abuse, danger, sexual, ...) in the same call; a flag answers with the safety reply",
+    )
 
 
 class Lifecycle(Strict):

@@ -670,6 +670,7 @@ class FakeModelSpec:
     cache_writes: bool = False  # bills prompt tokens written to the cache (the gpt-6 generation)
     images: bool = True  # takes image parts (every chat model listed here does)
     image_tokens: int | None = None  # per image at detail low where OpenAI gives a fixed figure; else patches
+    structured: bool = True  # keeps to a JSON schema (response_format json_schema): every model listed here
 
 
 _GPT6 = ("none", "low", "medium", "high", "xhigh", "max")
@@ -729,6 +730,9 @@ def refusal(body: dict, spec: FakeModelSpec | None) -> tuple[str, str, str] | No
         return ("unsupported_parameter", "max_tokens",
                 "Unsupported parameter: 'max_tokens' is not supported with this model. "
                 "Use 'max_completion_tokens' instead.")  # fmt: skip
+    problem = _schema_problem(body.get("response_format"), spec)
+    if problem is not None:
+        return problem
     effort = effort or spec.default_effort
     sampled = spec.sampling == "always" or (spec.sampling == "at_none" and effort == "none")
     for param in ("temperature", "top_p"):
@@ -737,6 +741,28 @@ def refusal(body: dict, spec: FakeModelSpec | None) -> tuple[str, str, str] | No
             return ("unsupported_value", param,
                     f"Unsupported value: '{param}' does not support {value} with this model. "
                     "Only the default (1) value is supported.")  # fmt: skip
+    return None
+
+
+def _schema_problem(fmt: object, spec: FakeModelSpec) -> tuple[str, str, str] | None:
+    """The 400 a ``response_format`` earns: a model that does not keep to schemas, or a strict schema
+    OpenAI would refuse (every property required, no others allowed)."""
+    if fmt is None:
+        return None
+    if not spec.structured:
+        return ("unsupported_parameter", "response_format",
+                "Unsupported parameter: 'response_format' of type 'json_schema' is not supported with this model.")  # fmt: skip
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        return ("invalid_value", "response_format.type", "Invalid value: only 'json_schema' is simulated.")
+    spec_ = fmt.get("json_schema") or {}
+    schema = spec_.get("schema") or {}
+    props = set((schema.get("properties") or {}).keys())
+    if spec_.get("strict") and (
+        set(schema.get("required") or ()) != props or schema.get("additionalProperties") is not False
+    ):
+        return ("invalid_json_schema", "response_format",
+                "Invalid schema for response_format: In context=(), 'required' is required to be supplied and "
+                "to be an array including every key in properties; 'additionalProperties' must be false.")  # fmt: skip
     return None
 
 
@@ -759,6 +785,7 @@ class Scripted:
     reasoning_tokens: int | None = None  # None: what the model's effort spends (REASONING_SPENT)
     error_code: str | None = None  # with status >= 400: the error's code and param
     error_param: str | None = None
+    risk: str = "none"  # the model's reading, when the request asked for a structured reply
 
 
 CACHE_MIN_TOKENS, CACHE_STEP = 1024, 128  # OpenAI's automatic prompt caching (DESIGN §8)
@@ -995,8 +1022,10 @@ class FakeOpenAI(_FakeServer):
         cached_tokens: int | None = None,
         error_code: str | None = None,
         error_param: str | None = None,
+        risk: str = "none",
     ) -> None:
-        """Script the next answer. raw: a str sent as the exact body; model: None echoes the
+        """Script the next answer. risk: the model's reading when the request asks for a structured
+        reply (its ``content`` then goes out as ``{"reply": content, "risk": risk}``). raw: a str sent as the exact body; model: None echoes the
         request's; status >= 400: an OpenAI error JSON whose message is `content` (headers given
         here replace the default 429 retry hints); gate: the answer waits until the test sets this
         event (no sleeping in tests); cached_tokens: reported as
@@ -1014,6 +1043,7 @@ class FakeOpenAI(_FakeServer):
             cached_tokens=cached_tokens,
             error_code=error_code,
             error_param=error_param,
+            risk=risk,
         )
         step.headers.update(headers or {})
         with self._cond:
@@ -1101,6 +1131,8 @@ class FakeOpenAI(_FakeServer):
             effort = body.get("reasoning_effort") or (spec.default_effort if spec else None)
             reasoning = REASONING_SPENT.get(effort, 0) if spec and spec.reasoning else 0
         content, finish = step.content, step.finish_reason
+        if spec is not None and body.get("response_format") is not None:  # a local server ignores it
+            content = json.dumps({"reply": content, "risk": step.risk}, ensure_ascii=False)
         cap = body.get("max_completion_tokens") or body.get("max_tokens")
         completion_tokens = step.completion_tokens + reasoning
         if isinstance(cap, int) and completion_tokens > cap:  # the cap ran out, reasoning first

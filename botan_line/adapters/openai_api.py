@@ -19,6 +19,7 @@ Any OpenAI-compatible server works (OPENAI_BASE_URL: a local Ollama, another pro
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -95,6 +96,25 @@ def _detail(usage, group: str, name: str) -> int:
     return value if isinstance(value, int) and value > 0 else 0
 
 
+def _reply_and_risk(content: str) -> tuple[str, str | None]:
+    """Her reply and the model's reading from a structured answer. A server that ignored the
+    format (a local one) answered in plain text: that is her reply, with no reading. A JSON answer
+    cut short or of another shape gives no text (the guard rejects it, the turn retries), never
+    a half object shown to a fan."""
+    if not content.lstrip().startswith("{"):
+        return content, None
+    try:
+        found = json.loads(content)
+    except ValueError:
+        log.warning("structured reply not readable (cut short?)")
+        return "", None
+    if not isinstance(found, dict) or not isinstance(found.get("reply"), str):
+        log.warning("structured reply without a reply field")
+        return "", None
+    risk = found.get("risk")
+    return found["reply"], risk if isinstance(risk, str) else None
+
+
 @dataclass
 class Adjustment:
     """What one model was found to refuse, applied to every later request for it."""
@@ -158,7 +178,7 @@ class LLM:
             params = self.params(ask, messages)
             try:
                 resp = self.client.with_options(timeout=timeout).chat.completions.create(**params)
-                return self._completion(resp, ask.model, started)
+                return self._completion(resp, ask.model, started, "response_format" in params)
             except openai.NotFoundError as exc:
                 if exc.code == "model_not_found" or exc.param == "model":
                     log.warning("model %s is not available: HTTP 404 %s", ask.model, exc.code)
@@ -204,7 +224,8 @@ class LLM:
         params: dict = {"model": ask.model, "messages": messages}
         token_param = adj.token_param or ask.token_param
         params[token_param] = ask.max_tokens + adj.extra_tokens
-        optional = {"temperature": ask.temperature, "service_tier": ask.service_tier}
+        optional = {"temperature": ask.temperature, "service_tier": ask.service_tier,
+                    "response_format": ask.response_format}  # fmt: skip
         effort = ask.effort
         if adj.effort and (effort is None or EFFORTS.index(adj.effort) > EFFORTS.index(effort)):
             effort = adj.effort
@@ -238,12 +259,16 @@ class LLM:
         log.warning("model %s refuses %s (%s): %s from now on", ask.model, param, exc.code, change)
         return True
 
-    def _completion(self, resp, model: str, started: float) -> Completion:
+    def _completion(self, resp, model: str, started: float, structured: bool = False) -> Completion:
         choice = resp.choices[0] if resp.choices else None
         text = (choice.message.content or "") if choice and choice.message else ""
+        risk = None
+        if structured:
+            text, risk = _reply_and_risk(text)
         usage = resp.usage
         return Completion(
             text=text,
+            risk=risk,
             model=resp.model or model,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,

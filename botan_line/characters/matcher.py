@@ -164,7 +164,12 @@ def _folded(text: str) -> tuple[str, bool, tuple[int, ...]]:
 
 class Matcher:
     def __init__(
-        self, patterns: Iterable, sister: str | None = None, names: dict | None = None, *, split_streams: bool = True
+        self,
+        patterns: Iterable,
+        sister: str | None = None,
+        names: dict | None = None,
+        *,
+        split_streams: bool = True,
     ):
         self.exact: dict[str, list] = {}
         self.keywords: list[_Keywords] = []

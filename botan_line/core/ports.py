@@ -93,6 +93,7 @@ class Ask:
     temperature: float | None = None  # None: not sent (reasoning models take it only at effort none)
     effort: str | None = None  # reasoning_effort; None: not sent
     service_tier: str | None = None  # "flex" for offline work on a model that offers it
+    response_format: dict | None = None  # the reply as {"reply", "risk"} (``core/layer2/verdict.py``)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Completion:
     reasoning_tokens: int = 0  # of completion_tokens, spent reasoning
     cache_write_tokens: int = 0  # of prompt_tokens, written to the cache (billed at the write price)
     finish_reason: str | None = None  # "length": the cap ran out (a reasoning model may leave no text)
+    risk: str | None = None  # the model's own reading of the message, when the call asked for it
 
 
 @dataclass(frozen=True)

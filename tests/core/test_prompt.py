@@ -161,5 +161,3 @@ def test_the_leading_system_message_is_the_same_bytes_for_every_fan_and_turn(cor
     assert len(mika) == 8 and all(m[1]["role"] == "system" and "「ミカ」" in m[1]["content"] for m in mika)
     others = [m for m in botan if m not in mika]
     assert not any("ミカ" in x["content"] for m in others for x in m[:-1] if x["role"] == "system")
-
-

@@ -6,6 +6,7 @@ here waits for real time."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from email.utils import formatdate
@@ -275,3 +276,60 @@ def test_a_transcription_that_fails_says_why_in_a_short_code(ai, arrange, kwargs
         transcribe(ai, voice("もしもし"), t, **kwargs)
     assert found.value.reason == reason
     assert len(t.slept) == (2 if reason == "InternalServerError" else 0)  # retried like a chat call
+
+
+# --- the model's own reading, in the same call ---------------------------------------------------
+
+
+def reading_call(llm: LLM, time: Time, model: str = "gpt-6-luna"):
+    from botan_line.core.layer2.verdict import schema
+
+    ask = Ask(model, 200, effort="none", response_format=schema())
+    return llm.complete(ask, MESSAGES, deadline=time.now + 40)
+
+
+def test_a_structured_answer_gives_her_reply_and_the_models_reading(openai_fake):
+    time = Time()
+    openai_fake.queue("それはつらかったね…", risk="concern")
+    done = reading_call(edge(openai_fake, time), time)
+    assert (done.text, done.risk) == ("それはつらかったね…", "concern")
+    (sent,) = openai_fake.calls()
+    fmt = sent["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
+    assert fmt["json_schema"]["schema"]["properties"]["risk"]["enum"][0] == "none"
+
+
+def test_a_server_that_ignores_the_format_is_read_as_plain_text(openai_fake):
+    time = Time()
+    openai_fake.queue("やっほー！")
+    done = reading_call(edge(openai_fake, time), time, model="llama3.1:8b")  # unknown: a lenient local server
+    assert (done.text, done.risk) == ("やっほー！", None)
+
+
+@pytest.mark.parametrize("content", ['{"reply": "途中で切れ', '{"answer": "ちがう形"}', '{"reply": 3}'])
+def test_a_structured_answer_cut_short_or_misshapen_shows_no_half_object(openai_fake, content):
+    time = Time()
+    body = (
+        '{"id": "x", "object": "chat.completion", "created": 1, "model": "gpt-6-luna", "choices": '
+        '[{"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": %s}}]}'
+    )
+    openai_fake.queue(raw=body % json.dumps(content))
+    done = reading_call(edge(openai_fake, time), time)
+    assert (done.text, done.risk) == ("", None)  # the guard rejects an empty reply: the turn retries
+
+
+def test_a_model_that_refuses_schemas_is_asked_without_one_from_then_on(openai_fake):
+    from dataclasses import replace
+
+    from fakes import FAKE_MODELS
+
+    openai_fake.models["gpt-6-luna"] = replace(FAKE_MODELS["gpt-6-luna"], structured=False)
+    time = Time()
+    llm = edge(openai_fake, time)
+    openai_fake.queue("やっほー！")
+    first = reading_call(llm, time)
+    openai_fake.queue("またね！")
+    second = reading_call(llm, time)
+    assert (first.text, first.risk, second.text) == ("やっほー！", None, "またね！")
+    bodies = openai_fake.calls()
+    assert ["response_format" in b for b in bodies] == [True, False, False]  # refused once, then not sent

@@ -314,8 +314,8 @@ class Layer2:
                 name = failover(name, down)
                 continue
             try:
-                done = llm.complete(profiles.ask(tier, self.cfg, temperature=cooler), call.built,
-                                    deadline=deadline)  # fmt: skip
+                ask = profiles.ask(tier, self.cfg, temperature=cooler, verdict=self.cfg.safety.model_verdict)
+                done = llm.complete(ask, call.built, deadline=deadline)
             except ModelGone as exc:  # this tier fails over for the rest of the day; not a retry
                 verdicts.append(f"gone:{name}")
                 effects += self._gone(ctx, name, exc, tiers)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from botan_line.config import BotConfig, ModelProfile, Tier
+from botan_line.core.layer2 import verdict as reading
 from botan_line.core.ports import Ask
 
 # Output tokens a reply may spend reasoning at each effort, on top of the reply's own cap. OpenAI
@@ -39,10 +40,18 @@ def takes_sampling(profile: ModelProfile | None, effort: str | None) -> bool:
     return profile.sampling == "always" or (profile.sampling == "at_none" and effort in (None, "none"))
 
 
-def ask(tier: Tier, cfg: BotConfig, *, temperature: float | None = None, offline: bool = False) -> Ask:
+def ask(
+    tier: Tier,
+    cfg: BotConfig,
+    *,
+    temperature: float | None = None,
+    offline: bool = False,
+    verdict: bool = False,
+) -> Ask:
     """The parameters one call on ``tier`` is sent with. ``temperature`` overrides the tier's (a
     cooler retry) where the model takes one; ``offline`` (drafting variations, ``botan-line vary``)
-    asks for the Flex tier at half price on a model that offers it."""
+    asks for the Flex tier at half price on a model that offers it; ``verdict`` asks a model that
+    keeps to a JSON schema for its own safety reading beside the reply (``verdict.py``)."""
     profile = cfg.profile(tier.model)
     effort = effort_for(tier, profile)
     sampled = temperature if temperature is not None else tier.temperature
@@ -56,4 +65,5 @@ def ask(tier: Tier, cfg: BotConfig, *, temperature: float | None = None, offline
         temperature=sampled if takes_sampling(profile, effort) else None,
         effort=effort,
         service_tier="flex" if offline and profile.flex else None,
+        response_format=reading.schema() if verdict and profile.structured else None,
     )
