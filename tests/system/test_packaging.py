@@ -27,6 +27,13 @@ def test_the_wheel_holds_every_module_and_every_character_file_but_no_learned_ya
     names = set(zipfile.ZipFile(wheel).namelist())
     modules = {p.relative_to(REPO).as_posix() for p in (REPO / "botan_line").rglob("*.py")}
     assert modules <= names, sorted(modules - names)
+    # every data file the code reads at run time (model profiles, LINE's webhook schema, ...)
+    data = {
+        p.relative_to(REPO).as_posix()
+        for p in (REPO / "botan_line").rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "console_ui" not in p.parts
+    }
+    assert data <= names, sorted(data - names)
     characters = {
         "botan_line/default_characters/" + p.relative_to(REPO / "characters").as_posix()
         for p in (REPO / "characters").rglob("*.yaml")

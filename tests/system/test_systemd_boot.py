@@ -130,7 +130,10 @@ def test_the_bot_starts_sandboxed_answers_and_the_terminal_sees_its_database(box
         requests.post(f"http://127.0.0.1:{port}/callback", data=body, headers=headers, timeout=5).status_code
         == 200
     )
-    assert line.wait_for(lambda: len(line.replies()) == 1, timeout=30)
+    answered = line.wait_for(lambda: len(line.replies()) == 1, timeout=30)
+    assert answered, "\n".join(
+        box.run("journalctl -u botan-line -n 60 -o cat --no-pager").stdout.splitlines()
+    )
 
     # the service runs the installed package from the venv, not a checkout
     pid = status["MainPID"]
