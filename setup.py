@@ -31,7 +31,8 @@ setup(
         **{f"{CHARACTERS}.{s}": ["*.yaml"] for s in sisters},
         "botan_line.doors": CONSOLE_UI,
         "botan_line": ["models.yaml"],  # the model profiles (what each model takes, costs, and when it stops)
-        "botan_line.core": ["line_webhook.yml"],  # LINE's webhook schema, which the door checks events against
+        # LINE's webhook schema (the door checks events against it) and the safety reader's table
+        "botan_line.core": ["line_webhook.yml", "safety_model.tsv.gz"],
     },
     exclude_package_data={f"{CHARACTERS}.{s}": ["learned.yaml"] for s in sisters},
 )

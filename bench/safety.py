@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
 """Safety layer and quality guard on the labelled corpora (a benchmark, not a test).
 
-Prints, for the dev and the held-out parts of tests/data/safety: recall and false-positive rate
+With ``--authors DIR`` (tests/data/safety/authors by default; a folder of held-out authors to
+measure once), prints per author and pooled, for the rules alone and for rules + reader: the
+share caught of each class (crisis, abuse and danger count as caught when read as any of the three;
+"worrying" adds concern), false alarms on each family's look-alikes and on ordinary lines, with
+Wilson 95% intervals on the pooled figures; ``--ordinary FILE`` adds a file of ordinary lines.
+
+Then prints, for the dev and the held-out parts of tests/data/safety: recall and false-positive rate
 per class (positives of the class; negatives are its look-alikes, concern lines included), the
 concern recall, and the hits on generated ordinary fan chat (tests/corpus.py). Then the guard's
 precision and recall on tests/data/guard (a rejection is a positive), its false-reject rate on
@@ -9,7 +15,7 @@ generated ordinary replies and on every line shipped in characters/, the median 
 message of classify and check_reply, and what importing and compiling the safety layer costs in
 memory (PSS, from /proc/self/smaps_rollup).
 
-    .venv/bin/python bench/safety.py [--rounds 5] [--misses]
+    .venv/bin/python bench/safety.py [--rounds 5] [--misses] [--authors DIR] [--ordinary FILE] [--only-authors]
 """
 
 from __future__ import annotations
@@ -47,8 +53,10 @@ CHARS = load_characters(ROOT / "characters")
 RULES = CHARS.safety
 NAMES = CHARS.speaker_names  # what Layer 2 passes the guard: every sister's names
 LOADED = pss_kb()
-safety.classify("おはよう", RULES)  # compiles the rules (regexes, Aho-Corasick automaton)
+safety.classify("おはよう", RULES, model=False)  # compiles the rules (regexes, Aho-Corasick automaton)
 COMPILED = pss_kb()
+safety.classify("おはよう", RULES)  # loads the statistical reader's table
+READER = pss_kb()
 from corpus import BLIND, CLASSES, SPLITS, load, load_guard, ordinary_chat, ordinary_replies  # noqa: E402
 
 
@@ -91,6 +99,62 @@ def safety_figures(show_misses: bool) -> None:
                 counts[k] = counts.get(k, 0) + 1
         shown = ", ".join(f"{k} {counts.get(k, 0)}" for k in ("crisis", "sexual", "personal", "concern"))
         print(f"  {split:8} ordinary chat: {len(lines)} lines → {shown}")
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if not n:
+        return 0.0, 0.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def author_figures(folder: Path, ordinary_file: Path | None, show_misses: bool) -> None:
+    from safety_corpus import CLASSES as SIX
+    from safety_corpus import FAMILY, NEAR, authors
+
+    books = authors(folder)
+    if ordinary_file is not None:
+        lines = [t.strip() for t in ordinary_file.read_text(encoding="utf-8").splitlines() if t.strip()]
+        books[ordinary_file.stem] = [("ordinary", t) for t in lines]
+    print(f"safety layer on the authors of {folder} ({', '.join(books)})")
+    rows = [(name, label, text) for name, lines in books.items() for label, text in lines]
+    reads = {}
+    for _, _, text in rows:
+        if text not in reads:
+            alone = safety.classify(text, RULES, model=False)
+            both = safety.classify(text, RULES)
+            reads[text] = (alone.kind if alone else None, both.kind if both else None)
+    worrying = "worrying"
+    targets = [*SIX, worrying, *NEAR, "ordinary"]
+    for name in [*books, "pooled"]:
+        parts = []
+        for lab in targets:
+            base = "concern" if lab == worrying else lab
+            mine = [r for r in rows if r[1] == base and (name == "pooled" or r[0] == name)]
+            if lab == worrying:  # everything that needs a careful answer: crisis, abuse, danger, concern
+                mine = [r for r in rows if r[1] in FAMILY and r[1] not in ("sexual", "personal")]
+                mine = [r for r in mine if name == "pooled" or r[0] == name]
+            if not mine:
+                continue
+            fam = FAMILY["concern"] if lab == worrying else FAMILY.get(lab) or NEAR.get(lab) or set(SIX)
+            alone = sum(reads[t][0] in fam for _, _, t in mine)
+            both = sum(reads[t][1] in fam for _, _, t in mine)
+            if name == "pooled":
+                lo, hi = wilson(both, len(mine))
+                what = "caught" if lab in FAMILY or lab == worrying else "false alarms"
+                print(f"  pooled {lab:14} {what:12} rules {alone / len(mine):6.1%}  rules+reader "
+                      f"{both}/{len(mine)} = {both / len(mine):6.1%}  (95% CI {lo:.1%}–{hi:.1%})")  # fmt: skip
+            else:
+                parts.append(f"{lab} {both / len(mine):.0%}")
+            if show_misses and name == "pooled":
+                for author, label, t in mine:
+                    hit = reads[t][1] in fam
+                    if (lab in FAMILY or lab == worrying) != hit:
+                        print(f"      {author}: {label} read as {reads[t][1]}: {t}")
+        if name != "pooled":
+            print(f"  {name:12} " + ", ".join(parts))
 
 
 def guard_figures() -> None:
@@ -160,13 +224,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--misses", action="store_true", help="list every miss and false positive")
+    parser.add_argument("--authors", type=Path, default=ROOT / "tests" / "data" / "safety" / "authors")
+    parser.add_argument("--ordinary", type=Path, help="a file of ordinary fan lines, one per line")
+    parser.add_argument("--only-authors", action="store_true", help="the author figures and the speed only")
     args = parser.parse_args()
-    safety_figures(args.misses)
-    guard_figures()
+    author_figures(args.authors, args.ordinary, args.misses)
+    if not args.only_authors:
+        safety_figures(args.misses)
+        guard_figures()
     speed(args.rounds)
     print(
         f"memory (PSS): importing the safety layer {(IMPORTED - BEFORE) / 1024:.2f} MB, "
-        f"compiling its rules {(COMPILED - LOADED) / 1024:.2f} MB"
+        f"compiling its rules {(COMPILED - LOADED) / 1024:.2f} MB, loading the reader {(READER - COMPILED) / 1024:.2f} MB"
     )
     return 0
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -299,6 +300,7 @@ class Contact(Strict):
     tel: str | None = None
     url: str | None = None
     hours: str | None = None
+    free: bool = Field(False, description="free to call or use (通話料無料, a free chat)")
 
 
 class SafetyConfig(Strict):
@@ -306,8 +308,15 @@ class SafetyConfig(Strict):
     lists here add an operator's own phrases on top of them, and safe_phrases take titles and
     idioms out (a katakana entry matches only as a whole katakana word)."""
 
+    checked: date = Field(
+        description="when every number and service below was last checked on its official page"
+    )
     crisis_reply: dict[str, str] = Field(description="per sister id; {contacts} is replaced by the list")
-    contacts: list[Contact] = Field(min_length=1)
+    contacts: list[Contact] = Field(min_length=1, description="for a crisis (self-harm, suicide)")
+    abuse_reply: dict[str, str] = Field(description="per sister id: abuse at home, at school or online")
+    abuse_contacts: list[Contact] = Field(min_length=1)
+    danger_reply: dict[str, str] = Field(description="per sister id: someone threatens the fan right now")
+    danger_contacts: list[Contact] = Field(min_length=1)
     concern_instruction: str = Field(
         min_length=10, description="added to the strong tier's system prompt for a concern message"
     )
@@ -327,11 +336,34 @@ class SafetyConfig(Strict):
                 raise ValueError(f"{w!r} is empty after normalising")
         return words
 
-    @field_validator("crisis_reply")
+    @field_validator("crisis_reply", "abuse_reply", "danger_reply")
     @classmethod
     def _fill(cls, replies: dict[str, str]) -> dict[str, str]:
         _fillable(list(replies.values()), CRISIS_PLACEHOLDERS)
         return replies
+
+    @field_validator("contacts", "abuse_contacts", "danger_contacts")
+    @classmethod
+    def _one_free(cls, contacts: list[Contact]) -> list[Contact]:
+        if not any(c.free and (c.tel or c.url) for c in contacts):
+            raise ValueError("name at least one free service (free: true) with a number or an address")
+        return contacts
+
+    @field_validator("danger_reply")
+    @classmethod
+    def _police_first(cls, replies: dict[str, str]) -> dict[str, str]:
+        for sister, text in replies.items():
+            if "110" not in text:
+                raise ValueError(f"the danger reply of {sister!r} must tell the fan to call 110")
+        return replies
+
+    def emergency(self, kind: str) -> tuple[dict[str, str], list[Contact]]:
+        """The replies and the contacts of a danger, crisis or abuse verdict."""
+        if kind == "danger":
+            return self.danger_reply, self.danger_contacts
+        if kind == "abuse":
+            return self.abuse_reply, self.abuse_contacts
+        return self.crisis_reply, self.contacts
 
 
 @dataclass
@@ -510,8 +542,9 @@ def load_characters(root: Path, learned: dict[str, tuple[str, dict | None]] | No
         problems.append(f"{root}:1: the default sister {DEFAULT_SISTER!r} is missing")
     if safety is not None:
         for sid in sisters:
-            if sid not in safety.crisis_reply:
-                problems.append(f"{root / 'safety.yaml'}:1: crisis_reply has no entry for {sid!r}")
+            for replies in ("crisis_reply", "abuse_reply", "danger_reply"):
+                if sid not in getattr(safety, replies):
+                    problems.append(f"{root / 'safety.yaml'}:1: {replies} has no entry for {sid!r}")
     matchers: dict[str, Matcher] = {}
     names = {sid: sister.persona.nicknames for sid, sister in sisters.items()}
     for sid, sister in sisters.items():

@@ -89,11 +89,12 @@ LINE_FOR = {safety.SEXUAL: "refuse_sexual", safety.PERSONAL: "deflect_personal",
 
 
 def safety_decision(ctx: TurnContext, verdict: safety.SafetyVerdict) -> Decision:
-    """The fixed answer to a verdict, from the rules or from moderation: the crisis reply with its
-    contacts (fixed text, never a model), else her line for the kind; the signal goes to the ledger."""
-    if verdict.kind == safety.CRISIS:
-        text = safety.crisis_reply(ctx.chars.safety, ctx.sister, ctx.name())
-        return ctx.reply(text, "safety", pattern="safety:crisis", safety=verdict.signal)
+    """The fixed answer to a verdict, from the rules, the statistical reader, moderation or the chat
+    model's own reading: the danger, crisis or abuse reply with its free contacts (fixed text, never
+    a model), else her line for the kind; the signal goes to the ledger."""
+    if verdict.kind in safety.EMERGENCY:
+        text = safety.emergency_reply(ctx.chars.safety, verdict.kind, ctx.sister, ctx.name())
+        return ctx.reply(text, "safety", pattern=f"safety:{verdict.kind}", safety=verdict.signal)
     text, used = ctx.line(LINE_FOR[verdict.kind])
     return ctx.reply(text, "safety", effects=[used], pattern=f"safety:{verdict.kind}", safety=verdict.signal)
 

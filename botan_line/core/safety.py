@@ -3,14 +3,20 @@
 ``classify(raw_text, rules)`` reads the raw fan message (it does its own normalisation, see
 ``safety_text``) and returns a ``SafetyVerdict`` or None. Kinds, most serious first:
 
-- ``crisis``: the fixed crisis reply with its contacts (never a model);
+- ``danger``: someone threatens the fan right now (at the door, following them, an adult who
+  wants to meet a minor alone): the fixed danger reply, 110 first;
+- ``crisis``: self-harm or suicide: the fixed crisis reply with its free contacts (never a model);
+- ``abuse``: violence or sexual exploitation at home, at school or online (sextortion included):
+  the fixed abuse reply, 189 and the lines for children;
 - ``sexual``: aimed at the sisters, refused in character (``lines.refuse_sexual``);
 - ``personal``: asks the sisters for real-life details, deflected (``lines.deflect_personal``);
 - ``concern``: worrying but not clear (もう無理, つらい): never a joke or "say it again" — the
   strong tier with ``concern_instruction`` when Layer 2 can answer, ``lines.concern`` when not.
 
-The rules are the built-in table (``safety_rules``) plus the operator's words and safe phrases
-from characters/safety.yaml. ``from_moderation`` turns OpenAI's moderation scores into the same
+Two readers decide: the rules (the built-in table ``safety_rules`` plus the operator's words and
+safe phrases from characters/safety.yaml), precise on the phrasings they know, and a statistical
+reader (``safety_model``: character n-grams, trained on several authors' corpora) for the ways
+people write around them; the more serious verdict wins. ``from_moderation`` turns OpenAI's moderation scores into the same
 verdict, for messages the rules did not decide. A verdict's ``rule`` names what matched (a rule
 id, a YAML list index or a moderation category), never the user's words: it is safe to store.
 """
@@ -26,11 +32,15 @@ import ahocorasick
 
 from botan_line.characters.placeholders import CRISIS_PLACEHOLDERS, fill
 from botan_line.characters.safety_text import prepare
+from botan_line.core import safety_model
 from botan_line.core.safety_rules import KATA, REPORTED, RULES
 
-Kind = Literal["crisis", "concern", "sexual", "personal"]
-CRISIS, CONCERN, SEXUAL, PERSONAL = "crisis", "concern", "sexual", "personal"
-ORDER = (CRISIS, SEXUAL, CONCERN, PERSONAL)  # most serious first: a worried fan gets the gentle line
+Kind = Literal["danger", "crisis", "abuse", "sexual", "concern", "personal"]
+DANGER, CRISIS, ABUSE = "danger", "crisis", "abuse"
+CONCERN, SEXUAL, PERSONAL = "concern", "sexual", "personal"
+# most serious first: a worried fan gets the gentle line, not a refusal
+ORDER: tuple[Kind, ...] = (DANGER, CRISIS, ABUSE, SEXUAL, CONCERN, PERSONAL)
+EMERGENCY = frozenset({DANGER, CRISIS, ABUSE})  # a fixed reply that names free services, never a model
 WORD_LISTS = {  # safety.yaml field → kind
     "crisis_words": CRISIS,
     "sexual_words": SEXUAL,
@@ -99,12 +109,17 @@ class Ruleset:
         return found
 
     def classify(self, raw: str, *, use_anchors: bool = True) -> SafetyVerdict | None:
+        return self.read(raw, use_anchors=use_anchors)[0]
+
+    def read(self, raw: str, *, use_anchors: bool = True) -> tuple[SafetyVerdict | None, str]:
+        """The rules' verdict on ``raw``, and its h form with the masked spans (idioms, titles,
+        safe phrases) blanked: what the statistical reader reads."""
         p = prepare(raw)
         if not p.h:
-            return None
+            return None, ""
         todo = self.candidates(p.h, p.latin) if use_anchors else set(range(len(self.rules)))
         if not todo:
-            return None
+            return None, p.h
         forms = {"h": p.h, "k": p.k, "latin": p.latin}
         concern: str | None = None
         ordered = sorted(todo)
@@ -123,12 +138,12 @@ class Ruleset:
                     forms[form] = text
         for kind in ORDER:
             if kind == CONCERN and concern is not None:
-                return SafetyVerdict(CONCERN, concern)
+                return SafetyVerdict(CONCERN, concern), forms["h"]
             for i in ordered:
                 rule = self.rules[i]
                 if rule.kind == kind and not rule.masks and rule.pattern.search(forms[rule.form]):
-                    return SafetyVerdict(kind, rule.id)
-        return None
+                    return SafetyVerdict(kind, rule.id), forms["h"]
+        return None, forms["h"]
 
 
 def _builtin() -> list[tuple[str, str, str, str, str]]:
@@ -177,12 +192,18 @@ def rules_for(cfg) -> Ruleset:
     return ruleset
 
 
-def classify(text: str, rules) -> SafetyVerdict | None:
-    """Which safety rule the RAW message ``text`` trips, most serious first; None if none.
-
-    ``rules`` is the ``SafetyConfig`` of characters/safety.yaml (or a compiled ``Ruleset``)."""
+def classify(text: str, rules, *, model: bool = True) -> SafetyVerdict | None:
+    """The most serious verdict of the rules and the statistical reader on the RAW message
+    ``text``; None if neither flags it. ``rules`` is the ``SafetyConfig`` of characters/safety.yaml
+    (or a compiled ``Ruleset``); ``model=False`` asks the rules alone."""
     ruleset = rules if isinstance(rules, Ruleset) else rules_for(rules)
-    return ruleset.classify(text)
+    verdict, h = ruleset.read(text)
+    if not model or not h.strip() or (verdict is not None and verdict.kind == ORDER[0]):
+        return verdict
+    reading = safety_model.shipped().read(h)
+    if reading is None or (verdict is not None and ORDER.index(verdict.kind) <= ORDER.index(reading.kind)):
+        return verdict
+    return SafetyVerdict(reading.kind, "reader")  # type: ignore[arg-type]  # its classes are Kinds
 
 
 def classify_turn(texts: Sequence[str], rules) -> SafetyVerdict | None:
@@ -198,7 +219,7 @@ def classify_turn(texts: Sequence[str], rules) -> SafetyVerdict | None:
         verdict = classify(text, rules)
         if verdict is not None and (best is None or ORDER.index(verdict.kind) < ORDER.index(best.kind)):
             best = verdict
-            if best.kind == CRISIS:
+            if best.kind == ORDER[0]:
                 break
     return best
 
@@ -222,13 +243,23 @@ def from_moderation(moderation, cfg) -> SafetyVerdict | None:
     return None
 
 
+def from_chat_model(risk: str | None) -> SafetyVerdict | None:
+    """The chat model's own reading of the fan's message (``core.layer2.verdict``), as a verdict;
+    None for "none", a missing reading or a label this layer does not know."""
+    if risk in ORDER:
+        return SafetyVerdict(risk, "chat_model")  # type: ignore[arg-type]  # checked: one of ORDER
+    return None
+
+
 # --- the crisis reply and personal data --------------------------------------------------------
 
 
-def crisis_reply(safety, sister: str, name: str) -> str:
-    """The crisis reply of ``sister``, with ``{name}`` and the ``{contacts}`` list filled."""
+def emergency_reply(safety, kind: str, sister: str, name: str) -> str:
+    """The fixed reply of ``sister`` to a danger, crisis or abuse verdict, with ``{name}`` and the
+    ``{contacts}`` list of that kind filled (characters/safety.yaml)."""
+    reply, listed = safety.emergency(kind)
     contacts = []
-    for c in safety.contacts:
+    for c in listed:
         parts = [c.name]
         if c.tel:
             parts.append(c.tel)
@@ -237,7 +268,7 @@ def crisis_reply(safety, sister: str, name: str) -> str:
         if c.url:
             parts.append(c.url)
         contacts.append("・" + " ".join(parts))
-    return fill(safety.crisis_reply[sister], CRISIS_PLACEHOLDERS, name=name, contacts="\n".join(contacts))
+    return fill(reply[sister], CRISIS_PLACEHOLDERS, name=name, contacts="\n".join(contacts))
 
 
 _PII = [

@@ -285,8 +285,79 @@ def test_thresholds_are_configurable_and_strict():
 
 
 def test_crisis_reply_is_fixed_text_with_the_contacts():
-    reply = safety.crisis_reply(RULES, "botan", "ミカ")
+    reply = safety.emergency_reply(RULES, "crisis", "botan", "ミカ")
     assert "0120-279-338" in reply and "ミカ" in reply and "{contacts}" not in reply
+    assert "0570" not in reply  # paid numbers are not offered where free ones exist
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+def test_every_emergency_reply_names_a_free_service_and_danger_puts_110_first(sister):
+    danger = safety.emergency_reply(RULES, "danger", sister, "ミカ")
+    abuse = safety.emergency_reply(RULES, "abuse", sister, "ミカ")
+    crisis = safety.emergency_reply(RULES, "crisis", sister, "ミカ")
+    assert danger.index("110") < danger.index("0120")  # the police before any hotline
+    assert "189" in abuse and "0120-0-78310" in abuse and "#8103" in abuse
+    assert (
+        "0120-99-7777" in crisis and "talkme.jp" in crisis
+    )  # children's line, a chat for fans who cannot phone
+    for kind in ("danger", "abuse", "crisis"):
+        _, contacts = RULES.emergency(kind)
+        assert any(c.free for c in contacts)
+
+
+def test_a_safety_file_without_a_free_service_or_without_110_is_refused(tmp_path):
+    import shutil
+
+    import yaml
+
+    from botan_line.characters.loader import load_characters
+    from botan_line.errors import CharacterError
+
+    for breakage in ("no_free", "no_110"):
+        root = tmp_path / breakage
+        shutil.copytree(REPO / "characters", root)
+        data = yaml.safe_load((root / "safety.yaml").read_text())
+        if breakage == "no_free":
+            for c in data["abuse_contacts"]:
+                c["free"] = False
+        else:
+            data["danger_reply"]["yuri"] = "すぐに大人に知らせて。{contacts}"
+        (root / "safety.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+        with pytest.raises(CharacterError) as err:
+            load_characters(root)
+        assert ("free service" if breakage == "no_free" else "110") in str(err.value)
+
+
+def test_the_reader_flags_danger_no_rule_holds_and_upgrades_a_rules_concern():
+    rules = safety.rules_for(RULES)
+    text = "今ドアの前に知らない人いてずっとノックされてる"
+    assert rules.classify(text) is None  # no rule knows someone at the door
+    assert safety.classify(text, RULES) == SafetyVerdict("danger", "reader")
+    text = "もう頑張れない。頑張る理由がない。明日起きたくない、永遠に"  # a training author's line
+    assert rules.classify(text).kind == "concern"  # the rules only hear that she cannot go on
+    verdict = safety.classify(text, RULES)
+    assert verdict == SafetyVerdict("crisis", "reader") and verdict.signal == "crisis:reader"
+    assert safety.classify(text, RULES, model=False).kind == "concern"
+
+
+def test_the_reader_leaves_ordinary_chat_and_masked_idioms_alone():
+    for text in (
+        "今日の配信めっちゃ笑った！",
+        "ゾンビに追いかけられるホラゲ怖すぎた",
+        "死ぬほど笑ったｗ",
+        "おはよー！",
+    ):
+        assert safety.classify(text, RULES) is None, text
+
+
+def test_the_reader_reads_what_the_rules_leave():
+    from botan_line.core import safety_model
+
+    model = safety_model.shipped()
+    verdict, h = safety.rules_for(RULES).read("清水の舞台から飛び降りるつもりで買った")
+    assert verdict is None and not h.strip()  # the idiom is blanked before the reader sees it
+    probs = model.probabilities(h)
+    assert set(probs) == {"none", *safety.ORDER} and abs(sum(probs.values()) - 1) < 1e-9
 
 
 @pytest.mark.parametrize(
