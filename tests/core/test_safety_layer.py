@@ -12,6 +12,7 @@ from sqlalchemy import insert
 
 from botan_line.config import BotConfig
 from botan_line.core.layer2 import PAUSED_KEY
+from botan_line.core.ports import Completion
 from botan_line.storage.db import daily_calls, ledger
 
 WORRY = "もう無理かも…"  # the rules: concern:cannot_go_on
@@ -242,3 +243,60 @@ def test_layer1_and_commands_never_wait_for_moderation(core):
     core.say("おはよう")
     core.say("/help")
     assert core.model.moderated == []
+
+
+# --- the chat model's own reading, the third opinion -------------------------------------------
+
+
+def reading(core, risk: str, text: str = "うんうん、聞かせて") -> None:
+    """The next model answer carries its own reading of the fan's message."""
+    core.model.queue.append(Completion(text, "", 400, 30, True, 1.0, risk=risk))
+
+
+@pytest.mark.parametrize(
+    ("risk", "needle"), [("danger", "110"), ("abuse", "189"), ("crisis", "0120-279-338")]
+)
+def test_a_serious_reading_answers_with_the_fixed_reply_and_the_call_is_still_priced(core, risk, needle):
+    reading(core, risk)
+    reply = core.say(CHAT)
+    assert needle in reply and "聞かせて" not in reply  # her text is never sent
+    row = core.last()
+    assert (row.layer, row.pattern, row.safety) == ("safety", f"safety:{risk}", f"{risk}:chat_model")
+    assert row.model == "gpt-6-luna" and row.yen > 0 and row.guard == "pass"  # paid, so it is counted
+    assert row.normalized is None  # never learned from
+
+
+def test_a_sexual_reading_is_refused_in_character(core):
+    reading(core, "sexual")
+    assert core.say(CHAT) in core.lines("botan", "refuse_sexual")
+    assert (core.last().pattern, core.last().safety) == ("safety:sexual", "sexual:chat_model")
+
+
+@pytest.mark.parametrize("risk", ["concern", "personal"])
+def test_a_concern_or_personal_reading_keeps_her_reply_and_is_noted(core, risk):
+    reading(core, risk, CAREFUL)
+    assert core.say(CHAT) == CAREFUL
+    row = core.last()
+    assert (row.layer, row.safety, row.normalized) == ("layer2", f"{risk}:chat_model", None)
+
+
+def test_no_reading_or_none_changes_nothing(core):
+    reading(core, "none", CAREFUL)
+    assert core.say(CHAT) == CAREFUL and core.last().safety is None
+    core.model.answer(CAREFUL)  # a model that gave no reading at all
+    assert core.say(CHAT + "！") == CAREFUL and core.last().safety is None
+
+
+def test_the_rules_danger_and_abuse_lines_reach_the_fan_without_any_call(core):
+    core.say("/yuri")
+    reply = core.say("今ドアの前に知らない人いてずっとノックされてる")
+    assert reply.index("110") < reply.index("0120") and core.model.calls == []
+    assert (core.last().pattern, core.last().safety) == ("safety:danger", "danger:reader")
+    reply = core.say("お父さんにまた殴られた、家に帰りたくない")
+    assert "189" in reply and core.last().safety == "abuse:hit_at_home"
+
+
+def test_a_greeting_that_carries_a_risk_signal_is_never_answered_by_layer1(core):
+    reply = core.say("おはよ。でももう頑張れない。頑張る理由がない。明日起きたくない、永遠に")
+    assert core.last().layer == "safety" and core.last().pattern == "safety:crisis"
+    assert "0120-279-338" in reply

@@ -155,6 +155,17 @@ def test_moderation_asks_the_endpoint_and_a_crisis_flag_gets_the_fixed_reply(l2b
     )
 
 
+def test_the_models_own_danger_reading_sends_the_fixed_110_reply_instead_of_her_text(l2bot):
+    l2bot.ai.queue("え〜それは怖いね！", risk="danger")  # the fake wraps it as {"reply": ..., "risk": ...}
+    reply = l2bot.say(CHAT)
+    assert reply.index("110") < reply.index("0120") and "怖いね" not in reply
+    (sent,) = l2bot.ai.calls()
+    assert sent["response_format"]["json_schema"]["schema"]["properties"]["risk"]["enum"][0] == "none"
+    row = l2bot.last()
+    assert (row.layer, row.pattern, row.safety) == ("safety", "safety:danger", "danger:chat_model")
+    assert row.yen > 0  # the call happened and is priced
+
+
 @pytest.mark.parametrize(
     ("script", "reason"),
     [({"status": 503}, "http_503"), ({"raw": "{not json"}, "JSONDecodeError"), ({"delay": 5.0}, "timeout")],

@@ -46,6 +46,7 @@ from botan_line.core.notices import stream_note
 from botan_line.core.ports import Completion, LLMUnavailable, Model, ModelGone, Reads
 
 PAUSED_KEY = "layer2_paused"
+SERIOUS = safety.EMERGENCY | {safety.SEXUAL}  # a reading of the chat model's that replaces her reply
 MIN_CALL_SECONDS = 1.0  # less reply-token life than this: don't start a call nobody will see
 
 
@@ -303,6 +304,7 @@ class Layer2:
         effects: list[Effect] = []
         down = set(call.down)
         text = None
+        reading: safety.SafetyVerdict | None = None  # the chat model's own reading of the message
         answers = 0
         name: str | None = call.tier
         cooler: float | None = None
@@ -337,6 +339,7 @@ class Layer2:
             if verdict.ok:
                 verdicts.append("pass")
                 text = verdict.cleaned
+                reading = safety.from_chat_model(done.risk)
                 break
             verdicts.append(f"reject:{verdict.reason}")
             answers += 1
@@ -347,10 +350,18 @@ class Layer2:
             name, cooler = retry_tier(name, soft=call.soft, concern=call.concern is not None, down=down)
         ledger = spent.ledger()
         guard = ",".join(verdicts)
+        if reading is not None and reading.kind in SERIOUS:
+            # the model read danger, a crisis, abuse or a sexual message that the rules and the reader
+            # missed: the safety layer's fixed reply instead of her text (the call is still paid)
+            decision = safety_decision(ctx, reading).record(score=call.route.score, guard=guard, **ledger)
+            decision.effects += [*call.effects, *effects]
+            return decision
+        if reading is not None:  # a concern or a personal question: her careful reply stands, noted
+            signal = signal or reading.signal
         if text is not None:
             decision = ctx.reply(text, "layer2", score=call.route.score, guard=guard,
-                                 normalized=ctx.learnable(call.concern), reply=text, safety=signal,
-                                 **ledger)  # fmt: skip
+                                 normalized=ctx.learnable(call.concern or reading), reply=text,
+                                 safety=signal, **ledger)  # fmt: skip
         else:
             if not ledger["model"]:
                 ledger["tier"] = None  # no model answered: no tier to count
