@@ -47,7 +47,7 @@ class Model:
     """The shipped table: ``classes``, ``bias`` and ``thresholds`` from its header line, then one
     ``n-gram<TAB>w1,w2,...`` row per feature (weights × 1/scale)."""
 
-    def __init__(self, header: dict, rows: list[tuple[str, list[int]]]):
+    def __init__(self, header: dict, lines):
         self.classes: list[str] = header["classes"]
         self.bias: list[float] = header["bias"]
         self.thresholds: dict[str, float] = header["thresholds"]
@@ -55,19 +55,15 @@ class Model:
         self.scale: float = header["scale"]
         self.index: dict[str, int] = {}
         self.weights = array("h")
-        for gram, ws in rows:
+        for line in lines:  # streamed: no list of rows is ever held
+            gram, _, ws = line.rstrip("\n").partition("\t")
             self.index[gram] = len(self.index)
-            self.weights.extend(ws)
+            self.weights.extend(map(int, ws.split(",")))
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:
         with gzip.open(path, "rt", encoding="utf-8") as f:
-            header = json.loads(f.readline())
-            rows = []
-            for line in f:
-                gram, _, ws = line.rstrip("\n").partition("\t")
-                rows.append((gram, [int(w) for w in ws.split(",")]))
-        return cls(header, rows)
+            return cls(json.loads(f.readline()), f)
 
     def probabilities(self, h: str) -> dict[str, float]:
         k = len(self.classes)
