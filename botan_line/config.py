@@ -268,6 +268,18 @@ ModerationCategory = Literal[
 Threshold = Annotated[float, Field(gt=0, le=1)]
 
 
+def _crisis_thresholds() -> dict[ModerationCategory, float]:
+    return {"self-harm/intent": 0.5, "self-harm/instructions": 0.5, "self-harm": 0.7}
+
+
+def _sexual_thresholds() -> dict[ModerationCategory, float]:
+    return {"sexual/minors": 0.3, "sexual": 0.6}
+
+
+def _concern_thresholds() -> dict[ModerationCategory, float]:
+    return {"self-harm": 0.3}
+
+
 class SafetySection(Strict):
     """OpenAI moderation as a second opinion on messages the safety rules did not decide.
 
@@ -279,13 +291,9 @@ class SafetySection(Strict):
     )
     model: str = "omni-moderation-latest"
     timeout_seconds: float = Field(1.5, gt=0, le=10)
-    crisis: dict[ModerationCategory, Threshold] = Field(
-        default_factory=lambda: {"self-harm/intent": 0.5, "self-harm/instructions": 0.5, "self-harm": 0.7}
-    )
-    sexual: dict[ModerationCategory, Threshold] = Field(
-        default_factory=lambda: {"sexual/minors": 0.3, "sexual": 0.6}
-    )
-    concern: dict[ModerationCategory, Threshold] = Field(default_factory=lambda: {"self-harm": 0.3})
+    crisis: dict[ModerationCategory, Threshold] = Field(default_factory=_crisis_thresholds)
+    sexual: dict[ModerationCategory, Threshold] = Field(default_factory=_sexual_thresholds)
+    concern: dict[ModerationCategory, Threshold] = Field(default_factory=_concern_thresholds)
     model_verdict: bool = Field(
         True,
         description="a chat model that keeps to a JSON schema also gives its own reading of the fan's "

@@ -49,8 +49,11 @@ def release_large_blocks() -> bool:
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None
-        done = bool(libc is not None and libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK))
-        done = done and bool(libc.mallopt(M_ARENA_MAX, ARENAS))
+        done = bool(
+            libc is not None
+            and libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)
+            and libc.mallopt(M_ARENA_MAX, ARENAS)
+        )
     except (OSError, AttributeError):
         done = False
     if not done:

@@ -11,6 +11,7 @@ read receipts (``markAsRead`` by token).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import logging
@@ -19,10 +20,14 @@ import time
 import types
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from botan_line.core.model import FLEX, STICKER, Outgoing
 from botan_line.core.ports import ContentUnavailable
+
+if TYPE_CHECKING:
+    from botan_line.characters.loader import CharacterSet
 
 
 def _skip_sdk_package_inits() -> None:
@@ -40,6 +45,8 @@ def _skip_sdk_package_inits() -> None:
         if name in sys.modules:
             return
         spec = importlib.util.find_spec(name)
+        if spec is None or spec.submodule_search_locations is None:
+            raise ModuleNotFoundError(f"{name} is not an installed package (line-bot-sdk v3)", name=name)
         package = types.ModuleType(name)
         package.__path__ = list(spec.submodule_search_locations)
         package.__spec__ = spec
@@ -55,7 +62,7 @@ def _skip_sdk_package_inits() -> None:
             except KeyError:
                 raise AttributeError(attr) from None
 
-        package.__getattr__ = load_for_real
+        vars(package)["__getattr__"] = load_for_real  # the module's own __getattr__ (PEP 562)
         sys.modules[name] = package
         parent, _, child = name.rpartition(".")
         if parent:
@@ -160,6 +167,12 @@ def quick_reply(chars) -> QuickReply:
     return QuickReply(items=items[:13])
 
 
+def _sticker(out: Outgoing) -> tuple[str, str]:
+    if out.sticker is None:
+        raise ValueError(f"a sticker from {out.sister} without its (packageId, stickerId)")
+    return out.sticker
+
+
 def line_messages(outgoing: list[Outgoing], chars) -> list:
     """The LINE message objects for ``outgoing`` (sender per sister, split texts, stickers, Flex, the
     quick reply on the last; at most five). No network: the console shows exactly what LINE would get."""
@@ -168,7 +181,7 @@ def line_messages(outgoing: list[Outgoing], chars) -> list:
         persona = chars.sisters[out.sister].persona if out.sister in chars.sisters else None
         sender = Sender(name=persona.display_name, icon_url=persona.icon_url) if persona else None
         if out.kind == STICKER:
-            package_id, sticker_id = out.sticker
+            package_id, sticker_id = _sticker(out)
             messages.append(StickerMessage(package_id=package_id, sticker_id=sticker_id, sender=sender,
                                            quote_token=out.quote_token))  # fmt: skip
         elif out.kind == FLEX:
@@ -195,7 +208,7 @@ class LineEdge:
         access_token: str,
         *,
         timeout: float = 5.0,
-        personas: Callable | None = None,
+        personas: Callable[[], CharacterSet] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         push_retries: int = 3,
         data_url: str | None = None,
@@ -212,24 +225,30 @@ class LineEdge:
         self._sender_cache: tuple[object, dict[str, dict]] = (None, {})
 
     # --- building messages ---------------------------------------------------------------------
+    def _characters(self) -> CharacterSet:
+        if self.personas is None:
+            raise RuntimeError("this LineEdge was made without personas: it cannot name senders or sisters")
+        return self.personas()
+
     def quick_reply(self) -> QuickReply:
-        return quick_reply(self.personas())
+        return quick_reply(self._characters())
 
     def build(self, outgoing: list[Outgoing]) -> list:
         """LINE message objects for these Outgoing, in order (at most five; the quick reply goes on the last)."""
-        return line_messages(outgoing, self.personas())
+        return line_messages(outgoing, self._characters())
 
     def as_json(self, outgoing: list[Outgoing]) -> list[dict]:
         """What ``build`` makes, as LINE's JSON, for texts and stickers — without building the SDK's
         models. The reply is the hot path (one per answer): the models' validation and ``to_dict``
         cost more than the rest of a Layer 1 answer. A test holds this equal to ``build``'s models."""
-        chars = self.personas()
+        chars = self._characters()
         senders = self._senders(chars)
         messages: list[dict] = []
         for out in outgoing:
             sender = senders.get(out.sister)
             if out.kind == STICKER:
-                message = {"type": "sticker", "packageId": out.sticker[0], "stickerId": out.sticker[1]}
+                package_id, sticker_id = _sticker(out)
+                message = {"type": "sticker", "packageId": package_id, "stickerId": sticker_id}
                 messages.append(_with(message, sender, out.quote_token))
                 continue
             for n, piece in enumerate(split_text(out.text)):
@@ -507,8 +526,8 @@ class LineEdge:
     def link_rich_menu_bulk(self, user_ids: list[str], menu_id: str) -> None:
         for i in range(0, len(user_ids), MULTICAST_MAX):
             request = RichMenuBulkLinkRequest(rich_menu_id=menu_id, user_ids=user_ids[i : i + MULTICAST_MAX])
-            self._call("richmenu_bulk", lambda r=request: self.api.link_rich_menu_id_to_users(
-                r, _request_timeout=self.timeout))  # fmt: skip
+            self._call("richmenu_bulk", functools.partial(self.api.link_rich_menu_id_to_users, request,
+                                                          _request_timeout=self.timeout))  # fmt: skip
 
 
 def _content_error(status: int | None) -> str:

@@ -26,14 +26,17 @@ import re
 import sys
 import threading
 import time
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import cast
 
 # openai imports its aiohttp transport whenever aiohttp is installed (the LINE SDK installs it) — 9 MB
 # in the one process that runs Layer 2, for an asyncio client this bot never uses. A None entry in
-# sys.modules makes that optional import fail as if aiohttp were absent (tests/test_openai_api.py).
-sys.modules.setdefault("openai._vendor.httpx_aiohttp", None)
+# sys.modules makes that optional import fail as if aiohttp were absent (tests/test_openai_api.py);
+# typeshed's sys.modules has no room for one.
+cast("dict[str, types.ModuleType | None]", sys.modules).setdefault("openai._vendor.httpx_aiohttp", None)
 
 import openai  # noqa: E402
 

@@ -11,7 +11,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -130,7 +130,7 @@ class Meaning:
     negated: bool = False
     fan: bool = False  # about the fan (私は…)
     about: tuple[str, ...] = ()  # another sister it is about
-    threshold: float = Field(0.75, ge=0.3, le=1.0)  # an admin may make a pattern stricter or looser
+    threshold: float = Field(default=0.75, ge=0.3, le=1.0)  # an admin may make a pattern stricter or looser
 
     @field_validator("concepts", "optional", "loose", "about", mode="before")
     @classmethod
@@ -422,9 +422,9 @@ def _load(model, path: Path, problems: list[str]):
         return None, {}
 
 
-def learned_from_files(root: Path) -> dict[str, tuple[str, dict]]:
+def learned_from_files(root: Path) -> dict[str, tuple[str, dict | None]]:
     """``learned.yaml`` of every sister folder, as ``load_characters(learned=...)`` takes them."""
-    out = {}
+    out: dict[str, tuple[str, dict | None]] = {}
     for path in sorted(Path(root).glob(f"*/{LEARNED_FILE}")):
         out[path.parent.name] = (str(path), None)
     return out
@@ -438,7 +438,7 @@ def _validate_data(data: dict, where: Path, problems: list[str]):
         return None, {}
 
 
-def load_characters(root: Path, learned: dict[str, tuple[str, dict | None]] | None = None) -> CharacterSet:
+def load_characters(root: Path, learned: Mapping[str, tuple[str, dict | None]] | None = None) -> CharacterSet:
     """Load and check every file under ``root``; raise CharacterError listing every problem.
 
     ``learned``: per sister, (where, data) of her learned patterns in the learned.yaml schema —
@@ -478,7 +478,9 @@ def load_characters(root: Path, learned: dict[str, tuple[str, dict | None]] | No
                     )
         patterns: dict[str, Pattern] = {}
         source: dict[str, tuple[str, int]] = {}
-        sources = [(folder / name, None) for name in PATTERN_FILES if (folder / name).exists()]
+        sources: list[tuple[Path, dict | None]] = [
+            (folder / name, None) for name in PATTERN_FILES if (folder / name).exists()
+        ]
         if persona.id in learned:
             where, data = learned[persona.id]
             sources.append((Path(where), data))
@@ -550,9 +552,9 @@ def load_characters(root: Path, learned: dict[str, tuple[str, dict | None]] | No
     for sid, sister in sisters.items():
         matcher = Matcher(sister.patterns.values(), sister=sid, names=names)
         for pattern_id, other_id, trigger in matcher.conflicts:
-            path, line = sister.source[other_id]
+            where, line = sister.source[other_id]
             problems.append(
-                f"{path}:{line}: trigger {trigger!r} of {other_id!r} is also claimed by {pattern_id!r} "
+                f"{where}:{line}: trigger {trigger!r} of {other_id!r} is also claimed by {pattern_id!r} "
                 "with overlapping conditions (make when.time disjoint or drop one)"
             )
         matchers[sid] = matcher

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, cast
 
 import ahocorasick
 
-try:  # the regex parser moved in 3.11; the old name warns
-    from re import _parser as sre_parse
-except ImportError:  # pragma: no cover
+if TYPE_CHECKING:  # typeshed describes the regex parser under its old name only
     import sre_parse
+else:
+    try:  # the regex parser moved in 3.11; the old name warns
+        from re import _parser as sre_parse
+    except ImportError:  # pragma: no cover
+        import sre_parse
 
 from botan_line.characters import meaning as meanings
 from botan_line.characters.normalize import asks_something, fold
@@ -50,23 +54,37 @@ class Context:
         return self.stream() if callable(self.stream) else self.stream
 
 
+class Answering(Protocol):
+    """A pattern as the matcher files it (``characters.Pattern``; this module knows no YAML): what it
+    reads of one once it is filed, and the replies Layer 1 answers with."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def max_length(self) -> int: ...
+    @property
+    def allow_question(self) -> bool: ...
+    @property
+    def replies(self) -> Sequence[str]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
-    pattern: object  # characters.Pattern
+    pattern: Answering  # characters.Pattern
     kind: int
     trigger: str
 
 
 @dataclass(slots=True)
 class _Keywords:
-    pattern: object
+    pattern: Answering
     words: tuple[str, ...]
     length: int
 
 
 @dataclass(slots=True)
 class _Regex:
-    pattern: object
+    pattern: Answering
     regex: re.Pattern
     whole: bool
     source: str
@@ -112,9 +130,9 @@ def required_literal(regex: str) -> str | None:
     except re.error:
         return None
     best, run = "", []
-    for op, arg in parsed:
-        if op is sre_parse.LITERAL:
-            run.append(chr(arg))
+    for op, arg in parsed.data:
+        if op is sre_parse.LITERAL:  # its argument is the code point (typeshed's stub leaves ints out)
+            run.append(chr(cast(int, arg)))
             continue
         best = max(best, "".join(run), key=len)
         run = []
@@ -178,8 +196,8 @@ class Matcher:
         self.conflicts: list[tuple[str, str, str]] = []
         # a message that still names a sister once her call was taken out talks about her (ユリの
         # おすすめ読んだ, 牡丹とユリのコラボ): a line picked by words inside it is not for that
-        nicks = {fold(n, contained=True) for ns in (names or {}).values() for n in ns}
-        nicks = sorted((n for n in nicks if len(n) > 1), key=len, reverse=True)
+        folded = {fold(n, contained=True) for ns in (names or {}).values() for n in ns}
+        nicks = sorted((n for n in folded if len(n) > 1), key=len, reverse=True)
         self._named = re.compile("|".join(map(re.escape, nicks))) if nicks else None
         self._automaton = ahocorasick.Automaton()  # contained keywords and contained-regex anchors
         self._whole = ahocorasick.Automaton()  # anchors of whole-message regexes
@@ -233,7 +251,7 @@ class Matcher:
         # questions matched by meaning: an inverted index, concept → the patterns to judge when a message
         # has it; each pattern is filed under a concept every message it answers must have (its rarest),
         # and judged only when its other needed concepts are there too (one frozenset test)
-        self._asking: list[tuple[object, meanings.Signature, meanings.Needs]] = []
+        self._asking: list[tuple[Answering, meanings.Signature, meanings.Needs]] = []
         self._meaning: dict[tuple, tuple[tuple[int, tuple[str, ...], bool], ...]] = {}
         self.reader: meanings.Reader | None = None
         asking = [p for p in patterns if p.meaning is not None]
@@ -249,12 +267,12 @@ class Matcher:
             for _p, sig in sigs:
                 for cid in sig.required:
                     freq[cid] = freq.get(cid, 0) + 1
-            index: dict[str, list[int]] = {}
+            index: dict[tuple, list[tuple[int, tuple[str, ...], bool]]] = {}
             for p, sig in sigs:
                 if not sig.required:
                     continue
-                needs, keys = meanings.needs(sig, canon)
-                keys = sorted(keys, key=lambda c: (freq[c], c))
+                needs, filed_under = meanings.needs(sig, canon)
+                keys = sorted(filed_under, key=lambda c: (freq[c], c))
                 i = len(self._asking)
                 flags = canon.setdefault((sig.negated, sig.fan, sig.about), (sig.negated, sig.fan, sig.about))
                 if needs.need:  # under its rarest needed concept, with the others to check
@@ -338,14 +356,14 @@ class Matcher:
             typo = self._near_greeting(text, ctx)
             if typo is not None:
                 return typo
-        for entry in [self.regexes[i] for i in sorted(hits_r)] + self.unanchored:
-            pattern = entry.pattern
-            if entry.whole:
-                m = entry.regex.fullmatch(text)
+        for rx in [self.regexes[i] for i in sorted(hits_r)] + self.unanchored:
+            pattern = rx.pattern
+            if rx.whole:
+                m = rx.regex.fullmatch(text)
             else:
                 if len(text) > pattern.max_length or named:
                     continue
-                m = entry.regex.search(text)
+                m = rx.regex.search(text)
                 if (
                     m
                     and not pattern.allow_question
@@ -353,13 +371,15 @@ class Matcher:
                 ):
                     continue
             if m and _conditions_hold(pattern, ctx):
-                return Match(pattern, REGEX, entry.source)
+                return Match(pattern, REGEX, rx.source)
         return None
 
     def by_meaning(
         self, text: str, question: bool, ctx: Context, breaks: tuple[int, ...] = ()
     ) -> Match | None:
         """The question pattern that asks what this message asks, best score first."""
+        if self.reader is None:  # no question patterns: nothing to match by meaning
+            return None
         reading = self.reader.read(text, question, breaks)
         if reading.statement or not reading.concepts:
             return None
@@ -407,7 +427,7 @@ class Matcher:
         never at the first character, and a wrong one only for a kana on the same key of a phone's
         flick keyboard (よ/や) or a voiced or small twin (ず/す, っ/つ, は/わ). Only when exactly one
         pattern is that near, and never when the slip adds a negation."""
-        found: list[tuple[str, object]] = []
+        found: list[tuple[str, Answering]] = []
         for key, ps in self._typo.get(text, {}).items():  # one missing
             if key[0] == text[0]:
                 found += [(key, p) for p in ps]

@@ -220,14 +220,14 @@ class Reader:
                  own: str | None = None):  # fmt: skip
         entries = dict(base_entries())
         for concept, forms in extra.items():
-            own = Entry(CONTENT, (concept,))  # one for all its forms
+            entry = Entry(CONTENT, (concept,))  # one for all its forms
             for form in forms:
                 key = fold(form, contained=True)
                 if not key:
                     continue
                 old = entries.get(key)
                 if old is None or old.kind in (FRAME, CUT):
-                    entries[key] = own
+                    entries[key] = entry
                 elif old.kind == CONTENT and concept not in old.ids:
                     entries[key] = Entry(CONTENT, old.ids + (concept,), old.ask)
                 elif old.kind == ASK:
@@ -422,6 +422,7 @@ def needs(sig: Signature, canon: dict | None = None) -> tuple[Needs, frozenset[s
     or when nothing is needed for sure, its solid concepts (at most one of them is missing)."""
     solid = frozenset(c for c, w in sig.required.items() if w >= 1.0)
     base = solid or frozenset(sig.required)
+    need: frozenset[str]
     if len(sig.required) >= MISS_ONE_OF:  # one of them may be missing
         need, some = frozenset(), base
     else:

@@ -128,7 +128,8 @@ def normalize(text: str) -> Normalized:
     marked = _fold(text, False)
     if _SENT not in marked:
         return Normalized(marked, bool(_QUESTION_MARKS.search(text)))
-    breaks, pos = [], 0
+    breaks: list[int] = []
+    pos = 0
     for piece in marked.split(_SENT)[:-1]:
         pos += len(piece)
         if pos and (not breaks or breaks[-1] != pos):

@@ -36,10 +36,15 @@ from botan_line.core import safety_model
 from botan_line.core.safety_rules import KATA, REPORTED, RULES
 
 Kind = Literal["danger", "crisis", "abuse", "sexual", "concern", "personal"]
-DANGER, CRISIS, ABUSE = "danger", "crisis", "abuse"
-CONCERN, SEXUAL, PERSONAL = "concern", "sexual", "personal"
+DANGER: Kind = "danger"
+CRISIS: Kind = "crisis"
+ABUSE: Kind = "abuse"
+CONCERN: Kind = "concern"
+SEXUAL: Kind = "sexual"
+PERSONAL: Kind = "personal"
 # most serious first: a worried fan gets the gentle line, not a refusal
 ORDER: tuple[Kind, ...] = (DANGER, CRISIS, ABUSE, SEXUAL, CONCERN, PERSONAL)
+KINDS: dict[str, Kind] = {kind: kind for kind in ORDER}  # a label read elsewhere → its Kind
 EMERGENCY = frozenset({DANGER, CRISIS, ABUSE})  # a fixed reply that names free services, never a model
 WORD_LISTS = {  # safety.yaml field → kind
     "crisis_words": CRISIS,
@@ -203,7 +208,7 @@ def classify(text: str, rules, *, model: bool = True) -> SafetyVerdict | None:
     reading = safety_model.shipped().read(h)
     if reading is None or (verdict is not None and ORDER.index(verdict.kind) <= ORDER.index(reading.kind)):
         return verdict
-    return SafetyVerdict(reading.kind, "reader")  # type: ignore[arg-type]  # its classes are Kinds
+    return SafetyVerdict(KINDS[reading.kind], "reader")
 
 
 def classify_turn(texts: Sequence[str], rules) -> SafetyVerdict | None:
@@ -246,9 +251,8 @@ def from_moderation(moderation, cfg) -> SafetyVerdict | None:
 def from_chat_model(risk: str | None) -> SafetyVerdict | None:
     """The chat model's own reading of the fan's message (``core.layer2.verdict``), as a verdict;
     None for "none", a missing reading or a label this layer does not know."""
-    if risk in ORDER:
-        return SafetyVerdict(risk, "chat_model")  # type: ignore[arg-type]  # checked: one of ORDER
-    return None
+    kind = KINDS.get(risk or "")
+    return SafetyVerdict(kind, "chat_model") if kind is not None else None
 
 
 # --- the crisis reply and personal data --------------------------------------------------------

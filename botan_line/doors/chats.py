@@ -11,13 +11,25 @@ from __future__ import annotations
 import threading
 import traceback
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from botan_line.core.conversation import Deferred
+from botan_line.core.inbound import Inbound, Source
 from botan_line.core.model import Action, Decision, Notice, Outgoing, action_from_json, action_to_json
 from botan_line.storage import inbox
+
+T = TypeVar("T")
+
+
+class Pool(Protocol):
+    """Where the lanes run their tasks: a ThreadPoolExecutor, or ``Inline``."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]: ...
+    def shutdown(self, wait: bool = True) -> None: ...
 
 
 class Inline:
@@ -49,6 +61,20 @@ class Send:
     error: str | None = None  # the last failure on the way, kept with the event
     outcome: str | None = None  # recorded instead of how it was sent (error_fallback)
     actions: list[Action] = field(default_factory=list)  # LINE-side, run after the messages
+
+
+def inbound_of(row: inbox.Claimed) -> Inbound:
+    """A chat's row as parsed: the dispatcher parses every claimed event before it joins a chat."""
+    if row.inbound is None:
+        raise ValueError(f"event {row.event_id} joined a chat without being parsed")
+    return row.inbound
+
+
+def source_of(event: Inbound) -> Source:
+    """Who a job answers: an event without a source is never decided, nor joins a job."""
+    if event.source is None:
+        raise ValueError(f"event {event.event_id} has no source to answer")
+    return event.source
 
 
 @dataclass
@@ -115,8 +141,9 @@ def reason(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
     text = f"{type(exc).__name__}{where}"
-    if isinstance(getattr(exc, "reason", None), str):  # our own codes are safe to keep
-        text += f" ({exc.reason})"
+    code = getattr(exc, "reason", None)
+    if isinstance(code, str):  # our own codes are safe to keep
+        text += f" ({code})"
     return text
 
 

@@ -161,11 +161,14 @@ def _review_routes(ui: Blueprint, c: Console) -> None:
 
     def page(result: Exchange | None = None, error: str | None = None):
         """Candidates (mined first), the month's weakest patterns, and the character files' problems."""
-        report = s.admin.report("month", c.now())
+        admin = s.admin
+        if admin is None:
+            raise RuntimeError("the review reads through the admin tools, and these services have none")
+        report = admin.report("month", c.now())
         check = check_characters(s.characters.root)
         return render_template(
             "review.html",
-            candidates=review.open_candidates(s.admin),
+            candidates=review.open_candidates(admin),
             weakest=review.weakest(report, s.characters.current, s.characters.root),
             report=report,
             problems=[where(p) for p in check.problems],

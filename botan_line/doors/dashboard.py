@@ -23,6 +23,8 @@ def dashboard(engine: Engine, cfg: BotConfig, now: datetime, days: int = DEFAULT
     """Per-day figures for the ``days`` local days ending today, and the report over all of them."""
     if days not in SPANS:
         raise ValueError(f"days must be one of {', '.join(map(str, SPANS))}")
+    if now.tzinfo is None:
+        raise ValueError("now must carry the bot's time zone: the days are its local days")
     first = now.date() - timedelta(days=days - 1)
     bounds = stats.day_bounds(first, days, now.tzinfo)
     since, until = bounds[0][1], bounds[-1][2]

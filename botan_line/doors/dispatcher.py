@@ -30,7 +30,7 @@ from botan_line.core.events import EventContext, NoProfiles, decide
 from botan_line.core.fallback import apology
 from botan_line.core.inbound import InvalidEvent, parse
 from botan_line.core.model import Decision, MarkRead, ScheduleNotice, Turn
-from botan_line.doors.chats import Answer, Board, Chat, Job, Send, reason, send_of
+from botan_line.doors.chats import Answer, Board, Chat, Job, Send, inbound_of, reason, send_of, source_of
 from botan_line.doors.layer2_lane import Layer2Lane, joins
 from botan_line.doors.saving import Saver, Saving
 from botan_line.doors.sender import Sender
@@ -132,7 +132,8 @@ class Dispatcher:
         """Decide every event that can be decided now, in order per chat."""
         overlay = Overlay(self.s.store, now)
         waiting = [c for c in self.chats.values() if c.queue and now >= c.retry_at]
-        users = [r.inbound.source.user_id for c in waiting for r in c.queue if r.inbound.source]
+        sources = [inbound_of(r).source for c in waiting for r in c.queue]
+        users = [s.user_id for s in sources if s]
         if users:
             overlay.prefetch(users)
         batch: list[Saving] = []
@@ -159,7 +160,7 @@ class Dispatcher:
             chat.queue.popleft()
             if isinstance(result, Deferred):
                 chat.job = Job([row], now, deferred=result)
-                self.sender.loading(row.inbound, now)
+                self.sender.loading(inbound_of(row), now)
             elif isinstance(result, str):
                 finished.append((row, result))
             else:
@@ -168,7 +169,7 @@ class Dispatcher:
 
     def _decide(self, row: inbox.Claimed, now: float, reads) -> Saving | Deferred | str:
         """The core's answer to one event, or an outcome when there is nothing to decide."""
-        event = row.inbound
+        event = inbound_of(row)
         if event.mode == "standby":
             return "standby"
         if event.source is None:
@@ -246,14 +247,15 @@ class Dispatcher:
             job = chat.job
             if job is None or not job.started:
                 continue
-            event = job.newest.inbound
+            event = inbound_of(job.newest)
             left = delivery.token_time_left(event, now)
             if not delivery.should_hold(time_left=left, push_ok=self.sender.push_ok(event), answered=job.answered,
                                         held=job.held):  # fmt: skip
                 continue
             job.held = True
             try:
-                turn = Turn(event.source.user_id, "", self.local(now), chat=event.source.kind)
+                source = source_of(event)
+                turn = Turn(source.user_id, "", self.local(now), chat=source.kind)
                 holds.append((chat, job, self.s.conversation.holding_line(turn, self.s.store)))
             except Exception as exc:  # the answer still follows by push
                 log.warning("holding line not chosen: %s", reason(exc))

@@ -21,7 +21,7 @@ from botan_line.core import delivery, media
 from botan_line.core.conversation import Deferred
 from botan_line.core.fallback import apology
 from botan_line.core.model import Decision, Turn
-from botan_line.doors.chats import Answer, Board, Chat, Inline, Job, reason
+from botan_line.doors.chats import Answer, Board, Chat, Inline, Job, Pool, inbound_of, reason, source_of
 from botan_line.doors.sender import Sender
 from botan_line.storage import inbox
 
@@ -78,31 +78,32 @@ class Layer2Lane:
         self.local = local
         self.slots = services.settings.layer2_slots
         self.merge = services.settings.merge_seconds
-        self.pool = Inline() if inline else ThreadPoolExecutor(self.slots, thread_name_prefix="botan-l2")
+        self.pool: Pool = (
+            Inline() if inline else ThreadPoolExecutor(self.slots, thread_name_prefix="botan-l2")
+        )
 
     def due(self, chat: Chat, job: Job, now: float) -> bool:
         """Start now? When nothing more can join it, its token is running out, or the window closed."""
         photos = photo_job(job)
         if chat.queue or not (photos or mergeable(job.rows[0])):  # nothing will join it: start now
             return True
-        left = delivery.token_time_left(job.newest.inbound, now)
+        left = delivery.token_time_left(inbound_of(job.newest), now)
         if left is not None and left < self.merge + 10:
             return True
-        if photos and not media.complete_set([r.inbound for r in job.rows]):  # the rest of the set
+        if photos and not media.complete_set([inbound_of(r) for r in job.rows]):  # the rest of the set
             return now >= job.opened + self.s.settings.config.media.image_set_wait_seconds
-        last = max(r.inbound.time for r in job.rows)
+        last = max(inbound_of(r).time for r in job.rows)
         return now >= min(max(last, job.opened) + self.merge, job.opened + MERGE_CAP_FACTOR * self.merge)
 
     def start_due(self, now: float) -> bool:
         """Start due jobs, the most urgent first, while Layer 2 slots are free."""
         chats = self.board.chats.values()
-        due = [c for c in chats if c.job and not c.job.started and self.due(c, c.job, now)]
-        due.sort(key=lambda c: c.job.newest.inbound.time)
+        due = [(c, c.job) for c in chats if c.job and not c.job.started and self.due(c, c.job, now)]
+        due.sort(key=lambda cj: inbound_of(cj[1].newest).time)
         started = False
-        for chat in due:
+        for chat, job in due:
             if self.board.running >= self.slots:
                 break
-            job = chat.job
             job.started = started = True
             with self.board.lock:
                 self.board.running += 1
@@ -111,13 +112,14 @@ class Layer2Lane:
 
     def _turn(self, job: Job, now: float) -> Turn:
         """The merged bubbles as one turn (the newest one's reply token and quote)."""
-        events = [r.inbound for r in job.rows]
+        events = [inbound_of(r) for r in job.rows]
         newest = events[-1]
+        source = source_of(newest)
         return Turn(
-            user_id=newest.source.user_id,
+            user_id=source.user_id,
             text=newest.text or "",
             now=self.local(now),
-            chat=newest.source.kind,
+            chat=source.kind,
             mentioned=any(e.mentioned for e in events),
             time_left=delivery.token_time_left(newest, now),
             earlier=tuple(e.text or "" for e in events[:-1]),
@@ -128,11 +130,12 @@ class Layer2Lane:
     def _run(self, chat: Chat, job: Job, turn: Turn) -> None:
         """In the pool: the call (a failure gets her fallback line), handed back to the dispatcher."""
         newest = job.newest
+        result: Decision | Deferred | None
         try:
             if len(job.rows) == 1:  # the call the fast lane prepared
                 result = job.deferred
             elif photo_job(job):  # the photos of a set and the words sent with them: one turn
-                events = [r.inbound for r in job.rows]
+                events = [inbound_of(r) for r in job.rows]
                 result = media.media_turn(self.s.conversation, events, turn, self.s.store)
             else:
                 result = self.s.conversation.decide(turn, self.s.store)
@@ -156,7 +159,7 @@ class Layer2Lane:
     def _complete(self, job: Job, result: Decision | Deferred | None) -> Decision | None:
         if not isinstance(result, Deferred):
             return result
-        event = job.newest.inbound
+        event = inbound_of(job.newest)
         # With push on, a holding line covers the token and the answer may take the model's full
         # deadline; otherwise every attempt must end while the token is still good.
         left = delivery.token_time_left(event, self.clock())

@@ -14,7 +14,7 @@ import logging
 from datetime import datetime
 
 from botan_line.core.layer2 import lifecycle
-from botan_line.core.model import Decision, Notice, NoticeOnce
+from botan_line.core.model import Decision, Effect, Notice, NoticeOnce
 
 log = logging.getLogger(__name__)
 
@@ -37,5 +37,5 @@ def check(services, now: float, transcription: str | None = None) -> list[Notice
     admins = tuple(sorted(settings.admin_user_ids))
     if not found or not admins:
         return []
-    once = [NoticeOnce(w.key, w.notice(), admins) for w in found]
+    once: list[Effect] = [NoticeOnce(w.key, w.notice(), admins) for w in found]
     return services.store.apply(Decision(effects=once), today)

@@ -22,7 +22,7 @@ from botan_line.core import delivery
 from botan_line.core.inbound import Inbound
 from botan_line.core.model import Notice, Outgoing
 from botan_line.doors import model_watch
-from botan_line.doors.chats import Board, Chat, Inline, Send, reason
+from botan_line.doors.chats import Board, Chat, Inline, Pool, Send, reason
 from botan_line.doors.line_actions import LineSide
 from botan_line.storage import inbox
 
@@ -39,6 +39,8 @@ class Sender:
         self.board = board
         self.clock = clock
         self.line_side = LineSide(services, clock)
+        self.pool: Pool
+        self.dots: Pool
         if inline:
             self.pool, self.dots = Inline(), Inline()
         else:

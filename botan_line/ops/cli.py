@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -91,7 +92,8 @@ def cmd_serve(args) -> int:
     settings = _settings()  # before gunicorn is imported: it reads WEB_CONCURRENCY at import
     from gunicorn.app.wsgiapp import run
 
-    sys.stdout.reconfigure(line_buffering=True)  # access-log lines reach journald as they happen
+    if isinstance(sys.stdout, io.TextIOWrapper):  # access-log lines reach journald as they happen
+        sys.stdout.reconfigure(line_buffering=True)
     sys.argv = ["gunicorn", "--config", "python:botan_line.doors.gunicorn_conf"]
     sys.argv += ["--bind", args.bind or settings.bind, "--access-logfile", "-"]
     run()
@@ -209,13 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an unusable SQLite path or a missing driver: settings to fix, not tracebacks
-        problem = missing_driver(exc) or _sqlite_problem(exc)
-        if problem is None:
+        cause = missing_driver(exc) or _sqlite_problem(exc)
+        if cause is None:
             if _unreachable(exc):  # a passing fault, not a configuration error: status 1
                 print(f"error: the database is unreachable: {_unreachable(exc)}", file=sys.stderr)
                 return 1
             raise
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {cause}", file=sys.stderr)
         return CONFIG_ERROR
 
 

@@ -335,7 +335,7 @@ def cmd_replay(args) -> int:
             services.store.apply(decision, when)
             first = when if first is None or when < first else first
             last = when if last is None or when > last else last
-        if first is None:
+        if first is None or last is None:  # both set by the first message
             print("error: the file holds no messages", file=sys.stderr)
             return 2
         since, until = first.timestamp(), last.timestamp() + 1

@@ -53,10 +53,11 @@ def make_console(settings, host: str, port: int, *, token: str | None = None):
         token = token or secrets.token_urlsafe(32)
         services = build(settings.with_(admin_user_ids=settings.admin_user_ids | {CONSOLE_ADMIN}))
         app = create_app(services, token)
+        secret = token
 
         class Quiet(WSGIRequestHandler):
             def log(self, type: str, message: str, *args) -> None:  # request lines carry the token
-                log.info("%s", (message % args).replace(token, "…"))
+                log.info("%s", (message % args).replace(secret, "…"))
 
         server = make_server(host, port, app, threaded=True, request_handler=Quiet, fd=sock.fileno())
     finally:

@@ -17,10 +17,12 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, Row, delete, insert, select
 
 from botan_line.characters.loader import LEARNED_FILE, CharacterStore
 from botan_line.characters.matcher import AFTER, Context
@@ -50,7 +52,7 @@ def _trigger_forms(key: str) -> list[str]:
     return forms
 
 
-def _asked(conn: Connection) -> list:
+def _asked(conn: Connection) -> Sequence[Row[Any, Any, Any, Any, Any]]:
     """Guard-passing Layer 2 answers with the key Layer 1 saw and, when still kept, the raw words."""
     return conn.execute(
         select(ledger.c.sister, ledger.c.normalized, ledger.c.user_id, ledger.c.reply, history.c.text)
@@ -89,7 +91,9 @@ def _owners(chars, conn) -> dict[str, str]:
     return owner
 
 
-def _own_replies(owner: dict[str, str], sister: str, replies: list[str], question: str, draft, limit: int):
+def _own_replies(
+    owner: dict[str, str], sister: str, replies: list[str], question: str, draft, limit: int
+) -> tuple[list[str], str | None]:
     """Her replies, without lines another sister already says or will say (a line belongs to one
     sister); those are replaced by fresh ones drafted for her when a model is configured. Returns
     (replies, note); the lines kept are hers from now on."""
@@ -106,12 +110,9 @@ def _own_replies(owner: dict[str, str], sister: str, replies: list[str], questio
     fresh = [r for r in draft(sister, question, missing) if r not in taken and r not in own]
     for r in fresh:
         owner.setdefault(r, sister)
-    note = (
-        None
-        if fresh or own
-        else "ほかの姉妹のセリフと重なったため新しい返事を下書きしましたが、品質チェックを通りませんでした"
-    )
-    return (own + fresh)[:limit], note
+    if fresh or own:
+        return (own + fresh)[:limit], None
+    return [], "ほかの姉妹のセリフと重なったため新しい返事を下書きしましたが、品質チェックを通りませんでした"
 
 
 def mine(
@@ -137,9 +138,9 @@ def mine(
     with engine.connect() as conn:
         rows = _asked(conn)
         owner = _owners(chars, conn)
-        known = defaultdict(set)
-        for r in conn.execute(select(candidates.c.sister, candidates.c.trigger, candidates.c.triggers)).all():
-            known[r.sister].update(json.loads(r.triggers) if r.triggers else [r.trigger])
+        known: defaultdict[str, set[str]] = defaultdict(set)
+        for c in conn.execute(select(candidates.c.sister, candidates.c.trigger, candidates.c.triggers)).all():
+            known[c.sister].update(json.loads(c.triggers) if c.triggers else [c.trigger])
     groups: dict[tuple[str, str], dict] = defaultdict(lambda: {"users": set(), "replies": [], "raw": None})
     for r in rows:
         if r.sister not in chars.sisters or safety.classify(r.normalized, chars.safety):
@@ -272,7 +273,8 @@ def import_learned(
 
     now = time.time() if now is None else now
     _bump(conn, now)
-    changes, counts = [], {}
+    changes: list[tuple[str, str, str, dict | None]] = []
+    counts: dict[str, int] = {}
     current = {(r.sister, r.kind, r.pattern_id) for r in conn.execute(select(learned_patterns)).all()}
     for path in sorted(Path(root).glob(f"*/{LEARNED_FILE}")):
         sister = path.parent.name
@@ -341,7 +343,8 @@ def vary(
         raise LearningError(f"{sister} has no pattern {pattern_id!r}")
     persona = chars.persona(sister)
     existing = {fold(r) for r in pattern.replies}
-    kept, rejected = [], defaultdict(int)
+    kept: list[str] = []
+    rejected: defaultdict[str, int] = defaultdict(int)
     trigger = next((t.exact[0] for t in pattern.triggers if t.exact), pattern_id)
     # offline work: the Flex tier at half price where the model offers it
     asked = profiles.ask(Tier(model=model, temperature=temperature, max_output_tokens=120), cfg, offline=True)

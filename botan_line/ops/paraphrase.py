@@ -21,6 +21,7 @@ import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from botan_line.characters import lexicon
 from botan_line.characters import meaning as meanings
@@ -69,10 +70,10 @@ def new_words(text: str, unknown: Iterable[str]) -> dict[str, list[str]]:
             forms = {common, base} if common else {base}
         else:
             forms.add(fold(reading, contained=True))
-        forms = sorted(x for x in forms if x and _usable(x))
-        if forms:
+        usable = sorted(x for x in forms if x and _usable(x))
+        if usable:
             have = out.setdefault(f"w:{fold(reading, contained=True) or surface}", [])
-            have += [x for x in forms if x not in have]
+            have += [x for x in usable if x not in have]
     return out
 
 
@@ -92,7 +93,7 @@ class Analyst:
         self.names = {k: list(v) for k, v in names.items()}
         self.sister = sister
         self.extra: dict[str, list[str]] = {k: list(v) for k, v in extra.items()}
-        self._reader = None
+        self._reader: meanings.Reader | None = None
 
     @property
     def reader(self) -> meanings.Reader:
@@ -169,11 +170,12 @@ def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[
     one resembles every wording of the other (complete link: no chains of near-misses). A wording
     with no content words (a bare verb, a reaction) never joins anything and is never a candidate."""
     read = [w for w in wordings if w.reading and w.reading.concepts]
+    readings = [w.reading for w in read if w.reading is not None]  # one per wording of ``read``
     pairs = []
     close: set[tuple[int, int]] = set()
-    for i, a in enumerate(read):
+    for i in range(len(read)):
         for j in range(i + 1, len(read)):
-            sim = similarity(a.reading, read[j].reading)
+            sim = similarity(readings[i], readings[j])
             if sim >= threshold:
                 pairs.append((-sim, i, j))
                 close.add((i, j))
@@ -182,7 +184,7 @@ def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[
         gi, gj = group[i], group[j]
         if gi is gj or not all((min(x, y), max(x, y)) in close for x in gi for y in gj):
             continue
-        if _apart([read[x].reading for x in gi], [read[y].reading for y in gj]):
+        if _apart([readings[x] for x in gi], [readings[y] for y in gj]):
             continue
         gi.extend(gj)
         for y in gj:
@@ -195,11 +197,17 @@ def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[
     return out
 
 
+def _read(w: Wording) -> meanings.Reading:
+    if w.reading is None:
+        raise ValueError(f"wording {w.text!r} was not read: Analyst.learn reads every wording first")
+    return w.reading
+
+
 def meaning_of(
     members: list[Wording], analyst: Analyst, threshold: float = meanings.DEFAULT_THRESHOLD
 ) -> dict:
     """The ``meaning`` of a learned pattern (loader.Meaning, as stored in its body) for these wordings."""
-    sig = meanings.signature_of([m.reading for m in members], threshold)
+    sig = meanings.signature_of([_read(m) for m in members], threshold)
     own = analyst.extra
 
     def forms(cid: str) -> list[str]:
@@ -247,6 +255,16 @@ SWAPS = (  # a different question made from one of the merged wordings: (what it
 )
 
 
+class Shown(TypedDict):
+    """One wording the review shows: its score, why it would not be answered ("" when it would), and
+    whether a fan really sent it."""
+
+    text: str
+    score: float
+    why: str
+    seen: bool
+
+
 def preview(members: list[Wording], body: dict, analyst: Analyst, others: Iterable[str],
             sisters: Mapping[str, str], limit: int = 4) -> dict:  # fmt: skip
     """For the review: unseen wordings it would answer and the nearest different questions it will
@@ -254,7 +272,8 @@ def preview(members: list[Wording], body: dict, analyst: Analyst, others: Iterab
     wordings (a synonym swapped in; a sister's name, the opposite, another question word)."""
     sig = signature(body)
     mine = {m.text for m in members}
-    would, wont = [], []
+    would: list[Shown] = []
+    wont: list[Shown] = []
     for text in dict.fromkeys(others):
         if text in mine:
             continue
@@ -264,7 +283,8 @@ def preview(members: list[Wording], body: dict, analyst: Analyst, others: Iterab
         v = meanings.judge(sig, r)
         (would if v.ok else wont).append({"text": text, "score": round(v.score, 2), "why": v.reason,
                                           "seen": True})  # fmt: skip
-    made_yes, made_no = [], []
+    made_yes: list[Shown] = []
+    made_no: list[Shown] = []
     for m in members:
         for cid in sig.required:
             if cid.startswith("w:"):

@@ -225,7 +225,7 @@ def _version(conn: Connection) -> int:
     return int(conn.scalar(select(learned_version.c.version).where(learned_version.c.id == 1)) or 0)
 
 
-def _open(conn: Connection, cand_id: int) -> Candidate:
+def _open(conn: Connection, cand_id: int) -> ReviewedCandidate:
     row = conn.execute(select(candidates).where(candidates.c.id == cand_id)).first()
     if row is None or row.status != "open":
         raise LearningError(f"候補 #{cand_id} は見つからないか、すでに処理済みです")
@@ -259,7 +259,10 @@ def plan_approval(
         if add
         else (replies or cand.replies)
     )
+    body: dict[str, object]
     if cand.kind == "variation":
+        if cand.pattern_id is None:  # a variation extends a pattern (``vary`` always names it)
+            raise LearningError(f"候補 #{cand_id} には元のパターンがありません")
         old = conn.execute(
             select(learned_patterns.c.body).where(
                 learned_patterns.c.sister == cand.sister,

@@ -160,12 +160,14 @@ def test_a_fourth_sister_folder_gets_her_command_and_report_column(make_core, ch
     for name in ("greetings.yaml", "patterns.yaml"):  # her lines must be her own: keep only the persona
         (characters_dir / "ran" / name).unlink()
     safety = characters_dir / "safety.yaml"
-    safety.write_text(
-        safety.read_text(encoding="utf-8").replace(
-            "crisis_reply:\n", 'crisis_reply:\n  ran: "{name}、話してくれてありがとう。\\n{contacts}"\n', 1
-        ),
-        encoding="utf-8",
-    )
+    text = safety.read_text(encoding="utf-8")
+    for field, line in (
+        ("crisis_reply", "{name}、話してくれてありがとう。\\n{contacts}"),
+        ("abuse_reply", "{name}は悪くないよ。189に電話してね。\\n{contacts}"),
+        ("danger_reply", "{name}、今すぐ110に電話して。\\n{contacts}"),
+    ):
+        text = text.replace(f"{field}:\n", f'{field}:\n  ran: "{line}"\n', 1)
+    safety.write_text(text, encoding="utf-8")
     core = make_core()
     assert "/ran" in core.say("/help")
     core.say("/ran")
