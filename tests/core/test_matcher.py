@@ -268,3 +268,46 @@ def test_what_counts_as_one_slip(text, expected):
                  _greeting("hello", "hello")])  # fmt: skip
     found_ = m.match(normalize(text).text, False, Context("morning"))
     assert (found_.pattern.id if found_ else None) == expected
+
+
+# --- what she recommended: tried it (done) or will try it (to come), by the verb's tense ----------------
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize("after", ["nothing", "told"])
+@pytest.mark.parametrize(
+    "text",
+    ["おすすめの本読んだ", "教えてくれたアニメ見てみた", "おすすめのパン食べてみました", "言ってたカフェ行ってきた",
+     "おすすめのリップ買った", "おすすめのアニメ一気見しちゃった", "例のゲームやってみたら面白かった"],
+)  # fmt: skip
+def test_having_tried_what_she_recommended_is_tried(chars, sister, after, text):
+    assert match(chars, sister, text, after=after) == "tried_recommendation"
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize(
+    "text",
+    ["読んでみる", "見てみます", "やってみよう", "今度行く", "試してみたい", "チェックする", "おすすめの本読んでみる",
+     "おすすめのゲームやってみよう", "おすすめのお茶、帰りに買ってみます", "おすすめの曲試してみたい"],
+)  # fmt: skip
+def test_promising_to_try_is_will_try(chars, sister, text):
+    assert match(chars, sister, text, after="told") == "will_try"
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize(
+    "text, not_this",
+    [("見てみた", "will_try"), ("食べてみました", "will_try"), ("今日初めて食べてみた", "will_try"),
+     ("おすすめの本読んだら感想言うね", "tried_recommendation"), ("おすすめの映画見たかった", "tried_recommendation"),
+     ("おすすめの本読みたい", "tried_recommendation"), ("おすすめの見た目", "tried_recommendation")],
+)  # fmt: skip
+def test_the_other_tense_is_not_taken_for_it(chars, sister, text, not_this):
+    assert match(chars, sister, text, after="told") != not_this
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize(
+    "text",
+    ["見た？", "おすすめの映画見た？", "まだ見てない", "おすすめの映画まだ見てない", "おすすめのアニメ見たことない",
+     "見てみる？", "試してみない？"],
+)  # fmt: skip
+def test_a_question_or_a_negation_is_neither_tried_nor_will_try(chars, sister, text):
+    assert match(chars, sister, text, after="told") not in ("tried_recommendation", "will_try")
