@@ -32,8 +32,16 @@ EXACT, KEYWORDS, MEANING, TYPO, REGEX = 5, 4, 3, 2, 1  # priority: a whole-messa
 # to it: see ``characters/recall.py`` for how a line is classified.
 AFTER = ("told", "asked", "cared", "greeted", "reacted", "nothing")
 TYPO_CATEGORIES = ("greeting", "thanks", "apology", "goodbye")  # one slip of the finger is forgiven
-TYPO_MIN = 5  # ... in triggers and messages of at least this many characters
+TYPO_MIN = 5  # ... in triggers and messages of at least this many characters; not in latin ones (hello):
+# the slips forgiven are a phone's flick keyboard's
 _NEGATIONS = ("ない", "ません", "なかった", "じゃな")
+# Words (or starts of words) a slip must not make: where one appears that the trigger does not have, the
+# "slip" wrote another word, not a typo: a negation, another tense or form of the greeting's verb
+# (はじめました, いってます, 出かけてる, 帰れました), a request (いってくれ, 帰ってきてよ) or a word of its own
+# (じゃあまだ, いただけます). Found by running every forgiven slip of the sisters' greetings through a
+# morphological analyser: one kana turns a fixed greeting into ordinary words in these few ways.
+_NOT_A_SLIP = (*_NEGATIONS, *"まだ ました まして てる てます てた てよ れま くれ いただけ".split())
+_PARTICLES = "ねよな"  # said after any whole-message trigger, they leave what it says as it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +210,8 @@ class Matcher:
         self._automaton = ahocorasick.Automaton()  # contained keywords and contained-regex anchors
         self._whole = ahocorasick.Automaton()  # anchors of whole-message regexes
         self._longest = 0  # no contained trigger matches a message longer than this
-        self._typo: dict[str, dict[str, list]] = {}  # one character deleted → {trigger: patterns}
+        self._slips: dict[str, list] = {}  # the triggers a slip is forgiven in → their patterns
+        self._typo: dict[str, dict[str, list]] = {}  # one character of those deleted → {trigger: patterns}
         claimed: dict[tuple, list] = {}
         patterns = list(patterns)
         # Patterns for while a stream is remembered (when.stream) are matched first, on their own: when
@@ -220,7 +229,8 @@ class Matcher:
                         key = fold(phrase)
                         self._claim(claimed, ("exact", key), pattern, phrase)
                         self.exact.setdefault(key, []).append(pattern)
-                        if pattern.category in TYPO_CATEGORIES and len(key) >= TYPO_MIN:
+                        if pattern.category in TYPO_CATEGORIES and len(key) >= TYPO_MIN and not key.isascii():
+                            self._slips.setdefault(key, []).append(pattern)
                             for i in range(len(key)):
                                 near = self._typo.setdefault(key[:i] + key[i + 1 :], {})
                                 near.setdefault(key, []).append(pattern)
@@ -352,8 +362,8 @@ class Matcher:
             found = self.by_meaning(text, question, ctx, breaks)
             if found is not None:
                 return found
-        if self._typo and not question and TYPO_MIN <= len(text) <= 20:
-            typo = self._near_greeting(text, ctx)
+        if self.exact and not question and TYPO_MIN <= len(text) <= 20:
+            typo = self._near_exact(text, ctx)
             if typo is not None:
                 return typo
         for rx in [self.regexes[i] for i in sorted(hits_r)] + self.unanchored:
@@ -421,22 +431,16 @@ class Matcher:
         reader = self.reader or meanings.Reader()
         return meanings.judge(signature(pattern, reader), reader.read(text, question, breaks))
 
-    def _near_greeting(self, text: str, ctx: Context) -> Match | None:
-        """A greeting, thanks, apology or goodbye one slip away (おはようござます, こんにちわ): a character
-        missing, one too many, or one wrong — where a finger slips, not where another word begins:
-        never at the first character, and a wrong one only for a kana on the same key of a phone's
-        flick keyboard (よ/や) or a voiced or small twin (ず/す, っ/つ, は/わ). Only when exactly one
-        pattern is that near, and never when the slip adds a negation."""
-        found: list[tuple[str, Answering]] = []
-        for key, ps in self._typo.get(text, {}).items():  # one missing
-            if key[0] == text[0]:
-                found += [(key, p) for p in ps]
-        for i in range(1, len(text)):
-            shorter = text[:i] + text[i + 1 :]
-            found += [(shorter, p) for p in self.exact.get(shorter, ())]  # one too many
-            for key, ps in self._typo.get(shorter, {}).items():  # one wrong, at the same place
-                if len(key) == len(text) and key[:i] == text[:i] and _same_key(key[i], text[i]):
-                    found += [(key, p) for p in ps]
+    def _near_exact(self, text: str, ctx: Context) -> Match | None:
+        """A whole-message trigger said with a closing particle or a stretched vowel (また明日ね, へえそうなんだ),
+        or a greeting, thanks, apology or goodbye one slip away (おはようござます, ありがとぅ). Only when
+        exactly one pattern is that near, and never when the message asks or says no where the trigger
+        does not. What counts as a slip: ``_slipped``."""
+        found: list[tuple[str, Answering]] = [
+            (key, p) for key in self._said_near(text) for p in self.exact.get(key, ())
+        ]
+        if self._slips:
+            found += [(key, p) for key in self._slipped(text) for p in self._slips[key]]
         hits = [
             (key, p)
             for key, p in found
@@ -448,6 +452,49 @@ class Matcher:
             return None
         key, pattern = hits[0]
         return Match(pattern, TYPO, key)
+
+    def _said_near(self, text: str) -> list[str]:
+        """Triggers this message says with one more character that changes nothing: a closing ね or よ (な
+        too, but not after a verb's plain form: 無視するな forbids), or a vowel that stretches the kana
+        before it (へえそうなんだ, おはようございまあす)."""
+        keys = []
+        last, key = text[-1], text[:-1]
+        if last in _PARTICLES and key in self.exact and not (last == "な" and key[-1] in _PLAIN_FORM_ENDS):
+            keys.append(key)
+        for m in _VOWEL_KANA.finditer(text, 1, len(text) - 1):
+            i = m.start()
+            if _stretches(text[i - 1], text[i]) and (key := text[:i] + text[i + 1 :]) in self.exact:
+                keys.append(key)
+        return keys
+
+    def _slipped(self, text: str) -> set[str]:
+        """The greeting triggers (``_slips``) this message is one slip of the finger away from: a character
+        missing, one too many, or one wrong, where a finger slips and not where another word begins.
+
+        - never at the first character, and never past the last (ひさしぶりに, すみませんが go on talking);
+        - a wrong one only for a kana on the same key of a phone's flick keyboard (よ/お, す/ず); at the
+          last character only its small or full-size twin or the particle's sound (ありがとぅ, こんにちわ),
+          as the ending is what makes a word another one (はじめました, いってくれ, じゃあまだ);
+        - one too many only as a tap repeated (おはようごございます) or a vowel that stretches the kana before it;
+        - the last character never missing (はじめまし is cut short, not mistyped), nor the は of こんにちは
+          or こんばんは, without which they are words of their own (こんばんです: 今晩です);
+        - and never when the slip makes a word the trigger does not have (``_NOT_A_SLIP``)."""
+        keys: set[str] = set()
+        n = len(text)
+        for key in self._typo.get(text, {}):  # one missing, not the first nor the last
+            i = next((j for j in range(n) if key[j] != text[j]), n)
+            if 0 < i < n and key[i] not in "はわ":
+                keys.add(key)
+        for i in range(1, n):
+            shorter = text[:i] + text[i + 1 :]
+            if i < n - 1 and shorter in self._slips and _double_tap(text, i):  # one too many
+                keys.add(shorter)
+            for key in self._typo.get(shorter, {}):  # one wrong, at the same place and only there
+                if len(key) != n or key[i] == text[i] or key[:i] + key[i + 1 :] != shorter:
+                    continue
+                if _same_key(key[i], text[i]) if i < n - 1 else _twins(key[i], text[i]):
+                    keys.add(key)
+        return {k for k in keys if not any(w in text and w not in k for w in _NOT_A_SLIP)}
 
 
 @functools.cache
@@ -466,6 +513,32 @@ _ROW = {ch: i for i, row in enumerate(_ROWS) for ch in row}
 _TWINS = {frozenset(p) for p in ("はわ", "おを", "えへ")}  # particles written as they sound
 
 
+# a kana and its small twin
+_SMALL = {frozenset(p) for p in "あぁ いぃ うぅ えぇ おぉ つっ やゃ ゆゅ よょ わゎ".split()}
+# the vowel each kana ends in (small ones too)
+_VOWELS = ("あかさたなはまやらわがざだばぱぁゃゎ", "いきしちにひみりぎじぢびぴぃ", "うくすつぬふむゆるぐずづぶぷぅゅ",
+           "えけせてねへめれげぜでべぺぇ", "おこそとのほもよろをごぞどぼぽぉょ")  # fmt: skip
+_VOWEL = {ch: i for i, row in enumerate(_VOWELS) for ch in row}
+_VOWEL_KANA = re.compile("[あいうえおぁぃぅぇぉ]")
+_PLAIN_FORM_ENDS = frozenset("うくすつぬふむゆるぐずづぶぷ")  # a verb's plain form ends in one of these
+
+
 def _same_key(a: str, b: str) -> bool:
     row = _ROW.get(a)
     return (row is not None and row == _ROW.get(b)) or frozenset((a, b)) in _TWINS
+
+
+def _twins(a: str, b: str) -> bool:
+    """The same kana but its size (う/ぅ, つ/っ), or a particle written as it sounds (は/わ)."""
+    pair = frozenset((a, b))
+    return pair in _SMALL or pair in _TWINS
+
+
+def _stretches(before: str, vowel: str) -> bool:
+    """Is ``vowel`` (あいうえお, full or small) one that only stretches the kana ``before`` it (へえ, まあ)?"""
+    return _VOWEL_KANA.fullmatch(vowel) is not None and _VOWEL.get(before) == _VOWEL.get(vowel) is not None
+
+
+def _double_tap(text: str, i: int) -> bool:
+    """Is ``text[i]`` a tap too many: the kana beside it again, or a vowel stretching the one before?"""
+    return text[i] in (text[i - 1], text[i + 1]) or _stretches(text[i - 1], text[i])

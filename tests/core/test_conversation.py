@@ -206,3 +206,27 @@ def test_a_slow_command_is_deferred_off_the_fast_lane(core, command, answer):
     assert not isinstance(
         core.conversation.decide(Turn("Ufan", command, core.clock.now()), core.services.store), Deferred
     )
+
+
+# what a fan could read as a person typing to them right now, or as "these replies are not automatic"
+CLAIMS = ("本人", "本物", "打って", "打ってる", "しゃべってます", "ちゃんと私", "ちゃんとあたし", "ちゃんとわたし",
+          "私ですよ", "あたしだって", "わたしだよ", "人間", "生身", "自動じゃな", "botじゃな", "ボットじゃな")  # fmt: skip
+VOICE = {  # each sister's own way of speaking (DESIGN §2): Botan casual, Kasho polite, Yuri hesitant
+    "botan": lambda line: not line.rstrip("！？。").endswith(("です", "ます")) and "！" in line,
+    "kasho": lambda line: any(w in line for w in ("ね。", "よ。", "い。", "す。")) and "じゃん" not in line,
+    "yuri": lambda line: "…" in line and "！" not in line,
+}
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+def test_asked_whether_it_is_really_her_she_plays_along_without_claiming_a_person_types(core, sister):
+    core.say(f"/{sister}")
+    replies = pattern(core, sister, "is_it_really_you").replies
+    heard = {
+        core.say(text) for text in ("本物？", "本人なの？", "これbot？", "自動返信でしょ", "なりすまし？")
+    }
+    assert core.last().pattern == f"{sister}:is_it_really_you" and core.last().layer == "layer1"
+    assert heard <= set(replies) and len(heard) == len(replies) == 3  # every line, none twice in a row
+    for line in replies:
+        assert not [c for c in CLAIMS if c in line], line
+        assert VOICE[sister](line), line

@@ -169,3 +169,145 @@ def test_a_repeated_keyword_does_not_stand_in_for_the_others():
     assert m.match("人間人間", False, Context("daytime")) is None
     assert m.match("人間と人間", False, Context("daytime")) is None
     assert m.match("人間だと証明", False, Context("daytime")) is not None
+
+
+# --- one slip of the finger: forgiven in a greeting, never where it writes another word -------------------
+GREETINGS = ("greeting", "thanks", "apology", "goodbye")
+
+
+def found(chars, sister, text, band="daytime", **ctx):
+    n = normalize(text)
+    return chars.matchers[sister].match(n.text, n.question, Context(band, **ctx))
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize(
+    "text, band, category",
+    [("おはようござます", "morning", "greeting"), ("おはよおございます", "morning", "greeting"),
+     ("おはようごございます", "morning", "greeting"), ("こんにちわ", "daytime", "greeting"),
+     ("こんばんわです", "evening", "greeting"), ("おやすみにさい", "night", "greeting"),
+     ("ありがとぅ", "daytime", "thanks"), ("ありがとうござます", "daytime", "thanks"),
+     ("ありがとおう", "daytime", "thanks"), ("ごめんなさぃ", "daytime", "apology")],
+)  # fmt: skip
+def test_a_typo_in_a_greeting_is_still_that_greeting(chars, sister, text, band, category):
+    assert found(chars, sister, text, band).pattern.category == category
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize("band", ["morning", "night"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "はじめました",  # 始めました, not はじめまして
+        "いってくれ",  # 言ってくれ, not いってくる
+        "いってます",  # 言ってます, not いってきます
+        "いってるね",  # 言ってるね, not いってくるね
+        "出かけてる",  # she is out, not 出かけてくる
+        "帰ってきてよ",  # come home, not 帰ってきたよ
+        "帰れました",  # could get home, not 帰りました
+        "いただけます",  # can have it, not いただきます
+        "じゃあまだ",  # not yet, not じゃあまた
+        "まだあした",  # still tomorrow, not またあした
+        "まだあとで",  # later still, not またあとで
+        "またつくるね",  # I'll make it again, not またくるね
+        "ごめんだね",  # no thanks, not ごめんね
+        "ごめんだよ",
+        "こんばんです",  # 今晩です, not こんばんはです
+        "おやすみの",  # the day off's ..., not おやすみ
+        "おやすみで",
+        "おはようの",
+        "ありがとうの",
+        "ひさしぶりに",  # the message goes on
+        "すみませんが",
+    ],
+)
+def test_a_word_one_kana_from_a_greeting_is_not_that_greeting(chars, sister, band, text):
+    m = found(chars, sister, text, band)
+    assert m is None or m.pattern.category not in GREETINGS, m.pattern.id
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+def test_a_closing_particle_leaves_a_trigger_as_it_was_but_not_a_prohibition(chars, sister):
+    assert found(chars, sister, "また明日ね！").pattern.category == "goodbye"
+    assert found(chars, sister, "ごめんなさいね").pattern.category == "apology"
+    assert found(chars, sister, "へえ〜そうなんだ", after="told").pattern.id == "i_see"
+    for text in ("わかったら", "勉強するな"):  # if you understand; don't study
+        assert found(chars, sister, text) is None
+    m = found(chars, sister, "無視するな")  # don't ignore me: not "I'll ignore you"
+    assert m is None or m.trigger != "無視する"
+
+
+def _greeting(pid, *phrases):
+    return Pattern.model_validate(
+        {"id": pid, "category": "greeting", "triggers": [{"exact": list(phrases)}], "replies": ["a", "b"]}
+    )
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("おはようごさいます", "morning"),  # one wrong, on the same key
+        ("おはようございす", "morning"),  # one missing inside
+        ("おはようごございます", "morning"),  # a tap repeated
+        ("おばようございます", "morning"),  # a voiced twin inside
+        ("おはようございまさ", None),  # the last one wrong: only its small twin is forgiven
+        ("おはようございま", None),  # cut short
+        ("おはようございますね", "morning"),  # a closing particle
+        ("おはようございますの", None),  # the message goes on
+        ("おはようございますに", None),
+        ("おはようごぎざいます", None),  # one too many, not a tap repeated
+        ("ぼはようございます", None),  # the first one
+        ("ありがとぅ", "thanks"),
+        ("ありがという", None),  # two places changed, not one (ありがとうね)
+        ("hallo", None),
+        ("helo", None),  # a latin greeting is not a flick keyboard's slip
+    ],
+)
+def test_what_counts_as_one_slip(text, expected):
+    m = Matcher([_greeting("morning", "おはようございます"), _greeting("thanks", "ありがとう", "ありがとうね"),
+                 _greeting("hello", "hello")])  # fmt: skip
+    found_ = m.match(normalize(text).text, False, Context("morning"))
+    assert (found_.pattern.id if found_ else None) == expected
+
+
+# --- what she recommended: tried it (done) or will try it (to come), by the verb's tense ----------------
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize("after", ["nothing", "told"])
+@pytest.mark.parametrize(
+    "text",
+    ["おすすめの本読んだ", "教えてくれたアニメ見てみた", "おすすめのパン食べてみました", "言ってたカフェ行ってきた",
+     "おすすめのリップ買った", "おすすめのアニメ一気見しちゃった", "例のゲームやってみたら面白かった"],
+)  # fmt: skip
+def test_having_tried_what_she_recommended_is_tried(chars, sister, after, text):
+    assert match(chars, sister, text, after=after) == "tried_recommendation"
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize(
+    "text",
+    ["読んでみる", "見てみます", "やってみよう", "今度行く", "試してみたい", "チェックする", "おすすめの本読んでみる",
+     "おすすめのゲームやってみよう", "おすすめのお茶、帰りに買ってみます", "おすすめの曲試してみたい"],
+)  # fmt: skip
+def test_promising_to_try_is_will_try(chars, sister, text):
+    assert match(chars, sister, text, after="told") == "will_try"
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize(
+    "text, not_this",
+    [("見てみた", "will_try"), ("食べてみました", "will_try"), ("今日初めて食べてみた", "will_try"),
+     ("おすすめの本読んだら感想言うね", "tried_recommendation"), ("おすすめの映画見たかった", "tried_recommendation"),
+     ("おすすめの本読みたい", "tried_recommendation"), ("おすすめの見た目", "tried_recommendation")],
+)  # fmt: skip
+def test_the_other_tense_is_not_taken_for_it(chars, sister, text, not_this):
+    assert match(chars, sister, text, after="told") != not_this
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize(
+    "text",
+    ["見た？", "おすすめの映画見た？", "まだ見てない", "おすすめの映画まだ見てない", "おすすめのアニメ見たことない",
+     "見てみる？", "試してみない？"],
+)  # fmt: skip
+def test_a_question_or_a_negation_is_neither_tried_nor_will_try(chars, sister, text):
+    assert match(chars, sister, text, after="told") not in ("tried_recommendation", "will_try")
