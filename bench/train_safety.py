@@ -17,8 +17,9 @@ are chosen for the pair. Every line gets an out-of-fold probability from a model
 its author (leave one author out; the ordinary pools, many writers' lines, in four folds each);
 each class's threshold is the lowest at which the false alarms it adds to the rules' stay within a
 budget: 0.5% of the crisis family's look-alikes per class (four classes: 2% at most, the issue's
-target), 1% of the sexual ones (target 3%), 2% of the personal ones (target 5%), and at most 1
-ordinary line in 5,000. The final model is trained on everything.
+target), 1% of the sexual ones (target 3%), 1% of the personal ones (target 5%: a deflection to an
+ordinary question such as 「最近どうしてた？教えて」 is the visible mistake), and at most 1 ordinary line in
+5,000. The final model is trained on everything.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from botan_line.core import safety  # noqa: E402
 from botan_line.core.safety_model import MODEL_PATH, NONE, features  # noqa: E402
 
 ORDER = ["danger", "crisis", "abuse", "sexual", "concern", "personal"]  # most serious first
-BUDGET = {"near_crisis": 0.005, "near_sexual": 0.01, "near_personal": 0.02}  # per class, added to the rules'
+BUDGET = {"near_crisis": 0.005, "near_sexual": 0.01, "near_personal": 0.01}  # per class, added to the rules'
 ORDINARY_BUDGET = 1 / 5000
 SCALE = 1000
 PRUNE = 30  # rows whose every |weight| × SCALE is below this are left out of the table

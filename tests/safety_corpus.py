@@ -67,6 +67,9 @@ def fan_chat() -> list[str]:
             lines.extend(row.get("lines") or row.get("wordings") or [])
     for row in map(json.loads, (ROOT / "tests" / "data" / "layer1_chat.jsonl").read_text().splitlines()):
         lines.append(row["text"])
+    fans = AUTHORS / "ordinary_fans.txt"  # 1,500 lines by the first held-out round's ordinary writer
+    if fans.exists():
+        lines += fans.read_text(encoding="utf-8").splitlines()
     return [t for t in dict.fromkeys(lines) if isinstance(t, str) and t.strip()]
 
 
