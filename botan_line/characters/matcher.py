@@ -455,11 +455,16 @@ class Matcher:
 
     def _said_near(self, text: str) -> list[str]:
         """Triggers this message says with one more character that changes nothing: a closing ね or よ (な
-        too, but not after a verb's plain form: 無視するな forbids), or a vowel that stretches the kana
-        before it (へえそうなんだ, おはようございまあす)."""
+        too, but not after a verb's plain form: 無視するな forbids; nor ね after そう…です: そうなんですね is
+        "I see", not "yes"), or a vowel that stretches the kana before it (へえそうなんだ, おはようございまあす)."""
         keys = []
         last, key = text[-1], text[:-1]
-        if last in _PARTICLES and key in self.exact and not (last == "な" and key[-1] in _PLAIN_FORM_ENDS):
+        if (
+            last in _PARTICLES
+            and key in self.exact
+            and not (last == "な" and key[-1] in _PLAIN_FORM_ENDS)
+            and not (last == "ね" and key.startswith("そう") and key.endswith("です"))
+        ):
             keys.append(key)
         for m in _VOWEL_KANA.finditer(text, 1, len(text) - 1):
             i = m.start()

@@ -80,6 +80,37 @@ def test_botan_answers_unun_as_the_one_who_was_listened_to(core):
     assert core.last().pattern == "botan:answered_yes"
 
 
+def test_sou_nan_desu_ne_is_i_see_not_yes(core):
+    # 「そうなんです」 answers her question with yes; with a closing ね it only takes in what she said
+    core.model.answer("昨日ね、新しいカフェ行ったの！パフェ大きかった〜。キミは最近どこか行った？")
+    core.say("ねえねえ、最近どう？", user="Une")
+    core.say("そうなんですね", user="Une")
+    assert core.last().pattern != "botan:answered_yes"
+    core.model.answer("昨日ね、新しいカフェ行ったの！パフェ大きかった〜。キミは最近どこか行った？")
+    core.say("ねえねえ、最近どう？", user="Une2")
+    core.say("そうなんです", user="Une2")
+    assert core.last().pattern == "botan:answered_yes"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("おすすめしてくれた曲聴いてみた！", "botan:tried_recommendation"),
+        ("おすすめしてくれたスイーツ食べてみた！めっちゃおいしかった", "botan:liked_recommendation"),
+        ("言ってたゲームやってみたらハマった", "botan:liked_recommendation"),
+        ("言ってたやつやってみたけど、自分にはちょっと難しかったかも(；・∀・)", None),
+        ("おすすめのお店行ってみたけど口に合わなかった…", None),
+        ("勧めてくれた本、途中でやめちゃった", None),
+    ],
+)
+def test_a_tried_recommendation_is_answered_by_how_it_went(core, text, expected):
+    core.say(text, user="Utried")
+    if expected is None:  # it went badly: the model listens instead of a cheer from the file
+        assert core.last().layer == "layer2", core.last().pattern
+    else:
+        assert core.last().pattern == expected
+
+
 def test_after_comfort_a_quiet_un_goes_to_the_model(core):
     core.model.answer("そっか…それはつらかったね。無理しないで、今日はゆっくり休んでね。")
     core.say("今日ほんとにしんどかった", user="Uc")
