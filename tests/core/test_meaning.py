@@ -55,6 +55,18 @@ def test_when_is_not_what():
     assert ask(m, "前回の配信いつだった？") is None
 
 
+def test_when_she_began_is_not_when_a_stream_starts_nor_why_she_began():
+    m = matcher(
+        ("debut", ["VTuberデビューいつ？", "VTuber始めたのいつ？", "いつデビューしたの？"]),
+        ("start_time", ["配信って何時から始まるの？", "配信何時から？", "配信始まるの何時？"]),
+    )
+    assert ask(m, "VTuberデビューっていつだったの？") == "debut"
+    assert ask(m, "配信は何時に始まる？") == "start_time"
+    assert ask(m, "配信始めたのっていつ頃？") != "start_time"  # her career, not tonight's stream
+    assert ask(m, "VTuberになったきっかけって何ですか？") is None  # why, not when
+    assert ask(m, "どうしてVTuberやろうって思ったの？") is None
+
+
 def test_a_stricter_threshold_answers_fewer_wordings():
     loose = matcher(("food", FOOD[1]))
     strict = Matcher([Pattern.model_validate({"id": "food", "category": "question", "replies": ["a", "b"],
