@@ -142,6 +142,20 @@ def test_an_ordinary_failure_still_gets_the_ordinary_fallback(core):
     assert core.last().safety is None
 
 
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+def test_her_fallback_never_asks_to_repeat_nor_jokes(core, sister):
+    # whatever the layer missed (a worry in words nobody wrote a rule for) may end in this line
+    for line in core.lines(sister, "fallback"):
+        assert not any(w in line for w in ("もう一回", "もう一度", "悔しい", "電波", "ぼーっと")), line
+
+
+def test_a_worry_nobody_recognises_with_layer2_off_is_read_not_sent_back(core):
+    core.model.fail("APITimeoutError")
+    reply = core.say("最近なにしても色がない感じ。")  # a worry in words no rule knows, maybe no reader either
+    assert reply in core.lines("botan", "fallback") + core.lines("botan", "concern")
+    assert "もう一回" not in reply
+
+
 # --- every bubble ----------------------------------------------------------------------------
 
 
