@@ -129,15 +129,25 @@ def _shown(reading) -> str:
 class _Truth:
     """The miner's grouping replaced by the truth: the wordings of one intent form one group."""
 
-    def __init__(self, origin: dict[str, int]):
-        self.origin = origin
+    def __init__(self, origin: dict[tuple[str, str], int]):
+        self.by_text: dict[str, dict[str, int]] = {}  # key → sister → intent
+        for (sister, key), i in origin.items():
+            self.by_text.setdefault(key, {})[sister] = i
         self.real = paraphrase.cluster
 
     def __enter__(self):
         def cluster(wordings, threshold=paraphrase.THRESHOLD):
+            # the miner clusters one sister's wordings at a time: whose they are, a key said to two sisters
+            # (の誕生日いつ, her name taken out) belongs to this one's intent
+            seen = Counter(
+                s for w in wordings for s in self.by_text.get(w.text, {}) if len(self.by_text[w.text]) == 1
+            )
+            sister = seen.most_common(1)[0][0] if seen else None
             groups: dict[int, list] = {}
             for w in wordings:
-                groups.setdefault(self.origin.get(w.text, -1 - len(groups)), []).append(w)
+                mine = self.by_text.get(w.text, {})
+                intent = mine.get(sister) if sister in mine else next(iter(mine.values()), None)
+                groups.setdefault(intent if intent is not None else -1 - len(groups), []).append(w)
             return list(groups.values())
 
         paraphrase.cluster = cluster
@@ -152,15 +162,19 @@ def run_file(path: Path, split: int, work: Path, chars_dir: Path, misses: list |
     intents = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     run = Run(work, f"{path.stem}-{split}-{'truth' if truth else 'miner'}", chars_dir)
     train = {i: d["wordings"][split * 3 : split * 3 + 3] for i, d in enumerate(intents)}
-    origin: dict[str, int] = {}  # normalised key → intent
-    reached: dict[int, set[str]] = {}  # intent → the keys of its training wordings that reached Layer 2
+    origin: dict[
+        tuple[str, str], int
+    ] = {}  # (sister, normalised key) → intent: keys of two sisters may be alike
+    reached: dict[
+        int, set[tuple[str, str]]
+    ] = {}  # intent → (sister, key) of its training wordings in Layer 2
     for i, d in enumerate(intents):
         for text in train[i]:
             row = run.ask(sister_of(d), text)
             if row.normalized:
-                origin[row.normalized] = i
+                origin[(row.sister, row.normalized)] = i
             if row.layer == "layer2" and row.normalized:
-                reached.setdefault(i, set()).add(row.normalized)
+                reached.setdefault(i, set()).add((row.sister, row.normalized))
     s = run.services
     t0 = time.perf_counter()
     cfg = s.settings.config.learning
@@ -177,10 +191,10 @@ def run_file(path: Path, split: int, work: Path, chars_dir: Path, misses: list |
     failed = 0
     out = Counter()
     cands = list(learned.open_candidates(s.engine, limit=10**6))
-    where: dict[str, int] = {}  # key → candidate id
+    where: dict[tuple[str, str], int] = {}  # (sister, key) → candidate id
     for cand in cands:
         for m in cand.members:
-            where[m["text"]] = cand.id
+            where[(cand.sister, m["text"])] = cand.id
     for i, keys in reached.items():
         if len(keys) < 3:
             continue  # one of them was answered already, or two wordings were the same key
@@ -191,7 +205,7 @@ def run_file(path: Path, split: int, work: Path, chars_dir: Path, misses: list |
         if not together and misses is not None and not truth:
             misses.append(("SPLIT", intents[i]["intent"]))
             for k in sorted(keys, key=lambda k: str(where.get(k))):
-                misses.append(("    ", f"#{where.get(k)}", k, _reading_of(s, sister_of(intents[i]), k)))
+                misses.append(("    ", f"#{where.get(k)}", k[1], _reading_of(s, k[0], k[1])))
     for cand in cands:
         try:
             learned.decide_now(s.engine, s.characters, cand.id, ADMIN, approve_it=True)
@@ -200,7 +214,7 @@ def run_file(path: Path, split: int, work: Path, chars_dir: Path, misses: list |
             if misses is not None:
                 misses.append(("approval failed", cand.trigger, str(exc)))
             continue
-        votes = Counter(origin.get(m["text"]) for m in cand.members)
+        votes = Counter(origin.get((cand.sister, m["text"])) for m in cand.members)
         owner[f"{cand.sister}:learned_{cand.id}"] = votes.most_common(1)[0][0]
         pattern_of.setdefault(votes.most_common(1)[0][0], f"learned_{cand.id}")
     s.characters.reload()

@@ -206,8 +206,14 @@ def _read(w: Wording) -> meanings.Reading:
 def meaning_of(
     members: list[Wording], analyst: Analyst, threshold: float = meanings.DEFAULT_THRESHOLD
 ) -> dict:
-    """The ``meaning`` of a learned pattern (loader.Meaning, as stored in its body) for these wordings."""
-    sig = meanings.signature_of([_read(m) for m in members], threshold)
+    """The ``meaning`` of a learned pattern (loader.Meaning, as stored in its body) for these wordings.
+
+    Wordings that mostly tell something (コンビニのやつ買ってみた、うまかった) get no concepts: their
+    pattern answers those words (its triggers), never a question that shares them (コンビニで何買う？)
+    — a meaning only ever matches questions."""
+    readings = [_read(m) for m in members]
+    sig = meanings.signature_of(readings, threshold)
+    told = 2 * sum(r.statement for r in readings) > len(readings)
     own = analyst.extra
 
     def forms(cid: str) -> list[str]:
@@ -215,8 +221,8 @@ def meaning_of(
 
     return {
         "examples": [m.raw for m in members],
-        "concepts": {cid: forms(cid) for cid in sig.required},
-        "optional": {cid: forms(cid) for cid in sorted(sig.optional)},
+        "concepts": {} if told else {cid: forms(cid) for cid in sig.required},
+        "optional": {} if told else {cid: forms(cid) for cid in sorted(sig.optional)},
         "loose": sorted(sig.loose),
         "closed": sig.closed,
         "ask": sig.ask,

@@ -132,6 +132,26 @@ def test_two_groups_one_of_which_always_says_what_the_other_never_does_stay_apar
     assert groups == [sorted(texts[:2]), sorted(texts[2:])]
 
 
+def test_what_fans_told_is_learned_without_a_meaning_so_no_question_meets_it():
+    from botan_line.ops.paraphrase import Analyst, Wording, meaning_of
+
+    told = [
+        Wording(t, t)
+        for t in [
+            "こんびにのやつ買ってみたうまかった",
+            "こんびにで買ったぷりんうまかったです",
+            "こんびにの新作買った",
+        ]
+    ]
+    asked = [
+        Wording(t, t) for t in ["こんびにで何買う", "こんびにでよく買うものなに", "こんびにで何買ってる"]
+    ]
+    analyst = Analyst({}, "botan")
+    analyst.learn(told + asked)
+    assert meaning_of(told, analyst)["concepts"] == {}
+    assert meaning_of(asked, analyst)["concepts"]
+
+
 def test_a_message_naming_a_sister_is_not_answered_by_words_inside_it():
     m = Matcher([Pattern.model_validate({"id": "tried", "category": "smalltalk", "replies": ["a", "b"],
                                          "triggers": [{"regex": "おすすめ.*読んだ", "scope": "contains"}]})],
