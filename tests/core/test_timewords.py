@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -84,8 +85,10 @@ def test_band_fills_every_kind_of_line_with_the_hour(core, characters_dir):
     """Persona lines (the fallback here) are filled by the same fill() as patterns."""
     persona = characters_dir / "botan" / "persona.yaml"
     text = persona.read_text(encoding="utf-8")
-    persona.write_text(text.replace("  fallback:\n", "  fallback:\n    - もう{band}だね、ちょっと待ってて！\n", 1),
-                       encoding="utf-8")  # fmt: skip
+    line = "    - もう{band}だね、ちょっと待ってて！\n"
+    persona.write_text(
+        re.sub(r"(?m)^  fallback:.*\n", lambda m: m.group() + line, text, count=1), encoding="utf-8"
+    )
     assert core.services.characters.reload() is None
     core.clock.set("2026-11-28T21:30")
     core.say("/pause", user=ADMIN)  # Layer 2 paused: her fallback lines answer
