@@ -150,6 +150,7 @@ class When(Strict):
     chat: Literal["one_on_one", "group"] | None = None
     after: list[After] | None = Field(None, min_length=1)  # what she said last to this fan
     stream: Literal[True] | None = None  # only while she remembers a notice that named its stream ({stream})
+    called: bool | None = None  # the message called her by name (ほんとにユリちゃん？)
 
 
 class Pattern(Strict):

@@ -54,6 +54,7 @@ class Context:
     after: str | Callable[[], str] = "nothing"
     # she remembers a notice that named its stream (when.stream), or a function that finds it out
     stream: bool | Callable[[], bool] = False
+    called: bool = False  # the message called her by name (taken out of the text matched)
 
     def said_last(self) -> str:
         return self.after() if callable(self.after) else self.after
@@ -110,6 +111,8 @@ def _conditions_hold(pattern, ctx: Context) -> bool:
         return False
     if when.stream and not ctx.knows_stream():
         return False
+    if when.called is not None and when.called != ctx.called:
+        return False
     return when.after is None or ctx.said_last() in when.after  # last: it may read the store
 
 
@@ -127,6 +130,8 @@ def _overlap(a, b) -> bool:
     if wa.first_visit is not None and wb.first_visit is not None and wa.first_visit != wb.first_visit:
         return False
     if wa.after is not None and wb.after is not None and not set(wa.after) & set(wb.after):
+        return False
+    if wa.called is not None and wb.called is not None and wa.called != wb.called:
         return False
     return not (wa.chat and wb.chat and wa.chat != wb.chat)
 

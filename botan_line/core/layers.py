@@ -130,7 +130,7 @@ class Layer1:
             lambda: recall.after_for(ctx.reads, ctx.chars, ctx.user.user_id, ctx.sister, ctx.now.timestamp())
         )
         match_ctx = Context(band=ctx.band, first_visit=ctx.user.first_visit, chat=ctx.turn.chat, after=after,
-                            stream=lambda: ctx.stream_title is not None)  # fmt: skip
+                            stream=lambda: ctx.stream_title is not None, called=ctx.called)  # fmt: skip
         match = ctx.chars.matchers[ctx.sister].match(ctx.rest, ctx.norm.question, match_ctx, ctx.rest_breaks)
         if match is None:
             return None

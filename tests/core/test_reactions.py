@@ -111,6 +111,17 @@ def test_a_tried_recommendation_is_answered_by_how_it_went(core, text, expected)
         assert core.last().pattern == expected
 
 
+def test_really_with_her_name_asks_if_it_is_really_her(core):
+    core.say("ほんとにユリちゃん？", user="Ureal")
+    assert core.last().pattern == "yuri:called_really"
+    _told(core, "Ureal2", "botan")
+    core.say("ほんとに？", user="Ureal2")
+    assert core.last().pattern == "botan:really"
+    _told(core, "Ureal3", "botan")
+    core.say("牡丹、まじで？", user="Ureal3")  # a reaction to her story, by name: not "is it you?"
+    assert core.last().pattern not in ("botan:called_really", "botan:really")
+
+
 def test_after_comfort_a_quiet_un_goes_to_the_model(core):
     core.model.answer("そっか…それはつらかったね。無理しないで、今日はゆっくり休んでね。")
     core.say("今日ほんとにしんどかった", user="Uc")
