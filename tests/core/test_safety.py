@@ -88,6 +88,20 @@ def test_the_false_alarms_the_issue_found(text):
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("高校のときほんとにしんどかったけど、今はもう落ち着いてるよ", None),
+        ("前は眠れない日が続いてたけど、いまはへいき！", None),
+        ("昔は毎日つらかったけど、今は卒業して楽しくやってます", None),
+        ("前はへいきだったけど、今は毎日消えたい", "crisis"),  # not over: now it is worse
+        ("昔からずっとしんどい、今もまだ", "concern"),
+    ],
+)
+def test_a_hard_time_told_as_over_is_not_a_worry(text, expected):
+    assert kind(text) == expected
+
+
+@pytest.mark.parametrize(
     "text", ["もう無理", "全部やめたい", "つらい", "友達が死にたいって言ってて、どうしたらいい？"]
 )
 def test_worrying_but_not_clear_is_a_concern(text):
