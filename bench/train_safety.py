@@ -42,7 +42,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from botan_line.characters.loader import load_characters  # noqa: E402
 from botan_line.core import safety  # noqa: E402
-from botan_line.core.safety_model import MODEL_PATH, NONE, features  # noqa: E402
+from botan_line.core.safety_model import MODEL_PATH, NONE, features, gram_key  # noqa: E402
 
 ORDER = ["danger", "crisis", "abuse", "sexual", "concern", "personal"]  # most serious first
 BUDGET = {"near_crisis": 0.005, "near_sexual": 0.01, "near_personal": 0.01}  # per class, added to the rules'
@@ -174,7 +174,7 @@ def report(rows, reads, probs, classes, thresholds):
 def export(vec: Vectors, model, thresholds: dict[str, float], out: Path, trained_on: list[str]) -> None:
     classes = list(model.classes_)
     coef = model.coef_.T  # (features, classes)
-    grams = sorted(vec.vocab, key=vec.vocab.get)
+    grams = sorted(vec.vocab, key=lambda g: (gram_key(g), g))  # the reader streams it into sorted arrays
     kept = 0
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
         header = {

@@ -374,6 +374,50 @@ def test_the_reader_reads_what_the_rules_leave():
     assert set(probs) == {"none", *safety.ORDER} and abs(sum(probs.values()) - 1) < 1e-9
 
 
+def test_the_readers_hash_table_gives_what_the_rows_say():
+    import gzip
+    import json
+    import math
+
+    from botan_line.core import safety_model
+
+    with gzip.open(safety_model.MODEL_PATH, "rt", encoding="utf-8") as f:
+        header = json.loads(f.readline())
+        rows = {
+            g: list(map(int, w.split(","))) for g, _, w in (line.rstrip("\n").partition("\t") for line in f)
+        }
+    model = safety_model.shipped()
+    assert model.merged == 0 and len(model.hashes) == len(rows)
+    for text in ("今ドアの前に知らない人いてずっとノックされてる", "最近どうしてた？教えて", "おはよー！"):
+        _, h = safety.rules_for(RULES).read(text)
+        sums = [
+            sum(rows[g][c] for g in safety_model.features(h) if g in rows)
+            for c in range(len(header["classes"]))
+        ]
+        logits = [b + x / header["scale"] for b, x in zip(header["bias"], sums, strict=True)]
+        total = sum(math.exp(x) for x in logits)
+        expected = {c: math.exp(x) / total for c, x in zip(header["classes"], logits, strict=True)}
+        got = model.probabilities(h)
+        assert all(abs(got[c] - expected[c]) < 1e-9 for c in expected), text
+
+
+def test_the_readers_table_must_be_sorted_by_hash_and_shares_a_hash_by_summing():
+    from botan_line.core import safety_model
+
+    header = {
+        "classes": ["none", "crisis"],
+        "bias": [0.0, 0.0],
+        "thresholds": {},
+        "order": ["crisis"],
+        "scale": 1,
+    }
+    a, b = sorted(["しにた", "ねむい"], key=safety_model.gram_key)
+    with pytest.raises(ValueError, match="not sorted by hash"):
+        safety_model.Model(header, [f"{b}\t0,5\n", f"{a}\t0,5\n"])
+    model = safety_model.Model(header, [f"{a}\t0,2\n", f"{a}\t0,3\n", f"{b}\t1,0\n"])  # a repeated: one hash
+    assert model.merged == 1 and list(model.weights) == [0, 5, 1, 0]
+
+
 @pytest.mark.parametrize(
     "text", ["090-1234-5678に電話して", "mail@example.com", "名前は田中です", "〒100-0001"]
 )
