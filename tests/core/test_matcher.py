@@ -25,6 +25,12 @@ def match(chars, sister, text, band="daytime", **ctx):
 
 
 @pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+def test_a_plain_casual_hello_is_a_hello_not_a_pun(chars, sister):
+    assert match(chars, sister, "こんちゃ〜") == "hello"  # common: not the "what a unique greeting" lines
+    assert match(chars, sister, "こんにちわん") == "playful_hello"
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
 @pytest.mark.parametrize("text", ["おはよう", "おはよー", "おはよ〜〜", "ｵﾊﾖｳ", "おはようございまーす!!"])
 def test_morning_greeting_variants_match_in_the_morning(chars, sister, text):
     assert match(chars, sister, text, "morning") == "morning"
