@@ -186,7 +186,7 @@ def measure(matcher: Matcher, texts: list[str], decisions: int) -> list[float]:
         raw = texts[i % n]
         t0 = perf()
         norm = normalize(raw)
-        matcher.match(norm.text, norm.question, ctx, norm.breaks)
+        matcher.match(norm.text, norm.question, ctx, norm.breaks, norm.loans)
         timings.append((perf() - t0) / 1000)
     return timings
 
@@ -242,7 +242,8 @@ def main() -> None:
     answered = sum(
         1
         for t in texts
-        if (m := matcher.match(normalize(t).text, normalize(t).question, Context("morning"), normalize(t).breaks))
+        if (n := normalize(t))
+        and (m := matcher.match(n.text, n.question, Context("morning"), n.breaks, n.loans))
         and m.kind == 3
     )  # fmt: skip
     print(f"  messages answered by meaning: {answered} of {len(texts)}")

@@ -88,7 +88,7 @@ def chat_figures(chars, rows: list[dict], sister: str, misses: list | None = Non
     answered = right = should = 0
     for r in rows:
         n = normalize(r["text"])
-        m = matcher.match(n.text, n.question, Context("daytime", after=r["after"]))
+        m = matcher.match(n.text, n.question, Context("daytime", after=r["after"]), n.breaks, n.loans)
         should += r["l1"]
         if m is None:
             if r["l1"] and misses is not None:
@@ -115,7 +115,7 @@ def opener_figures(chars, rows: list[dict], sister: str, misses: list | None = N
         for hour in range(24):
             now = datetime(2026, 11, 28, hour, 30, tzinfo=TZ)
             n = normalize(r["text"])
-            m = matcher.match(n.text, n.question, Context(time_band(now), after="nothing"))
+            m = matcher.match(n.text, n.question, Context(time_band(now), after="nothing"), n.breaks, n.loans)
             tries += 1
             if m is None or m.pattern.id not in accepted(r["intent"]):
                 if misses is not None:

@@ -271,8 +271,8 @@ def _why(chars, sister: str, pattern_id: str | None, text: str) -> str:
         return "(no meaning)"
     _called, rest = called_sister(text, chars)
     n = normalize(rest)
-    reading = matcher.reader.read(n.text, normalize(text).question)
-    verdict = matcher.explain(pattern, n.text, normalize(text).question)
+    reading = matcher.reader.read(n.text, normalize(text).question, n.breaks, n.loans)
+    verdict = matcher.explain(pattern, n.text, normalize(text).question, n.breaks, n.loans)
     m = pattern.meaning
     need = "+".join(sorted(m.concepts or {}))
     return f"{verdict.score:.2f} {verdict.reason or 'ok (another pattern won)'} | needs {need} [{m.ask or '·'}] | read {_shown(reading)}"

@@ -176,7 +176,7 @@ def signature(
             threshold=m.threshold,
         )
     reader = reader or meanings.Reader()
-    readings = [reader.read(*_folded(e)) for e in m.examples]  # text, question, breaks
+    readings = [reader.read(*_folded(e)) for e in m.examples]  # text, question, breaks, loans
     sig = meanings.signature_of(readings, m.threshold)
     changes = {"ask": m.ask} if m.ask else {}
     return sig if not changes else meanings.Signature(**{**_fields(sig), **changes})
@@ -186,11 +186,11 @@ def _fields(sig) -> dict:
     return {f: getattr(sig, f) for f in sig.__slots__}
 
 
-def _folded(text: str) -> tuple[str, bool, tuple[int, ...]]:
+def _folded(text: str) -> tuple[str, bool, tuple[int, ...], tuple[str, ...]]:
     from botan_line.characters.normalize import normalize
 
     n = normalize(text)
-    return n.text, n.question, n.breaks
+    return n.text, n.question, n.breaks, n.loans
 
 
 class Matcher:
@@ -313,12 +313,14 @@ class Matcher:
                 self.conflicts.append((other.id, pattern.id, shown))
         claimed.setdefault(key, []).append(pattern)
 
-    def match(self, text: str, question: bool, ctx: Context, breaks: tuple[int, ...] = ()) -> Match | None:
-        """``breaks``: where sentences end inside ``text`` (``Normalized.breaks``), for meaning matching."""
+    def match(self, text: str, question: bool, ctx: Context, breaks: tuple[int, ...] = (),
+              loans: tuple[str, ...] = ()) -> Match | None:  # fmt: skip
+        """``breaks``, ``loans``: where sentences end inside ``text`` and its katakana words
+        (``Normalized.breaks``, ``.loans``), for meaning matching."""
         if not text:
             return None
         if self._streams is not None:
-            found = self._streams.match(text, question, ctx, breaks)
+            found = self._streams.match(text, question, ctx, breaks, loans)
             if found is not None:
                 return found
         for pattern in self.exact.get(text, ()):
@@ -364,7 +366,7 @@ class Matcher:
         if best is not None:
             return best
         if self._meaning and len(text) <= meanings.MAX_LENGTH:
-            found = self.by_meaning(text, question, ctx, breaks)
+            found = self.by_meaning(text, question, ctx, breaks, loans)
             if found is not None:
                 return found
         if self.exact and not question and TYPO_MIN <= len(text) <= 20:
@@ -390,12 +392,17 @@ class Matcher:
         return None
 
     def by_meaning(
-        self, text: str, question: bool, ctx: Context, breaks: tuple[int, ...] = ()
+        self,
+        text: str,
+        question: bool,
+        ctx: Context,
+        breaks: tuple[int, ...] = (),
+        loans: tuple[str, ...] = (),
     ) -> Match | None:
         """The question pattern that asks what this message asks, best score first."""
         if self.reader is None:  # no question patterns: nothing to match by meaning
             return None
-        reading = self.reader.read(text, question, breaks)
+        reading = self.reader.read(text, question, breaks, loans)
         if reading.statement or not reading.concepts:
             return None
         present, firm = frozenset(reading.concepts), reading.firm
@@ -430,11 +437,16 @@ class Matcher:
         return _kinds(tuple(sorted(reading.asks)), reading.yes_no)
 
     def explain(
-        self, pattern, text: str, question: bool = False, breaks: tuple[int, ...] = ()
+        self,
+        pattern,
+        text: str,
+        question: bool = False,
+        breaks: tuple[int, ...] = (),
+        loans: tuple[str, ...] = (),
     ) -> meanings.Verdict:
         """Why a question pattern would (or would not) answer a message: its score and reason."""
         reader = self.reader or meanings.Reader()
-        return meanings.judge(signature(pattern, reader), reader.read(text, question, breaks))
+        return meanings.judge(signature(pattern, reader), reader.read(text, question, breaks, loans))
 
     def _near_exact(self, text: str, ctx: Context) -> Match | None:
         """A whole-message trigger said with a closing particle or a stretched vowel (また明日ね, へえそうなんだ),

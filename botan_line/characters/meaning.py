@@ -209,9 +209,24 @@ def base_entries() -> dict[str, Entry]:
     return out
 
 
+def _katakana_forms() -> frozenset[str]:
+    """The lexicon's non-content words that it lists in katakana (マジ, ガチ, ヤツ), folded."""
+    asks = " ".join(f for _name, forms in _lines(lexicon.ASKS) for f in forms)
+    blocks = (lexicon.FRAME, lexicon.REQUEST, lexicon.NEGATIONS, lexicon.FAN, asks)
+    return frozenset(
+        fold(f, contained=True) for block in blocks for f in block.split() if _KATAKANA.search(f)
+    )
+
+
+_KATAKANA = re.compile("[ァ-ヺ]")
+
+
 def concept_forms(concept: str) -> list[str]:
     """The lexicon's folded forms of a concept (for the review and the miner)."""
     return [k for k, e in base_entries().items() if e.kind == CONTENT and concept in e.ids]
+
+
+_KATAKANA_FORMS = _katakana_forms()
 
 
 class Reader:
@@ -244,10 +259,38 @@ class Reader:
             value = (len(key), entry.kind != CONTENT, entry)
             self.automaton.add_word(key, values.setdefault(value, value))
         self.automaton.make_automaton()
+        # katakana words that are what the lexicon says even when written so (マジ, ヤツ), and names
+        self.kana_kept = _KATAKANA_FORMS | {
+            fold(n, contained=True) for nicks in names.values() for n in nicks
+        }
 
-    def read(self, text: str, question: bool = False, breaks: tuple[int, ...] = ()) -> Reading:
+    @staticmethod
+    def _loan_spans(text: str, loans: tuple[str, ...]) -> list[tuple[int, int]]:
+        out = []
+        for word in loans:
+            i = text.find(word)
+            while i >= 0:
+                out.append((i, i + len(word)))
+                i = text.find(word, i + len(word))
+        return out
+
+    def _inside_loan(self, text: str, chosen: tuple, kana_spans: list[tuple[int, int]]) -> bool:
+        """A frame word, particle or question word read inside a katakana word: not what was written."""
+        start, end, entry = chosen
+        if entry.kind in (CONTENT, NAME):
+            return False
+        for s, e in kana_spans:
+            if s <= start and end <= e:
+                return not (start == s and end == e and text[s:e] in self.kana_kept)
+        return False
+
+    def read(self, text: str, question: bool = False, breaks: tuple[int, ...] = (),
+             loans: tuple[str, ...] = ()) -> Reading:  # fmt: skip
         """``breaks``: where a sentence ended inside ``text`` (normalize's ``breaks``): the sentence that
-        asks is the question, the others only context (誕生日いつ？お祝いしたい)."""
+        asks is the question, the others only context (誕生日いつ？お祝いしたい). ``loans``: the words
+        written in katakana (normalize's ``loans``): content, even where their folded letters spell a
+        particle or a frame word (カラー → から, マーク → まく), unless the lexicon lists that very
+        katakana word as one (マジ, ヤツ) or it is a name."""
         spans = [
             (-length, later, end - length + 1, entry)
             for end, (length, later, entry) in self.automaton.iter(text)
@@ -261,6 +304,9 @@ class Reader:
                 taken |= bits
                 chosen.append((start, start - neg, entry))
         chosen.sort(key=_FIRST)
+        kana_spans = self._loan_spans(text, loans) if loans else ()
+        if kana_spans:
+            chosen = [c for c in chosen if not self._inside_loan(text, c, kana_spans)]
         qs, qe = 0, len(text)  # the sentence that asks
         if breaks:
             bounds = [0, *(b for b in breaks if 0 < b < len(text)), len(text)]
@@ -318,8 +364,12 @@ class Reader:
         for start, end in gaps:
             if end <= cut or start >= qe:
                 continue
-            piece = text[max(start, cut) : min(end, qe)]
-            if _KANJI.search(piece):  # a word nobody explained (one kanji: often part of a known one, 入門書)
+            a, b = max(start, cut), min(end, qe)
+            piece = text[a:b]
+            if kana_spans and any(s < b and a < e for s, e in kana_spans):
+                unknown += 1.0 if len(piece) > 1 else 0.5  # (part of) a loanword nobody explained
+                words.append(piece)
+            elif _KANJI.search(piece):  # a word nobody explained (one kanji: often part of a known one)
                 unknown += 1.0 if len(piece) > 1 else 0.5
                 words.append(piece)
             elif len(piece) >= 3:
@@ -377,7 +427,9 @@ def judge(sig: Signature, r: Reading) -> Verdict:
     if missed and (len(missed) > 1 or len(sig.required) < MISS_ONE_OF):
         return Verdict(found / (total or 1.0), False, "missing " + ", ".join(missed))
     known = sig.required.keys() | sig.optional
-    extras = [cid for cid in r.tail if cid not in known]
+    # the last clause says what is asked; when it names nothing (…たいんだけど、何からやればいい？), the
+    # context before it is the topic, and what the question does not explain there counts too
+    extras = [cid for cid in (r.tail or r.concepts) if cid not in known]
     extra = sum(EXTRA_LIGHT if cid in lexicon.SOFT else weight(cid) for cid in extras)
     if loose:
         # a word some wordings left out may be left out again, once, when nothing takes its place

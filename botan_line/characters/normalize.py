@@ -66,6 +66,8 @@ _FINAL_VOWEL = re.compile(
     "|".join(f"(?<=[{row}]){_FULL[small]}+{_WORD_END}" for small, row in _VOWEL_ROWS.items())
 )
 _QUESTION_MARKS = re.compile(r"[?？]")
+_KATAKANA_WORD = re.compile("[ァ-ヺ][ァ-ヺー]+")  # after NFKC (ｶﾗｰ → カラー); one kana is no word
+_ANY_KATAKANA = re.compile("[ァ-ヺｦ-ﾝ]")
 
 QUESTION_WORDS = (
     "って",
@@ -97,6 +99,9 @@ class Normalized:
     text: str  # the folded form patterns are matched against
     question: bool  # the raw message carried a question mark
     breaks: tuple[int, ...] = ()  # where a sentence ended (。！？) inside ``text``: for meaning matching
+    # the katakana words of the message, folded: loanwords are content even where their folded
+    # letters spell a particle (カラー → から, マーク → まく); meaning matching reads them as such
+    loans: tuple[str, ...] = ()
 
 
 def fold(text: str, *, contained: bool = False) -> str:
@@ -124,10 +129,18 @@ def _fold(text: str, contained: bool) -> str:
     return t.replace(_BREAK, "").replace(_KEEP_LONG, "ー")
 
 
+def _loans(text: str) -> tuple[str, ...]:
+    if not _ANY_KATAKANA.search(text):
+        return ()
+    words = _KATAKANA_WORD.findall(unicodedata.normalize("NFKC", text))
+    return tuple(dict.fromkeys(w for w in (fold(x, contained=True) for x in words) if len(w) > 1))
+
+
 def normalize(text: str) -> Normalized:
     marked = _fold(text, False)
+    loans = _loans(text)
     if _SENT not in marked:
-        return Normalized(marked, bool(_QUESTION_MARKS.search(text)))
+        return Normalized(marked, bool(_QUESTION_MARKS.search(text)), (), loans)
     breaks: list[int] = []
     pos = 0
     for piece in marked.split(_SENT)[:-1]:
@@ -135,7 +148,8 @@ def normalize(text: str) -> Normalized:
         if pos and (not breaks or breaks[-1] != pos):
             breaks.append(pos)
     folded = marked.replace(_SENT, "")
-    return Normalized(folded, bool(_QUESTION_MARKS.search(text)), tuple(b for b in breaks if b < len(folded)))
+    question = bool(_QUESTION_MARKS.search(text))
+    return Normalized(folded, question, tuple(b for b in breaks if b < len(folded)), loans)
 
 
 def asks_something(remainder: str, question_mark: bool) -> bool:

@@ -120,6 +120,7 @@ class TurnContext:
     rng: random.Random
     started: float = field(default_factory=time.perf_counter)
     rest_breaks: tuple[int, ...] = ()  # where sentences end inside ``rest``
+    rest_loans: tuple[str, ...] = ()  # its katakana words, folded (``Normalized.loans``)
 
     @property
     def persona(self) -> Persona:
@@ -276,6 +277,7 @@ class Conversation:
             norm=norm,
             rest=rest.text,
             rest_breaks=rest.breaks,
+            rest_loans=rest.loans,
             band=time_band(turn.now),
             chars=chars,
             reads=reads,

@@ -131,7 +131,9 @@ class Layer1:
         )
         match_ctx = Context(band=ctx.band, first_visit=ctx.user.first_visit, chat=ctx.turn.chat, after=after,
                             stream=lambda: ctx.stream_title is not None, called=ctx.called)  # fmt: skip
-        match = ctx.chars.matchers[ctx.sister].match(ctx.rest, ctx.norm.question, match_ctx, ctx.rest_breaks)
+        match = ctx.chars.matchers[ctx.sister].match(
+            ctx.rest, ctx.norm.question, match_ctx, ctx.rest_breaks, ctx.rest_loans
+        )
         if match is None:
             return None
         pattern = match.pattern

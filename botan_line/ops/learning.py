@@ -128,7 +128,9 @@ def mine(
 
     A candidate's triggers are its wordings that carry content words (never a bare verb, function
     word or reaction); its ``meaning`` (what every later wording is matched against) and a preview of
-    what it would and would not answer are stored with it. ``draft(sister, question, n)`` writes fresh
+    what it would and would not answer are stored with it. A wording that may ask something else
+    (``paraphrase.strays``) is left out, or, when the rest come from too few fans, kept and named in
+    the candidate's note for the admin. ``draft(sister, question, n)`` writes fresh
     lines in her voice (offline, through the guard) when the replies fans got are another sister's."""
     from botan_line.core.conversation import called_sister
     from botan_line.ops import paraphrase  # the morphological analyser: the miner's process only
@@ -165,8 +167,14 @@ def mine(
         others = {
             sid: s.persona.display_name.split("（")[0] for sid, s in chars.sisters.items() if sid != sister
         }
-        for members in paraphrase.cluster(wordings):
+        for group in paraphrase.cluster(wordings):
+            odd = paraphrase.strays(group)  # left for the next mining, where they meet their own kind,
+            members = [m for m in group if m not in odd]  # unless the rest is too few: then only shown
             users = set().union(*(groups[(sister, m.text)]["users"] for m in members))
+            kept = bool(odd) and len(users) < min_users
+            if kept:
+                members = group
+                users = set().union(*(groups[(sister, m.text)]["users"] for m in members))
             if len(users) < min_users:
                 continue
             triggers = [  # content words, and none another pattern of hers already answers (approval would fail)
@@ -180,6 +188,11 @@ def mine(
             review = {"meaning": body, **paraphrase.preview(members, body, analyst, asked, others)}
             replies = list(dict.fromkeys(r for m in members for r in groups[(sister, m.text)]["replies"]))
             replies, note = _own_replies(owner, sister, replies, members[0].raw, draft, max_replies)
+            if odd:
+                left = "、".join(f"「{m.raw[:20]}」" for m in odd)
+                said = "は別の質問かもしれません。承認の前に確かめてください" if kept else (
+                    "は別の質問かもしれないので、この候補から外しました")  # fmt: skip
+                note = "、".join(x for x in (note, left + said) if x)
             shown = [{"text": m.text, "users": len(groups[(sister, m.text)]["users"])} for m in members]
             with engine.begin() as conn:
                 conn.execute(

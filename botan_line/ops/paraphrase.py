@@ -107,7 +107,7 @@ class Analyst:
         base = meanings.Reader({}, self.names, self.sister)
         for w in wordings:
             n = normalize(w.raw)
-            first = base.read(n.text, n.question, n.breaks)
+            first = base.read(n.text, n.question, n.breaks, n.loans)
             w.words = new_words(w.raw, first.unknown_words)
             for cid, forms in w.words.items():
                 have = self.extra.setdefault(cid, [])
@@ -115,14 +115,13 @@ class Analyst:
         self._reader = None
         for w in wordings:
             n = normalize(w.raw)
-            w.reading = self.reader.read(n.text, n.question, n.breaks)
+            w.reading = self.reader.read(n.text, n.question, n.breaks, n.loans)
 
     def read(self, text: str) -> meanings.Reading:
         n = normalize(text)
-        return self.reader.read(n.text, n.question, n.breaks)
+        return self.reader.read(n.text, n.question, n.breaks, n.loans)
 
 
-TOPIC_ADDED = 0.5  # ... and a topic this much
 ADDED = 0.3  # what one wording only adds (context, a time word) weighs this much against sharing
 
 
@@ -134,8 +133,9 @@ def similarity(a: meanings.Reading, b: meanings.Reading) -> float:
     """How surely two wordings ask one question, 0..1: the concepts they share, against what one says
     where the other says something else (another object, the opposite: counted in full) and what one
     only adds (context, a time word: counted lightly). 0 when the negation, the subject or the kind
-    of question differs."""
-    if (a.negated, a.fan, a.about) != (b.negated, b.fan, b.about):
+    of question differs, or when one tells and the other asks: 「おすすめのラノベ読んでみた、面白かった」
+    needs another answer than 「おすすめのラノベある？」, and 「三姉妹ずっと応援する」 than 「三姉妹って仲いい？」."""
+    if (a.negated, a.fan, a.about, a.statement) != (b.negated, b.fan, b.about, b.statement):
         return 0.0
     fa = {meanings.ASK_FAMILY[x] for x in a.asks}
     fb = {meanings.ASK_FAMILY[x] for x in b.asks}
@@ -195,6 +195,31 @@ def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[
             done.add(id(group[i]))
             out.append([read[x] for x in sorted(group[i])])
     return out
+
+
+def strays(members: list[Wording]) -> list[Wording]:
+    """The wordings of a group of three or more whose question is at least as much about topics of the
+    lexicon none of the others has as about the ones they share (「今日何してた？」 ×3 and
+    「今日のディナーは？」): perhaps another question, met through what they share. Its own words (``w:``
+    concepts) do not count: one wording saying コミック where the others say 漫画 is the analyser's
+    guess, not another topic."""
+    if len(members) < 3:
+        return []
+    out = []
+    for m in members:
+        r = _read(m)
+        others = [_read(o) for o in members if o is not m]
+        own = shared = 0.0
+        for c in r.tail or r.concepts:
+            if c in lexicon.GENERIC:
+                continue
+            if any(c in o.concepts for o in others):
+                shared += _weight(c)
+            elif not c.startswith("w:"):
+                own += _weight(c)
+        if own and own >= shared:
+            out.append(m)
+    return out if len(out) < len(members) - 1 else []
 
 
 def _read(w: Wording) -> meanings.Reading:

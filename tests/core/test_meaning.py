@@ -24,7 +24,7 @@ def matcher(*examples_by_id):
 
 def ask(m, text):
     n = normalize(text)
-    found = m.match(n.text, n.question, Context("daytime"), n.breaks)
+    found = m.match(n.text, n.question, Context("daytime"), n.breaks, n.loans)
     return found.pattern.id if found else None
 
 
@@ -169,3 +169,54 @@ def test_learned_meanings_are_compact():
     with pytest.raises(ValueError):
         Pattern.model_validate({"id": "q", "category": "learned", "replies": ["a", "b"],
                                 "meaning": {"examples": ["x"], "nonsense": 1}})  # fmt: skip
+
+
+def test_a_katakana_word_is_content_even_where_its_letters_spell_a_particle():
+    # カラー folds to から and マーク to まく: read as letters, 「好きなカラーは？」 asked only 好き
+    m = matcher(("oshi", ["推しは？", "好きなのは？", "推しって誰？"]))
+    assert ask(m, "推しは誰？") == "oshi"
+    for text in ("好きなカラーは？", "推しマークある？", "好きなおやつは？", "好きなキャラは？"):
+        assert ask(m, text) is None, text
+
+
+def test_katakana_the_lexicon_lists_or_a_name_stays_what_it_is():
+    assert ask(matcher(FOOD), "マジで好きな食べ物なに？") == "food"
+    assert ask(matcher(FOOD), "ユリちゃんの好きな食べ物は？") is None  # about her sister, as before
+    assert ask(matcher(FOOD, BIRTHDAY), "今日のディナーなに？") is None  # a meal is not her favourite food
+
+
+def test_a_wording_that_tells_never_joins_the_ones_that_ask():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    texts = [
+        "おすすめのラノベある？",
+        "なんかおすすめのラノベない？",
+        "おすすめのラノベ読んでみた、面白かった",
+    ]
+    ws = [Wording(t, t) for t in texts]
+    Analyst({}, "yuri").learn(ws)
+    groups = sorted(sorted(w.raw for w in g) for g in cluster(ws))
+    assert groups == [sorted(texts[:2]), [texts[2]]]
+
+
+def test_a_wording_with_a_topic_no_other_has_is_set_aside():
+    from botan_line.ops.paraphrase import Analyst, Wording, strays
+
+    asked = ["今日何してた？", "今日なにしてたの？", "今日は何してましたか？"]
+    ws = [Wording(t, t) for t in [*asked, "今日のディナーは？"]]
+    Analyst({}, "botan").learn(ws)
+    assert [w.raw for w in strays(ws)] == ["今日のディナーは？"]
+    assert strays(ws[:3]) == []
+    comic = [
+        Wording(t, t) for t in ["おすすめの漫画ある？", "おすすめの漫画教えて", "おすすめのコミックある？"]
+    ]
+    Analyst({}, "botan").learn(comic)
+    assert strays(comic) == []  # a word of its own is not another topic
+
+
+def test_a_bare_question_after_its_context_is_about_that_context():
+    m = matcher(
+        ("sing", ["歌うまくなるにはどうしたらいい？", "歌上手くなる方法ある？", "歌がうまくなるコツ教えて"])
+    )
+    assert ask(m, "歌うまくなりたいんだけど、なにからやればいい？") == "sing"
+    assert ask(m, "FPSうまくなりたいんだけど、なにからやればいい？") is None

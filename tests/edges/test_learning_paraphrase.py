@@ -131,3 +131,21 @@ def test_review_takes_its_answers_from_a_pipe_and_learned_export_writes_yaml(sbo
         timeout=120,
     )
     assert check.returncode == 0, check.stdout
+
+
+def test_a_wording_with_a_topic_the_others_lack_is_left_out_and_the_review_says_so(bot):
+    ask_all(bot, [*MANGA, "おすすめの漫画のアニメってある？"])
+    cand_id, listing = only_candidate(bot)
+    cand = learned.get_candidate(bot.services.engine, cand_id)
+    assert sorted(m["text"] for m in cand.members) == sorted(
+        ["おすすめの漫画教えて", "なんかおすすめのまんがない", "最近おすすめの漫画ある"]
+    ), cand.members
+    assert "おすすめのまんがのあにめってある" not in cand.triggers
+    assert "⚠" in listing and "別の質問かもしれない" in listing
+
+
+def test_a_wording_that_may_ask_something_else_is_only_shown_when_the_rest_is_too_few(bot):
+    ask_all(bot, [*MANGA[:2], "おすすめの漫画のアニメってある？"])
+    cand_id, listing = only_candidate(bot)
+    assert len(learned.get_candidate(bot.services.engine, cand_id).members) == 3
+    assert "別の質問かもしれません" in listing
