@@ -17,6 +17,7 @@ a message that is only a laugh keeps it.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ _FINAL_VOWEL = re.compile(
 )
 _QUESTION_MARKS = re.compile(r"[?？]")
 _KATAKANA_WORD = re.compile("[ァ-ヺ][ァ-ヺー]+")  # after NFKC (ｶﾗｰ → カラー); one kana is no word
+_STRETCHED_ENDING = re.compile("[ヨネナカサワゾゼ]ー+$")  # ダヨー, カナー: a particle said long ...
 _ANY_KATAKANA = re.compile("[ァ-ヺｦ-ﾝ]")
 
 QUESTION_WORDS = (
@@ -99,8 +101,9 @@ class Normalized:
     text: str  # the folded form patterns are matched against
     question: bool  # the raw message carried a question mark
     breaks: tuple[int, ...] = ()  # where a sentence ended (。！？) inside ``text``: for meaning matching
-    # the katakana words of the message, folded: loanwords are content even where their folded
-    # letters spell a particle (カラー → から, マーク → まく); meaning matching reads them as such
+    # the message's loanwords, folded: katakana words whose long-vowel mark folding drops (カラー → から,
+    # マーク → まく), so their letters may spell a particle; meaning matching reads them as content.
+    # Katakana without one (チャン, カナ, ナニ: おじさん構文) and a stretched ending (ダヨー, カナー) are not
     loans: tuple[str, ...] = ()
 
 
@@ -132,8 +135,21 @@ def _fold(text: str, contained: bool) -> str:
 def _loans(text: str) -> tuple[str, ...]:
     if not _ANY_KATAKANA.search(text):
         return ()
-    words = _KATAKANA_WORD.findall(unicodedata.normalize("NFKC", text))
-    return tuple(dict.fromkeys(w for w in (fold(x, contained=True) for x in words) if len(w) > 1))
+    out = []
+    for word in _KATAKANA_WORD.findall(unicodedata.normalize("NFKC", text)):
+        if "ー" not in word:
+            continue
+        folded = fold(word, contained=True)
+        if len(folded) > 1 and not (_STRETCHED_ENDING.search(word) and folded in _frame_words()):
+            out.append(folded)  # ... when what is left is a frame word (だよ, かな), not サッカー or タワー
+    return tuple(dict.fromkeys(out))
+
+
+@functools.cache
+def _frame_words() -> frozenset[str]:
+    from botan_line.characters import lexicon  # plain data
+
+    return frozenset(fold(w, contained=True) for w in lexicon.FRAME.split())
 
 
 def normalize(text: str) -> Normalized:

@@ -85,3 +85,9 @@ def test_a_word_looked_for_inside_messages_keeps_a_final_vowel_it_cannot_spare()
 
     assert fold("へえ") == "へ" and fold("へえ", contained=True) == "へえ"
     assert fold("かわいい", contained=True) == "かわい"
+
+
+def test_loanwords_are_the_katakana_words_folding_shortens():
+    assert normalize("好きなカラーは？").loans == ("から",)
+    assert normalize("推しマーク、サッカー").loans == ("まく", "さっか")
+    assert normalize("牡丹チャン、何カナ？そうダヨー").loans == ()
