@@ -222,6 +222,8 @@ def test_a_bare_question_after_its_context_is_about_that_context():
     assert ask(m, "FPSうまくなりたいんだけど、なにからやればいい？") is None
 
 
-@pytest.mark.parametrize("text", ["牡丹チャン、好きな食べ物は何カナ？😋", "好きな食べ物はナニかなー？", "好きな食べ物教えてネー"])
+@pytest.mark.parametrize(
+    "text", ["牡丹チャン、好きな食べ物は何カナ？😋", "好きな食べ物はナニかなー？", "好きな食べ物教えてネー"]
+)
 def test_katakana_said_for_effect_is_not_a_loanword(text):
     assert ask(matcher(FOOD), text) == "food"
