@@ -22,7 +22,7 @@ recommend: おすすめ オススメ お勧め お薦め おすすめ 推奨 す
 food: 食べ物 たべもの 食べもの 食べ 食べる 食う 食事 ごはん ご飯 ごはん フード グルメ 料理 食材 おいしい 美味しい
 sweets: スイーツ 甘いもの 甘い物 あまいもの 甘味 お菓子 おかし 菓子 デザート ケーキ おやつ オヤツ 間食
 drink: 飲み物 のみもの 飲みもの 飲む 飲んで 飲み ドリンク 飲料
-cook: 自炊 料理する 料理を作 料理作 料理は作 料理はされ 料理をされ 料理をし 料理し キッチン ご飯を作 ごはんを作 料理を
+cook: 自炊 料理する 料理を作 料理作 料理は作 料理はされ 料理をされ 料理をし 料理し キッチン ご飯を作 ごはんを作 料理を 料理でき 料理が得意 料理得意 料理上手 料理の腕 ご飯作 ごはん作 ご飯つく ごはんつく お料理
 meal: 朝ごはん 朝ご飯 朝食 昼ごはん お昼ごはん 昼食 晩ごはん 夜ごはん 夕飯 夕ご飯 夕食 晩ご飯 晩飯 ディナー ランチ 朝飯 昼飯
 spicy: 辛い物 辛いもの からいもの 辛党 辛い
 birthday: 誕生日 じょうび たんじょうび たんじょび たんじょーび バースデー バースデイ 生まれ うまれ 生年月日 たんおめ 誕生 お生まれ 生まれた日
@@ -103,8 +103,8 @@ fashion: ファッション コーデ コーディネート 服 服屋 アパレ
 brand: ブランド
 cosmetics: コスメ 化粧品 メイク 化粧 アイシャドウ リップ メイク道具
 shop: お店 店 ショップ 服屋 屋さん
-stress: ストレス イライラ いらいら 落ち込 疲れた 参って
-refresh: リフレッシュ 発散 解消 気分転換 切り替え 元気が出 息抜き
+stress: ストレス イライラ いらいら 落ち込 疲れた 参って しんどい時 しんどいとき 病んだ時 疲れてる時 疲れた時 疲れたとき
+refresh: リフレッシュ 発散 解消 気分転換 切り替え 元気が出 息抜き リセット
 focus: 集中 しゅうちゅう 没頭 気が散 捗る
 nerves: 緊張 きんちょう あがり症 ドキドキ どきどき 落ち着け 落ち着く
 work: 作業 仕事 しごと 勉強 べんきょう デスクワーク 在宅 在宅勤務 会社 職場 宿題 課題 レポート テスト勉強
@@ -113,6 +113,8 @@ makeup: 仲直り
 callname: 呼び方 呼び名 呼んで 呼ぶ 呼んでる 呼び あだ名 呼べば 呼ばれ 呼んだら ニックネーム 愛称
 fan_name: ファンネーム ファンネ ふぁんねむ リスナーネーム ファンの愛称+callname リスナーの愛称+callname リスナーの呼び方+callname ファンの呼び方+callname ファンのこと+callname 名乗
 english: 英語 えいご イングリッシュ english
+worry: 悩み なやみ 悩ん 悩む 悩み事 心配事 しんぱいごと 心配 不安 気がかり
+motivation: やる気 やるき モチベ もちべ モチベーション 気合い 意欲
 speak: 話せる 話せます 話せ 喋れ しゃべれ 喋る しゃべる 喋って しゃべって ぺらぺら ペラペラ 流暢
 weekend: 週末 しゅうまつ 土日 どにち 土曜 日曜 今週末
 get_along: 仲 仲良 仲いい 仲がいい 仲良し なかよし 仲良さそう
@@ -162,6 +164,46 @@ use: 使う 使って 使ってる 使い
 """
 
 # half weight: they narrow a question less than a topic does
+# the English words fans mix in (Fav drinkは？, This weekend何する？): spaces are folded away, so these
+# match inside a run of letters (favdrink); forms of one or two letters (la, v, pc) only stand alone
+ENGLISH = """
+like: favorite favourite fav fave
+dislike: hate dislike
+recommend: recommend recommendation recommended
+food: food foods
+sweets: sweets dessert desserts snack snacks candy
+drink: drink drinks
+meal: dinner lunch breakfast
+color: color colour colors colours
+music: music song songs
+genre: genre genres
+game: game games gaming
+stream: stream streams streaming
+weekend: weekend weekends
+today: today
+birthday: birthday bday
+sleep: sleep bedtime
+book: book books novel novels
+anime: anime
+manga: manga
+brand: brand brands
+fashion: fashion outfit outfits clothes
+rank: rank ranked
+karaoke: karaoke
+horror: horror
+stress: stress
+hobby: hobby hobbies
+pet: pet pets
+animal: animal animals dog dogs cat cats
+collab: collab collabs
+next: next
+now: now currently
+weather: weather
+worry: worry worries
+"""
+ENGLISH_FRAME = "this your you the are does did and for with usually"
+ENGLISH_ASKS = "when: when\nwhere: where\nwhat: what whats\nwhy: why"
+
 LIGHT = frozenset({"feeling", "start", "first", "watch", "listen", "read", "place", "sing", "release"})
 # count little against a match when a message adds them (最近好きな食べ物ある？): a question that needs
 # one of them has it among its required concepts

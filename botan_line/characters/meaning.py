@@ -184,7 +184,10 @@ def base_entries() -> dict[str, Entry]:
     for name, forms in _lines(lexicon.TIMES):
         for form in forms:
             put(form, Entry(CONTENT, (name,)))
-    for name, forms in _lines(lexicon.ASKS):
+    for name, forms in _lines(lexicon.ENGLISH):
+        for form in forms:
+            put(form, Entry(CONTENT, (name,)))
+    for name, forms in _lines(lexicon.ASKS + "\n" + lexicon.ENGLISH_ASKS):
         for form in forms:
             put(form, Entry(ASK, (lexicon.ASK_GROUPS[name],)))
     asks = sorted(
@@ -204,7 +207,7 @@ def base_entries() -> dict[str, Entry]:
         put(form, Entry(FAN))
     for form in CUTS:
         put(form, Entry(CUT))
-    for form in lexicon.FRAME.split():
+    for form in (lexicon.FRAME + " " + lexicon.ENGLISH_FRAME).split():
         put(form, Entry(FRAME))
     return out
 
@@ -219,6 +222,8 @@ def _katakana_forms() -> frozenset[str]:
 
 
 _KATAKANA = re.compile("[ァ-ヺ]")
+_LATIN = re.compile("[a-z]")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
 def concept_forms(concept: str) -> list[str]:
@@ -260,9 +265,16 @@ class Reader:
             self.automaton.add_word(key, values.setdefault(value, value))
         self.automaton.make_automaton()
         # katakana words that are what the lexicon says even when written so (マジ, ヤツ), and names
+        self.short_latin = frozenset(k for k in entries if len(k) <= 2 and k.isascii() and k.isalpha())
         self.kana_kept = _KATAKANA_FORMS | {
             fold(n, contained=True) for nicks in names.values() for n in nicks
         }
+
+    def _glued(self, text: str, start: int, length: int) -> bool:
+        if length > 2 or text[start : start + length] not in self.short_latin:
+            return False
+        end = start + length
+        return (start > 0 and text[start - 1] in _LETTERS) or (end < len(text) and text[end] in _LETTERS)
 
     @staticmethod
     def _loan_spans(text: str, loans: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -295,6 +307,8 @@ class Reader:
             (-length, later, end - length + 1, entry)
             for end, (length, later, entry) in self.automaton.iter(text)
         ]
+        if _LATIN.search(text):  # la, v, pc: a word of their own, not letters of play or favorite
+            spans = [s for s in spans if not self._glued(text, s[2], -s[0])]
         spans.sort(key=_BY_SIZE)
         taken = 0  # a bit per character
         chosen = []

@@ -227,3 +227,13 @@ def test_a_bare_question_after_its_context_is_about_that_context():
 )
 def test_katakana_said_for_effect_is_not_a_loanword(text):
     assert ask(matcher(FOOD), text) == "food"
+
+
+def test_english_words_fans_mix_in_are_read_and_short_ones_only_stand_alone():
+    assert ask(matcher(FOOD), "Fav foodは？") == "food"
+    assert ask(matcher(FOOD), "favorite food 教えて！") == "food"
+    drinks = matcher(("drink", ["好きな飲み物は？", "好きな飲み物なに？", "好きなドリンク教えて"]))
+    assert ask(drinks, "Fav drinkなに？") == "drink"
+    la = matcher(("la", ["LAってどんな感じだった？", "LAでの生活どうだった？", "LA時代どうだった？"]))
+    assert ask(la, "LAってどうだった？") == "la"
+    assert ask(la, "playってどうだった？") is None  # not the la of play
