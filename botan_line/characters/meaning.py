@@ -401,7 +401,9 @@ class Reader:
                     r.asks.add(entry.ids[0])
                 elif entry.ask:
                     r.asks.add(entry.ask)
-        r.statement = not (question or r.asks or r.request) and text.endswith(STATEMENT_ENDS)
+        r.statement = not (question or r.asks or r.request) and (
+            text.endswith(STATEMENT_ENDS) or (text.endswith(("な", "わ")) and not text.endswith("かな"))
+        )  # 面白かったな tells; どうかな asks
         r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
         return r
 

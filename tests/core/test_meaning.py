@@ -237,3 +237,11 @@ def test_english_words_fans_mix_in_are_read_and_short_ones_only_stand_alone():
     la = matcher(("la", ["LAってどんな感じだった？", "LAでの生活どうだった？", "LA時代どうだった？"]))
     assert ask(la, "LAってどうだった？") == "la"
     assert ask(la, "playってどうだった？") is None  # not the la of play
+
+
+def test_a_line_ending_in_na_tells_unless_it_is_kana():
+    from botan_line.characters import meaning
+
+    reader = meaning.Reader()
+    assert reader.read(normalize("教えてくれたラノベ読んでみたよ、面白かったナ").text).statement
+    assert not reader.read(normalize("おすすめのラノベってどれかな").text).statement
