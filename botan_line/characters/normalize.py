@@ -69,7 +69,8 @@ _FINAL_VOWEL = re.compile(
 _QUESTION_MARKS = re.compile(r"[?？]")
 _KATAKANA_WORD = re.compile("[ァ-ヺ][ァ-ヺー]+")  # after NFKC (ｶﾗｰ → カラー); one kana is no word
 _STRETCHED_ENDING = re.compile("[ヨネナカサワゾゼ]ー+$")  # ダヨー, カナー: a particle said long ...
-_ANY_KATAKANA = re.compile("[ァ-ヺｦ-ﾝ]")
+_LONG_KATAKANA = re.compile("[ァ-ヺ]ー|[ｦ-ﾝ]ｰ")  # a loanword needs its long-vowel mark
+_HALF_WIDTH = re.compile("[ｦ-ﾝ]")
 
 QUESTION_WORDS = (
     "って",
@@ -133,16 +134,20 @@ def _fold(text: str, contained: bool) -> str:
 
 
 def _loans(text: str) -> tuple[str, ...]:
-    if not _ANY_KATAKANA.search(text):
+    if not _LONG_KATAKANA.search(text):
         return ()
-    out = []
-    for word in _KATAKANA_WORD.findall(unicodedata.normalize("NFKC", text)):
-        if "ー" not in word:
-            continue
-        folded = fold(word, contained=True)
-        if len(folded) > 1 and not (_STRETCHED_ENDING.search(word) and folded in _frame_words()):
-            out.append(folded)  # ... when what is left is a frame word (だよ, かな), not サッカー or タワー
+    if _HALF_WIDTH.search(text):
+        text = unicodedata.normalize("NFKC", text)
+    out = [w for w in (_loanword(x) for x in _KATAKANA_WORD.findall(text) if "ー" in x) if w]
     return tuple(dict.fromkeys(out))
+
+
+@functools.lru_cache(maxsize=4096)
+def _loanword(word: str) -> str:
+    folded = fold(word, contained=True)
+    if len(folded) < 2 or (_STRETCHED_ENDING.search(word) and folded in _frame_words()):
+        return ""  # ... when what is left is a frame word (だよ, かな), not サッカー or タワー
+    return folded
 
 
 @functools.cache
