@@ -111,7 +111,7 @@ work: 作業 仕事 しごと 勉強 べんきょう デスクワーク 在宅 �
 fight: 喧嘩 ケンカ けんか げんか ゲンカ 言い合い 揉め もめ ぶつか バチバチ
 makeup: 仲直り
 callname: 呼び方 呼び名 呼んで 呼ぶ 呼んでる 呼び あだ名 呼べば 呼ばれ 呼んだら ニックネーム 愛称
-fan_name: ファンネーム ファンネ ふぁんねむ リスナーネーム ファンの愛称+callname リスナーの愛称+callname リスナーの呼び方+callname ファンの呼び方+callname ファンのこと+callname 名乗
+fan_name: ファンネーム ファンネ ふぁんねむ リスナーネーム ファンの愛称+callname リスナーの愛称+callname リスナーの呼び方+callname ファンの呼び方+callname ファンのこと+callname 名乗 リスナーの呼び名+callname ファンの呼び名+callname リスナーのこと+callname リスナーさんのこと+callname 視聴者のこと+callname うちらのこと+callname 私たちのこと+callname みんなのこと+callname
 english: 英語 えいご イングリッシュ english
 worry: 悩み なやみ 悩ん 悩む 悩み事 心配事 しんぱいごと 心配 不安 気がかり
 motivation: やる気 やるき モチベ もちべ モチベーション 気合い 意欲

@@ -245,3 +245,14 @@ def test_a_line_ending_in_na_tells_unless_it_is_kana():
     reader = meaning.Reader()
     assert reader.read(normalize("教えてくれたラノベ読んでみたよ、面白かったナ").text).statement
     assert not reader.read(normalize("おすすめのラノベってどれかな").text).statement
+
+
+def test_what_fans_are_called_is_not_what_to_call_her():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    her = ["なんて呼んだらいいかな？", "呼び方どうすればいい？", "なんて呼べばいい？"]
+    fans = ["てかうちらのこと何て呼ぶんだっけ？", "リスナーのこと何て呼んでる？"]
+    ws = [Wording(t, t) for t in her + fans]
+    Analyst({}, "yuri").learn(ws)
+    groups = sorted(sorted(w.raw for w in g) for g in cluster(ws))
+    assert sorted(her) in groups and sorted(fans) in groups, groups
