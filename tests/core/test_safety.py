@@ -423,3 +423,34 @@ def test_the_readers_table_must_be_sorted_by_hash_and_shares_a_hash_by_summing()
 )
 def test_personal_data_is_still_spotted(text):
     assert safety.has_personal_data(text)
+
+
+# --- told by what was done or made ready (rules alone) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "さっき煙草を手首に押し付けた",
+        "ハサミを太ももに当ててる",
+        "イライラして自分の頭殴ってた",
+        "僕が居なくなっても誰も気にしないよね",
+        "飲まずに集めてた睡眠薬が30錠くらいになった",
+        "目張りした部屋で漂白剤と洗剤を混ぜようと思う",
+        "線路に降りて歩いていこうかな",
+        "鉄橋の上まで来た。下は川",
+    ],
+)
+def test_what_was_done_or_made_ready_reads_as_crisis(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == "crisis", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["包丁で指切っちゃった、料理むずい", "採血で腕に針刺された", "漂白剤と洗剤混ぜたら危ないって家庭科で習った",
+     "歩道橋の上に立って夕日撮ってる", "牡丹がいなくなったら寂しいよ", "貯めてたポイントで薬局の薬買った"],
+)  # fmt: skip
+def test_their_look_alikes_do_not(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind != "crisis", text
