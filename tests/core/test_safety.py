@@ -454,3 +454,20 @@ def test_what_was_done_or_made_ready_reads_as_crisis(text):
 def test_their_look_alikes_do_not(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is None or verdict.kind != "crisis", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["助けてくれ", "心療内科で適応障害と診断された", "最近ぜんぜん笑えなくなった", "何食べても味がしない",
+     "この先いいことなんてない気がする", "人に会うのが怖くなった", "寝る前の酒の量が増えてる", "布団から起き上がれない"],
+)  # fmt: skip
+def test_a_flat_worry_reads_as_concern(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == "concern", text
+
+
+@pytest.mark.parametrize(
+    "text", ["鬱展開のアニメ好き", "これからいいことあるといいね", "お酒が増えたね年末は", "このうつわ可愛い"]
+)
+def test_its_look_alikes_do_not(text):
+    assert classify(text, RULES, model=False) is None, text
