@@ -471,3 +471,33 @@ def test_a_flat_worry_reads_as_concern(text):
 )
 def test_its_look_alikes_do_not(text):
     assert classify(text, RULES, model=False) is None, text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("お風呂の写真送ってほしいな", "sexual"),
+        ("口でしてくれたらスパチャ投げる", "sexual"),
+        ("ユリちゃんとヤる夢みた", "sexual"),
+        ("ボタンちゃんの学校特定できたかも", "personal"),
+        ("何線のってるの？", "personal"),
+        ("名字だけでも教えて", "personal"),
+    ],
+)
+def test_explicit_asks_and_identifying_her(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "口で説明してくれたらわかる",
+        "後ろから突き飛ばされた",
+        "お風呂上がりの猫の写真送るね",
+        "推理ゲームで犯人特定できた！",
+    ],
+)
+def test_their_look_alikes_are_neither_sexual_nor_personal(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind not in ("sexual", "personal"), text
