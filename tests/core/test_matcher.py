@@ -285,7 +285,7 @@ def test_what_counts_as_one_slip(text, expected):
      "おすすめのリップ買った", "おすすめのアニメ一気見しちゃった", "例のゲームやってみたら面白かった"],
 )  # fmt: skip
 def test_having_tried_what_she_recommended_is_tried(chars, sister, after, text):
-    liked = sister == "botan" and "面白かった" in text  # she is glad with them instead of asking how it was
+    liked = "面白かった" in text  # she is glad with them instead of asking how it was
     assert match(chars, sister, text, after=after) == (
         "liked_recommendation" if liked else "tried_recommendation"
     )

@@ -98,6 +98,10 @@ def test_sou_nan_desu_ne_is_i_see_not_yes(core):
         ("おすすめしてくれた曲聴いてみた！", "botan:tried_recommendation"),
         ("おすすめしてくれたスイーツ食べてみた！めっちゃおいしかった", "botan:liked_recommendation"),
         ("言ってたゲームやってみたらハマった", "botan:liked_recommendation"),
+        ("花相さん、教えてもらったストレッチやってみたら最高でした", "kasho:liked_recommendation"),
+        ("ユリちゃん、おすすめのラノベ読んだよ！めっちゃ面白かった", "yuri:liked_recommendation"),
+        ("ユリちゃんのおすすめのラノベ読んだよ", "yuri:tried_recommendation"),  # の left by her name
+        ("牡丹ちゃんのおすすめのスイーツ食べた！おいしかった", "botan:liked_recommendation"),
         ("言ってたやつやってみたけど、自分にはちょっと難しかったかも(；・∀・)", None),
         ("おすすめのお店行ってみたけど口に合わなかった…", None),
         ("勧めてくれた本、途中でやめちゃった", None),
