@@ -501,3 +501,69 @@ def test_explicit_asks_and_identifying_her(text, expected):
 def test_their_look_alikes_are_neither_sexual_nor_personal(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is None or verdict.kind not in ("sexual", "personal"), text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("今までありがとう。もうすぐ遠いところへ行きます", "crisis"),
+        ("おじいちゃんの後を追おうかな", "crisis"),
+        ("天国ってほんとにあるのかな、行きたい", "crisis"),
+        ("明日の朝、目が覚めませんように", "crisis"),
+        ("俺なんかいなくなった方がいいんだよな", "crisis"),
+        ("屋上から下をのぞいてる", "crisis"),
+        ("ここから飛び降りたら全部終わるのかな", "crisis"),
+        ("練炭ってどこで売ってるの", "crisis"),
+        ("血が出ると落ち着くんだよね", "crisis"),
+        ("親がもう何日も帰ってこない", "abuse"),
+        ("感じやすいところ教えて", "sexual"),
+        ("実年齢いくつなの？", "personal"),
+        ("偶然を装って会いに行くね", "personal"),
+        ("太るのが怖くて夕飯抜いてる", "concern"),
+        ("不安で押しつぶされそう", "concern"),
+        ("学校行くのがこわい", "concern"),
+        ("ここにいていいのかな", "concern"),
+    ],
+)
+def test_leaving_looking_down_means_and_flat_signs(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ホームセンターでロープ買った、物干し用",
+        "縄跳びどこで売ってる？",
+        "橋の上で待ち合わせしてる",
+        "雨で濡れちゃった",
+        "校則に縛られるのやだ",
+        "明日心療内科の定期受診、最近は調子いい",
+        "バスタオル一枚持っていけばいい？",
+        "友達にお別れ会の挨拶を頼まれた",
+    ],
+)
+def test_their_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "sexual", "personal"), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "マイクラで溶岩落ちて全ロス。消えたい笑",
+        "もう死んでもいい（生きる）",
+        "ログボ途切れた。死にたい(大げさ)",
+        "死にたいｗｗｗ",
+    ],
+)
+def test_a_wish_laughed_off_in_the_same_breath_is_hyperbole(text):
+    assert classify(text, RULES, model=False) is None, text
+
+
+@pytest.mark.parametrize(
+    "text", ["死にたい", "死にたい笑 本気で", "死にたい、笑えない", "もう消えたい。冗談じゃなくて"]
+)
+def test_unless_the_rest_says_it_is_meant(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == "crisis", text
