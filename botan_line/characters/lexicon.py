@@ -207,7 +207,10 @@ ENGLISH_ASKS = "when: when\nwhere: where\nwhat: what whats\nwhy: why"
 LIGHT = frozenset({"feeling", "start", "first", "watch", "listen", "read", "place", "sing", "release"})
 # count little against a match when a message adds them (最近好きな食べ物ある？): a question that needs
 # one of them has it among its required concepts
-SOFT = frozenset({"now", "this_year"}) | LIGHT
+SOFT = frozenset({"now", "this_year", "per_day", "into"}) | LIGHT
+# …and these only when a question asks this: 寝る時間は何時？ and 夜何時に寝る？ ask when she sleeps,
+# なんでVTuber始めたの？ why she is one
+SOFT_WHEN_ASKED = {"when": frozenset({"hours", "night"}), "how": frozenset({"began"})}
 # say how a thing is asked about (好き, おすすめ, 欲しい), never which thing: two wordings that share only
 # these share no topic
 GENERIC = frozenset({"like", "dislike", "recommend", "want", "skill_good", "skill_bad", "good_thing"}) | SOFT
@@ -241,9 +244,21 @@ amount: いくつ 何センチ なんせんち 何cm なんcm どのくらい �
 ASK_GROUPS = {"when": "when", "where": "where", "who": "who", "why": "how", "how": "how", "what": "what",
               "which": "what", "amount": "amount"}  # fmt: skip
 
+# how often or how much: habits and superlatives (よく聴く, いつも飲んでる, 一番おいしい, 読むことが多い)
+# stand in for 好き in a question about her favourite, unless it says 嫌い (一番苦手な…); so does asking
+# which of two (犬と猫ならどっち？)
+HABIT = "よく いつも 普段 ふだん 一番 いちばん 1番 最も もっとも ことが多い ことがおおい"
+
+# a concept that says another without its word (今期のアニメ is now). It stands in only for a concept
+# a question needs and never counts against one. Measured and left out: 好き ↔ おすすめ (fans ask
+# for her favourite and for a recommendation as two questions), 料理する → food, 歌う → music.
+IMPLIES = {"this_season": ("now",)}
+# a habit stands in for 好き, unless the message says it dislikes something (一番苦手な…)
+STANCE = frozenset({"like", "recommend"})
+
 # asking without a question word: 教えて, 知りたい (compatible with any kind of question)
 # (予定ある？ 決まってる？ ask for the plan, not yes or no)
-REQUEST = "予定 計画 決まって 決まった 決まり 教えて おしえて 教えてください 知りたい しりたい 聞きたい ききたい 気にな きにな 伺 うかが 聞かせて きかせて ください ちょうだい 頂け いただけ お聞き 質問"
+REQUEST = "予定 計画 決まって 決まった 決まり 教えてほしい 教えて欲しい おしえてほしい 教えてもらえ 教えてもらいた 聞かせてほしい 聞かせて欲しい 紹介してほしい 紹介して欲しい 教えて おしえて 教えてください 知りたい しりたい 聞きたい ききたい 気にな きにな 伺 うかが 聞かせて きかせて ください ちょうだい 頂け いただけ お聞き 質問"
 
 # negation of what is asked (見ない, 好きじゃない). A bare final ない is an ask (おすすめない？), not this.
 NEGATIONS = (
@@ -256,7 +271,7 @@ FAN = "私は 私の 私も わたしは わたしの わたしも 僕は 僕の
 
 # words that frame a question and say nothing about what it asks (they are explained, weight 0)
 FRAME = """
-おはこんばんちは おはこんばんにちは おはこんにちばんは こんばんわんこ こんばんにゃんこ
+そういえば そういや そう言えば 参考に 参考までに 参考にしたい おはこんばんちは おはこんばんにちは おはこんにちばんは こんばんわんこ こんばんにゃんこ
 ねえねえ ねえね ねえ ねぇ ね てか てかさ ちなみに ところで そもそも ぶっちゃけ ずばり 実際 結局 まじ マジ まじで めっちゃ めちゃ すごく とても ちょっと ちょっとだけ
 いつも 普段 ふだん よく 毎日 毎朝 毎晩 毎回 大体 だいたい 基本 基本的に 平日 絶対 必ず 特に とくに 一番 いちばん 最も もっとも 1番
 ある あり あります ありますか ありません ない いる います いますか いない 居る する して した します しますか してる してた してる してます していますか しています していました

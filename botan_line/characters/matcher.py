@@ -11,6 +11,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Protocol, cast
 
 import ahocorasick
@@ -405,13 +406,13 @@ class Matcher:
         reading = self.reader.read(text, question, breaks, loans)
         if reading.statement or not reading.concepts:
             return None
-        present, firm = frozenset(reading.concepts), reading.firm
+        present, firm = frozenset(reading.concepts).union(reading.implied), reading.firm
         flags = (reading.negated, reading.fan, reading.about)
         kinds = self._kinds(reading)
         best, best_key = None, None
         seen: set[int] = set()
         asking, index = self._asking, self._meaning
-        for cid in reading.concepts:
+        for cid in chain(reading.concepts, reading.implied):
             for kind in kinds:
                 for i, rest, shared in index.get((cid, flags, kind), ()):
                     if shared:  # filed under two concepts: judge it once

@@ -39,7 +39,7 @@ EXTRA_LIGHT = 0.25  # an unasked light concept (最近) counts this much against
 LOOSE_COST = 0.25  # a loosely required concept left out counts this much against a match
 MISS_ONE_OF = 4  # from this many required concepts on, one may be missing
 MAX_LENGTH = 120  # longer messages are stories, not questions to answer from a file
-CONTENT, TIME, ASK, REQUEST, NEG, FAN, FRAME, CUT, NAME = range(9)
+CONTENT, TIME, ASK, REQUEST, NEG, FAN, FRAME, CUT, NAME, HABIT = range(10)
 CUTS = (
     "けど けれど けれども だけど ですが ますが ましたが のですが んですが たんですが ところで ちなみに そもそも "
     "さて 逆に いから たいから ので んで てさ けどさ ました でした です ます ております しております てます "
@@ -84,6 +84,7 @@ AFTERTHOUGHT = (
     "まで",
 )  # a yes/no question is not one of these: 誕生日配信やる？ asks no date
 _SOFT = lexicon.SOFT
+_SOFT_FOR = {ask: _SOFT | more for ask, more in lexicon.SOFT_WHEN_ASKED.items()}
 _BY_SIZE = operator.itemgetter(0, 1, 2)
 _FIRST = operator.itemgetter(0)
 _KANJI = re.compile(r"[\u4e00-\u9fff\u3005a-z0-9]")
@@ -117,6 +118,10 @@ class Reading:
     yes_no: bool = False  # no question word, no request, ends in a predicate: 誕生日配信やる？
     # concepts of the question that count at least half a point when nothing explains them
     firm: set[str] = field(default_factory=set)
+    # concepts said without their word (lexicon.IMPLIES; a habit or superlative such as よく聴く or
+    # 一番おいしい asks for a favourite), each with the concept that said it (None: a habit word). They
+    # meet a question that needs them, and what stood in then no longer counts against it.
+    implied: Mapping[str, str | None] = field(default_factory=dict)
 
     @property
     def content(self) -> bool:
@@ -207,6 +212,8 @@ def base_entries() -> dict[str, Entry]:
         put(form, Entry(FAN))
     for form in CUTS:
         put(form, Entry(CUT))
+    for form in lexicon.HABIT.split():
+        put(form, Entry(HABIT))
     for form in (lexicon.FRAME + " " + lexicon.ENGLISH_FRAME).split():
         put(form, Entry(FRAME))
     return out
@@ -247,7 +254,7 @@ class Reader:
                 if not key:
                     continue
                 old = entries.get(key)
-                if old is None or old.kind in (FRAME, CUT):
+                if old is None or old.kind in (FRAME, CUT, HABIT):
                     entries[key] = entry
                 elif old.kind == CONTENT and concept not in old.ids:
                     entries[key] = Entry(CONTENT, old.ids + (concept,), old.ask)
@@ -343,6 +350,7 @@ class Reader:
         pos = 0
         names = set()
         negs: list[tuple[int, bool]] = []
+        habit = False
         for start, end, entry in chosen:
             if start > pos:
                 gaps.append((pos, start))
@@ -350,20 +358,29 @@ class Reader:
             kind = entry.kind
             if kind == FRAME:
                 continue
+            if kind == HABIT:
+                habit = True
+                continue
             in_tail = cut <= start < qe
             if kind == CONTENT:
+                ask = entry.ask and _since(entry.ask, text, end)
+                if ask == "when" != entry.ask:  # 何歳から: the age is only the time asked
+                    if in_tail:
+                        asks.add(ask)
+                    continue
                 for cid, w in entry.weights:
                     concepts[cid] = w
                     if in_tail:
                         tail[cid] = w
                         if cid not in _SOFT:
                             r.firm.add(cid)
-                if entry.ask and in_tail:
-                    asks.add(entry.ask)
+                if ask and in_tail:
+                    asks.add(ask)
             elif not in_tail:
                 continue
             elif kind == ASK:
-                asks.add(entry.ids[0])
+                asks.add(_since(entry.ids[0], text, end))
+                habit = habit or text[start:end] in _WHICH  # 犬と猫ならどっち？ asks which she likes
             elif kind == REQUEST:
                 r.request = True
             elif kind == NEG:  # 練習しない日: the negation says which thing is asked about
@@ -405,7 +422,32 @@ class Reader:
             text.endswith(STATEMENT_ENDS) or (text.endswith(("な", "わ")) and not text.endswith("かな"))
         )  # 面白かったな tells; どうかな asks
         r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
+        habit = habit and "who" not in r.asks and _UNLIKE.isdisjoint(concepts)  # 誰が一番うまい？ 一番苦手な…
+        if habit or not _IMPLYING.isdisjoint(concepts):
+            r.implied = _implied(concepts, habit)
         return r
+
+
+_IMPLYING = frozenset(lexicon.IMPLIES)
+_WHICH = frozenset({"どっち", "どちら"})
+_UNLIKE = frozenset({"dislike", "skill_good", "skill_bad"})  # a superlative of these asks no favourite
+
+
+def _implied(concepts: Mapping[str, float], habit: bool) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    disliked = "dislike" in concepts
+    if habit:
+        out["like"] = None
+    for cid in concepts:
+        for other in lexicon.IMPLIES.get(cid, ()):
+            if other not in concepts and not (disliked and other in lexicon.STANCE):
+                out.setdefault(other, cid)
+    return out
+
+
+def _since(ask: str, text: str, end: int) -> str:
+    """何歳から, 何年生から: an amount that says since when, a question about when."""
+    return "when" if ask == "amount" and text.startswith("から", end) else ask
 
 
 def judge(sig: Signature, r: Reading) -> Verdict:
@@ -428,9 +470,13 @@ def judge(sig: Signature, r: Reading) -> Verdict:
             return Verdict(0.0, False, f"asks {'/'.join(sorted(r.asks))}, not {sig.ask}")
     found = total = 0.0
     missed, loose = [], []
+    stood_in: tuple[str | None, ...] = ()
     solid = any(w >= 1.0 for w in sig.required.values())
+    implied = r.implied
     for cid, w in sig.required.items():
-        if cid in r.concepts:
+        if cid in r.concepts or cid in implied:
+            if implied and cid not in r.concepts:
+                stood_in += (implied[cid],)
             found += w
             total += w
         elif w < 1.0 and solid:
@@ -445,8 +491,9 @@ def judge(sig: Signature, r: Reading) -> Verdict:
     known = sig.required.keys() | sig.optional
     # the last clause says what is asked; when it names nothing (…たいんだけど、何からやればいい？), the
     # context before it is the topic, and what the question does not explain there counts too
-    extras = [cid for cid in (r.tail or r.concepts) if cid not in known]
-    extra = sum(EXTRA_LIGHT if cid in lexicon.SOFT else weight(cid) for cid in extras)
+    extras = [cid for cid in (r.tail or r.concepts) if cid not in known and cid not in stood_in]
+    soft = _SOFT_FOR.get(sig.ask or "", _SOFT)
+    extra = sum(EXTRA_LIGHT if cid in soft else weight(cid) for cid in extras)
     if loose:
         # a word some wordings left out may be left out again, once, when nothing takes its place
         if missed or len(loose) > 1 or any(c not in lexicon.SOFT for c in extras) or not found:
@@ -469,6 +516,7 @@ class Needs:
     need: tuple[str, ...]
     some: tuple[str, ...]
     weight: float  # the required weight: the most a message can find
+    free: frozenset[str]  # concepts a message may add at no full cost: asked, optional, standing in
 
     def allow(self, sig: Signature, present: frozenset[str], firm: set[str]) -> bool:
         """``need`` beyond the concept it was found by is checked by the index (``Matcher``)."""
@@ -480,8 +528,9 @@ class Needs:
             if missing > 1:
                 return False
         extra = 0
+        free = self.free
         for c in firm:
-            if c not in sig.required and c not in sig.optional:
+            if c not in free:
                 extra += 1
         return not extra or self.weight / (self.weight + 0.5 * extra) >= sig.threshold
 
@@ -497,7 +546,11 @@ def needs(sig: Signature, canon: dict | None = None) -> tuple[Needs, frozenset[s
     else:
         need, some = base - sig.loose, base & sig.loose
     keys = need or (solid if len(solid) >= 2 else frozenset(sig.required))
-    found = Needs(tuple(sorted(need)), tuple(sorted(some)), sum(sig.required.values()))
+    stand_ins = (c for c, others in lexicon.IMPLIES.items() if any(o in sig.required for o in others))
+    free = compact(
+        [*sig.required, *sig.optional, *stand_ins, *lexicon.SOFT_WHEN_ASKED.get(sig.ask or "", ())], canon
+    )
+    found = Needs(tuple(sorted(need)), tuple(sorted(some)), sum(sig.required.values()), free)
     return (canon.setdefault(found, found) if canon is not None else found), keys
 
 

@@ -143,11 +143,13 @@ def similarity(a: meanings.Reading, b: meanings.Reading) -> float:
         return 0.0
     if (a.yes_no and b.asks & set(meanings.PRECISE)) or (b.yes_no and a.asks & set(meanings.PRECISE)):
         return 0.0  # 誕生日配信やる？ is not 誕生日いつ？
-    shared = sum(_weight(c) for c in a.concepts if c in b.concepts)
     if not any(c in b.concepts and c not in lexicon.GENERIC for c in a.concepts):
         return 0.0  # sharing only 好き or 今 is sharing no topic
-    only_a = sum(_weight(c) for c in (a.tail or a.concepts) if c not in b.concepts)
-    only_b = sum(_weight(c) for c in (b.tail or b.concepts) if c not in a.concepts)
+    # what one says without its word (一番よく聴く: 好き; 今期: 今) is shared with the other's word
+    has_a, has_b = a.concepts.keys() | a.implied.keys(), b.concepts.keys() | b.implied.keys()
+    shared = sum(_weight(c) for c in has_a & has_b if c in a.concepts or c in b.concepts)
+    only_a = sum(_weight(c) for c in (a.tail or a.concepts) if c not in has_b)
+    only_b = sum(_weight(c) for c in (b.tail or b.concepts) if c not in has_a)
     instead = min(only_a, only_b)
     return shared / (shared + instead + ADDED * (max(only_a, only_b) - instead))
 

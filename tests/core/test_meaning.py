@@ -256,3 +256,69 @@ def test_what_fans_are_called_is_not_what_to_call_her():
     Analyst({}, "yuri").learn(ws)
     groups = sorted(sorted(w.raw for w in g) for g in cluster(ws))
     assert sorted(her) in groups and sorted(fans) in groups, groups
+
+
+@pytest.mark.parametrize(
+    "text", ["いつも何飲んでる？", "一番よく飲むドリンクってなに？", "普段なに飲んでるの？"]
+)
+def test_a_habit_or_superlative_asks_for_her_favourite(text):
+    m = matcher(("drink", ["好きな飲み物なに？", "好きな飲み物は？", "好きなドリンク教えて"]), FOOD)
+    assert ask(m, text) == "drink"
+
+
+@pytest.mark.parametrize("text", ["一番苦手な飲み物は？", "昨日なに飲んだ？", "いつも何時に寝てる？"])
+def test_a_habit_does_not_stand_in_for_a_dislike_a_time_or_another_topic(text):
+    m = matcher(("drink", ["好きな飲み物なに？", "好きな飲み物は？", "好きなドリンク教えて"]))
+    assert ask(m, text) is None
+
+
+def test_a_habit_costs_nothing_against_a_question_that_does_not_need_a_favourite():
+    m = matcher(("wake", ["何時に起きる？", "起きる時間は何時？", "朝何時に起きてる？"]))
+    assert ask(m, "いつも何時に起きてるの？") == "wake"
+
+
+def test_an_age_since_which_asks_when():
+    m = matcher(("began_singing", ["歌はいつから始めたの？", "歌っていつから？", "いつから歌ってるの？"]))
+    assert ask(m, "何歳から歌ってるの？") == "began_singing"
+    assert ask(m, "何歳？") is None
+
+
+def test_please_tell_me_is_a_request_not_a_wish():
+    m = matcher(FOOD)
+    assert ask(m, "好きな食べ物、教えてほしいな") == "food"
+    assert ask(m, "そういえば好きな食べ物ってなに？") == "food"
+
+
+def test_a_concept_stands_in_for_the_one_it_implies_and_then_costs_nothing():
+    m = matcher(
+        ("recommend_game", ["おすすめのゲームある？", "おすすめゲーム教えて", "おすすめのゲームなに？"]),
+        ("anime_now", ["今見てるアニメなに？", "最近見てるアニメある？", "今なんのアニメ見てる？"]),
+    )
+    assert ask(m, "今期のアニメ何見てる？") == "anime_now"
+    assert ask(m, "好きなゲーム教えて") is None  # her favourite is not a recommendation
+    assert ask(m, "嫌いなゲームある？") is None
+
+
+def test_a_time_frame_costs_little_in_a_when_question_and_a_start_in_a_why_question():
+    m = matcher(
+        ("bedtime", ["何時に寝る？", "何時に寝てる？", "いつも何時に寝るの？"]),
+        ("why_vtuber", ["なんでVTuberになったの？", "VTuberになった理由は？", "どうしてVTuberになったの？"]),
+    )
+    assert ask(m, "寝る時間って何時？") == "bedtime"
+    assert ask(m, "夜は何時に寝るんですか？") == "bedtime"
+    assert ask(m, "VTuber始めたきっかけは？") == "why_vtuber"
+    assert ask(m, "VTuber始めたのいつ？") is None
+
+
+def test_asking_which_of_two_asks_which_she_likes():
+    m = matcher(
+        ("dog_or_cat", ["犬と猫どっちが好き？", "犬派？猫派？好きなのは？", "犬と猫、好きなのはどっち？"])
+    )
+    assert ask(m, "イヌとネコならどっち？") == "dog_or_cat"
+
+
+def test_a_superlative_of_skill_or_asking_who_is_no_favourite():
+    m = matcher(("game", ["好きなゲームなに？", "好きなゲームは？", "好きなゲーム教えて"]))
+    assert ask(m, "一番よくやるゲームは？") == "game"
+    assert ask(m, "一番得意なゲームは？") is None
+    assert ask(m, "三姉妹で一番ゲームうまいの誰？") is None
