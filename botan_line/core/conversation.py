@@ -98,7 +98,15 @@ def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:
     if len(found) != 1:  # nobody, or several sisters named ("牡丹とユリどっちが好き？"): no switch
         return None, text
     sid, caller = next(iter(found.items()))
+    if all(_TALKED_ABOUT.match(light, m.end()) for m in caller.finditer(light)):
+        return None, text  # 「牡丹のことどう思う？」 asks the current sister about her: no switch
     return sid, caller.sub(" ", light)
+
+
+# a name followed by these is who the message is about, not whom it calls
+_TALKED_ABOUT = re.compile(
+    r"\s*(?:のこと|の事|について|ってどんな|ってどう|ってどういう|のどこが|をどう|の印象|の第一印象|の性格)"
+)
 
 
 # --- what every layer reads ---------------------------------------------------------------------

@@ -150,6 +150,10 @@ def test_unmatched_text_goes_to_layer2_with_the_loading_animation(sbot):
         ("Kashoお姉ちゃん", "kasho"),
         ("かしょう、聞いて", "kasho"),
         ("ﾕﾘ", "yuri"),
+        ("牡丹ちゃんのことどう思ってる？", None),  # asks the current sister about her
+        ("ユリってどんな妹？", None),
+        ("ユリちゃん、牡丹のことどう思う？", None),  # two sisters named
+        ("牡丹ちゃん、ユリのことどう思う？", None),
     ],
 )
 def test_only_a_real_call_switches_sister(text, sister):
