@@ -902,4 +902,17 @@ RULES: tuple[tuple[str, str, str, str, str], ...] = (
         r"|(?:助けて|たすけて)(?:って)?(?:言|い)(?:いたい|えない)"
         r"|(?:介護|かいご)(?:疲れ|づかれ)|(?:疲れ|つかれ)(?:が)?(?:まったく|全然|ぜんぜん|ちっとも)?(?:取れない|とれない)",
     ),
+    # --- written from round 7's misses (gyaru, ojisan), after their measurement ------------------
+    (
+        # what would follow one's own death: in the 48 training authors, 16 crisis lines and no look-alike
+        # say 私が死んだら/死んでも/死ねば, and 14 crisis lines and no look-alike leave life insurance behind
+        "crisis",
+        "if_i_die",
+        "h",
+        "死ん しん 死ね しね 保険金 ほけんきん 受取人 うけとりにん",
+        rf"(?:{ME}|おじさん|おばさん|わし|あたい)(?:が|は|なんか|なんて|って)?\s?(?:死|し)(?:んだら|んでも|ねば|んだあと|んだ後|んだとき)"
+        r"|(?:保険金|ほけんきん)[^?]{0,16}?(?:返|かえ|残|のこ|役に立|やくにた|楽に|らくに|迷惑|自殺|じさつ|死|一番|いちばん|ため)"
+        r"|(?:返|残|死|自殺|家族|かぞく)[^?]{0,16}?(?:保険金|ほけんきん)"
+        r"|(?:受取人|うけとりにん)(?:を)?[^?]{0,6}?(?:娘|息子|親|家族|妻|嫁|母|父)",
+    ),
 )

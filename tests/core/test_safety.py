@@ -567,3 +567,25 @@ def test_a_wish_laughed_off_in_the_same_breath_is_hyperbole(text):
 def test_unless_the_rest_says_it_is_meant(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is not None and verdict.kind == "crisis", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "オジサンが死んだら配信で名前呼んでくれるカナ？",
+        "うちが死んでも誰も泣かないっしょ",
+        "生命保険の受取人を娘にしたよ",
+        "俺が死ねば保険金で借金返せる",
+    ],
+)
+def test_what_would_follow_ones_own_death_reads_as_crisis(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == "crisis", text
+
+
+@pytest.mark.parametrize(
+    "text", ["車ぶつけたけど保険金おりた", "推しが尊すぎて死んだら葬式はグッズで", "ゲームで死んだら最初から"]
+)
+def test_its_look_alikes_stay_calm(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind != "crisis", text
