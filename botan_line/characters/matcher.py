@@ -523,7 +523,7 @@ class Matcher:
 @functools.cache
 def _kinds(asks: tuple[str, ...], yes_no: bool) -> tuple[str | None, ...]:
     if not asks:
-        return (None, *(k for k in meanings.ASK_FAMILY if not (yes_no and k in meanings.PRECISE)))
+        return (None, *(k for k in meanings.ASK_FAMILY if not (yes_no and k in meanings.PRECISE_OR_WHO)))
     families = {meanings.ASK_FAMILY[a] for a in asks}
     same = [k for k, f in meanings.ASK_FAMILY.items() if len(families) == 1 and f in families]
     return (None, *dict.fromkeys([*asks, *same]))

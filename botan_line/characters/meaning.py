@@ -71,6 +71,10 @@ STATEMENT_ENDS = (
 # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？ あるの？
 YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん", "の")
 PRECISE = ("when", "amount")
+# what a yes/no question never answers: when, how much, who, how or why (まだ起きてる？ is not 誰が一番早く
+# 起きる？; 英語話せる？ is not どうやったら英語話せる？). What and which it may: おすすめある？ asks for one.
+NOT_YES_NO = frozenset({"when", "amount", "who", "how"})
+PRECISE_OR_WHO = (*PRECISE, "who")  # a question of these kinds is never asked by a yes/no one
 AFTERTHOUGHT = (
     "で",
     "の",
@@ -328,6 +332,8 @@ class Reader:
         kana_spans = self._loan_spans(text, loans) if loans else ()
         if kana_spans:
             chosen = [c for c in chosen if not self._inside_loan(text, c, kana_spans)]
+        if chosen and chosen[-1][2].kind == ASK and _copula_at_end(text, chosen[-1][0]):
+            chosen[-1] = (chosen[-1][0], chosen[-1][1], _FRAME_ENTRY)
         qs, qe = 0, len(text)  # the sentence that asks
         if breaks:
             bounds = [0, *(b for b in breaks if 0 < b < len(text)), len(text)]
@@ -430,6 +436,14 @@ class Reader:
 
 _IMPLYING = frozenset(lexicon.IMPLIES)
 _WHICH = frozenset({"どっち", "どちら"})
+_FRAME_ENTRY = Entry(FRAME)
+
+
+def _copula_at_end(text: str, start: int) -> bool:
+    """英語できる人なん？: a closing なん after a word is the copula (なの), not 何 (何なん, なんなん keep it)."""
+    return start > 0 and text[start:] == "なん" and text[start - 1] not in "何なにのん"
+
+
 _UNLIKE = frozenset({"dislike", "skill_good", "skill_bad"})  # a superlative of these asks no favourite
 
 
@@ -460,9 +474,9 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         return Verdict(0.0, False, "about the fan" if r.fan else "not about the fan")
     if sig.about != r.about:
         return Verdict(0.0, False, "about another sister" if r.about else "not about her sister")
-    if sig.ask in PRECISE and r.yes_no:
+    if sig.ask in PRECISE_OR_WHO and r.yes_no:
         return Verdict(0.0, False, f"a yes/no question, not {sig.ask}")
-    if sig.closed and r.asks.intersection(PRECISE):
+    if sig.closed and r.asks.intersection(NOT_YES_NO):
         return Verdict(0.0, False, "a yes/no question, not " + "/".join(sorted(r.asks)))
     if sig.ask is not None and r.asks and sig.ask not in r.asks:
         family = ASK_FAMILY[sig.ask]

@@ -141,8 +141,9 @@ def similarity(a: meanings.Reading, b: meanings.Reading) -> float:
     fb = {meanings.ASK_FAMILY[x] for x in b.asks}
     if fa and fb and not fa & fb:
         return 0.0
-    if (a.yes_no and b.asks & set(meanings.PRECISE)) or (b.yes_no and a.asks & set(meanings.PRECISE)):
-        return 0.0  # 誕生日配信やる？ is not 誕生日いつ？
+    never = meanings.PRECISE_OR_WHO  # (ストレス発散してる？ and どうしてる？ may still be one question)
+    if (a.yes_no and b.asks.intersection(never)) or (b.yes_no and a.asks.intersection(never)):
+        return 0.0  # 誕生日配信やる？ is not 誕生日いつ？, まだ起きてる？ not 誰が一番に起きる？
     if not any(c in b.concepts and c not in lexicon.GENERIC for c in a.concepts):
         return 0.0  # sharing only 好き or 今 is sharing no topic
     # what one says without its word (一番よく聴く: 好き; 今期: 今) is shared with the other's word

@@ -322,3 +322,28 @@ def test_a_superlative_of_skill_or_asking_who_is_no_favourite():
     assert ask(m, "一番よくやるゲームは？") == "game"
     assert ask(m, "一番得意なゲームは？") is None
     assert ask(m, "三姉妹で一番ゲームうまいの誰？") is None
+
+
+def test_a_yes_no_question_and_a_who_or_how_question_are_two_questions():
+    m = matcher(
+        ("still_up", ["まだ起きてる？", "まだ起きてるの？", "もう寝た？まだ起きてる？"]),
+        ("english", ["英語話せる？", "英語しゃべれる？", "英語話せるの？"]),
+    )
+    assert ask(m, "朝一番に起きるのって誰？") is None
+    assert ask(m, "どうやったら英語話せるようになる？") is None
+    assert ask(m, "英語って話せるの？") == "english"
+
+
+def test_having_grown_curious_tells_and_asks_nothing():
+    from botan_line.characters.meaning import Reader
+
+    for text in ("今日図書館が急に気になり始めた", "古着屋が気になってきた"):
+        n = normalize(text)
+        reading = Reader().read(n.text, n.question, n.breaks, n.loans)
+        assert reading.statement and not reading.request, text
+
+
+def test_a_closing_nan_is_the_copula_and_a_yes_no_question_is_no_how_question():
+    m = matcher(("english", ["英語話せる？", "英語しゃべれる？", "英語できる人なん？"]))
+    assert ask(m, "英語ペラペラなん？") == "english"
+    assert ask(m, "どうしたら英語話せるようになる？") is None
