@@ -505,7 +505,9 @@ def judge(sig: Signature, r: Reading) -> Verdict:
     known = sig.required.keys() | sig.optional
     # the last clause says what is asked; when it names nothing (…たいんだけど、何からやればいい？), the
     # context before it is the topic, and what the question does not explain there counts too
-    extras = [cid for cid in (r.tail or r.concepts) if cid not in known and cid not in stood_in]
+    extras = [cid for cid in (r.tail or r.concepts) if cid not in known]
+    if stood_in:  # what stood in for a concept the question needs is not more content
+        extras = [cid for cid in extras if cid not in stood_in]
     soft = _SOFT_FOR.get(sig.ask or "", _SOFT)
     extra = sum(EXTRA_LIGHT if cid in soft else weight(cid) for cid in extras)
     if loose:
