@@ -234,3 +234,13 @@ def test_asked_whether_it_is_really_her_she_plays_along_without_claiming_a_perso
     for line in replies:
         assert not [c for c in CLAIMS if c in line], line
         assert VOICE[sister](line), line
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+def test_asked_whether_she_is_still_up_she_answers_from_her_file_in_her_voice(core, sister):
+    core.say(f"/{sister}")
+    core.clock.set("2026-11-28T23:40")
+    for text in ("まだ起きてる？", "起きてますか？", "まだおきてる？"):
+        reply = core.say(text)
+        assert core.last().pattern == f"{sister}:still_up" and core.last().layer == "layer1", text
+        assert VOICE[sister](reply), reply
