@@ -589,3 +589,29 @@ def test_what_would_follow_ones_own_death_reads_as_crisis(text):
 def test_its_look_alikes_stay_calm(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is None or verdict.kind != "crisis", text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("今度の日曜日オジサンと2人で会えないカナ？パフェおごるヨ😊 ママには内緒でネ", "danger"),
+        ("親には内緒で会おうよ", "danger"),
+        ("2人で会えないかな", "personal"),
+    ],
+)
+def test_a_meeting_kept_from_her_parents_is_danger(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ママには内緒でお菓子食べちゃった",
+        "友達と会ってきた、ママには内緒でアイス食べた",
+        "友達と2人で会えた！",
+    ],
+)
+def test_a_small_secret_is_no_danger(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind not in ("danger", "personal"), text
