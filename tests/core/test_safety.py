@@ -615,3 +615,20 @@ def test_a_meeting_kept_from_her_parents_is_danger(text, expected):
 def test_a_small_secret_is_no_danger(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is None or verdict.kind not in ("danger", "personal"), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["泣きながら寝るの何日目だろ", "年末年始も一人ぼっちだよ", "週末は誰にも会わない", "お酒がないと眠れなくなった",
+     "親が毎日ケンカしてて家にいたくない", "裏垢で悪口書かれてた", "机に「ブス」って落書きされてた", "最近ずっと気分どん底"],
+)  # fmt: skip
+def test_alone_or_hurt_told_flatly_is_a_concern(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == "concern", text
+
+
+@pytest.mark.parametrize(
+    "text", ["一人ぼっちでカラオケ最高", "映画見て泣きながら寝た", "壁に落書きされてたアート", "友達と会えた"]
+)
+def test_their_look_alikes_are_no_concern(text):
+    assert classify(text, RULES, model=False) is None, text
