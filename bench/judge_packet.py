@@ -7,7 +7,8 @@
 each distinct (fan line, pattern) once, weighted by how often it was said: an authored pattern on
 every reply it may give (``her_possible_replies``, from ``characters/``), a learned pattern on
 whether the fan asks what the wordings it was learned from ask (``learned_from``) — the month's
-learned replies come from a fake model, so their text says nothing. The readers add ``verdict``
+learned replies come from a fake model, so their text says nothing; one learned for more wordings of
+a pattern of hers (``same_as``) answers with that pattern's lines, and shows both. The readers add ``verdict``
 (appropriate / borderline / wrong) and ``reason``; ``--score FILE...`` then prints the weighted shares.
 """
 
@@ -40,10 +41,12 @@ def packet(rows: list[dict]) -> list[dict]:
         item = {"id": n, "fan": fan, "sister": sister, "pattern": pid, "times": count}
         if "learned_from" in r:
             item.update(kind="learned", learned_from=r["learned_from"])
-        else:
+        if "learned_from" not in r or "same_as" in r:  # her lines (for more wordings of one: its)
+            local = r["same_as"].partition(":")[2] if "same_as" in r else local
             pattern = chars.pattern(sister, local) if sister in chars.sisters else None
             replies = list(pattern.replies) if pattern is not None and pattern.replies else [r["reply"]]
-            item.update(kind="authored", her_possible_replies=replies)
+            item.update(her_possible_replies=replies)
+            item.setdefault("kind", "authored")
         items.append(item)
     return items
 

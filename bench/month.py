@@ -435,6 +435,8 @@ def layer1_answers(db: str, month_file: Path, out: Path) -> dict:
             if cand is not None:
                 members = [m["text"] for m in json.loads(cand.members or "[]")]
                 item["learned_from"] = members
+                if cand.pattern_id:  # more wordings of one of hers: answered with that pattern's lines
+                    item["same_as"] = f"{r.sister}:{cand.pattern_id}"
                 item["learned_intents"] = sorted({meant1.get(t) or "?" for t in _raw_of(members, month1)})
                 counts["learned"] += 1
                 counts["agree"] += item["meant"] in item["learned_intents"]

@@ -162,6 +162,9 @@ class Pattern(Strict):
     max_length: int = Field(20, ge=1, le=5000)
     allow_question: bool = False
     replies: list[str] = Field(min_length=1)
+    # a learned pattern for more wordings of one of hers: answers with that pattern's lines (and
+    # when), whatever they are now; ``replies`` is their copy at approval, used if it is gone
+    same_as: str | None = Field(None, pattern=r"^[a-z0-9_]+$", max_length=80)
 
     @model_validator(mode="after")
     def _matchable(self):
@@ -537,6 +540,10 @@ def load_characters(root: Path, learned: Mapping[str, tuple[str, dict | None]] |
                             f"time of day at {describe(wrong)} (write {{band}})"
                         )
                 patterns[pattern_id] = base.model_copy(update={"replies": [*base.replies, *added]})
+        for pattern_id, pat in list(patterns.items()):
+            same = patterns.get(pat.same_as) if pat.same_as else None
+            if same is not None and not same.same_as:
+                patterns[pattern_id] = pat.model_copy(update={"replies": same.replies, "when": same.when})
         stickers = None
         if (folder / STICKER_FILE).exists():
             stickers, _ = _load(StickerSet, folder / STICKER_FILE, problems)

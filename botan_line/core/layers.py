@@ -139,7 +139,11 @@ class Layer1:
         pattern = match.pattern
         idx, used = ctx.pick(pattern.id, len(pattern.replies))
         text = ctx.fill(pattern.replies[idx])
-        return ctx.reply(text, "layer1", effects=[used], pattern=f"{ctx.sister}:{pattern.id}")
+        # the words are kept (as Layer 2's are) so the miner can teach this pattern the other ways
+        # fans say the same thing: ``learning.mine``
+        return ctx.reply(
+            text, "layer1", effects=[used], pattern=f"{ctx.sister}:{pattern.id}", normalized=ctx.learnable()
+        )
 
 
 class FallbackLayer:

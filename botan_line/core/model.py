@@ -151,7 +151,7 @@ class LedgerEntry:
     strong_yen: float = 0.0
     latency_ms: float = 0.0
     guard: str | None = None
-    normalized: str | None = None  # the normalised message, when Layer 2 was asked
+    normalized: str | None = None  # the normalised message, when Layer 2 was asked or Layer 1 answered
     reply: str | None = None  # the guard-passing Layer 2 reply (learning)
     safety: str | None = None  # which safety signal decided (a rule id, moderation:<category>), never words
     message_id: str | None = None  # the LINE message answered (the last bubble of a merged turn)

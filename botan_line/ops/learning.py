@@ -74,6 +74,23 @@ def _asked(conn: Connection) -> Sequence[Row[Any, Any, Any, Any, Any]]:
     ).all()
 
 
+def _heard(conn: Connection) -> Sequence[Row[Any, Any, Any, Any, Any]]:
+    """What one of her patterns answered: (sister, key, fan, "sister:pattern", raw words)."""
+    return conn.execute(
+        select(ledger.c.sister, ledger.c.normalized, ledger.c.user_id, ledger.c.pattern, history.c.text)
+        .select_from(
+            ledger.outerjoin(
+                history,
+                (history.c.user_id == ledger.c.user_id)
+                & (history.c.created_at == ledger.c.created_at)
+                & (history.c.role == "user"),
+            )
+        )
+        .where(ledger.c.layer == "layer1", ledger.c.normalized.is_not(None), ledger.c.pattern.is_not(None))
+        .order_by(ledger.c.id)
+    ).all()
+
+
 def _answered(matcher, key: str) -> bool:
     """Would Layer 1 answer this already, after any line of hers (a reaction waits for one)?"""
     return any(matcher.match(key, False, Context("daytime", after=after)) for after in AFTER)
@@ -131,7 +148,11 @@ def mine(
     what it would and would not answer are stored with it. A wording that may ask something else
     (``paraphrase.strays``) is left out, or, when the rest come from too few fans, kept and named in
     the candidate's note for the admin. ``draft(sister, question, n)`` writes fresh
-    lines in her voice (offline, through the guard) when the replies fans got are another sister's."""
+    lines in her voice (offline, through the guard) when the replies fans got are another sister's.
+
+    The wordings her patterns answered are grouped too: new wordings that meet one of them become a
+    candidate to answer with that pattern's lines (``same_as`` once approved), so a question she
+    already answers learns the other ways fans ask it, and no second answer to it is drafted."""
     from botan_line.core.conversation import called_sister
     from botan_line.ops import paraphrase  # the morphological analyser: the miner's process only
 
@@ -139,19 +160,37 @@ def mine(
     chars = store.current
     with engine.connect() as conn:
         rows = _asked(conn)
+        heard = _heard(conn)
         owner = _owners(chars, conn)
         known: defaultdict[str, set[str]] = defaultdict(set)
         for c in conn.execute(select(candidates.c.sister, candidates.c.trigger, candidates.c.triggers)).all():
             known[c.sister].update(json.loads(c.triggers) if c.triggers else [c.trigger])
+
+    def raw(text: str | None, key: str) -> str:
+        return called_sister(text, chars)[1] if text else key
+
     groups: dict[tuple[str, str], dict] = defaultdict(lambda: {"users": set(), "replies": [], "raw": None})
     for r in rows:
         if r.sister not in chars.sisters or safety.classify(r.normalized, chars.safety):
             continue
         g = groups[(r.sister, r.normalized)]
         g["users"].add(r.user_id)
-        g["raw"] = g["raw"] or (called_sister(r.text, chars)[1] if r.text else r.normalized)
+        g["raw"] = g["raw"] or raw(r.text, r.normalized)
         if r.reply not in g["replies"]:
             g["replies"].append(r.reply)
+    answered: dict[tuple[str, str], dict] = {}  # (sister, key) → the fans, their words, the pattern
+    for r in heard:
+        sister, _, pattern_id = r.pattern.partition(":")
+        pattern = chars.pattern(sister, pattern_id) if sister == r.sister in chars.sisters else None
+        if pattern is None:
+            continue
+        stands_for = (
+            pattern.same_as if pattern.same_as and chars.pattern(sister, pattern.same_as) else pattern.id
+        )
+        a = answered.setdefault((sister, r.normalized), {"users": set(), "raw": None})
+        a["users"].add(r.user_id)
+        a["raw"] = a["raw"] or raw(r.text, r.normalized)
+        a["pattern"] = stands_for  # the latest: what answers it now
     names = {sid: s.persona.nicknames for sid, s in chars.sisters.items()}
     added = 0
     for sister in chars.sisters:
@@ -161,45 +200,73 @@ def mine(
             key=lambda k: (-len(groups[(sister, k)]["users"]), k),
         )
         keys = [k for k in keys if not _answered(chars.matchers[sister], k)]
+        fresh = set(keys)
+        anchor = {k: a["pattern"] for (s, k), a in answered.items() if s == sister and k not in fresh}
+
+        def fans(key: str, sister: str = sister, anchor: dict = anchor) -> set[str]:
+            return answered[(sister, key)]["users"] if key in anchor else groups[(sister, key)]["users"]
+
         analyst = paraphrase.Analyst(names, sister)
         wordings = [paraphrase.Wording(k, groups[(sister, k)]["raw"] or k) for k in keys]
+        wordings += [paraphrase.Wording(k, answered[(sister, k)]["raw"] or k) for k in sorted(anchor)]
         analyst.learn(wordings)
         others = {
             sid: s.persona.display_name.split("（")[0] for sid, s in chars.sisters.items() if sid != sister
         }
         for group in paraphrase.cluster(wordings):
+            if all(m.text in anchor for m in group):
+                continue  # she answers all of them already
+            if len({anchor[m.text] for m in group if m.text in anchor}) > 1:
+                group = [m for m in group if m.text not in anchor]  # near two of hers: which is unclear
             odd = paraphrase.strays(group)  # left for the next mining, where they meet their own kind,
             members = [m for m in group if m not in odd]  # unless the rest is too few: then only shown
-            users = set().union(*(groups[(sister, m.text)]["users"] for m in members))
+            users = set().union(*(fans(m.text) for m in members))
             kept = bool(odd) and len(users) < min_users
             if kept:
                 members = group
-                users = set().union(*(groups[(sister, m.text)]["users"] for m in members))
-            if len(users) < min_users:
+                users = set().union(*(fans(m.text) for m in members))
+            base = next((anchor[m.text] for m in members if m.text in anchor), None)
+            if len(users) < min_users or all(m.text in anchor for m in members):
                 continue
             triggers = [  # content words, and none another pattern of hers already answers (approval would fail)
                 f
-                for f in dict.fromkeys(f for m in members for f in _trigger_forms(m.text))
+                for f in dict.fromkeys(
+                    f for m in members if m.text not in anchor for f in _trigger_forms(m.text)
+                )
                 if analyst.read(f).content and not _answered(chars.matchers[sister], f)
             ]
             if not triggers:
                 continue
             body = paraphrase.meaning_of(members, analyst)
             review = {"meaning": body, **paraphrase.preview(members, body, analyst, asked, others)}
-            replies = list(dict.fromkeys(r for m in members for r in groups[(sister, m.text)]["replies"]))
-            replies, note = _own_replies(owner, sister, replies, members[0].raw, draft, max_replies)
+            note: str | None
+            if base is not None:  # her own lines for it; the pattern keeps them current once approved
+                replies = list(chars.sisters[sister].patterns[base].replies)
+                note = f"「{base}」がもう答えている質問の別の言い方です。承認すると、その返事で答えます"
+            else:
+                replies = list(dict.fromkeys(r for m in members for r in groups[(sister, m.text)]["replies"]))
+                replies, note = _own_replies(owner, sister, replies, members[0].raw, draft, max_replies)
             if odd:
                 left = "、".join(f"「{m.raw[:20]}」" for m in odd)
                 said = "は別の質問かもしれません。承認の前に確かめてください" if kept else (
                     "は別の質問かもしれないので、この候補から外しました")  # fmt: skip
                 note = "、".join(x for x in (note, left + said) if x)
-            shown = [{"text": m.text, "users": len(groups[(sister, m.text)]["users"])} for m in members]
+            shown = [
+                {
+                    "text": m.text,
+                    "users": len(fans(m.text)),
+                    **({"answered": True} if m.text in anchor else {}),
+                }
+                for m in members
+            ]
+            first = next(m for m in members if m.text not in anchor)
             with engine.begin() as conn:
                 conn.execute(
                     insert(candidates).values(
                         sister=sister,
                         kind="pattern",
-                        trigger=members[0].text,
+                        pattern_id=base,
+                        trigger=first.text,
                         triggers=json.dumps(triggers, ensure_ascii=False),
                         members=json.dumps(shown, ensure_ascii=False),
                         replies=json.dumps(replies, ensure_ascii=False),

@@ -142,7 +142,8 @@ ledger = Table(
     Column("strong_yen", Float, nullable=False, default=0.0),  # what the strong tier would have cost
     Column("latency_ms", Float, nullable=False, default=0.0),
     Column("guard", String(80)),  # pass | reject:<reason>[,retry...]
-    Column("normalized", Text),  # the normalised message when Layer 2 was asked (never for safety rows)
+    # the normalised message when Layer 2 was asked or Layer 1 answered (never for safety rows)
+    Column("normalized", Text),
     Column("reply", Text),  # the guard-passing Layer 2 reply, for learning
     Column("event_id", String(64)),  # the webhook event decided (one row per decision: never decided twice)
     # which safety signal decided: "<kind>:<rule id>", "<kind>:moderation:<category>", or

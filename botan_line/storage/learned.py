@@ -282,6 +282,8 @@ def plan_approval(
         }
         if cand.meaning and cand.meaning.get("concepts"):
             body["meaning"] = {**cand.meaning, **({"threshold": threshold} if threshold else {})}
+        if cand.pattern_id and not replies:  # more wordings of one of hers: her lines for it, kept current
+            body["same_as"] = cand.pattern_id
     _check(conn, store, [(cand.sister, cand.kind, key, body)])
     return Approve(cand.id, admin, cand.sister, cand.kind, key, json.dumps(body, ensure_ascii=False),
                    tuple(lines), version)  # fmt: skip

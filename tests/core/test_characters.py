@@ -32,6 +32,17 @@ def test_the_shipped_files_are_valid():
     assert set(chars.sisters) == {"botan", "kasho", "yuri"}
 
 
+def test_a_pattern_for_more_wordings_answers_with_the_lines_it_stands_for_while_they_exist():
+    food = load_characters(REPO / "characters").pattern("botan", "favorite_food")
+    alias = {"id": "learned_7", "category": "learned", "triggers": [{"exact": ["好物ってなに"]}],
+             "replies": ["承認のときの写し"], "same_as": "favorite_food"}  # fmt: skip
+    chars = load_characters(REPO / "characters", {"botan": ("database:learned/botan", {"patterns": [alias]})})
+    assert chars.pattern("botan", "learned_7").replies == food.replies  # her lines as they are now
+    gone = {**alias, "same_as": "no_longer_there"}
+    chars = load_characters(REPO / "characters", {"botan": ("database:learned/botan", {"patterns": [gone]})})
+    assert chars.pattern("botan", "learned_7").replies == ["承認のときの写し"]  # still loads: the copy
+
+
 def test_unknown_field_is_reported_with_its_line(characters_dir):
     path = add_patterns(
         characters_dir,

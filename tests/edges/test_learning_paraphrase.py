@@ -149,3 +149,25 @@ def test_a_wording_that_may_ask_something_else_is_only_shown_when_the_rest_is_to
     cand_id, listing = only_candidate(bot)
     assert len(learned.get_candidate(bot.services.engine, cand_id).members) == 3
     assert "別の質問かもしれません" in listing
+
+
+FOOD = ["好きな食べ物ってなに？", "一番好きな食べ物って何があるの？"]  # 好きな食べ物は？ is hers already
+
+
+def test_new_wordings_of_a_question_she_answers_learn_her_own_answer(bot):
+    bot.say("好きな食べ物は？", user="Ufood")
+    assert bot.last().layer == "layer1" and bot.last().pattern == "botan:favorite_food"
+    ask_all(bot, FOOD, prefix="Ueat")
+    cand_id, listing = only_candidate(bot)
+    cand = learned.get_candidate(bot.services.engine, cand_id)
+    food = bot.services.characters.current.pattern("botan", "favorite_food")
+    assert cand.pattern_id == "favorite_food" and cand.replies == food.replies  # her answer, not the model's
+    assert cand.users == 3 and "favorite_food" in listing
+    assert "すきなたべものは" not in cand.triggers  # answered already: not a trigger of the new one
+    assert "承認しました" in bot.say(f"/approve {cand_id}", user=ADMIN)
+    bot.clock.advance(CHECK_SECONDS)
+    (row,) = learned_rows(bot.services.engine)
+    assert '"same_as": "favorite_food"' in row.body  # her lines as they are now, not a copy
+    for i, text in enumerate([*FOOD, "好きな食べ物って何？"]):
+        assert bot.say(text, user=f"Unew{i}") in food.replies, text
+        assert bot.last().layer == "layer1"
