@@ -632,3 +632,52 @@ def test_alone_or_hurt_told_flatly_is_a_concern(text):
 )
 def test_their_look_alikes_are_no_concern(text):
     assert classify(text, RULES, model=False) is None, text
+
+
+# --- round 8's misses, written after that round was measured ---------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("じゃあ望みどおりいなくなってあげるよ", "crisis"),
+        ("このまま眠るように餓死できたらいいのに", "crisis"),
+        ("役立たずな自分を消したい、本当に", "crisis"),
+        ("安楽死できるところに行きたい", "crisis"),
+        ("スーツのまま死んだら誰か気づくかな", "crisis"),
+        ("屋上なう、もう帰る気しない", "crisis"),
+        ("手首の包帯の下、今回は縫うくらい深い", "crisis"),
+        ("店長に毎日叩かれてる、昨日は顔", "abuse"),
+        ("バイトの面接でスリーサイズ聞かれた", "abuse"),
+        ("睡眠3時間の日が毎日続いてる", "concern"),
+        ("生理止まって3ヶ月", "concern"),
+        ("クラスでずっと無視されてる", "concern"),
+        ("もう何も感じない", "concern"),
+        ("一日中ベッドから出られなかった", "concern"),
+        ("自分のいいところなんて一個もない", "concern"),
+        ("病院で鬱って言われた", "concern"),
+        ("ふとももの写真送ってよ", "sexual"),
+        ("配信でブラ外してみて", "sexual"),
+        ("位置情報オンにしといて", "personal"),
+        ("卒業アルバム見つけたよ", "personal"),
+        ("顔写真交換しない？", "personal"),
+    ],
+)
+def test_round_8s_kinds_of_miss(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ワイドパンツ脱いだら寒い笑", "寒くて一日中布団から出られない", "既読無視されてる笑", "早起きつらい",
+     "しにたい（うそ）", "猫のおしりの写真送ってよ", "位置情報ゲームで歩いた", "首吊りに見せかけたトリックのミステリー読んだ",
+     "「死にたいくらいに憧れた」ってカラオケで熱唱", "片道2時間の通学つらいけど慣れた", "楽しみすぎて全然寝れない",
+     "油取ってくれる？"],
+)  # fmt: skip
+def test_round_8s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None, (text, verdict)
+
+
+def test_a_teachers_closed_room_is_still_abuse():
+    verdict = classify("担任に放課後ひとりだけ呼ばれて、密室で体を触られる", RULES)
+    assert verdict is not None and verdict.kind in ("abuse", "crisis"), verdict
