@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection, Engine, Row, delete, insert, select
 
+from botan_line.characters import lexicon
 from botan_line.characters.loader import LEARNED_FILE, CharacterStore
 from botan_line.characters.matcher import AFTER, Context
 from botan_line.characters.normalize import fold
@@ -89,6 +90,12 @@ def _heard(conn: Connection) -> Sequence[Row[Any, Any, Any, Any, Any]]:
         .where(ledger.c.layer == "layer1", ledger.c.normalized.is_not(None), ledger.c.pattern.is_not(None))
         .order_by(ledger.c.id)
     ).all()
+
+
+def _read_of(wording) -> set[str]:
+    """The concepts a read wording says, with or without their word (一番よく聴く: 好き)."""
+    r = wording.reading
+    return set(r.concepts) | set(r.implied) if r is not None else set()
 
 
 def _answered(matcher, key: str) -> bool:
@@ -226,6 +233,14 @@ def mine(
                 members = group
                 users = set().union(*(fans(m.text) for m in members))
             base = next((anchor[m.text] for m in members if m.text in anchor), None)
+            if base is not None and any(m.reading and m.reading.statement for m in members):
+                # a reaction answers its own words (また明日ね), not a statement sharing one of them
+                base, members = None, [m for m in members if m.text not in anchor]
+                users = set().union(*(fans(m.text) for m in members))
+            if base is not None:  # her answer is about what all her wordings say: a new one says it too
+                hers = set.intersection(*(_read_of(m) for m in members if m.text in anchor)) - lexicon.SOFT
+                members = [m for m in members if m.text in anchor or hers <= _read_of(m)]
+                users = set().union(*(fans(m.text) for m in members))
             if len(users) < min_users or all(m.text in anchor for m in members):
                 continue
             triggers = [  # content words, and none another pattern of hers already answers (approval would fail)

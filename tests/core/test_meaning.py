@@ -347,3 +347,11 @@ def test_a_closing_nan_is_the_copula_and_a_yes_no_question_is_no_how_question():
     m = matcher(("english", ["英語話せる？", "英語しゃべれる？", "英語できる人なん？"]))
     assert ask(m, "英語ペラペラなん？") == "english"
     assert ask(m, "どうしたら英語話せるようになる？") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["どうしても食べれないものってなに？", "これだけはガチで無理！って食べ物ある？"]
+)
+def test_food_she_cannot_eat_is_not_her_favourite(text):
+    m = matcher(FOOD, ("dislike_food", ["嫌いな食べ物ある？", "苦手な食べ物は？", "食べられないものある？"]))
+    assert ask(m, text) == "dislike_food"

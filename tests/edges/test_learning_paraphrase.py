@@ -171,3 +171,11 @@ def test_new_wordings_of_a_question_she_answers_learn_her_own_answer(bot):
     for i, text in enumerate([*FOOD, "好きな食べ物って何？"]):
         assert bot.say(text, user=f"Unew{i}") in food.replies, text
         assert bot.last().layer == "layer1"
+
+
+def test_a_statement_sharing_a_word_with_a_reaction_of_hers_does_not_learn_it(bot):
+    bot.say("また明日ね", user="Ubye")
+    assert bot.last().layer == "layer1"  # her goodbye
+    ask_all(bot, ["教えてくれてありがとう、さっそく明日やってみます"] * 2, prefix="Utry")
+    listing = bot.say("/candidates text", user=ADMIN)
+    assert "goodbye" not in listing and "bye" not in listing, listing
