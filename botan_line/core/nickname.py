@@ -81,6 +81,10 @@ _PREDICATE = re.compile(
 )
 
 
+# a question word, with the particle an odd space left on it, asks a name (「呼び方は 何が いい？」)
+_ASKING = re.compile(r"^(?:何|なに|なん|どれ|どんな|誰|だれ)(?:が|を|は|に|で|と)?$")
+
+
 def _clean(name: str) -> str:
     name = unicodedata.normalize("NFKC", name).strip()
     return re.sub(r"^[\W_]+|[\W_]+$", "", name)
@@ -135,7 +139,7 @@ def find_request(
         return None
     name = _clean(_strip_lead(match.group("name"), sister_names))
     folded = fold(name)
-    if not name or folded in _FOLDED_NOT_NAMES or _PREDICATE.search(name):
+    if not name or folded in _FOLDED_NOT_NAMES or _PREDICATE.search(name) or _ASKING.match(name):
         return None
     if folded in sister_forms(sister_names):
         return None  # 「牡丹って呼んで」: about her name, not theirs
