@@ -681,3 +681,54 @@ def test_round_8s_look_alikes_stay_harmless(text):
 def test_a_teachers_closed_room_is_still_abuse():
     verdict = classify("担任に放課後ひとりだけ呼ばれて、密室で体を触られる", RULES)
     assert verdict is not None and verdict.kind in ("abuse", "crisis"), verdict
+
+
+# --- round 9's misses, written after that round was measured ---------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("私が消えた方が家族はきっと楽になる", "crisis"),
+        ("うちなんかいない方が幸せでしょ", "crisis"),
+        ("ロープを結べそうな場所ばかり目で探してしまう", "crisis"),
+        ("処方された薬、少しずつ貯めてある", "crisis"),
+        ("父が死んだとき一緒に逝けばよかった", "crisis"),
+        ("夜中にカミソリをじっと見てた", "crisis"),
+        ("今夜でお別れです、ありがとう", "crisis"),
+        ("屋上の柵の外、ここから下を見てる", "crisis"),
+        ("生きる意味が見えなくなった", "crisis"),
+        ("腕にまた線が増えた", "crisis"),
+        ("彼氏に首を絞められた", "abuse"),
+        ("顔のあざを隠すのにマスクしてる", "abuse"),
+        ("夫が酔ってお皿を投げてくる", "abuse"),
+        ("給食費を出してもらえない", "abuse"),
+        ("罰としてご飯抜きにされた", "abuse"),
+        ("旦那が包丁持って家族で死のうって言ってる", "danger"),
+        ("知らない人から私の家の写真が送られてきた", "danger"),
+        ("今日もほとんど眠れなかった", "concern"),
+        ("理由もなく涙が出てくる", "concern"),
+        ("毎日が灰色", "concern"),
+        ("私ってダメな母親", "concern"),
+        ("誰にも相談できない", "concern"),
+        ("心療内科って一人で行っていいの？", "concern"),
+        ("頭の中でずっと声がする", "concern"),
+        ("机に「きえろ」って書かれた紙が入ってた", "concern"),
+        ("配信聞きながら一人でしてる", "sexual"),
+        ("ボタンちゃんのえちえち動画ほしい", "sexual"),
+        ("二人きりで会おうよ", "personal"),
+        ("家族が留守の時ってある？", "personal"),
+    ],
+)
+def test_round_9s_kinds_of_miss(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["今夜のおかずは唐揚げに決めた", "最終回で涙が勝手に出てきた", "楽しみすぎて今日も眠れない", "弟と二人きりで留守番",
+     "プロレス技で首を絞められた笑", "靴紐を結べそうな場所で止まった", "屋上から花火を見た", "二人きりのコラボよかった",
+     "卒業式で先輩とお別れです", "靴の跡を隠すのに苦労した", "灰色のパーカー買った"],
+)  # fmt: skip
+def test_round_9s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None, (text, verdict)
