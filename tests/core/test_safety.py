@@ -732,3 +732,44 @@ def test_round_9s_kinds_of_miss(text, expected):
 def test_round_9s_look_alikes_stay_harmless(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is None, (text, verdict)
+
+
+# --- round 10's misses, written after that round was measured --------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("練炭ネットで注文した、届くの金曜", "crisis"),
+        ("職場の剃刀持って帰っちゃった、お風呂で使うかも", "crisis"),
+        ("何も食べなかったらどのくらいで死ねるの", "crisis"),
+        ("私は生きてるだけで家族の負担になってる", "crisis"),
+        ("死ぬ前にしておくべきこと教えて", "crisis"),
+        ("風邪薬を一箱全部飲んだ", "crisis"),
+        ("父に髪をつかんで引きずられた", "abuse"),
+        ("コーチに膝に乗れって言われる", "abuse"),
+        ("お前の写真持ってる、ばらまかれたくなかったら会え", "abuse"),
+        ("もう何もやる気出ない", "concern"),
+        ("クラスのグループLINEから外されてた", "concern"),
+        ("私って母親失格だ", "concern"),
+        ("疲れたって言える人がいない", "concern"),
+        ("残業が月100時間こえた", "concern"),
+        ("朝から動悸がする", "concern"),
+        ("牡丹ちゃんの声聞きながら抜いた", "sexual"),
+        ("ゲームで負けたら脱いでね", "sexual"),
+        ("窓から手振ってよ", "personal"),
+        ("家に誰もいない時間教えて", "personal"),
+        ("どこで働いてるの？", "personal"),
+    ],
+)
+def test_round_10s_kinds_of_miss(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["『人間失格』読み終わった", "部屋干し用のロープ買った", "受験勉強全然やる気でない", "雪の中で寝たらかまくらみたい",
+     "前髪つかんでアイロンした", "負けたら罰ゲームでモノマネ", "窓から花火見えた", "どこで買えるの？"],
+)  # fmt: skip
+def test_round_10s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None, (text, verdict)
