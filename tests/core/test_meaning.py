@@ -355,3 +355,48 @@ def test_a_closing_nan_is_the_copula_and_a_yes_no_question_is_no_how_question():
 def test_food_she_cannot_eat_is_not_her_favourite(text):
     m = matcher(FOOD, ("dislike_food", ["嫌いな食べ物ある？", "苦手な食べ物は？", "食べられないものある？"]))
     assert ask(m, text) == "dislike_food"
+
+
+# --- after the eighth held-out pair (hakata, engineer) was measured and judged ----------------------
+def test_food_she_cannot_eat_in_dialect_is_not_what_she_ate():
+    m = matcher(("cannot_eat", ["食べきらんもの何", "食べられんもんってある", "食べれんものある？"]))
+    assert ask(m, "食べれんもんって何？") == "cannot_eat"
+    assert ask(m, "お昼もう食べた？何食べたと？") is None
+
+
+def test_asking_whether_it_is_really_her_is_not_asking_about_a_book():
+    m = matcher(("book_now", ["今読んでる本なに", "最近読んでる本なに", "何の本読んでる？"]))
+    assert ask(m, "いま読んでる本は？") == "book_now"
+    for text in ("これ本人？", "本物のユリちゃん？", "本人確認していい？"):
+        assert ask(m, text) is None, text
+
+
+def test_quitting_is_not_how_she_began():
+    m = matcher(
+        ("began", ["VTuberになったきっかけは？", "どうしてVTuberになったの？", "VTuber始めた理由は？"])
+    )
+    assert ask(m, "VTuberになろうと思ったきっかけ教えて") == "began"
+    assert ask(m, "VTuberやめたいって思ったことある？") is None
+
+
+def test_a_playful_good_morning_asks_nothing_about_now():
+    m = matcher(("listening_now", ["最近なに聴いてる？", "最近何聴いてるの？", "今なに聴いてる？"]))
+    assert ask(m, "おはようございまんもす") is None
+    assert ask(m, "最近なに聴いてるの？") == "listening_now"
+
+
+def test_a_hakata_progressive_is_not_the_night():
+    m = matcher(
+        ("game_now", ["最近何のゲームしてる？", "今やってるゲームなに？", "最近ハマってるゲームは？"])
+    )
+    assert ask(m, "最近何のゲームしよると？") == "game_now"
+    night = matcher(("night", ["夜なにしてる？", "夜は何してるの？", "夜って何してる？"]))
+    assert ask(night, "何のゲームしよると？") is None
+
+
+def test_what_a_fan_says_she_did_in_hakata_dialect_asks_nothing():
+    m = matcher(
+        ("practice", ["毎日の発声練習って何してます？", "ボイトレ何やってますか？", "発声練習のやり方教えて"])
+    )
+    assert ask(m, "教えてもらった発声練習やってみたばい") is None
+    assert ask(m, "発声練習って何やってる？") == "practice"
