@@ -72,6 +72,7 @@ cover_song: 歌ってみた 歌みた カバー
 original_song: オリ曲 オリジナル曲 オリジナルソング オリジナル楽曲 自分の曲 オリジナル
 instrument: 楽器 がっき ピアノ ギター 弾け 弾く 弾き 演奏 ベース ドラム
 practice: 練習 れんしゅう ボイトレ ボイストレーニング 発声 トレーニング 練習法 練習量+hours 練習時間+hours
+routine: ルーティン ルーティーン ルーチン メニュー 日課 習慣
 improve: 上手くな うまくな 上手にな 上達 うまく歌 上手く歌 上げる 上げたい 克服 上手になり 上手くなり うまくなり 歌唱力
 voice: 声 こえ
 throat: 喉
@@ -206,7 +207,9 @@ worry: worry worries
 ENGLISH_FRAME = "this your you the are does did and for with usually"
 ENGLISH_ASKS = "when: when\nwhere: where\nwhat: what whats\nwhy: why"
 
-LIGHT = frozenset({"feeling", "start", "first", "watch", "listen", "read", "place", "sing", "release"})
+LIGHT = frozenset(
+    {"feeling", "start", "first", "watch", "listen", "read", "place", "sing", "release", "routine"}
+)
 # count little against a match when a message adds them (最近好きな食べ物ある？): a question that needs
 # one of them has it among its required concepts
 SOFT = frozenset({"now", "this_year", "per_day", "into"}) | LIGHT

@@ -427,9 +427,9 @@ class Reader:
                     r.asks.add(entry.ids[0])
                 elif entry.ask:
                     r.asks.add(entry.ask)
-        r.statement = not (question or r.asks or r.request) and (
+        r.statement = not (question or r.asks or r.request or text.endswith(("ある", "いる"))) and (
             text.endswith(STATEMENT_ENDS) or (text.endswith(("な", "わ")) and not text.endswith("かな"))
-        )  # 面白かったな tells; どうかな asks
+        )  # 面白かったな tells; どうかな asks; 好きな曲ある asks whether there is one
         r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
         habit = habit and "who" not in r.asks and _UNLIKE.isdisjoint(concepts)  # 誰が一番うまい？ 一番苦手な…
         if habit or not _IMPLYING.isdisjoint(concepts):

@@ -400,3 +400,23 @@ def test_what_a_fan_says_she_did_in_hakata_dialect_asks_nothing():
     )
     assert ask(m, "教えてもらった発声練習やってみたばい") is None
     assert ask(m, "発声練習って何やってる？") == "practice"
+
+
+def test_three_wordings_of_her_voice_training_routine_make_one_candidate():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    texts = [
+        "毎日どんなボイトレをしてますか",
+        "ボイトレのルーティン教えてください",
+        "ボイストレーニングのメニューって何ですか",
+    ]
+    ws = [Wording(normalize(t).text, t) for t in texts]
+    Analyst({}, "kasho").learn(ws)
+    assert [sorted(w.raw for w in g) for g in cluster(ws)] == [sorted(texts)]
+
+
+def test_a_yes_no_question_ending_in_aru_asks():
+    m = matcher(
+        ("go_to_song", ["カラオケで絶対歌う曲は？", "カラオケの十八番って何？", "カラオケで毎回歌う曲教えて"])
+    )
+    assert ask(m, "カラオケで絶対歌う曲ある") == "go_to_song"
