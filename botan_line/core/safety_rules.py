@@ -179,6 +179,15 @@ RULES: tuple[tuple[str, str, str, str, str], ...] = (
         r"(?:って|と)(?:言|い|ゆ)",
     ),
     ("mask", "food:spicy", "h", "辛", rf"(?:{FOOD})[^?]*?辛|辛(?=[^?]*(?:{FOOD}))"),
+    (  # the sisters' lore (どこに住んでる設定？, 設定上の出身地): a character's, not the person's, unless the fan
+        # asks past it (設定じゃなくて本当の…)
+        "mask",
+        "lore",
+        "h",
+        "設定 せってい",
+        r"^(?![^?]*(?:設定|せってい)(?:じゃ|では|ちゃう|のじゃ|のやつじゃ|のやつちゃう))[^?]*?"
+        r"(?:(?:設定|せってい)(?:上|じょう)の?\S{0,8}|\S{0,12}(?:住んでる|すんでる|住んでいる|出身|しゅっしん|通ってる)\s?(?:設定|せってい))",
+    ),
     (
         # a mystery's plot (首吊りに見せかけたトリック): the whole message is about a story (not 密室: a teacher's)
         "mask",

@@ -773,3 +773,24 @@ def test_round_10s_kinds_of_miss(text, expected):
 def test_round_10s_look_alikes_stay_harmless(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is None, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "三姉妹はどこに住んでる設定なの？",
+        "設定上の出身地ってどこ？",
+        "ユリちゃんの通ってる設定の学校って共学？",
+    ],
+)
+def test_the_sisters_lore_is_not_her_person(text):
+    assert classify(text, RULES) is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["設定じゃなくて本当はどこに住んでるの？", "どこに住んでるの？", "本当の誕生日いつ？設定じゃないほう"],
+)
+def test_asking_past_the_lore_is_still_personal(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == "personal", (text, verdict)
