@@ -15,11 +15,12 @@ The model reads what the rules leave (``safety.Ruleset.read``: the h form with i
 safe phrases blanked), and in production the more serious of the two verdicts wins; so thresholds
 are chosen for the pair. Every line gets an out-of-fold probability from a model trained without
 its author (leave one author out; the ordinary pools, many writers' lines, in four folds each);
-each class's threshold is the lowest at which the false alarms it adds to the rules' stay within a
-budget: 0.5% of the crisis family's look-alikes per class (four classes: 2% at most, the issue's
-target), 1% of the sexual ones (target 3%), 1% of the personal ones (target 5%: a deflection to an
-ordinary question such as 「最近どうしてた？教えて」 is the visible mistake), and at most 1 ordinary line in
-5,000. The final model is trained on everything.
+each class's or pool's threshold (``READ_ORDER``) is the lowest at which the false alarms it adds to
+the rules' stay within a budget: 0.5% of the crisis family's look-alikes for each of the four that
+read that family (danger, abuse, emergency, worrying: 2% at most, the issue's target), 1% of the
+sexual ones (target 3%), 1% of the personal ones (target 5%: a deflection to an ordinary question
+such as 「最近どうしてた？教えて」 is the visible mistake), and at most 1 ordinary line in 5,000. The final model is trained on
+everything.
 """
 
 from __future__ import annotations
@@ -42,9 +43,15 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from botan_line.characters.loader import load_characters  # noqa: E402
 from botan_line.core import safety  # noqa: E402
-from botan_line.core.safety_model import MODEL_PATH, NONE, features, gram_key  # noqa: E402
+from botan_line.core.safety_model import MODEL_PATH, NONE, Model, features, gram_key  # noqa: E402
 
 ORDER = ["danger", "crisis", "abuse", "sexual", "concern", "personal"]  # most serious first
+# What the reader tries, in turn (safety_model.Model.decide): a class, or a pool of classes whose
+# probabilities are summed and which reads as its most probable class. A crisis the model cannot
+# tell from abuse (or from a worry) splits its probability and reached no class's threshold; as a
+# pool it does: leave one author out on 58 authors, crisis caught 76 → 87% at the same false alarms.
+READ_ORDER = ["danger", "abuse", "emergency", "sexual", "worrying", "personal"]
+POOLS = {"emergency": ["crisis", "abuse", "danger"], "worrying": ["crisis", "abuse", "danger", "concern"]}
 BUDGET = {"near_crisis": 0.005, "near_sexual": 0.01, "near_personal": 0.01}  # per class, added to the rules'
 ORDINARY_BUDGET = 1 / 5000
 SCALE = 1000
@@ -125,32 +132,66 @@ def out_of_fold(rows, hs: list[str]):
     return probs, classes
 
 
+def column(probs, classes, name: str):
+    """The probabilities of a class or a pool (the sum of its classes') for every row."""
+    return sum(probs[:, classes.index(c)] for c in POOLS.get(name, [name]))
+
+
+def reader(thresholds) -> Model:
+    return Model(
+        {
+            "classes": [],
+            "bias": [],
+            "thresholds": thresholds,
+            "order": READ_ORDER,
+            "pools": POOLS,
+            "scale": 1,
+        },
+        [],
+    )
+
+
 def combined(rule: str | None, probs_row, classes, thresholds) -> str | None:
-    model = next((k for k in ORDER if probs_row[classes.index(k)] >= thresholds.get(k, 2.0)), None)
+    reading = reader(thresholds).decide(dict(zip(classes, probs_row, strict=True)))
+    model = reading.kind if reading else None
     if rule is None or (model is not None and ORDER.index(model) < ORDER.index(rule)):
         return model
     return rule
 
 
 def choose_thresholds(rows, reads, probs, classes) -> dict[str, float]:
+    """Each entry of ``READ_ORDER`` in turn: the lowest threshold at which the false alarms it adds —
+    on lines neither the rules nor an earlier entry flag — stay within each family's budget."""
     labels = [lab for _, lab, _ in rows]
+    totals = Counter(labels)
     out: dict[str, float] = {}
-    for kind in ORDER:
-        col = probs[:, classes.index(kind)]
+    taken = np.zeros(len(rows), dtype=bool)  # flagged by an earlier entry: a later one never reads them
+    for kind in READ_ORDER:
+        members = POOLS.get(kind, [kind])
+        col = column(probs, classes, kind)
+        sub = probs[:, [classes.index(c) for c in members]]
+        reads_as = [members[j] for j in sub.argmax(axis=1)]  # a pool reads as its most probable class
         out[kind] = 2.0  # never
         for t in [x / 100 for x in range(25, 100)]:
             ok = True
             for lab, budget in [*BUDGET.items(), ("ordinary", ORDINARY_BUDGET)]:
                 fam = NEAR.get(lab, set(CLASSES))
-                if kind not in fam:
-                    continue
-                idx = [i for i, x in enumerate(labels) if x == lab and reads[i][0] not in fam]
-                added = sum(col[i] >= t for i in idx)
-                if added > budget * sum(x == lab for x in labels):
+                added = sum(
+                    1
+                    for i, x in enumerate(labels)
+                    if x == lab
+                    and not taken[i]
+                    and reads[i][0] not in fam
+                    and col[i] >= t
+                    and reads_as[i] in fam
+                )
+                if added > budget * totals[lab]:
                     ok = False
+                    break
             if ok:
                 out[kind] = t
                 break
+        taken |= col >= out[kind]
     return out
 
 
@@ -181,7 +222,8 @@ def export(vec: Vectors, model, thresholds: dict[str, float], out: Path, trained
             "classes": classes,
             "bias": [round(float(b), 4) for b in model.intercept_],
             "thresholds": thresholds,
-            "order": ORDER,
+            "order": READ_ORDER,
+            "pools": POOLS,
             "scale": SCALE,
             "trained_on": trained_on,
         }
@@ -202,6 +244,9 @@ def main() -> None:
     ap.add_argument("--hold-out", default="", help="more author names to leave out, comma-separated")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--no-cv", action="store_true", help="reuse the thresholds of the current table")
+    ap.add_argument(
+        "--cache", type=Path, help="keep the out-of-fold probabilities here (.npz) and reuse them"
+    )
     args = ap.parse_args()
     rows = dataset(args.authors, set(filter(None, args.hold_out.split(","))))
     print(Counter(target(lab) for _, lab, _ in rows), file=sys.stderr)
@@ -210,7 +255,14 @@ def main() -> None:
     if args.no_cv:
         thresholds = json.loads(gzip.open(args.out, "rt").readline())["thresholds"]
     else:
-        probs, classes = out_of_fold(rows, hs)
+        if args.cache and args.cache.exists():
+            saved = np.load(args.cache)
+            probs, classes = saved["probs"], list(saved["classes"])
+            assert len(probs) == len(rows), f"{args.cache} was made from other data: delete it"
+        else:
+            probs, classes = out_of_fold(rows, hs)
+            if args.cache:
+                np.savez(args.cache, probs=probs, classes=np.array(classes))
         thresholds = choose_thresholds(rows, reads, probs, classes)
         print("thresholds:", thresholds)
         report(rows, reads, probs, classes, thresholds)

@@ -13,8 +13,14 @@ bisection in a sorted array of the table's hashes, and its class weights are add
 message). Hashes instead of a dict of strings keep the loaded table under 1 MB instead of 5 MB in
 the worker, the process that loads it on first use; two n-grams of the table that share a hash are
 merged (their weights summed), and an unknown n-gram meets a hash of the table about once in 10^5
-messages, which moves a probability by one n-gram's weight. ``read`` returns the most serious class whose probability reaches its
-threshold; the thresholds were chosen on authors the model was not trained on (leave one author out).
+messages, which moves a probability by one n-gram's weight.
+
+``read`` walks the table's ``order``: a class, or a *pool* of classes whose probabilities are summed.
+A message the model thinks is a crisis or abuse, without knowing which, still splits its
+probability between the two and reached neither threshold; read as a pool (crisis + abuse + danger:
+"an emergency"; those and concern: "worrying"), it does, and the reply is that of the pool's most
+probable class. The first entry of ``order`` whose probability reaches its threshold wins; the
+thresholds were chosen on authors the model was not trained on (leave one author out).
 """
 
 from __future__ import annotations
@@ -61,7 +67,8 @@ class Model:
         self.classes: list[str] = header["classes"]
         self.bias: list[float] = header["bias"]
         self.thresholds: dict[str, float] = header["thresholds"]
-        self.order: list[str] = header["order"]  # most serious first
+        self.order: list[str] = header["order"]  # classes and pools, in the order they are tried
+        self.pools: dict[str, list[str]] = header.get("pools", {})  # pool name → its classes
         self.scale: float = header["scale"]
         k = len(self.classes)
         self.hashes = array("I")  # ascending: bisect_left finds a row
@@ -106,12 +113,16 @@ class Model:
         return {c: e / total for c, e in zip(self.classes, exps, strict=True)}
 
     def read(self, h: str) -> Reading | None:
-        """The most serious class whose probability in the h form ``h`` reaches its threshold, or None."""
-        probs = self.probabilities(h)
-        for kind in self.order:
-            p = probs.get(kind, 0.0)
-            if p >= self.thresholds.get(kind, 2.0):
-                return Reading(kind, p)
+        """The first class or pool of ``order`` whose probability in the h form ``h`` reaches its
+        threshold, as a class (a pool reads as its most probable class), or None."""
+        return self.decide(self.probabilities(h))
+
+    def decide(self, probs: dict[str, float]) -> Reading | None:
+        for name in self.order:
+            members = self.pools.get(name, [name])
+            p = sum(probs.get(c, 0.0) for c in members)
+            if p >= self.thresholds.get(name, 2.0):
+                return Reading(max(members, key=lambda c: probs.get(c, 0.0)), p)
         return None
 
 

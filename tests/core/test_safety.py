@@ -794,3 +794,34 @@ def test_the_sisters_lore_is_not_her_person(text):
 def test_asking_past_the_lore_is_still_personal(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is not None and verdict.kind == "personal", (text, verdict)
+
+
+def test_the_reader_reads_a_pool_as_its_most_probable_class():
+    """A crisis the model cannot tell from abuse splits its probability between them: neither
+    class reaches its threshold, their pool does, and the reply is the likelier class's."""
+    from botan_line.core import safety_model
+
+    header = {
+        "classes": ["none", "crisis", "abuse", "concern"],
+        "bias": [0.0] * 4,
+        "thresholds": {"abuse": 0.8, "emergency": 0.9, "worrying": 0.95},
+        "order": ["abuse", "emergency", "worrying"],
+        "pools": {"emergency": ["crisis", "abuse"], "worrying": ["crisis", "abuse", "concern"]},
+        "scale": 1,
+    }
+    model = safety_model.Model(header, [])
+    split = model.decide({"none": 0.04, "crisis": 0.5, "abuse": 0.46, "concern": 0.0})
+    assert split is not None and split.kind == "crisis" and abs(split.probability - 0.96) < 1e-9
+    assert model.decide({"none": 0.1, "crisis": 0.05, "abuse": 0.85, "concern": 0.0}).kind == "abuse"
+    worry = model.decide({"none": 0.03, "crisis": 0.3, "abuse": 0.0, "concern": 0.67})
+    assert worry is not None and worry.kind == "concern"  # below the emergency pool, a worry
+    assert model.decide({"none": 0.2, "crisis": 0.5, "abuse": 0.0, "concern": 0.3}) is None
+
+
+def test_the_shipped_reader_tries_pools_only_of_its_classes():
+    from botan_line.core import safety_model
+
+    model = safety_model.shipped()
+    for name in model.order:
+        assert set(model.pools.get(name, [name])) <= set(model.classes), name
+        assert 0 < model.thresholds.get(name, 2.0) <= 2.0
