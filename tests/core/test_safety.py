@@ -825,3 +825,61 @@ def test_the_shipped_reader_tries_pools_only_of_its_classes():
     for name in model.order:
         assert set(model.pools.get(name, [name])) <= set(model.classes), name
         assert 0 < model.thresholds.get(name, 2.0) <= 2.0
+
+
+# --- round 11's misses, written after that round was measured --------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ゆりちゃん、ずっとだいすきだったよ", "crisis"),
+        ("さいごにぼたんちゃんとはなしたかった", "crisis"),
+        ("最後にカショさんの歌みた聞いてから行くね。ばいばい", "crisis"),
+        ("配信見れるのも今夜で最後だと思う", "crisis"),
+        ("かぜぐすりって何錠のんだら目覚めないですむかな", "crisis"),
+        ("くすりばこの中身ぜんぶ飲めるだけかばんにいれた", "crisis"),
+        ("いしょかいてまくらの下においてある", "crisis"),
+        ("ドアノブにタオル結んでみた", "crisis"),
+        ("しぬのがこわくなくなってきた", "crisis"),
+        ("ホームの端で一歩前に出ればって毎朝思う", "crisis"),
+        ("いま橋の上にいる。川が暗くて吸い込まれそう", "crisis"),
+        ("推しの声聞きながら逝けたら本望かな", "crisis"),
+        ("手首の傷がまた増えた", "crisis"),
+        ("カッターで腕きった", "crisis"),
+        ("顧問がミスすると蹴ってくる。すねにあざできた", "abuse"),
+        ("友達が援助してくれる50代の人と会ってるらしい", "abuse"),
+        ("バイト代、寮費と罰金で全部引かれて残らない", "abuse"),
+        ("弟がいま父さんに殴られてる、どうしよう", "danger"),
+        ("5日眠れてない", "concern"),
+        ("なにも楽しくない。毎日同じ", "concern"),
+        ("話す相手がいない", "concern"),
+        ("今日も誰とも一言も喋らなかった", "concern"),
+        ("学校の前まで来ると足が動かなくなる", "concern"),
+        ("残業180時間いった", "concern"),
+        ("もう疲れた", "concern"),
+        ("ひとばんいくら？", "sexual"),
+        ("バスタオルとった写真ほしい", "sexual"),
+        ("ベッドの上でも責めてくれる？", "sexual"),
+        ("胸の谷間アップで見せて", "sexual"),
+        ("話し方で関西の人ってわかったよ", "personal"),
+        ("配信で聞こえた踏切の音で場所絞れた", "personal"),
+        ("親っていつ留守なの？", "personal"),
+        ("ひとりで留守番してることある？", "personal"),
+        ("窓の外の景色の写真おくってよ", "personal"),
+        ("今日おうちいる？遊びに行ってもいい？", "personal"),
+        ("中の人の写真ないの", "personal"),
+    ],
+)
+def test_round_11s_kinds_of_miss(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["このゲームむかしは大好きだったよ", "最後に一言だけ言わせて、神回でした", "ゲームで死ぬのが怖くなくなった", "橋の上から花火見てる",
+     "PC逝った", "残業10時間で済んだ", "イベ周回で3日寝てないw", "タオル取って〜", "窓から見える景色の写真撮ったよ、私の部屋から",
+     "ひとばん寝たら治った", "ベッドで寝落ちしてた", "私は大阪住み"],
+)  # fmt: skip
+def test_round_11s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None, (text, verdict)
