@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -29,6 +29,7 @@ from botan_line.characters.normalize import fold, normalize
 
 THRESHOLD = 0.55  # how alike two wordings must be to meet (similarity below); measured in bench/paraphrase.py
 CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
+FRAMING = 0.5  # what a new word that frames more than it names (行く, 前, 全然) weighs in similarity
 
 
 @functools.cache
@@ -47,9 +48,16 @@ def _usable(form: str) -> bool:
     return len(form) >= 2 or (len(form) == 1 and ord(form) in range(0x4E00, 0xA000))
 
 
-def new_words(text: str, unknown: Iterable[str]) -> dict[str, list[str]]:
+def _framing(f) -> bool:
+    """A word the analyser tags as one that mostly frames another: a verb that may be an auxiliary
+    (行く in 行ったら, 見る, 置く), a noun that may be an adverb (前, 以外, 今季), an adverb (全然, すぐ)."""
+    return f.pos2 == "非自立可能" or f.pos3 == "副詞可能" or f.pos1 == "副詞"
+
+
+def new_words(text: str, unknown: Iterable[str], framing: set[str] | None = None) -> dict[str, list[str]]:
     """Concepts for the content words inside the pieces the reader could not explain:
-    ``w:<reading>`` → its forms (surface, base form, stem, reading), folded as messages are."""
+    ``w:<reading>`` → its forms (surface, base form, stem, reading), folded as messages are.
+    ``framing``, when given, receives the ones that frame more than they name (``_framing``)."""
     pieces = [p for p in unknown if p]
     if not pieces:
         return {}
@@ -72,8 +80,11 @@ def new_words(text: str, unknown: Iterable[str]) -> dict[str, list[str]]:
             forms.add(fold(reading, contained=True))
         usable = sorted(x for x in forms if x and _usable(x))
         if usable:
-            have = out.setdefault(f"w:{fold(reading, contained=True) or surface}", [])
+            cid = f"w:{fold(reading, contained=True) or surface}"
+            have = out.setdefault(cid, [])
             have += [x for x in usable if x not in have]
+            if framing is not None and _framing(f):
+                framing.add(cid)
     return out
 
 
@@ -83,6 +94,7 @@ class Wording:
     raw: str  # the words as the fan typed them (without her name), for the analyser
     reading: meanings.Reading | None = None
     words: dict[str, list[str]] = field(default_factory=dict)  # its own new concepts
+    framing: set[str] = field(default_factory=set)  # those of them that frame more than they name
 
 
 class Analyst:
@@ -108,7 +120,8 @@ class Analyst:
         for w in wordings:
             n = normalize(w.raw)
             first = base.read(n.text, n.question, n.breaks, n.loans)
-            w.words = new_words(w.raw, first.unknown_words)
+            w.framing = set()
+            w.words = new_words(w.raw, first.unknown_words, w.framing)
             for cid, forms in w.words.items():
                 have = self.extra.setdefault(cid, [])
                 have += [f for f in forms if f not in have]
@@ -125,16 +138,18 @@ class Analyst:
 ADDED = 0.3  # what one wording only adds (context, a time word) weighs this much against sharing
 
 
-def _weight(cid: str) -> float:
-    return meanings.weight(cid)
+def _weight(cid: str, framing: Collection[str] = ()) -> float:
+    return FRAMING if cid in framing else meanings.weight(cid)
 
 
-def similarity(a: meanings.Reading, b: meanings.Reading) -> float:
+def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str] = ()) -> float:
     """How surely two wordings ask one question, 0..1: the concepts they share, against what one says
     where the other says something else (another object, the opposite: counted in full) and what one
     only adds (context, a time word: counted lightly). 0 when the negation, the subject or the kind
     of question differs, or when one tells and the other asks: 「おすすめのラノベ読んでみた、面白かった」
-    needs another answer than 「おすすめのラノベある？」, and 「三姉妹ずっと応援する」 than 「三姉妹って仲いい？」."""
+    needs another answer than 「おすすめのラノベある？」, and 「三姉妹ずっと応援する」 than 「三姉妹って仲いい？」.
+    New words in ``framing`` (the analyser's 行く, 前, 全然: ``_framing``) weigh half: 「カラオケ行ったら
+    何歌う？」 and 「カラオケで何歌う？」 differ by how they are said, not by what they ask."""
     if (a.negated, a.fan, a.about, a.statement) != (b.negated, b.fan, b.about, b.statement):
         return 0.0
     fa = {meanings.ASK_FAMILY[x] for x in a.asks}
@@ -148,9 +163,9 @@ def similarity(a: meanings.Reading, b: meanings.Reading) -> float:
         return 0.0  # sharing only 好き or 今 is sharing no topic
     # what one says without its word (一番よく聴く: 好き; 今期: 今) is shared with the other's word
     has_a, has_b = a.concepts.keys() | a.implied.keys(), b.concepts.keys() | b.implied.keys()
-    shared = sum(_weight(c) for c in has_a & has_b if c in a.concepts or c in b.concepts)
-    only_a = sum(_weight(c) for c in (a.tail or a.concepts) if c not in has_b)
-    only_b = sum(_weight(c) for c in (b.tail or b.concepts) if c not in has_a)
+    shared = sum(_weight(c, framing) for c in has_a & has_b if c in a.concepts or c in b.concepts)
+    only_a = sum(_weight(c, framing) for c in (a.tail or a.concepts) if c not in has_b)
+    only_b = sum(_weight(c, framing) for c in (b.tail or b.concepts) if c not in has_a)
     instead = min(only_a, only_b)
     return shared / (shared + instead + ADDED * (max(only_a, only_b) - instead))
 
@@ -174,11 +189,12 @@ def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[
     with no content words (a bare verb, a reaction) never joins anything and is never a candidate."""
     read = [w for w in wordings if w.reading and w.reading.concepts]
     readings = [w.reading for w in read if w.reading is not None]  # one per wording of ``read``
+    framing: set[str] = set().union(*(w.framing for w in read))
     pairs = []
     close: set[tuple[int, int]] = set()
     for i in range(len(read)):
         for j in range(i + 1, len(read)):
-            sim = similarity(readings[i], readings[j])
+            sim = similarity(readings[i], readings[j], framing)
             if sim >= threshold:
                 pairs.append((-sim, i, j))
                 close.add((i, j))

@@ -247,6 +247,22 @@ def test_a_line_ending_in_na_tells_unless_it_is_kana():
     assert not reader.read(normalize("おすすめのラノベってどれかな").text).statement
 
 
+def test_a_new_word_that_only_frames_the_question_weighs_half():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster, similarity
+
+    texts = ["朝何時に起きるの", "何時ごろ起きますか", "起床時間何時"]
+    ws = [Wording(t, t) for t in texts]
+    Analyst({}, "botan").learn(ws)
+    assert ws[0].framing == {"w:あさ"}  # 朝: a noun the analyser says may be an adverb
+    assert not ws[1].framing and not ws[2].framing
+    a, b = ws[0].reading, ws[2].reading
+    assert similarity(a, b, ws[0].framing) > similarity(a, b)
+    assert [sorted(w.raw for w in g) for g in cluster(ws)] == [sorted(texts)]
+    karaoke = [Wording(t, t) for t in ["からおけ行ったらいつも何歌う", "からおけの十八番なに"]]
+    Analyst({}, "botan").learn(karaoke)
+    assert karaoke[0].framing == {"w:いく"} and not karaoke[1].framing  # 行く may be an auxiliary
+
+
 def test_what_fans_are_called_is_not_what_to_call_her():
     from botan_line.ops.paraphrase import Analyst, Wording, cluster
 
