@@ -159,7 +159,8 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     never = meanings.PRECISE_OR_WHO  # (ストレス発散してる？ and どうしてる？ may still be one question)
     if (a.yes_no and b.asks.intersection(never)) or (b.yes_no and a.asks.intersection(never)):
         return 0.0  # 誕生日配信やる？ is not 誕生日いつ？, まだ起きてる？ not 誰が一番に起きる？
-    if not any(c in b.concepts and c not in lexicon.GENERIC for c in a.concepts):
+    said = a.concepts.keys() & b.concepts.keys()
+    if not said - lexicon.GENERIC and not _within(a, b, said):
         return 0.0  # sharing only 好き or 今 is sharing no topic
     # what one says without its word (一番よく聴く: 好き; 今期: 今) is shared with the other's word
     has_a, has_b = a.concepts.keys() | a.implied.keys(), b.concepts.keys() | b.implied.keys()
@@ -168,6 +169,13 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     only_b = sum(_weight(c, framing) for c in (b.tail or b.concepts) if c not in has_a)
     instead = min(only_a, only_b)
     return shared / (shared + instead + ADDED * (max(only_a, only_b) - instead))
+
+
+def _within(a: meanings.Reading, b: meanings.Reading, said: Collection[str]) -> bool:
+    """Two or more concepts shared, and one wording says nothing else: 「今何読んでる？」 (今, 読む) and
+    「今読んでる本なに？」 ask one thing though both words are of those that alone name no topic;
+    「最近好きなアニメ」 and 「最近好きなゲーム」 (each with a word of its own) do not."""
+    return len(said) >= 2 and (a.concepts.keys() <= said or b.concepts.keys() <= said)
 
 
 def _apart(a: list[meanings.Reading], b: list[meanings.Reading]) -> bool:

@@ -263,6 +263,19 @@ def test_a_new_word_that_only_frames_the_question_weighs_half():
     assert karaoke[0].framing == {"w:いく"} and not karaoke[1].framing  # 行く may be an auxiliary
 
 
+def test_two_frame_words_and_nothing_else_make_a_topic():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    reading = ["今何読んでる", "今読んでる本なに", "最近何読んでる"]
+    others = ["最近好きなあにめなに", "最近好きなげむなに", "今何してる"]
+    ws = [Wording(t, t) for t in reading + others]
+    Analyst({}, "yuri").learn(ws)
+    groups = sorted(sorted(w.raw for w in g) for g in cluster(ws))
+    assert sorted(reading) in groups, groups
+    for text in others:  # each with a word of its own, or sharing one frame word only
+        assert [text] in groups, groups
+
+
 def test_what_fans_are_called_is_not_what_to_call_her():
     from botan_line.ops.paraphrase import Analyst, Wording, cluster
 
