@@ -171,7 +171,7 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     return shared / (shared + instead + ADDED * (max(only_a, only_b) - instead))
 
 
-def _within(a: meanings.Reading, b: meanings.Reading, said: Collection[str]) -> bool:
+def _within(a: meanings.Reading, b: meanings.Reading, said: set[str]) -> bool:
     """Two or more concepts shared, and one wording says nothing else: 「今何読んでる？」 (今, 読む) and
     「今読んでる本なに？」 ask one thing though both words are of those that alone name no topic;
     「最近好きなアニメ」 and 「最近好きなゲーム」 (each with a word of its own) do not."""
