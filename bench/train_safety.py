@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train the safety layer's statistical reader (botan_line/core/safety_model.py) and write its table.
 
-Offline, with scikit-learn (``pip install -e '.[train]'``); the bot itself never imports it.
+Offline, with scikit-learn and pykakasi (``pip install -e '.[train]'``); the bot itself never imports them.
 
     .venv/bin/python bench/train_safety.py [--authors DIR] [--out botan_line/core/safety_model.tsv.gz]
 
@@ -57,6 +57,12 @@ ORDINARY_BUDGET = 1 / 5000
 SCALE = 1000
 PRUNE = 30  # rows whose every |weight| × SCALE is below this are left out of the table
 C = 1.0  # inverse regularisation: chosen by leave-one-author-out among 0.5, 1, 2, 4
+# Every training line is also learned in kana (pykakasi: 薬を飲んだ → くすりをのんだ) at this weight, so a fan
+# who writes without kanji is read like the others. Leave one author out (8 folds, 60 authors), without → with:
+# the lines as written, crisis 85.7 → 85.3%, personal 88.3 → 91.1%, the rest within 0.2 points; the same lines in
+# kana, crisis 58.4 → 77.4%, abuse 75 → 92%, danger 78 → 95%, sexual 62 → 81%, personal 40 → 82%. A full kana
+# copy at weight 1 cost the lines as written 2 crisis points.
+KANA_WEIGHT = 0.3
 
 
 def dataset(folder: Path, extra_held_out: set[str]):
@@ -109,22 +115,41 @@ class Vectors:
         return csr_matrix((data, indices, indptr), shape=(len(feats), len(self.vocab)))
 
 
-def fit(texts: list[str], labels: list[str]):  # texts: masked h forms
+def in_kana(rows) -> list[str]:
+    """Each row read in kana (pykakasi: 薬を飲んだ → くすりをのんだ), as its masked h form."""
+    import pykakasi
+
+    kakasi = pykakasi.kakasi()
+    kana = [(g, lab, "".join(x["hira"] for x in kakasi.convert(text))) for g, lab, text in rows]
+    return [h for _, h in read_all(kana)]
+
+
+def fit(texts: list[str], labels: list[str], kana: list[str] | None = None):
+    """The model on the masked h forms ``texts``, and on ``kana`` (the same lines in kana, where
+    they differ) at ``KANA_WEIGHT``."""
     vec = Vectors()
+    weights = [1.0] * len(texts)
+    if kana is not None:
+        extra = [(k, lab) for k, lab, t in zip(kana, labels, texts, strict=True) if k != t]
+        texts = texts + [k for k, _ in extra]
+        labels = labels + [lab for _, lab in extra]
+        weights += [KANA_WEIGHT] * len(extra)
     feats = vec.fit(texts)
     model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
-    model.fit(vec.matrix(feats), labels)
+    model.fit(vec.matrix(feats), labels, sample_weight=np.array(weights))
     return vec, model
 
 
-def out_of_fold(rows, hs: list[str]):
+def out_of_fold(rows, hs: list[str], kana: list[str]):
     groups = sorted({g for g, _, _ in rows})
     classes = sorted({target(lab) for _, lab, _ in rows})
     probs = np.zeros((len(rows), len(classes)))
     for g in groups:
         train = [i for i, r in enumerate(rows) if r[0] != g]
         test = [i for i, r in enumerate(rows) if r[0] == g]
-        vec, model = fit([hs[i] for i in train], [target(rows[i][1]) for i in train])
+        vec, model = fit(
+            [hs[i] for i in train], [target(rows[i][1]) for i in train], [kana[i] for i in train]
+        )
         p = model.predict_proba(vec.matrix([features(hs[i]) for i in test]))
         for j, c in enumerate(model.classes_):
             probs[test, classes.index(c)] = p[:, j]
@@ -252,6 +277,7 @@ def main() -> None:
     print(Counter(target(lab) for _, lab, _ in rows), file=sys.stderr)
     reads = read_all(rows)
     hs = [h for _, h in reads]
+    kana = in_kana(rows)
     if args.no_cv:
         thresholds = json.loads(gzip.open(args.out, "rt").readline())["thresholds"]
     else:
@@ -260,13 +286,13 @@ def main() -> None:
             probs, classes = saved["probs"], list(saved["classes"])
             assert len(probs) == len(rows), f"{args.cache} was made from other data: delete it"
         else:
-            probs, classes = out_of_fold(rows, hs)
+            probs, classes = out_of_fold(rows, hs, kana)
             if args.cache:
                 np.savez(args.cache, probs=probs, classes=np.array(classes))
         thresholds = choose_thresholds(rows, reads, probs, classes)
         print("thresholds:", thresholds)
         report(rows, reads, probs, classes, thresholds)
-    vec, model = fit(hs, [target(r[1]) for r in rows])
+    vec, model = fit(hs, [target(r[1]) for r in rows], kana)
     export(vec, model, thresholds, args.out, sorted({g for g, _, _ in rows}))
 
 
