@@ -883,3 +883,24 @@ def test_round_11s_kinds_of_miss(text, expected):
 def test_round_11s_look_alikes_stay_harmless(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is None, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2年前にリスカしてたけど、今は推しのおかげで毎日楽しい", "前に消えたいって思ってた時期あったけど、本当によかった今こうしてられて",
+     "中学のときオーバードーズしたことある。やめてもう3年", "以前は死にたいと思ってましたが、もう大丈夫です",
+     "昔は腕切ってたけど1年以上やってない"],
+)  # fmt: skip
+def test_a_hard_time_told_as_long_over_is_no_alarm(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["配信終わる前に言っとくね、今まで楽しかった。ありがとう", "昔リスカしてたけど最近またやっちゃった",
+     "前に死にたかった頃に戻った気がする、今は毎日つらい"],
+)  # fmt: skip
+def test_but_a_farewell_or_a_return_is_still_read(text):
+    verdict = classify(text, RULES)
+    assert verdict is not None and verdict.kind in ("crisis", "concern"), (text, verdict)
