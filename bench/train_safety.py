@@ -54,6 +54,11 @@ READ_ORDER = ["danger", "abuse", "emergency", "sexual", "worrying", "personal"]
 POOLS = {"emergency": ["crisis", "abuse", "danger"], "worrying": ["crisis", "abuse", "danger", "concern"]}
 BUDGET = {"near_crisis": 0.005, "near_sexual": 0.01, "near_personal": 0.01}  # per class, added to the rules'
 ORDINARY_BUDGET = 1 / 5000
+# The kinds of built-in rule the reader may overrule when it is sure a line is nothing (never danger):
+# leave one author out on 66 authors, false alarms on crisis look-alikes 146 → 114 of 3,037 (4.8 → 3.8%), on
+# sexual ones 21 → 18, on ordinary lines 50 → 36, for 3 concern lines of 2,170, one sexual line and no
+# emergency line.
+VETO_KINDS = ["crisis", "abuse", "concern", "sexual", "personal"]
 SCALE = 1000
 PRUNE = 30  # rows whose every |weight| × SCALE is below this are left out of the table
 C = 1.0  # inverse regularisation: chosen by leave-one-author-out among 0.5, 1, 2, 4
@@ -83,12 +88,14 @@ def dataset(folder: Path, extra_held_out: set[str]):
 
 
 def read_all(rows):
-    """(rule verdict kind or None, masked h form) per row: what the rules say, what the model reads."""
+    """(rule verdict kind or None, masked h form, whether the reader may overrule the verdict) per
+    row: what the rules say, what the model reads."""
     rules = safety.rules_for(load_characters(ROOT / "characters").safety)
     out = []
     for _, _, text in rows:
         verdict, h = rules.read(text)
-        out.append((verdict.kind if verdict else None, h))
+        vetoable = verdict is not None and not safety._operators(verdict.rule)
+        out.append((verdict.kind if verdict else None, h, vetoable))
     return out
 
 
@@ -121,7 +128,7 @@ def in_kana(rows) -> list[str]:
 
     kakasi = pykakasi.kakasi()
     kana = [(g, lab, "".join(x["hira"] for x in kakasi.convert(text))) for g, lab, text in rows]
-    return [h for _, h in read_all(kana)]
+    return [h for _, h, _ in read_all(kana)]
 
 
 def fit(texts: list[str], labels: list[str], kana: list[str] | None = None):
@@ -162,7 +169,7 @@ def column(probs, classes, name: str):
     return sum(probs[:, classes.index(c)] for c in POOLS.get(name, [name]))
 
 
-def reader(thresholds) -> Model:
+def reader(thresholds, vetoes=None) -> Model:
     return Model(
         {
             "classes": [],
@@ -170,18 +177,58 @@ def reader(thresholds) -> Model:
             "thresholds": thresholds,
             "order": READ_ORDER,
             "pools": POOLS,
+            "veto": vetoes or {},
             "scale": 1,
         },
         [],
     )
 
 
-def combined(rule: str | None, probs_row, classes, thresholds) -> str | None:
-    reading = reader(thresholds).decide(dict(zip(classes, probs_row, strict=True)))
-    model = reading.kind if reading else None
-    if rule is None or (model is not None and ORDER.index(model) < ORDER.index(rule)):
-        return model
+def combined(read, probs_row, classes, thresholds, vetoes=None) -> str | None:
+    """What ``safety.classify`` answers for a row read by the rules as ``read`` (``read_all``)."""
+    rule, _, vetoable = read
+    model = reader(thresholds, vetoes)
+    probs = dict(zip(classes, probs_row, strict=True))
+    reading = model.decide(probs)
+    if reading is None:
+        return None if rule is not None and vetoable and model.overrules(rule, probs) else rule
+    if rule is None or ORDER.index(reading.kind) < ORDER.index(rule):
+        return reading.kind
     return rule
+
+
+def choose_vetoes(rows, reads, probs, classes, thresholds) -> dict[str, float]:
+    """Per kind of built-in rule, the lowest probability of "none" at which the reader overrules
+    the rule (on lines the reader itself leaves) that costs no caught emergency line for an
+    emergency kind, at most one caught line in 2,000 of its family's for the others, and removes
+    more false alarms than it costs."""
+    from safety_corpus import FAMILY
+
+    worrying = FAMILY["concern"]  # crisis, abuse, danger and concern lines: caught as any of those
+
+    def counts(label: str, kind: str) -> bool:  # a line of ``label`` read as ``kind`` is caught
+        return kind in FAMILY.get(label, ()) or (label in worrying and kind in worrying)
+
+    labels = [lab for _, lab, _ in rows]
+    none = probs[:, classes.index(NONE)]
+    plain = reader(thresholds)
+    out: dict[str, float] = {}
+    for kind in VETO_KINDS:
+        idx = [
+            i
+            for i, (rule, _, vetoable) in enumerate(reads)
+            if rule == kind and vetoable and plain.decide(dict(zip(classes, probs[i], strict=True))) is None
+        ]
+        caught = [i for i in idx if counts(labels[i], kind)]
+        wrong = [i for i in idx if kind in NEAR.get(labels[i], ()) or labels[i] == "ordinary"]
+        family = sum(1 for x in labels if counts(x, kind))
+        allowed = 0 if kind in POOLS["emergency"] else family // 2000
+        for t in [x / 1000 for x in range(800, 1000, 5)]:
+            lost = sum(none[i] >= t for i in caught)
+            if lost <= allowed and sum(none[i] >= t for i in wrong) > lost:
+                out[kind] = t
+                break
+    return out
 
 
 def choose_thresholds(rows, reads, probs, classes) -> dict[str, float]:
@@ -220,12 +267,12 @@ def choose_thresholds(rows, reads, probs, classes) -> dict[str, float]:
     return out
 
 
-def report(rows, reads, probs, classes, thresholds):
+def report(rows, reads, probs, classes, thresholds, vetoes):
     from safety_corpus import FAMILY
 
     labels = [lab for _, lab, _ in rows]
-    both = [combined(reads[i][0], probs[i], classes, thresholds) for i in range(len(rows))]
-    print("leave one author out: rules alone → rules + reader at the chosen thresholds")
+    both = [combined(reads[i], probs[i], classes, thresholds, vetoes) for i in range(len(rows))]
+    print("leave one author out: rules alone → rules + reader at the chosen thresholds and vetoes")
     for lab in [*CLASSES, *NEAR, "ordinary"]:
         idx = [i for i, x in enumerate(labels) if x == lab]
         if not idx:
@@ -237,7 +284,14 @@ def report(rows, reads, probs, classes, thresholds):
         print(f"  {lab:14} {what} {before / len(idx):6.1%} → {after}/{len(idx)} = {after / len(idx):.1%}")
 
 
-def export(vec: Vectors, model, thresholds: dict[str, float], out: Path, trained_on: list[str]) -> None:
+def export(
+    vec: Vectors,
+    model,
+    thresholds: dict[str, float],
+    vetoes: dict[str, float],
+    out: Path,
+    trained_on: list[str],
+) -> None:
     classes = list(model.classes_)
     coef = model.coef_.T  # (features, classes)
     grams = sorted(vec.vocab, key=lambda g: (gram_key(g), g))  # the reader streams it into sorted arrays
@@ -249,6 +303,7 @@ def export(vec: Vectors, model, thresholds: dict[str, float], out: Path, trained
             "thresholds": thresholds,
             "order": READ_ORDER,
             "pools": POOLS,
+            "veto": vetoes,
             "scale": SCALE,
             "trained_on": trained_on,
         }
@@ -276,10 +331,11 @@ def main() -> None:
     rows = dataset(args.authors, set(filter(None, args.hold_out.split(","))))
     print(Counter(target(lab) for _, lab, _ in rows), file=sys.stderr)
     reads = read_all(rows)
-    hs = [h for _, h in reads]
+    hs = [h for _, h, _ in reads]
     kana = in_kana(rows)
     if args.no_cv:
-        thresholds = json.loads(gzip.open(args.out, "rt").readline())["thresholds"]
+        header = json.loads(gzip.open(args.out, "rt").readline())
+        thresholds, vetoes = header["thresholds"], header.get("veto", {})
     else:
         if args.cache and args.cache.exists():
             saved = np.load(args.cache)
@@ -290,10 +346,11 @@ def main() -> None:
             if args.cache:
                 np.savez(args.cache, probs=probs, classes=np.array(classes))
         thresholds = choose_thresholds(rows, reads, probs, classes)
-        print("thresholds:", thresholds)
-        report(rows, reads, probs, classes, thresholds)
+        vetoes = choose_vetoes(rows, reads, probs, classes, thresholds)
+        print("thresholds:", thresholds, "vetoes:", vetoes)
+        report(rows, reads, probs, classes, thresholds, vetoes)
     vec, model = fit(hs, [target(r[1]) for r in rows], kana)
-    export(vec, model, thresholds, args.out, sorted({g for g, _, _ in rows}))
+    export(vec, model, thresholds, vetoes, args.out, sorted({g for g, _, _ in rows}))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@
 Two readers decide: the rules (the built-in table ``safety_rules`` plus the operator's words and
 safe phrases from characters/safety.yaml), precise on the phrasings they know, and a statistical
 reader (``safety_model``: character n-grams, trained on several authors' corpora) for the ways
-people write around them; the more serious verdict wins. ``from_moderation`` turns OpenAI's moderation scores into the same
+people write around them; the more serious verdict wins, and where the reader is sure a message
+is nothing it overrules a built-in concern or crisis rule (never danger, never the operator's
+words; the thresholds cost no emergency line in training). ``from_moderation`` turns OpenAI's moderation scores into the same
 verdict, for messages the rules did not decide. A verdict's ``rule`` names what matched (a rule
 id, a YAML list index or a moderation category), never the user's words: it is safe to store.
 """
@@ -181,7 +183,9 @@ def compile_rules(cfg) -> Ruleset:
             if rule is not None:
                 extra.append(rule)
     masks = [r for r in extra if r[0] == "mask"]
-    return Ruleset([*masks, *_builtin(), *(r for r in extra if r[0] != "mask")])
+    # the operator's words before the built-in rules of their kind: their verdict is the one kept,
+    # and the reader never overrules it (masks run first whatever their place)
+    return Ruleset([*masks, *(r for r in extra if r[0] != "mask"), *_builtin()])
 
 
 _CACHE: list[tuple[object, Ruleset]] = []  # (config object, its rules); a reload brings a new object
@@ -205,10 +209,21 @@ def classify(text: str, rules, *, model: bool = True) -> SafetyVerdict | None:
     verdict, h = ruleset.read(text)
     if not model or not h.strip() or (verdict is not None and verdict.kind == ORDER[0]):
         return verdict
-    reading = safety_model.shipped().read(h)
-    if reading is None or (verdict is not None and ORDER.index(verdict.kind) <= ORDER.index(reading.kind)):
+    reader = safety_model.shipped()
+    probs = reader.probabilities(h)
+    reading = reader.decide(probs)
+    if reading is None:
+        if verdict is not None and not _operators(verdict.rule) and reader.overrules(verdict.kind, probs):
+            return None  # a built-in rule's phrase in a line the reader is sure is nothing
+        return verdict
+    if verdict is not None and ORDER.index(verdict.kind) <= ORDER.index(reading.kind):
         return verdict
     return SafetyVerdict(KINDS[reading.kind], "reader")
+
+
+def _operators(rule_id: str) -> bool:
+    """A verdict of the operator's own words (``crisis_words[0]``): the reader never overrules it."""
+    return rule_id.endswith("]")
 
 
 def classify_turn(texts: Sequence[str], rules) -> SafetyVerdict | None:

@@ -69,6 +69,8 @@ class Model:
         self.thresholds: dict[str, float] = header["thresholds"]
         self.order: list[str] = header["order"]  # classes and pools, in the order they are tried
         self.pools: dict[str, list[str]] = header.get("pools", {})  # pool name → its classes
+        # a built-in rule's kind → the probability of "none" at which the reader overrules that rule
+        self.veto: dict[str, float] = header.get("veto", {})
         self.scale: float = header["scale"]
         k = len(self.classes)
         self.hashes = array("I")  # ascending: bisect_left finds a row
@@ -116,6 +118,12 @@ class Model:
         """The first class or pool of ``order`` whose probability in the h form ``h`` reaches its
         threshold, as a class (a pool reads as its most probable class), or None."""
         return self.decide(self.probabilities(h))
+
+    def overrules(self, kind: str, probs: dict[str, float]) -> bool:
+        """Whether the reader, sure the message is nothing (``probs`` of "none" at the veto of
+        ``kind``), overrules a built-in rule that read it as ``kind`` (「もう無理」 after a marathon,
+        a horror game's 首吊り). Chosen offline to cost no emergency line caught (train_safety)."""
+        return probs.get(NONE, 0.0) >= self.veto.get(kind, 2.0)
 
     def decide(self, probs: dict[str, float]) -> Reading | None:
         for name in self.order:

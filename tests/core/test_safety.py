@@ -818,6 +818,28 @@ def test_the_reader_reads_a_pool_as_its_most_probable_class():
     assert model.decide({"none": 0.2, "crisis": 0.5, "abuse": 0.0, "concern": 0.3}) is None
 
 
+def test_the_reader_overrules_a_built_in_rule_only_when_sure_and_never_the_operators_words():
+    """「絶食つらい」 before a gastroscopy trips the pain rule; the reader, trained on look-alikes, is
+    sure it is nothing and overrules it. A real crisis keeps its verdict; so do the operator's words."""
+    text = "明日胃カメラ。前日から絶食つらい〜"  # a training author's look-alike
+    assert safety.classify(text, RULES, model=False) == SafetyVerdict("concern", "concern:pain")
+    assert safety.classify(text, RULES) is None
+    assert safety.classify("もう無理、死にたい", RULES).kind == "crisis"
+    own = RULES.model_copy(update={"concern_words": ["胃カメラ"]})
+    assert safety.classify(text, own) == SafetyVerdict("concern", "concern_words[0]")
+
+
+def test_a_veto_is_per_kind_and_needs_its_threshold():
+    from botan_line.core import safety_model
+
+    header = {"classes": ["none", "crisis"], "bias": [0.0, 0.0], "thresholds": {}, "order": [], "scale": 1}
+    sure = {"none": 0.99, "crisis": 0.01}
+    assert not safety_model.Model(header, []).overrules("concern", sure)  # no veto in the table: never
+    model = safety_model.Model({**header, "veto": {"concern": 0.9}}, [])
+    assert model.overrules("concern", sure) and not model.overrules("crisis", sure)
+    assert not model.overrules("concern", {"none": 0.89, "crisis": 0.11})
+
+
 def test_the_shipped_reader_tries_pools_only_of_its_classes():
     from botan_line.core import safety_model
 
