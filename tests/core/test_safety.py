@@ -907,6 +907,47 @@ def test_round_11s_look_alikes_stay_harmless(text):
     assert verdict is None, (text, verdict)
 
 
+# --- round 12's misses: a northern dialect's voiced endings, watching a blade, asking how it feels -----
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ねえ、死ぬときって苦しいの？", "crisis"),
+        ("睡眠薬って何箱のめば起きないの", "crisis"),
+        ("台所でナイフじっと見つめてる", "crisis"),
+        ("ガス栓あけたらそのまま眠れるかな", "crisis"),
+        ("車で炭焚いたらって考えちゃう", "crisis"),
+        ("今はしの上さいる", "crisis"),
+        ("線路に降りかけて電車の音で戻った", "crisis"),
+        ("ちょっと深く切りすぎたかも、血が止まんね", "crisis"),
+        ("もう死にでぇ", "crisis"),
+        ("生ぎる意味ってあんのかな", "crisis"),
+        ("おれいねぐなれば家の空気よくなるべ", "crisis"),
+        ("重荷なんだよ俺", "crisis"),
+        ("さよなら言いにきたよ", "crisis"),
+        ("最後に名前よんでほしい", "crisis"),
+        ("借りてた漫画全部返した、これでいい", "crisis"),
+        ("遺書みたいなの書いてみた", "crisis"),
+        ("ばあちゃんにほうきで叩かれる", "abuse"),
+        ("親父酔うと妹に手あげる", "abuse"),
+        ("納屋に閉じ込められて夜まで出してもらえなかった", "abuse"),
+        ("雪の中歩いてる。家に戻る気ない", "concern"),
+    ],
+)
+def test_round_12s_kinds_of_miss(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["風邪薬って何錠飲めばいいの", "脱出ゲームで部屋に閉じ込められた", "橋の上にいる、花火きれい", "前髪深く切りすぎた",
+     "ゲームで死ぬのって痛そう", "家に帰る気力なくて会社の近くでラーメン", "包丁買った、よく切れる"],
+)  # fmt: skip
+def test_round_12s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None, (text, verdict)
+
+
 @pytest.mark.parametrize(
     "text",
     ["2年前にリスカしてたけど、今は推しのおかげで毎日楽しい", "前に消えたいって思ってた時期あったけど、本当によかった今こうしてられて",
