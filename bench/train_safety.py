@@ -29,6 +29,7 @@ import argparse
 import gzip
 import json
 import sys
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -43,7 +44,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from botan_line.characters.loader import load_characters  # noqa: E402
 from botan_line.core import safety  # noqa: E402
-from botan_line.core.safety_model import MODEL_PATH, NONE, Model, features, gram_key  # noqa: E402
+from botan_line.core.safety_model import MODEL_PATH, NONE, Model, features, gram_key, unvoiced  # noqa: E402
 
 ORDER = ["danger", "crisis", "abuse", "sexual", "concern", "personal"]  # most serious first
 # What the reader tries, in turn (safety_model.Model.decide): a class, or a pool of classes whose
@@ -147,13 +148,16 @@ def fit(texts: list[str], labels: list[str], kana: list[str] | None = None):
     return vec, model
 
 
-def out_of_fold(rows, hs: list[str], kana: list[str]):
-    groups = sorted({g for g, _, _ in rows})
+def out_of_fold(rows, hs: list[str], kana: list[str], folds: int = 0):
+    """Every row's probabilities from a model that never saw its author: one fold per author, or
+    ``folds`` folds of whole authors (faster: 8 folds take a tenth of the time)."""
+    fold_of = {g: (zlib.crc32(g.encode()) % folds if folds else g) for g, _, _ in rows}
+    groups = sorted(set(fold_of.values()), key=str)
     classes = sorted({target(lab) for _, lab, _ in rows})
     probs = np.zeros((len(rows), len(classes)))
     for g in groups:
-        train = [i for i, r in enumerate(rows) if r[0] != g]
-        test = [i for i, r in enumerate(rows) if r[0] == g]
+        train = [i for i, r in enumerate(rows) if fold_of[r[0]] != g]
+        test = [i for i, r in enumerate(rows) if fold_of[r[0]] == g]
         vec, model = fit(
             [hs[i] for i in train], [target(rows[i][1]) for i in train], [kana[i] for i in train]
         )
@@ -304,6 +308,7 @@ def export(
             "order": READ_ORDER,
             "pools": POOLS,
             "veto": vetoes,
+            "unvoiced": True,
             "scale": SCALE,
             "trained_on": trained_on,
         }
@@ -324,6 +329,7 @@ def main() -> None:
     ap.add_argument("--hold-out", default="", help="more author names to leave out, comma-separated")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--no-cv", action="store_true", help="reuse the thresholds of the current table")
+    ap.add_argument("--folds", type=int, default=0, help="folds of whole authors (default: one per author)")
     ap.add_argument(
         "--cache", type=Path, help="keep the out-of-fold probabilities here (.npz) and reuse them"
     )
@@ -331,8 +337,8 @@ def main() -> None:
     rows = dataset(args.authors, set(filter(None, args.hold_out.split(","))))
     print(Counter(target(lab) for _, lab, _ in rows), file=sys.stderr)
     reads = read_all(rows)
-    hs = [h for _, h, _ in reads]
-    kana = in_kana(rows)
+    hs = [unvoiced(h) for _, h, _ in reads]  # as the shipped reader reads them (safety_model.UNVOICED)
+    kana = [unvoiced(h) for h in in_kana(rows)]
     if args.no_cv:
         header = json.loads(gzip.open(args.out, "rt").readline())
         thresholds, vetoes = header["thresholds"], header.get("veto", {})
@@ -342,7 +348,7 @@ def main() -> None:
             probs, classes = saved["probs"], list(saved["classes"])
             assert len(probs) == len(rows), f"{args.cache} was made from other data: delete it"
         else:
-            probs, classes = out_of_fold(rows, hs, kana)
+            probs, classes = out_of_fold(rows, hs, kana, args.folds)
             if args.cache:
                 np.savez(args.cache, probs=probs, classes=np.array(classes))
         thresholds = choose_thresholds(rows, reads, probs, classes)

@@ -40,6 +40,20 @@ NGRAMS = (1, 2, 3)
 NONE = "none"
 
 
+# Voicing marks dropped before reading (で = て, が = か, ぱ = は): northern dialects voice what the standard
+# writes unvoiced (生ぎでる for 生きてる, 殴られだ), and the marks rarely decide what a message is about.
+# An 8-fold check on 66 authors, as written → unvoiced: crisis 86.1 → 87.0%, worrying +1.1, sexual −0.8,
+# personal −0.9 points; on a Tohoku writer's and a Nagoya writer's lines, crisis 57 → 69% (seen once).
+UNVOICED = str.maketrans(
+    "がぎぐげござじずぜぞだぢづでどばびぶべぼぱぴぷぺぽゔ",
+    "かきくけこさしすせそたちつてとはひふへほはひふへほう",
+)
+
+
+def unvoiced(h: str) -> str:
+    return h.translate(UNVOICED)
+
+
 def features(h: str) -> set[str]:
     """The binary features of a message's h form (``safety_text.prepare``, with the spans the rules
     mask blanked: ``safety.Ruleset.read``): its character n-grams, with a space at each end so that
@@ -69,6 +83,7 @@ class Model:
         self.thresholds: dict[str, float] = header["thresholds"]
         self.order: list[str] = header["order"]  # classes and pools, in the order they are tried
         self.pools: dict[str, list[str]] = header.get("pools", {})  # pool name → its classes
+        self.unvoiced: bool = header.get("unvoiced", False)  # reads h without voicing marks (UNVOICED)
         # a built-in rule's kind → the probability of "none" at which the reader overrules that rule
         self.veto: dict[str, float] = header.get("veto", {})
         self.scale: float = header["scale"]
@@ -101,7 +116,7 @@ class Model:
         k = len(self.classes)
         sums = [0] * k
         weights, hashes, n = self.weights, self.hashes, len(self.hashes)
-        for gram in features(h):
+        for gram in features(unvoiced(h) if self.unvoiced else h):
             key = gram_key(gram)
             row = bisect_left(hashes, key)
             if row < n and hashes[row] == key:

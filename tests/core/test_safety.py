@@ -390,8 +390,9 @@ def test_the_readers_hash_table_gives_what_the_rows_say():
     assert model.merged == 0 and len(model.hashes) == len(rows)
     for text in ("今ドアの前に知らない人いてずっとノックされてる", "最近どうしてた？教えて", "おはよー！"):
         _, h = safety.rules_for(RULES).read(text)
+        read = safety_model.unvoiced(h) if header.get("unvoiced") else h
         sums = [
-            sum(rows[g][c] for g in safety_model.features(h) if g in rows)
+            sum(rows[g][c] for g in safety_model.features(read) if g in rows)
             for c in range(len(header["classes"]))
         ]
         logits = [b + x / header["scale"] for b, x in zip(header["bias"], sums, strict=True)]
@@ -827,6 +828,18 @@ def test_the_reader_overrules_a_built_in_rule_only_when_sure_and_never_the_opera
     assert safety.classify("もう無理、死にたい", RULES).kind == "crisis"
     own = RULES.model_copy(update={"concern_words": ["胃カメラ"]})
     assert safety.classify(text, own) == SafetyVerdict("concern", "concern_words[0]")
+
+
+def test_the_reader_reads_letters_without_their_voicing_marks():
+    """生ぎでる is 生きてる to it, 殴られだ is 殴られた: a northern dialect reads like the standard."""
+    from botan_line.core import safety_model
+
+    assert safety_model.unvoiced("生ぎでる意味わがんね") == "生きてる意味わかんね"
+    assert safety_model.unvoiced("ぱぴぷぺぽ ばびぶべぼ ゔ") == "はひふへほ はひふへほ う"
+    model = safety_model.shipped()
+    assert model.unvoiced
+    for voiced in ("殴られだ", "生ぎでる意味ね"):
+        assert model.probabilities(voiced) == model.probabilities(safety_model.unvoiced(voiced))
 
 
 def test_a_veto_is_per_kind_and_needs_its_threshold():
