@@ -944,6 +944,13 @@ def test_round_11s_look_alikes_stay_harmless(text):
         ("親父酔うと妹に手あげる", "abuse"),
         ("納屋に閉じ込められて夜まで出してもらえなかった", "abuse"),
         ("雪の中歩いてる。家に戻る気ない", "concern"),
+        # round 13's: western dialects, a day named as the end, a treasured thing given away
+        ("もう生きとる意味なか", "crisis"),
+        ("うちがおらんくなったほうがみんな楽やろ", "crisis"),
+        ("今夜で終わりにする", "crisis"),
+        ("眠剤って何粒のめば起きずにすむ？", "crisis"),
+        ("大事なぬいぐるみ妹に譲った。もういらないし", "crisis"),
+        ("ボタンちゃんとえっちしたい", "sexual"),
     ],
 )
 def test_round_12s_kinds_of_miss(text, expected):
@@ -954,7 +961,9 @@ def test_round_12s_kinds_of_miss(text, expected):
 @pytest.mark.parametrize(
     "text",
     ["風邪薬って何錠飲めばいいの", "脱出ゲームで部屋に閉じ込められた", "橋の上にいる、花火きれい", "前髪深く切りすぎた",
-     "ゲームで死ぬのって痛そう", "家に帰る気力なくて会社の近くでラーメン", "包丁買った、よく切れる"],
+     "ゲームで死ぬのって痛そう", "家に帰る気力なくて会社の近くでラーメン", "包丁買った、よく切れる",
+     "店員さんおらんくなったほうが気楽", "ダイエットは今日で終わりにするか迷う", "古いゲーム機あげた、もう使わないから",
+     "ちょっと待ってえっちゃん"],
 )  # fmt: skip
 def test_round_12s_look_alikes_stay_harmless(text):
     verdict = classify(text, RULES, model=False)
