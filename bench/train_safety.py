@@ -60,6 +60,10 @@ ORDINARY_BUDGET = 1 / 5000
 # sexual ones 21 → 18, on ordinary lines 50 → 36, for 3 concern lines of 2,170, one sexual line and no
 # emergency line.
 VETO_KINDS = ["crisis", "abuse", "concern", "sexual", "personal"]
+# What a veto may cost, as a share of the lines its family catches: nothing for an emergency; one in 200 for
+# concern, whose verdict is only the gentle reply and whose rules make most of the crisis family's false
+# alarms (the freed budget then buys a lower emergency threshold: ``spend_vetoes``); one in 2,000 for the rest.
+VETO_COST = {"crisis": 0.0, "abuse": 0.0, "concern": 1 / 200, "sexual": 1 / 2000, "personal": 1 / 2000}
 SCALE = 1000
 PRUNE = 30  # rows whose every |weight| × SCALE is below this are left out of the table
 C = 1.0  # inverse regularisation: chosen by leave-one-author-out among 0.5, 1, 2, 4
@@ -203,9 +207,8 @@ def combined(read, probs_row, classes, thresholds, vetoes=None) -> str | None:
 
 def choose_vetoes(rows, reads, probs, classes, thresholds) -> dict[str, float]:
     """Per kind of built-in rule, the lowest probability of "none" at which the reader overrules
-    the rule (on lines the reader itself leaves) that costs no caught emergency line for an
-    emergency kind, at most one caught line in 2,000 of its family's for the others, and removes
-    more false alarms than it costs."""
+    the rule (on lines the reader itself leaves) that costs at most ``VETO_COST`` of the lines its
+    family catches (none for an emergency kind) and removes more false alarms than it costs."""
     from safety_corpus import FAMILY
 
     worrying = FAMILY["concern"]  # crisis, abuse, danger and concern lines: caught as any of those
@@ -226,12 +229,41 @@ def choose_vetoes(rows, reads, probs, classes, thresholds) -> dict[str, float]:
         caught = [i for i in idx if counts(labels[i], kind)]
         wrong = [i for i in idx if kind in NEAR.get(labels[i], ()) or labels[i] == "ordinary"]
         family = sum(1 for x in labels if counts(x, kind))
-        allowed = 0 if kind in POOLS["emergency"] else family // 2000
-        for t in [x / 1000 for x in range(800, 1000, 5)]:
+        allowed = int(family * VETO_COST[kind])
+        for t in [x / 1000 for x in range(500, 1000, 5)]:
             lost = sum(none[i] >= t for i in caught)
             if lost <= allowed and sum(none[i] >= t for i in wrong) > lost:
                 out[kind] = t
                 break
+    return out
+
+
+def spend_vetoes(rows, reads, probs, classes, thresholds, vetoes) -> dict[str, float]:
+    """The emergency pool's threshold lowered as far as the crisis family's false alarms (on its
+    look-alikes, and on ordinary lines) stay at what the rules and reader raised without vetoes:
+    the false alarms the vetoes remove pay for crises caught, a miss being the costlier mistake.
+    Leave one author out on 68 authors: crisis 88.0 → 92.6%, look-alike false alarms 3.7 → 4.8% (as
+    before the vetoes), concern 85.8 → 84.7%."""
+    from safety_corpus import FAMILY
+
+    labels = [lab for _, lab, _ in rows]
+    look_alike = [i for i, x in enumerate(labels) if x == "near_crisis"]
+    ordinary = [i for i, x in enumerate(labels) if x == "ordinary"]
+    family = FAMILY["concern"]
+
+    def alarms(ths, vts) -> tuple[int, int]:
+        said = [combined(reads[i], probs[i], classes, ths, vts) for i in range(len(rows))]
+        return sum(said[i] in family for i in look_alike), sum(said[i] is not None for i in ordinary)
+
+    before = alarms(thresholds, {})
+    out = dict(thresholds)
+    t = thresholds["emergency"]
+    while t > 0.5:
+        trial = dict(out, emergency=round(t - 0.01, 2))
+        now = alarms(trial, vetoes)
+        if now[0] > before[0] or now[1] > before[1]:
+            break
+        out, t = trial, t - 0.01
     return out
 
 
@@ -353,6 +385,7 @@ def main() -> None:
                 np.savez(args.cache, probs=probs, classes=np.array(classes))
         thresholds = choose_thresholds(rows, reads, probs, classes)
         vetoes = choose_vetoes(rows, reads, probs, classes, thresholds)
+        thresholds = spend_vetoes(rows, reads, probs, classes, thresholds, vetoes)
         print("thresholds:", thresholds, "vetoes:", vetoes)
         report(rows, reads, probs, classes, thresholds, vetoes)
     vec, model = fit(hs, [target(r[1]) for r in rows], kana)
