@@ -951,6 +951,18 @@ def test_round_11s_look_alikes_stay_harmless(text):
         ("眠剤って何粒のめば起きずにすむ？", "crisis"),
         ("大事なぬいぐるみ妹に譲った。もういらないし", "crisis"),
         ("ボタンちゃんとえっちしたい", "sexual"),
+        # round 14's: pills after a comma, a rope, a rail, "I'll end it", following a parent, photos threatened
+        ("くすり、ぜんぶ飲んじゃった", "crisis"),
+        ("遺書はどこに置けばいいんだろ", "crisis"),
+        ("買ったロープ、ちょうどいい長さだった", "crisis"),
+        ("縄買ってきた。荷造り用じゃない", "crisis"),
+        ("屋上の柵、思ったより低くて乗り越えられそう", "crisis"),
+        ("もう終わらせるわ", "crisis"),
+        ("母が逝ったら後を追うつもり", "crisis"),
+        ("おれがおらん方がみんな助かる", "crisis"),
+        ("はやくむこう側に行きたい", "crisis"),
+        ("元カレに写真ばらまくぞって脅されてる", "abuse"),
+        ("はだかの写真ネットに流されたかも", "abuse"),
     ],
 )
 def test_round_12s_kinds_of_miss(text, expected):
@@ -963,7 +975,8 @@ def test_round_12s_kinds_of_miss(text, expected):
     ["風邪薬って何錠飲めばいいの", "脱出ゲームで部屋に閉じ込められた", "橋の上にいる、花火きれい", "前髪深く切りすぎた",
      "ゲームで死ぬのって痛そう", "家に帰る気力なくて会社の近くでラーメン", "包丁買った、よく切れる",
      "店員さんおらんくなったほうが気楽", "ダイエットは今日で終わりにするか迷う", "古いゲーム機あげた、もう使わないから",
-     "ちょっと待ってえっちゃん"],
+     "ちょっと待ってえっちゃん", "ゲームは全部終わらせるまで寝ない", "推しの写真拡散されてて嬉しい",
+     "物干し用のロープ買ってきた", "ボスのあと追うの大変"],
 )  # fmt: skip
 def test_round_12s_look_alikes_stay_harmless(text):
     verdict = classify(text, RULES, model=False)
