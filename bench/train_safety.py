@@ -4,6 +4,7 @@
 Offline, with scikit-learn and pykakasi (``pip install -e '.[train]'``); the bot itself never imports them.
 
     .venv/bin/python bench/train_safety.py [--authors DIR] [--out botan_line/core/safety_model.tsv.gz]
+        [--cache oof.npz] [--folds 8]
 
 Data: the training authors' corpora (``--authors``, tests/data/safety/authors by default, minus
 the authors named in its README as held out), the first safety corpus (tests/data/safety/*.tsv),
@@ -19,8 +20,9 @@ each class's or pool's threshold (``READ_ORDER``) is the lowest at which the fal
 the rules' stay within a budget: 0.5% of the crisis family's look-alikes for each of the four that
 read that family (danger, abuse, emergency, worrying: 2% at most, the issue's target), 1% of the
 sexual ones (target 3%), 1% of the personal ones (target 5%: a deflection to an ordinary question
-such as 「最近どうしてた？教えて」 is the visible mistake), and at most 1 ordinary line in 5,000. The final model is trained on
-everything.
+such as 「最近どうしてた？教えて」 is the visible mistake), and at most 1 ordinary line in 5,000. Then the vetoes
+(``choose_vetoes``: where the reader overrules a built-in rule) and a lower emergency threshold bought with what they save
+(``spend_vetoes``). The final model is trained on everything, every line read without voicing marks and also in kana.
 """
 
 from __future__ import annotations
