@@ -984,6 +984,65 @@ def test_round_12s_look_alikes_stay_harmless(text):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # round 15: the shapes the training authors' lines take, where only the reader caught them
+        ("頭痛薬って何錠でしねるの", "crisis"),
+        ("飛び降りるならどれくらいの高さで確実？", "crisis"),
+        ("また切った", "crisis"),
+        ("ベルトをドアノブに結んでみた", "crisis"),
+        ("いまOD中。ねむい", "crisis"),
+        ("お酒で薬流し込んでる", "crisis"),
+        ("踏切の遮断機が下りるのを待ってる", "crisis"),
+        ("今日で最後にするね。ありがとう", "crisis"),
+        ("明日の朝にはもういないから", "crisis"),
+        ("生まれてこなければよかった", "crisis"),
+        ("希死念慮がひどい", "crisis"),
+        ("継父に毎晩叩かれる", "abuse"),
+        ("罰でご飯抜きにされてる", "abuse"),
+        ("ベランダに締め出された。裸足で", "abuse"),
+        ("担任に体触られた", "abuse"),
+        ("ネットの人に裸の写真送れって言われてる", "abuse"),
+        ("彼氏に位置情報アプリ入れさせられてる", "abuse"),
+        ("知らない男につけられてる", "danger"),
+        ("元彼が玄関どんどん叩いてる", "danger"),
+        ("彼氏に今夜殺すって言われた", "danger"),
+        ("中学生なのにホテルで会おうって", "danger"),
+        ("好きな体位は？", "sexual"),
+        ("はいたあとの靴下ちょうだい", "sexual"),
+        ("何時に家に帰るの？", "personal"),
+        ("どこの駅よく使ってる？", "personal"),
+        ("今度二人で会おうよ", "personal"),
+        ("素顔の写真送って", "personal"),
+        ("配信の窓の景色で住んでる場所わかった", "personal"),
+        ("三日くらい何も食べてない", "concern"),
+        # written word by word with spaces, as a child writes: read again without them
+        ("うまれて こなきゃ よかった", "crisis"),
+    ],
+)
+def test_round_15s_shapes(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["夜更かしは今日で最後にする！", "柵の向こう側に猫いた", "屋上に上がってきた！景色最高", "次の電車で飛ぶように帰る",
+     "また切ったの？前髪", "片道だけの切符で旅行", "首にタオル巻いて寝る", "荷造りのひも用意した", "薬局でポイントためてる",
+     "飲んだ！全部おいしかった", "夏休みになる前に終わらせたい", "おばあちゃんの遺影に手を合わせた", "ガチャは来世でやる笑",
+     "全部終わらせる！今日中に", "兄がドラム叩いてうるさい", "パパが蚊を叩いた",
+     "先生に肩叩かれて褒められた", "ベランダに布団出された", "ダイエットでご飯抜き3日目", "美容院で髪触られるの苦手",
+     "後ろに変な人いたけど普通に通り過ぎた", "今日こそボス殺す", "雨で濡れちゃった", "ぬいぐるみ抱いて寝る",
+     "靴下売ってるお店どこ？", "タイツ破れた最悪", "ヌードルうまい", "ブラのサイズ測ってもらった",
+     "駅で待ってるね", "何時の電車で会場行けばいい？", "家族旅行で留守にするから配信見れない", "今度のイベントで会おうね",
+     "公式インスタどれ？", "私の最寄り駅は渋谷", "期末テスト終わった、燃え尽きた", "友達と2人で会えた！"],
+)  # fmt: skip
+def test_round_15s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None, (text, verdict)
+
+
+@pytest.mark.parametrize(
     "text",
     ["2年前にリスカしてたけど、今は推しのおかげで毎日楽しい", "前に消えたいって思ってた時期あったけど、本当によかった今こうしてられて",
      "中学のときオーバードーズしたことある。やめてもう3年", "以前は死にたいと思ってましたが、もう大丈夫です",
