@@ -1718,7 +1718,7 @@ RULES: tuple[tuple[str, str, str, str, str], ...] = (
     # socks, licking, undressing on stream, a minor's body asked about (not a bra fitting, not rain, not noodles)
     (
         "sexual",
-        "explicit_asks",
+        "explicit_words",
         "h",
         "体位 騎乗位 きじょうい 性感帯 せいかんたい 筆おろし 筆下ろし ふでおろし 抜いて ぬいて いく いっ いくいく 濡れ ぬれ ぶら 下の毛 ちくび 乳首 ち おっp おっπ ぱいぱい"
         " 挿れ 中に出 やって ヤって 週何回 やらせ せふれ sext s3x sex ぬーど 脱ぎ ぬぎ ぽろり めくって ぺろぺろ 舐め なめ 感じ かんじ なにー えちえち"

@@ -1061,3 +1061,9 @@ def test_a_hard_time_told_as_long_over_is_no_alarm(text):
 def test_but_a_farewell_or_a_return_is_still_read(text):
     verdict = classify(text, RULES)
     assert verdict is not None and verdict.kind in ("crisis", "concern"), (text, verdict)
+
+
+def test_every_built_in_rule_has_its_own_id():
+    """A verdict names its rule in the ledger: two rules with one id would hide which one fired."""
+    ids = [rule_id for _, rule_id, *_ in safety._builtin()]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
