@@ -1018,6 +1018,15 @@ def test_round_12s_look_alikes_stay_harmless(text):
         ("三日くらい何も食べてない", "concern"),
         # written word by word with spaces, as a child writes: read again without them
         ("うまれて こなきゃ よかった", "crisis"),
+        # from round 15's misses, after its measurement
+        ("首つる方法ずっと調べてる", "crisis"),
+        ("おれなんかいねぇ方がいい", "crisis"),
+        ("もう思い残すことはない", "crisis"),
+        ("動画消してほしかったら5万払えって", "abuse"),
+        ("後ろの人、わたしが止まると止まる", "danger"),
+        ("どんなプレイが好き？", "sexual"),
+        ("何曜日なら空いてる？", "personal"),
+        ("話したいけど誰もいない", "concern"),
     ],
 )
 def test_round_15s_shapes(text, expected):
