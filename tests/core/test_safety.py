@@ -1041,6 +1041,12 @@ def test_round_12s_look_alikes_stay_harmless(text):
         ("インターホンずっと鳴らされてる", "danger"),
         ("写真送らなかったら学校にばらすって", "abuse"),
         ("ビデオ通話で服脱いでって言われた", "abuse"),
+        # from round 16's misses, after its measurement
+        ("いま崖の上にいる", "crisis"),
+        ("これでもう心残りはない", "crisis"),
+        ("服なしで自撮りして", "sexual"),
+        ("交通費出すから会いに来て", "personal"),
+        ("毎朝お腹痛くて会社行けない", "concern"),
     ],
 )
 def test_round_15s_shapes(text, expected):
