@@ -1055,6 +1055,13 @@ def test_round_12s_look_alikes_stay_harmless(text):
         ("給料ぜんぶ彼氏に取られる", "abuse"),
         ("外から何か置かれて開かない", "danger"),
         ("止めたら殺すって言われてる", "danger"),
+        # from round 17's misses, after its measurement
+        ("漂白剤と塩素系まぜたらどうなる", "crisis"),
+        ("わたしが消えても誰も気づかない", "crisis"),
+        ("ママ4日帰ってきてない", "abuse"),
+        ("ユリちゃんが履いた靴下買いたい", "sexual"),
+        ("すっぴんの写真見せて", "personal"),
+        ("もう5日お風呂入ってない", "concern"),
     ],
 )
 def test_round_15s_shapes(text, expected):
