@@ -1062,6 +1062,12 @@ def test_round_12s_look_alikes_stay_harmless(text):
         ("ユリちゃんが履いた靴下買いたい", "sexual"),
         ("すっぴんの写真見せて", "personal"),
         ("もう5日お風呂入ってない", "concern"),
+        # round 18: the two new training authors' shapes
+        ("いま はしのうえ。くらい", "crisis"),
+        ("しぬ ほうほう しらべてた", "crisis"),
+        ("もう戻らねー", "crisis"),
+        ("親方にぼこられた。毎日", "abuse"),
+        ("かえったら ころすって LINE きた", "danger"),
     ],
 )
 def test_round_15s_shapes(text, expected):
@@ -1084,7 +1090,8 @@ def test_round_15s_shapes(text, expected):
      "包丁持ったまま寝落ちしそう", "また腕やっちゃった、筋トレで", "猫がずっと後ろついてくる", "下にいるよ〜降りてきて",
      "窓の外に人だかり、お祭り", "物投げてくる猫", "丸裸にされた気分", "Apexで後ろからついてこられてた",
      "今度こそちゃんとやる！ダイエット", "手紙残した、サンタさんに", "包丁持ってる？料理するから", "お金とられる、ガチャに",
-     "眠ったまま起きない猫", "それやってみたい！今夜やる〜"],
+     "眠ったまま起きない猫", "それやってみたい！今夜やる〜",
+     "明日とかいらないから今日楽しもう", "住所わかってるから年賀状送るね", "ずっと見てる男の子がいる"],
 )  # fmt: skip
 def test_round_15s_look_alikes_stay_harmless(text):
     verdict = classify(text, RULES, model=False)
