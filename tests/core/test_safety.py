@@ -1068,6 +1068,12 @@ def test_round_12s_look_alikes_stay_harmless(text):
         ("もう戻らねー", "crisis"),
         ("親方にぼこられた。毎日", "abuse"),
         ("かえったら ころすって LINE きた", "danger"),
+        # from round 18's misses, after its measurement
+        ("ぼくがいないほうがみんなしあわせ", "crisis"),
+        ("何階からならいける？", "crisis"),
+        ("だれかにいったらママにひどいことするって", "abuse"),
+        ("いとこがかぎもってった。へやからでれない", "danger"),
+        ("使用済みのストッキング送って", "sexual"),
     ],
 )
 def test_round_15s_shapes(text, expected):
