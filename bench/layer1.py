@@ -80,8 +80,11 @@ def _concepts() -> tuple[list[str], dict[str, list[str]]]:
 ASK_WORDS = {"what": "なに", "when": "いつ", "how": "どうやって", "amount": "どのくらい", None: "教えて"}
 
 
-def with_meaning(n_total: int, n_meaning: int, seed: int = 7) -> tuple[list[Pattern], list[str], list[dict]]:
-    """``n_total`` synthetic patterns of which ``n_meaning`` are learned questions with a meaning."""
+def with_meaning(
+    n_total: int, n_meaning: int, seed: int = 7, also: int = 0
+) -> tuple[list[Pattern], list[str], list[dict]]:
+    """``n_total`` synthetic patterns of which ``n_meaning`` are learned questions with a meaning, each
+    with ``also`` drafted wordings (``Meaning.also``: one or two concepts, one of them its own)."""
     patterns, phrases = synthetic(n_total - n_meaning, seed)
     rng = random.Random(seed + 1)
     ids, forms = _concepts()
@@ -96,6 +99,11 @@ def with_meaning(n_total: int, n_meaning: int, seed: int = 7) -> tuple[list[Patt
         ask = rng.choice(("what", "what", "when", "how", "amount", None))
         text = "の".join(rng.choice(forms[c]) if not c.startswith("w:") else concepts[c][0] for c in concepts)
         questions.append({"concepts": list(concepts), "text": text, "ask": ask})
+        variants = []
+        for _ in range(also):
+            own = word(rng, rng.randint(3, 4))
+            said = {f"w:{own}": [own]} | {cid: [] for cid in rng.sample(need, 1) if rng.random() < 0.5}
+            variants.append({"concepts": said, "example": own + ASK_WORDS[ask] + "？"})
         patterns.append(
             Pattern.model_validate(
                 {
@@ -107,6 +115,7 @@ def with_meaning(n_total: int, n_meaning: int, seed: int = 7) -> tuple[list[Patt
                         "concepts": concepts,
                         "optional": optional,
                         "ask": ask,
+                        "also": variants,
                     },
                     "replies": ["うん", "そっか"],
                 }
@@ -143,7 +152,7 @@ def pss_kb() -> int:
     return 0
 
 
-def memory_case(n_meaning: int) -> dict:
+def memory_case(n_meaning: int, also: int = 0) -> dict:
     """In this (fresh) process: PSS before and after 10,000 patterns with ``n_meaning`` meaning ones."""
     import gc
 
@@ -151,7 +160,7 @@ def memory_case(n_meaning: int) -> dict:
 
     gc.collect()
     before = pss_kb()
-    patterns, _phrases, _q = with_meaning(10_000, n_meaning)
+    patterns, _phrases, _q = with_meaning(10_000, n_meaning, also=also)
     matcher = Matcher(patterns, sister="botan", names={"yuri": ["ユリ", "ユリちゃん"]})
     normalize("ねえねえ好きな食べ物なに？")
     matcher.match("好きな食べ物なに", True, Context("evening"))
@@ -197,10 +206,13 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=20000)
     parser.add_argument("--meaning", type=int, default=3000, help="meaning patterns among 10,000")
     parser.add_argument("--memory", action="store_true", help="also the PSS the meaning patterns add")
+    parser.add_argument(
+        "--also", type=int, default=0, help="drafted wordings per learned question (Meaning.also)"
+    )
     parser.add_argument("--memory-case", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_case is not None:
-        print(json.dumps(memory_case(args.memory_case)))
+        print(json.dumps(memory_case(args.memory_case, args.also)))
         return
     sizes = [100, 1_000, 10_000]
     rng = random.Random(11)
@@ -210,7 +222,7 @@ def main() -> None:
         t0 = time.perf_counter()
         matcher = Matcher(patterns)
         setups[n] = (matcher, messages(phrases, rng), time.perf_counter() - t0)
-    patterns, phrases, questions = with_meaning(10_000, args.meaning)
+    patterns, phrases, questions = with_meaning(10_000, args.meaning, also=args.also)
     t0 = time.perf_counter()
     matcher = Matcher(patterns, sister="botan", names={"yuri": ["ユリ", "ユリちゃん"], "kasho": ["花相"]})
     setups["meaning"] = (matcher, meaning_messages(phrases, questions, rng), time.perf_counter() - t0)
@@ -237,7 +249,10 @@ def main() -> None:
             f"{label} {statistics.median(results[n]['median']):>10.2f} "
             f"{statistics.median(results[n]['p99']):>8.2f} {setups[n][2]:>14.3f}"
         )
-    print(f"* {args.meaning:,} of them questions matched by meaning, half the messages questions")
+    print(
+        f"* {args.meaning:,} of them questions matched by meaning ({args.also} drafted wordings each), "
+        "half the messages questions"
+    )
     matcher, texts, _ = setups["meaning"]
     answered = sum(
         1
@@ -258,8 +273,8 @@ def main() -> None:
         for n in (0, args.meaning):
             runs = []
             for _ in range(3):
-                done = subprocess.run([sys.executable, __file__, "--memory-case", str(n)], capture_output=True,
-                                      text=True, check=True)  # fmt: skip
+                done = subprocess.run([sys.executable, __file__, "--memory-case", str(n), "--also", str(args.also)],
+                                      capture_output=True, text=True, check=True)  # fmt: skip
                 runs.append(json.loads(done.stdout)["pss_kb"])
             figures[n] = statistics.median(runs)
         extra = (figures[args.meaning] - figures[0]) / 1024

@@ -37,6 +37,7 @@ refused it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -94,6 +95,7 @@ class Run:
     """One fresh database, one author file, one split."""
 
     def __init__(self, work: Path, name: str, chars_dir: Path):
+        self.name = name
         settings = Settings(data_dir=work, database_url=f"sqlite:///{work / (name + '.db')}",
                             characters_dir=chars_dir, admin_user_ids=frozenset({ADMIN}), worker=False)  # fmt: skip
         self.services = build(settings, llm=VoiceModel())
@@ -158,7 +160,7 @@ class _Truth:
 
 
 def run_file(path: Path, split: int, work: Path, chars_dir: Path, misses: list | None,
-             truth: bool = False) -> dict:  # fmt: skip
+             truth: bool = False, drafted: dict | None = None, dump: Path | None = None) -> dict:  # fmt: skip
     intents = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     run = Run(work, f"{path.stem}-{split}-{'truth' if truth else 'miner'}", chars_dir)
     train = {i: d["wordings"][split * 3 : split * 3 + 3] for i, d in enumerate(intents)}
@@ -178,13 +180,20 @@ def run_file(path: Path, split: int, work: Path, chars_dir: Path, misses: list |
     s = run.services
     t0 = time.perf_counter()
     cfg = s.settings.config.learning
-    if truth:
-        with _Truth(origin):
-            mined = learning.mine(s.engine, s.characters, min_users=cfg.min_distinct_users,
-                                  max_replies=cfg.max_replies_per_candidate)  # fmt: skip
-    else:
+    asked: list[list[str]] = []
+
+    def rephrase(questions: list[str], n: int) -> list[str]:  # drafted wordings, read from a file
+        asked.append(questions)
+        return (drafted or {}).get(frozenset(questions), [])[:n]
+
+    with _Truth(origin) if truth else contextlib.nullcontext():
         mined = learning.mine(s.engine, s.characters, min_users=cfg.min_distinct_users,
-                              max_replies=cfg.max_replies_per_candidate)  # fmt: skip
+                              max_replies=cfg.max_replies_per_candidate,
+                              rephrase=rephrase if drafted is not None or dump else None)  # fmt: skip
+    if dump:
+        with open(dump / f"{run.name}.jsonl", "w", encoding="utf-8") as fh:
+            for q in asked:
+                fh.write(json.dumps({"wordings": q}, ensure_ascii=False) + "\n")
     mine_s = time.perf_counter() - t0
     owner: dict[str, int | None] = {}  # "sister:learned_N" → intent
     pattern_of: dict[int, str] = {}  # intent → its learned pattern ("learned_N")
@@ -278,10 +287,25 @@ def _why(chars, sister: str, pattern_id: str | None, text: str) -> str:
     return f"{verdict.score:.2f} {verdict.reason or 'ok (another pattern won)'} | needs {need} [{m.ask or '·'}] | read {_shown(reading)}"
 
 
+def _load_drafted(path: str | None) -> dict | None:
+    """``--drafted``: JSON lines ``{"wordings": [...], "drafted": [...]}``, the other wordings a model
+    (or a writer standing in for one, who saw only ``wordings``) drafted for each candidate."""
+    if not path:
+        return None
+    out: dict[frozenset, list[str]] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            out[frozenset(d["wordings"])] = d["drafted"]
+    return out
+
+
 def _job(args):
-    path, split, work, chars, want_misses, truth = args
+    path, split, work, chars, want_misses, truth, drafted, dump = args
     misses: list | None = [] if want_misses else None
-    return path.stem, truth, run_file(path, split, work, chars, misses, truth=truth), misses or []
+    figures = run_file(path, split, work, chars, misses, truth=truth, drafted=_load_drafted(drafted),
+                       dump=Path(dump) if dump else None)  # fmt: skip
+    return path.stem, truth, figures, misses or []
 
 
 def main() -> int:
@@ -292,6 +316,12 @@ def main() -> int:
     parser.add_argument("--only", choices=("miner", "truth"), default=None, help="run one of the two")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--drafted", help="JSON lines of other wordings drafted for each candidate (see _load_drafted)"
+    )
+    parser.add_argument(
+        "--dump-candidates", metavar="DIR", help="write the wordings each candidate would be drafted from"
+    )
     args = parser.parse_args()
     files = sorted(Path(args.dir).glob("*_questions.jsonl"))
     if not files:
@@ -301,7 +331,9 @@ def main() -> int:
     rows: dict[bool, dict[str, Counter]] = {m: {} for m in modes}
     listed: dict[bool, list] = {m: [] for m in modes}
     with tempfile.TemporaryDirectory(prefix="botan-paraphrase-") as tmp:
-        jobs = [(path, split, Path(tmp), ROOT / "characters", args.misses, truth)
+        if args.dump_candidates:
+            Path(args.dump_candidates).mkdir(parents=True, exist_ok=True)
+        jobs = [(path, split, Path(tmp), ROOT / "characters", args.misses, truth, args.drafted, args.dump_candidates)
                 for truth in modes for path in files for split in map(int, args.splits.split(","))]  # fmt: skip
         if args.jobs > 1:
             with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:

@@ -113,6 +113,22 @@ def _ids(value):
 
 
 @pydantic_dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
+class Variant:
+    """Another wording of a learned question, drafted offline by a model at mining time (「十八番は？」
+    beside 「カラオケでよく歌う曲は？」): the concepts it says, each with its own forms, and its kind of
+    question. It answers like the question it belongs to, with the same negation, subject and threshold."""
+
+    concepts: dict[str, tuple[str, ...]]
+    ask: Ask | None = None
+    example: str | None = None  # the drafted wording it was read from, for the review and learned.yaml
+
+    @field_validator("concepts", mode="before")
+    @classmethod
+    def _interned(cls, value):
+        return _ids(value)
+
+
+@pydantic_dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
 class Meaning:
     """A question matched by meaning (characters/meaning.py): every wording of it, not only the
     ones written down. ``examples`` alone is enough for a hand-written pattern (they are read with
@@ -131,6 +147,7 @@ class Meaning:
     fan: bool = False  # about the fan (私は…)
     about: tuple[str, ...] = ()  # another sister it is about
     threshold: float = Field(default=0.75, ge=0.3, le=1.0)  # an admin may make a pattern stricter or looser
+    also: tuple[Variant, ...] = ()  # wordings a model drafted offline (learned patterns only)
 
     @field_validator("concepts", "optional", "loose", "about", mode="before")
     @classmethod

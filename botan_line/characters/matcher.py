@@ -183,6 +183,19 @@ def signature(
     return sig if not changes else meanings.Signature(**{**_fields(sig), **changes})
 
 
+def variants(pattern, sig: meanings.Signature, canon: dict | None = None) -> list[meanings.Signature]:
+    """The signatures of a learned question's drafted wordings (``Meaning.also``): each needs its own
+    concepts, and keeps the question's negation, subject, yes/no-ness and threshold."""
+    out = []
+    for v in pattern.meaning.also:
+        required = {cid: meanings.weight(cid) for cid in v.concepts}
+        if canon is not None:
+            required = canon.setdefault(tuple(required.items()), required)
+        out.append(meanings.Signature(**{**_fields(sig), "required": required, "loose": frozenset(),
+                                         "ask": v.ask or sig.ask}))  # fmt: skip
+    return out
+
+
 def _fields(sig) -> dict:
     return {f: getattr(sig, f) for f in sig.__slots__}
 
@@ -276,9 +289,13 @@ class Matcher:
             for p in asking:
                 for cid, words in {**(p.meaning.concepts or {}), **p.meaning.optional}.items():
                     forms.setdefault(cid, []).extend(words)
+                for v in p.meaning.also:
+                    for cid, words in v.concepts.items():
+                        forms.setdefault(cid, []).extend(words)
             self.reader = meanings.Reader(forms, names or {}, sister)
             canon: dict = {}  # one object for each distinct set: thousands of patterns share few
             sigs = [(p, signature(p, self.reader, canon)) for p in asking]
+            sigs += [(p, v) for p, sig in sigs if p.meaning.also for v in variants(p, sig, canon)]
             freq: dict[str, int] = {}
             for _p, sig in sigs:
                 for cid in sig.required:

@@ -87,16 +87,21 @@ def _store(settings, engine):
     return CharacterStore(settings.characters_dir, learned=LearnedSource(engine))
 
 
-def _draft(settings, store):
-    """``mine``'s drafter when a model is configured (else None: the candidate says so)."""
+def _drafting(settings, store) -> dict:
+    """``mine``'s model helpers when a model is configured: ``draft`` (fresh replies in her voice) and
+    ``rephrase`` (other wordings of a question); none without one (the candidate says so)."""
     if not settings.llm_enabled:
-        return None
+        return {}
     from botan_line.adapters.openai_api import LLM
     from botan_line.ops import learning
 
     cfg = settings.config
     llm = LLM(settings.openai_api_key, settings.openai_base_url, timeout=60, max_retries=cfg.llm.max_retries)
-    return learning.drafter(llm, cfg.tiers_for("botan").cheap.model, store, cfg)
+    model = cfg.tiers_for("botan").cheap.model
+    return {
+        "draft": learning.drafter(llm, model, store, cfg),
+        "rephrase": learning.rephraser(llm, model, cfg),
+    }
 
 
 def _show(c) -> None:
@@ -109,9 +114,8 @@ def _show(c) -> None:
         if meaning:
             print(f"  means: {describe(meaning)}  (threshold {meaning.get('threshold', 0.75)})")
             for w in getattr(c, "would", ()):
-                print(
-                    f"    would also answer 「{w['text']}」 ({w['score']:.2f}{'' if w.get('seen') else ', made up'})"
-                )
+                how = ", drafted by a model" if w.get("drafted") else "" if w.get("seen") else ", made up"
+                print(f"    would also answer 「{w['text']}」 ({w['score']:.2f}{how})")
             for w in getattr(c, "wont", ()):
                 print(f"    will not answer  「{w['text']}」 ({w['score']:.2f}: {w['why']})")
     else:
@@ -156,7 +160,7 @@ def cmd_review(args) -> int:
     cfg = settings.config.learning
     added = learning.mine(
         engine, store, min_users=cfg.min_distinct_users, max_replies=cfg.max_replies_per_candidate,
-        draft=_draft(settings, store),
+        **_drafting(settings, store),
     )  # fmt: skip
     who = args.admin
     try:
@@ -228,9 +232,9 @@ def cmd_learned(args) -> int:
         for sister, n in sorted(counts.items()):
             print(f"{sister}: {n} learned pattern(s) and variation set(s) now in the database")
         return 0
-    draft = _draft(settings, store)
+    drafting = _drafting(settings, store)
     print(
-        learning.mine(engine, store, min_users=args.min_users, max_replies=args.max_replies, draft=draft),
+        learning.mine(engine, store, min_users=args.min_users, max_replies=args.max_replies, **drafting),
         "new candidate(s)",
     )
     return 0

@@ -147,6 +147,7 @@ def mine(
     max_replies: int,
     now: float | None = None,
     draft=None,
+    rephrase=None,
 ) -> int:
     """Turn recurring Layer 2 questions into open candidates, paraphrases grouped; returns how many.
 
@@ -156,6 +157,9 @@ def mine(
     (``paraphrase.strays``) is left out, or, when the rest come from too few fans, kept and named in
     the candidate's note for the admin. ``draft(sister, question, n)`` writes fresh
     lines in her voice (offline, through the guard) when the replies fans got are another sister's.
+    ``rephrase(questions, n)`` writes up to ``n`` other wordings of a question (offline, by a model):
+    those that ask it the same way are kept with its meaning (``also``), so an approval answers
+    wordings no fan has used yet.
 
     The wordings her patterns answered are grouped too: new wordings that meet one of them become a
     candidate to answer with that pattern's lines (``same_as`` once approved), so a question she
@@ -164,6 +168,7 @@ def mine(
     from botan_line.ops import paraphrase  # the morphological analyser: the miner's process only
 
     now = time.time() if now is None else now
+    rephrase = _budgeted(rephrase, REPHRASE_SECONDS)
     chars = store.current
     with engine.connect() as conn:
         rows = _asked(conn)
@@ -252,8 +257,14 @@ def mine(
             ]
             if not triggers:
                 continue
-            body = paraphrase.meaning_of(members, analyst)
+            drafted = _drafted(rephrase, [m.raw for m in members if m.text not in anchor], chars, sister)
+            analyst.learn(drafted)
+            body = paraphrase.meaning_of(members, analyst, drafted=drafted)
             review = {"meaning": body, **paraphrase.preview(members, body, analyst, asked, others)}
+            review["would"] = [  # what the model drafted and the meaning keeps, first
+                {"text": v["example"], "score": 1.0, "why": "", "seen": False, "drafted": True}
+                for v in body.get("also", [])
+            ] + review.get("would", [])
             note: str | None
             if base is not None:  # her own lines for it; the pattern keeps them current once approved
                 replies = list(chars.sisters[sister].patterns[base].replies)
@@ -294,6 +305,78 @@ def mine(
                 )
             added += 1
     return added
+
+
+REPHRASINGS = 10  # other wordings of a question a model drafts for a candidate
+REPHRASE_SECONDS = 45.0  # one mining run spends at most this long drafting them (/candidates waits)
+
+
+def _budgeted(rephrase, seconds: float):
+    """``rephrase`` until ``seconds`` have been spent in it; then nothing (the rest keep their wordings)."""
+    if rephrase is None:
+        return None
+    spent = [0.0]
+
+    def within(questions: list[str], n: int) -> list[str]:
+        if spent[0] >= seconds:
+            return []
+        t0 = time.monotonic()
+        try:
+            return rephrase(questions, n)
+        finally:
+            spent[0] += time.monotonic() - t0
+
+    return within
+
+
+def _drafted(rephrase, questions: list[str], chars, sister: str) -> list:
+    """Other wordings of these questions from ``rephrase`` (offline), as the miner reads a fan's: her
+    name taken out; anything the safety layer flags, or too long to be a question, left out."""
+    from botan_line.characters import meaning as meanings
+    from botan_line.characters.normalize import normalize
+    from botan_line.core.conversation import called_sister
+    from botan_line.ops import paraphrase
+
+    if rephrase is None or not questions:
+        return []
+    try:
+        texts = rephrase(questions, REPHRASINGS)
+    except Exception as exc:  # a model that is down leaves the candidate as it was
+        log.warning("drafting other wordings failed (%s)", type(exc).__name__)
+        return []
+    out, seen = [], set(questions)
+    for text in texts:
+        called, rest = called_sister(text, chars)
+        if called not in (None, sister) or not rest or rest in seen or len(rest) > meanings.MAX_LENGTH:
+            continue
+        seen.add(rest)
+        key = normalize(rest).text
+        if key and not safety.classify(key, chars.safety):
+            out.append(paraphrase.Wording(key, rest))
+    return out
+
+
+REPHRASE_INSTRUCTION = (
+    "次はVTuberの女の子にファンがLINEで送った、同じ内容の質問です。\n{questions}\n"
+    "同じ答えが必要な別の聞き方を{n}個、ファンが実際に書くように書いてください。"
+    "言葉（同じ意味の別の単語）、語順、丁寧さ、長さを変え、聞いている内容は変えないでください。"
+    "1行に1つ、番号・記号・説明なしで出力してください。"
+)
+
+
+def rephraser(llm, model: str, cfg: BotConfig | None = None):
+    """``rephrase(questions, n)`` for ``mine``: up to ``n`` other wordings of a question from the
+    configured model (one offline call, the Flex tier where offered)."""
+    cfg = cfg or BotConfig()
+    asked = profiles.ask(Tier(model=model, temperature=0.8, max_output_tokens=600), cfg, offline=True)
+
+    def rephrase(questions: list[str], n: int) -> list[str]:
+        prompt = REPHRASE_INSTRUCTION.format(questions="\n".join(f"・{q}" for q in questions[:5]), n=n)
+        done = llm.complete(asked, [{"role": "user", "content": prompt}], deadline=time.monotonic() + 60)
+        lines = (line.strip().lstrip("・-*0123456789.）)、 　").strip() for line in done.text.splitlines())
+        return [line for line in dict.fromkeys(lines) if line][:n]
+
+    return rephrase
 
 
 ANSWER_INSTRUCTION = (

@@ -26,7 +26,7 @@ import functools
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from botan_line.characters import lexicon
 from botan_line.characters import meaning as meanings
@@ -260,14 +260,23 @@ def _read(w: Wording) -> meanings.Reading:
     return w.reading
 
 
+MAX_ALSO = 8  # drafted wordings kept per learned question (each is one more signature in every worker)
+
+
 def meaning_of(
-    members: list[Wording], analyst: Analyst, threshold: float = meanings.DEFAULT_THRESHOLD
+    members: list[Wording],
+    analyst: Analyst,
+    threshold: float = meanings.DEFAULT_THRESHOLD,
+    drafted: Iterable[Wording] = (),
 ) -> dict:
     """The ``meaning`` of a learned pattern (loader.Meaning, as stored in its body) for these wordings.
 
     Wordings that mostly tell something (コンビニのやつ買ってみた、うまかった) get no concepts: their
     pattern answers those words (its triggers), never a question that shares them (コンビニで何買う？)
-    — a meaning only ever matches questions."""
+    — a meaning only ever matches questions. ``drafted``: other wordings of the question a model
+    wrote offline (read by ``analyst`` already); those that ask it the same way (``_also``) become
+    ``also`` variants, so 「十八番は？」 drafted beside 「カラオケでよく歌う曲は？」 answers a fan who says
+    十八番."""
     readings = [_read(m) for m in members]
     sig = meanings.signature_of(readings, threshold)
     told = 2 * sum(r.statement for r in readings) > len(readings)
@@ -276,6 +285,10 @@ def meaning_of(
     def forms(cid: str) -> list[str]:
         return list(own.get(cid, [])) if cid.startswith("w:") else []
 
+    drafted = list(drafted)
+    drafted_r = [_read(d) for d in drafted]
+    also = [] if told else _also(sig, drafted_r)
+    variants = [{"concepts": {cid: forms(cid) for cid in c}, "example": drafted[i].raw} for i, c in also]
     return {
         "examples": [m.raw for m in members],
         "concepts": {} if told else {cid: forms(cid) for cid in sig.required},
@@ -287,7 +300,48 @@ def meaning_of(
         "fan": sig.fan,
         "about": sorted(sig.about),
         "threshold": sig.threshold,
+        **({"also": variants} if variants else {}),
     }
+
+
+_TIME_IDS = frozenset(line.partition(":")[0].strip() for line in lexicon.TIMES.strip().splitlines())
+
+
+def _also(sig: meanings.Signature, drafted: list[meanings.Reading]) -> list[tuple[int, list[str]]]:
+    """The concepts of each drafted wording that asks what ``sig`` asks, the same way: no statement, the
+    same negation, subject and sister, yes/no only if the question is, a kind of question that agrees,
+    something more than 好き or 今, every time word of the question (次, 今日), every concept the fans'
+    wordings did not say said by two drafted wordings or more (one model's slip is not a synonym) —
+    and not the question's own concepts again or with a word left out, nor another drafted
+    wording's."""
+    seen = {frozenset(sig.required)}
+    known = sig.required.keys() | sig.optional
+    support: dict[str, int] = {}  # how many drafted wordings say each concept
+    for r in drafted:
+        for cid in r.concepts:
+            support[cid] = support.get(cid, 0) + 1
+    out: list[tuple[int, list[str]]] = []
+    for i, r in enumerate(drafted):
+        if r.statement or (r.negated, r.fan, r.about) != (sig.negated, sig.fan, sig.about):
+            continue
+        if r.yes_no != sig.closed:  # カラオケ好き？ drafted for カラオケでよく歌う曲は？ asks something else
+            continue
+        if (
+            sig.ask
+            and r.asks
+            and meanings.ASK_FAMILY[sig.ask] not in {meanings.ASK_FAMILY[a] for a in r.asks}
+        ):
+            continue
+        said = frozenset(r.concepts)  # the whole wording: its context is part of what it asks
+        if not said - lexicon.GENERIC or said in seen or said < sig.required.keys():
+            continue  # the question with a word left out is the question's own to judge (loose)
+        if any(cid in _TIME_IDS and cid not in said for cid in sig.required):
+            continue  # 次の配信のゲーム without 次: another time is another question
+        if any(cid not in known and support[cid] < 2 for cid in said):
+            continue  # a word the fans did not use, in one drafted wording only: perhaps another question
+        seen.add(said)
+        out.append((i, sorted(said)))
+    return out[:MAX_ALSO]
 
 
 def signature(body: dict) -> meanings.Signature:
@@ -326,6 +380,7 @@ class Shown(TypedDict):
     score: float
     why: str
     seen: bool
+    drafted: NotRequired[bool]  # a wording a model drafted offline, kept with the meaning (``also``)
 
 
 def preview(members: list[Wording], body: dict, analyst: Analyst, others: Iterable[str],

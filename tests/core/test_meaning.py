@@ -449,3 +449,17 @@ def test_a_yes_no_question_ending_in_aru_asks():
         ("go_to_song", ["カラオケで絶対歌う曲は？", "カラオケの十八番って何？", "カラオケで毎回歌う曲教えて"])
     )
     assert ask(m, "カラオケで絶対歌う曲ある") == "go_to_song"
+
+
+def test_a_drafted_wording_answers_like_its_question_and_keeps_its_negation_and_subject():
+    learned = Pattern.model_validate({
+        "id": "learned_1", "category": "question", "replies": ["カラオケはいつもあれ！", "定番はあの曲！"],
+        "meaning": {"examples": ["カラオケでよく歌う曲は？"], "concepts": {"karaoke": [], "sing": [], "music": []},
+                    "ask": "what", "also": [{"concepts": {"signature_song": []}, "example": "十八番は？"}]},
+    })  # fmt: skip
+    m = Matcher([learned], sister="botan", names=NAMES)
+    assert ask(m, "十八番は？") == "learned_1"
+    assert ask(m, "カラオケで歌う曲なに？") == "learned_1"
+    assert ask(m, "ユリちゃんの十八番は？") is None  # about her sister
+    assert ask(m, "十八番じゃない曲は？") is None  # negated
+    assert ask(m, "十八番の歌詞どこで見れる？") is None  # where, and more content

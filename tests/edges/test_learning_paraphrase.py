@@ -179,3 +179,58 @@ def test_a_statement_sharing_a_word_with_a_reaction_of_hers_does_not_learn_it(bo
     ask_all(bot, ["教えてくれてありがとう、さっそく明日やってみます"] * 2, prefix="Utry")
     listing = bot.say("/candidates text", user=ADMIN)
     assert "goodbye" not in listing and "bye" not in listing, listing
+
+
+STRESS = ["ストレス解消法は？", "ストレスたまったらどうしてる？", "ストレス発散どうしてる？"]
+DRAFTED = (
+    "1. 息抜きってどうしてる？\n・憂鬱な時の気分転換は？\nストレス感じることある？\n牡丹の好きな曲は？\n\n"
+    "憂鬱になったらどうやって気分転換してる？\nストレス解消法は？"
+)
+
+
+def mine_with(bot, llm_answer: str | None = None, status: int = 200):
+    """Mine in-process with a rephraser that calls the fake OpenAI server through the real SDK."""
+    from botan_line.adapters.openai_api import LLM
+    from botan_line.ops import learning
+
+    s = bot.services
+    cfg = s.settings.config
+    llm = LLM("test-key", bot.ai.url + "/v1", timeout=10, max_retries=0)
+    bot.ai.queue(llm_answer or "overloaded", status=status)
+    return learning.mine(s.engine, s.characters, min_users=cfg.learning.min_distinct_users,
+                         max_replies=cfg.learning.max_replies_per_candidate,
+                         rephrase=learning.rephraser(llm, cfg.tiers_for("botan").cheap.model, cfg))  # fmt: skip
+
+
+def test_wordings_a_model_drafted_offline_answer_fans_who_use_other_words(bot):
+    ask_all(bot, STRESS)
+    bot.ai.queue("それ聞いちゃう？")
+    assert bot.say("憂鬱なときって何して気分転換してる？", user="Ubefore") != ANSWER
+    assert bot.last().layer == "layer2"
+    assert mine_with(bot, DRAFTED) == 1
+    asked = bot.ai.calls()[-1]["messages"][-1]["content"]
+    assert all(k in asked for k in STRESS)  # the model saw the fans' wordings
+    (cand,) = learned.open_candidates(bot.services.engine)
+    also = [sorted(v["concepts"]) for v in cand.meaning["also"]]
+    # kept: 憂鬱 (a word no fan used, drafted twice); left out: the question with a word left out
+    # (息抜き: refresh without stress), a yes/no question, another question (drafted once) and a
+    # fan's own wording again
+    assert also == [["refresh", "w:ゆううつ"]], also
+    assert "憂鬱な時の気分転換は" in bot.say("/candidates text", user=ADMIN)  # the admin sees it first
+    assert "承認しました" in bot.say(f"/approve {cand.id}", user=ADMIN)
+    bot.clock.advance(CHECK_SECONDS)
+    for i, text in enumerate(
+        ["憂鬱なときって何して気分転換してる？", "牡丹ちゃん、憂鬱な日の気分転換は？", *STRESS]
+    ):
+        assert bot.say(text, user=f"Unew{i}") == ANSWER, text
+        assert bot.last().layer == "layer1"
+    for i, text in enumerate(["好きな曲は？", "憂鬱な時におすすめのゲームある？", "息抜きどうしてる？"]):
+        bot.ai.queue("それ聞いちゃう？")
+        assert bot.say(text, user=f"Uother{i}") != ANSWER, text
+
+
+def test_a_model_that_fails_to_draft_leaves_the_candidate_as_it_was(bot):
+    ask_all(bot, STRESS)
+    assert mine_with(bot, status=500) == 1
+    (cand,) = learned.open_candidates(bot.services.engine)
+    assert "also" not in cand.meaning and len(cand.members) == 3
