@@ -87,6 +87,9 @@ def with_meaning(
     with ``also`` drafted wordings (``Meaning.also``: one or two concepts, one of them its own)."""
     patterns, phrases = synthetic(n_total - n_meaning, seed)
     rng = random.Random(seed + 1)
+    other = random.Random(
+        seed + 2
+    )  # the drafted wordings' own: the questions stay the same with or without them
     ids, forms = _concepts()
     questions = []
     for i in range(n_meaning):
@@ -100,9 +103,9 @@ def with_meaning(
         text = "の".join(rng.choice(forms[c]) if not c.startswith("w:") else concepts[c][0] for c in concepts)
         questions.append({"concepts": list(concepts), "text": text, "ask": ask})
         variants = []
-        for _ in range(also):
-            own = word(rng, rng.randint(3, 4))
-            said = {f"w:{own}": [own]} | {cid: [] for cid in rng.sample(need, 1) if rng.random() < 0.5}
+        for _ in range(also):  # a word of two kanji: one a message cannot spell by chance, as kana can
+            own = "".join(chr(0x4E00 + other.randrange(0x5000)) for _ in range(2))
+            said = {f"w:{own}": [own]} | {cid: [] for cid in other.sample(need, 1) if other.random() < 0.5}
             variants.append({"concepts": said, "example": own + ASK_WORDS[ask] + "？"})
         patterns.append(
             Pattern.model_validate(
