@@ -70,6 +70,7 @@ STATEMENT_ENDS = (
     "ばい",  # Hakata: やってみたばい, 見たっちゃん, 行くけん tell
     "っちゃん",
     "けん",
+    "中",  # テスト勉強中, 配信見てる最中 (no question mark): what the fan is doing now
 )
 # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？ あるの？
 YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん", "の")

@@ -141,6 +141,7 @@ class Analyst:
 
 
 ADDED = 0.3  # what one wording only adds (context, a time word) weighs this much against sharing
+_TIME_IDS = frozenset(line.partition(":")[0].strip() for line in lexicon.TIMES.strip().splitlines())
 
 
 def _weight(cid: str, framing: Collection[str] = ()) -> float:
@@ -157,6 +158,8 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     何歌う？」 and 「カラオケで何歌う？」 differ by how they are said, not by what they ask."""
     if (a.negated, a.fan, a.about, a.statement) != (b.negated, b.fan, b.about, b.statement):
         return 0.0
+    if a.statement:  # what fans tell is learned word for word: テスト勉強中 is not 勉強になりました, nor
+        return 0.0  # 今日プリクラを買ったんだけど失敗した 今日古着屋で…, whose objects the reader cannot see
     fa = {meanings.ASK_FAMILY[x] for x in a.asks}
     fb = {meanings.ASK_FAMILY[x] for x in b.asks}
     if fa and fb and not fa & fb:
@@ -167,6 +170,8 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     said = a.concepts.keys() & b.concepts.keys()
     if not said - lexicon.GENERIC and not _within(a, b, said):
         return 0.0  # sharing only 好き or 今 is sharing no topic
+    if _bare(a) != _bare(b) and not said - _TIME_IDS:
+        return 0.0  # 今日なにしてた？ asks about the day; 今日のひるめしなに？ about one thing in it
     # what one says without its word (一番よく聴く: 好き; 今期: 今) is shared with the other's word
     has_a, has_b = a.concepts.keys() | a.implied.keys(), b.concepts.keys() | b.implied.keys()
     shared = sum(_weight(c, framing) for c in has_a & has_b if c in a.concepts or c in b.concepts)
@@ -174,6 +179,11 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     only_b = sum(_weight(c, framing) for c in (b.tail or b.concepts) if c not in has_a)
     instead = min(only_a, only_b)
     return shared / (shared + instead + ADDED * (max(only_a, only_b) - instead))
+
+
+def _bare(r: meanings.Reading) -> bool:
+    """A question that names nothing but a time in the clause that asks (今日なにしてた？, 最近どう？)."""
+    return not ((r.tail or r.concepts).keys() - _TIME_IDS)
 
 
 def _within(a: meanings.Reading, b: meanings.Reading, said: set[str]) -> bool:
@@ -260,7 +270,9 @@ def _read(w: Wording) -> meanings.Reading:
     return w.reading
 
 
-MAX_ALSO = 8  # drafted wordings kept per learned question (each is one more signature in every worker)
+# drafted wordings kept per learned question: each is one more signature in every worker (~2.7 KB, bench/layer1.py
+# --also); of 472 candidates of two pairs, 1.3 on average were kept and 3% had more than four
+MAX_ALSO = 4
 
 
 def meaning_of(
@@ -279,7 +291,9 @@ def meaning_of(
     十八番."""
     readings = [_read(m) for m in members]
     sig = meanings.signature_of(readings, threshold)
-    told = 2 * sum(r.statement for r in readings) > len(readings)
+    # told, or asking about nothing but 好き (タピ好き？ with タピ unread): answered by its own words only,
+    # never a meaning that every 〜好き？ would meet
+    told = 2 * sum(r.statement for r in readings) > len(readings) or not sig.required.keys() - lexicon.GENERIC
     own = analyst.extra
 
     def forms(cid: str) -> list[str]:
@@ -302,9 +316,6 @@ def meaning_of(
         "threshold": sig.threshold,
         **({"also": variants} if variants else {}),
     }
-
-
-_TIME_IDS = frozenset(line.partition(":")[0].strip() for line in lexicon.TIMES.strip().splitlines())
 
 
 def _also(sig: meanings.Signature, drafted: list[meanings.Reading]) -> list[tuple[int, list[str]]]:

@@ -463,3 +463,56 @@ def test_a_drafted_wording_answers_like_its_question_and_keeps_its_negation_and_
     assert ask(m, "ユリちゃんの十八番は？") is None  # about her sister
     assert ask(m, "十八番じゃない曲は？") is None  # negated
     assert ask(m, "十八番の歌詞どこで見れる？") is None  # where, and more content
+
+
+def _read_all(*texts):
+    from botan_line.ops.paraphrase import Analyst, Wording
+
+    words = [Wording(normalize(t).text, t) for t in texts]
+    Analyst(NAMES, "botan").learn(words)
+    return words
+
+
+@pytest.mark.parametrize("text", ["おやすみんみん", "おやすみ", "おやすみなさい〜", "おやすみんご"])
+def test_a_goodnight_in_any_spelling_is_no_day_off(text):
+    (w,) = _read_all(text)
+    assert "day_off" not in w.reading.concepts
+
+
+@pytest.mark.parametrize(
+    "text", ["おやすみの日何してる？", "お休みの日は何してる？", "おやすみって何してるの？"]
+)
+def test_a_day_off_in_hiragana_is_still_one(text):
+    (w,) = _read_all(text)
+    assert "day_off" in w.reading.concepts
+
+
+def test_a_question_about_the_day_and_one_about_a_thing_in_it_stay_apart():
+    from botan_line.ops.paraphrase import cluster
+
+    words = _read_all(
+        "今日なにしてた？", "今日は何をしましたか", "おつ〜 今日なにしてたん", "今日のひるめしなに"
+    )
+    assert sorted(len(g) for g in cluster(words)) == [1, 3]
+
+
+def test_what_a_fan_is_in_the_middle_of_tells():
+    (busy, asking) = _read_all("テスト勉強中", "今なに中？")
+    assert busy.reading.statement and not asking.reading.statement
+
+
+def test_a_question_about_nothing_but_liking_learns_no_meaning():
+    from botan_line.ops.paraphrase import Analyst, Wording, meaning_of
+
+    words = [Wording(normalize(t).text, t) for t in ("タピ好き？🧋",)]
+    analyst = Analyst(NAMES, "botan")
+    analyst.learn(words)
+    assert meaning_of(words, analyst)["concepts"] == {}  # else every 〜好き？ would meet it
+
+
+def test_what_fans_tell_meets_only_the_same_telling():
+    from botan_line.ops.paraphrase import cluster
+
+    words = _read_all("テスト勉強中", "勉強になりました", "今日プリクラを買ったんだけどちょっと失敗した",
+                      "今日古着屋で買ったんだけどちょっと失敗した", "テスト勉強中！")  # fmt: skip
+    assert sorted(len(g) for g in cluster(words)) == [1, 1, 1, 1, 1]
