@@ -32,7 +32,7 @@ setup(
         "botan_line.doors": CONSOLE_UI,
         "botan_line": ["models.yaml"],  # the model profiles (what each model takes, costs, and when it stops)
         # LINE's webhook schema (the door checks events against it) and the safety reader's table
-        "botan_line.core": ["line_webhook.yml", "safety_model.tsv.gz"],
+        "botan_line.core": ["line_webhook.yml", "safety_model.tsv.gz", "safety_readings.tsv"],
     },
     exclude_package_data={f"{CHARACTERS}.{s}": ["learned.yaml"] for s in sisters},
 )

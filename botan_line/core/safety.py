@@ -34,7 +34,7 @@ import ahocorasick
 
 from botan_line.characters.placeholders import CRISIS_PLACEHOLDERS, fill
 from botan_line.characters.safety_text import prepare
-from botan_line.core import safety_model
+from botan_line.core import safety_kana, safety_model
 from botan_line.core.safety_rules import KATA, REPORTED, RULES
 
 Kind = Literal["danger", "crisis", "abuse", "sexual", "concern", "personal"]
@@ -173,9 +173,14 @@ class Ruleset:
         return None, forms["h"]
 
 
-def _builtin() -> list[tuple[str, str, str, str, str]]:
+def _builtin(readings: dict[tuple[str, str], str] | None = None) -> list[tuple[str, str, str, str, str]]:
     out = []
+    readings = safety_kana.load_readings() if readings is None else readings
     for kind, rule_id, form, anchors, pattern in RULES:
+        if form == "h":  # 殴られ → (?:殴|なぐ)られ: fans who type in kana (safety_kana)
+            pattern, kana = safety_kana.with_kana(pattern, readings)
+            if anchors and kana:
+                anchors = " ".join(dict.fromkeys([*anchors.split(), *kana]))
         if kind == PERSONAL:  # a question the fan reports (「何駅？」って聞かれた) asks nobody here
             pattern = f"(?:{pattern}){REPORTED}"
         out.append((kind, f"{kind.partition(':')[2] or kind}:{rule_id}", form, anchors, pattern))
@@ -194,8 +199,9 @@ def _word_rule(field: str, index: int, word: str) -> tuple[str, str, str, str, s
     return kind, rule_id, "h", p.h.split()[0], re.escape(p.h)
 
 
-def compile_rules(cfg) -> Ruleset:
-    """The built-in rules plus the word lists of a ``SafetyConfig`` (characters/safety.yaml)."""
+def compile_rules(cfg, *, readings: dict[tuple[str, str], str] | None = None) -> Ruleset:
+    """The built-in rules plus the word lists of a ``SafetyConfig`` (characters/safety.yaml);
+    ``readings`` replaces the kana readings table (bench/safety_readings.py)."""
     extra = []
     for field in WORD_LISTS:
         for i, word in enumerate(getattr(cfg, field, None) or ()):
@@ -205,7 +211,7 @@ def compile_rules(cfg) -> Ruleset:
     masks = [r for r in extra if r[0] == "mask"]
     # the operator's words before the built-in rules of their kind: their verdict is the one kept,
     # and the reader never overrules it (masks run first whatever their place)
-    return Ruleset([*masks, *(r for r in extra if r[0] != "mask"), *_builtin()])
+    return Ruleset([*masks, *(r for r in extra if r[0] != "mask"), *_builtin(readings)])
 
 
 _CACHE: list[tuple[object, Ruleset]] = []  # (config object, its rules); a reload brings a new object
