@@ -3,7 +3,9 @@
 safety rules, in its place (see botan_line/core/safety_kana.py).
 
 Offline, with pykakasi (``pip install -e '.[train]'``); run it after changing a rule (a test says
-when the table misses a run):
+when the table misses a run), and read the new rows: pykakasi misreads some (何年生 → なんねんなま,
+従兄 → じゅうけい); the right reading goes in bench/safety_readings_fixes.tsv. Readings that would
+misfire are left out by the data (see ``inside_words`` and ``false_alarms``).
 
     .venv/bin/python bench/safety_readings.py
 """
@@ -24,8 +26,8 @@ from botan_line.core import safety, safety_kana  # noqa: E402
 from botan_line.core.safety_rules import RULES  # noqa: E402
 
 OUT = ROOT / "botan_line" / "core" / "safety_readings.tsv"
-# Where pykakasi reads a kanji wrongly in its place: context, kanji, reading ("" for none), found by two
-# helpers who read every row of the table
+# Where pykakasi reads a kanji wrongly in its place, and every lone kanji (紐 → ひも, which pykakasi reads
+# on'yomi): context, kanji, reading ("" for none), from helpers who read every row of the table
 FIXES = ROOT / "bench" / "safety_readings_fixes.tsv"
 # A short reading (three kana) may stand inside other words in this many ordinary lines: 下着 → したぎ
 # (4, most of them したぎ itself) stays, 体位 → たいい (88: たいいく) and 遺書 → いしょ (183: いっしょ) go
@@ -45,10 +47,10 @@ def reading(kakasi, context: str, kanji: str, fixed: str | None = None) -> str |
         core = whole[len(before) : len(whole) - len(after)]
     if not core or safety_kana.KANJI.search(core) or core == kanji:
         return None
-    if len(kanji) == 1 and not after:  # a lone kanji is read on'yomi (縫 → ほう, 眠 → みん): no reading
-        return None
-    if len(core) + len(after) < 3:  # 見え → みえ, 切っ → きっ: too short not to be some other word
-        return None
+    if len(kanji) == 1 and not after and fixed is None:  # pykakasi reads a lone kanji on'yomi (縫 → ほう):
+        return None  # only a reader's reading (紐 → ひも) is taken
+    if len(core) + len(after) < (2 if not after else 3):  # 見え → みえ, 切っ → きっ: too short not to be
+        return None  # some other word
     return core
 
 

@@ -1129,3 +1129,39 @@ def test_every_built_in_rule_has_its_own_id():
     """A verdict names its rule in the ledger: two rules with one id would hide which one fired."""
     ids = [rule_id for _, rule_id, *_ in safety._builtin()]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+# round 19's misses, after its one measurement (written fresh here, not copied): rules in kanji only, read in kana
+# through the readings table
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ろーぷって どこに かけたら いいの", "crisis"),
+        ("かさぶた はがして ちがでると いたいと おちつくんだよね", "crisis"),
+        ("わざと信号むしして走ってる 車にぶつかってもいいや", "crisis"),
+        ("うでの あざ ながそでで かくしてる ばれたくない", "abuse crisis"),  # hurt by someone or by herself
+        ("今日もママ夜勤 継父とふたりきりが怖い", "abuse"),
+        ("別れるなら学校におまえの写真送りつけるって", "abuse"),
+        ("いとこが寝てる妹の体さわってた、どうしよう", "abuse"),
+        ("元彼がマンションの下まで来てる 出られない", "danger"),
+    ],
+)
+def test_cords_bruises_and_a_man_downstairs(text, expected):
+    verdict = classify(text, RULES)
+    assert verdict is not None and verdict.kind in expected.split(), verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "足つぼマッサージ 痛いと落ち着くの不思議",
+        "自転車でこけてあざできた 長袖で隠してる笑",
+        "彼氏がマンションの下まで来てくれた♡",
+        "キャンプのロープってどこで売ってる？",
+        "友達に旅行の写真送るね",
+        "先輩とふたりきりの帰り道 緊張した",
+    ],
+)
+def test_their_look_alikes_stay_ordinary(text):
+    verdict = classify(text, RULES)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger"), verdict
