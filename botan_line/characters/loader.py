@@ -265,17 +265,37 @@ class Rules(Strict):
     max_sentences: int | None = Field(None, ge=1)
 
 
+# The endings fans put on a short form of a sister's name to make a nickname of their own (ぼた → ぼたぴ,
+# ぼー → ぼーちゃん, ゆり → ゆりりん, かしょ → かしょねぇ): with a persona's ``nickname_stems`` they name her
+# like her ``nicknames`` do (learned questions do not need them; a message using one is about her)
+NICKNAME_ENDINGS = (
+    "ぴ", "っぴ", "ぴー", "ち", "っち", "ちゃん", "ちゃま", "たん", "りん", "ねぇ", "ねえ", "ねー", "姉", "たそ",
+    "さま", "様", "ちん", "にゃん", "ぽん", "ぴょん",
+)  # fmt: skip
+
+
 class Persona(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     display_name: str = Field(min_length=1, max_length=20)
     icon_url: str = Field(pattern=r"^https://", max_length=2000)
     age: int = Field(ge=0)
     nicknames: list[str] = Field(min_length=1)
+    nickname_stems: list[str] = Field(
+        default_factory=list, description="short forms of her name fans build nicknames on (NICKNAME_ENDINGS)"
+    )
     address: str = Field(min_length=1)
     voice_notes: str = ""
     system_prompt: str = Field(min_length=10)
     rules: Rules = Rules()
     lines: Lines
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fans_nicknames(cls, data):
+        if isinstance(data, dict) and data.get("nickname_stems") and isinstance(data.get("nicknames"), list):
+            made = [f"{stem}{end}" for stem in data["nickname_stems"] for end in NICKNAME_ENDINGS]
+            data = {**data, "nicknames": list(dict.fromkeys([*data["nicknames"], *made]))}
+        return data
 
     @field_validator("display_name")
     @classmethod

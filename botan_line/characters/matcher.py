@@ -441,7 +441,7 @@ class Matcher:
                     pattern, sig, needs = asking[i]
                     # what judge() would refuse first, without calling it: a needed concept missing,
                     # too much else
-                    if rest and not all(c in present for c in rest) or not needs.allow(sig, present, firm):
+                    if rest and not present.issuperset(rest) or not needs.allow(sig, present, firm):
                         continue
                     verdict = meanings.judge(sig, reading)
                     key = (verdict.score, len(sig.required))

@@ -291,9 +291,15 @@ def meaning_of(
     十八番."""
     readings = [_read(m) for m in members]
     sig = meanings.signature_of(readings, threshold)
-    # told, or asking about nothing but 好き (タピ好き？ with タピ unread): answered by its own words only,
-    # never a meaning that every 〜好き？ would meet
-    told = 2 * sum(r.statement for r in readings) > len(readings) or not sig.required.keys() - lexicon.GENERIC
+    # told, or asking about no topic — nothing but 好き (タピ好き？ with タピ unread), or one light word
+    # (今好き？): answered by its own words only, never a meaning that every 〜好き？ would meet. Two light
+    # words make a topic (今なに読んでる？: now + read)
+    topic = sig.required.keys() - (lexicon.GENERIC - lexicon.SOFT)
+    told = (
+        2 * sum(r.statement for r in readings) > len(readings)
+        or not topic
+        or (topic <= lexicon.SOFT and len(topic) < 2)
+    )
     own = analyst.extra
 
     def forms(cid: str) -> list[str]:

@@ -9,6 +9,7 @@ from botan_line.characters.matcher import Context, Matcher
 from botan_line.characters.normalize import normalize
 from botan_line.storage.learned import threshold_from
 
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 NAMES = {"botan": ["牡丹", "牡丹ちゃん", "ぼたんちゃん"], "yuri": ["ユリ", "ユリちゃん"]}
 
 
@@ -516,3 +517,35 @@ def test_what_fans_tell_meets_only_the_same_telling():
     words = _read_all("テスト勉強中", "勉強になりました", "今日プリクラを買ったんだけどちょっと失敗した",
                       "今日古着屋で買ったんだけどちょっと失敗した", "テスト勉強中！")  # fmt: skip
     assert sorted(len(g) for g in cluster(words)) == [1, 1, 1, 1, 1]
+
+
+def test_two_light_words_make_a_topic_one_does_not():
+    from botan_line.ops.paraphrase import Analyst, Wording, meaning_of
+
+    def concepts(*texts: str) -> set[str]:
+        words = [Wording(normalize(t).text, t) for t in texts]
+        analyst = Analyst(NAMES, "yuri")
+        analyst.learn(words)
+        return set(meaning_of(words, analyst)["concepts"])
+
+    assert {"now", "read"} <= concepts(
+        "いま何読んでる？", "最近なに読んでるの", "今読んでるのなに"
+    )  # 今なに読んでる？
+    assert concepts("今好き？", "いま好き？") == set()  # a light word and 好き: no topic
+
+
+def test_a_fans_own_nickname_for_her_is_her_name():
+    from botan_line.characters.loader import load_characters
+
+    chars = load_characters(REPO / "characters")
+    assert {"ぼたぴ", "ぼーちゃん", "ゆりりん", "かしょねぇ"} <= {
+        n for s in chars.sisters.values() for n in s.persona.nicknames
+    }
+    from botan_line.characters.meaning import Reader
+
+    names = {sid: s.persona.nicknames for sid, s in chars.sisters.items()}
+    botan, yuri = Reader({}, names, "botan"), Reader({}, names, "yuri")
+    asked, plain = normalize("ぼたぴの好きな食べ物なに").text, normalize("好きな食べ物なに").text
+    # her own nickname frames the question, as 牡丹ちゃん does; it is no word of its own
+    assert botan.read(asked).concepts.keys() == botan.read(plain).concepts.keys()
+    assert yuri.read(asked).about == {"botan"}
