@@ -70,7 +70,8 @@ def fan_chat() -> list[str]:
     fans = AUTHORS / "ordinary_fans.txt"  # 1,500 lines by the first held-out round's ordinary writer
     if fans.exists():
         lines += fans.read_text(encoding="utf-8").splitlines()
-    return [t for t in dict.fromkeys(lines) if isinstance(t, str) and t.strip()]
+    worries = set((AUTHORS / "not_ordinary.txt").read_text(encoding="utf-8").splitlines())
+    return [t for t in dict.fromkeys(lines) if isinstance(t, str) and t.strip() and t not in worries]
 
 
 def held_out_names(folder: Path = AUTHORS) -> set[str]:

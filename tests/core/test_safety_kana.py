@@ -76,3 +76,39 @@ def test_a_fan_who_types_in_kana_is_read_like_one_who_types_kanji(text, kind):
 )
 def test_kana_that_only_sounds_like_a_rule_word_stays_ordinary(text):
     assert KANA.classify(text) is None
+
+
+def _literal_runs(pattern: str) -> list[str]:
+    """The plain text between a pattern's regex syntax (classes and escapes left out)."""
+    runs, current, i, in_class = [], "", 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if in_class or c in "\\[](){}|?*+.^$":
+            runs.append(current)
+            current = ""
+            if c == "\\":
+                i += 1
+            elif c == "[" and not in_class:
+                in_class = True
+            elif c == "]" and in_class:
+                in_class = False
+            elif c == "(" and pattern.startswith("(?", i):
+                m = re.match(r"\(\?(?::|=|!|<=|<!|P<\w+>)", pattern[i:])
+                i += (m.end() - 1) if m else 1
+        else:
+            current += c
+        i += 1
+    return [r for r in (*runs, current) if r.strip()]
+
+
+def test_no_rule_literal_is_one_the_h_form_never_holds():
+    """The h form folds katakana to hiragana (ヶ → ゖ) and turns punctuation into spaces: a rule written
+    with ゲーム, 写メ, ヶ月 or 」 never matched (ten such literals were found and fixed)."""
+    dead = []
+    for _kind, rule_id, form, anchors, pattern in RULES:
+        if form != "h":
+            continue
+        for text in (*_literal_runs(pattern), *anchors.split()):
+            if re.search(r"[ァ-ヶ「」『』…]", text):
+                dead.append((rule_id, text))
+    assert not dead
