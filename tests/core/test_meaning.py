@@ -549,3 +549,23 @@ def test_a_fans_own_nickname_for_her_is_her_name():
     # her own nickname frames the question, as 牡丹ちゃん does; it is no word of its own
     assert botan.read(asked).concepts.keys() == botan.read(plain).concepts.keys()
     assert yuri.read(asked).about == {"botan"}
+
+
+def test_asking_leave_or_where_to_start_is_its_own_question():
+    from botan_line.ops.paraphrase import cluster
+
+    # the tenth pair's judging: 〜ても大丈夫？ asks leave, not skill; 何から読めば asks where to start
+    words = _read_all(
+        "絵得意？", "お絵かき得意ですか", "絵を描いて投稿しても大丈夫？", "ファンアート描いてもいいですか？"
+    )
+    groups = sorted(sorted(w.raw for w in g) for g in cluster(words))
+    assert groups == [
+        ["お絵かき得意ですか", "絵得意？"],
+        ["ファンアート描いてもいいですか？", "絵を描いて投稿しても大丈夫？"],
+    ]
+    words = _read_all(
+        "ラノベ読んでみたいんだけど何から読めばいい？",
+        "今ハマって読んでるラノベってなに？",
+        "いま何のラノベ読んでる？",
+    )
+    assert sorted(len(g) for g in cluster(words)) == [1, 2]
