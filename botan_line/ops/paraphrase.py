@@ -160,6 +160,8 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
         return 0.0
     if a.statement:  # what fans tell is learned word for word: テスト勉強中 is not 勉強になりました, nor
         return 0.0  # 今日プリクラを買ったんだけど失敗した 今日古着屋で…, whose objects the reader cannot see
+    if ("permission" in a.concepts) != ("permission" in b.concepts):
+        return 0.0  # asking leave (描いて投稿しても大丈夫？) needs another answer than 自分で絵を描く？
     fa = {meanings.ASK_FAMILY[x] for x in a.asks}
     fb = {meanings.ASK_FAMILY[x] for x in b.asks}
     if fa and fb and not fa & fb:

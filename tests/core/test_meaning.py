@@ -569,3 +569,10 @@ def test_asking_leave_or_where_to_start_is_its_own_question():
         "いま何のラノベ読んでる？",
     )
     assert sorted(len(g) for g in cluster(words)) == [1, 2]
+
+
+def test_asking_leave_never_groups_with_asking_whether_she_does_it():
+    from botan_line.ops.paraphrase import cluster
+
+    words = _read_all("自分で絵を描いたりする？", "イラスト描いたりする？", "絵を描いて投稿しても大丈夫？")
+    assert sorted(len(g) for g in cluster(words)) == [1, 2]
