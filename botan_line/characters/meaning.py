@@ -487,7 +487,7 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         if any(ASK_FAMILY[a] != family for a in r.asks):
             return Verdict(0.0, False, f"asks {'/'.join(sorted(r.asks))}, not {sig.ask}")
     found = total = 0.0
-    missed, loose = [], []
+    missed, loose, unsaid = [], [], []
     stood_in: tuple[str | None, ...] = ()
     solid = any(w >= 1.0 for w in sig.required.values())
     implied = r.implied
@@ -498,7 +498,7 @@ def judge(sig: Signature, r: Reading) -> Verdict:
             found += w
             total += w
         elif w < 1.0 and solid:
-            continue  # a light concept (最近, 一日) may be left unsaid when the topic is there
+            unsaid.append(cid)  # a light concept (最近, 一日) may be left unsaid when the topic is there
         elif cid in sig.loose:
             loose.append(cid)
         else:
@@ -512,11 +512,19 @@ def judge(sig: Signature, r: Reading) -> Verdict:
     extras = [cid for cid in (r.tail or r.concepts) if cid not in known]
     if stood_in:  # what stood in for a concept the question needs is not more content
         extras = [cid for cid in extras if cid not in stood_in]
+    if unsaid and any(cid in lexicon.LIGHT for cid in extras):  # …unless another light verb took its place
+        return Verdict(found / (total or 1.0), False, "other content: " + ", ".join(extras))
     soft = _SOFT_FOR.get(sig.ask or "", _SOFT)
     extra = sum(EXTRA_LIGHT if cid in soft else weight(cid) for cid in extras)
     if loose:
-        # a word some wordings left out may be left out again, once, when nothing takes its place
-        if missed or len(loose) > 1 or any(c not in lexicon.SOFT for c in extras) or not found:
+        # a word some wordings left out may be left out again, once, when nothing takes its place: a time word
+        # may come along, another light verb may not (最近なに聴いてる？ is not 最近なに読んでる？)
+        if (
+            missed
+            or len(loose) > 1
+            or any(c not in lexicon.SOFT or c in lexicon.LIGHT for c in extras)
+            or not found
+        ):
             return Verdict(found / (total + sum(weight(c) for c in loose)), False,
                            "missing " + ", ".join(missed + loose))  # fmt: skip
         total += LOOSE_COST * sum(weight(c) for c in loose)

@@ -576,3 +576,13 @@ def test_asking_leave_never_groups_with_asking_whether_she_does_it():
 
     words = _read_all("自分で絵を描いたりする？", "イラスト描いたりする？", "絵を描いて投稿しても大丈夫？")
     assert sorted(len(g) for g in cluster(words)) == [1, 2]
+
+
+def test_a_light_word_left_unsaid_may_not_be_replaced_by_another():
+    # learned from 最近なに聴いてる？ and kin: 最近 is the topic, 聴く may go unsaid, but 読む in its place
+    # asks another question
+    m = matcher(("listening", ["最近なに聴いてる？", "いま何聴いてるの", "最近なにハマってる？"]))
+    assert ask(m, "最近なに聴いてるの？") == "listening"
+    assert ask(m, "最近ハマってるのなに？") == "listening"
+    assert ask(m, "最近なに読んでる？") is None
+    assert ask(m, "最近なに見てる？") is None
