@@ -69,22 +69,36 @@ HONORIFICS = (
 _HON = "(?:" + "|".join(HONORIFICS) + ")"
 
 
+_KANA = "\u3041-\u309f\u30fc"  # hiragana and the long-vowel mark
+_PARTICLE = "(?:は|って|の)"  # the particle tying a name to the question, dropped with it
+
+
 def _name_regex(nick: str) -> str:
     """How a nickname may appear. Kanji names and names with an honorific are distinctive anywhere; a
-    katakana name must not be part of a longer katakana word; a bare hiragana or latin name (かしょう,
-    botan) must stand as a word of its own, so 「なんかしょうもない」 and "botanical" call nobody."""
+    katakana name must not be part of a longer katakana word; a bare hiragana name (かしょう, ぼたぴ)
+    must not be part of a longer kana word, except before は/って or after ねえ; a latin one (botan)
+    not part of a longer latin word. So 「なんかしょうもない」 「ゆりかご」 「ゆりの花」 and "botanical" call
+    nobody, while 「ぼたぴ十八番は？」 「ゆりは？」 and 「ねえゆり」 do."""
     n = re.escape(nick)
     if re.search(r"[\u4e00-\u9fff]", nick) or nick.endswith(HONORIFICS):
         return f"{n}{_HON}?"
     if re.search(r"[\u30a1-\u30fa]", nick):
         return f"(?<![\u30a1-\u30fc]){n}(?:{_HON}|(?![\u30a1-\u30fc]))"
-    return f"(?<!\\w){n}(?:{_HON}|(?!\\w))"
+    if re.fullmatch(f"[{_KANA}]+", nick):
+        before = f"(?:(?<=ねえ)|(?<=ねぇ)|(?<![{_KANA}a-z0-9]))"
+        return f"{before}{n}(?:{_HON}|(?=は|って)|(?![{_KANA}a-z0-9]))"
+    return f"(?<![a-z0-9]){n}(?:{_HON}|(?![a-z0-9]))"
 
 
 @functools.lru_cache(maxsize=64)
 def _caller(nicknames: tuple[str, ...]) -> re.Pattern:
     names = sorted({unicodedata.normalize("NFKC", n).lower() for n in nicknames}, key=len, reverse=True)
     return re.compile("|".join(_name_regex(n) for n in names))
+
+
+@functools.lru_cache(maxsize=64)
+def _call_with_particle(caller: re.Pattern) -> re.Pattern:
+    return re.compile(f"(?:{caller.pattern})\\s*{_PARTICLE}?")
 
 
 def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:
@@ -100,7 +114,9 @@ def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:
     sid, caller = next(iter(found.items()))
     if all(_TALKED_ABOUT.match(light, m.end()) for m in caller.finditer(light)):
         return None, text  # 「牡丹のことどう思う？」 asks the current sister about her: no switch
-    return sid, caller.sub(" ", light)
+    # the name goes with the particle that ties it to the question: 「牡丹の十八番は？」 asks 十八番は？
+    # (her own, the case _TALKED_ABOUT leaves aside), 「ユリってなに読んでる？」 asks なに読んでる？
+    return sid, _call_with_particle(caller).sub(" ", light)
 
 
 # a name followed by these is who the message is about, not whom it calls

@@ -154,6 +154,11 @@ def test_unmatched_text_goes_to_layer2_with_the_loading_animation(sbot):
         ("ユリってどんな妹？", None),
         ("ユリちゃん、牡丹のことどう思う？", None),  # two sisters named
         ("牡丹ちゃん、ユリのことどう思う？", None),
+        ("ゆりの花がきれい", None),  # a bare kana name before の is a lily
+        ("ぼたぴ十八番は？", "botan"),  # a fan's nickname glued to the question
+        ("ゆりは何読んでる？", "yuri"),
+        ("ねえゆり、聞いて", "yuri"),
+        ("かしょうってさ", "kasho"),
     ],
 )
 def test_only_a_real_call_switches_sister(text, sister):
@@ -164,6 +169,29 @@ def test_only_a_real_call_switches_sister(text, sister):
 
     chars = load_characters(Path(__file__).resolve().parents[2] / "characters")
     assert called_sister(text, chars)[0] == sister
+
+
+@pytest.mark.parametrize(
+    "text, rest",
+    [("牡丹の十八番は？", "十八番は?"), ("ユリってなに読んでる？", "なに読んでる?"), ("牡丹、十八番は？", "、十八番は?")],
+)
+def test_her_name_goes_with_the_particle_that_ties_it_to_the_question(text, rest):
+    from pathlib import Path
+
+    from botan_line.characters.loader import load_characters
+    from botan_line.core.conversation import called_sister
+
+    chars = load_characters(Path(__file__).resolve().parents[2] / "characters")
+    assert called_sister(text, chars)[1].strip() == rest  # NFKC: ？ is ?
+
+
+def test_a_question_glued_to_her_name_is_answered_from_her_file(core):
+    core.say("十八番は？")
+    plain = core.last().pattern
+    assert plain and plain.startswith("botan:")
+    for text in ("牡丹の十八番は？", "ぼたぴ十八番は？", "牡丹は十八番なに？"):
+        core.say(text)
+        assert (core.last().layer, core.last().pattern) == ("layer1", plain), text
 
 
 # --- merged bubbles: one thought, answered as a whole --------------------------------------------
@@ -187,7 +215,7 @@ def test_safety_reads_every_merged_bubble(core):
 
 def test_what_is_learned_is_what_layer1_matched_without_her_name(core):
     core.say("ユリちゃんのおすすめのラノベってなに？")
-    assert core.last().normalized == "のおすすめのらのべってなに"  # her name gone, as Layer 1 saw it
+    assert core.last().normalized == "おすすめのらのべってなに"  # her name and its の gone, as Layer 1 saw it
     core.say("ユリちゃんのおすすめのラノベってなに？", earlier=("ねえ",))
     assert core.last().normalized is None  # merged bubbles are never learned from
 
