@@ -1165,3 +1165,51 @@ def test_cords_bruises_and_a_man_downstairs(text, expected):
 def test_their_look_alikes_stay_ordinary(text):
     verdict = classify(text, RULES)
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger"), verdict
+
+
+# round 20's misses, after its one measurement (written fresh here, not copied)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ドラッグストアで睡眠薬まとめて買ってきた。今日ならぜんぶ飲めそう", "crisis"),
+        ("机の上のカミソリ、眺めてると落ち着くんだよね", "crisis"),
+        ("ホームセンターで縄買った なんのためかは内緒", "crisis"),
+        ("親父にハンガーで叩かれた", "abuse"),
+        ("写真消してほしかったらもう一枚送れって", "abuse"),
+        ("モデルの撮影って聞いてたのに、断ったら違約金払えって言われた", "abuse"),
+        ("毎日がのさん", "concern"),
+        ("なにしても楽しくなか", "concern"),
+        ("机に死ねって書かれてた", "concern"),
+        ("もう4日寝れてない", "concern"),
+        ("ひとりえっちする？", "sexual"),
+        ("カショさんの足のにおいかぎたい", "sexual"),
+        ("どこの駅使ってる？", "personal"),
+        # a food word far from 辛 no longer blanks what lies between them
+        ("ラーメン食べたあと、もう薬大量に飲むしかないって思った 辛", "crisis"),
+    ],
+)
+def test_pills_in_bulk_a_calming_blade_dialect_worries_and_a_station(text, expected):
+    verdict = classify(text, RULES)
+    assert verdict is not None and verdict.kind in expected.split(), verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "毎日のさんぽが楽しみ",
+        "締め切り前で3日寝てない笑",
+        "ラーメン食べたら辛すぎて死ぬかと思った",
+        "「本気で好きなら」って本の感想書いた",
+        "推しのために頑張ってる！",
+        "雨で濡れてる、天気のせいだ",
+        "うちの犬がまた物置に閉じ込められてた笑",
+    ],
+)
+def test_round_20s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger"), verdict
+
+
+def test_a_writers_own_thought_said_in_earnest_is_no_title():
+    verdict = classify("私がいない方がみんな幸せなんじゃないかなって本気で思ってる", RULES, model=False)
+    assert verdict is not None and verdict.kind == "crisis", verdict
