@@ -10,6 +10,11 @@ whether the fan asks what the wordings it was learned from ask (``learned_from``
 learned replies come from a fake model, so their text says nothing; one learned for more wordings of
 a pattern of hers (``same_as``) answers with that pattern's lines, and shows both. The readers add ``verdict``
 (appropriate / borderline / wrong) and ``reason``; ``--score FILE...`` then prints the weighted shares.
+
+A rerun of a judged month (after fixes) keeps the verdicts of what was judged before: ``--carry JUDGED...``
+writes the items whose fan line, sister and what answered it (an authored pattern's possible replies, a
+learned one's wordings and replies) were judged to ``out.carried.jsonl`` with their verdicts, and only the
+rest to the packet for a new reader; ``--score`` then reads both.
 """
 
 from __future__ import annotations
@@ -51,6 +56,37 @@ def packet(rows: list[dict]) -> list[dict]:
     return items
 
 
+def _key(item: dict) -> tuple:
+    """What a verdict is about: the fan line, her, and what answered it (never the pattern's id, which a
+    rerun may number differently)."""
+    return (
+        item["fan"],
+        item["sister"],
+        item["kind"],
+        tuple(sorted(item.get("learned_from", ()))),
+        tuple(item.get("her_possible_replies", ())),
+    )
+
+
+def carry(items: list[dict], judged: list[Path]) -> tuple[list[dict], list[dict]]:
+    """Split ``items`` into those judged before (with the earlier verdict and reason) and the rest."""
+    known: dict[tuple, dict] = {}
+    for p in judged:
+        for x in p.read_text(encoding="utf-8").splitlines():
+            if x.strip():
+                old = json.loads(x)
+                if old.get("verdict") in VERDICTS:
+                    known.setdefault(_key(old), old)
+    kept, fresh = [], []
+    for item in items:
+        old = known.get(_key(item))
+        if old is None:
+            fresh.append(item)
+        else:
+            kept.append({**item, "verdict": old["verdict"], "reason": old.get("reason", ""), "carried": True})
+    return kept, fresh
+
+
 def score(paths: list[Path]) -> None:
     items = [json.loads(x) for p in paths for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
     for kind in ("all", "authored", "learned"):
@@ -71,6 +107,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, help="the packet (with --parts N: N files, out.1.jsonl …)")
     ap.add_argument("--parts", type=int, default=1)
     ap.add_argument("--score", type=Path, nargs="+", help="judged packets: print the weighted shares")
+    ap.add_argument(
+        "--carry", type=Path, nargs="+", help="judged packets of an earlier run: keep their verdicts"
+    )
     args = ap.parse_args()
     if args.score:
         score(args.score)
@@ -79,6 +118,11 @@ def main() -> int:
         ap.error("give the month file and --out, or --score FILES")
     rows = [json.loads(x) for x in args.month.read_text(encoding="utf-8").splitlines() if x.strip()]
     items = packet(rows)
+    if args.carry:
+        kept, items = carry(items, args.carry)
+        out = args.out.with_suffix(".carried.jsonl")
+        out.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in kept), encoding="utf-8")
+        print(f"{out}: {len(kept)} items with earlier verdicts, {sum(i['times'] for i in kept)} answers")
     parts = [items[i :: args.parts] for i in range(args.parts)]
     for k, part in enumerate(parts, 1):
         out = args.out if args.parts == 1 else args.out.with_suffix(f".{k}.jsonl")

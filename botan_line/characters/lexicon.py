@@ -23,7 +23,7 @@ food: 食べ物 たべもの 食べもの 食べ 食べる 食う 食事 ごは�
 sweets: スイーツ 甘いもの 甘い物 あまいもの 甘味 お菓子 おかし 菓子 デザート ケーキ おやつ オヤツ 間食
 drink: 飲み物 のみもの 飲みもの 飲む 飲んで 飲み ドリンク 飲料
 cook: 自炊 料理する 料理を作 料理作 料理は作 料理はされ 料理をされ 料理をし 料理し キッチン ご飯を作 ごはんを作 料理を 料理でき 料理が得意 料理得意 料理上手 料理の腕 ご飯作 ごはん作 ご飯つく ごはんつく お料理
-meal: 朝ごはん 朝ご飯 朝食 昼ごはん お昼ごはん 昼食 晩ごはん 夜ごはん 夕飯 夕ご飯 夕食 晩ご飯 晩飯 ディナー ランチ 朝飯 昼飯
+meal: 朝ごはん+morning 朝ご飯+morning 朝食+morning 朝飯+morning 朝めし+morning 昼ごはん お昼ごはん 昼食 晩ごはん 夜ごはん 夕飯 夕ご飯 夕食 晩ご飯 晩飯 ディナー ランチ 昼飯 昼めし 晩めし 夜めし
 spicy: 辛い物 辛いもの からいもの 辛党 辛い
 birthday: 誕生日 じょうび たんじょうび たんじょび たんじょーび バースデー バースデイ 生まれ うまれ 生年月日 たんおめ 誕生 お生まれ 生まれた日
 height: 何センチ なんせんち 身長 しんちょう しんちょ 背丈 せたけ 背が 背は 背って 背どの 背なん 背の 背たか 高身長 センチ cm 小柄 背
@@ -215,9 +215,9 @@ LIGHT = frozenset(
 # count little against a match when a message adds them (最近好きな食べ物ある？): a question that needs
 # one of them has it among its required concepts
 SOFT = frozenset({"now", "this_year", "per_day", "into"}) | LIGHT
-# …and these only when a question asks this: 寝る時間は何時？ and 夜何時に寝る？ ask when she sleeps,
-# なんでVTuber始めたの？ why she is one
-SOFT_WHEN_ASKED = {"when": frozenset({"hours", "night"}), "how": frozenset({"began"})}
+# …and these only when a question asks this: 寝る時間は何時？ and 夜何時に寝る？ ask when she sleeps, 朝何時に起きる？
+# when she wakes, なんでVTuber始めたの？ why she is one
+SOFT_WHEN_ASKED = {"when": frozenset({"hours", "night", "morning"}), "how": frozenset({"began"})}
 # say how a thing is asked about (好き, おすすめ, 欲しい), never which thing: two wordings that share only
 # these share no topic
 GENERIC = frozenset({"like", "dislike", "recommend", "want", "skill_good", "skill_bad", "good_thing"}) | SOFT
@@ -235,6 +235,7 @@ next_season: 来期 来クール
 last_season: 前期
 past: 今まで 今までで これまで いままで 昔 むかし 以前 かつて 子供の頃 小さい頃 去年 きょねん 昨年 当時 時代
 this_year: 今年 ことし
+morning: 朝 今朝 早朝 朝方 午前中
 """
 
 # the kind of question: a different kind is a different question (いつ vs 何 vs どこ)
@@ -244,7 +245,7 @@ where: どこ どっか どちらに どこで どこの 何処
 who: だれ 誰 どなた どの子 どいつ
 why: なんで なぜ 何故 どうして 理由 きっかけ 経緯 わけ
 how: どう どうやって どうしたら どうすれば どうやったら どうやれば どんなふう どんな風 コツ こつ 方法 やり方 やりかた 秘訣 アドバイス しかた 仕方 工夫 対処 どうする どうしてる いかが どないし 評価 感想 印象
-what: 何から なにから 何を なにを なに 何 なん なんの 何の どんな どういう なにを 何を なにが 何が どんなの どんなもの なにいろ
+what: 何から なにから 何を なにを なに 何 なん なんの 何の どんな どういう なにを 何を なにが 何が どんなの どんなもの なにいろ なんだった 何だった なんでした 何でした
 which: どっち どれ どちら どの 何派 なに派
 amount: いくつ 何センチ なんせんち 何cm なんcm どのくらい どれくらい どれぐらい どのぐらい どんくらい 何時間 なんじかん 何回 なんかい 何人 何歳 なんさい なんぼ 何番 どれだけ 何冊 何分 何キロ どんなもん
 """
@@ -254,7 +255,8 @@ ASK_GROUPS = {"when": "when", "where": "where", "who": "who", "why": "how", "how
 # how often or how much: habits and superlatives (よく聴く, いつも飲んでる, 一番おいしい, 読むことが多い)
 # stand in for 好き in a question about her favourite, unless it says 嫌い (一番苦手な…); so does asking
 # which of two (犬と猫ならどっち？)
-HABIT = "よく いつも 普段 ふだん 一番 いちばん 1番 最も もっとも ことが多い ことがおおい"
+# 何回も, 何度も ("again and again": 何回も見ちゃうくらい好きな映画) ask no amount: they say how often
+HABIT = "よく いつも 普段 ふだん 一番 いちばん 1番 最も もっとも ことが多い ことがおおい 何回も なんかいも 何度も なんども"
 
 # a concept that says another without its word (今期のアニメ is now). It stands in only for a concept
 # a question needs and never counts against one. Measured and left out: 好き ↔ おすすめ (fans ask
@@ -286,7 +288,7 @@ FRAME = """
 やる やって やった やってる やってます やってん やってんの やり やれ やれる できる できます できますか でき 出来る 出来
 なる なって なった なり なれ 行く 行っ いく いっ いった 来る
 です でした ですか でしょう でしょうか でしょ ます ました ましたか ますか だ だっけ だった だったっけ だよ だね なの なん なんだ なんです なんですか なんでしょう なのか
-か かな かなあ かね の ので のが のは のも のって のか んだ んです んですか んでしょう ん よ よね わ ぞ ぜ さ ってさ って っての とは は が を に で と も や へ から まで より など とか なんか なにか 何か 何も なんでも
+か かな かなあ かね の ので のが のは のも のって のか んだ んです んですか んでしょう ん よ よね わ ぞ ぜ さ ってさ って っての とは は が を に で と も や へ から まで より など とか なんか なにか 何か 何も なんでも 何でも 何時間も なんじかんも 何年も 何日も
 ちゃん さん さま 様 くん たん 氏 的 的に 流 目線 から見て からみて にとって
 いい よい いいの いいか いいかな いいですか いいでしょう よろしい よろしいですか
 思う 思います 思って 思った おもう 言う 言って 言ってた いって 聞く 聞いて 感じ かんじ 感じる 的な意味で

@@ -70,6 +70,11 @@ STATEMENT_ENDS = (
     "ばい",  # Hakata: やってみたばい, 見たっちゃん, 行くけん tell
     "っちゃん",
     "けん",
+    "たさ",  # Okinawa: やってみたさ, 行くさ, でーじ楽しかったやっさ tell
+    "るさ",
+    "やっさ",
+    "たで",  # Kansai: やってみたで, 見てるで tell
+    "るで",
     "中",  # テスト勉強中, 配信見てる最中 (no question mark): what the fan is doing now
 )
 # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？ あるの？

@@ -162,6 +162,8 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
         return 0.0  # 今日プリクラを買ったんだけど失敗した 今日古着屋で…, whose objects the reader cannot see
     if ("permission" in a.concepts) != ("permission" in b.concepts):
         return 0.0  # asking leave (描いて投稿しても大丈夫？) needs another answer than 自分で絵を描く？
+    if ("dislike" in a.concepts) != ("dislike" in b.concepts):
+        return 0.0  # 苦手な食べ物ある？ is the opposite of any other question about food (今朝何食べた？)
     fa = {meanings.ASK_FAMILY[x] for x in a.asks}
     fb = {meanings.ASK_FAMILY[x] for x in b.asks}
     if fa and fb and not fa & fb:

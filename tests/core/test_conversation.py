@@ -173,7 +173,11 @@ def test_only_a_real_call_switches_sister(text, sister):
 
 @pytest.mark.parametrize(
     "text, rest",
-    [("牡丹の十八番は？", "十八番は?"), ("ユリってなに読んでる？", "なに読んでる?"), ("牡丹、十八番は？", "、十八番は?")],
+    [
+        ("牡丹の十八番は？", "十八番は?"),
+        ("ユリってなに読んでる？", "なに読んでる?"),
+        ("牡丹、十八番は？", "、十八番は?"),
+    ],
 )
 def test_her_name_goes_with_the_particle_that_ties_it_to_the_question(text, rest):
     from pathlib import Path
@@ -272,3 +276,18 @@ def test_asked_whether_she_is_still_up_she_answers_from_her_file_in_her_voice(co
         reply = core.say(text)
         assert core.last().pattern == f"{sister}:still_up" and core.last().layer == "layer1", text
         assert VOICE[sister](reply), reply
+
+
+@pytest.mark.parametrize(
+    "text", ["言ってたゲームやってみたわ、ムズすぎて草", "おすすめのボイトレやってみたけど喉死んだンゴｗ"]
+)
+def test_a_recommendation_that_went_badly_is_not_cheered(core, text):
+    core.say(text)
+    assert core.last().pattern != "botan:tried_recommendation"
+
+
+def test_her_signature_song_is_answered_not_an_invitation(core):
+    core.say("十八番は？")
+    assert core.last().pattern == "botan:signature_song"
+    core.say("カラオケ行こ")
+    assert core.last().pattern == "botan:karaoke"
