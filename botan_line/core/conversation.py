@@ -98,7 +98,7 @@ def _caller(nicknames: tuple[str, ...]) -> re.Pattern:
 
 @functools.lru_cache(maxsize=64)
 def _call_with_particle(caller: re.Pattern) -> re.Pattern:
-    return re.compile(f"(?:{caller.pattern})\\s*{_PARTICLE}?")
+    return re.compile(f"(?:{caller.pattern})\\s*(?:{_PARTICLE}(?=\\w))?")  # 「牡丹は？」 keeps its は
 
 
 def called_sister(text: str, chars: CharacterSet) -> tuple[str | None, str]:

@@ -177,6 +177,7 @@ def test_only_a_real_call_switches_sister(text, sister):
         ("牡丹の十八番は？", "十八番は?"),
         ("ユリってなに読んでる？", "なに読んでる?"),
         ("牡丹、十八番は？", "、十八番は?"),
+        ("牡丹は？", "は?"),  # "and you?": nothing follows the particle, so it stays
     ],
 )
 def test_her_name_goes_with_the_particle_that_ties_it_to_the_question(text, rest):
