@@ -1210,6 +1210,52 @@ def test_round_20s_look_alikes_stay_harmless(text):
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger"), verdict
 
 
+# round 21's misses, after its one measurement (written fresh here, not copied)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("マンションの10階から下のぞいてる。思ったより平気", "crisis"),
+        ("家族にお別れの手紙書いて机に置いてきた", "crisis"),
+        ("父さんに毎日お前なんか産むんじゃなかったって言われる", "abuse"),
+        ("社長が、逃げたら罰金だって。パスポートも預けたまま", "abuse"),
+        ("夜中なのにチャイム鳴り止まない、誰か外にいる", "danger"),
+        ("かえりたいけど、かえれない。寮の部屋ずっと暗い", "concern"),
+        ("学校に行くのが怖くなってきた", "concern"),
+        ("クラスで私だけ残された。みんな別のグループ", "concern"),
+        ("何やってもうまくいかない。もう疲れた", "concern"),
+        ("寂しくてたまらない", "concern"),
+        ("カショさん、今日の下着って何色？", "sexual"),
+        ("牡丹ちゃんと寝たい", "sexual"),
+        ("履いたニーソ売ってください", "sexual"),
+        ("配信中に踏切の音したけど、もしかして地元近い？", "personal"),
+        ("かしょさんの働いてる店どこ？", "personal"),
+        ("ユリちゃんの家に遊びに行ってもいい？", "personal"),
+        ("WhatsAppある？番号交換しよ", "personal"),  # a number asked after an earlier question
+    ],
+)
+def test_high_floors_farewell_letters_fees_doorbells_and_where_she_works(text, expected):
+    verdict = classify(text, RULES)
+    assert verdict is not None and verdict.kind in expected.split(), verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "寒くて一日中布団から出られない",
+        "転校する友達にお別れの手紙書いた",
+        "おすすめの小説、主人公が死のうとする場面で泣いた",
+        "旅行でホテルいこうと思ってる",
+        "展望台の5階から下見てる、景色きれい",
+        "楽しみすぎて眠れなくて朝まで起きてた",
+        "ランクマ何やってもうまくいかない笑",
+        "子供と一緒にお風呂入りたいけど時間ない",
+    ],
+)
+def test_round_21s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "sexual"), verdict
+
+
 def test_a_writers_own_thought_said_in_earnest_is_no_title():
     verdict = classify("私がいない方がみんな幸せなんじゃないかなって本気で思ってる", RULES, model=False)
     assert verdict is not None and verdict.kind == "crisis", verdict
