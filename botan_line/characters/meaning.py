@@ -76,6 +76,11 @@ STATEMENT_ENDS = (
     "たで",  # Kansai: やってみたで, 見てるで tell
     "るで",
     "中",  # テスト勉強中, 配信見てる最中 (no question mark): what the fan is doing now
+    "がんばれ",  # 次の配信もがんばれ: a cheer, not a question about the next stream
+    "頑張れ",
+    "がんばって",
+    "頑張って",
+    "ふぁいと",
 )
 # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？ あるの？
 YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん", "の")
@@ -366,6 +371,7 @@ class Reader:
         names = set()
         negs: list[tuple[int, bool]] = []
         habit = False
+        spoken = False  # a question word proper, not a noun that names what is asked (方法, 理由)
         for start, end, entry in chosen:
             if start > pos:
                 gaps.append((pos, start))
@@ -391,10 +397,12 @@ class Reader:
                             r.firm.add(cid)
                 if ask and in_tail:
                     asks.add(ask)
+                    spoken = True
             elif not in_tail:
                 continue
             elif kind == ASK:
                 asks.add(_since(entry.ids[0], text, end))
+                spoken = spoken or text[start:end] not in _NAMED_ASKS
                 habit = habit or text[start:end] in _WHICH  # 犬と猫ならどっち？ asks which she likes
             elif kind == REQUEST:
                 r.request = True
@@ -428,12 +436,14 @@ class Reader:
         r.negated = any(noun or any(s >= end for s in content_starts) for end, noun in negs)
         r.about = frozenset(names)
         if not r.asks:  # no question word in the last clause: perhaps earlier (次の予定ある？いつ？ has one)
-            for _s, _e, entry in chosen:
+            for s, e, entry in chosen:
                 if entry.kind == ASK:
                     r.asks.add(entry.ids[0])
+                    spoken = spoken or text[s:e] not in _NAMED_ASKS
                 elif entry.ask:
                     r.asks.add(entry.ask)
-        r.statement = not (question or r.asks or r.request or text.endswith(("ある", "いる"))) and (
+                    spoken = True
+        r.statement = not (question or spoken or r.request or text.endswith(("ある", "いる"))) and (
             text.endswith(STATEMENT_ENDS) or (text.endswith(("な", "わ")) and not text.endswith("かな"))
         )  # 面白かったな tells; どうかな asks; 好きな曲ある asks whether there is one
         r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
@@ -444,6 +454,13 @@ class Reader:
 
 
 _IMPLYING = frozenset(lexicon.IMPLIES)
+# 最近, 今日, 次, 一日に: words that say when, not what
+_TIMELY = frozenset(line.partition(":")[0].strip() for line in lexicon.TIMES.strip().splitlines()) | {
+    "per_day"
+}
+# nouns that name what a question asks; in a line that ends telling (教えていただいた方法、今夜からやってみます,
+# 理由があって休みました) they ask nothing
+_NAMED_ASKS = frozenset(lexicon.NAMED_ASKS.split())
 _WHICH = frozenset({"どっち", "どちら"})
 _FRAME_ENTRY = Entry(FRAME)
 
@@ -509,6 +526,12 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         else:
             total += w
             missed.append(cid)
+    # a time word (最近, 今) is no topic: 「最近なに見てる？」 does not answer 「最近いいことあった？」, whose
+    # only word in common is 最近, though 見る is light (次いつ？ may still mean the stream 次の配信いつ？ named)
+    said = [cid for cid in sig.required if cid not in _TIMELY and cid not in sig.loose]
+    topic = [cid for cid in (*sig.required, *sig.optional) if cid not in _TIMELY]
+    if said and not any(cid in r.concepts or cid in implied for cid in topic):
+        return Verdict(found / (total or 1.0), False, "missing " + ", ".join(said))
     if missed and (len(missed) > 1 or len(sig.required) < MISS_ONE_OF):
         return Verdict(found / (total or 1.0), False, "missing " + ", ".join(missed))
     known = sig.required.keys() | sig.optional

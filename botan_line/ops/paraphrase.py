@@ -164,6 +164,13 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
         return 0.0  # asking leave (描いて投稿しても大丈夫？) needs another answer than 自分で絵を描く？
     if ("dislike" in a.concepts) != ("dislike" in b.concepts):
         return 0.0  # 苦手な食べ物ある？ is the opposite of any other question about food (今朝何食べた？)
+    for thing, kinds in lexicon.KINDS.items():
+        if (
+            thing in a.concepts
+            and thing in b.concepts
+            and kinds & a.concepts.keys() != kinds & b.concepts.keys()
+        ):
+            return 0.0  # 次の歌枠いつ？ and 次の配信いつ？: another kind of stream, or any
     fa = {meanings.ASK_FAMILY[x] for x in a.asks}
     fb = {meanings.ASK_FAMILY[x] for x in b.asks}
     if fa and fb and not fa & fb:

@@ -320,3 +320,16 @@ def test_the_other_tense_is_not_taken_for_it(chars, sister, text, not_this):
 )  # fmt: skip
 def test_a_question_or_a_negation_is_neither_tried_nor_will_try(chars, sister, text):
     assert match(chars, sister, text, after="told") not in ("tried_recommendation", "will_try")
+
+
+# --- the archive: watched already (done, again, in the past) or still to watch --------------------
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("アーカイブ最後まで見終わった！", "archive_watched"), ("歌枠のアーカイブ、もう5回聴いた", "archive_watched"),
+     ("アーカイブ2周目してる", "archive_watched"), ("見逃したけどアーカイブで見たよ", "archive_watched"),
+     ("あとでアーカイブ見るね", "archive_watch"), ("アーカイブ見たいけど時間ない", "archive_watch"),
+     ("見逃した…アーカイブで追います", "archive_watch")],
+)  # fmt: skip
+def test_an_archive_already_watched_is_thanked_not_waited_for(chars, sister, text, expected):
+    assert match(chars, sister, text) == expected
