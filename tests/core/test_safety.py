@@ -1256,6 +1256,12 @@ def test_round_21s_look_alikes_stay_harmless(text):
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "sexual"), verdict
 
 
+def test_a_rule_reads_every_clause_not_only_the_one_before_the_first_question_mark():
+    # the exclusions of a rule (not a film, not a game) are read per clause, and so is what it looks for
+    verdict = classify("ねえ聞いて？涙が勝手に出てくる", RULES, model=False)
+    assert verdict is not None and verdict.kind == "concern", verdict
+
+
 def test_a_writers_own_thought_said_in_earnest_is_no_title():
     verdict = classify("私がいない方がみんな幸せなんじゃないかなって本気で思ってる", RULES, model=False)
     assert verdict is not None and verdict.kind == "crisis", verdict
