@@ -673,3 +673,15 @@ def test_a_noun_that_names_a_question_asks_nothing_in_a_line_that_tells():
         "教えていただいた方法、今夜からやってみます。", "理由があって休みました", "上達の方法は？"
     )
     assert told.reading.statement and reason.reading.statement and not asked.reading.statement
+
+
+def test_fans_words_for_a_good_thing_a_stronger_aim_and_no_motivation():
+    from botan_line.ops.paraphrase import similarity
+
+    good, glad, aim, better, none, gone = _read_all(
+        "最近いいことあった？", "最近嬉しかったことある？", "エイム良くするにはどうすればいい？",
+        "FPS強くなるコツ教えて", "勉強のやる気出ないときどうしたらいい？", "勉強やる気出す方法教えて",
+    )  # fmt: skip
+    assert similarity(good.reading, glad.reading) > 0.55
+    assert similarity(aim.reading, better.reading) > 0.55
+    assert not none.reading.negated and similarity(none.reading, gone.reading) > 0.55
