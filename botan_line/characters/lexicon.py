@@ -268,10 +268,11 @@ IMPLIES = {"this_season": ("now",)}
 STANCE = frozenset({"like", "recommend"})
 
 # a thing and the kinds of it a fan may name: two questions about it that name different kinds (or one
-# a kind and the other none) ask two things: 次の歌枠いつ？ is not 次の配信いつ？, whose answer may be a game
+# a kind and the other none) ask two things: 次の歌枠いつ？ is not 次の配信いつ？, whose answer may be a game,
+# and 次の三姉妹配信いつ？ is not either
 KINDS = {
     "stream": frozenset({"sing", "karaoke", "game", "fps", "apex", "valorant", "horror", "mobile_game", "gacha", "collab",
-                         "solo", "book", "light_novel", "manga", "anime", "movie", "cover_song", "original_song"}),
+                         "solo", "sisters", "book", "light_novel", "manga", "anime", "movie", "cover_song", "original_song"}),
 }  # fmt: skip
 
 # asking without a question word: 教えて, 知りたい (compatible with any kind of question)

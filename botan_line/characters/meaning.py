@@ -508,6 +508,11 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         family = ASK_FAMILY[sig.ask]
         if any(ASK_FAMILY[a] != family for a in r.asks):
             return Verdict(0.0, False, f"asks {'/'.join(sorted(r.asks))}, not {sig.ask}")
+    for thing, kinds in lexicon.KINDS.items():  # 次の歌枠いつ？ learned: not 次の配信いつ？, nor the reverse
+        if thing in r.concepts and thing in sig.required:
+            want, have = kinds.intersection(sig.required), kinds.intersection(r.concepts)
+            if (want and not want & have) or have - want - sig.optional:
+                return Verdict(0.0, False, f"another kind of {thing}")
     found = total = 0.0
     missed, loose, unsaid = [], [], []
     stood_in: tuple[str | None, ...] = ()

@@ -685,3 +685,12 @@ def test_fans_words_for_a_good_thing_a_stronger_aim_and_no_motivation():
     assert similarity(good.reading, glad.reading) > 0.55
     assert similarity(aim.reading, better.reading) > 0.55
     assert not none.reading.negated and similarity(none.reading, gone.reading) > 0.55
+
+
+def test_a_learned_question_about_a_kind_of_stream_answers_only_that_kind():
+    m = matcher(("next_singing", ["次の歌枠いつ？", "次の歌配信いつ？", "次歌う配信はいつ？"]))
+    assert ask(m, "歌枠の次はいつやる？") == "next_singing"
+    assert ask(m, "次の配信いつ？") is None
+    assert ask(m, "次のゲーム配信いつ？") is None
+    m = matcher(("next_stream", ["次の配信いつ？", "次の配信っていつ？", "次いつ配信する？"]))
+    assert ask(m, "次の三姉妹配信いつ？") is None
