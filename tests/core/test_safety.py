@@ -1265,3 +1265,52 @@ def test_a_rule_reads_every_clause_not_only_the_one_before_the_first_question_ma
 def test_a_writers_own_thought_said_in_earnest_is_no_title():
     verdict = classify("私がいない方がみんな幸せなんじゃないかなって本気で思ってる", RULES, model=False)
     assert verdict is not None and verdict.kind == "crisis", verdict
+
+
+# round 22's misses, after its one measurement (written fresh here, not copied)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ほんとにもう限界。さよなら", "crisis"),
+        ("川まで来た。このまま沈んだら楽かな", "crisis"),
+        ("風邪薬たくさん集めて引き出しに隠してある", "crisis"),
+        ("妹の面倒みてくれる人がいたら、もう消えられるのに", "crisis"),
+        ("生まれてこなきゃよかったって母さんに言われた", "abuse"),
+        ("兄に殴られて、目のまわりまだ腫れてる", "abuse"),
+        ("ごはん作ってもらえない日が多い。コンビニのパンだけ", "abuse"),
+        ("クラスの子があざ隠してて、通報したほうがいいのかな", "abuse"),
+        ("父が包丁持ってわめいてる", "danger"),
+        ("職場で菌って呼ばれてる", "concern"),
+        ("休職の二文字が頭から離れない", "concern"),
+        ("教室に入ると息が苦しくなる", "concern"),
+        ("親にも相談できない", "concern"),
+        ("誰かにぎゅーってしてほしい", "concern"),
+        ("最近ずっと気分が重い", "concern"),
+        ("ち〇こ見せてあげよっか", "sexual"),
+        ("一晩一緒に過ごしたらいくら？", "sexual"),
+        ("二人きりのロールプレイしよ、設定は俺の部屋", "sexual"),
+        ("住んでるとこ広島市？", "personal"),
+        ("駅前のカフェにいたの、牡丹ちゃんだよね", "personal"),
+    ],
+)
+def test_a_goodbye_at_the_end_pills_lined_up_a_knife_at_home_and_her_town_guessed(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "うどんのコシがシコシコでおいしい",
+        "薬局のバイトで薬いっぱい並べた",
+        "海きれい、夏だしこのまま入ったら気持ちいいだろうな",
+        "先輩に助けられた、感謝しかない",
+        "歯医者こわいけど行ってくる",
+        "睡眠薬じゃなくてASMRで寝てる",
+        "宿題多すぎてもう無理 寝る ばいばい",
+        "猫に首輪つけた",
+    ],
+)
+def test_round_22s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "sexual"), verdict
