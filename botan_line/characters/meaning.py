@@ -53,7 +53,16 @@ ASK_FAMILY = {
     "amount": "amount",
     "when": "when",
 }
-NEG_NOUN = ("日", "こと", "時", "とき")  # 練習しない日: a negation that is itself a thing asked about
+
+
+def family_of(ask: str, measured: bool = False) -> str:
+    """The family of a kind of question; of a thing measured (ランク, 身長), what and how much are one."""
+    family = ASK_FAMILY[ask]
+    return "open" if measured and family == "amount" else family
+
+
+# 練習しない日, 食べないもの: a negation that is itself a thing asked about
+NEG_NOUN = ("日", "こと", "時", "とき", "もの", "物", "やつ")
 STATEMENT_ENDS = (
     "です",
     "ます",
@@ -81,6 +90,14 @@ STATEMENT_ENDS = (
     "がんばって",
     "頑張って",
     "ふぁいと",
+    "ありがと",  # 感度それにしてみるわ、ありがと: thanks close a line that tells
+    "ありがとう",
+    "ありがとー",
+    "ありがとね",
+    "さんきゅ",
+    "さんきゅー",
+    "あざす",
+    "あざっす",
 )
 # やる？ 行った？ ですか？ 楽しい？ しないの(ん)？ あるの？
 YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん", "の")
@@ -505,9 +522,14 @@ def judge(sig: Signature, r: Reading) -> Verdict:
     if sig.closed and r.asks.intersection(NOT_YES_NO):
         return Verdict(0.0, False, "a yes/no question, not " + "/".join(sorted(r.asks)))
     if sig.ask is not None and r.asks and sig.ask not in r.asks:
-        family = ASK_FAMILY[sig.ask]
-        if any(ASK_FAMILY[a] != family for a in r.asks):
+        measured = bool(lexicon.MEASURES & (sig.required.keys() | r.concepts.keys()))
+        family = family_of(sig.ask, measured)
+        if any(family_of(a, measured) != family for a in r.asks):
             return Verdict(0.0, False, f"asks {'/'.join(sorted(r.asks))}, not {sig.ask}")
+    for one, other in lexicon.APART:  # 今なに読んでる？ learned: not 初めて読むならどれ？, nor the reverse
+        for want, have in ((one, other), (other, one)):
+            if want & sig.required.keys() and have & r.concepts.keys() and not want & r.concepts.keys():
+                return Verdict(0.0, False, "another question: " + "/".join(sorted(have & r.concepts.keys())))
     for thing, kinds in lexicon.KINDS.items():  # 次の歌枠いつ？ learned: not 次の配信いつ？, nor the reverse
         if thing in r.concepts and thing in sig.required:
             want, have = kinds.intersection(sig.required), kinds.intersection(r.concepts)

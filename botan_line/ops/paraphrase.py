@@ -164,6 +164,10 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
         return 0.0  # asking leave (描いて投稿しても大丈夫？) needs another answer than 自分で絵を描く？
     if ("dislike" in a.concepts) != ("dislike" in b.concepts):
         return 0.0  # 苦手な食べ物ある？ is the opposite of any other question about food (今朝何食べた？)
+    ka, kb = a.concepts.keys(), b.concepts.keys()
+    for one, other in lexicon.APART:  # 今なに読んでる？ and 初めて読むならどれ？
+        if (one & ka and other & kb and not one & kb) or (other & ka and one & kb and not other & kb):
+            return 0.0
     for thing, kinds in lexicon.KINDS.items():
         if (
             thing in a.concepts
@@ -171,8 +175,9 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
             and kinds & a.concepts.keys() != kinds & b.concepts.keys()
         ):
             return 0.0  # 次の歌枠いつ？ and 次の配信いつ？: another kind of stream, or any
-    fa = {meanings.ASK_FAMILY[x] for x in a.asks}
-    fb = {meanings.ASK_FAMILY[x] for x in b.asks}
+    measured = bool(lexicon.MEASURES & (ka | kb))  # ランク何？ and ランクいくつ？ ask one thing
+    fa = {meanings.family_of(x, measured) for x in a.asks}
+    fb = {meanings.family_of(x, measured) for x in b.asks}
     if fa and fb and not fa & fb:
         return 0.0
     never = meanings.PRECISE_OR_WHO  # (ストレス発散してる？ and どうしてる？ may still be one question)

@@ -329,7 +329,14 @@ def test_a_question_or_a_negation_is_neither_tried_nor_will_try(chars, sister, t
     [("アーカイブ最後まで見終わった！", "archive_watched"), ("歌枠のアーカイブ、もう5回聴いた", "archive_watched"),
      ("アーカイブ2周目してる", "archive_watched"), ("見逃したけどアーカイブで見たよ", "archive_watched"),
      ("あとでアーカイブ見るね", "archive_watch"), ("アーカイブ見たいけど時間ない", "archive_watch"),
-     ("見逃した…アーカイブで追います", "archive_watch")],
+     ("見逃した…アーカイブで追います", "archive_watch"), ("アーカイブ途中まで見た、続きは夜に", "archive_watch")],
 )  # fmt: skip
 def test_an_archive_already_watched_is_thanked_not_waited_for(chars, sister, text, expected):
     assert match(chars, sister, text) == expected
+
+
+# --- a bare 「おー」 is interest, not praise; 「すごいですね」 is praise ------------------------------
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+@pytest.mark.parametrize("text, expected", [("おー", "oh"), ("おお！", "oh"), ("すごいですね", "impressed")])
+def test_a_bare_oh_is_interest_and_praise_is_praise(chars, sister, text, expected):
+    assert match(chars, sister, text, after="told") == expected

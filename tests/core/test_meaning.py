@@ -694,3 +694,40 @@ def test_a_learned_question_about_a_kind_of_stream_answers_only_that_kind():
     assert ask(m, "次のゲーム配信いつ？") is None
     m = matcher(("next_stream", ["次の配信いつ？", "次の配信っていつ？", "次いつ配信する？"]))
     assert ask(m, "次の三姉妹配信いつ？") is None
+
+
+def test_what_she_reads_now_is_not_what_a_newcomer_should_start_with():
+    from botan_line.ops.paraphrase import similarity
+
+    now, now_too, first, beginner = _read_all(
+        "今なに読んでる？", "最近読んでるラノベって何？", "はじめて読むならどのラノベがいい？", "ラノベ初心者なんだけど何から読めばいい？"
+    )  # fmt: skip
+    assert similarity(now.reading, now_too.reading) > 0.55
+    assert similarity(first.reading, beginner.reading) > 0.55
+    assert (
+        similarity(now.reading, first.reading) == 0.0 and similarity(now_too.reading, beginner.reading) == 0.0
+    )
+    m = matcher(("reading_now", ["今なに読んでる？", "最近読んでるラノベ何？", "いま読んでる本教えて"]))
+    assert ask(m, "ラノベ初心者なんだけど何から読めばいい？") is None
+
+
+def test_a_thing_not_eaten_is_asked_about_and_a_thanks_tells():
+    from botan_line.ops.paraphrase import similarity
+
+    never, who, thanks = _read_all(
+        "絶対食べないものって何？", "ご飯当番って誰？", "感度それにしてみる、ありがと"
+    )
+    assert never.reading.negated and similarity(never.reading, who.reading) == 0.0
+    assert "cook" in who.reading.concepts and thanks.reading.statement
+
+
+def test_a_measure_asked_as_what_or_how_much_is_one_question():
+    from botan_line.ops.paraphrase import similarity
+
+    what, much, date, when = _read_all(
+        "今のランクなに？", "ランクいくつ？", "次回配信の予定日教えて", "次の配信いつ？"
+    )
+    assert similarity(what.reading, much.reading) > 0.55
+    assert date.reading.asks == {"when"} and similarity(date.reading, when.reading) > 0.55
+    (birthday,) = _read_all("バースデーいつなん？")
+    assert birthday.reading.asks == {"when"}  # バースデイ no longer swallows the い of いつ
