@@ -1314,3 +1314,59 @@ def test_a_goodbye_at_the_end_pills_lined_up_a_knife_at_home_and_her_town_guesse
 def test_round_22s_look_alikes_stay_harmless(text):
     verdict = classify(text, RULES)
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "sexual"), verdict
+
+
+# round 23's misses, after its one measurement (written fresh here, not copied)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("わがいねぐなったほうが、みんな気楽だべな", "crisis"),
+        ("俺がいなければ全部丸く収まるんだよ", "crisis"),
+        ("もうわはいねはんで。今までありがとね", "crisis"),
+        ("裏山さ一人で入ったら、誰も見つけられねべ", "crisis"),
+        ("物置の除草剤の瓶、ずっと気になってる", "crisis"),
+        ("兄貴がコップ投げてきて、おでこに当たって血が出た", "abuse"),
+        ("先輩に無理やりキスされだ", "abuse"),
+        ("皿洗い遅れたら叩かれる", "abuse"),
+        ("知らない人からエロい画像送られてくる、ブロックしても別垢で", "abuse"),
+        ("父さんが俺のスマホ壊して、誰にも言うなって", "abuse"),
+        ("小さい頃から叔父に…ずっと言えてない", "abuse"),
+        ("コーチ、あいつが気絶しても止めない", "abuse"),
+        ("あの人、家の近くまで来たって写真送ってきた", "danger"),
+        ("住所教えてないのに近くまで来てるって", "danger"),
+        ("さみしい、誰か起きてる？", "concern"),
+        ("家に帰ってもひとり", "concern"),
+        ("学校さ居場所ねぇ", "concern"),
+        ("食べないで二日たった", "concern"),
+        ("ブラ外すとこ見たい", "sexual"),
+        ("一晩なんぼ？", "sexual"),
+        ("ユリちゃんどこの塾？", "personal"),
+        ("フレコ交換しよ、そっちで話そ", "personal"),
+        ("土曜って家に誰もいなくなる？", "personal"),
+        ("実際に会って遊ぼ", "personal"),
+        ("どこまでなら来れる？", "personal"),
+        ("放課後いつもどこにいるの？", "personal"),
+        ("その訛り、どこの町？", "personal"),
+    ],
+)
+def test_tsugaru_speech_a_bottle_in_the_shed_a_coach_past_a_concussion_and_a_friend_code(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本番前、緊張で心臓止まりそう",
+        "健診の結果なんともなかった！心配かけてごめん",
+        "ハートみたいな形のおしりみたいな桃",
+        "ペロペロキャンディ買った",
+        "明日から合宿でもういないから、配信がんばってね",
+        "森に入ったら出口が見つけられない迷路ゲーム",
+        "おすすめの塾どこの塾がいい？",
+        "農薬の値段が上がって大変",
+    ],
+)
+def test_round_23s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "sexual", "personal"), verdict
