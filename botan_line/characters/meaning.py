@@ -55,10 +55,11 @@ ASK_FAMILY = {
 }
 
 
-def family_of(ask: str, measured: bool = False) -> str:
-    """The family of a kind of question; of a thing measured (ランク, 身長), what and how much are one."""
+def family_of(ask: str, measured: bool = False, timelike: bool = False) -> str:
+    """The family of a kind of question; of a thing measured (ランク, 身長), what and how much are one,
+    and of a thing that is a time (季節), what and when."""
     family = ASK_FAMILY[ask]
-    return "open" if measured and family == "amount" else family
+    return "open" if (measured and family == "amount") or (timelike and family == "when") else family
 
 
 # 練習しない日, 食べないもの: a negation that is itself a thing asked about
@@ -99,8 +100,8 @@ STATEMENT_ENDS = (
     "あざす",
     "あざっす",
 )
-# やる？ 行った？ ですか？ 楽しい？ しないの(ん)？ あるの？
-YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん", "の")
+# やる？ 行った？ ですか？ 楽しい？ しないの(ん)？ あるの？ 得意ですかな
+YES_NO_ENDS = ("る", "た", "か", "い", "ない", "ん", "の", "かな", "かね")
 PRECISE = ("when", "amount")
 # what a yes/no question never answers: when, how much, who, how or why (まだ起きてる？ is not 誰が一番早く
 # 起きる？; 英語話せる？ is not どうやったら英語話せる？). What and which it may: おすすめある？ asks for one.
@@ -366,12 +367,14 @@ class Reader:
         if chosen and chosen[-1][2].kind == ASK and _copula_at_end(text, chosen[-1][0]):
             chosen[-1] = (chosen[-1][0], chosen[-1][1], _FRAME_ENTRY)
         qs, qe = 0, len(text)  # the sentence that asks
+        told = False  # no sentence asks and an earlier one tells (リップ試してみた！色好き)
         if breaks:
             bounds = [0, *(b for b in breaks if 0 < b < len(text)), len(text)]
             sentences = list(zip(bounds, bounds[1:], strict=False))
             asking = [i for i, (a, b) in enumerate(sentences)
                       if any(a <= s < b and (e.kind in (ASK, REQUEST) or e.ask) for s, _e, e in chosen)]  # fmt: skip
             at = asking[-1] if asking else len(sentences) - 1
+            told = not asking and any(text[a:b].endswith(STATEMENT_ENDS) for a, b in sentences[:-1])
             qs, qe = sentences[at]
             for a, b in sentences[at + 1 :]:  # an afterthought that ends in a particle narrows the question
                 if not text[a:b].endswith(AFTERTHOUGHT):  # (好きなキャラ誰？ラノベ限定で)
@@ -461,7 +464,9 @@ class Reader:
                     r.asks.add(entry.ask)
                     spoken = True
         r.statement = not (question or spoken or r.request or text.endswith(("ある", "いる"))) and (
-            text.endswith(STATEMENT_ENDS) or (text.endswith(("な", "わ")) and not text.endswith("かな"))
+            told
+            or text.endswith(STATEMENT_ENDS)
+            or (text.endswith(("な", "わ")) and not text.endswith("かな"))
         )  # 面白かったな tells; どうかな asks; 好きな曲ある asks whether there is one
         r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
         habit = habit and "who" not in r.asks and _UNLIKE.isdisjoint(concepts)  # 誰が一番うまい？ 一番苦手な…
@@ -522,10 +527,15 @@ def judge(sig: Signature, r: Reading) -> Verdict:
     if sig.closed and r.asks.intersection(NOT_YES_NO):
         return Verdict(0.0, False, "a yes/no question, not " + "/".join(sorted(r.asks)))
     if sig.ask is not None and r.asks and sig.ask not in r.asks:
-        measured = bool(lexicon.MEASURES & (sig.required.keys() | r.concepts.keys()))
-        family = family_of(sig.ask, measured)
-        if any(family_of(a, measured) != family for a in r.asks):
+        named = sig.required.keys() | r.concepts.keys()
+        measured, timelike = bool(lexicon.MEASURES & named), bool(lexicon.TIMELIKE & named)
+        family = family_of(sig.ask, measured, timelike)
+        if any(family_of(a, measured, timelike) != family for a in r.asks):
             return Verdict(0.0, False, f"asks {'/'.join(sorted(r.asks))}, not {sig.ask}")
+    for turn in lexicon.TURNS:  # 読書以外の趣味ある？ learned: not 趣味なに？, nor the reverse
+        present = turn in r.concepts
+        if (turn in sig.required) != present and (not present or turn not in sig.optional):
+            return Verdict(0.0, False, f"another question: {turn}")
     for one, other in lexicon.APART:  # 今なに読んでる？ learned: not 初めて読むならどれ？, nor the reverse
         for want, have in ((one, other), (other, one)):
             if want & sig.required.keys() and have & r.concepts.keys() and not want & r.concepts.keys():

@@ -48,8 +48,18 @@ def _hira(text: str) -> str:
     return "".join(chr(ord(c) - 0x60) if 0x30A1 <= ord(c) <= 0x30F6 else c for c in text)
 
 
+# never content words: what a loanword folds into when its long vowel goes (カラー is から), or the
+# そう of 読めそう and そうでしたか
+_PARTICLES = frozenset(
+    {"から", "まで", "より", "ので", "のに", "けど", "だけ", "まだ", "もう", "また", "たら", "なら", "そう"}
+)
+
+
 def _usable(form: str) -> bool:
-    """A form worth spotting: two characters or more, or a single kanji (読, 歌)."""
+    """A form worth spotting: two characters or more (not a particle a loanword folded into), or a
+    single kanji (読, 歌)."""
+    if form in _PARTICLES:
+        return False
     return len(form) >= 2 or (len(form) == 1 and ord(form) in range(0x4E00, 0xA000))
 
 
@@ -160,10 +170,10 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
         return 0.0
     if a.statement:  # what fans tell is learned word for word: テスト勉強中 is not 勉強になりました, nor
         return 0.0  # 今日プリクラを買ったんだけど失敗した 今日古着屋で…, whose objects the reader cannot see
-    if ("permission" in a.concepts) != ("permission" in b.concepts):
-        return 0.0  # asking leave (描いて投稿しても大丈夫？) needs another answer than 自分で絵を描く？
-    if ("dislike" in a.concepts) != ("dislike" in b.concepts):
-        return 0.0  # 苦手な食べ物ある？ is the opposite of any other question about food (今朝何食べた？)
+    # 描いて投稿しても大丈夫？ and 自分で絵を描く？; 苦手な食べ物ある？ and 今朝何食べた？; 読書以外の趣味 and 読書中の本
+    for turn in lexicon.TURNS:
+        if (turn in a.concepts) != (turn in b.concepts):
+            return 0.0
     ka, kb = a.concepts.keys(), b.concepts.keys()
     for one, other in lexicon.APART:  # 今なに読んでる？ and 初めて読むならどれ？
         if (one & ka and other & kb and not one & kb) or (other & ka and one & kb and not other & kb):
@@ -176,8 +186,9 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
         ):
             return 0.0  # 次の歌枠いつ？ and 次の配信いつ？: another kind of stream, or any
     measured = bool(lexicon.MEASURES & (ka | kb))  # ランク何？ and ランクいくつ？ ask one thing
-    fa = {meanings.family_of(x, measured) for x in a.asks}
-    fb = {meanings.family_of(x, measured) for x in b.asks}
+    timelike = bool(lexicon.TIMELIKE & (ka | kb))  # 好きな季節はいつ？ and どの季節が好き？ too
+    fa = {meanings.family_of(x, measured, timelike) for x in a.asks}
+    fb = {meanings.family_of(x, measured, timelike) for x in b.asks}
     if fa and fb and not fa & fb:
         return 0.0
     never = meanings.PRECISE_OR_WHO  # (ストレス発散してる？ and どうしてる？ may still be one question)

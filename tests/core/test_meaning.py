@@ -731,3 +731,37 @@ def test_a_measure_asked_as_what_or_how_much_is_one_question():
     assert date.reading.asks == {"when"} and similarity(date.reading, when.reading) > 0.55
     (birthday,) = _read_all("バースデーいつなん？")
     assert birthday.reading.asks == {"when"}  # バースデイ no longer swallows the い of いつ
+
+
+def test_besides_a_thing_asks_another_question_and_an_older_fans_kana_asks_yes_or_no():
+    from botan_line.ops.paraphrase import similarity
+
+    besides, now, good, who = _read_all(
+        "読書以外に趣味ある？", "読書中の本なあに", "料理は得意ですかな", "料理上手なのは誰？"
+    )
+    assert "besides" in besides.reading.concepts and now.reading.asks == {"what"}
+    assert similarity(besides.reading, now.reading) == 0.0
+    assert good.reading.yes_no and similarity(good.reading, who.reading) == 0.0
+    m = matcher(("hobby", ["趣味なに？", "趣味って何？", "趣味教えて"]))
+    assert ask(m, "本以外の趣味なに？") is None
+    assert ask(m, "趣味はなに？") == "hobby"
+
+
+def test_what_a_fan_tried_and_liked_tells_and_a_season_asked_when_is_asked_which():
+    from botan_line.ops.paraphrase import similarity
+
+    tried, colour, when, which = _read_all(
+        "言ってたリップ試してみた！色めっちゃ好き",
+        "好きな色教えて",
+        "好きな季節はいつ？",
+        "どの季節が一番好き？",
+    )
+    assert tried.reading.statement and similarity(tried.reading, colour.reading) == 0.0
+    assert similarity(when.reading, which.reading) > 0.55
+
+
+def test_a_loanword_folded_into_a_particle_is_never_learned_as_a_word():
+    from botan_line.ops.paraphrase import new_words
+
+    words = new_words("カラーだと何が好き？", ["から"])
+    assert all("から" not in forms for forms in words.values())
