@@ -175,6 +175,7 @@ def signature(
             fan=m.fan,
             about=meanings.compact(m.about, canon),
             threshold=m.threshold,
+            usual=m.usual,
         )
     reader = reader or meanings.Reader()
     readings = [reader.read(*_folded(e)) for e in m.examples]  # text, question, breaks, loans

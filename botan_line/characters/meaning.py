@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import ahocorasick
@@ -152,6 +152,7 @@ class Reading:
     unknown_words: tuple[str, ...] = ()
     statement: bool = False
     yes_no: bool = False  # no question word, no request, ends in a predicate: 誕生日配信やる？
+    usual: bool = False  # asks what she usually does (いつも何時から配信してる？), not what comes next
     # concepts of the question that count at least half a point when nothing explains them
     firm: set[str] = field(default_factory=set)
     # concepts said without their word (lexicon.IMPLIES; a habit or superlative such as よく聴く or
@@ -177,6 +178,7 @@ class Signature:
     fan: bool = False
     about: frozenset[str] = frozenset()
     threshold: float = DEFAULT_THRESHOLD
+    usual: bool = False  # most wordings asked what she usually does (いつも, 普段, だいたい)
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +471,7 @@ class Reader:
             or (text.endswith(("な", "わ")) and not text.endswith("かな"))
         )  # 面白かったな tells; どうかな asks; 好きな曲ある asks whether there is one
         r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
+        r.usual = any(text[s:e] in _USUAL for s, e, _entry in chosen)
         habit = habit and "who" not in r.asks and _UNLIKE.isdisjoint(concepts)  # 誰が一番うまい？ 一番苦手な…
         if habit or not _IMPLYING.isdisjoint(concepts):
             r.implied = _implied(concepts, habit)
@@ -512,6 +515,17 @@ def _since(ask: str, text: str, end: int) -> str:
     return "when" if ask == "amount" and text.startswith("から", end) else ask
 
 
+# what she usually does, not what comes next: いつも何時から配信してる？ is not 次の配信いつ？
+_USUAL = frozenset(
+    ("いつも", "普段", "ふだん", "だいたい", "大体", "基本", "基本的に", "毎回", "ことが多い", "ことがおおい")
+)
+
+
+def usual_or_next(a_usual: bool, a: Collection[str], b_usual: bool, b: Collection[str]) -> bool:
+    """Whether one asks what she usually does and the other what comes next (次, 今度), which it does not."""
+    return (a_usual and "next" in b and "next" not in a) or (b_usual and "next" in a and "next" not in b)
+
+
 def judge(sig: Signature, r: Reading) -> Verdict:
     """Does a message with this reading ask the signature's question? The score and, if not, why."""
     if r.statement:
@@ -532,6 +546,8 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         family = family_of(sig.ask, measured, timelike)
         if any(family_of(a, measured, timelike) != family for a in r.asks):
             return Verdict(0.0, False, f"asks {'/'.join(sorted(r.asks))}, not {sig.ask}")
+    if usual_or_next(sig.usual, sig.required.keys() | sig.optional, r.usual, r.concepts.keys()):
+        return Verdict(0.0, False, "usually, not next" if sig.usual else "next, not usually")
     for turn in lexicon.TURNS:  # 読書以外の趣味ある？ learned: not 趣味なに？, nor the reverse
         present = turn in r.concepts
         if (turn in sig.required) != present and (not present or turn not in sig.optional):
@@ -676,4 +692,5 @@ def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) 
         fan=sum(r.fan for r in readings) > half,
         about=max((r.about for r in readings), key=lambda a: sum(x.about == a for x in readings)),
         threshold=threshold,
+        usual=sum(r.usual for r in readings) > half,
     )

@@ -174,6 +174,8 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     for turn in lexicon.TURNS:
         if (turn in a.concepts) != (turn in b.concepts):
             return 0.0
+    if meanings.usual_or_next(a.usual, a.concepts.keys(), b.usual, b.concepts.keys()):
+        return 0.0  # いつも何時から配信してる？ and 次の配信いつ？
     ka, kb = a.concepts.keys(), b.concepts.keys()
     for one, other in lexicon.APART:  # 今なに読んでる？ and 初めて読むならどれ？
         if (one & ka and other & kb and not one & kb) or (other & ka and one & kb and not other & kb):
@@ -347,6 +349,7 @@ def meaning_of(
         "fan": sig.fan,
         "about": sorted(sig.about),
         "threshold": sig.threshold,
+        **({"usual": True} if sig.usual else {}),
         **({"also": variants} if variants else {}),
     }
 
@@ -399,6 +402,7 @@ def signature(body: dict) -> meanings.Signature:
         fan=body.get("fan", False),
         about=frozenset(body.get("about", [])),
         threshold=body.get("threshold", meanings.DEFAULT_THRESHOLD),
+        usual=body.get("usual", False),
     )
 
 

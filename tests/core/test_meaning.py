@@ -765,3 +765,21 @@ def test_a_loanword_folded_into_a_particle_is_never_learned_as_a_word():
 
     words = new_words("カラーだと何が好き？", ["から"])
     assert all("から" not in forms for forms in words.values())
+
+
+def test_what_she_usually_does_is_not_what_comes_next():
+    from botan_line.ops.paraphrase import Analyst, meaning_of, signature, similarity
+
+    m = matcher(
+        (
+            "usual_time",
+            ["いつも何時から配信してる？", "配信はだいたい何時から？", "普段の配信って何時スタート？"],
+        )
+    )
+    assert ask(m, "次の配信いつ？") is None
+    assert ask(m, "いつも何時ごろ配信してるの？") == "usual_time"
+    usual, next_one = _read_all("だいたい何時に配信始めるの？", "次の配信はいつかしら")
+    assert similarity(usual.reading, next_one.reading) == 0.0
+    members = _read_all("いつも何時から配信？", "配信っていつも何時から？", "だいたい何時に配信始めるの？")
+    body = meaning_of(members, Analyst(NAMES, "botan"))
+    assert body["usual"] and signature(body).usual  # kept with a learned pattern, read back
