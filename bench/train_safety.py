@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
+import os
 import sys
 import zlib
 from collections import Counter
@@ -338,7 +340,14 @@ def export(
     coef = model.coef_.T  # (features, classes)
     grams = sorted(vec.vocab, key=lambda g: (gram_key(g), g))  # the reader streams it into sorted arrays
     kept = 0
-    with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
+    # written beside the table and renamed over it: a process reading the table meanwhile (a test's worker,
+    # the bot) sees the old one or the new one, never half of one
+    part = out.with_name(out.name + ".part")
+    with (
+        part.open("wb") as raw,
+        gzip.GzipFile(filename=str(out), mode="wb", fileobj=raw, compresslevel=9) as packed,
+        io.TextIOWrapper(packed, encoding="utf-8") as f,
+    ):
         header = {
             "classes": classes,
             "bias": [round(float(b), 4) for b in model.intercept_],
@@ -358,6 +367,7 @@ def export(
                 continue
             f.write(gram + "\t" + ",".join(map(str, q)) + "\n")
             kept += 1
+    os.replace(part, out)
     print(f"wrote {out}: {kept} of {len(grams)} n-grams, {out.stat().st_size // 1024} KB")
 
 
