@@ -1370,3 +1370,61 @@ def test_tsugaru_speech_a_bottle_in_the_shed_a_coach_past_a_concussion_and_a_fri
 def test_round_23s_look_alikes_stay_harmless(text):
     verdict = classify(text, RULES)
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "sexual", "personal"), verdict
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ロープなら倉庫にいくらでもあるけん、いつでもできる", "crisis"),
+        ("向こうに行けば楽になれるかな", "crisis"),
+        ("今から崖に行く。返事はいらんけん", "crisis"),
+        ("ばいばい。みんなのことずっと大好きだった", "crisis"),
+        ("弟のこと頼むって誰に言えばいいんだろ", "crisis"),
+        ("寝てる子にごめんねって言った。もう決めたから", "crisis"),
+        ("誰も気にせんやろ、おらんごとなっても", "crisis"),
+        ("蹴られた脇腹…じゃなくて蹴られたお腹がまだ痛い", "abuse"),
+        ("義父が夜中に妹の部屋に入ってくる", "abuse"),
+        ("姪に裸の写真送れってDM来てる、13歳だよ", "abuse"),
+        ("夜中に玄関の外から名前呼ばれた", "danger"),
+        ("さみしか", "concern"),
+        ("眠れへんし、目つむったら動悸がする", "concern"),
+        ("この先が見えやん", "concern"),
+        ("最近ぜんぜん笑えなくなった", "concern"),
+        ("おいなんかおっても意味なか", "concern"),
+        ("クラスのやつにパシリにされてる", "concern"),
+        ("イライラして壁殴ってしまった", "concern"),
+        ("希望とかもう持てない", "concern"),
+        ("誰かと話したい。誰でもいい", "concern"),
+        ("ご飯つくる気力もない", "concern"),
+        ("妹がずっと部屋にこもってばっかり", "concern"),
+        ("娘が食べへんくて、痩せすぎてる", "concern"),
+        ("うつってどうやったら分かるの", "concern"),
+        ("私ってなんでこんなに弱いんだろ", "concern"),
+        ("花相さんとやりたい", "sexual"),
+        ("五万あげるからいけない写真撮って", "sexual"),
+        ("来月大阪行くから会わない？", "personal"),
+        ("ユリちゃんの学校の制服見せて", "personal"),
+        ("その時間に行くけん待っとって", "personal"),
+        ("牡丹ちゃんの通学路どこ？", "personal"),
+    ],
+)
+def test_goto_and_kishu_speech_a_rope_on_the_boat_a_niece_and_a_way_to_school(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ユリの学校の制服、デザインの元ネタってある？",
+        "尊すぎてイライラ…じゃなくて壁殴りたい笑",
+        "牡丹ちゃんとやりたいゲームある？",
+        "霧で先が見えない、運転こわい",
+        "ガチャ爆死、気力ない笑",
+        "夜中に窓の外から名前呼ばれたと思ったら兄だった",
+        "卒業おめでとう、ばいばい。ずっと好きだった",
+    ],
+)
+def test_round_24s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "personal", "sexual"), verdict
