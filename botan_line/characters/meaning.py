@@ -43,7 +43,7 @@ CONTENT, TIME, ASK, REQUEST, NEG, FAN, FRAME, CUT, NAME, HABIT = range(10)
 CUTS = (
     "けど けれど けれども だけど ですが ますが ましたが のですが んですが たんですが ところで ちなみに そもそも "
     "さて 逆に いから たいから ので んで てさ けどさ ました でした です ます ております しております てます "
-    "だよね んだよね よね"
+    "だよね んだよね よね んです なんです たんです なんよ"
 ).split()
 ASK_FAMILY = {
     "what": "open",
@@ -91,6 +91,10 @@ STATEMENT_ENDS = (
     "がんばって",
     "頑張って",
     "ふぁいと",
+    "がんばろ",  # 受験頑張るけん一緒に頑張ろ: let's both, not a question about exams
+    "頑張ろ",
+    "がんばろう",
+    "頑張ろう",
     "ありがと",  # 感度それにしてみるわ、ありがと: thanks close a line that tells
     "ありがとう",
     "ありがとー",
@@ -121,6 +125,9 @@ AFTERTHOUGHT = (
 )  # a yes/no question is not one of these: 誕生日配信やる？ asks no date
 _SOFT = lexicon.SOFT
 _SOFT_FOR = {ask: _SOFT | more for ask, more in lexicon.SOFT_WHEN_ASKED.items()}
+# 〜よる, 〜よった (Iyo, Hiroshima, Kyushu: 読みよる is 読んでる): the frame takes the verb's last kana
+_I_ROW = frozenset("いきしちにひみりぎじびぴ")
+_PROGRESSIVE = frozenset("しよる しよった りよる みよる きよる べよる びよる いよる".split())
 _BY_SIZE = operator.itemgetter(0, 1, 2)
 _FIRST = operator.itemgetter(0)
 _KANJI = re.compile(r"[\u4e00-\u9fff\u3005a-z0-9]")
@@ -341,6 +348,21 @@ class Reader:
                 return not (start == s and end == e and text[s:e] in self.kana_kept)
         return False
 
+    @staticmethod
+    def _stems(spans: list, taken: int, progressive: list) -> list:
+        """The verb a dialect progressive ends (読みよる, 起きよる, 書きよった) shares its last kana with the
+        frame (みよる): the longest content word ending on that kana, otherwise free, is read too."""
+        out = []
+        for fs, _fe, _entry in progressive:
+            for neg, _later, start, entry in spans:  # longest first
+                end = start - neg
+                if entry.kind == CONTENT and start < fs and end == fs + 1:
+                    if not taken & (((1 << (fs - start)) - 1) << start):
+                        taken |= ((1 << (fs - start)) - 1) << start
+                        out.append((start, end, entry))
+                        break
+        return out
+
     def read(self, text: str, question: bool = False, breaks: tuple[int, ...] = (),
              loans: tuple[str, ...] = ()) -> Reading:  # fmt: skip
         """``breaks``: where a sentence ended inside ``text`` (normalize's ``breaks``): the sentence that
@@ -362,6 +384,15 @@ class Reader:
             if not taken & bits:
                 taken |= bits
                 chosen.append((start, start - neg, entry))
+        if progressive := [c for c in chosen if c[2].kind == FRAME and text[c[0] : c[1]] in _PROGRESSIVE]:
+            chosen += self._stems(spans, taken, progressive)
+        if "よ" in text:  # 過ごしよる: after a verb's i-row kana, よる is the progressive, not the night
+            chosen = [
+                (s, e, _FRAME_ENTRY)
+                if e - s == 2 and text[s:e] == "よる" and s and text[s - 1] in _I_ROW
+                else (s, e, x)
+                for s, e, x in chosen
+            ]
         chosen.sort(key=_FIRST)
         kana_spans = self._loan_spans(text, loans) if loans else ()
         if kana_spans:

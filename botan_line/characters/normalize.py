@@ -46,6 +46,8 @@ _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002190-\U000021ff\U00002300-\U000023ff\U000025a0-\U000027bf"
     "\U00002b00-\U00002bff\ufe0e\ufe0f\u200d\u20e3\U000e0020-\U000e007f\u3030\u303d]+"
 )
+# 朝練なんよ〜🎺😪 何時に起きる？: emoji and then a space end a sentence, as 。 does
+_EMOJI_SPACE = re.compile(f"(?:{_EMOJI.pattern})[ \t]+(?=\\S)")
 _STRETCH = re.compile(r"(.)\1{2,}")  # すごいいいい → すごい, wwwww → w
 # after NFKC and before the table: う〜ん, ウーーン → う(ー)ん
 _LONG_BEFORE_N = re.compile("[ー―‐\\-~〜〰ｰ]+(?=[んン])")
@@ -118,6 +120,8 @@ def _fold(text: str, contained: bool) -> str:
     t = unicodedata.normalize("NFKC", text).lower()
     if "ん" in t or "ン" in t:
         t = _LONG_BEFORE_N.sub(_KEEP_LONG, t)
+    if " " in t:  # after NFKC a full-width space is one too
+        t = _EMOJI_SPACE.sub("。", t)
     t = _EMOJI.sub(_BREAK, t.translate(_TABLE))
     if len(t) > 1:
         if (

@@ -23,6 +23,7 @@ often an opposite or a sibling (連敗/連勝, ヘッドホン/イヤホン, 朝
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -82,8 +83,8 @@ def new_words(text: str, unknown: Iterable[str], framing: set[str] | None = None
         surface = fold(w.surface, contained=True)
         if f.pos1 not in CONTENT_POS or f.pos2 == "数詞" or not surface:
             continue
-        if not any(surface in p or p in surface for p in pieces):
-            continue
+        if not any(surface in p or (p in surface and _usable(p)) for p in pieces):
+            continue  # (an ending left over, る of 起きる where 起き is known, makes no new word)
         reading = _hira(f.lForm or f.kana or w.surface)
         forms = {surface, fold(f.lemma or "", contained=True), fold(f.orthBase or "", contained=True)}
         if f.pos1 in ("動詞", "形容詞"):  # inflected: the stem is what every form shares (読ん, 読む → 読)
@@ -196,13 +197,13 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     never = meanings.PRECISE_OR_WHO  # (ストレス発散してる？ and どうしてる？ may still be one question)
     if (a.yes_no and b.asks.intersection(never)) or (b.yes_no and a.asks.intersection(never)):
         return 0.0  # 誕生日配信やる？ is not 誕生日いつ？, まだ起きてる？ not 誰が一番に起きる？
-    said = a.concepts.keys() & b.concepts.keys()
+    has_a, has_b = a.concepts.keys() | a.implied.keys(), b.concepts.keys() | b.implied.keys()
+    said = has_a & has_b  # ラノベ says 本 (lexicon.IMPLIES)
     if not said - lexicon.GENERIC and not _within(a, b, said):
         return 0.0  # sharing only 好き or 今 is sharing no topic
     if _bare(a) != _bare(b) and not said - _TIME_IDS:
         return 0.0  # 今日なにしてた？ asks about the day; 今日のひるめしなに？ about one thing in it
     # what one says without its word (一番よく聴く: 好き; 今期: 今) is shared with the other's word
-    has_a, has_b = a.concepts.keys() | a.implied.keys(), b.concepts.keys() | b.implied.keys()
     shared = sum(_weight(c, framing) for c in has_a & has_b if c in a.concepts or c in b.concepts)
     only_a = sum(_weight(c, framing) for c in (a.tail or a.concepts) if c not in has_b)
     only_b = sum(_weight(c, framing) for c in (b.tail or b.concepts) if c not in has_a)
@@ -235,11 +236,19 @@ def _apart(a: list[meanings.Reading], b: list[meanings.Reading]) -> bool:
     return False
 
 
+# おはみかん, こんばんわんこ: a greeting in a playful shape of the fan's own, not a question about みかん
+_GREETING = re.compile(r"^(?:おは|おっは|こんばん|ばんわ|こんにち|おやす)(?!な|し|こ|か|だ|ず|ぎ|ら)")
+
+
+def _greeting(text: str) -> bool:
+    return len(text) <= 8 and bool(_GREETING.match(text))
+
+
 def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[Wording]]:
     """Group read wordings: the most similar pairs first, two groups merging only when every wording of
     one resembles every wording of the other (complete link: no chains of near-misses). A wording
     with no content words (a bare verb, a reaction) never joins anything and is never a candidate."""
-    read = [w for w in wordings if w.reading and w.reading.concepts]
+    read = [w for w in wordings if w.reading and w.reading.concepts and not _greeting(w.text)]
     readings = [w.reading for w in read if w.reading is not None]  # one per wording of ``read``
     framing: set[str] = set().union(*(w.framing for w in read))
     pairs = []

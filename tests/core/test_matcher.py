@@ -340,3 +340,11 @@ def test_an_archive_already_watched_is_thanked_not_waited_for(chars, sister, tex
 @pytest.mark.parametrize("text, expected", [("おー", "oh"), ("おお！", "oh"), ("すごいですね", "impressed")])
 def test_a_bare_oh_is_interest_and_praise_is_praise(chars, sister, text, expected):
     assert match(chars, sister, text, after="told") == expected
+
+
+@pytest.mark.parametrize("sister", ["botan", "kasho", "yuri"])
+def test_a_greeting_glued_to_a_word_of_the_fans_own_is_a_playful_greeting(chars, sister):
+    assert match(chars, sister, "おはみかん🍊", "morning") == "playful_morning"
+    assert match(chars, sister, "こんばんみかん", "evening") == "playful_evening"
+    assert match(chars, sister, "おはこ", "morning") != "playful_morning"  # 十八番, not a greeting
+    assert match(chars, sister, "おはなし", "morning") != "playful_morning"

@@ -783,3 +783,53 @@ def test_what_she_usually_does_is_not_what_comes_next():
     members = _read_all("いつも何時から配信？", "配信っていつも何時から？", "だいたい何時に配信始めるの？")
     body = meaning_of(members, Analyst(NAMES, "botan"))
     assert body["usual"] and signature(body).usual  # kept with a learned pattern, read back
+
+
+def test_a_dialect_progressive_keeps_its_verb_and_a_story_told_without_punctuation_is_context():
+    from botan_line.ops.paraphrase import similarity
+
+    iyo, plain, story, bare = _read_all(
+        "毎朝何時に起きよるん",  # 起きよる: the frame きよる shares its き with 起き
+        "朝何時に起きるの？",
+        "カレンダーに推しの誕生日書き込みよるんです誕生日はいつですか",  # no 。: んです ends the story
+        "誕生日いつ？",
+    )
+    assert "wake" in iyo.reading.concepts and not any(c.startswith("w:") for c in iyo.reading.concepts)
+    assert similarity(iyo.reading, plain.reading) > 0.55
+    assert set(story.reading.tail) == {"birthday"} and similarity(story.reading, bare.reading) == 1.0
+
+
+def test_a_stream_date_is_a_stream_and_a_promise_to_go_is_not_asking_for_it():
+    from botan_line.ops.paraphrase import similarity
+
+    date, when, promise = _read_all("次の配信日教えて", "次の配信いつ？", "それ今度絶対行く")
+    assert "stream" in date.reading.concepts and similarity(date.reading, when.reading) == 1.0
+    assert similarity(date.reading, promise.reading) == 0.0
+
+
+def test_an_ending_left_over_makes_no_new_word_and_a_playful_greeting_groups_with_nothing():
+    from botan_line.ops.paraphrase import cluster, new_words
+
+    assert new_words("起きよる", ["起"]) == {"w:おきる": ["起き", "起きる"]}  # the stem itself was not read
+    assert new_words("朝起きるの何時", ["る"]) == {}  # only an ending was
+    words = _read_all("みかん好き？", "みかんって好きなん？", "蜜柑はお好きですか", "おはみかん")
+    groups = cluster(words)
+    assert not any(w.text == "おはみかん" for g in groups for w in g)
+    assert any(len(g) == 3 for g in groups)
+
+
+def test_a_light_novel_is_a_book_a_worry_may_flutter_and_lets_both_try_tells():
+    from botan_line.ops.paraphrase import similarity
+
+    book, novel, manga, advice, cheer, fight, worry = _read_all(
+        "今読んでる本なに？",
+        "今読みよるラノベ教えて",
+        "今読んでる漫画なに？",
+        "受験勉強のコツ教えて",
+        "うちも受験頑張るけん一緒に頑張ろ",
+        "三人ってけんかするん？",
+        "妹のことではらはらするのってどっち？",
+    )
+    assert similarity(book.reading, novel.reading) > 0.55 and similarity(book.reading, manga.reading) == 0.0
+    assert cheer.reading.statement and similarity(advice.reading, cheer.reading) == 0.0
+    assert "worry" in worry.reading.concepts and similarity(fight.reading, worry.reading) < 0.55

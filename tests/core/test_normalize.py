@@ -91,3 +91,10 @@ def test_loanwords_are_the_katakana_words_folding_shortens():
     assert normalize("好きなカラーは？").loans == ("から",)
     assert normalize("推しマーク、サッカー").loans == ("まく", "さっか")
     assert normalize("牡丹チャン、何カナ？そうダヨー").loans == ()
+
+
+def test_emoji_and_then_a_space_end_a_sentence_but_emoji_inside_one_do_not():
+    story = normalize("朝練なんよ〜🎺😪 何時に起きる？")
+    assert story.breaks and story.text[story.breaks[0] :].startswith("何時")
+    assert normalize("みかん🍊好き？").breaks == ()
+    assert normalize("おはよう☀️").breaks == ()
