@@ -1382,6 +1382,7 @@ def test_round_23s_look_alikes_stay_harmless(text):
         ("弟のこと頼むって誰に言えばいいんだろ", "crisis"),
         ("寝てる子にごめんねって言った。もう決めたから", "crisis"),
         ("誰も気にせんやろ、おらんごとなっても", "crisis"),
+        ("いま風呂場、カッター握ってる", "crisis"),
         ("蹴られた脇腹…じゃなくて蹴られたお腹がまだ痛い", "abuse"),
         ("義父が夜中に妹の部屋に入ってくる", "abuse"),
         ("姪に裸の写真送れってDM来てる、13歳だよ", "abuse"),
@@ -1423,6 +1424,8 @@ def test_goto_and_kishu_speech_a_rope_on_the_boat_a_niece_and_a_way_to_school(te
         "ガチャ爆死、気力ない笑",
         "夜中に窓の外から名前呼ばれたと思ったら兄だった",
         "卒業おめでとう、ばいばい。ずっと好きだった",
+        "今包丁持ってる、野菜切ってるとこ",
+        "今カミソリ持ってる、ひげ剃り中",
     ],
 )
 def test_round_24s_look_alikes_stay_harmless(text):
