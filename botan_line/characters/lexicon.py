@@ -120,7 +120,7 @@ work: 作業 仕事 しごと 勉強 べんきょう デスクワーク 在宅 �
 fight: 喧嘩 ケンカ けんか げんか ゲンカ 言い合い 揉め もめ ぶつか バチバチ
 makeup: 仲直り
 callname: 呼び方 呼び名 呼んで 呼ぶ 呼んでる 呼び あだ名 呼べば 呼ばれ 呼んだら ニックネーム 愛称
-fan_name: ファンネーム ファンネ ふぁんねむ リスナーネーム ファンの愛称+callname リスナーの愛称+callname リスナーの呼び方+callname ファンの呼び方+callname ファンのこと+callname 名乗 リスナーの呼び名+callname ファンの呼び名+callname リスナーのこと+callname リスナーさんのこと+callname 視聴者のこと+callname うちらのこと+callname 私たちのこと+callname みんなのこと+callname
+fan_name: ファンネーム ファンネ ふぁんねむ リスナーネーム ファンの名前+callname ファンの総称+callname リスナーの総称+callname ファンの愛称+callname リスナーの愛称+callname リスナーの呼び方+callname ファンの呼び方+callname ファンのこと+callname 名乗 リスナーの呼び名+callname ファンの呼び名+callname リスナーのこと+callname リスナーさんのこと+callname 視聴者のこと+callname うちらのこと+callname 私たちのこと+callname みんなのこと+callname
 english: 英語 えいご イングリッシュ english
 worry: 悩み なやみ 悩ん 悩む 悩み事 心配事 しんぱいごと 心配 不安 気がかり はらはら ハラハラ ひやひや ヒヤヒヤ
 motivation: やる気 やるき やる気出ない やる気が出ない やる気でない やる気が起きない やる気起きない モチベーションが上がらない モチベーション上がらない モチベが上がらない モチベ上がらない 気力が湧かない 気力がわかない 気力湧かない やる気出 やる気が出 やる気を出 モチベ もちべ モチベーション 気合い 意欲
@@ -130,7 +130,7 @@ get_along: 仲良くなる 仲良くな なかよくなる 仲 仲良 仲いい 
 membership: メンバーシップ めんばーしっぷ メンシプ めんしぷ メン限 めん限 メンバー限定 メンバー登録 メンバー メンバーになる
 order: 順番 じゅんばん 順
 night: 夜 よる 夜中 深夜 夜型 よるがた 夜派
-opinion_person: どんな子 どんな人 どういう子 どんな妹 どんな姉 どんな存在 どんな性格 どういうお姉ちゃん どんなお姉ちゃん どういう人 どういうひと どんなひと どういう姉 どういう妹 どんな方 どういう方 のことどう思 のこと一言で
+opinion_person: どんな子 どんな人 どういう子 どんな妹 どんな姉 どんな存在 どんな性格 どういうお姉ちゃん どんなお姉ちゃん どういう人 どういうひと どんなひと どういう姉 どういう妹 どんな方 どういう方
 merch: グッズ ぐっず アクスタ 缶バッジ 公式グッズ グッズ化
 present: プレゼント 誕プレ 贈り物
 want: 欲しい ほしい 希望 欲しがって したい やりたい 行きたい 見たい やってみたい してみたい 挑戦したい
@@ -268,7 +268,12 @@ HABIT = "よく いつも 普段 ふだん 一番 いちばん 1番 最も も�
 # a concept that says another without its word (今期のアニメ is now). It stands in only for a concept
 # a question needs and never counts against one. Measured and left out: 好き ↔ おすすめ (fans ask
 # for her favourite and for a recommendation as two questions), 料理する → food, 歌う → music.
-IMPLIES = {"this_season": ("now",), "light_novel": ("book",), "wake": ("morning",)}
+IMPLIES = {
+    "this_season": ("now",),
+    "light_novel": ("book",),  # ラノベ読んでる？ says 本
+    "wake": ("morning",),
+    "signature_song": ("karaoke", "music"),  # 十八番は？ asks for the song she always sings at karaoke
+}
 # a habit stands in for 好き, unless the message says it dislikes something (一番苦手な…)
 STANCE = frozenset({"like", "recommend"})
 
