@@ -384,10 +384,10 @@ class Reader:
             if not taken & bits:
                 taken |= bits
                 chosen.append((start, start - neg, entry))
-        if progressive := [c for c in chosen if c[2].kind == FRAME and text[c[0] : c[1]] in _PROGRESSIVE]:
-            chosen += self._stems(spans, taken, progressive)
-        if "よ" in text:  # 過ごしよる: after a verb's i-row kana, よる is the progressive, not the night
-            chosen = [
+        if "よ" in text:  # 起きよる, 過ごしよる: the dialect progressive (all its frames hold よ)
+            if progressive := [c for c in chosen if c[2].kind == FRAME and text[c[0] : c[1]] in _PROGRESSIVE]:
+                chosen += self._stems(spans, taken, progressive)
+            chosen = [  # after a verb's i-row kana, よる is the progressive, not the night
                 (s, e, _FRAME_ENTRY)
                 if e - s == 2 and text[s:e] == "よる" and s and text[s - 1] in _I_ROW
                 else (s, e, x)
