@@ -48,6 +48,7 @@ _EMOJI = re.compile(
 )
 # 朝練なんよ〜🎺😪 何時に起きる？: emoji and then a space end a sentence, as 。 does
 _EMOJI_SPACE = re.compile(f"(?:{_EMOJI.pattern})[ \t]+(?=\\S)")
+_SPOKEN_QUESTION = re.compile(r"(?<=\S)\s*はてな(?:マーク)?\s*$")
 _STRETCH = re.compile(r"(.)\1{2,}")  # すごいいいい → すごい, wwwww → w
 # after NFKC and before the table: う〜ん, ウーーン → う(ー)ん
 _LONG_BEFORE_N = re.compile("[ー―‐\\-~〜〰ｰ]+(?=[んン])")
@@ -162,6 +163,8 @@ def _frame_words() -> frozenset[str]:
 
 
 def normalize(text: str) -> Normalized:
+    if "はてな" in text:  # 次の配信何時からはてな: a voice engine that spelt the question mark out
+        text = _SPOKEN_QUESTION.sub("?", text)
     marked = _fold(text, False)
     loans = _loans(text)
     if _SENT not in marked:

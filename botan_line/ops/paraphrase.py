@@ -56,6 +56,9 @@ _PARTICLES = frozenset(
 )
 
 
+_HAS_KANJI = re.compile("[\u4e00-\u9fff]")
+
+
 def _usable(form: str) -> bool:
     """A form worth spotting: two characters or more (not a particle a loanword folded into), or a
     single kanji (読, 歌)."""
@@ -83,8 +86,10 @@ def new_words(text: str, unknown: Iterable[str], framing: set[str] | None = None
         surface = fold(w.surface, contained=True)
         if f.pos1 not in CONTENT_POS or f.pos2 == "数詞" or not surface:
             continue
-        if not any(surface in p or (p in surface and _usable(p)) for p in pieces):
-            continue  # (an ending left over, る of 起きる where 起き is known, makes no new word)
+        if not any(
+            surface in p or (p in surface and (_usable(p) or not _HAS_KANJI.search(surface))) for p in pieces
+        ):
+            continue  # an ending left over (る of 起きる where 起き is known) makes no new word; みかん split by か does
         reading = _hira(f.lForm or f.kana or w.surface)
         forms = {surface, fold(f.lemma or "", contained=True), fold(f.orthBase or "", contained=True)}
         if f.pos1 in ("動詞", "形容詞"):  # inflected: the stem is what every form shares (読ん, 読む → 読)

@@ -98,3 +98,9 @@ def test_emoji_and_then_a_space_end_a_sentence_but_emoji_inside_one_do_not():
     assert story.breaks and story.text[story.breaks[0] :].startswith("何時")
     assert normalize("みかん🍊好き？").breaks == ()
     assert normalize("おはよう☀️").breaks == ()
+
+
+def test_a_question_mark_spelt_out_by_a_voice_engine_is_a_question_mark():
+    spoken = normalize("次の配信何時からはてな")
+    assert spoken.question and spoken.text == normalize("次の配信何時から？").text
+    assert not normalize("はてな").question and normalize("はてなブログ見てる").text.startswith("はてな")
