@@ -81,7 +81,13 @@ KANA_WEIGHT = 0.3
 
 def dataset(folder: Path, extra_held_out: set[str]):
     rows: list[tuple[str, str, str]] = []  # (group, label, text)
-    held = held_out_names(folder) | extra_held_out
+    named = held_out_names(folder)
+    stray = sorted(n for n in named if (folder / f"author_{n}.tsv").exists())
+    if stray:  # moved into training without updating the README: it would be left out silently
+        sys.exit(
+            f"{folder / 'README.md'} names {', '.join(stray)} as held out, but their files are training authors"
+        )
+    held = named | extra_held_out
     for name, lines in authors(folder).items():
         if name in held:
             continue

@@ -1431,3 +1431,10 @@ def test_goto_and_kishu_speech_a_rope_on_the_boat_a_niece_and_a_way_to_school(te
 def test_round_24s_look_alikes_stay_harmless(text):
     verdict = classify(text, RULES, model=False)
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "personal", "sexual"), verdict
+
+
+def test_the_authors_readme_names_exactly_the_held_out_files():
+    from safety_corpus import AUTHORS, held_out_names
+
+    files = {p.stem.removeprefix("author_") for p in (AUTHORS / "heldout").glob("author_*.tsv")}
+    assert held_out_names() == files  # bench/train_safety.py leaves out whoever the README names
