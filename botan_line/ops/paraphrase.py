@@ -242,7 +242,9 @@ def _apart(a: list[meanings.Reading], b: list[meanings.Reading]) -> bool:
 
 
 # おはみかん, こんばんわんこ: a greeting in a playful shape of the fan's own, not a question about みかん
-_GREETING = re.compile(r"^(?:おは|おっは|こんばん|ばんわ|こんにち|おやす)(?!な|し|こ|か|だ|ず|ぎ|ら)")
+_GREETING = re.compile(
+    r"^(?:おは|おっは|こんばん|ばんわ|こんにち|おやす)(?!な|し|こ|か|だ|ず|ぎ|ら|つ|や|い)"
+)
 
 
 def _greeting(text: str) -> bool:

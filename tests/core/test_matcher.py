@@ -348,3 +348,5 @@ def test_a_greeting_glued_to_a_word_of_the_fans_own_is_a_playful_greeting(chars,
     assert match(chars, sister, "こんばんみかん", "evening") == "playful_evening"
     assert match(chars, sister, "おはこ", "morning") != "playful_morning"  # 十八番, not a greeting
     assert match(chars, sister, "おはなし", "morning") != "playful_morning"
+    assert match(chars, sister, "おはつです", "morning") != "playful_morning"  # お初: a first visit
+    assert match(chars, sister, "おはやいね", "morning") != "playful_morning"  # お早い
