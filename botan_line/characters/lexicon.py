@@ -89,7 +89,9 @@ summer: 夏
 winter: 冬
 spring: 春
 autumn: 秋
-animal: 動物 どうぶつ 生き物 いきもの 犬 猫 犬派 猫派 いぬ ねこ わんこ にゃんこ ワンコ ニャンコ わんちゃん ねこちゃん
+animal: 動物 どうぶつ 生き物 いきもの
+dog: 犬 犬派 いぬ わんこ ワンコ わんちゃん
+cat: 猫 猫派 ねこ にゃんこ ニャンコ ねこちゃん
 pet: ペット 飼って 飼う
 bug: 虫
 hobby: 趣味 しゅみ 好きなこと ハマってること ハマってる事
@@ -205,7 +207,9 @@ horror: horror
 stress: stress
 hobby: hobby hobbies
 pet: pet pets
-animal: animal animals dog dogs cat cats
+animal: animal animals
+dog: dog dogs
+cat: cat cats
 collab: collab collabs
 next: next
 now: now currently
@@ -315,7 +319,7 @@ FAN = "小生は 小生の 小生も 俺 私は 私の 私も わたしは わ�
 
 # words that frame a question and say nothing about what it asks (they are explained, weight 0)
 FRAME = """
-なんじゃけど なんじゃけえ なんじゃけ なんじゃが そういえば そういや そう言えば 参考に 参考までに 参考にしたい おはこんばんちは おはこんばんにちは おはこんにちばんは こんばんわんこ こんばんにゃんこ
+なんじゃけど なんじゃけえ なんじゃけ なんじゃが そういえば そういや そう言えば 参考に 参考までに 参考にしたい おはこんばんちは おはこんばんにちは おはこんにちばんは こんばんわんこ こんばんにゃんこ 背負 せおい せおう せおって
 ねえねえ ねえね ねえ ねぇ ね てか てかさ ちなみに ところで そもそも ぶっちゃけ ずばり 実際 結局 まじ マジ まじで めっちゃ めちゃ すごく とても ちょっと ちょっとだけ
 いつも 普段 ふだん よく 毎日 毎朝 毎晩 毎回 大体 だいたい 基本 基本的に 平日 絶対 必ず 特に とくに 一番 いちばん 最も もっとも 1番
 ある あり あります ありますか ありません ない いる います いますか いない 居る する して した します しますか してる してた してる してます していますか しています していました

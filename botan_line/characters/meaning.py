@@ -84,6 +84,9 @@ STATEMENT_ENDS = (
     "るさ",
     "やっさ",
     "たで",  # Kansai: やってみたで, 見てるで tell
+    "たが",  # Kagoshima: 笑ったが, 行ったど, 見たっちゃ tell
+    "たど",
+    "たっちゃ",
     "るで",
     "中",  # テスト勉強中, 配信見てる最中 (no question mark): what the fan is doing now
     "がんばれ",  # 次の配信もがんばれ: a cheer, not a question about the next stream
@@ -457,8 +460,8 @@ class Reader:
                 asks.add(_since(entry.ids[0], text, end))
                 spoken = spoken or text[start:end] not in _NAMED_ASKS
                 habit = habit or text[start:end] in _WHICH  # 犬と猫ならどっち？ asks which she likes
-            elif kind == REQUEST:
-                r.request = True
+            elif kind == REQUEST:  # 教えてもろた, 教えてくれた: was taught, asks nothing
+                r.request = r.request or not text.startswith(_GIVEN, end)
             elif kind == NEG:  # 練習しない日: the negation says which thing is asked about
                 negs.append((end, text[start:end].endswith(NEG_NOUN) or text.startswith(NEG_NOUN, end)))
             elif kind == FAN:
@@ -497,7 +500,13 @@ class Reader:
                 elif entry.ask:
                     r.asks.add(entry.ask)
                     spoken = True
-        r.statement = not (question or spoken or r.request or text.endswith(("ある", "いる"))) and (
+        r.statement = not (
+            question
+            or spoken
+            or r.request
+            or text.endswith(("ある", "いる"))
+            or _asks_unmarked(text, kana_spans)
+        ) and (
             told
             or text.endswith(STATEMENT_ENDS)
             or (text.endswith(("な", "わ")) and not text.endswith("かな"))
@@ -550,6 +559,48 @@ def _since(ask: str, text: str, end: int) -> str:
 # what she usually does, not what comes next: いつも何時から配信してる？ is not 次の配信いつ？
 _USUAL = frozenset(
     ("いつも", "普段", "ふだん", "だいたい", "大体", "基本", "基本的に", "毎回", "ことが多い", "ことがおおい")
+)
+
+
+def _asks_unmarked(text: str, kana_spans) -> bool:
+    """A question written without a question mark that ends like a statement: 何かあります (Kyoto speech
+    asks with a plain ます), 〜はります said of her, an either-or (それとも), a katakana noun (ジャンル: its
+    る is no verb)."""
+    return (
+        text.endswith(_HONORIFIC_ASK)
+        or "それとも" in text
+        or (("何か" in text or "なにか" in text) and text.endswith(_THERE_IS))
+        or any(e == len(text) for _s, e in kana_spans)
+    )
+
+
+_HONORIFIC_ASK = ("はります", "はりますの", "はるんです", "はるの", "はるん")
+_THERE_IS = (
+    "ある",
+    "あります",
+    "あるん",
+    "あるんです",
+    "います",
+    "いる",
+    "おる",
+    "おります",
+    "あらはります",
+    "おらはります",
+)
+
+
+# after 教えて: what was given (past), not what is asked for (教えてもらえる？ asks)
+_GIVEN = (
+    "もろた",
+    "もろて",
+    "もらった",
+    "もらいました",
+    "くれた",
+    "くれました",
+    "いただいた",
+    "いただきました",
+    "頂いた",
+    "頂きました",
 )
 _USUAL_ANY = re.compile("|".join(sorted(_USUAL, key=len, reverse=True)))  # a quick look before the spans
 

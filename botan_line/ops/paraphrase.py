@@ -248,7 +248,7 @@ _GREETING = re.compile(
 
 
 def _greeting(text: str) -> bool:
-    return len(text) <= 8 and bool(_GREETING.match(text))
+    return len(text) <= 10 and bool(_GREETING.match(text))  # こんにちわんこそば
 
 
 def cluster(wordings: list[Wording], threshold: float = THRESHOLD) -> list[list[Wording]]:

@@ -833,3 +833,54 @@ def test_a_light_novel_is_a_book_a_worry_may_flutter_and_lets_both_try_tells():
     assert similarity(book.reading, novel.reading) > 0.55 and similarity(book.reading, manga.reading) == 0.0
     assert cheer.reading.statement and similarity(advice.reading, cheer.reading) == 0.0
     assert "worry" in worry.reading.concepts and similarity(fight.reading, worry.reading) < 0.55
+
+
+def test_dog_or_cat_is_not_her_favourite_animal_and_a_dog_is_not_a_cat():
+    m = matcher(
+        ("dog_or_cat", ["犬と猫どっちが好き？", "犬派？猫派？", "猫と犬ならどっち？"]),
+        ("animal", ["好きな動物なに？", "好きな動物は？", "一番好きな動物教えて"]),
+    )
+    assert ask(m, "イヌとネコならどっち？") == "dog_or_cat"
+    assert ask(m, "お気に入りの動物って何？") == "animal"
+    assert ask(m, "好きな生き物ってある？") == "animal"
+    dogs = matcher(("dogs", ["犬好き？", "犬って好き？", "わんこ好き？"]))
+    assert ask(dogs, "犬は好き？") == "dogs"
+    assert ask(dogs, "猫好き？") is None
+
+
+def test_what_was_taught_or_laughed_at_in_dialect_tells_and_asks_nothing():
+    from botan_line.characters.meaning import Reader
+
+    for text in (
+        "教えてもろた発声練習やってみました",
+        "教えてくれたストレッチやってみた",
+        "配信見ちょったけど笑ったが",
+    ):
+        n = normalize(text)
+        reading = Reader().read(n.text, n.question, n.breaks, n.loans)
+        assert reading.statement and not reading.request, text
+    n = normalize("発声練習のやり方教えてもらえますか")
+    assert Reader().read(n.text, n.question, n.breaks, n.loans).request
+
+
+def test_carrying_a_burden_is_no_height_and_a_greeting_pun_joins_no_question():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    texts = ["背は何センチ", "身長何センチ", "身長教えて", "あんまり背負いこまんと頑張ってください"]
+    ws = [Wording(t, t) for t in texts]
+    Analyst({}, "kasho").learn(ws)
+    groups = [sorted(w.raw for w in g) for g in cluster(ws)]
+    assert sorted(texts[:3]) in groups and [texts[3]] in groups
+    pets = [Wording(t, t) for t in ["犬派猫派", "犬と猫ならどっち", "こんにちわんこそば"]]
+    Analyst({}, "botan").learn(pets)
+    assert [sorted(w.raw for w in g) for g in cluster(pets)] == [["犬と猫ならどっち", "犬派猫派"]]
+
+
+def test_a_question_without_a_question_mark_that_ends_in_masu_still_asks():
+    m = matcher(
+        ("disliked_food", ["嫌いな食べ物ある？", "苦手な食べ物は？", "嫌いな食べ物なに？"]),
+        ("singer", ["好きな歌手いる？", "好きな歌手は？", "好きなアーティスト誰？"]),
+    )
+    assert ask(m, "食べ物で嫌いなもん、何かあります") == "disliked_food"
+    assert ask(m, "お気に入りの歌手さんおらはります") == "singer"
+    assert ask(m, "嫌いな食べ物、克服しました") is None  # told, not asked
