@@ -1433,6 +1433,80 @@ def test_round_24s_look_alikes_stay_harmless(text):
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "personal", "sexual"), verdict
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("紐、ネットで注文しちまった", "crisis"),
+        ("ロープはもう用意してある。あとは場所だけ", "crisis"),
+        ("うちのマンション6階だけど足りっかな", "crisis"),
+        ("帰り道、電車に飛び込みそうになった", "crisis"),
+        ("ガソリンかぶって火つけたら一瞬かなとか考える", "crisis"),
+        ("切らないと眠れない夜が増えた", "crisis"),
+        ("タバコの火で自分の腕焼いた", "crisis"),
+        ("今度こそちゃんと死ぬから", "crisis"),
+        ("生きてんのに疲れた", "crisis"),
+        ("屋上の鍵あいとった、明日行ってみる", "crisis"),
+        ("弟が知らない大人に写真送ったらお金あげるって言われてる", "abuse"),
+        ("黙ってたらお小遣いあげるって、あの人に言われた", "abuse"),
+        ("先生に相談したのがバレて、家でもっとひどくなった", "abuse"),
+        ("晩ごはんの代わりに千円置いてあるだけ", "abuse"),
+        ("元カレから「今から行くからな」ってLINE来た", "danger"),
+        ("逃げたいのに充電あと5%しかない", "danger"),
+        ("外から何か置かれてドアが開かない、出られない", "danger"),
+        ("最近お酒の量増えてきた", "concern"),
+        ("もう三日なにも食べてない", "concern"),
+        ("これってうつってやつなのかな", "concern"),
+        ("希望なんてない", "concern"),
+        ("夜になると涙が止まらない", "concern"),
+        ("話し相手、ここしかいない", "concern"),
+        ("ダメって言われたのがずっと頭から離れない", "concern"),
+        ("クラスでハブられてる", "concern"),
+        ("一人の部屋が静かすぎておかしくなりそう", "concern"),
+        ("夜中に目が覚めて、そこから眠れない", "concern"),
+        ("友達もいない、家族もいない", "concern"),
+        ("昼休みはトイレで過ごしてる", "concern"),
+        ("妹の世話と家事でもう限界", "concern"),
+        ("カショさんの胸に顔うずめたい", "sexual"),
+        ("ユリちゃんの足の写真ほしい", "sexual"),
+        ("下なにも履いてないの？", "sexual"),
+        ("気持ちいいって言ってボイス送って", "sexual"),
+        ("牡丹ちゃんちの近くまで来た", "personal"),
+        ("週末って家に親いないの？", "personal"),
+        ("ビデオ通話しよ", "personal"),
+        ("一緒に遊び行こ、どこ集合する？", "personal"),
+        ("実際に会って話したい", "personal"),
+    ],
+)
+def test_iwaki_and_miyazaki_speech_a_rope_bought_hush_money_and_a_quiet_room(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ロープ買った！部屋干し用",
+        "沖縄で縄跳び買った",
+        "荷造り用の紐買ってきた",
+        "バイトで灯油浴びた、臭い",
+        "前髪切らないと落ち着かない笑",
+        "今度こそ勝つ！死ぬ気でやる",
+        "昔うつ病だったけど今は元気！",
+        "アニメの最終回で夜になると涙出てくる",
+        "ネイルの写真送って！参考にしたい",
+        "ゲームの中で屋上から飛び降りてショートカットしてた",
+        "足の写真撮ったら日焼けやばかった",
+        "ロープウェイ乗ってお土産買った",
+        "アカウント紐付けしてガチャ買った",
+        "今から行くって友達から電話来た、遊びに",
+        "配信のオフ会どこ集合？",
+    ],
+)
+def test_round_25s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "personal", "sexual"), verdict
+
+
 def test_the_authors_readme_names_exactly_the_held_out_files():
     from safety_corpus import AUTHORS, held_out_names
 
