@@ -884,3 +884,10 @@ def test_a_question_without_a_question_mark_that_ends_in_masu_still_asks():
     assert ask(m, "食べ物で嫌いなもん、何かあります") == "disliked_food"
     assert ask(m, "お気に入りの歌手さんおらはります") == "singer"
     assert ask(m, "嫌いな食べ物、克服しました") is None  # told, not asked
+
+
+def test_what_comes_before_kagoshima_don_or_souieba_is_context():
+    m = matcher(("height", ["身長何センチ？", "身長どのくらい？", "背どのくらい？"]))
+    assert ask(m, "会社の先輩が145cmでかわいかった、そういえば身長どのくらい？") == "height"
+    assert ask(m, "仕事で背比べしちょったどん、身長何センチ？") == "height"
+    assert ask(m, "どんくらい背ある？") == "height"
