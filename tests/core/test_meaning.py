@@ -891,3 +891,14 @@ def test_what_comes_before_kagoshima_don_or_souieba_is_context():
     assert ask(m, "会社の先輩が145cmでかわいかった、そういえば身長どのくらい？") == "height"
     assert ask(m, "仕事で背比べしちょったどん、身長何センチ？") == "height"
     assert ask(m, "どんくらい背ある？") == "height"
+
+
+def test_kagoshima_dogen_asks_how_and_shiritaka_asks():
+    m = matcher(
+        ("aim", ["エイム上達するにはどうすればいい？", "エイムのコツは？", "エイム良くする方法ある？"])
+    )
+    assert ask(m, "エイム良くするにはどげんすればよか？") == "aim"
+    from botan_line.characters.meaning import Reader
+
+    n = normalize("配信いつも何時からか知りたか")
+    assert Reader().read(n.text, n.question, n.breaks, n.loans).request
