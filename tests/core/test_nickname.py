@@ -165,3 +165,18 @@ def test_a_bare_answer_counts_only_after_she_asked(core):
     core.model.answer("いいね〜！それにしよ！")
     core.say("ラーメンでいいよ", user="Ucold")  # nobody asked: not a name
     assert core.services.store.user("Ucold").nickname is None and len(core.model.calls) == calls + 1
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ファンの呼び名はありますか", None),  # the fandom's name, asked
+        ("リスナーの呼び名はなに？", None),
+        ("呼び名はありますか", None),
+        ("呼び名はミカです", "ミカ"),
+        ("あだ名はあすか", "あすか"),  # a name may end in か
+    ],
+)
+def test_a_question_about_the_fandoms_name_is_no_nickname(text, expected):
+    found = find_request(text)
+    assert (found.name if found else None) == expected
