@@ -41,11 +41,13 @@ MISS_ONE_OF = 4  # from this many required concepts on, one may be missing
 MAX_LENGTH = 120  # longer messages are stories, not questions to answer from a file
 CONTENT, TIME, ASK, REQUEST, NEG, FAN, FRAME, CUT, NAME, HABIT = range(10)
 CUTS = (
-    "けど けれど けれども だけど ですが ますが ましたが のですが んですが たんですが ところで ちなみに そもそも "
-    "さて 逆に いから たいから ので んで てさ けどさ ました でした です ます ております しております てます "
-    "だよね んだよね よね んです なんです たんです なんよ "
-    "たどん っどん るどん かどん けどん そういえば そういや そう言えば"  # Kagoshima どん = けど
-).split()
+    (
+        "けど けれど けれども だけど ですが ますが ましたが のですが んですが たんですが ところで ちなみに そもそも "
+        "さて 逆に いから たいから ので んで てさ けどさ ました でした です ます ております しております てます "
+        "だよね んだよね よね んです なんです たんです なんよ "
+        "たどん っどん るどん かどん けどん ちょっど ちょっで そういえば そういや そう言えば"  # Kagoshima どん = けど
+    ).split()
+)
 ASK_FAMILY = {
     "what": "open",
     "where": "open",
@@ -408,8 +410,9 @@ class Reader:
         if breaks:
             bounds = [0, *(b for b in breaks if 0 < b < len(text)), len(text)]
             sentences = list(zip(bounds, bounds[1:], strict=False))
-            asking = [i for i, (a, b) in enumerate(sentences)
-                      if any(a <= s < b and (e.kind in (ASK, REQUEST) or e.ask) for s, _e, e in chosen)]  # fmt: skip
+            asking = [i for i, (a, b) in enumerate(sentences)  # 知りたい after 何時から？ only says why it asks
+                      if any(a <= s < b and (e.kind == ASK or e.ask or e.kind == REQUEST and text[s:e_] not in _WISH)
+                             for s, e_, e in chosen)]  # fmt: skip
             at = asking[-1] if asking else len(sentences) - 1
             told = not asking and any(text[a:b].endswith(STATEMENT_ENDS) for a, b in sentences[:-1])
             qs, qe = sentences[at]
@@ -514,7 +517,8 @@ class Reader:
         )  # 面白かったな tells; どうかな asks; 好きな曲ある asks whether there is one
         r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
         r.usual = _USUAL_ANY.search(text) is not None and any(text[s:e] in _USUAL for s, e, _entry in chosen)
-        habit = habit and "who" not in r.asks and _UNLIKE.isdisjoint(concepts)  # 誰が一番うまい？ 一番苦手な…
+        # 誰が一番うまい？ 一番苦手な… いつも何時から？ (a habit asked when or how much says no 好き)
+        habit = habit and _NOT_LIKED.isdisjoint(r.asks) and _UNLIKE.isdisjoint(concepts)
         if habit or not _IMPLYING.isdisjoint(concepts):
             r.implied = _implied(concepts, habit)
         return r
@@ -589,6 +593,11 @@ _THERE_IS = (
     "おらはります",
 )
 
+
+_NOT_LIKED = frozenset(("who", "when", "amount"))
+
+# a wish to know: a request when nothing else asks, not what picks the sentence that asks
+_WISH = frozenset(("知りたい", "しりたい", "知りたか", "しりたか", "知りとう", "気にな", "きにな"))
 
 # after 教えて: what was given (past), not what is asked for (教えてもらえる？ asks)
 _GIVEN = (

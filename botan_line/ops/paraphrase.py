@@ -209,9 +209,15 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     if _bare(a) != _bare(b) and not said - _TIME_IDS:
         return 0.0  # 今日なにしてた？ asks about the day; 今日のひるめしなに？ about one thing in it
     # what one says without its word (一番よく聴く: 好き; 今期: 今) is shared with the other's word
-    shared = sum(_weight(c, framing) for c in has_a & has_b if c in a.concepts or c in b.concepts)
-    only_a = sum(_weight(c, framing) for c in (a.tail or a.concepts) if c not in has_b)
-    only_b = sum(_weight(c, framing) for c in (b.tail or b.concepts) if c not in has_a)
+    # ... and what both say only before the clause that asks (仕事終わりに…) is shared context, weighed lightly
+    ta, tb = a.tail or a.concepts, b.tail or b.concepts
+    shared = sum(
+        _weight(c, framing) * (1.0 if c in ta or c in tb or c in a.implied or c in b.implied else ADDED)
+        for c in has_a & has_b
+        if c in a.concepts or c in b.concepts
+    )
+    only_a = sum(_weight(c, framing) for c in ta if c not in has_b)
+    only_b = sum(_weight(c, framing) for c in tb if c not in has_a)
     instead = min(only_a, only_b)
     return shared / (shared + instead + ADDED * (max(only_a, only_b) - instead))
 

@@ -902,3 +902,17 @@ def test_kagoshima_dogen_asks_how_and_shiritaka_asks():
 
     n = normalize("配信いつも何時からか知りたか")
     assert Reader().read(n.text, n.question, n.breaks, n.loans).request
+
+
+def test_a_shared_story_before_two_questions_does_not_make_them_one():
+    from botan_line.ops.paraphrase import Analyst, Wording, cluster
+
+    texts = [
+        "最近仕事終わってアニメ見るのにハマっちょっど、好きなアニメ知りたか",
+        "いつも何時から配信しちょっと？仕事終わりに間に合うか知りたか",
+    ]
+    ws = [Wording(t, t) for t in texts]
+    Analyst({}, "yuri").learn(ws)
+    assert len(cluster(ws)) == 2
+    m = matcher(("stream_time", ["いつも何時から配信？", "配信は普段何時から？", "いつも何時に配信始まる？"]))
+    assert ask(m, "いつも何時から配信してる？仕事終わりに間に合うか知りたい") == "stream_time"
