@@ -99,6 +99,10 @@ STATEMENT_ENDS = (
     "ふぁいと",
     "がんばろ",  # 受験頑張るけん一緒に頑張ろ: let's both, not a question about exams
     "頑張ろ",
+    "頑張ってください",  # 次の配信も頑張ってください: a cheer, not a question about the next stream
+    "がんばってください",
+    "ようかな",  # 週末ためしてみよっかな: what the fan thinks of doing, not a question to her
+    "よっかな",
     "がんばろう",
     "頑張ろう",
     "ありがと",  # 感度それにしてみるわ、ありがと: thanks close a line that tells
@@ -464,8 +468,8 @@ class Reader:
                 asks.add(_since(entry.ids[0], text, end))
                 spoken = spoken or text[start:end] not in _NAMED_ASKS
                 habit = habit or text[start:end] in _WHICH  # 犬と猫ならどっち？ asks which she likes
-            elif kind == REQUEST:  # 教えてもろた, 教えてくれた: was taught, asks nothing
-                r.request = r.request or not text.startswith(_GIVEN, end)
+            elif kind == REQUEST:  # 教えてもろた: was taught; 頑張ってください: a cheer; neither asks
+                r.request = r.request or not (text.startswith(_GIVEN, end) or text.endswith(_CHEER, 0, start))
             elif kind == NEG:  # 練習しない日: the negation says which thing is asked about
                 negs.append((end, text[start:end].endswith(NEG_NOUN) or text.startswith(NEG_NOUN, end)))
             elif kind == FAN:
@@ -595,6 +599,8 @@ _THERE_IS = (
 
 
 _NOT_LIKED = frozenset(("who", "when", "amount"))
+
+_CHEER = ("頑張って", "がんばって", "無理しないで", "むりしないで", "気をつけて", "きをつけて")
 
 # a wish to know: a request when nothing else asks, not what picks the sentence that asks
 _WISH = frozenset(("知りたい", "しりたい", "知りたか", "しりたか", "知りとう", "気にな", "きにな"))

@@ -916,3 +916,12 @@ def test_a_shared_story_before_two_questions_does_not_make_them_one():
     assert len(cluster(ws)) == 2
     m = matcher(("stream_time", ["いつも何時から配信？", "配信は普段何時から？", "いつも何時に配信始まる？"]))
     assert ask(m, "いつも何時から配信してる？仕事終わりに間に合うか知りたい") == "stream_time"
+
+
+def test_a_cheer_or_a_plan_of_the_fans_asks_nothing():
+    m = matcher(("next_stream", ["次の配信いつ？", "次の配信の日にち教えて", "次回の配信日おしえて"]))
+    assert ask(m, "次の配信いつですか？") == "next_stream"
+    assert ask(m, "次の配信も頑張ってください") is None
+    weekend = matcher(("weekend", ["今週末の予定は何ですか", "週末の予定教えて", "週末なにするの？"]))
+    assert ask(weekend, "週末ためしてみよっかな") is None
+    assert ask(weekend, "週末は何するの？") == "weekend"
