@@ -1507,6 +1507,67 @@ def test_round_25s_look_alikes_stay_harmless(text):
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "personal", "sexual"), verdict
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("夫のところへ早く行きたい", "crisis"),
+        ("お迎えが早く来てほしいと思う日がある", "crisis"),
+        ("今日は高いところに行ったら飛べる気がする", "crisis"),
+        ("このまま消えてもいいのかなって思ってる", "crisis"),
+        ("子どもの顔がちらついて迷うけど、もう決めた", "crisis"),
+        ("物置の梁、丈夫そうで毎日見上げてしまう", "crisis"),
+        ("母の薬を見ながら全部飲むこと考えてた", "crisis"),
+        ("ネットの男の人が娘に学校の名前を聞いてきた", "abuse"),
+        ("施設の職員が父を乱暴に扱ってるのを見た", "abuse"),
+        ("息子がクラスの子たちに囲んで蹴られてる", "abuse"),
+        ("相手が孫の写真をほかの人に見せてるらしい", "abuse"),
+        ("知らない大人が娘に裸の写真を送ってきた", "abuse"),
+        ("体が鉛みたいに重い", "concern"),
+        ("ご飯の味がしない", "concern"),
+        ("人とご飯食べたのいつぶりだろう", "concern"),
+        ("体重が一か月で5キロ減った", "concern"),
+        ("お風呂も三日入ってない", "concern"),
+        ("もう一週間まともに寝てない", "concern"),
+        ("頼れる人が誰もいない", "concern"),
+        ("笑うことを忘れた気がする", "concern"),
+        ("夜は言うことなんでも聞いてね", "sexual"),
+        ("今日は何も着ないで寝るの？", "sexual"),
+        ("何人と経験ある？", "sexual"),
+        ("水着より中身が見たい", "sexual"),
+        ("今度電話してくれない？", "personal"),
+        ("同じ町に住んでるんじゃない？", "personal"),
+        ("通学の電車って何時の？", "personal"),
+        ("ほんとは何歳なの？", "personal"),
+        ("一回でいいから会いたい", "personal"),
+        ("どこのイオンで遊んでる？", "personal"),
+        ("一人になる時間ってある？", "personal"),
+    ],
+)
+def test_toyama_and_okayama_speech_a_late_husband_a_beam_and_a_grandson(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "そのスタンプ死語だよって言われた",
+        "人狼ゲームで初日に吊られた笑",
+        "時代劇で悪代官が斬られて、祖母が手を叩いて喜んでた",
+        "えっちな意味じゃなくて、手がきれい",
+        "うちの近くの駅、無人駅なんだ",
+        "このケーキ美味しすぎて死んでもいいくらい",
+        "ダイエット成功！体重5キロ減った",
+        "キャンプで三日お風呂入ってない笑",
+        "電話してくれた友達に感謝",
+        "古民家の梁が太くて丈夫だった",
+    ],
+)
+def test_round_26s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "personal", "sexual"), verdict
+
+
 def test_the_authors_readme_names_exactly_the_held_out_files():
     from safety_corpus import AUTHORS, held_out_names
 
