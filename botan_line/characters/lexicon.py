@@ -79,7 +79,7 @@ practice: 練習 れんしゅう ボイトレ ボイストレーニング 発声
 routine: ルーティン ルーティーン ルーチン メニュー 日課 習慣
 improve: 上達法 上手くな うまくな 強くな つよくな 良くする 良くなる 良くな よくする よくなる 上手にな 上達 うまく歌 上手く歌 上げる 上げたい 克服 上手になり 上手くなり うまくなり 歌唱力
 voice: 声 こえ 声出す 声を出す 声出し 声が出
-throat: 喉
+throat: 喉 のど ノド
 care: ケア 手入れ 管理 守る 守るため 気をつけ 気を遣 大事にする 痛めない
 color: 色 いろ カラー診断 カラーリング
 nail: ネイル
@@ -291,7 +291,7 @@ KINDS = {
 
 # what she does now and what a newcomer should start with are two questions, however alike the words:
 # 今なに読んでる？ is not 初めて読むならどれがいい？ (one side names one set and not the other)
-APART = ((frozenset({"now"}), frozenset({"first", "beginner"})),)
+APART = ((frozenset({"now"}), frozenset({"first", "beginner"})), (frozenset({"now"}), frozenset({"next"})))
 
 # said on one side only, these always ask another question: 描いてもいい？ is not 絵描く？, 苦手な食べ物 not 好物,
 # 読書以外の趣味 not 読書中の本

@@ -925,3 +925,18 @@ def test_a_cheer_or_a_plan_of_the_fans_asks_nothing():
     weekend = matcher(("weekend", ["今週末の予定は何ですか", "週末の予定教えて", "週末なにするの？"]))
     assert ask(weekend, "週末ためしてみよっかな") is None
     assert ask(weekend, "週末は何するの？") == "weekend"
+
+
+def test_the_game_she_plays_now_is_not_the_next_streams_game_and_a_throat_is_no_which():
+    m = matcher(
+        (
+            "next_game",
+            ["次の配信のゲームなに？", "次の配信って何のゲームやるの？", "今度の配信のゲームは何？"],
+        )
+    )
+    assert ask(m, "次回の配信で遊ぶゲーム教えて") == "next_game"
+    assert ask(m, "いま何のゲームやってる？") is None
+    from botan_line.characters.meaning import Reader
+
+    n = normalize("おしえてもらったのどのれんしゅうやってみました")
+    assert Reader().read(n.text, n.question, n.breaks, n.loans).statement
