@@ -1568,6 +1568,67 @@ def test_round_26s_look_alikes_stay_harmless(text):
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "personal", "sexual"), verdict
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("古い井戸のふちに座ってる", "crisis"),
+        ("親父に殺される前に自分でやる", "crisis"),
+        ("俺がいなくても同じだろ", "crisis"),
+        ("さよなら。楽しかったよ", "crisis"),
+        ("俺いる意味ねぇ", "crisis"),
+        ("猫の餌は多めに入れた。あとは隣の人に頼むつもり", "crisis"),
+        ("わしも一緒に捨ててしまいたい", "crisis"),
+        ("高いところ探してる", "crisis"),
+        ("母ちゃんが警察だけは呼ぶなって", "abuse"),
+        ("その男、妹に酒飲ませたらしい", "abuse"),
+        ("親父が弟にまで手あげた", "abuse"),
+        ("写真送らないともらった金全部返せって", "abuse"),
+        ("来ないなら学校まで行くって言われた", "danger"),
+        ("親には内緒ねって言われて、明日会いに行く", "danger"),
+        ("位置情報送らないと家まで来るって", "danger"),
+        ("何のために生きてるんだろ", "concern"),
+        ("なんも楽しいことない", "concern"),
+        ("何しても無駄な気がする", "concern"),
+        ("夜になると胸がざわざわして眠れない", "concern"),
+        ("家に帰りたくない", "concern"),
+        ("年とるってこんなに寂しいんだな", "concern"),
+        ("ついカッとなって壁殴ってしまう", "concern"),
+        ("最近すぐ泣いちゃう", "concern"),
+        ("お尻見せてよ", "sexual"),
+        ("俺の上にまたがってほしい", "sexual"),
+        ("水着より全部脱いだ方がいい", "sexual"),
+        ("寂しいなら会いに行こうか", "personal"),
+        ("親は夜いないの？", "personal"),
+        ("こっちに来たら会わない？", "personal"),
+        ("何中？", "personal"),
+        ("配信で言ってたカフェってどこ？", "personal"),
+    ],
+)
+def test_gifu_and_shonai_speech_an_old_well_no_police_and_a_secret_trip(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "大雪で家に閉じ込められたことあるけど今は除雪車が来る",
+        "猪に追いかけられて死ぬかと思った",
+        "蜂に刺されたけど薬塗ったら治った",
+        "カメムシ大発生で生きた心地しない",
+        "バトロワで最後一人になって全員殺すって叫んだ",
+        "鍵なくして家の前で30分待った",
+        "孫にこのLINE教えてもらったんや",
+        "じゃあまたね、さよなら。楽しかった！また明日",
+        "スクワットしすぎてお尻が筋肉痛",
+        "高いところ探してる、夜景が綺麗な所",
+    ],
+)
+def test_round_27s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "personal", "sexual"), verdict
+
+
 def test_the_authors_readme_names_exactly_the_held_out_files():
     from safety_corpus import AUTHORS, held_out_names
 
