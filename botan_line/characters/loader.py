@@ -147,6 +147,7 @@ class Meaning:
     fan: bool = False  # about the fan (私は…)
     about: tuple[str, ...] = ()  # another sister it is about
     usual: bool = False  # what she usually does (いつも, 普段): not what comes next
+    current: bool = False  # what she does now, said by a progressive (何読んでる？): not what comes next
     threshold: float = Field(default=0.75, ge=0.3, le=1.0)  # an admin may make a pattern stricter or looser
     also: tuple[Variant, ...] = ()  # wordings a model drafted offline (learned patterns only)
 

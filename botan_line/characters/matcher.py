@@ -176,6 +176,7 @@ def signature(
             about=meanings.compact(m.about, canon),
             threshold=m.threshold,
             usual=m.usual,
+            current=m.current,
         )
     reader = reader or meanings.Reader()
     readings = [reader.read(*_folded(e)) for e in m.examples]  # text, question, breaks, loans

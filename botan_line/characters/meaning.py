@@ -196,6 +196,9 @@ class Signature:
     about: frozenset[str] = frozenset()
     threshold: float = DEFAULT_THRESHOLD
     usual: bool = False  # most wordings asked what she usually does (いつも, 普段, だいたい)
+    current: bool = (
+        False  # asked what she does now by a progressive alone (何読んでる？): not next, not first
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,10 +528,27 @@ class Reader:
         habit = habit and _NOT_LIKED.isdisjoint(r.asks) and _UNLIKE.isdisjoint(concepts)
         if habit or not _IMPLYING.isdisjoint(concepts):
             r.implied = _implied(concepts, habit)
+        # げーむなにしよる？ 何読んでる？: a progressive with no time word asks what she does now, and so
+        # not what the next stream will be (lexicon.APART); it stands in for 今, never counts against
+        if (
+            r.asks
+            and not (habit or r.usual)
+            and _TIMELY.isdisjoint(concepts)
+            and _PROGRESSIVE_END.search(text, qs, qe)
+        ):
+            r.implied = {**r.implied, "now": None}
         return r
 
 
 _IMPLYING = frozenset(lexicon.IMPLIES)
+_APART_FROM_NOW = frozenset().union(
+    *(b for a, b in lexicon.APART if "now" in a), *(a for a, b in lexicon.APART if "now" in b)
+)
+# the clause that asks ends in a progressive: してる, 読んでます, しとる, しよる, しちょる, してはる, してん, してらの
+_PROGRESSIVE_END = re.compile(
+    "(?:[てで](?:る|いる|ます|います|はる|はります|らっしゃる|ら)|[しりみきいびべ]よ[るん]|[とど]る|ちょ[るん]|[しとど]ん|てん)"
+    "(?:の|ん|んですか|んですか|ですか|か|なん|なの|と|が|ね|かな|っけ|のか)?$"
+)
 # 最近, 今日, 次, 一日に: words that say when, not what
 _TIMELY = frozenset(line.partition(":")[0].strip() for line in lexicon.TIMES.strip().splitlines()) | {
     "per_day"
@@ -652,10 +672,15 @@ def judge(sig: Signature, r: Reading) -> Verdict:
         present = turn in r.concepts
         if (turn in sig.required) != present and (not present or turn not in sig.optional):
             return Verdict(0.0, False, f"another question: {turn}")
+    heard = r.concepts.keys() | r.implied.keys() if r.implied else r.concepts.keys()
     for one, other in lexicon.APART:  # 今なに読んでる？ learned: not 初めて読むならどれ？, nor the reverse
         for want, have in ((one, other), (other, one)):
-            if want & sig.required.keys() and have & r.concepts.keys() and not want & r.concepts.keys():
-                return Verdict(0.0, False, "another question: " + "/".join(sorted(have & r.concepts.keys())))
+            if (
+                (want & sig.required.keys() or sig.current and "now" in want)
+                and have & heard
+                and not want & heard
+            ):
+                return Verdict(0.0, False, "another question: " + "/".join(sorted(have & heard)))
     for thing, kinds in lexicon.KINDS.items():  # 次の歌枠いつ？ learned: not 次の配信いつ？, nor the reverse
         if thing in r.concepts and thing in sig.required:
             want, have = kinds.intersection(sig.required), kinds.intersection(r.concepts)
@@ -795,4 +820,8 @@ def signature_of(readings: list[Reading], threshold: float = DEFAULT_THRESHOLD) 
         about=max((r.about for r in readings), key=lambda a: sum(x.about == a for x in readings)),
         threshold=threshold,
         usual=sum(r.usual for r in readings) > half,
+        # げーむなにしよる: what she plays now (a progressive), so not the next stream's game
+        current="now" not in counts
+        and not _APART_FROM_NOW & counts.keys()
+        and any("now" in r.implied for r in readings),
     )

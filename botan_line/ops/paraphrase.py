@@ -182,7 +182,8 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
             return 0.0
     if meanings.usual_or_next(a.usual, a.concepts.keys(), b.usual, b.concepts.keys()):
         return 0.0  # いつも何時から配信してる？ and 次の配信いつ？
-    ka, kb = a.concepts.keys(), b.concepts.keys()
+    ka = a.concepts.keys() | a.implied.keys() if a.implied else a.concepts.keys()  # しよる says 今
+    kb = b.concepts.keys() | b.implied.keys() if b.implied else b.concepts.keys()
     for one, other in lexicon.APART:  # 今なに読んでる？ and 初めて読むならどれ？
         if (one & ka and other & kb and not one & kb) or (other & ka and one & kb and not other & kb):
             return 0.0
@@ -193,8 +194,9 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
             and kinds & a.concepts.keys() != kinds & b.concepts.keys()
         ):
             return 0.0  # 次の歌枠いつ？ and 次の配信いつ？: another kind of stream, or any
-    measured = bool(lexicon.MEASURES & (ka | kb))  # ランク何？ and ランクいくつ？ ask one thing
-    timelike = bool(lexicon.TIMELIKE & (ka | kb))  # 好きな季節はいつ？ and どの季節が好き？ too
+    named = a.concepts.keys() | b.concepts.keys()
+    measured = bool(lexicon.MEASURES & named)  # ランク何？ and ランクいくつ？ ask one thing
+    timelike = bool(lexicon.TIMELIKE & named)  # 好きな季節はいつ？ and どの季節が好き？ too
     fa = {meanings.family_of(x, measured, timelike) for x in a.asks}
     fb = {meanings.family_of(x, measured, timelike) for x in b.asks}
     if fa and fb and not fa & fb:
@@ -372,6 +374,7 @@ def meaning_of(
         "about": sorted(sig.about),
         "threshold": sig.threshold,
         **({"usual": True} if sig.usual else {}),
+        **({"current": True} if sig.current else {}),
         **({"also": variants} if variants else {}),
     }
 
@@ -425,6 +428,7 @@ def signature(body: dict) -> meanings.Signature:
         about=frozenset(body.get("about", [])),
         threshold=body.get("threshold", meanings.DEFAULT_THRESHOLD),
         usual=body.get("usual", False),
+        current=body.get("current", False),
     )
 
 

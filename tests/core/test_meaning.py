@@ -940,3 +940,25 @@ def test_the_game_she_plays_now_is_not_the_next_streams_game_and_a_throat_is_no_
 
     n = normalize("おしえてもらったのどのれんしゅうやってみました")
     assert Reader().read(n.text, n.question, n.breaks, n.loans).statement
+
+
+def test_a_progressive_asks_what_she_does_now_and_so_not_the_next_streams_game():
+    next_game = matcher(
+        (
+            "next_game",
+            ["次の配信のゲームなに？", "次の配信って何のゲームやるの？", "今度の配信のゲームは何？"],
+        )
+    )
+    assert ask(next_game, "げむなにしよる") is None  # no 今: the progressive says it
+    assert ask(next_game, "何のゲームしてるの？") is None
+    assert ask(next_game, "次回の配信で遊ぶゲーム教えて") == "next_game"
+    playing = matcher(("playing", ["何のゲームしてるの？", "げーむなにやってる？", "どんなゲームしとるん"]))
+    assert ask(playing, "いまなんのゲームやってる") == "playing"
+    assert ask(playing, "げむなにしよる") == "playing"
+    assert ask(playing, "次の配信のゲームなに？") is None
+    assert ask(playing, "次の配信って何のゲームやるの？") is None
+    from botan_line.ops.paraphrase import Analyst, similarity
+
+    analyst = Analyst()
+    assert similarity(analyst.read("げむなにしよる"), analyst.read("次の配信って何のゲームやるの")) == 0.0
+    assert similarity(analyst.read("げむなにしよる"), analyst.read("今なんのゲームやってる？")) > 0.75
