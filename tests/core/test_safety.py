@@ -1629,6 +1629,59 @@ def test_round_27s_look_alikes_stay_harmless(text):
     assert verdict is None or verdict.kind not in ("crisis", "abuse", "danger", "personal", "sexual"), verdict
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("夜の防波堤に座っとる。下は真っ暗や", "crisis"),
+        ("ここから飛び降りたら一瞬で終わるんかな", "crisis"),
+        ("睡眠薬ぎょうさん飲んでしもた", "crisis"),
+        ("さっき三十錠くらい飲んだ", "crisis"),
+        ("もう会社に行く必要もなくなるけん", "crisis"),
+        ("妻が亡くなってから、あっちへ行きたいとばかり思う", "crisis"),
+        ("みんなへの手紙、書き終わったら行きます", "crisis"),
+        ("ご飯が喉を通らんのよ", "concern"),
+        ("これから何を楽しみに生きていけばええんやろ", "concern"),
+        ("何しても楽しゅうない", "concern"),
+        ("母が死んで、心にぽっかり穴があいた", "concern"),
+        ("しばらく誰にも会いたくない", "concern"),
+        ("お盆も一人でした", "concern"),
+        ("もうどうでもええわ", "concern"),
+        ("気づいたら二時間ぼーっとしとった", "concern"),
+        ("ふたりきりで裸になろうよ", "sexual"),
+        ("その唇なめたい", "sexual"),
+        ("配信中ずっと太ももばっか見てる", "sexual"),
+        ("大阪行くけん、牡丹ちゃんに会えんかな", "personal"),
+        ("ユリちゃんが通ってる本屋ってどこ？", "personal"),
+    ],
+)
+def test_oita_awa_and_koshu_speech_a_breakwater_a_handful_of_pills_and_a_hole_in_the_heart(text, expected):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is not None and verdict.kind == expected, verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "防波堤で釣りしとる。今日はアジがよう釣れる",
+        "ジェットコースターの一番上、ここから落ちたら死ぬw",
+        "ビタミン2粒飲んだ",
+        "明日休みやけん早起きする必要もなくなる",
+        "ばあちゃん亡くなってから、向こうの親戚とは会ってない",
+        "推しの卒業で心にぽっかり穴が空いた",
+        "雨続きで気が滅入るわ",
+        "小生は気が滅入ると庭の土をいじります",
+        "正月は一人でゲーム三昧、最高だった",
+        "猫のお尻ばっか見てる",
+        "赤ちゃんと裸で一緒にお風呂",
+        "牡丹ちゃんが「もう消えたい〜」って言ってたの、負けた時の口癖だよね",
+        "イベントで三人に会えるかな？",
+    ],
+)
+def test_round_28s_look_alikes_stay_harmless(text):
+    verdict = classify(text, RULES, model=False)
+    assert verdict is None or verdict.kind == "concern" and "亡くなって" in text, verdict
+
+
 def test_the_authors_readme_names_exactly_the_held_out_files():
     from safety_corpus import AUTHORS, held_out_names
 
