@@ -91,6 +91,13 @@ STATEMENT_ENDS = (
     "たど",
     "たっちゃ",
     "るで",
+    "たに",  # Ise: 飲んでみたに, 行くに tell
+    "るに",
+    "たじゃ",  # Tsugaru: 飲んでみだ, めがったじゃ, やってみるじゃ tell
+    "るじゃ",
+    "だじゃ",
+    "てみだ",
+    "でみだ",
     "中",  # テスト勉強中, 配信見てる最中 (no question mark): what the fan is doing now
     "がんばれ",  # 次の配信もがんばれ: a cheer, not a question about the next stream
     "頑張れ",
@@ -169,6 +176,7 @@ class Reading:
     unknown_words: tuple[str, ...] = ()
     statement: bool = False
     yes_no: bool = False  # no question word, no request, ends in a predicate: 誕生日配信やる？
+    has: bool = False  # a yes/no question whether she has one (家に犬おる？ ペット飼ってる？)
     usual: bool = False  # asks what she usually does (いつも何時から配信してる？), not what comes next
     # concepts of the question that count at least half a point when nothing explains them
     firm: set[str] = field(default_factory=set)
@@ -523,6 +531,7 @@ class Reader:
             or (text.endswith(("な", "わ")) and not text.endswith("かな"))
         )  # 面白かったな tells; どうかな asks; 好きな曲ある asks whether there is one
         r.yes_no = not (r.asks or r.request) and text[qs:qe].endswith(YES_NO_ENDS)
+        r.has = r.yes_no and text[qs:qe].endswith(_HAS_ENDS)
         r.usual = _USUAL_ANY.search(text) is not None and any(text[s:e] in _USUAL for s, e, _entry in chosen)
         # 誰が一番うまい？ 一番苦手な… いつも何時から？ (a habit asked when or how much says no 好き)
         habit = habit and _NOT_LIKED.isdisjoint(r.asks) and _UNLIKE.isdisjoint(concepts)
@@ -603,6 +612,9 @@ def _asks_unmarked(text: str, kana_spans) -> bool:
     )
 
 
+# 家に犬とか猫おるん？ ペット飼ってる？ (an animal or a person there; 好きな曲ある？ asks for one)
+_HAS_ENDS = ("いる", "いるの", "いるん", "います", "いますか", "おる", "おるん", "おるの", "おります", "飼ってる",
+             "かってる", "飼っとる", "飼ってます", "飼ってますか")  # fmt: skip
 _HONORIFIC_ASK = ("はります", "はりますの", "はるんです", "はるの", "はるん")
 _THERE_IS = (
     "ある",

@@ -101,7 +101,10 @@ def new_words(text: str, unknown: Iterable[str], framing: set[str] | None = None
             forms.add(fold(reading, contained=True))
         usable = sorted(x for x in forms if x and _usable(x))
         if usable:
-            cid = f"w:{fold(reading, contained=True) or surface}"
+            # 飼う and 買う read alike: a lemma in kanji names the word, its reading only when it has none
+            lemma = (f.lemma or "").partition("-")[0]
+            key = lemma if _HAS_KANJI.search(lemma) else reading
+            cid = f"w:{fold(key, contained=True) or surface}"
             have = out.setdefault(cid, [])
             have += [x for x in usable if x not in have]
             if framing is not None and _framing(f):
@@ -205,6 +208,9 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
     if (a.yes_no and b.asks.intersection(never)) or (b.yes_no and a.asks.intersection(never)):
         return 0.0  # 誕生日配信やる？ is not 誕生日いつ？, まだ起きてる？ not 誰が一番に起きる？
     has_a, has_b = a.concepts.keys() | a.implied.keys(), b.concepts.keys() | b.implied.keys()
+    for yn, has_yn, has_other in ((a, has_a, has_b), (b, has_b, has_a)):
+        if yn.has and not has_yn & lexicon.STANCE and has_other & lexicon.STANCE:
+            return 0.0  # 家に犬とか猫おるん？ asks whether she has one, 犬と猫どっちが好き？ which she likes
     said = has_a & has_b  # ラノベ says 本 (lexicon.IMPLIES)
     if not said - lexicon.GENERIC and not _within(a, b, said):
         return 0.0  # sharing only 好き or 今 is sharing no topic

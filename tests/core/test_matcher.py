@@ -316,7 +316,7 @@ def test_the_other_tense_is_not_taken_for_it(chars, sister, text, not_this):
 @pytest.mark.parametrize(
     "text",
     ["見た？", "おすすめの映画見た？", "まだ見てない", "おすすめの映画まだ見てない", "おすすめのアニメ見たことない",
-     "見てみる？", "試してみない？"],
+     "見てみる？", "試してみない？", "今度の配信なにやる", "明日どこ行く"],
 )  # fmt: skip
 def test_a_question_or_a_negation_is_neither_tried_nor_will_try(chars, sister, text):
     assert match(chars, sister, text, after="told") not in ("tried_recommendation", "will_try")

@@ -254,14 +254,14 @@ def test_a_new_word_that_only_frames_the_question_weighs_half():
     texts = ["昼何時に起きるの", "何時ごろ起きますか", "起床時間何時"]
     ws = [Wording(t, t) for t in texts]
     Analyst({}, "botan").learn(ws)
-    assert ws[0].framing == {"w:ひる"}  # 昼: a noun the analyser says may be an adverb
+    assert ws[0].framing == {"w:昼"}  # 昼: a noun the analyser says may be an adverb
     assert not ws[1].framing and not ws[2].framing
     a, b = ws[0].reading, ws[2].reading
     assert similarity(a, b, ws[0].framing) > similarity(a, b)
     assert [sorted(w.raw for w in g) for g in cluster(ws)] == [sorted(texts)]
     karaoke = [Wording(t, t) for t in ["からおけ行ったらいつも何歌う", "からおけの十八番なに"]]
     Analyst({}, "botan").learn(karaoke)
-    assert karaoke[0].framing == {"w:いく"} and not karaoke[1].framing  # 行く may be an auxiliary
+    assert karaoke[0].framing == {"w:行く"} and not karaoke[1].framing  # 行く may be an auxiliary
 
 
 def test_two_frame_words_and_nothing_else_make_a_topic():
@@ -810,7 +810,7 @@ def test_a_stream_date_is_a_stream_and_a_promise_to_go_is_not_asking_for_it():
 def test_an_ending_left_over_makes_no_new_word_and_a_playful_greeting_groups_with_nothing():
     from botan_line.ops.paraphrase import cluster, new_words
 
-    assert new_words("起きよる", ["起"]) == {"w:おきる": ["起き", "起きる"]}  # the stem itself was not read
+    assert new_words("起きよる", ["起"]) == {"w:起きる": ["起き", "起きる"]}  # the stem itself was not read
     assert new_words("朝起きるの何時", ["る"]) == {}  # only an ending was
     words = _read_all("みかん好き？", "みかんって好きなん？", "蜜柑はお好きですか", "おはみかん")
     groups = cluster(words)
@@ -962,3 +962,36 @@ def test_a_progressive_asks_what_she_does_now_and_so_not_the_next_streams_game()
     analyst = Analyst()
     assert similarity(analyst.read("げむなにしよる"), analyst.read("次の配信って何のゲームやるの")) == 0.0
     assert similarity(analyst.read("げむなにしよる"), analyst.read("今なんのゲームやってる？")) > 0.75
+
+
+def test_dialect_endings_that_tell_a_request_in_tsugaru_and_two_words_that_read_alike():
+    from botan_line.ops.paraphrase import Analyst, Wording, similarity
+
+    analyst = Analyst()
+    for told in (
+        "言うとったやつ飲んでみたに",
+        "たぴおかっての飲んでみだ初めてだったじゃ",
+        "おすすめの菓子買ってみだけどめがったじゃ",
+    ):
+        assert analyst.read(told).statement, told  # Ise 〜たに, Tsugaru 〜じゃ and 〜てみだ tell
+    assert not analyst.read("好きな飲み物って何だの").statement
+    song, season = analyst.read("好きな曲教えでけ"), analyst.read("好きな季節教えでけ")
+    assert song.request and similarity(song, season) == 0.0  # 教えでけ asks, and is no word the two share
+    pet, shop = (
+        Wording("なんか動物飼っとる？", "なんか動物飼っとる？"),
+        Wording("こんびにで何買うん", "こんびにで何買うん"),
+    )
+    analyst.learn([pet, shop])
+    assert pet.words.keys().isdisjoint(shop.words)  # 飼う is not 買う, though both read かう
+
+
+def test_whether_she_has_one_is_not_which_she_likes():
+    from botan_line.ops.paraphrase import Analyst, similarity
+
+    analyst = Analyst()
+    like = analyst.read("犬と猫どっちが好き？")
+    assert similarity(analyst.read("家に犬とか猫おるん？"), like) == 0.0  # whether she has one, not which
+    assert similarity(analyst.read("ペット飼ってる？"), analyst.read("好きな動物は？")) == 0.0
+    assert similarity(analyst.read("犬派ですか猫派ですか"), like) > 0.55
+    assert similarity(analyst.read("好きな曲ある？"), analyst.read("好きな曲何？")) > 0.55  # asks for one
+    assert similarity(analyst.read("おすすめのアニメある？"), analyst.read("おすすめのアニメ何？")) > 0.55

@@ -215,7 +215,7 @@ def test_wordings_a_model_drafted_offline_answer_fans_who_use_other_words(bot):
     # kept: 憂鬱 (a word no fan used, drafted twice); left out: the question with a word left out
     # (息抜き: refresh without stress), a yes/no question, another question (drafted once) and a
     # fan's own wording again
-    assert also == [["refresh", "w:ゆううつ"]], also
+    assert also == [["refresh", "w:憂鬱"]], also
     assert "憂鬱な時の気分転換は" in bot.say("/candidates text", user=ADMIN)  # the admin sees it first
     assert "承認しました" in bot.say(f"/approve {cand.id}", user=ADMIN)
     bot.clock.advance(CHECK_SECONDS)
