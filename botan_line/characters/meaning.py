@@ -432,7 +432,10 @@ class Reader:
             told = not asking and any(text[a:b].endswith(STATEMENT_ENDS) for a, b in sentences[:-1])
             qs, qe = sentences[at]
             for a, b in sentences[at + 1 :]:  # an afterthought that ends in a particle narrows the question
-                if not text[a:b].endswith(AFTERTHOUGHT):  # (好きなキャラ誰？ラノベ限定で)
+                piece = text[
+                    a:b
+                ]  # (好きなキャラ誰？ラノベ限定で); a reason only says why (お祝いしたいはんで)
+                if not piece.endswith(AFTERTHOUGHT) or piece.endswith(_BECAUSE):
                     break
                 qe = b
         cut = qs  # and within it, what comes before a clause break (けど, ところで) is context too
@@ -612,6 +615,7 @@ def _asks_unmarked(text: str, kana_spans) -> bool:
     )
 
 
+_BECAUSE = ("はんで", "ので", "んで", "さかい", "すけ", "だで", "やで", "だから", "やから", "じゃから")
 # 家に犬とか猫おるん？ ペット飼ってる？ (an animal or a person there; 好きな曲ある？ asks for one)
 _HAS_ENDS = ("いる", "いるの", "いるん", "います", "いますか", "おる", "おるん", "おるの", "おります", "飼ってる",
              "かってる", "飼っとる", "飼ってます", "飼ってますか")  # fmt: skip

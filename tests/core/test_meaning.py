@@ -995,3 +995,14 @@ def test_whether_she_has_one_is_not_which_she_likes():
     assert similarity(analyst.read("犬派ですか猫派ですか"), like) > 0.55
     assert similarity(analyst.read("好きな曲ある？"), analyst.read("好きな曲何？")) > 0.55  # asks for one
     assert similarity(analyst.read("おすすめのアニメある？"), analyst.read("おすすめのアニメ何？")) > 0.55
+
+
+def test_tsugaru_voicing_a_performance_and_a_reason_after_the_question():
+    from botan_line.ops.paraphrase import Analyst, similarity
+
+    analyst = Analyst()
+    assert "like" in analyst.read("好ぎな食べ物なんだべ").concepts  # Tsugaru voices 好き
+    stage = analyst.read("本番で緊張しない方法ってありますか？")
+    assert "book" not in stage.concepts and similarity(stage, analyst.read("緊張しないコツは？")) == 1.0
+    why = analyst.read("誕生日はいつだの？お祝いしたいはんで")
+    assert "want" not in why.tail  # the reason after the question says why it asks, not what
