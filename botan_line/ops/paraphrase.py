@@ -216,6 +216,8 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
         return 0.0  # sharing only 好き or 今 is sharing no topic
     if _bare(a) != _bare(b) and not said - _TIME_IDS:
         return 0.0  # 今日なにしてた？ asks about the day; 今日のひるめしなに？ about one thing in it
+    if _sister_only(a) != _sister_only(b) and not said - _SISTER:
+        return 0.0  # お姉ちゃんってどんな感じ？ asks about her sister; 姉妹で喧嘩する？ about one thing between them
     # what one says without its word (一番よく聴く: 好き; 今期: 今) is shared with the other's word
     # ... and what both say only before the clause that asks (仕事終わりに…) is shared context, weighed lightly
     ta, tb = a.tail or a.concepts, b.tail or b.concepts
@@ -233,6 +235,15 @@ def similarity(a: meanings.Reading, b: meanings.Reading, framing: Collection[str
 def _bare(r: meanings.Reading) -> bool:
     """A question that names nothing but a time in the clause that asks (今日なにしてた？, 最近どう？)."""
     return not ((r.tail or r.concepts).keys() - _TIME_IDS)
+
+
+_SISTER = frozenset({"sisters", "opinion_person"}) | _TIME_IDS
+
+
+def _sister_only(r: meanings.Reading) -> bool:
+    """A question about her sister and nothing else (お姉ちゃんってどんな感じ？, どんな人？)."""
+    topics = (r.tail or r.concepts).keys() - lexicon.GENERIC
+    return "sisters" in topics and not topics - _SISTER
 
 
 def _within(a: meanings.Reading, b: meanings.Reading, said: set[str]) -> bool:

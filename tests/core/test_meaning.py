@@ -1006,3 +1006,14 @@ def test_tsugaru_voicing_a_performance_and_a_reason_after_the_question():
     assert "book" not in stage.concepts and similarity(stage, analyst.read("緊張しないコツは？")) == 1.0
     why = analyst.read("誕生日はいつだの？お祝いしたいはんで")
     assert "want" not in why.tail  # the reason after the question says why it asks, not what
+
+
+def test_a_question_about_her_sister_alone_is_not_one_about_something_between_them():
+    from botan_line.ops.paraphrase import Analyst, similarity
+
+    analyst = Analyst()
+    alone = analyst.read("お姉ちゃんってどんな感じなん？")
+    assert similarity(alone, analyst.read("姉妹で喧嘩するん？")) == 0.0  # a quarrel is one thing between them
+    assert similarity(alone, analyst.read("三姉妹って仲いい？")) == 0.0
+    assert similarity(alone, analyst.read("お姉ちゃんってどんな人？")) > 0.55  # the same question
+    assert similarity(analyst.read("三姉妹って仲いい？"), analyst.read("姉妹仲良し？")) > 0.55
