@@ -131,9 +131,10 @@ class Ruleset:
         A message written word by word with spaces, as children do (ぼくが いなくなれば いえで
         けんか なくなる), is read again with those spaces taken out when the rules find nothing: the
         rules are written for unspaced text. On the training authors this catches 29 more lines
-        (crisis 10, sexual 6, abuse 5) and no look-alike or ordinary line of the 950 spaced ones."""
+        (crisis 10, sexual 6, abuse 5) and no look-alike or ordinary line of the 950 spaced ones; one space
+        is enough (いえ どこらへん, 中の人 何歳なん): 7 lines more, again no look-alike or ordinary one."""
         verdict, h = self._read(raw, use_anchors)
-        if verdict is None and len(_WORD_SPACE.findall(raw)) >= 2:
+        if verdict is None and _WORD_SPACE.search(raw):
             verdict = self._read(_WORD_SPACE.sub("", raw), use_anchors)[0]
         return verdict, h
 

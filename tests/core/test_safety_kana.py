@@ -51,7 +51,7 @@ def test_every_rewritten_rule_compiles_and_keeps_its_lookbehinds_fixed():
     [
         ("かれしが いえの まえに いる こわい", "danger"),
         ("ぼたんちゃんって しょじょなの？", "sexual"),
-        ("はいしんの まどの けしきで ばしょ とくていしたよ", "personal"),
+        ("ぼたんちゃん なにせん つかってる？", "personal"),
         ("ひとりぐらし？ なんかい？", "personal"),
         ("がっこう いきたくない みんな むし してくる", "concern"),
         ("はしの うえから かわ みてる", "crisis"),
