@@ -98,6 +98,9 @@ STATEMENT_ENDS = (
     "だじゃ",
     "てみだ",
     "でみだ",
+    "たげん",  # Kanazawa: 食べてみたげん, 笑っとったげん tell
+    "るげん",
+    "だ",  # 雨だ, 明日歌枠だ: a remark; a question ending in だ asks with a word (誰だ, いつだ)
     "中",  # テスト勉強中, 配信見てる最中 (no question mark): what the fan is doing now
     "がんばれ",  # 次の配信もがんばれ: a cheer, not a question about the next stream
     "頑張れ",

@@ -28,6 +28,7 @@ _VU = {0x30F4: 0x3094}
 _LONG_MARKS = "ー―‐-~〜〰・･"  # long-vowel marks and wave dashes: dropped
 _BREAKS = (  # spaces, punctuation and symbols: dropped too, but first they end a word
     " \t\r\n\u3000!?.,、。…‥:;\"'`´^_*#@&%$|/\\+=<>()[]{}「」『』【】〔〕〈〉《》（）［］｛｝♪♫☆★♡♥❤✨！？"
+    "∀ωдε∇▽⊂⊃≧≦\u0301"  # the faces of kaomoji: (・∀・), (*´ω`*) (NFKC turns ´ into a space and U+0301)
 )
 _KEEP_LONG = "\ue000"  # private-use stand-ins that survive the tables until the end
 _BREAK = "\ue001"
