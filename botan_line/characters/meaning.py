@@ -121,6 +121,13 @@ STATEMENT_ENDS = (
     "ありがとね",
     "さんきゅ",
     "さんきゅー",
+    "thanks",  # うたったよ、obrigado: thanks in the fan's other language close a line that tells too
+    "thankyou",
+    "thx",
+    "obrigado",
+    "obrigada",
+    "gracias",
+    "merci",
     "あざす",
     "あざっす",
 )
