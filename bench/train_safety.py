@@ -31,6 +31,7 @@ import argparse
 import gzip
 import io
 import json
+import math
 import os
 import sys
 import zlib
@@ -346,6 +347,9 @@ def export(
     coef = model.coef_.T  # (features, classes)
     grams = sorted(vec.vocab, key=lambda g: (gram_key(g), g))  # the reader streams it into sorted arrays
     kept = 0
+    # the reader keeps each weight in one signed byte, in steps that make the largest fit (16 at SCALE
+    # 1000: steps of 0.016, half of PRUNE)
+    step = max(1, math.ceil(max(abs(float(x)) for x in coef.ravel()) * SCALE / 127))
     # written beside the table and renamed over it: a process reading the table meanwhile (a test's worker,
     # the bot) sees the old one or the new one, never half of one
     part = out.with_name(out.name + ".part")
@@ -363,6 +367,7 @@ def export(
             "veto": vetoes,
             "unvoiced": True,
             "scale": SCALE,
+            "step": step,
             "trained_on": trained_on,
         }
         f.write(json.dumps(header, ensure_ascii=False) + "\n")

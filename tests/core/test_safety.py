@@ -387,12 +387,13 @@ def test_the_readers_hash_table_gives_what_the_rows_say():
             g: list(map(int, w.split(","))) for g, _, w in (line.rstrip("\n").partition("\t") for line in f)
         }
     model = safety_model.shipped()
-    assert model.merged == 0 and len(model.hashes) == len(rows)
+    assert model.merged == 0 and model.clipped == 0 and len(model.hashes) == len(rows)
+    step = header.get("step", 1)  # each weight is kept to the nearest step
     for text in ("今ドアの前に知らない人いてずっとノックされてる", "最近どうしてた？教えて", "おはよー！"):
         _, h = safety.rules_for(RULES).read(text)
         read = safety_model.unvoiced(h) if header.get("unvoiced") else h
         sums = [
-            sum(rows[g][c] for g in safety_model.features(read) if g in rows)
+            sum(round(rows[g][c] / step) * step for g in safety_model.features(read) if g in rows)
             for c in range(len(header["classes"]))
         ]
         logits = [b + x / header["scale"] for b, x in zip(header["bias"], sums, strict=True)]
